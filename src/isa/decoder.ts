@@ -1,0 +1,436 @@
+/**
+ * The one eBPF decoder: bytes → validated `Program`. Every consumer (interpreter, disassembler, JIT,
+ * verifier) starts from its output, so every encoding rule of RFC 9669 is enforced here exactly once:
+ * known opcodes, zero reserved fields, valid registers, complete lddw pairs, in-range jump targets.
+ */
+import { LoadError, type LoadErrorCode } from '../errors.js';
+import type {
+  AluInsn,
+  AluOp,
+  AtomicInsn,
+  AtomicOp,
+  CallInsn,
+  Insn,
+  JumpInsn,
+  JumpOp,
+  LddwInsn,
+  LddwSource,
+  Program,
+} from './instruction.js';
+import {
+  ATOMIC_ADD,
+  ATOMIC_AND,
+  ATOMIC_CMPXCHG,
+  ATOMIC_OR,
+  ATOMIC_XCHG,
+  ATOMIC_XOR,
+  BPF_ABS,
+  BPF_ALU,
+  BPF_ALU64,
+  BPF_ATOMIC,
+  BPF_DW,
+  BPF_FETCH,
+  BPF_IMM,
+  BPF_IND,
+  BPF_JMP,
+  BPF_JMP32,
+  BPF_LD,
+  BPF_LDX,
+  BPF_MEM,
+  BPF_MEMSX,
+  BPF_ST,
+  BPF_STX,
+  BPF_X,
+  FRAME_POINTER,
+  INSN_SIZE,
+  REG_COUNT,
+  sizeOfMemOpcode,
+} from './opcodes.js';
+
+/** ALU operation for each value of the opcode's high nibble (0xd0 = END is handled separately). */
+const ALU_OPS: readonly (AluOp | undefined)[] = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'or',
+  'and',
+  'lsh',
+  'rsh',
+  'neg',
+  'mod',
+  'xor',
+  'mov',
+  'arsh',
+  undefined,
+];
+
+/** JMP operation for each high nibble; 0x80 (call) and 0x90 (exit) are handled separately. */
+const JUMP_OPS: readonly (JumpOp | undefined)[] = [
+  'ja',
+  'jeq',
+  'jgt',
+  'jge',
+  'jset',
+  'jne',
+  'jsgt',
+  'jsge',
+  undefined,
+  undefined,
+  'jlt',
+  'jle',
+  'jslt',
+  'jsle',
+];
+
+const LDDW_SOURCES: readonly LddwSource[] = [
+  'imm64',
+  'map_fd',
+  'map_value',
+  'var_addr',
+  'code_addr',
+  'map_idx',
+  'map_idx_value',
+];
+
+const ATOMIC_OPS = new Map<number, AtomicOp>([
+  [ATOMIC_ADD, 'add'],
+  [ATOMIC_OR, 'or'],
+  [ATOMIC_AND, 'and'],
+  [ATOMIC_XOR, 'xor'],
+  [ATOMIC_XCHG, 'xchg'],
+  [ATOMIC_CMPXCHG, 'cmpxchg'],
+]);
+
+export interface DecodeOptions {
+  /** Section or program name included in error locations. */
+  section?: string;
+  /** Largest accepted program in slots (default 1,000,000 like the kernel's complexity bound). */
+  maxSlots?: number;
+  /**
+   * Require the last instruction to be `exit` or an unconditional jump, as the kernel does, so that
+   * execution can never run off the end (default true).
+   */
+  requireTerminator?: boolean;
+}
+
+export const DEFAULT_MAX_SLOTS = 1_000_000;
+
+/** Raw fields of one slot. */
+interface Raw {
+  pc: number;
+  opcode: number;
+  dst: number;
+  src: number;
+  off: number;
+  imm: number;
+}
+
+class Decoder {
+  private readonly view: DataView;
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly section: string | undefined,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  raw(pc: number): Raw {
+    const at = pc * INSN_SIZE;
+    const regs = this.bytes[at + 1];
+    return {
+      pc,
+      opcode: this.bytes[at],
+      dst: regs & 0x0f,
+      src: regs >> 4,
+      off: this.view.getInt16(at + 2, true),
+      imm: this.view.getInt32(at + 4, true),
+    };
+  }
+
+  fail(code: LoadErrorCode, r: Raw, message: string, hint?: string): never {
+    throw new LoadError(
+      code,
+      `${message} at pc ${r.pc} (opcode 0x${hex2(r.opcode)})`,
+      { pc: r.pc, section: this.section, offset: r.pc * INSN_SIZE },
+      { opcode: r.opcode, hint },
+    );
+  }
+
+  /** Reserved fields must be zero (RFC 9669: "unused fields ... MUST be set to zero"). */
+  zero(r: Raw, fields: readonly ('dst' | 'src' | 'off' | 'imm')[]): void {
+    for (const f of fields) {
+      if (r[f] !== 0) this.fail('INVALID_FIELD', r, `reserved field ${f} must be 0 but is ${r[f]}`);
+    }
+  }
+
+  registers(r: Raw, writesDst: boolean): void {
+    if (r.dst >= REG_COUNT) this.fail('INVALID_REGISTER', r, `invalid destination register r${r.dst}`);
+    if (r.src >= REG_COUNT) this.fail('INVALID_REGISTER', r, `invalid source register r${r.src}`);
+    if (writesDst && r.dst === FRAME_POINTER) {
+      this.fail('WRITE_TO_R10', r, 'r10 (the frame pointer) is read-only but is written');
+    }
+  }
+
+  decodeAlu(r: Raw, is64: boolean): AluInsn {
+    const useReg = (r.opcode & BPF_X) !== 0;
+    const code = r.opcode >> 4;
+    let op: AluOp | undefined = ALU_OPS[code];
+    let width = 0;
+    if (code === 0xd) {
+      // END: byte swaps. ALU64|END with K source is the unconditional bswap.
+      if (is64 && useReg) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+      op = is64 ? 'bswap' : useReg ? 'be' : 'le';
+      this.zero(r, ['src', 'off']);
+      if (r.imm !== 16 && r.imm !== 32 && r.imm !== 64) {
+        this.fail('INVALID_FIELD', r, `byte swap width must be 16, 32 or 64 but is ${r.imm}`);
+      }
+      width = r.imm;
+      this.registers(r, true);
+      return { kind: 'alu', op, is64, useReg: false, width, slots: 1, ...r };
+    }
+    if (op === undefined) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+    if (op === 'neg') {
+      if (useReg) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+      this.zero(r, ['src', 'off', 'imm']);
+    } else {
+      if (useReg) this.zero(r, ['imm']);
+      else this.zero(r, ['src']);
+      if (r.off !== 0) {
+        if ((op === 'div' || op === 'mod') && r.off === 1) {
+          op = op === 'div' ? 'sdiv' : 'smod';
+        } else if (op === 'mov' && useReg && (r.off === 8 || r.off === 16 || (r.off === 32 && is64))) {
+          op = 'movsx';
+          width = r.off;
+        } else {
+          this.fail('INVALID_FIELD', r, `reserved field off must be 0 but is ${r.off}`);
+        }
+      }
+    }
+    this.registers(r, true);
+    return { kind: 'alu', op, is64, useReg, width, slots: 1, ...r };
+  }
+
+  decodeJump(r: Raw, is64: boolean, slotCount: number): Insn {
+    const useReg = (r.opcode & BPF_X) !== 0;
+    const code = r.opcode >> 4;
+    if (code === 0x8) return this.decodeCall(r, is64, useReg, slotCount);
+    if (code === 0x9) {
+      if (!is64 || useReg) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+      this.zero(r, ['dst', 'src', 'off', 'imm']);
+      return { kind: 'exit', slots: 1, ...r };
+    }
+    const op = JUMP_OPS[code];
+    if (op === undefined) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+    let target: number;
+    if (op === 'ja') {
+      if (useReg) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+      this.zero(r, ['dst', 'src']);
+      // JMP|JA uses off; JMP32|JA ("gotol") uses the 32-bit imm.
+      if (is64) {
+        this.zero(r, ['imm']);
+        target = r.pc + 1 + r.off;
+      } else {
+        this.zero(r, ['off']);
+        target = r.pc + 1 + r.imm;
+      }
+    } else {
+      if (useReg) this.zero(r, ['imm']);
+      else this.zero(r, ['src']);
+      this.registers(r, false);
+      target = r.pc + 1 + r.off;
+    }
+    return { kind: 'jump', op, is64, useReg, target, slots: 1, ...r };
+  }
+
+  decodeCall(r: Raw, is64: boolean, useReg: boolean, slotCount: number): CallInsn {
+    if (!is64) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+    if (useReg) {
+      // callx: the register holding the target is in dst (as LLVM and bpf_conformance encode it).
+      this.zero(r, ['src', 'off', 'imm']);
+      this.registers(r, false);
+      return { kind: 'call', op: 'callx', target: -1, slots: 1, ...r };
+    }
+    this.zero(r, ['dst', 'off']);
+    switch (r.src) {
+      case 0:
+        return { kind: 'call', op: 'helper', target: -1, slots: 1, ...r };
+      case 1: {
+        const target = r.pc + 1 + r.imm;
+        if (target < 0 || target >= slotCount) {
+          this.fail('JUMP_OUT_OF_RANGE', r, `local call target ${target} is outside the program`);
+        }
+        return { kind: 'call', op: 'local', target, slots: 1, ...r };
+      }
+      case 2:
+        return { kind: 'call', op: 'kfunc', target: -1, slots: 1, ...r };
+      default:
+        return this.fail('INVALID_FIELD', r, `call src must be 0 (helper), 1 (local) or 2 (kfunc) but is ${r.src}`);
+    }
+  }
+
+  decodeLd(r: Raw, slotCount: number): Insn {
+    const mode = r.opcode & 0xe0;
+    if (mode === BPF_IMM && (r.opcode & 0x18) === BPF_DW) {
+      if (r.pc + 1 >= slotCount) {
+        this.fail('TRUNCATED_LDDW', r, 'lddw needs two slots but the program ends after the first');
+      }
+      const next = this.raw(r.pc + 1);
+      if (next.opcode !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) {
+        this.fail(
+          'INVALID_LDDW',
+          r,
+          'the second slot of lddw must have opcode, registers and offset 0',
+          'lddw is a 16-byte instruction; check that no instruction was inserted inside it',
+        );
+      }
+      this.zero(r, ['off']);
+      const source = LDDW_SOURCES[r.src];
+      if (source === undefined) this.fail('INVALID_LDDW', r, `lddw src ${r.src} is not one of 0..6`);
+      this.registers({ ...r, src: 0 }, true);
+      const insn: LddwInsn = { kind: 'lddw', source, imm2: next.imm, slots: 2, ...r };
+      return insn;
+    }
+    if (mode === BPF_ABS || mode === BPF_IND) {
+      const size = sizeOfMemOpcode(r.opcode);
+      if (size === 8) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+      this.zero(r, mode === BPF_ABS ? ['dst', 'src', 'off'] : ['dst', 'off']);
+      this.registers(r, false);
+      return { kind: 'packet_load', indirect: mode === BPF_IND, size, slots: 1, ...r };
+    }
+    return this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+  }
+
+  decodeMem(r: Raw, cls: number): Insn {
+    const mode = r.opcode & 0xe0;
+    const size = sizeOfMemOpcode(r.opcode);
+    if (cls === BPF_LDX) {
+      if (mode !== BPF_MEM && !(mode === BPF_MEMSX && size !== 8)) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+      this.zero(r, ['imm']);
+      this.registers(r, true);
+      return { kind: 'load', size, signExtend: mode === BPF_MEMSX, slots: 1, ...r };
+    }
+    if (cls === BPF_ST) {
+      if (mode !== BPF_MEM) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+      this.zero(r, ['src']);
+      this.registers(r, false);
+      return { kind: 'store', size, useReg: false, slots: 1, ...r };
+    }
+    // STX
+    if (mode === BPF_MEM) {
+      this.zero(r, ['imm']);
+      this.registers(r, false);
+      return { kind: 'store', size, useReg: true, slots: 1, ...r };
+    }
+    if (mode === BPF_ATOMIC && (size === 4 || size === 8)) {
+      // add/or/and/xor take an optional FETCH bit; xchg and cmpxchg always have it.
+      const op = ATOMIC_OPS.get(r.imm & ~BPF_FETCH) ?? ATOMIC_OPS.get(r.imm);
+      const fetch = (r.imm & BPF_FETCH) !== 0;
+      if (op === undefined) this.fail('INVALID_FIELD', r, `unknown atomic operation imm 0x${(r.imm >>> 0).toString(16)}`);
+      this.registers(r, false);
+      // Fetching atomics write src (cmpxchg writes r0); none may write r10.
+      if (fetch && r.src === FRAME_POINTER && op !== 'cmpxchg') {
+        this.fail('WRITE_TO_R10', r, 'r10 (the frame pointer) is read-only but a fetching atomic writes it');
+      }
+      const insn: AtomicInsn = { kind: 'atomic', op, size, fetch, slots: 1, ...r };
+      return insn;
+    }
+    return this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+  }
+
+  decodeOne(pc: number, slotCount: number): Insn {
+    const r = this.raw(pc);
+    const cls = r.opcode & 0x07;
+    switch (cls) {
+      case BPF_ALU:
+        return this.decodeAlu(r, false);
+      case BPF_ALU64:
+        return this.decodeAlu(r, true);
+      case BPF_JMP:
+        return this.decodeJump(r, true, slotCount);
+      case BPF_JMP32:
+        return this.decodeJump(r, false, slotCount);
+      case BPF_LD:
+        return this.decodeLd(r, slotCount);
+      default:
+        return this.decodeMem(r, cls);
+    }
+  }
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+/** Decodes and validates a whole program. Throws `LoadError` naming the pc and opcode on bad input. */
+export function decodeProgram(bytes: Uint8Array, options: DecodeOptions = {}): Program {
+  const { section } = options;
+  const maxSlots = options.maxSlots ?? DEFAULT_MAX_SLOTS;
+  if (bytes.length === 0) {
+    throw new LoadError('EMPTY_PROGRAM', 'the program has no instructions', { section });
+  }
+  if (bytes.length % INSN_SIZE !== 0) {
+    throw new LoadError(
+      'TRUNCATED_PROGRAM',
+      `program size ${bytes.length} is not a multiple of 8 bytes; the last instruction is cut off`,
+      { section, offset: bytes.length - (bytes.length % INSN_SIZE), pc: Math.floor(bytes.length / INSN_SIZE) },
+    );
+  }
+  const slotCount = bytes.length / INSN_SIZE;
+  if (slotCount > maxSlots) {
+    throw new LoadError('PROGRAM_TOO_LARGE', `program has ${slotCount} slots, more than the limit of ${maxSlots}`, {
+      section,
+    });
+  }
+  const decoder = new Decoder(bytes, section);
+  const insns: Insn[] = [];
+  const insnAt = new Int32Array(slotCount).fill(-1);
+  for (let pc = 0; pc < slotCount; ) {
+    const insn = decoder.decodeOne(pc, slotCount);
+    insnAt[pc] = insns.length;
+    insns.push(insn);
+    pc += insn.slots;
+  }
+  for (const insn of insns) checkTargets(insn, insnAt, slotCount, decoder);
+  if (options.requireTerminator ?? true) {
+    const last = insns[insns.length - 1];
+    if (!(last.kind === 'exit' || (last.kind === 'jump' && last.op === 'ja'))) {
+      decoder.fail(
+        'NO_EXIT',
+        decoder.raw(last.pc),
+        'the last instruction is neither exit nor an unconditional jump, so execution could run off the end',
+        'end the program with `exit`',
+      );
+    }
+  }
+  return { insns, slotCount, insnAt, bytes };
+}
+
+function checkTargets(insn: Insn, insnAt: Int32Array, slotCount: number, decoder: Decoder): void {
+  let target: number;
+  let what: string;
+  if (insn.kind === 'jump') {
+    target = insn.target;
+    what = 'jump';
+  } else if (insn.kind === 'call' && insn.op === 'local') {
+    target = insn.target;
+    what = 'local call';
+  } else if (insn.kind === 'lddw' && insn.source === 'code_addr') {
+    target = insn.pc + 1 + insn.imm;
+    what = 'code address';
+  } else {
+    return;
+  }
+  const r = decoder.raw(insn.pc);
+  if (target < 0 || target >= slotCount) {
+    decoder.fail(
+      'JUMP_OUT_OF_RANGE',
+      r,
+      `${what} target ${target} is outside the program (slots 0..${slotCount - 1})`,
+      'check the offset: it is relative to the next instruction',
+    );
+  }
+  if (insnAt[target] < 0) {
+    decoder.fail('JUMP_INTO_LDDW', r, `${what} target ${target} is the second half of an lddw`);
+  }
+}

@@ -1,0 +1,1047 @@
+/**
+ * The eBPF interpreter. A decoded `Program` is lowered once into a packed Int32Array (4 words per slot)
+ * and executed by one switch on the raw opcode byte. Registers are int32 (lo, hi) halves in an
+ * Int32Array, so the hot path uses no BigInt and allocates nothing.
+ */
+import {
+  type AccessKind,
+  BadCallTarget,
+  BpfError,
+  CallDepthExceeded,
+  HelperError,
+  InstructionLimit,
+  LoadError,
+  Trap,
+} from '../../errors.js';
+import type { Insn, Program } from '../../isa/instruction.js';
+import type { HelperContext, HelperDefinition, HelperRegistry } from '../helpers.js';
+import type { GuestMemory } from '../memory/guest-memory.js';
+import {
+  SLOT_MASK,
+  SLOT_SHIFT,
+  Slot,
+  slotBase,
+  TABLE_HOST_BASE,
+  TABLE_LEN_READ,
+  TABLE_LEN_WRITE,
+  TABLE_START,
+} from '../memory/layout.js';
+import { bswap16, bswap32, mul64, neg64, pairToBigInt, sdivmod64, udivmod64 } from './int64.js';
+
+export const DEFAULT_MAX_INSTRUCTIONS = 10_000_000;
+/** The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT). */
+export const MAX_TAIL_CALLS = 33;
+
+export interface InterpreterOptions {
+  memory: GuestMemory;
+  helpers?: HelperRegistry;
+  /**
+   * Resolves lddw forms other than a plain imm64 (map fd/idx, map values, variable addresses) to their
+   * 64-bit value. The ELF loader supplies it; without it such programs are rejected at load.
+   */
+  resolveLddw?: (insn: Insn & { kind: 'lddw' }) => bigint;
+  /** Slot whose region LD_ABS/LD_IND read (default: the packet region, else the input region). */
+  packetSlot?: number;
+}
+
+export interface RunOptions {
+  /** r1..r5 at entry. */
+  args?: readonly (bigint | number)[];
+  /** Instruction budget (default 10^7). */
+  maxInstructions?: number;
+  /** Entry pc (default 0). */
+  entry?: number;
+}
+
+export interface RunResult {
+  r0: bigint;
+  /** Instructions executed, including the final exit. */
+  instructions: number;
+}
+
+/** Words per lowered slot: [opcode | dst*2 << 8 | src*2 << 16, off-or-target, imm, aux]. */
+const W = 4;
+
+/** Code addresses handed out by lddw src=4 and accepted by callx: CODE slot base + pc * 8. */
+export function codeAddress(pc: number): number {
+  return slotBase(Slot.CODE) + pc * 8;
+}
+
+/** A lowered, linked program ready to run repeatedly. */
+export class Interpreter {
+  private readonly code: Int32Array;
+  private readonly helperTable: (HelperDefinition | undefined)[];
+  private readonly memory: GuestMemory;
+  private readonly packetSlot: number;
+  private readonly regs = new Int32Array(22);
+  private readonly scratch = new Int32Array(2);
+  /** Per frame: return pc, r6..r9 as 8 words. */
+  private readonly frames: Int32Array;
+  private readonly maxFrames: number;
+  private readonly context: CallContext;
+  /** Pending helper action: terminate the program after the current helper call. */
+  private terminateRequested = false;
+  private terminateLo = 0;
+  private terminateHi = 0;
+
+  constructor(
+    readonly program: Program,
+    options: InterpreterOptions,
+  ) {
+    this.memory = options.memory;
+    this.helperTable = options.helpers?.toTable() ?? [];
+    this.maxFrames = options.memory.stackMaxFrames;
+    if (this.maxFrames === 0) throw new LoadError('INVALID_FIELD', 'the guest memory has no stack mapped');
+    this.frames = new Int32Array(this.maxFrames * 9);
+    this.packetSlot =
+      options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT);
+    this.code = lower(program, options, this.helperTable);
+    this.context = new CallContext(this);
+  }
+
+  /** Registers as BigInts (for tracing, tests and debugging). */
+  registers(): bigint[] {
+    const out: bigint[] = [];
+    for (let i = 0; i < 11; i++) out.push(pairToBigInt(this.regs[2 * i], this.regs[2 * i + 1]));
+    return out;
+  }
+
+  /** @internal used by CallContext. */
+  reg(i: number): Int32Array {
+    return i >= 0 ? this.regs : this.scratch;
+  }
+
+  /** @internal */
+  requestTerminate(lo: number, hi: number): void {
+    this.terminateRequested = true;
+    this.terminateLo = lo;
+    this.terminateHi = hi;
+  }
+
+  get guestMemory(): GuestMemory {
+    return this.memory;
+  }
+
+  run(options: RunOptions = {}): RunResult {
+    const R = this.regs;
+    R.fill(0);
+    const args = options.args ?? [];
+    for (let i = 0; i < args.length && i < 5; i++) {
+      const v = BigInt.asUintN(64, BigInt(args[i]));
+      R[2 + 2 * i] = Number(v & 0xffffffffn) | 0;
+      R[3 + 2 * i] = Number(v >> 32n) | 0;
+    }
+    const memory = this.memory;
+    memory.setStackDepth(0);
+    R[20] = memory.frameTop(0) | 0;
+    R[21] = 0;
+    const limit = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+    const entry = options.entry ?? 0;
+    if (this.program.insnAt[entry] === undefined || this.program.insnAt[entry] < 0) {
+      throw new LoadError('JUMP_OUT_OF_RANGE', `entry pc ${entry} is not the start of an instruction`, {
+        pc: entry,
+      });
+    }
+    this.terminateRequested = false;
+    return this.execute(entry, limit);
+  }
+
+  private execute(entry: number, limit: number): RunResult {
+    const R = this.regs;
+    const S = this.scratch;
+    const code = this.code;
+    const memory = this.memory;
+    const T = memory.table;
+    const u8 = memory.u8;
+    const dv = memory.view;
+    const frames = this.frames;
+    const maxFrames = this.maxFrames;
+    let depth = 0;
+    let pc = entry;
+    let n = 0;
+    let ipc = 0;
+    try {
+      for (;;) {
+        if (++n > limit) throw new InstructionLimit(limit, pc);
+        ipc = pc;
+        const i = pc * W;
+        const w = code[i];
+        const d = (w >> 8) & 0xff;
+        const s = w >>> 16;
+        pc++;
+        switch (w & 0xff) {
+          // ---------------------------------------------------------------- ALU64, K and X sources
+          case 0x07: {
+            // add64 imm
+            const a = R[d];
+            const b = code[i + 2];
+            const lo = (a + b) | 0;
+            R[d + 1] = (R[d + 1] + (b >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+            R[d] = lo;
+            break;
+          }
+          case 0x0f: {
+            // add64 reg
+            const a = R[d];
+            const b = R[s];
+            const lo = (a + b) | 0;
+            R[d + 1] = (R[d + 1] + R[s + 1] + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
+            R[d] = lo;
+            break;
+          }
+          case 0x17: {
+            // sub64 imm
+            const a = R[d];
+            const b = code[i + 2];
+            const lo = (a - b) | 0;
+            R[d + 1] = (R[d + 1] - (b >> 31) - (a >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+            R[d] = lo;
+            break;
+          }
+          case 0x1f: {
+            // sub64 reg
+            const a = R[d];
+            const b = R[s];
+            const lo = (a - b) | 0;
+            R[d + 1] = (R[d + 1] - R[s + 1] - (a >>> 0 < b >>> 0 ? 1 : 0)) | 0;
+            R[d] = lo;
+            break;
+          }
+          case 0x27: // mul64 imm
+            mul64(S, R[d], R[d + 1], code[i + 2], code[i + 2] >> 31);
+            R[d] = S[0];
+            R[d + 1] = S[1];
+            break;
+          case 0x2f: // mul64 reg
+            mul64(S, R[d], R[d + 1], R[s], R[s + 1]);
+            R[d] = S[0];
+            R[d + 1] = S[1];
+            break;
+          case 0x37: // div64 / sdiv64 imm
+            div64(R, S, d, code[i + 2], code[i + 2] >> 31, code[i + 1] === 1, false);
+            break;
+          case 0x3f: // div64 / sdiv64 reg
+            div64(R, S, d, R[s], R[s + 1], code[i + 1] === 1, false);
+            break;
+          case 0x97: // mod64 / smod64 imm
+            div64(R, S, d, code[i + 2], code[i + 2] >> 31, code[i + 1] === 1, true);
+            break;
+          case 0x9f: // mod64 / smod64 reg
+            div64(R, S, d, R[s], R[s + 1], code[i + 1] === 1, true);
+            break;
+          case 0x47: // or64 imm
+            R[d] |= code[i + 2];
+            R[d + 1] |= code[i + 2] >> 31;
+            break;
+          case 0x4f:
+            R[d] |= R[s];
+            R[d + 1] |= R[s + 1];
+            break;
+          case 0x57: // and64 imm
+            R[d] &= code[i + 2];
+            R[d + 1] &= code[i + 2] >> 31;
+            break;
+          case 0x5f:
+            R[d] &= R[s];
+            R[d + 1] &= R[s + 1];
+            break;
+          case 0xa7: // xor64 imm
+            R[d] ^= code[i + 2];
+            R[d + 1] ^= code[i + 2] >> 31;
+            break;
+          case 0xaf:
+            R[d] ^= R[s];
+            R[d + 1] ^= R[s + 1];
+            break;
+          case 0x67: // lsh64 imm
+            lsh64(R, d, code[i + 2] & 63);
+            break;
+          case 0x6f:
+            lsh64(R, d, R[s] & 63);
+            break;
+          case 0x77: // rsh64 imm
+            rsh64(R, d, code[i + 2] & 63);
+            break;
+          case 0x7f:
+            rsh64(R, d, R[s] & 63);
+            break;
+          case 0xc7: // arsh64 imm
+            arsh64(R, d, code[i + 2] & 63);
+            break;
+          case 0xcf:
+            arsh64(R, d, R[s] & 63);
+            break;
+          case 0x87: // neg64
+            neg64(S, R[d], R[d + 1]);
+            R[d] = S[0];
+            R[d + 1] = S[1];
+            break;
+          case 0xb7: // mov64 imm
+            R[d] = code[i + 2];
+            R[d + 1] = code[i + 2] >> 31;
+            break;
+          case 0xbf: {
+            // mov64 reg, or movsx 8/16/32 → 64 (off = width)
+            const off = code[i + 1];
+            if (off === 0) {
+              R[d] = R[s];
+              R[d + 1] = R[s + 1];
+            } else {
+              const v = off === 8 ? (R[s] << 24) >> 24 : off === 16 ? (R[s] << 16) >> 16 : R[s];
+              R[d] = v;
+              R[d + 1] = v >> 31;
+            }
+            break;
+          }
+          case 0xd7: // bswap16/32/64 (imm = width)
+            swap(R, d, code[i + 2], true);
+            break;
+          // ---------------------------------------------------------------- ALU (32-bit), zero-extended
+          case 0x04:
+            R[d] = (R[d] + code[i + 2]) | 0;
+            R[d + 1] = 0;
+            break;
+          case 0x0c:
+            R[d] = (R[d] + R[s]) | 0;
+            R[d + 1] = 0;
+            break;
+          case 0x14:
+            R[d] = (R[d] - code[i + 2]) | 0;
+            R[d + 1] = 0;
+            break;
+          case 0x1c:
+            R[d] = (R[d] - R[s]) | 0;
+            R[d + 1] = 0;
+            break;
+          case 0x24:
+            R[d] = Math.imul(R[d], code[i + 2]);
+            R[d + 1] = 0;
+            break;
+          case 0x2c:
+            R[d] = Math.imul(R[d], R[s]);
+            R[d + 1] = 0;
+            break;
+          case 0x34:
+            R[d] = div32(R[d], code[i + 2], code[i + 1] === 1, false);
+            R[d + 1] = 0;
+            break;
+          case 0x3c:
+            R[d] = div32(R[d], R[s], code[i + 1] === 1, false);
+            R[d + 1] = 0;
+            break;
+          case 0x94:
+            R[d] = div32(R[d], code[i + 2], code[i + 1] === 1, true);
+            R[d + 1] = 0;
+            break;
+          case 0x9c:
+            R[d] = div32(R[d], R[s], code[i + 1] === 1, true);
+            R[d + 1] = 0;
+            break;
+          case 0x44:
+            R[d] |= code[i + 2];
+            R[d + 1] = 0;
+            break;
+          case 0x4c:
+            R[d] |= R[s];
+            R[d + 1] = 0;
+            break;
+          case 0x54:
+            R[d] &= code[i + 2];
+            R[d + 1] = 0;
+            break;
+          case 0x5c:
+            R[d] &= R[s];
+            R[d + 1] = 0;
+            break;
+          case 0xa4:
+            R[d] ^= code[i + 2];
+            R[d + 1] = 0;
+            break;
+          case 0xac:
+            R[d] ^= R[s];
+            R[d + 1] = 0;
+            break;
+          case 0x64:
+            R[d] <<= code[i + 2];
+            R[d + 1] = 0;
+            break;
+          case 0x6c:
+            R[d] <<= R[s];
+            R[d + 1] = 0;
+            break;
+          case 0x74:
+            R[d] = R[d] >>> code[i + 2];
+            R[d + 1] = 0;
+            break;
+          case 0x7c:
+            R[d] = R[d] >>> R[s];
+            R[d + 1] = 0;
+            break;
+          case 0xc4:
+            R[d] >>= code[i + 2];
+            R[d + 1] = 0;
+            break;
+          case 0xcc:
+            R[d] >>= R[s];
+            R[d + 1] = 0;
+            break;
+          case 0x84:
+            R[d] = -R[d] | 0;
+            R[d + 1] = 0;
+            break;
+          case 0xb4:
+            R[d] = code[i + 2];
+            R[d + 1] = 0;
+            break;
+          case 0xbc: {
+            // mov32 reg, or movsx 8/16 → 32
+            const off = code[i + 1];
+            R[d] = off === 0 ? R[s] : off === 8 ? (R[s] << 24) >> 24 : (R[s] << 16) >> 16;
+            R[d + 1] = 0;
+            break;
+          }
+          case 0xd4: // le16/32/64
+            swap(R, d, code[i + 2], false);
+            break;
+          case 0xdc: // be16/32/64
+            swap(R, d, code[i + 2], true);
+            break;
+          // ---------------------------------------------------------------- JMP (64-bit compares)
+          case 0x05: // ja
+            pc = code[i + 1];
+            break;
+          case 0x15:
+            if (R[d] === code[i + 2] && R[d + 1] === code[i + 2] >> 31) pc = code[i + 1];
+            break;
+          case 0x1d:
+            if (R[d] === R[s] && R[d + 1] === R[s + 1]) pc = code[i + 1];
+            break;
+          case 0x55:
+            if (R[d] !== code[i + 2] || R[d + 1] !== code[i + 2] >> 31) pc = code[i + 1];
+            break;
+          case 0x5d:
+            if (R[d] !== R[s] || R[d + 1] !== R[s + 1]) pc = code[i + 1];
+            break;
+          case 0x45:
+            if ((R[d] & code[i + 2]) !== 0 || (R[d + 1] & (code[i + 2] >> 31)) !== 0) pc = code[i + 1];
+            break;
+          case 0x4d:
+            if ((R[d] & R[s]) !== 0 || (R[d + 1] & R[s + 1]) !== 0) pc = code[i + 1];
+            break;
+          case 0x25:
+            if (ugt(R[d], R[d + 1], code[i + 2], code[i + 2] >> 31)) pc = code[i + 1];
+            break;
+          case 0x2d:
+            if (ugt(R[d], R[d + 1], R[s], R[s + 1])) pc = code[i + 1];
+            break;
+          case 0x35:
+            if (!ugt(code[i + 2], code[i + 2] >> 31, R[d], R[d + 1])) pc = code[i + 1];
+            break;
+          case 0x3d:
+            if (!ugt(R[s], R[s + 1], R[d], R[d + 1])) pc = code[i + 1];
+            break;
+          case 0xa5:
+            if (ugt(code[i + 2], code[i + 2] >> 31, R[d], R[d + 1])) pc = code[i + 1];
+            break;
+          case 0xad:
+            if (ugt(R[s], R[s + 1], R[d], R[d + 1])) pc = code[i + 1];
+            break;
+          case 0xb5:
+            if (!ugt(R[d], R[d + 1], code[i + 2], code[i + 2] >> 31)) pc = code[i + 1];
+            break;
+          case 0xbd:
+            if (!ugt(R[d], R[d + 1], R[s], R[s + 1])) pc = code[i + 1];
+            break;
+          case 0x65:
+            if (sgt(R[d], R[d + 1], code[i + 2], code[i + 2] >> 31)) pc = code[i + 1];
+            break;
+          case 0x6d:
+            if (sgt(R[d], R[d + 1], R[s], R[s + 1])) pc = code[i + 1];
+            break;
+          case 0x75:
+            if (!sgt(code[i + 2], code[i + 2] >> 31, R[d], R[d + 1])) pc = code[i + 1];
+            break;
+          case 0x7d:
+            if (!sgt(R[s], R[s + 1], R[d], R[d + 1])) pc = code[i + 1];
+            break;
+          case 0xc5:
+            if (sgt(code[i + 2], code[i + 2] >> 31, R[d], R[d + 1])) pc = code[i + 1];
+            break;
+          case 0xcd:
+            if (sgt(R[s], R[s + 1], R[d], R[d + 1])) pc = code[i + 1];
+            break;
+          case 0xd5:
+            if (!sgt(R[d], R[d + 1], code[i + 2], code[i + 2] >> 31)) pc = code[i + 1];
+            break;
+          case 0xdd:
+            if (!sgt(R[d], R[d + 1], R[s], R[s + 1])) pc = code[i + 1];
+            break;
+          // ---------------------------------------------------------------- JMP32 (low halves)
+          case 0x06: // gotol (ja32)
+            pc = code[i + 1];
+            break;
+          case 0x16:
+            if (R[d] === code[i + 2]) pc = code[i + 1];
+            break;
+          case 0x1e:
+            if (R[d] === R[s]) pc = code[i + 1];
+            break;
+          case 0x56:
+            if (R[d] !== code[i + 2]) pc = code[i + 1];
+            break;
+          case 0x5e:
+            if (R[d] !== R[s]) pc = code[i + 1];
+            break;
+          case 0x46:
+            if ((R[d] & code[i + 2]) !== 0) pc = code[i + 1];
+            break;
+          case 0x4e:
+            if ((R[d] & R[s]) !== 0) pc = code[i + 1];
+            break;
+          case 0x26:
+            if (R[d] >>> 0 > code[i + 2] >>> 0) pc = code[i + 1];
+            break;
+          case 0x2e:
+            if (R[d] >>> 0 > R[s] >>> 0) pc = code[i + 1];
+            break;
+          case 0x36:
+            if (R[d] >>> 0 >= code[i + 2] >>> 0) pc = code[i + 1];
+            break;
+          case 0x3e:
+            if (R[d] >>> 0 >= R[s] >>> 0) pc = code[i + 1];
+            break;
+          case 0xa6:
+            if (R[d] >>> 0 < code[i + 2] >>> 0) pc = code[i + 1];
+            break;
+          case 0xae:
+            if (R[d] >>> 0 < R[s] >>> 0) pc = code[i + 1];
+            break;
+          case 0xb6:
+            if (R[d] >>> 0 <= code[i + 2] >>> 0) pc = code[i + 1];
+            break;
+          case 0xbe:
+            if (R[d] >>> 0 <= R[s] >>> 0) pc = code[i + 1];
+            break;
+          case 0x66:
+            if (R[d] > code[i + 2]) pc = code[i + 1];
+            break;
+          case 0x6e:
+            if (R[d] > R[s]) pc = code[i + 1];
+            break;
+          case 0x76:
+            if (R[d] >= code[i + 2]) pc = code[i + 1];
+            break;
+          case 0x7e:
+            if (R[d] >= R[s]) pc = code[i + 1];
+            break;
+          case 0xc6:
+            if (R[d] < code[i + 2]) pc = code[i + 1];
+            break;
+          case 0xce:
+            if (R[d] < R[s]) pc = code[i + 1];
+            break;
+          case 0xd6:
+            if (R[d] <= code[i + 2]) pc = code[i + 1];
+            break;
+          case 0xde:
+            if (R[d] <= R[s]) pc = code[i + 1];
+            break;
+          // ---------------------------------------------------------------- loads
+          case 0x61: // ldxw
+          case 0x69: // ldxh
+          case 0x71: // ldxb
+          case 0x79: // ldxdw
+          case 0x81: // ldxsw
+          case 0x89: // ldxsh
+          case 0x91: {
+            // ldxsb
+            const size = code[i + 3];
+            const h = translate(T, R[s], R[s + 1], code[i + 1], size, TABLE_LEN_READ);
+            if (h < 0) throw this.fault(R[s], R[s + 1], code[i + 1], size, 'read', ipc);
+            load(R, d, dv, u8, h, w & 0xff);
+            break;
+          }
+          // ---------------------------------------------------------------- stores
+          case 0x62: // stw
+          case 0x6a: // sth
+          case 0x72: // stb
+          case 0x7a: {
+            // stdw
+            const size = code[i + 3];
+            const h = translate(T, R[d], R[d + 1], code[i + 1], size, TABLE_LEN_WRITE);
+            if (h < 0) throw this.fault(R[d], R[d + 1], code[i + 1], size, 'write', ipc);
+            store(dv, u8, h, size, code[i + 2], code[i + 2] >> 31);
+            break;
+          }
+          case 0x63: // stxw
+          case 0x6b: // stxh
+          case 0x73: // stxb
+          case 0x7b: {
+            // stxdw
+            const size = code[i + 3];
+            const h = translate(T, R[d], R[d + 1], code[i + 1], size, TABLE_LEN_WRITE);
+            if (h < 0) throw this.fault(R[d], R[d + 1], code[i + 1], size, 'write', ipc);
+            store(dv, u8, h, size, R[s], R[s + 1]);
+            break;
+          }
+          case 0xc3: // atomic 32
+          case 0xdb: {
+            // atomic 64
+            const size = code[i + 3];
+            const h = translate(T, R[d], R[d + 1], code[i + 1], size, TABLE_LEN_WRITE);
+            if (h < 0 || translate(T, R[d], R[d + 1], code[i + 1], size, TABLE_LEN_READ) < 0) {
+              throw this.fault(R[d], R[d + 1], code[i + 1], size, h < 0 ? 'write' : 'read', ipc);
+            }
+            atomic(R, dv, h, size, code[i + 2], s);
+            break;
+          }
+          case 0x18: {
+            // lddw (pre-resolved 64-bit value in imm / aux)
+            R[d] = code[i + 2];
+            R[d + 1] = code[i + 3];
+            pc++;
+            break;
+          }
+          case 0x20: // ld_abs w
+          case 0x28: // ld_abs h
+          case 0x30: // ld_abs b
+          case 0x40: // ld_ind w
+          case 0x48: // ld_ind h
+          case 0x50: {
+            // ld_ind b: r0 = ntoh(packet[imm (+ src)]); out of bounds ends the program with r0 = 0
+            const size = code[i + 3];
+            let off = code[i + 2];
+            if ((w & 0xe0) === 0x40) off = (off + R[s]) | 0;
+            const t = this.packetSlot * 4;
+            const len = T[t + TABLE_LEN_READ];
+            if (off < 0 || off + size > len) {
+              R[0] = 0;
+              R[1] = 0;
+              return { r0: 0n, instructions: n };
+            }
+            const h = T[t + TABLE_HOST_BASE] + off;
+            R[0] = size === 4 ? dv.getInt32(h, false) : size === 2 ? dv.getUint16(h, false) : u8[h];
+            R[1] = 0;
+            break;
+          }
+          // ---------------------------------------------------------------- calls and exit
+          case 0x85: {
+            const kind = code[i + 1];
+            if (kind === 1) {
+              // local call
+              if (depth + 1 >= maxFrames) throw new CallDepthExceeded(maxFrames, ipc);
+              pushFrame(frames, depth, pc, R);
+              depth++;
+              memory.setStackDepth(depth);
+              R[20] = memory.frameTop(depth) | 0;
+              pc = code[i + 3];
+            } else {
+              this.callHelper(code[i + 2], ipc);
+              if (this.terminateRequested) {
+                R[0] = this.terminateLo;
+                R[1] = this.terminateHi;
+                return { r0: pairToBigInt(R[0], R[1]), instructions: n };
+              }
+            }
+            break;
+          }
+          case 0x8d: {
+            // callx: a code address (lddw src=4) calls locally, a small integer calls that helper.
+            const lo = R[d];
+            const hi = R[d + 1];
+            const codePc = (lo >>> 0) - slotBase(Slot.CODE);
+            if (hi === 0 && codePc >= 0 && codePc % 8 === 0 && this.program.insnAt[codePc / 8] >= 0) {
+              if (depth + 1 >= maxFrames) throw new CallDepthExceeded(maxFrames, ipc);
+              pushFrame(frames, depth, pc, R);
+              depth++;
+              memory.setStackDepth(depth);
+              R[20] = memory.frameTop(depth) | 0;
+              pc = codePc / 8;
+            } else if (hi === 0 && lo >= 0 && this.helperTable[lo] !== undefined) {
+              this.callHelper(lo, ipc);
+              if (this.terminateRequested) {
+                R[0] = this.terminateLo;
+                R[1] = this.terminateHi;
+                return { r0: pairToBigInt(R[0], R[1]), instructions: n };
+              }
+            } else {
+              throw new BadCallTarget(
+                `callx at pc ${ipc} to 0x${pairToBigInt(lo, hi).toString(16)}, which is neither a code address nor a registered helper id`,
+                { pc: ipc },
+              );
+            }
+            break;
+          }
+          case 0x95: // exit
+            if (depth === 0) return { r0: pairToBigInt(R[0], R[1]), instructions: n };
+            depth--;
+            pc = popFrame(frames, depth, R);
+            memory.setStackDepth(depth);
+            R[20] = memory.frameTop(depth) | 0;
+            break;
+          default:
+            // Unreachable: the decoder rejects every other opcode before lowering.
+            throw new BadCallTarget(`internal: unhandled opcode 0x${(w & 0xff).toString(16)}`, { pc: ipc });
+        }
+      }
+    } catch (e) {
+      throw this.asTrap(e, ipc, n);
+    }
+  }
+
+  private fault(lo: number, hi: number, off: number, size: number, access: AccessKind, pc: number): Trap {
+    const address = BigInt.asUintN(64, pairToBigInt(lo, hi) + BigInt(off));
+    return this.memory.fault(address, size, access, pc);
+  }
+
+  private asTrap(e: unknown, pc: number, n: number): BpfError {
+    const trap =
+      e instanceof Trap
+        ? e
+        : e instanceof BpfError
+          ? e
+          : new HelperError(`helper at pc ${pc} failed: ${e instanceof Error ? e.message : String(e)}`, { pc }, {
+              cause: e,
+            });
+    if (trap instanceof Trap) trap.instructions = n;
+    return trap;
+  }
+
+  private callHelper(id: number, pc: number): void {
+    const helper = this.helperTable[id];
+    if (helper === undefined) {
+      throw new BadCallTarget(`call at pc ${pc} to helper ${id}, which is not registered`, { pc });
+    }
+    const ctx = this.context;
+    ctx.pc = pc;
+    let result: unknown;
+    try {
+      result = helper.call(ctx);
+    } catch (e) {
+      if (e instanceof Trap) throw e;
+      throw new HelperError(
+        `helper ${helper.name} (${id}) at pc ${pc} threw: ${e instanceof Error ? e.message : String(e)}`,
+        { pc },
+        { cause: e },
+      );
+    }
+    const R = this.regs;
+    if (typeof result === 'number') {
+      if (!Number.isSafeInteger(result)) {
+        throw new HelperError(`helper ${helper.name} (${id}) returned ${result}, which is not a safe integer`, {
+          pc,
+        });
+      }
+      R[0] = result | 0;
+      R[1] = Math.floor(result / 4294967296) | 0;
+    } else if (typeof result === 'bigint') {
+      const v = BigInt.asUintN(64, result);
+      R[0] = Number(v & 0xffffffffn) | 0;
+      R[1] = Number(v >> 32n) | 0;
+    } else {
+      R[0] = 0;
+      R[1] = 0;
+    }
+  }
+}
+
+/** The helper's view of the machine; one instance per interpreter, reused across calls. */
+class CallContext implements HelperContext {
+  pc = 0;
+  constructor(private readonly vm: Interpreter) {}
+  get memory(): GuestMemory {
+    return this.vm.guestMemory;
+  }
+  argLo(i: number): number {
+    return this.vm.reg(0)[2 * i];
+  }
+  argHi(i: number): number {
+    return this.vm.reg(0)[2 * i + 1];
+  }
+  arg(i: number): bigint {
+    return pairToBigInt(this.argLo(i), this.argHi(i));
+  }
+  argNumber(i: number): number {
+    return (this.argHi(i) >>> 0) * 4294967296 + (this.argLo(i) >>> 0);
+  }
+  terminate(r0: bigint | number): void {
+    const v = BigInt.asUintN(64, BigInt(r0));
+    this.vm.requestTerminate(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
+  }
+}
+
+// -------------------------------------------------------------------------------------------- lowering
+
+/** Memory access size per load/store opcode (bits 3–4). */
+function accessSize(opcode: number): number {
+  const sz = opcode & 0x18;
+  return sz === 0x00 ? 4 : sz === 0x08 ? 2 : sz === 0x10 ? 1 : 8;
+}
+
+function lower(
+  program: Program,
+  options: InterpreterOptions,
+  helpers: readonly (HelperDefinition | undefined)[],
+): Int32Array {
+  const code = new Int32Array(program.slotCount * W);
+  for (const insn of program.insns) {
+    const at = insn.pc * W;
+    code[at] = insn.opcode | ((insn.dst * 2) << 8) | ((insn.src * 2) << 16);
+    code[at + 1] = insn.off;
+    code[at + 2] = insn.imm;
+    switch (insn.kind) {
+      case 'jump':
+        code[at + 1] = insn.target;
+        break;
+      case 'load':
+      case 'store':
+      case 'atomic':
+      case 'packet_load':
+        code[at + 3] = accessSize(insn.opcode);
+        break;
+      case 'call':
+        if (insn.op === 'local') {
+          code[at + 1] = 1;
+          code[at + 3] = insn.target;
+        } else if (insn.op === 'helper') {
+          if (!helpers[insn.imm]) {
+            throw new LoadError(
+              'UNKNOWN_HELPER',
+              `call to unknown helper ${insn.imm} at pc ${insn.pc}`,
+              { pc: insn.pc },
+              { hint: 'register the helper, or check the helper id' },
+            );
+          }
+        } else if (insn.op === 'kfunc') {
+          throw new LoadError('UNKNOWN_HELPER', `call to kfunc (BTF id ${insn.imm}) at pc ${insn.pc} is not supported`, {
+            pc: insn.pc,
+          });
+        }
+        break;
+      case 'lddw': {
+        let value: bigint;
+        if (insn.source === 'imm64') {
+          value = (BigInt(insn.imm2 >>> 0) << 32n) | BigInt(insn.imm >>> 0);
+        } else if (insn.source === 'code_addr') {
+          value = BigInt(codeAddress(insn.pc + 1 + insn.imm));
+        } else if (options.resolveLddw) {
+          value = BigInt.asUintN(64, options.resolveLddw(insn));
+        } else {
+          throw new LoadError(
+            'INVALID_LDDW',
+            `lddw at pc ${insn.pc} refers to a ${insn.source.replace('_', ' ')}, which needs a loader to resolve`,
+            { pc: insn.pc },
+            { hint: 'load the program from its ELF object so maps and globals can be resolved' },
+          );
+        }
+        code[at + 2] = Number(value & 0xffffffffn) | 0;
+        code[at + 3] = Number(value >> 32n) | 0;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return code;
+}
+
+// ------------------------------------------------------------------------------ out-of-line operations
+
+/**
+ * Guest address (lo, hi) + off → linear memory offset, or -1. `field` selects the read or the write
+ * length, which is 0 when the region lacks that permission. See layout.ts for the scheme.
+ */
+function translate(T: Int32Array, lo: number, hi: number, off: number, size: number, field: number): number {
+  const a = (lo >>> 0) + off;
+  // Fold the carry/borrow of adding off into the high half; any non-zero result is outside 4 GiB.
+  if (hi + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0) !== 0) return -1;
+  const t = ((a >>> SLOT_SHIFT) & 0xf) << 2;
+  const o = (a & SLOT_MASK) - T[t + TABLE_START];
+  if ((o >>> 0) + size > T[t + field]) return -1;
+  return T[t + TABLE_HOST_BASE] + o;
+}
+
+function load(R: Int32Array, d: number, dv: DataView, u8: Uint8Array, h: number, opcode: number): void {
+  switch (opcode) {
+    case 0x61:
+      R[d] = dv.getInt32(h, true);
+      R[d + 1] = 0;
+      return;
+    case 0x69:
+      R[d] = dv.getUint16(h, true);
+      R[d + 1] = 0;
+      return;
+    case 0x71:
+      R[d] = u8[h];
+      R[d + 1] = 0;
+      return;
+    case 0x79:
+      R[d] = dv.getInt32(h, true);
+      R[d + 1] = dv.getInt32(h + 4, true);
+      return;
+    case 0x81:
+      R[d] = dv.getInt32(h, true);
+      break;
+    case 0x89:
+      R[d] = dv.getInt16(h, true);
+      break;
+    default:
+      R[d] = (u8[h] << 24) >> 24;
+      break;
+  }
+  R[d + 1] = R[d] >> 31;
+}
+
+function store(dv: DataView, u8: Uint8Array, h: number, size: number, lo: number, hi: number): void {
+  if (size === 8) {
+    dv.setInt32(h, lo, true);
+    dv.setInt32(h + 4, hi, true);
+  } else if (size === 4) {
+    dv.setInt32(h, lo, true);
+  } else if (size === 2) {
+    dv.setInt16(h, lo, true);
+  } else {
+    u8[h] = lo;
+  }
+}
+
+/** Atomic read-modify-write (the guest is single-threaded, so a plain RMW is atomic). */
+function atomic(R: Int32Array, dv: DataView, h: number, size: number, imm: number, s: number): void {
+  const oldLo = dv.getInt32(h, true);
+  const oldHi = size === 8 ? dv.getInt32(h + 4, true) : 0;
+  let newLo = oldLo;
+  let newHi = oldHi;
+  const sLo = R[s];
+  const sHi = size === 8 ? R[s + 1] : 0;
+  switch (imm & ~1) {
+    case 0x00: {
+      newLo = (oldLo + sLo) | 0;
+      newHi = (oldHi + sHi + (newLo >>> 0 < oldLo >>> 0 ? 1 : 0)) | 0;
+      break;
+    }
+    case 0x40:
+      newLo = oldLo | sLo;
+      newHi = oldHi | sHi;
+      break;
+    case 0x50:
+      newLo = oldLo & sLo;
+      newHi = oldHi & sHi;
+      break;
+    case 0xa0:
+      newLo = oldLo ^ sLo;
+      newHi = oldHi ^ sHi;
+      break;
+    case 0xe0: // xchg
+      newLo = sLo;
+      newHi = sHi;
+      break;
+    default: {
+      // cmpxchg: compare with r0, store src if equal; r0 always receives the old value.
+      const eq = size === 8 ? R[0] === oldLo && R[1] === oldHi : R[0] === oldLo;
+      if (eq) {
+        newLo = sLo;
+        newHi = sHi;
+      }
+      R[0] = oldLo;
+      R[1] = oldHi;
+      break;
+    }
+  }
+  dv.setInt32(h, newLo, true);
+  if (size === 8) dv.setInt32(h + 4, newHi, true);
+  if ((imm & 1) !== 0 && (imm & ~1) !== 0xf0) {
+    R[s] = oldLo;
+    R[s + 1] = oldHi;
+  }
+}
+
+function div64(R: Int32Array, S: Int32Array, d: number, blo: number, bhi: number, signed: boolean, rem: boolean): void {
+  if ((blo | bhi) === 0) {
+    // RFC 9669: division by zero gives 0; modulo by zero leaves dst unchanged.
+    if (!rem) {
+      R[d] = 0;
+      R[d + 1] = 0;
+    }
+    return;
+  }
+  if (signed) sdivmod64(S, R[d], R[d + 1], blo, bhi, rem);
+  else udivmod64(S, R[d], R[d + 1], blo, bhi, rem);
+  R[d] = S[0];
+  R[d + 1] = S[1];
+}
+
+function div32(a: number, b: number, signed: boolean, rem: boolean): number {
+  if (b === 0) return rem ? a : 0;
+  if (signed) return rem ? a % b | 0 : (a / b) | 0;
+  const ua = a >>> 0;
+  const ub = b >>> 0;
+  return rem ? ua % ub | 0 : Math.floor(ua / ub) | 0;
+}
+
+function lsh64(R: Int32Array, d: number, n: number): void {
+  if (n === 0) return;
+  if (n < 32) {
+    R[d + 1] = (R[d + 1] << n) | (R[d] >>> (32 - n));
+    R[d] <<= n;
+  } else {
+    R[d + 1] = R[d] << (n - 32);
+    R[d] = 0;
+  }
+}
+
+function rsh64(R: Int32Array, d: number, n: number): void {
+  if (n === 0) return;
+  if (n < 32) {
+    R[d] = (R[d] >>> n) | (R[d + 1] << (32 - n));
+    R[d + 1] = R[d + 1] >>> n;
+  } else {
+    R[d] = R[d + 1] >>> (n - 32);
+    R[d + 1] = 0;
+  }
+}
+
+function arsh64(R: Int32Array, d: number, n: number): void {
+  if (n === 0) return;
+  if (n < 32) {
+    R[d] = (R[d] >>> n) | (R[d + 1] << (32 - n));
+    R[d + 1] >>= n;
+  } else {
+    R[d] = R[d + 1] >> (n - 32);
+    R[d + 1] >>= 31;
+  }
+}
+
+/** le/be/bswap: `reverse` swaps bytes (be on this little-endian model, and bswap); then truncates. */
+function swap(R: Int32Array, d: number, width: number, reverse: boolean): void {
+  if (width === 16) {
+    R[d] = reverse ? bswap16(R[d]) : R[d] & 0xffff;
+    R[d + 1] = 0;
+  } else if (width === 32) {
+    if (reverse) R[d] = bswap32(R[d]);
+    R[d + 1] = 0;
+  } else if (reverse) {
+    const lo = R[d];
+    R[d] = bswap32(R[d + 1]);
+    R[d + 1] = bswap32(lo);
+  }
+}
+
+function ugt(alo: number, ahi: number, blo: number, bhi: number): boolean {
+  return ahi >>> 0 > bhi >>> 0 || (ahi === bhi && alo >>> 0 > blo >>> 0);
+}
+
+function sgt(alo: number, ahi: number, blo: number, bhi: number): boolean {
+  return ahi > bhi || (ahi === bhi && alo >>> 0 > blo >>> 0);
+}
+
+function pushFrame(frames: Int32Array, depth: number, returnPc: number, R: Int32Array): void {
+  const f = depth * 9;
+  frames[f] = returnPc;
+  for (let k = 0; k < 8; k++) frames[f + 1 + k] = R[12 + k];
+}
+
+function popFrame(frames: Int32Array, depth: number, R: Int32Array): number {
+  const f = depth * 9;
+  for (let k = 0; k < 8; k++) R[12 + k] = frames[f + 1 + k];
+  return frames[f];
+}
