@@ -39,7 +39,8 @@ export class HelperRegistry {
   private readonly byId = new Map<number, HelperDefinition>();
 
   define(id: number, name: string, call: HelperFunction): this {
-    if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw new UsageError(`helper id ${id} is not valid`);
+    if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff)
+      throw new UsageError(`helper id ${id} is not valid`);
     this.byId.set(id, { id, name, call });
     return this;
   }
