@@ -1,0 +1,96 @@
+/** The decoder: every instruction class decodes to the right typed form; every malformed encoding is a
+ * LoadError with a stable code, the pc and the opcode byte. */
+import { describe, expect, it } from 'vitest';
+import { LoadError } from '../../src/errors.js';
+import { decodeProgram } from '../../src/isa/decoder.js';
+import { encodeProgram, type RawInsn } from '../../src/isa/encoder.js';
+
+const I = (opcode: number, dst = 0, src = 0, off = 0, imm = 0): RawInsn => ({ opcode, dst, src, off, imm });
+const EXIT = I(0x95);
+const decode = (...insns: RawInsn[]) => decodeProgram(encodeProgram(insns));
+
+function loadError(f: () => unknown): LoadError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(LoadError);
+    return e as LoadError;
+  }
+  throw new Error('expected a LoadError');
+}
+
+describe('decodeProgram: typed representation', () => {
+  it('decodes ALU, jumps, calls, memory, atomics and lddw', () => {
+    const p = decode(
+      I(0x07, 1, 0, 0, 5), // add64 r1, 5
+      I(0x3c, 1, 2, 1, 0), // sdiv32 r1, r2
+      I(0xbf, 1, 2, 16, 0), // movsx1664
+      I(0xd7, 1, 0, 0, 32), // bswap32
+      I(0x2d, 1, 2, 1, 0), // jgt r1, r2, +1
+      I(0x85, 0, 1, 0, 2), // call local +2
+      I(0x79, 0, 1, -8, 0), // ldxdw
+      I(0x91, 0, 1, 2, 0), // ldxsb
+      I(0xdb, 1, 2, 0, 0xf1), // cmpxchg64
+      { opcode: 0x18, dst: 3, src: 0, off: 0, imm: 1, imm2: 2 },
+      I(0x06, 0, 0, 0, 0), // gotol +0
+      EXIT,
+    );
+    const kinds = p.insns.map((i) => `${i.kind}:${'op' in i ? i.op : ''}`);
+    expect(kinds).toEqual(['alu:add', 'alu:sdiv', 'alu:movsx', 'alu:bswap', 'jump:jgt', 'call:local', 'load:', 'load:', 'atomic:cmpxchg', 'lddw:', 'jump:ja', 'exit:']);
+    expect(p.slotCount).toBe(13);
+    expect(p.insnAt[10]).toBe(-1); // second half of lddw
+    const jump = p.insns[4];
+    expect(jump.kind === 'jump' && jump.target).toBe(6);
+    const call = p.insns[5];
+    expect(call.kind === 'call' && call.target).toBe(8);
+  });
+});
+
+describe('decodeProgram: malformed input', () => {
+  const cases: [string, () => unknown, string, number | undefined][] = [
+    ['empty', () => decodeProgram(new Uint8Array()), 'EMPTY_PROGRAM', undefined],
+    ['not a multiple of 8', () => decodeProgram(new Uint8Array(12)), 'TRUNCATED_PROGRAM', 1],
+    ['truncated lddw', () => decodeProgram(encodeProgram([EXIT, I(0x18, 0, 0, 0, 1)])), 'TRUNCATED_LDDW', 1],
+    ['unknown opcode', () => decode(I(0xff), EXIT), 'UNKNOWN_OPCODE', 0],
+    ['unknown ALU op', () => decode(I(0xe7), EXIT), 'UNKNOWN_OPCODE', 0],
+    ['jump out of range', () => decode(I(0x05, 0, 0, 5), EXIT), 'JUMP_OUT_OF_RANGE', 0],
+    ['backward jump out of range', () => decode(EXIT, I(0x05, 0, 0, -3)), 'JUMP_OUT_OF_RANGE', 1],
+    ['jump into lddw', () => decode(I(0x05, 0, 0, 1), { opcode: 0x18, dst: 0, src: 0, off: 0, imm: 0, imm2: 0 }, EXIT), 'JUMP_INTO_LDDW', 0],
+    ['call local out of range', () => decode(I(0x85, 0, 1, 0, 100), EXIT), 'JUMP_OUT_OF_RANGE', 0],
+    ['register 11', () => decode(I(0xb7, 11), EXIT), 'INVALID_REGISTER', 0],
+    ['source register 12', () => decode(I(0xbf, 1, 12), EXIT), 'INVALID_REGISTER', 0],
+    ['write to r10', () => decode(I(0xb7, 10), EXIT), 'WRITE_TO_R10', 0],
+    ['reserved off on add', () => decode(I(0x07, 1, 0, 1, 0), EXIT), 'INVALID_FIELD', 0],
+    ['reserved imm on exit', () => decode(I(0x95, 0, 0, 0, 1)), 'INVALID_FIELD', 0],
+    ['bad byte swap width', () => decode(I(0xd4, 1, 0, 0, 8), EXIT), 'INVALID_FIELD', 0],
+    ['bad atomic op', () => decode(I(0xdb, 1, 2, 0, 0x10), EXIT), 'INVALID_FIELD', 0],
+    ['lddw with bad second slot', () => decodeProgram(encodeProgram([I(0x18), I(0x07), EXIT])), 'INVALID_LDDW', 0],
+    ['lddw src 7', () => decode({ opcode: 0x18, dst: 0, src: 7, off: 0, imm: 0, imm2: 0 }, EXIT), 'INVALID_LDDW', 0],
+    ['no exit at the end', () => decode(I(0xb7)), 'NO_EXIT', 0],
+    ['movsx32 in ALU32', () => decode(I(0xbc, 1, 2, 32), EXIT), 'INVALID_FIELD', 0],
+  ];
+  it.each(cases)('%s', (_name, f, code, pc) => {
+    const e = loadError(f);
+    expect(e.code).toBe(code);
+    expect(e.pc).toBe(pc);
+    expect(e.message.length).toBeGreaterThan(10);
+    if (pc !== undefined && code !== 'TRUNCATED_PROGRAM') expect(e.message).toMatch(/at pc \d+ \(opcode 0x[0-9a-f]{2}\)/);
+  });
+
+  it('fuzz: random bytes either decode or give a LoadError, never anything else', () => {
+    let seed = 12345;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 16;
+    };
+    for (let k = 0; k < 5000; k++) {
+      const bytes = new Uint8Array(8 * (1 + (rnd() % 6)));
+      for (let j = 0; j < bytes.length; j++) bytes[j] = rnd() & 0xff;
+      try {
+        decodeProgram(bytes);
+      } catch (e) {
+        expect(e).toBeInstanceOf(LoadError);
+      }
+    }
+  });
+});
