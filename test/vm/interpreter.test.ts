@@ -134,7 +134,7 @@ describe('calls', () => {
     const helpers = new HelperRegistry().define(9, 'nine', () => 9);
     // Slots: 0-1 lddw, 2 callx r1, 3 r7 = r0, 4 r2 = 9, 5 callx r2, 6 r0 += r7, 7 exit, 8-9 f.
     const insns: RawInsn[] = [
-      { opcode: 0x18, dst: 1, src: 4, off: 0, imm: 6, imm2: 0 }, // r1 = &f (1 + 1 + 6 = slot 8)
+      { opcode: 0x18, dst: 1, src: 4, off: 0, imm: 7, imm2: 0 }, // r1 = &f: slot 0 + 1 + 7 (as the kernel counts)
       I(0x8d, 1), // callx r1 → f returns 5
       I(0xbf, 7, 0), // r7 = r0
       MOV(2, 9),
