@@ -258,7 +258,8 @@ export function parseDataSections(text: string, options: ParseDataOptions = {}):
       );
     }
     const path = resolve(baseDir, s.ref ?? '');
-    return { path, lines: lexLines(readFile(path)).filter((l) => l.text.trim() !== '') };
+    // Blank lines are kept so that assembler errors carry the line numbers of that file.
+    return { path, lines: lexLines(readFile(path)) };
   };
 
   for (const s of splitSections(text, file)) {

@@ -1,7 +1,8 @@
 /**
- * The uBPF test data (shared/ubpf_tests). Files that run must give the expected r0; files in errors/
- * must fail with the typed error listed below (uBPF's message texts are not imitated); files that test
- * uBPF-only machinery are skipped, each with its reason in SKIPPED.
+ * The uBPF test data (shared/ubpf_tests). Files that run must give the expected r0 (alu, alu64, jmp,
+ * ldx, st, stx have no result: they are encoding tests, passing when -- asm assembles to -- raw);
+ * files in errors/ must fail with the typed error listed below (uBPF's message texts are not
+ * imitated); files that test uBPF-only machinery are skipped, each with its reason in SKIPPED.
  */
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
