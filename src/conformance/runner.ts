@@ -1,7 +1,8 @@
 /**
  * Runs conformance `.data` tests on an engine and judges the outcome. A test expecting an error
  * (`-- error`, `-- error pattern`) passes when our engine rejects or traps with any typed BpfError: the
- * expected texts are other implementations' messages, which we do not imitate.
+ * expected texts are other implementations' messages, which we do not imitate. An empty `-- error`
+ * section also expects a rejection (bpf_conformance's negative/unused-* files), where upstream skips.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
