@@ -95,19 +95,22 @@ export class GuestMemory {
    * Maps a region into `slot` with the given permissions; `init` bytes are copied to its start.
    * Throws UsageError if the slot is taken or the size does not fit.
    */
-  map(slot: number, name: string, size: number, perms: Permissions, init?: Uint8Array): Region {
+  map(slot: number, name: string, size: number, perms: number, init?: Uint8Array): Region {
     if (!Number.isInteger(slot) || slot <= Slot.NULL || slot >= SLOT_COUNT) {
       throw new UsageError(`slot ${slot} cannot be mapped (valid: 1..${SLOT_COUNT - 1})`);
     }
     if (this.regions[slot] !== undefined) {
       throw new UsageError(`slot ${slot} already holds region "${this.regions[slot]?.name}"`);
     }
+    if (perms !== 0 && perms !== PERM_READ && perms !== PERM_WRITE && perms !== (PERM_READ | PERM_WRITE)) {
+      throw new UsageError(`region "${name}" permissions ${perms} are not a combination of PERM_READ and PERM_WRITE`);
+    }
     if (!Number.isInteger(size) || size < 0 || size > MAX_REGION_SIZE) {
       throw new UsageError(`region "${name}" size ${size} is outside 0..${MAX_REGION_SIZE}`);
     }
     const hostBase = this.allocateHost(size);
     if (init) this.u8.set(init.subarray(0, size), hostBase);
-    const region: Region = { name, slot, guestBase: slotBase(slot), size, perms, hostBase };
+    const region: Region = { name, slot, guestBase: slotBase(slot), size, perms: perms as Permissions, hostBase };
     this.regions[slot] = region;
     this.setEntry(slot, 0, size, perms, hostBase);
     return region;
@@ -126,7 +129,7 @@ export class GuestMemory {
     if (!Number.isInteger(frameSize) || frameSize < 8 || frameSize % 8 !== 0) {
       throw new UsageError(`stack frame size ${frameSize} must be a positive multiple of 8`);
     }
-    const region = this.map(Slot.STACK, "stack", frameSize * maxFrames, (PERM_READ | PERM_WRITE) as Permissions);
+    const region = this.map(Slot.STACK, 'stack', frameSize * maxFrames, PERM_READ | PERM_WRITE);
     this.frameSize = frameSize;
     this.maxFrames = maxFrames;
     this.setStackDepth(0);

@@ -1,0 +1,108 @@
+/**
+ * Interpreter micro-benchmarks: `npm run bench [-- --quick] [-- --filter NAME]`.
+ * Each program in bench/programs is assembled once, linked once, warmed up, then run repeatedly; the
+ * report gives the median time per run and eBPF instructions per second, as a table on stdout and as
+ * JSON in bench/results/ (a dated file plus latest.json).
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import { Command } from 'commander';
+import { assemble } from '../src/asm/index.js';
+import { createMachine } from '../src/vm/machine.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface BenchResult {
+  name: string;
+  engine: 'interp';
+  instructionsPerRun: number;
+  runs: number;
+  medianNs: number;
+  minNs: number;
+  mips: number;
+  r0: string;
+}
+
+/** Input buffers by program name (the memory-bound loop sums a 64 KiB buffer). */
+function inputFor(name: string): Uint8Array | undefined {
+  if (name !== 'mem-loop') return undefined;
+  const mem = new Uint8Array(64 * 1024);
+  for (let i = 0; i < mem.length; i++) mem[i] = (i * 131 + 7) & 0xff;
+  return mem;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function main(): void {
+  const options = new Command()
+    .option('--quick', 'fewer repeats (CI)')
+    .option('--filter <name>', 'only programs whose name contains this')
+    .option('--out <dir>', 'results directory', join(here, 'results'))
+    .parse()
+    .opts<{ quick?: boolean; filter?: string; out: string }>();
+  const dir = join(here, 'programs');
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.s') && (!options.filter || f.includes(options.filter)))
+    .sort();
+  const warmup = options.quick ? 2 : 5;
+  const repeats = options.quick ? 5 : 15;
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ format: 'bench {bar} {value}/{total} {program}', hideCursor: true })
+    : undefined;
+  bar?.start(files.length * (warmup + repeats), 0, { program: '' });
+  const results: BenchResult[] = [];
+  for (const file of files) {
+    const name = basename(file, '.s');
+    const bytes = assemble(readFileSync(join(dir, file), 'utf8'), { syntax: 'ubpf', file });
+    const machine = createMachine(bytes, { mem: inputFor(name), maxInstructions: 1e10 });
+    const times: number[] = [];
+    let last = machine.run();
+    for (let k = 0; k < warmup + repeats; k++) {
+      const t0 = process.hrtime.bigint();
+      last = machine.run();
+      const ns = Number(process.hrtime.bigint() - t0);
+      if (k >= warmup) times.push(ns);
+      bar?.increment(1, { program: name });
+    }
+    const medianNs = median(times);
+    results.push({
+      name,
+      engine: 'interp',
+      instructionsPerRun: last.instructions,
+      runs: times.length,
+      medianNs,
+      minNs: Math.min(...times),
+      mips: last.instructions / (medianNs / 1e3),
+      r0: `0x${last.r0.toString(16)}`,
+    });
+  }
+  bar?.stop();
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    quick: options.quick === true,
+    results,
+  };
+  mkdirSync(options.out, { recursive: true });
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  writeFileSync(join(options.out, 'latest.json'), json);
+  writeFileSync(join(options.out, `interp-${report.date.slice(0, 10)}.json`), json);
+  console.log('| program | engine | insns/run | median ms | M insns/s |');
+  console.log('|---|---|---:|---:|---:|');
+  for (const r of results) {
+    console.log(
+      `| ${r.name} | ${r.engine} | ${r.instructionsPerRun} | ${(r.medianNs / 1e6).toFixed(2)} | ${r.mips.toFixed(1)} |`,
+    );
+  }
+  console.log(`results: ${join(options.out, 'latest.json')}`);
+}
+
+main();

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine (run as root): installs what the tests need
+# (clang-19/llvm-19 for the disassembler-vs-llvm-objdump tests, npm packages), type-checks, lints,
+# runs every vitest suite, the conformance suite through the CLI and a reduced benchmark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v clang-19 >/dev/null 2>&1 || need_apt+=(clang-19)
+command -v llvm-objdump-19 >/dev/null 2>&1 || need_apt+=(llvm-19)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "== installing Debian packages: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "== not root: cannot install ${need_apt[*]}; tests that need them will be skipped with a notice"
+  fi
+fi
+
+echo "== npm ci"
+npm ci --no-audit --no-fund
+
+echo "== type check"
+npx tsc --noEmit
+
+echo "== lint"
+npx biome check src test bench bin
+
+echo "== conformance through the CLI"
+npx bpfbox conformance ../shared/bpf_conformance/tests
+
+echo "== benchmark (reduced)"
+npm run --silent bench -- --quick --out "$(mktemp -d)"
+
+echo "== unit, property and integration tests"
+node scripts/vitest-summary.mjs
