@@ -97,7 +97,7 @@ describe('GuestMemory', () => {
     expect(f.message).toContain('read of 4 bytes at 0x40000014');
     expect(f.message).toContain('input [0x40000000, 0x4000000d) rw');
     expect(m.fault(0n, 8, 'read', 0).message).toMatch(/null pointer/);
-    expect(m.fault(BigInt(slotBase(Slot.RODATA)), 1, 'write', 0).message).toMatch(/rodata is not writeable/);
+    expect(m.fault(BigInt(slotBase(Slot.RODATA)), 1, 'write', 0).message).toMatch(/rodata is not writable/);
   });
 });
 
@@ -188,7 +188,7 @@ describe.each(engines)('guest isolation ($name)', (engine) => {
       EXIT,
     ];
     expect(() => engine.run(m, insns)).toThrow(
-      /write of 1 byte at 0x10000003 at pc 2: rodata is not writeable/,
+      /write of 1 byte at 0x10000003 at pc 2: rodata is not writable/,
     );
     expect(m.read(BigInt(slotBase(Slot.RODATA)) + 3n, 1)[0]).toBe(7);
   });

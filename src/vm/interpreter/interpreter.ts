@@ -15,7 +15,7 @@ import {
 } from '../../errors.js';
 import type { Insn, Program } from '../../isa/instruction.js';
 import type { HelperContext, HelperDefinition, HelperRegistry } from '../helpers.js';
-import type { GuestMemory } from '../memory/guest-memory.js';
+import { type GuestMemory, STACK_WINDOW_FP, STACK_WINDOW_STRIDE } from '../memory/guest-memory.js';
 import {
   SLOT_MASK,
   SLOT_SHIFT,
@@ -25,6 +25,7 @@ import {
   TABLE_LEN_READ,
   TABLE_LEN_WRITE,
   TABLE_START,
+  TABLE_STRIDE,
 } from '../memory/layout.js';
 import { bswap16, bswap32, mul64, neg64, pairToBigInt, sdivmod64, udivmod64 } from './int64.js';
 
@@ -133,7 +134,7 @@ export class Interpreter {
     }
     const memory = this.memory;
     memory.setStackDepth(0);
-    R[20] = memory.frameTop(0) | 0;
+    R[20] = memory.stackWindows[STACK_WINDOW_FP];
     R[21] = 0;
     const limit = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
     const entry = options.entry ?? 0;
@@ -156,6 +157,7 @@ export class Interpreter {
     const dv = memory.view;
     const frames = this.frames;
     const maxFrames = this.maxFrames;
+    const windows = memory.stackWindows;
     let depth = 0;
     let pc = entry;
     let n = 0;
@@ -632,8 +634,7 @@ export class Interpreter {
               if (depth + 1 >= maxFrames) throw new CallDepthExceeded(maxFrames, ipc);
               pushFrame(frames, depth, pc, R);
               depth++;
-              memory.setStackDepth(depth);
-              R[20] = memory.frameTop(depth) | 0;
+              enterDepth(T, windows, depth, R);
               pc = code[i + 3];
             } else {
               this.callHelper(code[i + 2], ipc);
@@ -654,8 +655,7 @@ export class Interpreter {
               if (depth + 1 >= maxFrames) throw new CallDepthExceeded(maxFrames, ipc);
               pushFrame(frames, depth, pc, R);
               depth++;
-              memory.setStackDepth(depth);
-              R[20] = memory.frameTop(depth) | 0;
+              enterDepth(T, windows, depth, R);
               pc = codePc / 8;
             } else if (hi === 0 && lo >= 0 && this.helperTable[lo] !== undefined) {
               this.callHelper(lo, ipc);
@@ -676,8 +676,7 @@ export class Interpreter {
             if (depth === 0) return { r0: pairToBigInt(R[0], R[1]), instructions: n };
             depth--;
             pc = popFrame(frames, depth, R);
-            memory.setStackDepth(depth);
-            R[20] = memory.frameTop(depth) | 0;
+            enterDepth(T, windows, depth, R);
             break;
           default:
             // Unreachable: the decoder rejects every other opcode before lowering.
@@ -1032,6 +1031,17 @@ function ugt(alo: number, ahi: number, blo: number, bhi: number): boolean {
 
 function sgt(alo: number, ahi: number, blo: number, bhi: number): boolean {
   return ahi > bhi || (ahi === bhi && alo >>> 0 > blo >>> 0);
+}
+
+/** Switches the stack slot's table entry and r10 to call depth `depth` (see GuestMemory.stackWindows). */
+function enterDepth(T: Int32Array, windows: Int32Array, depth: number, R: Int32Array): void {
+  const w = depth * STACK_WINDOW_STRIDE;
+  const t = Slot.STACK * TABLE_STRIDE;
+  T[t] = windows[w];
+  T[t + 1] = windows[w + 1];
+  T[t + 2] = windows[w + 2];
+  T[t + 3] = windows[w + 3];
+  R[20] = windows[w + STACK_WINDOW_FP];
 }
 
 function pushFrame(frames: Int32Array, depth: number, returnPc: number, R: Int32Array): void {

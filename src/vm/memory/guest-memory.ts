@@ -27,6 +27,10 @@ import {
   WASM_PAGE,
 } from './layout.js';
 
+/** Row layout of `GuestMemory.stackWindows`: region-table words, then the frame pointer. */
+export const STACK_WINDOW_FP = TABLE_STRIDE;
+export const STACK_WINDOW_STRIDE = TABLE_STRIDE + 1;
+
 export interface Region {
   readonly name: string;
   readonly slot: number;
@@ -56,6 +60,11 @@ export class GuestMemory {
   /** Stack geometry, set by mapStack. */
   private frameSize = 0;
   private maxFrames = 0;
+  /**
+   * Precomputed stack window per call depth, STACK_WINDOW_STRIDE words each: the four region-table
+   * words of the stack slot, then the frame pointer (r10) of that depth. Calls copy one row.
+   */
+  stackWindows = new Int32Array(0);
 
   constructor(options: GuestMemoryOptions = {}) {
     this.maxBytes = options.maxBytes ?? 1 << 30;
@@ -129,30 +138,42 @@ export class GuestMemory {
     if (!Number.isInteger(frameSize) || frameSize < 8 || frameSize % 8 !== 0) {
       throw new UsageError(`stack frame size ${frameSize} must be a positive multiple of 8`);
     }
+    if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > 64) {
+      throw new UsageError(`maximum call frames ${maxFrames} must be between 1 and 64`);
+    }
     const region = this.map(Slot.STACK, 'stack', frameSize * maxFrames, PERM_READ | PERM_WRITE);
     this.frameSize = frameSize;
     this.maxFrames = maxFrames;
+    this.stackWindows = new Int32Array(maxFrames * STACK_WINDOW_STRIDE);
+    for (let depth = 0; depth < maxFrames; depth++) {
+      // Depth d may use its own frame and every caller's frame: the top (d + 1) frames.
+      const len = (depth + 1) * frameSize;
+      const start = region.size - len;
+      const w = depth * STACK_WINDOW_STRIDE;
+      this.stackWindows[w + TABLE_START] = start;
+      this.stackWindows[w + TABLE_LEN_READ] = len;
+      this.stackWindows[w + TABLE_LEN_WRITE] = len;
+      this.stackWindows[w + TABLE_HOST_BASE] = region.hostBase + start;
+      this.stackWindows[w + STACK_WINDOW_FP] = region.guestBase + region.size - depth * frameSize;
+    }
     this.setStackDepth(0);
     return region;
   }
 
   /** Guest address of the frame pointer (r10) at call depth `depth`. */
   frameTop(depth: number): number {
-    const stack = this.regions[Slot.STACK];
-    if (!stack) throw new UsageError('no stack is mapped');
-    return stack.guestBase + stack.size - depth * this.frameSize;
+    if (depth < 0 || depth >= this.maxFrames) throw new UsageError(`no stack frame at depth ${depth}`);
+    return this.stackWindows[depth * STACK_WINDOW_STRIDE + STACK_WINDOW_FP] >>> 0;
   }
 
   /**
    * Narrows the stack window to the frames of depth 0..`depth`: a frame may read its callers' frames
-   * (through pointers passed down) but nothing below its own 512 bytes.
+   * (through pointers passed down) but nothing below its own frame.
    */
   setStackDepth(depth: number): void {
-    const stack = this.regions[Slot.STACK];
-    if (!stack) return;
-    const len = (depth + 1) * this.frameSize;
-    const start = stack.size - len;
-    this.setEntry(Slot.STACK, start, len, stack.perms, stack.hostBase + start);
+    if (this.maxFrames === 0) return;
+    const w = depth * STACK_WINDOW_STRIDE;
+    this.table.set(this.stackWindows.subarray(w, w + TABLE_STRIDE), Slot.STACK * TABLE_STRIDE);
   }
 
   get stackFrameSize(): number {
@@ -234,7 +255,7 @@ export class GuestMemory {
       const inside = address >= BigInt(start) && address < BigInt(end);
       const need = access === 'read' ? PERM_READ : PERM_WRITE;
       if (inside && address + BigInt(size) > BigInt(end)) reason = `access runs past the end of ${nearest.name}`;
-      else if (inside && (nearest.perms & need) === 0) reason = `${nearest.name} is not ${access}able`;
+      else if (inside && (nearest.perms & need) === 0) reason = `${nearest.name} is not ${access === 'read' ? 'readable' : 'writable'}`;
       else if (nearest.slot === Slot.STACK && address < BigInt(start) && address >= BigInt(nearest.guestBase)) {
         reason = 'address is below the current stack frame (stack overflow)';
       } else if (address === 0n || (address < BigInt(1 << SLOT_SHIFT) && address >= 0n)) {
