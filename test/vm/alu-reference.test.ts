@@ -5,7 +5,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeProgram, type RawInsn } from '../../src/isa/encoder.js';
-import { runProgram } from '../../src/vm/machine.js';
+import { decodeProgram } from '../../src/isa/decoder.js';
+import { Interpreter } from '../../src/vm/interpreter/interpreter.js';
+import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+
+/** One memory for all runs: these programs only use registers. */
+const memory = new GuestMemory();
+memory.mapStack();
 
 const M64 = (1n << 64n) - 1n;
 const M32 = (1n << 32n) - 1n;
@@ -87,7 +93,7 @@ function lddw(dst: number, v: bigint): RawInsn {
 const EXIT: RawInsn = { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 };
 
 function run(insns: RawInsn[]): bigint {
-  return runProgram(encodeProgram(insns)).r0;
+  return new Interpreter(decodeProgram(encodeProgram(insns)), { memory }).run().r0;
 }
 
 describe('ALU semantics match a BigInt model of RFC 9669', () => {
