@@ -86,6 +86,7 @@ export type LoadErrorCode =
   | 'INVALID_LDDW'
   | 'JUMP_OUT_OF_RANGE'
   | 'JUMP_INTO_LDDW'
+  | 'JUMP_OUT_OF_SUBPROGRAM'
   | 'UNKNOWN_HELPER'
   | 'WRITE_TO_R10'
   | 'NO_EXIT';

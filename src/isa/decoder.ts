@@ -108,8 +108,8 @@ export interface DecodeOptions {
   /** Largest accepted program in slots (default 1,000,000 like the kernel's complexity bound). */
   maxSlots?: number;
   /**
-   * Require the last instruction to be `exit` or an unconditional jump, as the kernel does, so that
-   * execution can never run off the end (default true).
+   * Check the kernel's structural rules (default true): every subprogram ends with `exit` or an
+   * unconditional jump, so execution never runs off its end, and no jump leaves its subprogram.
    */
   requireTerminator?: boolean;
 }
@@ -391,22 +391,58 @@ export function decodeProgram(bytes: Uint8Array, options: DecodeOptions = {}): P
     insns.push(insn);
     pc += insn.slots;
   }
-  for (const insn of insns) checkTargets(insn, insnAt, slotCount, decoder);
-  if (options.requireTerminator ?? true) {
-    const last = insns[insns.length - 1];
+  const subprograms = new Set<number>([0]);
+  for (const insn of insns) {
+    const target = checkTargets(insn, insnAt, slotCount, decoder);
+    if (insn.kind !== 'jump' && target >= 0) subprograms.add(target);
+  }
+  const starts = [...subprograms].sort((a, b) => a - b);
+  if (options.requireTerminator ?? true) checkSubprograms(insns, insnAt, starts, slotCount, decoder);
+  return { insns, slotCount, insnAt, bytes, subprograms: starts };
+}
+
+/**
+ * Subprograms start at pc 0 and at every local call or code-address target. Like the kernel, require
+ * each to end with exit or an unconditional jump, and every jump to stay inside its subprogram.
+ */
+function checkSubprograms(
+  insns: readonly Insn[],
+  insnAt: Int32Array,
+  starts: readonly number[],
+  slotCount: number,
+  decoder: Decoder,
+): void {
+  for (let k = 0; k < starts.length; k++) {
+    const start = starts[k];
+    const end = k + 1 < starts.length ? starts[k + 1] : slotCount;
+    const first = insnAt[start];
+    const lastIndex = k + 1 < starts.length ? insnAt[end] - 1 : insns.length - 1;
+    const last = insns[lastIndex];
     if (!(last.kind === 'exit' || (last.kind === 'jump' && last.op === 'ja'))) {
+      const where = start === 0 && end === slotCount ? 'the program' : `the subprogram at pc ${start}`;
       decoder.fail(
         'NO_EXIT',
         decoder.raw(last.pc),
-        'the last instruction is neither exit nor an unconditional jump, so execution could run off the end',
-        'end the program with `exit`',
+        `the last instruction of ${where} is neither exit nor an unconditional jump, so execution could run off its end`,
+        'end every function with `exit`',
       );
     }
+    for (let i = first; i <= lastIndex; i++) {
+      const insn = insns[i];
+      if (insn.kind === 'jump' && (insn.target < start || insn.target >= end)) {
+        decoder.fail(
+          'JUMP_OUT_OF_SUBPROGRAM',
+          decoder.raw(insn.pc),
+          `jump to pc ${insn.target} leaves the subprogram [${start}, ${end})`,
+          'jumps may not cross function boundaries; use a call',
+        );
+      }
+    }
   }
-  return { insns, slotCount, insnAt, bytes };
 }
 
-function checkTargets(insn: Insn, insnAt: Int32Array, slotCount: number, decoder: Decoder): void {
+/** Validates the jump, call or code-address target of `insn` and returns it (-1 if it has none). */
+function checkTargets(insn: Insn, insnAt: Int32Array, slotCount: number, decoder: Decoder): number {
   let target: number;
   let what: string;
   if (insn.kind === 'jump') {
@@ -419,7 +455,7 @@ function checkTargets(insn: Insn, insnAt: Int32Array, slotCount: number, decoder
     target = insn.pc + 1 + insn.imm;
     what = 'code address';
   } else {
-    return;
+    return -1;
   }
   const r = decoder.raw(insn.pc);
   if (target < 0 || target >= slotCount) {
@@ -433,4 +469,5 @@ function checkTargets(insn: Insn, insnAt: Int32Array, slotCount: number, decoder
   if (insnAt[target] < 0) {
     decoder.fail('JUMP_INTO_LDDW', r, `${what} target ${target} is the second half of an lddw`);
   }
+  return target;
 }

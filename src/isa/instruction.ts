@@ -149,6 +149,8 @@ export interface Program {
   readonly slotCount: number;
   /** `insnAt[pc]` is the index into `insns` of the instruction starting at slot `pc`, or -1 (lddw tail). */
   readonly insnAt: Int32Array;
+  /** Start pcs of the subprograms, ascending: 0 and every local call or code-address target. */
+  readonly subprograms: readonly number[];
   /** The raw bytes the program was decoded from. */
   readonly bytes: Uint8Array;
 }

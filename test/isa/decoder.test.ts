@@ -27,22 +27,38 @@ describe('decodeProgram: typed representation', () => {
       I(0xbf, 1, 2, 16, 0), // movsx1664
       I(0xd7, 1, 0, 0, 32), // bswap32
       I(0x2d, 1, 2, 1, 0), // jgt r1, r2, +1
-      I(0x85, 0, 1, 0, 2), // call local +2
+      I(0x85, 0, 1, 0, 7), // call local +7 (the function at pc 13)
       I(0x79, 0, 1, -8, 0), // ldxdw
       I(0x91, 0, 1, 2, 0), // ldxsb
       I(0xdb, 1, 2, 0, 0xf1), // cmpxchg64
       { opcode: 0x18, dst: 3, src: 0, off: 0, imm: 1, imm2: 2 },
       I(0x06, 0, 0, 0, 0), // gotol +0
       EXIT,
+      EXIT, // pc 13: a one-instruction function
     );
     const kinds = p.insns.map((i) => `${i.kind}:${'op' in i ? i.op : ''}`);
-    expect(kinds).toEqual(['alu:add', 'alu:sdiv', 'alu:movsx', 'alu:bswap', 'jump:jgt', 'call:local', 'load:', 'load:', 'atomic:cmpxchg', 'lddw:', 'jump:ja', 'exit:']);
-    expect(p.slotCount).toBe(13);
+    expect(kinds).toEqual([
+      'alu:add',
+      'alu:sdiv',
+      'alu:movsx',
+      'alu:bswap',
+      'jump:jgt',
+      'call:local',
+      'load:',
+      'load:',
+      'atomic:cmpxchg',
+      'lddw:',
+      'jump:ja',
+      'exit:',
+      'exit:',
+    ]);
+    expect(p.slotCount).toBe(14);
+    expect(p.subprograms).toEqual([0, 13]);
     expect(p.insnAt[10]).toBe(-1); // second half of lddw
     const jump = p.insns[4];
     expect(jump.kind === 'jump' && jump.target).toBe(6);
     const call = p.insns[5];
-    expect(call.kind === 'call' && call.target).toBe(8);
+    expect(call.kind === 'call' && call.target).toBe(13);
   });
 });
 
@@ -55,7 +71,12 @@ describe('decodeProgram: malformed input', () => {
     ['unknown ALU op', () => decode(I(0xe7), EXIT), 'UNKNOWN_OPCODE', 0],
     ['jump out of range', () => decode(I(0x05, 0, 0, 5), EXIT), 'JUMP_OUT_OF_RANGE', 0],
     ['backward jump out of range', () => decode(EXIT, I(0x05, 0, 0, -3)), 'JUMP_OUT_OF_RANGE', 1],
-    ['jump into lddw', () => decode(I(0x05, 0, 0, 1), { opcode: 0x18, dst: 0, src: 0, off: 0, imm: 0, imm2: 0 }, EXIT), 'JUMP_INTO_LDDW', 0],
+    [
+      'jump into lddw',
+      () => decode(I(0x05, 0, 0, 1), { opcode: 0x18, dst: 0, src: 0, off: 0, imm: 0, imm2: 0 }, EXIT),
+      'JUMP_INTO_LDDW',
+      0,
+    ],
     ['call local out of range', () => decode(I(0x85, 0, 1, 0, 100), EXIT), 'JUMP_OUT_OF_RANGE', 0],
     ['register 11', () => decode(I(0xb7, 11), EXIT), 'INVALID_REGISTER', 0],
     ['source register 12', () => decode(I(0xbf, 1, 12), EXIT), 'INVALID_REGISTER', 0],
@@ -64,9 +85,26 @@ describe('decodeProgram: malformed input', () => {
     ['reserved imm on exit', () => decode(I(0x95, 0, 0, 0, 1)), 'INVALID_FIELD', 0],
     ['bad byte swap width', () => decode(I(0xd4, 1, 0, 0, 8), EXIT), 'INVALID_FIELD', 0],
     ['bad atomic op', () => decode(I(0xdb, 1, 2, 0, 0x10), EXIT), 'INVALID_FIELD', 0],
-    ['lddw with bad second slot', () => decodeProgram(encodeProgram([I(0x18), I(0x07), EXIT])), 'INVALID_LDDW', 0],
-    ['lddw src 7', () => decode({ opcode: 0x18, dst: 0, src: 7, off: 0, imm: 0, imm2: 0 }, EXIT), 'INVALID_LDDW', 0],
+    [
+      'lddw with bad second slot',
+      () => decodeProgram(encodeProgram([I(0x18), I(0x07), EXIT])),
+      'INVALID_LDDW',
+      0,
+    ],
+    [
+      'lddw src 7',
+      () => decode({ opcode: 0x18, dst: 0, src: 7, off: 0, imm: 0, imm2: 0 }, EXIT),
+      'INVALID_LDDW',
+      0,
+    ],
     ['no exit at the end', () => decode(I(0xb7)), 'NO_EXIT', 0],
+    ['subprogram without exit', () => decode(I(0x85, 0, 1, 0, 1), I(0xb7), EXIT), 'NO_EXIT', 1],
+    [
+      'jump out of a subprogram',
+      () => decode(I(0x85, 0, 1, 0, 1), EXIT, I(0x05, 0, 0, -3)),
+      'JUMP_OUT_OF_SUBPROGRAM',
+      2,
+    ],
     ['movsx32 in ALU32', () => decode(I(0xbc, 1, 2, 32), EXIT), 'INVALID_FIELD', 0],
   ];
   it.each(cases)('%s', (_name, f, code, pc) => {
@@ -74,7 +112,8 @@ describe('decodeProgram: malformed input', () => {
     expect(e.code).toBe(code);
     expect(e.pc).toBe(pc);
     expect(e.message.length).toBeGreaterThan(10);
-    if (pc !== undefined && code !== 'TRUNCATED_PROGRAM') expect(e.message).toMatch(/at pc \d+ \(opcode 0x[0-9a-f]{2}\)/);
+    if (pc !== undefined && code !== 'TRUNCATED_PROGRAM')
+      expect(e.message).toMatch(/at pc \d+ \(opcode 0x[0-9a-f]{2}\)/);
   });
 
   it('fuzz: random bytes either decode or give a LoadError, never anything else', () => {

@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeProgram, type RawInsn } from '../../src/isa/encoder.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
+import { encodeProgram, type RawInsn } from '../../src/isa/encoder.js';
 import { Interpreter } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 

@@ -16,7 +16,8 @@ import { createMachine, runProgram } from '../../src/vm/machine.js';
 const I = (opcode: number, dst = 0, src = 0, off = 0, imm = 0): RawInsn => ({ opcode, dst, src, off, imm });
 const EXIT = I(0x95);
 const MOV = (dst: number, imm: number) => I(0xb7, dst, 0, 0, imm);
-const run = (insns: RawInsn[], options: Parameters<typeof runProgram>[1] = {}) => runProgram(encodeProgram(insns), options);
+const run = (insns: RawInsn[], options: Parameters<typeof runProgram>[1] = {}) =>
+  runProgram(encodeProgram(insns), options);
 
 function trap<T>(f: () => unknown, type: new (...a: never[]) => T): T {
   try {
@@ -30,7 +31,10 @@ function trap<T>(f: () => unknown, type: new (...a: never[]) => T): T {
 
 describe('traps', () => {
   it('stops an infinite loop at the instruction budget, naming the pc', () => {
-    const e = trap(() => run([MOV(0, 0), I(0x05, 0, 0, -1), EXIT], { maxInstructions: 1000 }), InstructionLimit);
+    const e = trap(
+      () => run([MOV(0, 0), I(0x05, 0, 0, -1), EXIT], { maxInstructions: 1000 }),
+      InstructionLimit,
+    );
     expect(e.code).toBe('INSTRUCTION_LIMIT');
     expect(e.pc).toBe(1);
     expect(e.instructions).toBe(1001);
@@ -52,12 +56,15 @@ describe('traps', () => {
   });
 
   it('allows exactly 7 nested calls', () => {
-    // main calls f1 … f7 nested: a chain of calls to the next instruction, then exits unwind.
-    const chain = [...Array.from({ length: 7 }, () => I(0x85, 0, 1, 0, 0)), MOV(0, 42), EXIT];
-    const r = run(chain);
-    expect(r.r0).toBe(42n);
-    const tooDeep = [...Array.from({ length: 8 }, () => I(0x85, 0, 1, 0, 0)), MOV(0, 42), EXIT];
-    expect(() => run(tooDeep)).toThrow(CallDepthExceeded);
+    // f_k: call f_{k+1}; exit — a chain of `depth` functions below main; the innermost sets r0 = 42.
+    const chain = (depth: number) => [
+      ...Array.from({ length: depth }, () => [I(0x85, 0, 1, 0, 1), EXIT]).flat(),
+      MOV(0, 42),
+      EXIT,
+    ];
+    expect(run(chain(7)).r0).toBe(42n);
+    const e = trap(() => run(chain(8)), CallDepthExceeded);
+    expect(e.pc).toBe(14);
   });
 
   it('gives every frame its own 512 bytes and forbids access below it', () => {
@@ -84,7 +91,13 @@ describe('traps', () => {
     expect(e.size).toBe(4);
     expect(e.access).toBe('read');
     expect(e.message).toMatch(/runs past the end of input/);
-    expect(e.toJSON()).toMatchObject({ code: 'MEMORY_FAULT', pc: 0, address: '0x40000004', size: 4, access: 'read' });
+    expect(e.toJSON()).toMatchObject({
+      code: 'MEMORY_FAULT',
+      pc: 0,
+      address: '0x40000004',
+      size: 4,
+      access: 'read',
+    });
   });
 
   it('faults on a null dereference', () => {
@@ -102,10 +115,16 @@ describe('calls', () => {
 
   it('passes r1..r5 to helpers and takes r0 back (numbers and bigints)', () => {
     const helpers = new HelperRegistry()
-      .define(1, 'sum', (c) => c.argNumber(1) + c.argNumber(2) + c.argNumber(3) + c.argNumber(4) + c.argNumber(5))
+      .define(
+        1,
+        'sum',
+        (c) => c.argNumber(1) + c.argNumber(2) + c.argNumber(3) + c.argNumber(4) + c.argNumber(5),
+      )
       .define(2, 'big', (c) => c.arg(1) << 32n)
       .define(3, 'neg', () => -5);
-    const r = run([MOV(1, 1), MOV(2, 2), MOV(3, 3), MOV(4, 4), MOV(5, 5), I(0x85, 0, 0, 0, 1), EXIT], { helpers });
+    const r = run([MOV(1, 1), MOV(2, 2), MOV(3, 3), MOV(4, 4), MOV(5, 5), I(0x85, 0, 0, 0, 1), EXIT], {
+      helpers,
+    });
     expect(r.r0).toBe(15n);
     expect(run([MOV(1, 3), I(0x85, 0, 0, 0, 2), EXIT], { helpers }).r0).toBe(3n << 32n);
     expect(run([I(0x85, 0, 0, 0, 3), EXIT], { helpers }).r0).toBe(2n ** 64n - 5n);
