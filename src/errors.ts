@@ -193,9 +193,13 @@ export class InstructionLimit extends Trap {
     readonly limit: number,
     pc: number,
   ) {
-    super(`instruction limit of ${limit} reached at pc ${pc}; the program may loop forever`, { pc }, {
-      hint: 'raise the budget with --max-insns (or maxInstructions) if the program is meant to run this long',
-    });
+    super(
+      `instruction limit of ${limit} reached at pc ${pc}; the program may loop forever`,
+      { pc },
+      {
+        hint: 'raise the budget with --max-insns (or maxInstructions) if the program is meant to run this long',
+      },
+    );
   }
 }
 

@@ -1,31 +1,32 @@
 /** bpfbox public library API. */
+
+export {
+  type AsmSyntax,
+  type AssembleOptions,
+  assemble,
+  type DisassembleOptions,
+  disassemble,
+  formatInsn,
+} from './asm/index.js';
 export * from './errors.js';
-export { decodeProgram, type DecodeOptions } from './isa/decoder.js';
+export { type DecodeOptions, decodeProgram } from './isa/decoder.js';
 export { encodeProgram, type RawInsn } from './isa/encoder.js';
 export type * from './isa/instruction.js';
 export { insnAtPc } from './isa/instruction.js';
 export {
-  assemble,
-  disassemble,
-  formatInsn,
-  type AsmSyntax,
-  type AssembleOptions,
-  type DisassembleOptions,
-} from './asm/index.js';
-export { GuestMemory, type Region, type GuestMemoryOptions } from './vm/memory/guest-memory.js';
-export { Slot, PERM_READ, PERM_WRITE, slotBase } from './vm/memory/layout.js';
-export {
-  Interpreter,
-  codeAddress,
-  DEFAULT_MAX_INSTRUCTIONS,
-  type RunOptions,
-  type RunResult,
-  type InterpreterOptions,
-} from './vm/interpreter/interpreter.js';
-export {
-  HelperRegistry,
   type HelperContext,
   type HelperDefinition,
   type HelperFunction,
+  HelperRegistry,
 } from './vm/helpers.js';
-export { createMachine, runProgram, type Machine, type MachineOptions } from './vm/machine.js';
+export {
+  codeAddress,
+  DEFAULT_MAX_INSTRUCTIONS,
+  Interpreter,
+  type InterpreterOptions,
+  type RunOptions,
+  type RunResult,
+} from './vm/interpreter/interpreter.js';
+export { createMachine, type Machine, type MachineOptions, runProgram } from './vm/machine.js';
+export { GuestMemory, type GuestMemoryOptions, type Region } from './vm/memory/guest-memory.js';
+export { PERM_READ, PERM_WRITE, Slot, slotBase } from './vm/memory/layout.js';

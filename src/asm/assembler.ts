@@ -1,7 +1,7 @@
 /**
  * The assembly pipeline shared by both syntaxes: parse (syntax-specific) → resolve labels → encode →
  * decode. Decoding the result with the one decoder keeps every encoding rule in one place; its
- * `LoadError`s are reported as `AsmError`s pointing at the instruction's line. Whether the program
+ * `LoadError`s keep their code and gain the instruction's file, line and column. Whether the program
  * ends in exit is a loader concern, not an encoding rule, so fragments without exit assemble (uBPF's
  * encoding tests `st.data`, `alu.data` are such fragments).
  */
@@ -68,7 +68,7 @@ export function assemble(text: string, options: AssembleOptions = {}): Uint8Arra
   }
   const bytes = encodeProgram(program.insns);
   try {
-    decodeProgram(bytes, { requireTerminator: false });
+    decodeProgram(bytes, { checkStructure: false });
   } catch (e) {
     if (e instanceof LoadError) throw loadErrorAtLine(e, program, options.file);
     throw e;
@@ -76,13 +76,19 @@ export function assemble(text: string, options: AssembleOptions = {}): Uint8Arra
   return bytes;
 }
 
-/** Re-reports a decoder error at the source line of the instruction it concerns. */
-function loadErrorAtLine(e: LoadError, program: ResolvedProgram, file: string | undefined): Error {
+/**
+ * Re-reports a decoder error at the source line of the instruction it concerns. It stays a LoadError
+ * with the decoder's code (JUMP_OUT_OF_RANGE, INVALID_REGISTER, …) and gains file, line and column.
+ */
+function loadErrorAtLine(e: LoadError, program: ResolvedProgram, file: string | undefined): LoadError {
   const pc = e.pc ?? 0;
   let index = 0;
   while (index + 1 < program.pcs.length && program.pcs[index + 1] <= pc) index++;
-  const error = asmError(program.statements[index].pos, file, e.message);
-  error.pc = e.pc;
-  if (e.hint !== undefined) error.hint = e.hint;
-  return error;
+  const { line, column } = program.statements[index].pos;
+  return new LoadError(
+    e.code,
+    `${file === undefined ? '' : `${file}: `}line ${line}, column ${column}: ${e.message}`,
+    { pc: e.pc, section: e.section, offset: e.offset, file, line, column },
+    { hint: e.hint, opcode: e.opcode },
+  );
 }

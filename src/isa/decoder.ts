@@ -111,7 +111,7 @@ export interface DecodeOptions {
    * Check the kernel's structural rules (default true): every subprogram ends with `exit` or an
    * unconditional jump, so execution never runs off its end, and no jump leaves its subprogram.
    */
-  requireTerminator?: boolean;
+  checkStructure?: boolean;
 }
 
 export const DEFAULT_MAX_SLOTS = 1_000_000;
@@ -265,7 +265,11 @@ class Decoder {
       case 2:
         return { kind: 'call', op: 'kfunc', target: -1, slots: 1, ...r };
       default:
-        return this.fail('INVALID_FIELD', r, `call src must be 0 (helper), 1 (local) or 2 (kfunc) but is ${r.src}`);
+        return this.fail(
+          'INVALID_FIELD',
+          r,
+          `call src must be 0 (helper), 1 (local) or 2 (kfunc) but is ${r.src}`,
+        );
     }
   }
 
@@ -305,7 +309,8 @@ class Decoder {
     const mode = r.opcode & 0xe0;
     const size = sizeOfMemOpcode(r.opcode);
     if (cls === BPF_LDX) {
-      if (mode !== BPF_MEM && !(mode === BPF_MEMSX && size !== 8)) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+      if (mode !== BPF_MEM && !(mode === BPF_MEMSX && size !== 8))
+        this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
       this.zero(r, ['imm']);
       this.registers(r, true);
       return { kind: 'load', size, signExtend: mode === BPF_MEMSX, slots: 1, ...r };
@@ -326,7 +331,8 @@ class Decoder {
       // add/or/and/xor take an optional FETCH bit; xchg and cmpxchg always have it.
       const op = ATOMIC_OPS.get(r.imm & ~BPF_FETCH) ?? ATOMIC_OPS.get(r.imm);
       const fetch = (r.imm & BPF_FETCH) !== 0;
-      if (op === undefined) this.fail('INVALID_FIELD', r, `unknown atomic operation imm 0x${(r.imm >>> 0).toString(16)}`);
+      if (op === undefined)
+        this.fail('INVALID_FIELD', r, `unknown atomic operation imm 0x${(r.imm >>> 0).toString(16)}`);
       this.registers(r, false);
       // Fetching atomics write src (cmpxchg writes r0); none may write r10.
       if (fetch && r.src === FRAME_POINTER && op !== 'cmpxchg') {
@@ -373,14 +379,22 @@ export function decodeProgram(bytes: Uint8Array, options: DecodeOptions = {}): P
     throw new LoadError(
       'TRUNCATED_PROGRAM',
       `program size ${bytes.length} is not a multiple of 8 bytes; the last instruction is cut off`,
-      { section, offset: bytes.length - (bytes.length % INSN_SIZE), pc: Math.floor(bytes.length / INSN_SIZE) },
+      {
+        section,
+        offset: bytes.length - (bytes.length % INSN_SIZE),
+        pc: Math.floor(bytes.length / INSN_SIZE),
+      },
     );
   }
   const slotCount = bytes.length / INSN_SIZE;
   if (slotCount > maxSlots) {
-    throw new LoadError('PROGRAM_TOO_LARGE', `program has ${slotCount} slots, more than the limit of ${maxSlots}`, {
-      section,
-    });
+    throw new LoadError(
+      'PROGRAM_TOO_LARGE',
+      `program has ${slotCount} slots, more than the limit of ${maxSlots}`,
+      {
+        section,
+      },
+    );
   }
   const decoder = new Decoder(bytes, section);
   const insns: Insn[] = [];
@@ -397,7 +411,7 @@ export function decodeProgram(bytes: Uint8Array, options: DecodeOptions = {}): P
     if (insn.kind !== 'jump' && target >= 0) subprograms.add(target);
   }
   const starts = [...subprograms].sort((a, b) => a - b);
-  if (options.requireTerminator ?? true) checkSubprograms(insns, insnAt, starts, slotCount, decoder);
+  if (options.checkStructure ?? true) checkSubprograms(insns, insnAt, starts, slotCount, decoder);
   return { insns, slotCount, insnAt, bytes, subprograms: starts };
 }
 

@@ -19,7 +19,7 @@ export function slotsOf(insn: RawInsn): 1 | 2 {
 export function encodeInsn(view: DataView, at: number, insn: RawInsn): void {
   view.setUint8(at, insn.opcode & 0xff);
   view.setUint8(at + 1, ((insn.src & 0xf) << 4) | (insn.dst & 0xf));
-  view.setInt16(at + 2, insn.off << 16 >> 16, true);
+  view.setInt16(at + 2, (insn.off << 16) >> 16, true);
   view.setInt32(at + 4, insn.imm | 0, true);
   if (insn.imm2 !== undefined) {
     view.setBigUint64(at + INSN_SIZE, 0n, true);

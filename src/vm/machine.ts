@@ -8,7 +8,14 @@ import type { Program } from '../isa/instruction.js';
 import type { HelperRegistry } from './helpers.js';
 import { DEFAULT_MAX_INSTRUCTIONS, Interpreter, type RunResult } from './interpreter/interpreter.js';
 import { GuestMemory } from './memory/guest-memory.js';
-import { DEFAULT_FRAME_SIZE, DEFAULT_MAX_FRAMES, PERM_READ, PERM_WRITE, type Permissions, Slot } from './memory/layout.js';
+import {
+  DEFAULT_FRAME_SIZE,
+  DEFAULT_MAX_FRAMES,
+  PERM_READ,
+  PERM_WRITE,
+  type Permissions,
+  Slot,
+} from './memory/layout.js';
 
 export interface MachineOptions {
   /** Input bytes copied into the writable input region. */
@@ -35,7 +42,10 @@ export function createMachine(code: Program | Uint8Array, options: MachineOption
   const memory = new GuestMemory();
   memory.mapStack(options.frameSize ?? DEFAULT_FRAME_SIZE, options.maxFrames ?? DEFAULT_MAX_FRAMES);
   const mem = options.mem;
-  const input = mem && mem.length > 0 ? memory.map(Slot.INPUT, 'input', mem.length, (PERM_READ | PERM_WRITE) as Permissions, mem) : null;
+  const input =
+    mem && mem.length > 0
+      ? memory.map(Slot.INPUT, 'input', mem.length, (PERM_READ | PERM_WRITE) as Permissions, mem)
+      : null;
   const interpreter = new Interpreter(program, { memory, helpers: options.helpers });
   const args = input ? [BigInt(input.guestBase), BigInt(input.size)] : [0n, 0n];
   const maxInstructions = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;

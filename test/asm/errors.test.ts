@@ -5,14 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type AssembleOptions, assemble, assembleUnchecked } from '../../src/asm/index.js';
-import { AsmError } from '../../src/errors.js';
+import { AsmError, LoadError } from '../../src/errors.js';
 import { hexBytes } from './data.js';
 
-function asmError(text: string, options: AssembleOptions = {}): AsmError {
+/** Syntax errors are AsmErrors; encoding rules keep the decoder's LoadError code. Both carry line/column. */
+function asmError(text: string, options: AssembleOptions = {}): AsmError | LoadError {
   try {
     assemble(text, options);
   } catch (e) {
-    if (e instanceof AsmError) return e;
+    if (e instanceof AsmError || e instanceof LoadError) return e;
     throw e;
   }
   throw new Error(`assembled without error: ${text}`);
@@ -25,6 +26,8 @@ interface Case {
   column: number;
   message: string | RegExp;
   expected?: string | RegExp;
+  /** The decoder's code for encoding rules; ASM_SYNTAX when absent. */
+  code?: string;
 }
 
 const CASES: readonly Case[] = [
@@ -195,6 +198,7 @@ const CASES: readonly Case[] = [
     line: 2,
     column: 1,
     message: /line 2, column 1: invalid destination register r11 at pc 1/,
+    code: 'INVALID_REGISTER',
   },
   {
     text: 'mov %r10, 1',
@@ -202,6 +206,7 @@ const CASES: readonly Case[] = [
     line: 1,
     column: 1,
     message: /r10 \(the frame pointer\) is read-only/,
+    code: 'WRITE_TO_R10',
   },
   {
     text: 'ja +2\nexit',
@@ -209,6 +214,7 @@ const CASES: readonly Case[] = [
     line: 1,
     column: 1,
     message: /jump target 3 is outside the program/,
+    code: 'JUMP_OUT_OF_RANGE',
   },
   {
     text: 'mov %r0, 0\nja +1\nlddw %r0, 1\nexit',
@@ -216,6 +222,7 @@ const CASES: readonly Case[] = [
     line: 2,
     column: 1,
     message: /second half of an lddw/,
+    code: 'JUMP_INTO_LDDW',
   },
   {
     text: 'lock fetch add [%r1], %r10',
@@ -223,6 +230,7 @@ const CASES: readonly Case[] = [
     line: 1,
     column: 1,
     message: /fetching atomic writes it/,
+    code: 'WRITE_TO_R10',
   },
   {
     text: '# nothing here\n',
@@ -306,7 +314,14 @@ const CASES: readonly Case[] = [
   },
   { text: 'frobnicate r1', syntax: 'llvm', line: 1, column: 1, message: /expected an instruction such as/ },
   { text: 'exit now', syntax: 'llvm', line: 1, column: 6, message: /expected end of line, found "now"/ },
-  { text: 'r12 = 1', syntax: 'llvm', line: 1, column: 1, message: /invalid destination register r12/ },
+  {
+    text: 'r12 = 1',
+    syntax: 'llvm',
+    line: 1,
+    column: 1,
+    message: /invalid destination register r12/,
+    code: 'INVALID_REGISTER',
+  },
   { text: 'r16 = 1', syntax: 'llvm', line: 1, column: 1, message: /register r16 does not exist/ },
   { text: 'goto LBB0_9\nexit', syntax: 'llvm', line: 1, column: 6, message: /undefined label "LBB0_9"/ },
   {
@@ -321,12 +336,13 @@ const CASES: readonly Case[] = [
 describe('AsmError line, column and expectation', () => {
   it.each(CASES)('$syntax: $text', (c) => {
     const e = asmError(c.text, { syntax: c.syntax });
-    expect(e.code).toBe('ASM_SYNTAX');
+    expect(e.code).toBe(c.code ?? 'ASM_SYNTAX');
     expect({ line: e.line, column: e.column }).toEqual({ line: c.line, column: c.column });
     expect(e.message.startsWith(`line ${c.line}, column ${c.column}: `)).toBe(true);
     if (typeof c.message === 'string') expect(e.message).toBe(c.message);
     else expect(e.message).toMatch(c.message);
     if (c.expected !== undefined) {
+      if (!(e instanceof AsmError)) throw new Error('expected an AsmError');
       expect(e.expected).toBeDefined();
       expect(e.expected).toMatch(c.expected);
       expect(e.toJSON().expected).toBe(e.expected);
@@ -343,7 +359,8 @@ describe('AsmError line, column and expectation', () => {
     const body = 'mov %r0, 0\n'.repeat(40_000);
     const e = asmError(`ja far\n${body}far:\nexit`, { syntax: 'ubpf' });
     expect(e.message).toMatch(/label "far" is 40000 slots away, beyond the 16-bit jump offset/);
-    expect(e.expected).toMatch(/ja32/);
+    expect(e).toBeInstanceOf(AsmError);
+    expect((e as AsmError).expected).toMatch(/ja32/);
     expect(assemble(`ja32 far\n${body}far:\nexit`).length).toBe(40_002 * 8);
   });
 

@@ -14,7 +14,7 @@ import { hexBytes } from './data.js';
  * The generated programs are valid encodings but call and jump at random, so they need not have the
  * kernel's subprogram structure; the assembler does not require it either.
  */
-const LOOSE = { requireTerminator: false };
+const LOOSE = { checkStructure: false };
 
 describe('print → assemble round trip', () => {
   for (const syntax of ['ubpf', 'llvm'] as const) {

@@ -22,8 +22,8 @@ const dir = tempFiles({
   'jump-out.bin': slots('0500050000000000', EXIT),
   'jump-out.s': 'mov %r0, 0\nja +5\nexit\n',
   'recursion.s': 'call local f\nexit\nf:\ncall local f\nexit\n',
-  // lddw r1, <code address of slot 2> (src = 4); stb [r1], 0: the CODE slot is never writable.
-  'write-code.bin': slots('1841000001000000', '0000000000000000', '7201000000000000', EXIT),
+  // lddw r1, <code address of the function at slot 4> (src = 4); stb [r1], 0: code is never writable.
+  'write-code.bin': slots('1841000003000000', '0000000000000000', '7201000000000000', EXIT, EXIT),
   'oob-read.s': 'ldxdw %r0, [%r1]\nexit\n',
   'null-read.s': 'ldxb %r0, [%r1+16]\nexit\n',
   'loop.s': 'ja -1\nexit\n',
@@ -41,15 +41,15 @@ const cases: Case[] = [
   { file: 'truncated-lddw.bin', code: 'TRUNCATED_LDDW', pc: 0, message: /lddw needs two slots/ },
   { file: 'unknown-opcode.bin', code: 'UNKNOWN_OPCODE', pc: 0, message: /unknown opcode.*0xff/ },
   { file: 'jump-out.bin', code: 'JUMP_OUT_OF_RANGE', pc: 0, message: /jump target 6 is outside the program/ },
-  // The assembler validates too, and reports the decoder's complaint at the source line.
+  // The assembler validates too: the decoder's code, reported at the source line.
   {
     file: 'jump-out.s',
-    code: 'ASM_SYNTAX',
+    code: 'JUMP_OUT_OF_RANGE',
     pc: 1,
     message: /line 2, column 1: jump target 7 is outside the program/,
   },
   { file: 'recursion.s', code: 'CALL_DEPTH_EXCEEDED', pc: 2, message: /maximum call depth/ },
-  { file: 'write-code.bin', code: 'MEMORY_FAULT', pc: 2, message: /write of 1 byte at 0x80000010/ },
+  { file: 'write-code.bin', code: 'MEMORY_FAULT', pc: 2, message: /write of 1 byte at 0x80000020/ },
   {
     file: 'oob-read.s',
     args: ['--mem', '01020304'],

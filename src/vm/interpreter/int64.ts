@@ -36,7 +36,8 @@ export function mul64(out: Int32Array, alo: number, ahi: number, blo: number, bh
   const p10 = a1 * b0;
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
   out[0] = (p00 & 0xffff) | (mid << 16);
-  out[1] = (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
+  out[1] =
+    (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16) + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
 }
 
 /**

@@ -699,9 +699,13 @@ export class Interpreter {
         ? e
         : e instanceof BpfError
           ? e
-          : new HelperError(`helper at pc ${pc} failed: ${e instanceof Error ? e.message : String(e)}`, { pc }, {
-              cause: e,
-            });
+          : new HelperError(
+              `helper at pc ${pc} failed: ${e instanceof Error ? e.message : String(e)}`,
+              { pc },
+              {
+                cause: e,
+              },
+            );
     if (trap instanceof Trap) trap.instructions = n;
     return trap;
   }
@@ -727,9 +731,12 @@ export class Interpreter {
     const R = this.regs;
     if (typeof result === 'number') {
       if (!Number.isSafeInteger(result)) {
-        throw new HelperError(`helper ${helper.name} (${id}) returned ${result}, which is not a safe integer`, {
-          pc,
-        });
+        throw new HelperError(
+          `helper ${helper.name} (${id}) returned ${result}, which is not a safe integer`,
+          {
+            pc,
+          },
+        );
       }
       R[0] = result | 0;
       R[1] = Math.floor(result / 4294967296) | 0;
@@ -812,9 +819,13 @@ function lower(
             );
           }
         } else if (insn.op === 'kfunc') {
-          throw new LoadError('UNKNOWN_HELPER', `call to kfunc (BTF id ${insn.imm}) at pc ${insn.pc} is not supported`, {
-            pc: insn.pc,
-          });
+          throw new LoadError(
+            'UNKNOWN_HELPER',
+            `call to kfunc (BTF id ${insn.imm}) at pc ${insn.pc} is not supported`,
+            {
+              pc: insn.pc,
+            },
+          );
         }
         break;
       case 'lddw': {
@@ -954,7 +965,15 @@ function atomic(R: Int32Array, dv: DataView, h: number, size: number, imm: numbe
   }
 }
 
-function div64(R: Int32Array, S: Int32Array, d: number, blo: number, bhi: number, signed: boolean, rem: boolean): void {
+function div64(
+  R: Int32Array,
+  S: Int32Array,
+  d: number,
+  blo: number,
+  bhi: number,
+  signed: boolean,
+  rem: boolean,
+): void {
   if ((blo | bhi) === 0) {
     // RFC 9669: division by zero gives 0; modulo by zero leaves dst unchanged.
     if (!rem) {
@@ -971,10 +990,10 @@ function div64(R: Int32Array, S: Int32Array, d: number, blo: number, bhi: number
 
 function div32(a: number, b: number, signed: boolean, rem: boolean): number {
   if (b === 0) return rem ? a : 0;
-  if (signed) return rem ? a % b | 0 : (a / b) | 0;
+  if (signed) return rem ? (a % b) | 0 : (a / b) | 0;
   const ua = a >>> 0;
   const ub = b >>> 0;
-  return rem ? ua % ub | 0 : Math.floor(ua / ub) | 0;
+  return rem ? (ua % ub) | 0 : Math.floor(ua / ub) | 0;
 }
 
 function lsh64(R: Int32Array, d: number, n: number): void {

@@ -112,14 +112,23 @@ export class GuestMemory {
       throw new UsageError(`slot ${slot} already holds region "${this.regions[slot]?.name}"`);
     }
     if (perms !== 0 && perms !== PERM_READ && perms !== PERM_WRITE && perms !== (PERM_READ | PERM_WRITE)) {
-      throw new UsageError(`region "${name}" permissions ${perms} are not a combination of PERM_READ and PERM_WRITE`);
+      throw new UsageError(
+        `region "${name}" permissions ${perms} are not a combination of PERM_READ and PERM_WRITE`,
+      );
     }
     if (!Number.isInteger(size) || size < 0 || size > MAX_REGION_SIZE) {
       throw new UsageError(`region "${name}" size ${size} is outside 0..${MAX_REGION_SIZE}`);
     }
     const hostBase = this.allocateHost(size);
     if (init) this.u8.set(init.subarray(0, size), hostBase);
-    const region: Region = { name, slot, guestBase: slotBase(slot), size, perms: perms as Permissions, hostBase };
+    const region: Region = {
+      name,
+      slot,
+      guestBase: slotBase(slot),
+      size,
+      perms: perms as Permissions,
+      hostBase,
+    };
     this.regions[slot] = region;
     this.setEntry(slot, 0, size, perms, hostBase);
     return region;
@@ -254,9 +263,15 @@ export class GuestMemory {
       description = `${nearest.name} [0x${start.toString(16)}, 0x${end.toString(16)}) ${permString(nearest.perms)}`;
       const inside = address >= BigInt(start) && address < BigInt(end);
       const need = access === 'read' ? PERM_READ : PERM_WRITE;
-      if (inside && address + BigInt(size) > BigInt(end)) reason = `access runs past the end of ${nearest.name}`;
-      else if (inside && (nearest.perms & need) === 0) reason = `${nearest.name} is not ${access === 'read' ? 'readable' : 'writable'}`;
-      else if (nearest.slot === Slot.STACK && address < BigInt(start) && address >= BigInt(nearest.guestBase)) {
+      if (inside && address + BigInt(size) > BigInt(end))
+        reason = `access runs past the end of ${nearest.name}`;
+      else if (inside && (nearest.perms & need) === 0)
+        reason = `${nearest.name} is not ${access === 'read' ? 'readable' : 'writable'}`;
+      else if (
+        nearest.slot === Slot.STACK &&
+        address < BigInt(start) &&
+        address >= BigInt(nearest.guestBase)
+      ) {
         reason = 'address is below the current stack frame (stack overflow)';
       } else if (address === 0n || (address < BigInt(1 << SLOT_SHIFT) && address >= 0n)) {
         reason = 'null pointer dereference';
