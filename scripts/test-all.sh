@@ -26,7 +26,7 @@ echo "== type check"
 npx tsc --noEmit
 
 echo "== lint"
-npx biome check src test bench bin
+npm run --silent lint
 
 echo "== conformance through the CLI"
 npx bpfbox conformance ../shared/bpf_conformance/tests
