@@ -3,6 +3,7 @@
  * kernel helpers; the interpreter, and later the JIT, call helpers only through this interface.
  */
 import { UsageError } from '../errors.js';
+import type { Program } from '../isa/instruction.js';
 import type { GuestMemory } from './memory/guest-memory.js';
 
 /** What a helper sees of the machine while it runs. Reading arguments allocates nothing. */
@@ -19,6 +20,17 @@ export interface HelperContext {
   argNumber(i: number): number;
   /** Ends the program after this helper returns, with r0 = `r0` (uBPF's "unwind" extension). */
   terminate(r0: bigint | number): void;
+  /**
+   * After this helper returns, continue in `target` from its first instruction, keeping registers and
+   * the stack frame (bpf_tail_call). Returns false, and nothing happens, when the target runs on other
+   * memory or another engine, the call is made from a subprogram, or 33 tail calls were already made.
+   */
+  tailCall(target: TailCallTarget): boolean;
+}
+
+/** A linked program that can be entered by a tail call (an Interpreter; later a JIT-compiled module). */
+export interface TailCallTarget {
+  readonly program: Program;
 }
 
 /**

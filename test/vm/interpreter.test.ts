@@ -8,10 +8,12 @@ import {
   LoadError,
   MemoryFault,
 } from '../../src/errors.js';
+import { decodeProgram } from '../../src/isa/decoder.js';
 import { encodeProgram, type RawInsn } from '../../src/isa/encoder.js';
 import { HelperRegistry } from '../../src/vm/helpers.js';
-import { codeAddress } from '../../src/vm/interpreter/interpreter.js';
+import { codeAddress, Interpreter, MAX_TAIL_CALLS } from '../../src/vm/interpreter/interpreter.js';
 import { createMachine, runProgram } from '../../src/vm/machine.js';
+import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 
 const I = (opcode: number, dst = 0, src = 0, off = 0, imm = 0): RawInsn => ({ opcode, dst, src, off, imm });
 const EXIT = I(0x95);
@@ -190,5 +192,51 @@ describe('machine reuse', () => {
     });
     expect(m.run().r0).toBe(5n);
     expect(m.run().r0).toBe(5n);
+  });
+});
+
+describe('tail calls', () => {
+  it('continue in the target with the same registers and stack frame, at most 33 times', () => {
+    const memory = new GuestMemory();
+    memory.mapStack();
+    let self: Interpreter | undefined;
+    const helpers = new HelperRegistry().define(12, 'tail_call', (c) => (self && c.tailCall(self) ? 0 : -2));
+    // *(u64 *)(r10 - 8) += 1; tail_call(self); on failure: r0 = *(u64 *)(r10 - 8)
+    const bytes = encodeProgram([
+      I(0x79, 1, 10, -8),
+      I(0x07, 1, 0, 0, 1),
+      I(0x7b, 10, 1, -8),
+      I(0x85, 0, 0, 0, 12),
+      I(0x79, 0, 10, -8),
+      EXIT,
+    ]);
+    self = new Interpreter(decodeProgram(bytes), { memory, helpers });
+    memory.write(BigInt(memory.frameTop(0) - 8), new Uint8Array(8));
+    const r = self.run();
+    expect(r.r0).toBe(34n); // the first run plus MAX_TAIL_CALLS tail calls
+    expect(MAX_TAIL_CALLS).toBe(33);
+  });
+
+  it('refuse targets on another memory and calls from subprograms', () => {
+    const memory = new GuestMemory();
+    memory.mapStack();
+    const other = new GuestMemory();
+    other.mapStack();
+    const foreign = new Interpreter(decodeProgram(encodeProgram([MOV(0, 1), EXIT])), { memory: other });
+    const local = new Interpreter(decodeProgram(encodeProgram([MOV(0, 7), EXIT])), { memory });
+    let target: Interpreter = foreign;
+    const helpers = new HelperRegistry().define(12, 'tail_call', (c) => (c.tailCall(target) ? 0 : -2));
+    const main = new Interpreter(decodeProgram(encodeProgram([I(0x85, 0, 0, 0, 12), EXIT])), {
+      memory,
+      helpers,
+    });
+    expect(main.run().r0).toBe(2n ** 64n - 2n);
+    target = local;
+    expect(main.run().r0).toBe(7n);
+    const fromSub = new Interpreter(
+      decodeProgram(encodeProgram([I(0x85, 0, 1, 0, 1), EXIT, I(0x85, 0, 0, 0, 12), EXIT])),
+      { memory, helpers },
+    );
+    expect(fromSub.run().r0).toBe(2n ** 64n - 2n);
   });
 });

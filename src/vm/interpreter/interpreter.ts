@@ -14,7 +14,7 @@ import {
   Trap,
 } from '../../errors.js';
 import type { Insn, Program } from '../../isa/instruction.js';
-import type { HelperContext, HelperDefinition, HelperRegistry } from '../helpers.js';
+import type { HelperContext, HelperDefinition, HelperRegistry, TailCallTarget } from '../helpers.js';
 import { type GuestMemory, STACK_WINDOW_FP, STACK_WINDOW_STRIDE } from '../memory/guest-memory.js';
 import {
   SLOT_MASK,
@@ -69,7 +69,7 @@ export function codeAddress(pc: number): number {
 }
 
 /** A lowered, linked program ready to run repeatedly. */
-export class Interpreter {
+export class Interpreter implements TailCallTarget {
   private readonly code: Int32Array;
   private readonly helperTable: (HelperDefinition | undefined)[];
   private readonly memory: GuestMemory;
@@ -80,8 +80,14 @@ export class Interpreter {
   private readonly frames: Int32Array;
   private readonly maxFrames: number;
   private readonly context: CallContext;
-  /** Pending helper action: terminate the program after the current helper call. */
-  private terminateRequested = false;
+  /** The program executing now: this one, or the target of the last tail call. */
+  private active: Interpreter = this;
+  /** Call depth at the current helper call (tail calls are only allowed from depth 0). */
+  private helperDepth = 0;
+  private tailCalls = 0;
+  /** Action a helper requested, carried out when it returns: end the program, or tail-call. */
+  private pending: 'none' | 'terminate' | 'tail_call' = 'none';
+  private pendingTarget: Interpreter = this;
   private terminateLo = 0;
   private terminateHi = 0;
 
@@ -107,16 +113,29 @@ export class Interpreter {
     return out;
   }
 
-  /** @internal used by CallContext. */
-  reg(i: number): Int32Array {
-    return i >= 0 ? this.regs : this.scratch;
+  /** @internal The live register file, read by CallContext. */
+  get registerFile(): Int32Array {
+    return this.regs;
   }
 
   /** @internal */
   requestTerminate(lo: number, hi: number): void {
-    this.terminateRequested = true;
+    this.pending = 'terminate';
     this.terminateLo = lo;
     this.terminateHi = hi;
+  }
+
+  /**
+   * @internal Schedules a tail call into `target` (kernel bpf_tail_call semantics): it must share this
+   * guest memory, be requested from the main function (call depth 0) and stay within MAX_TAIL_CALLS.
+   * Returns false when refused; the helper then returns an error and execution continues.
+   */
+  requestTailCall(target: TailCallTarget): boolean {
+    if (!(target instanceof Interpreter) || target.memory !== this.memory) return false;
+    if (this.helperDepth !== 0 || this.tailCalls >= MAX_TAIL_CALLS) return false;
+    this.pending = 'tail_call';
+    this.pendingTarget = target;
+    return true;
   }
 
   get guestMemory(): GuestMemory {
@@ -143,14 +162,16 @@ export class Interpreter {
         pc: entry,
       });
     }
-    this.terminateRequested = false;
+    this.pending = 'none';
+    this.active = this;
+    this.tailCalls = 0;
     return this.execute(entry, limit);
   }
 
   private execute(entry: number, limit: number): RunResult {
     const R = this.regs;
     const S = this.scratch;
-    const code = this.code;
+    let code = this.code;
     const memory = this.memory;
     const T = memory.table;
     const u8 = memory.u8;
@@ -637,11 +658,12 @@ export class Interpreter {
               enterDepth(T, windows, depth, R);
               pc = code[i + 3];
             } else {
+              this.helperDepth = depth;
               this.callHelper(code[i + 2], ipc);
-              if (this.terminateRequested) {
-                R[0] = this.terminateLo;
-                R[1] = this.terminateHi;
-                return { r0: pairToBigInt(R[0], R[1]), instructions: n };
+              if (this.pending !== 'none') {
+                if (this.pending === 'terminate') return this.terminated(n);
+                code = this.enterTailCall();
+                pc = 0;
               }
             }
             break;
@@ -651,18 +673,19 @@ export class Interpreter {
             const lo = R[d];
             const hi = R[d + 1];
             const codePc = (lo >>> 0) - slotBase(Slot.CODE);
-            if (hi === 0 && codePc >= 0 && codePc % 8 === 0 && this.program.insnAt[codePc / 8] >= 0) {
+            if (hi === 0 && codePc >= 0 && codePc % 8 === 0 && this.active.program.insnAt[codePc / 8] >= 0) {
               if (depth + 1 >= maxFrames) throw new CallDepthExceeded(maxFrames, ipc);
               pushFrame(frames, depth, pc, R);
               depth++;
               enterDepth(T, windows, depth, R);
               pc = codePc / 8;
-            } else if (hi === 0 && lo >= 0 && this.helperTable[lo] !== undefined) {
+            } else if (hi === 0 && lo >= 0 && this.active.helperTable[lo] !== undefined) {
+              this.helperDepth = depth;
               this.callHelper(lo, ipc);
-              if (this.terminateRequested) {
-                R[0] = this.terminateLo;
-                R[1] = this.terminateHi;
-                return { r0: pairToBigInt(R[0], R[1]), instructions: n };
+              if (this.pending !== 'none') {
+                if (this.pending === 'terminate') return this.terminated(n);
+                code = this.enterTailCall();
+                pc = 0;
               }
             } else {
               throw new BadCallTarget(
@@ -710,8 +733,22 @@ export class Interpreter {
     return trap;
   }
 
+  private terminated(instructions: number): RunResult {
+    this.regs[0] = this.terminateLo;
+    this.regs[1] = this.terminateHi;
+    return { r0: pairToBigInt(this.terminateLo, this.terminateHi), instructions };
+  }
+
+  /** Switches execution to the pending tail-call target; registers and the stack frame carry over. */
+  private enterTailCall(): Int32Array {
+    this.pending = 'none';
+    this.tailCalls++;
+    this.active = this.pendingTarget;
+    return this.active.code;
+  }
+
   private callHelper(id: number, pc: number): void {
-    const helper = this.helperTable[id];
+    const helper = this.active.helperTable[id];
     if (helper === undefined) {
       throw new BadCallTarget(`call at pc ${pc} to helper ${id}, which is not registered`, { pc });
     }
@@ -759,10 +796,10 @@ class CallContext implements HelperContext {
     return this.vm.guestMemory;
   }
   argLo(i: number): number {
-    return this.vm.reg(0)[2 * i];
+    return this.vm.registerFile[2 * i];
   }
   argHi(i: number): number {
-    return this.vm.reg(0)[2 * i + 1];
+    return this.vm.registerFile[2 * i + 1];
   }
   arg(i: number): bigint {
     return pairToBigInt(this.argLo(i), this.argHi(i));
@@ -773,6 +810,9 @@ class CallContext implements HelperContext {
   terminate(r0: bigint | number): void {
     const v = BigInt.asUintN(64, BigInt(r0));
     this.vm.requestTerminate(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
+  }
+  tailCall(target: TailCallTarget): boolean {
+    return this.vm.requestTailCall(target);
   }
 }
 
