@@ -152,6 +152,7 @@ export class Interpreter implements TailCallTarget {
       R[3 + 2 * i] = Number(v >> 32n) | 0;
     }
     const memory = this.memory;
+    memory.clearStack();
     memory.setStackDepth(0);
     R[20] = memory.stackWindows[STACK_WINDOW_FP];
     R[21] = 0;

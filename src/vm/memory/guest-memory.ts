@@ -169,6 +169,12 @@ export class GuestMemory {
     return region;
   }
 
+  /** Zeroes every stack frame, so each run starts from the same state whatever ran before. */
+  clearStack(): void {
+    const stack = this.regions[Slot.STACK];
+    if (stack) this.u8.fill(0, stack.hostBase, stack.hostBase + stack.size);
+  }
+
   /** Guest address of the frame pointer (r10) at call depth `depth`. */
   frameTop(depth: number): number {
     if (depth < 0 || depth >= this.maxFrames) throw new UsageError(`no stack frame at depth ${depth}`);
