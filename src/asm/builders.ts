@@ -6,12 +6,6 @@
 import type { RawInsn } from '../isa/encoder.js';
 import type { AluOp, AtomicOp, JumpOp, LddwSource } from '../isa/instruction.js';
 import {
-  ATOMIC_ADD,
-  ATOMIC_AND,
-  ATOMIC_CMPXCHG,
-  ATOMIC_OR,
-  ATOMIC_XCHG,
-  ATOMIC_XOR,
   BPF_ABS,
   BPF_ALU,
   BPF_ALU64,
@@ -36,85 +30,28 @@ import {
   CALL_HELPER,
   CALL_KFUNC,
   CALL_LOCAL,
-  LDDW_CODE_ADDR,
-  LDDW_IMM64,
-  LDDW_MAP_FD,
-  LDDW_MAP_IDX,
-  LDDW_MAP_IDX_VALUE,
-  LDDW_MAP_VALUE,
-  LDDW_VAR_ADDR,
 } from '../isa/opcodes.js';
+import {
+  ALU_OP_CODE,
+  ATOMIC_OP_CODE,
+  CALL_OP_CODE,
+  EXIT_OP_CODE,
+  JUMP_OP_CODE,
+  LDDW_SOURCE_BY_CODE,
+  LDDW_SOURCE_CODE,
+} from '../isa/operations.js';
 
 /** Second operand of ALU and conditional-jump instructions. */
 export type Source = { readonly reg: number } | { readonly imm: number };
 
 export type MemSize = 1 | 2 | 4 | 8;
 
-/** Operation bits (high nibble) of each ALU operation; signed and sign-extending forms add `off`. */
-const ALU_CODE: Record<AluOp, number> = {
-  add: 0x00,
-  sub: 0x10,
-  mul: 0x20,
-  div: 0x30,
-  sdiv: 0x30,
-  or: 0x40,
-  and: 0x50,
-  lsh: 0x60,
-  rsh: 0x70,
-  neg: 0x80,
-  mod: 0x90,
-  smod: 0x90,
-  xor: 0xa0,
-  mov: 0xb0,
-  movsx: 0xb0,
-  arsh: 0xc0,
-  le: 0xd0,
-  be: 0xd0,
-  bswap: 0xd0,
-};
-
-const JUMP_CODE: Record<JumpOp, number> = {
-  ja: 0x00,
-  jeq: 0x10,
-  jgt: 0x20,
-  jge: 0x30,
-  jset: 0x40,
-  jne: 0x50,
-  jsgt: 0x60,
-  jsge: 0x70,
-  jlt: 0xa0,
-  jle: 0xb0,
-  jslt: 0xc0,
-  jsle: 0xd0,
-};
-const CALL_CODE = 0x80;
-const EXIT_CODE = 0x90;
-
 const SIZE_CODE: Record<MemSize, number> = { 1: BPF_B, 2: BPF_H, 4: BPF_W, 8: BPF_DW };
 
-const ATOMIC_CODE: Record<AtomicOp, number> = {
-  add: ATOMIC_ADD,
-  or: ATOMIC_OR,
-  and: ATOMIC_AND,
-  xor: ATOMIC_XOR,
-  xchg: ATOMIC_XCHG,
-  cmpxchg: ATOMIC_CMPXCHG,
-};
-
-export const LDDW_SOURCE_CODE: Record<LddwSource, number> = {
-  imm64: LDDW_IMM64,
-  map_fd: LDDW_MAP_FD,
-  map_value: LDDW_MAP_VALUE,
-  var_addr: LDDW_VAR_ADDR,
-  code_addr: LDDW_CODE_ADDR,
-  map_idx: LDDW_MAP_IDX,
-  map_idx_value: LDDW_MAP_IDX_VALUE,
-};
-
 /** lddw sources in src-field order (`LDDW_SOURCES[src]`). */
-export const LDDW_SOURCES: readonly LddwSource[] = (Object.keys(LDDW_SOURCE_CODE) as LddwSource[]).sort(
-  (a, b) => LDDW_SOURCE_CODE[a] - LDDW_SOURCE_CODE[b],
-);
+export const LDDW_SOURCES: readonly LddwSource[] = [...LDDW_SOURCE_BY_CODE.entries()]
+  .sort(([a], [b]) => a - b)
+  .map(([, source]) => source);
 
 /**
  * Highest register number the parsers accept: the 4-bit field's range rather than r10, so that
@@ -133,51 +70,51 @@ function insn(opcode: number, dst: number, src: number, off: number, imm: number
  */
 export function alu(op: AluOp, is64: boolean, dst: number, source?: Source, width = 0): RawInsn {
   if (op === 'le' || op === 'be')
-    return insn(BPF_ALU | ALU_CODE[op] | (op === 'be' ? BPF_X : BPF_K), dst, 0, 0, width);
-  if (op === 'bswap') return insn(BPF_ALU64 | ALU_CODE[op], dst, 0, 0, width);
+    return insn(BPF_ALU | ALU_OP_CODE[op] | (op === 'be' ? BPF_X : BPF_K), dst, 0, 0, width);
+  if (op === 'bswap') return insn(BPF_ALU64 | ALU_OP_CODE[op], dst, 0, 0, width);
   const cls = is64 ? BPF_ALU64 : BPF_ALU;
   const off = op === 'sdiv' || op === 'smod' ? 1 : op === 'movsx' ? width : 0;
-  if (source === undefined || op === 'neg') return insn(cls | ALU_CODE[op], dst, 0, off, 0);
-  if ('reg' in source) return insn(cls | ALU_CODE[op] | BPF_X, dst, source.reg, off, 0);
-  return insn(cls | ALU_CODE[op] | BPF_K, dst, 0, off, source.imm);
+  if (source === undefined || op === 'neg') return insn(cls | ALU_OP_CODE[op], dst, 0, off, 0);
+  if ('reg' in source) return insn(cls | ALU_OP_CODE[op] | BPF_X, dst, source.reg, off, 0);
+  return insn(cls | ALU_OP_CODE[op] | BPF_K, dst, 0, off, source.imm);
 }
 
 /** Conditional jump; `off` is the slot displacement (0 when a label fixup fills it in). */
 export function jump(op: JumpOp, is64: boolean, dst: number, source: Source, off: number): RawInsn {
   const cls = is64 ? BPF_JMP : BPF_JMP32;
-  if ('reg' in source) return insn(cls | JUMP_CODE[op] | BPF_X, dst, source.reg, off, 0);
-  return insn(cls | JUMP_CODE[op] | BPF_K, dst, 0, off, source.imm);
+  if ('reg' in source) return insn(cls | JUMP_OP_CODE[op] | BPF_X, dst, source.reg, off, 0);
+  return insn(cls | JUMP_OP_CODE[op] | BPF_K, dst, 0, off, source.imm);
 }
 
 /** Unconditional jump: `ja` (16-bit displacement in off) or `ja32`/`gotol` (32-bit displacement in imm). */
 export function ja(long: boolean, displacement: number): RawInsn {
   return long
-    ? insn(BPF_JMP32 | JUMP_CODE.ja, 0, 0, 0, displacement)
-    : insn(BPF_JMP | JUMP_CODE.ja, 0, 0, displacement, 0);
+    ? insn(BPF_JMP32 | JUMP_OP_CODE.ja, 0, 0, 0, displacement)
+    : insn(BPF_JMP | JUMP_OP_CODE.ja, 0, 0, displacement, 0);
 }
 
 /** Helper call by id. */
 export function callHelper(id: number): RawInsn {
-  return insn(BPF_JMP | CALL_CODE, 0, CALL_HELPER, 0, id);
+  return insn(BPF_JMP | CALL_OP_CODE, 0, CALL_HELPER, 0, id);
 }
 
 /** bpf-to-bpf call; the displacement (slots after the next instruction) goes into imm. */
 export function callLocal(displacement: number): RawInsn {
-  return insn(BPF_JMP | CALL_CODE, 0, CALL_LOCAL, 0, displacement);
+  return insn(BPF_JMP | CALL_OP_CODE, 0, CALL_LOCAL, 0, displacement);
 }
 
 /** Call of a kernel function by BTF id. */
 export function callKfunc(id: number): RawInsn {
-  return insn(BPF_JMP | CALL_CODE, 0, CALL_KFUNC, 0, id);
+  return insn(BPF_JMP | CALL_OP_CODE, 0, CALL_KFUNC, 0, id);
 }
 
 /** Indirect call through a register (held in dst, as LLVM and bpf_conformance encode it). */
 export function callx(reg: number): RawInsn {
-  return insn(BPF_JMP | CALL_CODE | BPF_X, reg, 0, 0, 0);
+  return insn(BPF_JMP | CALL_OP_CODE | BPF_X, reg, 0, 0, 0);
 }
 
 export function exit(): RawInsn {
-  return insn(BPF_JMP | EXIT_CODE, 0, 0, 0, 0);
+  return insn(BPF_JMP | EXIT_OP_CODE, 0, 0, 0, 0);
 }
 
 /** 64-bit immediate load: `imm`/`imm2` are the two halves (for imm64: low and high 32 bits). */
@@ -205,7 +142,7 @@ export function atomic(
   src: number,
   off: number,
 ): RawInsn {
-  const imm = ATOMIC_CODE[op] | (fetch ? BPF_FETCH : 0);
+  const imm = ATOMIC_OP_CODE[op] | (fetch ? BPF_FETCH : 0);
   return insn(BPF_STX | BPF_ATOMIC | SIZE_CODE[size], dst, src, off, imm);
 }
 

@@ -13,7 +13,7 @@
  *   an indirect packet load with a non-zero imm prints it (`skb[r2 + 0x4]`); objdump omits both.
  */
 import type { Insn } from '../isa/instruction.js';
-import { LDDW_SOURCE_CODE } from './builders.js';
+import { LDDW_SOURCE_CODE } from '../isa/operations.js';
 import { pcRelativeTarget } from './labels.js';
 import {
   ALU_OPERATOR,

@@ -4,43 +4,21 @@
  * directions cannot drift apart.
  */
 import type { AluOp, AtomicOp, JumpOp } from '../isa/instruction.js';
+import { ALU_OP_CODE, ATOMIC_OP_CODE, JUMP_OP_CODE } from '../isa/operations.js';
 import type { MemSize } from './builders.js';
 
 export const SIZE_SUFFIX: Record<MemSize, string> = { 1: 'b', 2: 'h', 4: 'w', 8: 'dw' };
 
-/** Two-operand ALU operations (`add %r1, %r2` / `add %r1, 5`). */
-export const BINARY_ALU_OPS: readonly AluOp[] = [
-  'add',
-  'sub',
-  'mul',
-  'div',
-  'sdiv',
-  'or',
-  'and',
-  'lsh',
-  'rsh',
-  'mod',
-  'smod',
-  'xor',
-  'mov',
-  'arsh',
-];
+/** Two-operand ALU operations (`add %r1, %r2` / `add %r1, 5`): all but neg, movsx and the swaps. */
+export const BINARY_ALU_OPS: readonly AluOp[] = (Object.keys(ALU_OP_CODE) as AluOp[]).filter(
+  (op) => !['neg', 'movsx', 'le', 'be', 'bswap'].includes(op),
+);
 
-export const CONDITIONAL_JUMP_OPS: readonly JumpOp[] = [
-  'jeq',
-  'jgt',
-  'jge',
-  'jset',
-  'jne',
-  'jsgt',
-  'jsge',
-  'jlt',
-  'jle',
-  'jslt',
-  'jsle',
-];
+export const CONDITIONAL_JUMP_OPS: readonly JumpOp[] = (Object.keys(JUMP_OP_CODE) as JumpOp[]).filter(
+  (op) => op !== 'ja',
+);
 
-export const ATOMIC_OPS: readonly AtomicOp[] = ['add', 'and', 'or', 'xor', 'xchg', 'cmpxchg'];
+export const ATOMIC_OPS: readonly AtomicOp[] = Object.keys(ATOMIC_OP_CODE) as AtomicOp[];
 
 /** ALU64 and JMP take no suffix (canonical) or `64`; ALU and JMP32 take `32`. */
 function widthSuffix(is64: boolean): string {

@@ -4,25 +4,8 @@
  * known opcodes, zero reserved fields, valid registers, complete lddw pairs, in-range jump targets.
  */
 import { LoadError, type LoadErrorCode } from '../errors.js';
-import type {
-  AluInsn,
-  AluOp,
-  AtomicInsn,
-  AtomicOp,
-  CallInsn,
-  Insn,
-  JumpOp,
-  LddwInsn,
-  LddwSource,
-  Program,
-} from './instruction.js';
+import type { AluInsn, AluOp, AtomicInsn, CallInsn, Insn, LddwInsn, Program } from './instruction.js';
 import {
-  ATOMIC_ADD,
-  ATOMIC_AND,
-  ATOMIC_CMPXCHG,
-  ATOMIC_OR,
-  ATOMIC_XCHG,
-  ATOMIC_XOR,
   BPF_ABS,
   BPF_ALU,
   BPF_ALU64,
@@ -44,61 +27,15 @@ import {
   REG_COUNT,
   sizeOfMemOpcode,
 } from './opcodes.js';
-
-/** ALU operation for each value of the opcode's high nibble (0xd0 = END is handled separately). */
-const ALU_OPS: readonly (AluOp | undefined)[] = [
-  'add',
-  'sub',
-  'mul',
-  'div',
-  'or',
-  'and',
-  'lsh',
-  'rsh',
-  'neg',
-  'mod',
-  'xor',
-  'mov',
-  'arsh',
-  undefined,
-];
-
-/** JMP operation for each high nibble; 0x80 (call) and 0x90 (exit) are handled separately. */
-const JUMP_OPS: readonly (JumpOp | undefined)[] = [
-  'ja',
-  'jeq',
-  'jgt',
-  'jge',
-  'jset',
-  'jne',
-  'jsgt',
-  'jsge',
-  undefined,
-  undefined,
-  'jlt',
-  'jle',
-  'jslt',
-  'jsle',
-];
-
-const LDDW_SOURCES: readonly LddwSource[] = [
-  'imm64',
-  'map_fd',
-  'map_value',
-  'var_addr',
-  'code_addr',
-  'map_idx',
-  'map_idx_value',
-];
-
-const ATOMIC_OPS = new Map<number, AtomicOp>([
-  [ATOMIC_ADD, 'add'],
-  [ATOMIC_OR, 'or'],
-  [ATOMIC_AND, 'and'],
-  [ATOMIC_XOR, 'xor'],
-  [ATOMIC_XCHG, 'xchg'],
-  [ATOMIC_CMPXCHG, 'cmpxchg'],
-]);
+import {
+  ALU_OP_BY_CODE,
+  ATOMIC_OP_BY_CODE,
+  CALL_OP_CODE,
+  END_OP_CODE,
+  EXIT_OP_CODE,
+  JUMP_OP_BY_CODE,
+  LDDW_SOURCE_BY_CODE,
+} from './operations.js';
 
 export interface DecodeOptions {
   /** Section or program name included in error locations. */
@@ -172,10 +109,10 @@ class Decoder {
 
   decodeAlu(r: Raw, is64: boolean): AluInsn {
     const useReg = (r.opcode & BPF_X) !== 0;
-    const code = r.opcode >> 4;
-    let op: AluOp | undefined = ALU_OPS[code];
+    const _code = r.opcode >> 4;
+    let op: AluOp | undefined = ALU_OP_BY_CODE.get(r.opcode & 0xf0);
     let width = 0;
-    if (code === 0xd) {
+    if ((r.opcode & 0xf0) === END_OP_CODE) {
       // END: byte swaps. ALU64|END with K source is the unconditional bswap.
       if (is64 && useReg) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
       op = is64 ? 'bswap' : useReg ? 'be' : 'le';
@@ -211,14 +148,14 @@ class Decoder {
 
   decodeJump(r: Raw, is64: boolean, slotCount: number): Insn {
     const useReg = (r.opcode & BPF_X) !== 0;
-    const code = r.opcode >> 4;
-    if (code === 0x8) return this.decodeCall(r, is64, useReg, slotCount);
-    if (code === 0x9) {
+    const _code = r.opcode >> 4;
+    if ((r.opcode & 0xf0) === CALL_OP_CODE) return this.decodeCall(r, is64, useReg, slotCount);
+    if ((r.opcode & 0xf0) === EXIT_OP_CODE) {
       if (!is64 || useReg) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
       this.zero(r, ['dst', 'src', 'off', 'imm']);
       return { kind: 'exit', slots: 1, ...r };
     }
-    const op = JUMP_OPS[code];
+    const op = JUMP_OP_BY_CODE.get(r.opcode & 0xf0);
     if (op === undefined) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
     let target: number;
     if (op === 'ja') {
@@ -287,7 +224,7 @@ class Decoder {
         );
       }
       this.zero(r, ['off']);
-      const source = LDDW_SOURCES[r.src];
+      const source = LDDW_SOURCE_BY_CODE.get(r.src);
       if (source === undefined) this.fail('INVALID_LDDW', r, `lddw src ${r.src} is not one of 0..6`);
       this.registers({ ...r, src: 0 }, true);
       const insn: LddwInsn = { kind: 'lddw', source, imm2: next.imm, slots: 2, ...r };
@@ -327,7 +264,7 @@ class Decoder {
     }
     if (mode === BPF_ATOMIC && (size === 4 || size === 8)) {
       // add/or/and/xor take an optional FETCH bit; xchg and cmpxchg always have it.
-      const op = ATOMIC_OPS.get(r.imm & ~BPF_FETCH) ?? ATOMIC_OPS.get(r.imm);
+      const op = ATOMIC_OP_BY_CODE.get(r.imm & ~BPF_FETCH) ?? ATOMIC_OP_BY_CODE.get(r.imm);
       const fetch = (r.imm & BPF_FETCH) !== 0;
       if (op === undefined)
         this.fail('INVALID_FIELD', r, `unknown atomic operation imm 0x${(r.imm >>> 0).toString(16)}`);

@@ -60,7 +60,8 @@ export function udivmod64(
     return;
   }
   if (ahi >>> 0 < 0x200000 && bhi >>> 0 < 0x200000) {
-    // Both below 2^53: floor of the correctly rounded double quotient is exact (see module comment).
+    // Both below 2^53: a non-integer a/b lies at least 1/b = (a/b)/a > (a/b)·2^-53 from an integer,
+    // more than the rounding error of the division, so floor(a / b) is exact and so is a - q * b.
     const a = toNumber(alo, ahi);
     const b = toNumber(blo, bhi);
     const q = Math.floor(a / b);
