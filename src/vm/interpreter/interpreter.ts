@@ -571,10 +571,39 @@ export class Interpreter implements TailCallTarget {
             if (R[d] <= R[s]) pc = code[i + 1];
             break;
           // ---------------------------------------------------------------- loads
-          case 0x61: // ldxw
-          case 0x69: // ldxh
-          case 0x71: // ldxb
-          case 0x79: // ldxdw
+          // The common loads and stores have their own cases so the access size is a constant.
+          case 0x79: {
+            // ldxdw
+            const h = translate(T, R[s], R[s + 1], code[i + 1], 8, TABLE_LEN_READ);
+            if (h < 0) throw this.fault(R[s], R[s + 1], code[i + 1], 8, 'read', ipc);
+            R[d] = dv.getInt32(h, true);
+            R[d + 1] = dv.getInt32(h + 4, true);
+            break;
+          }
+          case 0x61: {
+            // ldxw
+            const h = translate(T, R[s], R[s + 1], code[i + 1], 4, TABLE_LEN_READ);
+            if (h < 0) throw this.fault(R[s], R[s + 1], code[i + 1], 4, 'read', ipc);
+            R[d] = dv.getInt32(h, true);
+            R[d + 1] = 0;
+            break;
+          }
+          case 0x69: {
+            // ldxh
+            const h = translate(T, R[s], R[s + 1], code[i + 1], 2, TABLE_LEN_READ);
+            if (h < 0) throw this.fault(R[s], R[s + 1], code[i + 1], 2, 'read', ipc);
+            R[d] = dv.getUint16(h, true);
+            R[d + 1] = 0;
+            break;
+          }
+          case 0x71: {
+            // ldxb
+            const h = translate(T, R[s], R[s + 1], code[i + 1], 1, TABLE_LEN_READ);
+            if (h < 0) throw this.fault(R[s], R[s + 1], code[i + 1], 1, 'read', ipc);
+            R[d] = u8[h];
+            R[d + 1] = 0;
+            break;
+          }
           case 0x81: // ldxsw
           case 0x89: // ldxsh
           case 0x91: {
@@ -582,10 +611,36 @@ export class Interpreter implements TailCallTarget {
             const size = code[i + 3];
             const h = translate(T, R[s], R[s + 1], code[i + 1], size, TABLE_LEN_READ);
             if (h < 0) throw this.fault(R[s], R[s + 1], code[i + 1], size, 'read', ipc);
-            load(R, d, dv, u8, h, w & 0xff);
+            const v =
+              size === 4 ? dv.getInt32(h, true) : size === 2 ? dv.getInt16(h, true) : (u8[h] << 24) >> 24;
+            R[d] = v;
+            R[d + 1] = v >> 31;
             break;
           }
-          // ---------------------------------------------------------------- stores
+          case 0x7b: {
+            // stxdw
+            const h = translate(T, R[d], R[d + 1], code[i + 1], 8, TABLE_LEN_WRITE);
+            if (h < 0) throw this.fault(R[d], R[d + 1], code[i + 1], 8, 'write', ipc);
+            dv.setInt32(h, R[s], true);
+            dv.setInt32(h + 4, R[s + 1], true);
+            break;
+          }
+          case 0x63: {
+            // stxw
+            const h = translate(T, R[d], R[d + 1], code[i + 1], 4, TABLE_LEN_WRITE);
+            if (h < 0) throw this.fault(R[d], R[d + 1], code[i + 1], 4, 'write', ipc);
+            dv.setInt32(h, R[s], true);
+            break;
+          }
+          case 0x6b: // stxh
+          case 0x73: {
+            // stxb
+            const size = code[i + 3];
+            const h = translate(T, R[d], R[d + 1], code[i + 1], size, TABLE_LEN_WRITE);
+            if (h < 0) throw this.fault(R[d], R[d + 1], code[i + 1], size, 'write', ipc);
+            store(dv, u8, h, size, R[s], R[s + 1]);
+            break;
+          }
           case 0x62: // stw
           case 0x6a: // sth
           case 0x72: // stb
@@ -595,17 +650,6 @@ export class Interpreter implements TailCallTarget {
             const h = translate(T, R[d], R[d + 1], code[i + 1], size, TABLE_LEN_WRITE);
             if (h < 0) throw this.fault(R[d], R[d + 1], code[i + 1], size, 'write', ipc);
             store(dv, u8, h, size, code[i + 2], code[i + 2] >> 31);
-            break;
-          }
-          case 0x63: // stxw
-          case 0x6b: // stxh
-          case 0x73: // stxb
-          case 0x7b: {
-            // stxdw
-            const size = code[i + 3];
-            const h = translate(T, R[d], R[d + 1], code[i + 1], size, TABLE_LEN_WRITE);
-            if (h < 0) throw this.fault(R[d], R[d + 1], code[i + 1], size, 'write', ipc);
-            store(dv, u8, h, size, R[s], R[s + 1]);
             break;
           }
           case 0xc3: // atomic 32
@@ -910,37 +954,6 @@ function translate(T: Int32Array, lo: number, hi: number, off: number, size: num
   const o = (a & SLOT_MASK) - T[t + TABLE_START];
   if ((o >>> 0) + size > T[t + field]) return -1;
   return T[t + TABLE_HOST_BASE] + o;
-}
-
-function load(R: Int32Array, d: number, dv: DataView, u8: Uint8Array, h: number, opcode: number): void {
-  switch (opcode) {
-    case 0x61:
-      R[d] = dv.getInt32(h, true);
-      R[d + 1] = 0;
-      return;
-    case 0x69:
-      R[d] = dv.getUint16(h, true);
-      R[d + 1] = 0;
-      return;
-    case 0x71:
-      R[d] = u8[h];
-      R[d + 1] = 0;
-      return;
-    case 0x79:
-      R[d] = dv.getInt32(h, true);
-      R[d + 1] = dv.getInt32(h + 4, true);
-      return;
-    case 0x81:
-      R[d] = dv.getInt32(h, true);
-      break;
-    case 0x89:
-      R[d] = dv.getInt16(h, true);
-      break;
-    default:
-      R[d] = (u8[h] << 24) >> 24;
-      break;
-  }
-  R[d + 1] = R[d] >> 31;
 }
 
 function store(dv: DataView, u8: Uint8Array, h: number, size: number, lo: number, hi: number): void {
