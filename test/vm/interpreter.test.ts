@@ -39,14 +39,25 @@ describe('traps', () => {
     );
     expect(e.code).toBe('INSTRUCTION_LIMIT');
     expect(e.pc).toBe(1);
-    expect(e.instructions).toBe(1001);
+    expect(e.instructions).toBe(1000);
     expect(e.message).toMatch(/instruction limit of 1000 reached at pc 1/);
   });
 
   it('counts instructions exactly: the budget allows exactly N', () => {
     const insns = [MOV(0, 1), MOV(1, 2), EXIT];
     expect(run(insns, { maxInstructions: 3 }).instructions).toBe(3);
-    expect(() => run(insns, { maxInstructions: 2 })).toThrow(InstructionLimit);
+    // A run (straight-line code up to a jump, call or exit) that does not fit stops before it starts.
+    const e = trap(() => run(insns, { maxInstructions: 2 }), InstructionLimit);
+    expect(e).toMatchObject({ pc: 0, instructions: 0 });
+  });
+
+  it('counts exactly the executed instructions when a trap stops a run midway', () => {
+    const e = trap(() => run([MOV(0, 1), I(0x79, 0, 0, 0), MOV(0, 2), MOV(0, 3), EXIT]), MemoryFault);
+    expect(e).toMatchObject({ pc: 1, instructions: 2 });
+    const loop = [MOV(1, 10), I(0x17, 1, 0, 0, 1), I(0x55, 1, 0, -2, 0), MOV(0, 7), EXIT];
+    expect(run(loop).instructions).toBe(1 + 10 * 2 + 2);
+    expect(() => run(loop, { maxInstructions: 22 })).toThrow(InstructionLimit);
+    expect(run(loop, { maxInstructions: 23 }).r0).toBe(7n);
   });
 
   it('stops unbounded recursion at the call depth limit (8 frames, like the kernel)', () => {

@@ -71,6 +71,8 @@ export function codeAddress(pc: number): number {
 /** A lowered, linked program ready to run repeatedly. */
 export class Interpreter implements TailCallTarget {
   private readonly code: Int32Array;
+  /** Instructions from each pc through the next control-flow instruction (see `runLengths`). */
+  private readonly runs: Int32Array;
   private readonly helperTable: (HelperDefinition | undefined)[];
   private readonly memory: GuestMemory;
   private readonly packetSlot: number;
@@ -103,6 +105,7 @@ export class Interpreter implements TailCallTarget {
     this.packetSlot =
       options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT);
     this.code = lower(program, options, this.helperTable);
+    this.runs = runLengths(program);
     this.context = new CallContext(this);
   }
 
@@ -180,13 +183,17 @@ export class Interpreter implements TailCallTarget {
     const frames = this.frames;
     const maxFrames = this.maxFrames;
     const windows = memory.stackWindows;
+    let runs = this.runs;
     let depth = 0;
     let pc = entry;
+    let ipc = entry;
+    // Instructions are charged a run at a time (see `runLengths`): n counts every instruction up to
+    // the end of the current run, and is corrected for the unexecuted rest when a trap stops the run.
     let n = 0;
-    let ipc = 0;
     try {
+      if (runs[pc] > limit) throw new InstructionLimit(limit, pc);
+      n = runs[pc];
       for (;;) {
-        if (++n > limit) throw new InstructionLimit(limit, pc);
         ipc = pc;
         const i = pc * W;
         const w = code[i];
@@ -202,7 +209,7 @@ export class Interpreter implements TailCallTarget {
             const lo = (a + b) | 0;
             R[d + 1] = (R[d + 1] + (b >> 31) + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
             R[d] = lo;
-            break;
+            continue;
           }
           case 0x0f: {
             // add64 reg
@@ -211,7 +218,7 @@ export class Interpreter implements TailCallTarget {
             const lo = (a + b) | 0;
             R[d + 1] = (R[d + 1] + R[s + 1] + (lo >>> 0 < a >>> 0 ? 1 : 0)) | 0;
             R[d] = lo;
-            break;
+            continue;
           }
           case 0x17: {
             // sub64 imm
@@ -220,7 +227,7 @@ export class Interpreter implements TailCallTarget {
             const lo = (a - b) | 0;
             R[d + 1] = (R[d + 1] - (b >> 31) - (a >>> 0 < b >>> 0 ? 1 : 0)) | 0;
             R[d] = lo;
-            break;
+            continue;
           }
           case 0x1f: {
             // sub64 reg
@@ -229,81 +236,81 @@ export class Interpreter implements TailCallTarget {
             const lo = (a - b) | 0;
             R[d + 1] = (R[d + 1] - R[s + 1] - (a >>> 0 < b >>> 0 ? 1 : 0)) | 0;
             R[d] = lo;
-            break;
+            continue;
           }
           case 0x27: // mul64 imm
             mul64(S, R[d], R[d + 1], code[i + 2], code[i + 2] >> 31);
             R[d] = S[0];
             R[d + 1] = S[1];
-            break;
+            continue;
           case 0x2f: // mul64 reg
             mul64(S, R[d], R[d + 1], R[s], R[s + 1]);
             R[d] = S[0];
             R[d + 1] = S[1];
-            break;
+            continue;
           case 0x37: // div64 / sdiv64 imm
             div64(R, S, d, code[i + 2], code[i + 2] >> 31, code[i + 1] === 1, false);
-            break;
+            continue;
           case 0x3f: // div64 / sdiv64 reg
             div64(R, S, d, R[s], R[s + 1], code[i + 1] === 1, false);
-            break;
+            continue;
           case 0x97: // mod64 / smod64 imm
             div64(R, S, d, code[i + 2], code[i + 2] >> 31, code[i + 1] === 1, true);
-            break;
+            continue;
           case 0x9f: // mod64 / smod64 reg
             div64(R, S, d, R[s], R[s + 1], code[i + 1] === 1, true);
-            break;
+            continue;
           case 0x47: // or64 imm
             R[d] |= code[i + 2];
             R[d + 1] |= code[i + 2] >> 31;
-            break;
+            continue;
           case 0x4f:
             R[d] |= R[s];
             R[d + 1] |= R[s + 1];
-            break;
+            continue;
           case 0x57: // and64 imm
             R[d] &= code[i + 2];
             R[d + 1] &= code[i + 2] >> 31;
-            break;
+            continue;
           case 0x5f:
             R[d] &= R[s];
             R[d + 1] &= R[s + 1];
-            break;
+            continue;
           case 0xa7: // xor64 imm
             R[d] ^= code[i + 2];
             R[d + 1] ^= code[i + 2] >> 31;
-            break;
+            continue;
           case 0xaf:
             R[d] ^= R[s];
             R[d + 1] ^= R[s + 1];
-            break;
+            continue;
           case 0x67: // lsh64 imm
             lsh64(R, d, code[i + 2] & 63);
-            break;
+            continue;
           case 0x6f:
             lsh64(R, d, R[s] & 63);
-            break;
+            continue;
           case 0x77: // rsh64 imm
             rsh64(R, d, code[i + 2] & 63);
-            break;
+            continue;
           case 0x7f:
             rsh64(R, d, R[s] & 63);
-            break;
+            continue;
           case 0xc7: // arsh64 imm
             arsh64(R, d, code[i + 2] & 63);
-            break;
+            continue;
           case 0xcf:
             arsh64(R, d, R[s] & 63);
-            break;
+            continue;
           case 0x87: // neg64
             neg64(S, R[d], R[d + 1]);
             R[d] = S[0];
             R[d + 1] = S[1];
-            break;
+            continue;
           case 0xb7: // mov64 imm
             R[d] = code[i + 2];
             R[d + 1] = code[i + 2] >> 31;
-            break;
+            continue;
           case 0xbf: {
             // mov64 reg, or movsx 8/16/32 → 64 (off = width)
             const off = code[i + 1];
@@ -315,121 +322,121 @@ export class Interpreter implements TailCallTarget {
               R[d] = v;
               R[d + 1] = v >> 31;
             }
-            break;
+            continue;
           }
           case 0xd7: // bswap16/32/64 (imm = width)
             swap(R, d, code[i + 2], true);
-            break;
+            continue;
           // ---------------------------------------------------------------- ALU (32-bit), zero-extended
           case 0x04:
             R[d] = (R[d] + code[i + 2]) | 0;
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x0c:
             R[d] = (R[d] + R[s]) | 0;
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x14:
             R[d] = (R[d] - code[i + 2]) | 0;
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x1c:
             R[d] = (R[d] - R[s]) | 0;
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x24:
             R[d] = Math.imul(R[d], code[i + 2]);
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x2c:
             R[d] = Math.imul(R[d], R[s]);
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x34:
             R[d] = div32(R[d], code[i + 2], code[i + 1] === 1, false);
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x3c:
             R[d] = div32(R[d], R[s], code[i + 1] === 1, false);
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x94:
             R[d] = div32(R[d], code[i + 2], code[i + 1] === 1, true);
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x9c:
             R[d] = div32(R[d], R[s], code[i + 1] === 1, true);
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x44:
             R[d] |= code[i + 2];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x4c:
             R[d] |= R[s];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x54:
             R[d] &= code[i + 2];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x5c:
             R[d] &= R[s];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0xa4:
             R[d] ^= code[i + 2];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0xac:
             R[d] ^= R[s];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x64:
             R[d] <<= code[i + 2];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x6c:
             R[d] <<= R[s];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x74:
             R[d] = R[d] >>> code[i + 2];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x7c:
             R[d] = R[d] >>> R[s];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0xc4:
             R[d] >>= code[i + 2];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0xcc:
             R[d] >>= R[s];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0x84:
             R[d] = -R[d] | 0;
             R[d + 1] = 0;
-            break;
+            continue;
           case 0xb4:
             R[d] = code[i + 2];
             R[d + 1] = 0;
-            break;
+            continue;
           case 0xbc: {
             // mov32 reg, or movsx 8/16 → 32
             const off = code[i + 1];
             R[d] = off === 0 ? R[s] : off === 8 ? (R[s] << 24) >> 24 : (R[s] << 16) >> 16;
             R[d + 1] = 0;
-            break;
+            continue;
           }
           case 0xd4: // le16/32/64
             swap(R, d, code[i + 2], false);
-            break;
+            continue;
           case 0xdc: // be16/32/64
             swap(R, d, code[i + 2], true);
-            break;
+            continue;
           // ---------------------------------------------------------------- JMP (64-bit compares)
           case 0x05: // ja
             pc = code[i + 1];
@@ -578,7 +585,7 @@ export class Interpreter implements TailCallTarget {
             if (h < 0) throw this.fault(R[s], R[s + 1], code[i + 1], 8, 'read', ipc);
             R[d] = dv.getInt32(h, true);
             R[d + 1] = dv.getInt32(h + 4, true);
-            break;
+            continue;
           }
           case 0x61: {
             // ldxw
@@ -586,7 +593,7 @@ export class Interpreter implements TailCallTarget {
             if (h < 0) throw this.fault(R[s], R[s + 1], code[i + 1], 4, 'read', ipc);
             R[d] = dv.getInt32(h, true);
             R[d + 1] = 0;
-            break;
+            continue;
           }
           case 0x69: {
             // ldxh
@@ -594,7 +601,7 @@ export class Interpreter implements TailCallTarget {
             if (h < 0) throw this.fault(R[s], R[s + 1], code[i + 1], 2, 'read', ipc);
             R[d] = dv.getUint16(h, true);
             R[d + 1] = 0;
-            break;
+            continue;
           }
           case 0x71: {
             // ldxb
@@ -602,7 +609,7 @@ export class Interpreter implements TailCallTarget {
             if (h < 0) throw this.fault(R[s], R[s + 1], code[i + 1], 1, 'read', ipc);
             R[d] = u8[h];
             R[d + 1] = 0;
-            break;
+            continue;
           }
           case 0x81: // ldxsw
           case 0x89: // ldxsh
@@ -615,7 +622,7 @@ export class Interpreter implements TailCallTarget {
               size === 4 ? dv.getInt32(h, true) : size === 2 ? dv.getInt16(h, true) : (u8[h] << 24) >> 24;
             R[d] = v;
             R[d + 1] = v >> 31;
-            break;
+            continue;
           }
           case 0x7b: {
             // stxdw
@@ -623,14 +630,14 @@ export class Interpreter implements TailCallTarget {
             if (h < 0) throw this.fault(R[d], R[d + 1], code[i + 1], 8, 'write', ipc);
             dv.setInt32(h, R[s], true);
             dv.setInt32(h + 4, R[s + 1], true);
-            break;
+            continue;
           }
           case 0x63: {
             // stxw
             const h = translate(T, R[d], R[d + 1], code[i + 1], 4, TABLE_LEN_WRITE);
             if (h < 0) throw this.fault(R[d], R[d + 1], code[i + 1], 4, 'write', ipc);
             dv.setInt32(h, R[s], true);
-            break;
+            continue;
           }
           case 0x6b: // stxh
           case 0x73: {
@@ -639,7 +646,7 @@ export class Interpreter implements TailCallTarget {
             const h = translate(T, R[d], R[d + 1], code[i + 1], size, TABLE_LEN_WRITE);
             if (h < 0) throw this.fault(R[d], R[d + 1], code[i + 1], size, 'write', ipc);
             store(dv, u8, h, size, R[s], R[s + 1]);
-            break;
+            continue;
           }
           case 0x62: // stw
           case 0x6a: // sth
@@ -650,7 +657,7 @@ export class Interpreter implements TailCallTarget {
             const h = translate(T, R[d], R[d + 1], code[i + 1], size, TABLE_LEN_WRITE);
             if (h < 0) throw this.fault(R[d], R[d + 1], code[i + 1], size, 'write', ipc);
             store(dv, u8, h, size, code[i + 2], code[i + 2] >> 31);
-            break;
+            continue;
           }
           case 0xc3: // atomic 32
           case 0xdb: {
@@ -661,14 +668,14 @@ export class Interpreter implements TailCallTarget {
               throw this.fault(R[d], R[d + 1], code[i + 1], size, h < 0 ? 'write' : 'read', ipc);
             }
             atomic(R, dv, h, size, code[i + 2], s);
-            break;
+            continue;
           }
           case 0x18: {
             // lddw (pre-resolved 64-bit value in imm / aux)
             R[d] = code[i + 2];
             R[d + 1] = code[i + 3];
             pc++;
-            break;
+            continue;
           }
           case 0x20: // ld_abs w
           case 0x28: // ld_abs h
@@ -708,6 +715,7 @@ export class Interpreter implements TailCallTarget {
               if (this.pending !== 'none') {
                 if (this.pending === 'terminate') return this.terminated(n);
                 code = this.enterTailCall();
+                runs = this.active.runs;
                 pc = 0;
               }
             }
@@ -730,6 +738,7 @@ export class Interpreter implements TailCallTarget {
               if (this.pending !== 'none') {
                 if (this.pending === 'terminate') return this.terminated(n);
                 code = this.enterTailCall();
+                runs = this.active.runs;
                 pc = 0;
               }
             } else {
@@ -750,9 +759,15 @@ export class Interpreter implements TailCallTarget {
             // Unreachable: the decoder rejects every other opcode before lowering.
             throw new BadCallTarget(`internal: unhandled opcode 0x${(w & 0xff).toString(16)}`, { pc: ipc });
         }
+        // Only control-flow instructions get here (all others `continue`): charge the run starting at
+        // the next pc, or stop before it if the budget cannot pay for all of it.
+        const len = runs[pc];
+        if (n + len > limit) throw new InstructionLimit(limit, pc);
+        n += len;
       }
     } catch (e) {
-      throw this.asTrap(e, ipc, n);
+      // A budget stop happens between runs, so n is exact; any other trap refunds the rest of its run.
+      throw this.asTrap(e, ipc, e instanceof InstructionLimit ? n : n - runs[ipc] + 1);
     }
   }
 
@@ -938,6 +953,33 @@ function lower(
     }
   }
   return code;
+}
+
+/** Instructions that may transfer control or end the program: every run ends with one. */
+function endsRun(insn: Insn): boolean {
+  return insn.kind === 'jump' || insn.kind === 'call' || insn.kind === 'exit' || insn.kind === 'packet_load';
+}
+
+/**
+ * For every pc, the number of instructions executed when entering at pc and running to the next
+ * control-flow instruction (inclusive). Entering at pc always executes exactly that run unless a trap
+ * stops it, so charging the run when control arrives counts every executed instruction once — the
+ * same block-wise accounting gas metering and the JIT use.
+ */
+function runLengths(program: Program): Int32Array {
+  const runs = new Int32Array(program.slotCount);
+  const { insns } = program;
+  const last = insns[insns.length - 1];
+  if (!endsRun(last)) {
+    throw new LoadError('NO_EXIT', `the program ends at pc ${last.pc} without exit or a jump`, {
+      pc: last.pc,
+    });
+  }
+  for (let k = insns.length - 1; k >= 0; k--) {
+    const insn = insns[k];
+    runs[insn.pc] = endsRun(insn) ? 1 : 1 + runs[insns[k + 1].pc];
+  }
+  return runs;
 }
 
 // ------------------------------------------------------------------------------ out-of-line operations
