@@ -28,7 +28,7 @@ import { assemble, disassemble } from '../../src/asm/index.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { encodeProgram } from '../../src/isa/encoder.js';
 import type { Program } from '../../src/isa/instruction.js';
-import { programArbitrary } from './arbitrary.js';
+import { programArbitrary } from '../support/arbitrary.js';
 import { hexBytes } from './data.js';
 
 const CLANG = 'clang-19';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { assemble, disassemble, formatInsn } from '../../src/asm/index.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { encodeProgram } from '../../src/isa/encoder.js';
-import { programArbitrary } from './arbitrary.js';
+import { programArbitrary } from '../support/arbitrary.js';
 import { hexBytes } from './data.js';
 
 /**
