@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian machine (run as root): installs what the tests need
-# (clang-19/llvm-19 for the disassembler-vs-llvm-objdump tests, npm packages), type-checks, lints,
-# runs every vitest suite, the conformance suite through the CLI and a reduced benchmark.
+# (clang-19/llvm-19 for the disassembler-vs-llvm-objdump tests, gcc + libbpf-dev for the differential
+# tests against the running kernel, npm packages), type-checks, lints, runs every vitest suite, the
+# conformance suite through the CLI and a reduced benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v clang-19 >/dev/null 2>&1 || need_apt+=(clang-19)
 command -v llvm-objdump-19 >/dev/null 2>&1 || need_apt+=(llvm-19)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+[ -f /usr/include/bpf/bpf.h ] || need_apt+=(libbpf-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "== installing Debian packages: ${need_apt[*]}"
