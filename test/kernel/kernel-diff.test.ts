@@ -1,6 +1,7 @@
 /**
- * Differential test against the real kernel: random register-only programs (every ALU/ALU64 operation
- * in both source forms, v4 sdiv/smod/movsx/bswap, forward conditional jumps of both widths) run in the
+ * Differential test against the real kernel: random programs (every ALU/ALU64 operation in both source
+ * forms, v4 sdiv/smod/movsx/bswap, forward conditional jumps of both widths, stack loads/stores of all
+ * sizes incl. sign-extending loads, 32/64-bit atomics with fetch, xchg and cmpxchg) run in the
  * kernel via BPF_PROG_TEST_RUN (test/kernel/bpf-test-run.c) and in bpfbox; the folded registers must
  * agree. Skipped with a notice where gcc, libbpf or the bpf() syscall is unavailable.
  */
@@ -105,12 +106,47 @@ const jumpInsn = fc
     skip,
   }));
 
+const SIZE_BITS: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
+/** A size-aligned offset inside the 64 initialised bytes below r10 (the kernel requires aligned stack access). */
+const stackSlot = fc
+  .tuple(fc.constantFrom(1, 2, 4, 8), fc.nat())
+  .map(([size, k]) => ({ size, off: -64 + size * (k % (64 / size)) }));
+
+/** Stack loads (zero- and sign-extending), stores from registers and immediates, and atomics. */
+const memInsn: fc.Arbitrary<RawInsn> = fc
+  .tuple(
+    fc.integer({ min: 0, max: 4 }),
+    stackSlot,
+    reg,
+    reg,
+    imm32,
+    fc.constantFrom(0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1),
+  )
+  .map(([kind, { size, off }, dst, src, imm, atomicOp]) => {
+    switch (kind) {
+      case 0:
+        return I(0x61 | SIZE_BITS[size], dst, 10, off, 0); // ldx
+      case 1:
+        return size === 8 ? I(0x79, dst, 10, off, 0) : I(0x81 | SIZE_BITS[size], dst, 10, off, 0); // ldxs
+      case 2:
+        return I(0x63 | SIZE_BITS[size], 10, src, off, 0); // stx
+      case 3:
+        return I(0x62 | SIZE_BITS[size], 10, 0, off, imm); // st
+      default: {
+        const wide = size === 8;
+        const aligned = wide ? off : -64 + 4 * (((off + 64) >> 2) % 16);
+        return I(wide ? 0xdb : 0xc3, 10, src, aligned, atomicOp); // atomic 64 / 32
+      }
+    }
+  });
+
 const programArb = fc
   .tuple(
     fc.array(value64, { minLength: 10, maxLength: 10 }),
     fc.array(
       fc.oneof(
         { arbitrary: aluInsn.map((insn) => ({ insn, skip: -1 })), weight: 4 },
+        { arbitrary: memInsn.map((insn) => ({ insn, skip: -1 })), weight: 2 },
         { arbitrary: jumpInsn, weight: 1 },
       ),
       { minLength: 1, maxLength: 30 },
@@ -125,12 +161,16 @@ const programArb = fc
       imm: Number(v & 0xffffffffn) | 0,
       imm2: Number(v >> 32n) | 0,
     }));
+    // Initialise the 64 bytes below r10 so every stack read is of initialised memory.
+    for (let k = 1; k <= 8; k++) insns.push(I(0x7b, 10, k, -8 * k, 0));
     body.forEach(({ insn, skip }, k) => {
       const remaining = body.length - k - 1; // jumps land inside the body or on the first fold instruction
       insns.push(skip < 0 ? insn : { ...insn, off: skip % (remaining + 1) });
     });
-    // Fold r0..r9 into the 32-bit return value so every register's every bit is compared.
+    // Fold r0..r9 and the 64 stack bytes into the 32-bit return value: every bit is compared.
     for (let r = 1; r <= 9; r++) insns.push(I(0x27, 0, 0, 0, 31), I(0xaf, 0, r, 0, 0));
+    for (let k = 1; k <= 8; k++)
+      insns.push(I(0x79, 1, 10, -8 * k, 0), I(0x27, 0, 0, 0, 31), I(0xaf, 0, 1, 0, 0));
     insns.push(I(0xbf, 1, 0, 0, 0), I(0x77, 1, 0, 0, 32), I(0xaf, 0, 1, 0, 0), EXIT);
     return encodeProgram(insns);
   });
@@ -139,7 +179,7 @@ const runner = buildRunner();
 if ('skip' in runner) console.warn(`kernel differential tests skipped: ${runner.skip}`);
 
 describe.skipIf('skip' in runner)('interpreter vs the Linux kernel (BPF_PROG_TEST_RUN)', () => {
-  it(`agrees on ${COUNT} random ALU/jump programs`, () => {
+  it(`agrees on ${COUNT} random ALU/jump/stack programs`, () => {
     const programs = fc.sample(programArb, { numRuns: COUNT, seed: 9669 });
     const kernel = runInKernel((runner as { path: string }).path, programs);
     expect(kernel).toHaveLength(programs.length);
