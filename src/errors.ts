@@ -89,7 +89,13 @@ export type LoadErrorCode =
   | 'JUMP_OUT_OF_SUBPROGRAM'
   | 'UNKNOWN_HELPER'
   | 'WRITE_TO_R10'
-  | 'NO_EXIT';
+  | 'NO_EXIT'
+  // Object files (ELF, BTF).
+  | 'BAD_ELF'
+  | 'UNSUPPORTED_ELF'
+  | 'BAD_RELOCATION'
+  | 'MISSING_SYMBOL'
+  | 'BAD_BTF';
 
 /** The program bytes are not a valid eBPF program. */
 export class LoadError extends BpfError {
