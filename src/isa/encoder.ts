@@ -1,5 +1,5 @@
 /** Raw fields → bytes. The assembler produces `RawInsn`s; validation is left to the decoder. */
-import { INSN_SIZE } from './opcodes.js';
+import { INSN_SIZE, LDDW_OPCODE } from './opcodes.js';
 
 export interface RawInsn {
   opcode: number;
@@ -37,4 +37,23 @@ export function encodeProgram(insns: readonly RawInsn[]): Uint8Array {
     at += slotsOf(insn) * INSN_SIZE;
   }
   return bytes;
+}
+
+/**
+ * Bytes → raw fields of the instruction at byte offset `at`, the inverse of `encodeInsn`, without any
+ * validation (that is the decoder's job). An lddw opcode also reads the second slot's imm when present.
+ */
+export function readRawInsn(view: DataView, at: number): RawInsn {
+  const regs = view.getUint8(at + 1);
+  const insn: RawInsn = {
+    opcode: view.getUint8(at),
+    dst: regs & 0xf,
+    src: regs >> 4,
+    off: view.getInt16(at + 2, true),
+    imm: view.getInt32(at + 4, true),
+  };
+  if (insn.opcode === LDDW_OPCODE && at + 2 * INSN_SIZE <= view.byteLength) {
+    insn.imm2 = view.getInt32(at + INSN_SIZE + 4, true);
+  }
+  return insn;
 }

@@ -40,6 +40,9 @@ export const ATOMIC_XOR = 0xa0;
 export const ATOMIC_XCHG = 0xe0 | BPF_FETCH;
 export const ATOMIC_CMPXCHG = 0xf0 | BPF_FETCH;
 
+/** The lddw (64-bit immediate load) opcode, the only two-slot instruction. */
+export const LDDW_OPCODE = BPF_LD | BPF_IMM | BPF_DW;
+
 // lddw src variants (RFC 9669 §5.4).
 export const LDDW_IMM64 = 0;
 export const LDDW_MAP_FD = 1;
