@@ -18,6 +18,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 interface BenchResult {
   name: string;
   engine: 'interp';
+  /** Whether the run was metered with a gas limit (the cost is the same either way; the check differs). */
+  metered: boolean;
   instructionsPerRun: number;
   runs: number;
   medianNs: number;
@@ -55,32 +57,36 @@ function main(): void {
   const bar = process.stderr.isTTY
     ? new SingleBar({ format: 'bench {bar} {value}/{total} {program}', hideCursor: true })
     : undefined;
-  bar?.start(files.length * (warmup + repeats), 0, { program: '' });
+  bar?.start(files.length * 2 * (warmup + repeats), 0, { program: '' });
   const results: BenchResult[] = [];
   for (const file of files) {
     const name = basename(file, '.s');
     const bytes = assemble(readFileSync(join(dir, file), 'utf8'), { syntax: 'ubpf', file });
     const machine = createMachine(bytes, { mem: inputFor(name), maxInstructions: 1e10 });
-    const times: number[] = [];
-    let last = machine.run();
-    for (let k = 0; k < warmup + repeats; k++) {
-      const t0 = process.hrtime.bigint();
-      last = machine.run();
-      const ns = Number(process.hrtime.bigint() - t0);
-      if (k >= warmup) times.push(ns);
-      bar?.increment(1, { program: name });
+    for (const metered of [false, true]) {
+      const gasLimit = metered ? 1e15 : undefined;
+      const times: number[] = [];
+      let last = machine.run({ gasLimit });
+      for (let k = 0; k < warmup + repeats; k++) {
+        const t0 = process.hrtime.bigint();
+        last = machine.run({ gasLimit });
+        const ns = Number(process.hrtime.bigint() - t0);
+        if (k >= warmup) times.push(ns);
+        bar?.increment(1, { program: name });
+      }
+      const medianNs = median(times);
+      results.push({
+        name,
+        engine: 'interp',
+        metered,
+        instructionsPerRun: last.instructions,
+        runs: times.length,
+        medianNs,
+        minNs: Math.min(...times),
+        mips: last.instructions / (medianNs / 1e3),
+        r0: `0x${last.r0.toString(16)}`,
+      });
     }
-    const medianNs = median(times);
-    results.push({
-      name,
-      engine: 'interp',
-      instructionsPerRun: last.instructions,
-      runs: times.length,
-      medianNs,
-      minNs: Math.min(...times),
-      mips: last.instructions / (medianNs / 1e3),
-      r0: `0x${last.r0.toString(16)}`,
-    });
   }
   bar?.stop();
   const report = {
@@ -95,11 +101,11 @@ function main(): void {
   const json = `${JSON.stringify(report, null, 2)}\n`;
   writeFileSync(join(options.out, 'latest.json'), json);
   writeFileSync(join(options.out, `interp-${report.date.slice(0, 10)}.json`), json);
-  console.log('| program | engine | insns/run | median ms | M insns/s |');
-  console.log('|---|---|---:|---:|---:|');
+  console.log('| program | engine | gas | insns/run | median ms | M insns/s |');
+  console.log('|---|---|---|---:|---:|---:|');
   for (const r of results) {
     console.log(
-      `| ${r.name} | ${r.engine} | ${r.instructionsPerRun} | ${(r.medianNs / 1e6).toFixed(2)} | ${r.mips.toFixed(1)} |`,
+      `| ${r.name} | ${r.engine} | ${r.metered ? 'metered' : 'off'} | ${r.instructionsPerRun} | ${(r.medianNs / 1e6).toFixed(2)} | ${r.mips.toFixed(1)} |`,
     );
   }
   console.log(`results: ${join(options.out, 'latest.json')}`);

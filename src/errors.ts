@@ -157,6 +157,8 @@ export class IoError extends BpfError {
 export abstract class Trap extends BpfError {
   declare pc: number;
   instructions = 0;
+  /** Gas used until the trap (0 when the run was not metered). */
+  gasUsed = 0;
   protected override details(): Record<string, unknown> {
     return { instructions: this.instructions };
   }
@@ -206,6 +208,19 @@ export class InstructionLimit extends Trap {
         hint: 'raise the budget with --max-insns (or maxInstructions) if the program is meant to run this long',
       },
     );
+  }
+}
+
+/** The gas limit cannot pay for the instruction at `pc` (or for a helper's own cost at a call). */
+export class OutOfGas extends Trap {
+  readonly code = 'OUT_OF_GAS';
+  constructor(
+    readonly gasLimit: number,
+    pc: number,
+  ) {
+    super(`out of gas at pc ${pc}: the limit of ${gasLimit} cannot pay for this instruction`, { pc }, {
+      hint: 'raise the gas limit, or make the program do less work',
+    });
   }
 }
 

@@ -15,8 +15,8 @@ describe('README library API', () => {
     const bytes = assemble('ldxb %r1, [%r1+1]\ncall 1\nexit');
     const helpers = new HelperRegistry().define(1, 'double', (ctx) => ctx.argNumber(1) * 2);
     const machine = createMachine(bytes, { mem: new Uint8Array([7, 21]), helpers });
-    expect(machine.run()).toEqual({ r0: 42n, instructions: 3 });
-    expect(machine.run()).toEqual({ r0: 42n, instructions: 3 });
+    expect(machine.run()).toEqual({ r0: 42n, instructions: 3, gasUsed: 3 });
+    expect(machine.run()).toEqual({ r0: 42n, instructions: 3, gasUsed: 3 });
     expect(disassemble(decodeProgram(bytes)).split('\n')[0]).toBe('r1 = *(u8 *)(r1 + 0x1)');
     let caught: unknown;
     try {

@@ -26,6 +26,8 @@ export interface HelperContext {
    * memory or another engine, the call is made from a subprogram, or 33 tail calls were already made.
    */
   tailCall(target: TailCallTarget): boolean;
+  /** Charges the helper's own cost; traps with OutOfGas at the call when the limit cannot pay it. */
+  consumeGas(amount: number): void;
 }
 
 /** A linked program that can be entered by a tail call (an Interpreter; later a JIT-compiled module). */

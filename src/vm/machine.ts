@@ -32,8 +32,8 @@ export interface Machine {
   readonly interpreter: Interpreter;
   /** r1..r2 for the conformance convention. */
   readonly args: readonly bigint[];
-  /** Restores the input bytes and runs once. */
-  run(): RunResult;
+  /** Restores the input bytes and runs once (optionally metered with a gas limit). */
+  run(options?: { gasLimit?: number }): RunResult;
 }
 
 /** Decodes (if needed), maps memory and links helpers once; `run()` may then be called many times. */
@@ -54,9 +54,9 @@ export function createMachine(code: Program | Uint8Array, options: MachineOption
     memory,
     interpreter,
     args,
-    run() {
+    run(runOptions = {}) {
       if (input && mem) memory.u8.set(mem, input.hostBase);
-      return interpreter.run({ args, maxInstructions });
+      return interpreter.run({ args, maxInstructions, gasLimit: runOptions.gasLimit });
     },
   };
 }

@@ -46,9 +46,9 @@ describe('traps', () => {
   it('counts instructions exactly: the budget allows exactly N', () => {
     const insns = [MOV(0, 1), MOV(1, 2), EXIT];
     expect(run(insns, { maxInstructions: 3 }).instructions).toBe(3);
-    // A run (straight-line code up to a jump, call or exit) that does not fit stops before it starts.
+    // The budget stops at the first instruction beyond it, even inside straight-line code.
     const e = trap(() => run(insns, { maxInstructions: 2 }), InstructionLimit);
-    expect(e).toMatchObject({ pc: 0, instructions: 0 });
+    expect(e).toMatchObject({ pc: 2, instructions: 2 });
   });
 
   it('counts exactly the executed instructions when a trap stops a run midway', () => {

@@ -11,9 +11,12 @@ import {
   HelperError,
   InstructionLimit,
   LoadError,
+  OutOfGas,
   Trap,
+  UsageError,
 } from '../../errors.js';
 import type { Insn, Program } from '../../isa/instruction.js';
+import { type GasCostTable, gasPricer } from '../gas.js';
 import type { HelperContext, HelperDefinition, HelperRegistry, TailCallTarget } from '../helpers.js';
 import { type GuestMemory, STACK_WINDOW_FP, STACK_WINDOW_STRIDE } from '../memory/guest-memory.js';
 import {
@@ -43,6 +46,8 @@ export interface InterpreterOptions {
   resolveLddw?: (insn: Insn & { kind: 'lddw' }) => bigint;
   /** Slot whose region LD_ABS/LD_IND read (default: the packet region, else the input region). */
   packetSlot?: number;
+  /** Gas price per instruction class (default 1 per instruction). */
+  gasCosts?: GasCostTable;
 }
 
 export interface RunOptions {
@@ -50,6 +55,8 @@ export interface RunOptions {
   args?: readonly (bigint | number)[];
   /** Instruction budget (default 10^7). */
   maxInstructions?: number;
+  /** Gas limit (default: unlimited; gas is counted either way). */
+  gasLimit?: number;
   /** Entry pc (default 0). */
   entry?: number;
 }
@@ -58,6 +65,8 @@ export interface RunResult {
   r0: bigint;
   /** Instructions executed, including the final exit. */
   instructions: number;
+  /** Gas used: the exact sum of the executed instructions' costs plus helper charges. */
+  gasUsed: number;
 }
 
 /** Words per lowered slot: [opcode | dst*2 << 8 | src*2 << 16, off-or-target, imm, aux]. */
@@ -73,6 +82,20 @@ export class Interpreter implements TailCallTarget {
   private readonly code: Int32Array;
   /** Instructions from each pc through the next control-flow instruction (see `runLengths`). */
   private readonly runs: Int32Array;
+  /** Gas of the same runs, and of each single instruction. */
+  private readonly runCosts: Float64Array;
+  private readonly insnCosts: Float64Array;
+  /** Meter state shared with helpers (`consumeGas`) during a call; the loop keeps its own copies. */
+  private gasUsed = 0;
+  private gasLimit = Number.POSITIVE_INFINITY;
+  /**
+   * A run that the budget cannot pay in full is cut short by swapping the first unaffordable
+   * instruction for a stop marker (opcode 0x00, never valid eBPF), so the hot loop never checks the
+   * budget per instruction. `stopPc` is that slot (-1 when none), restored when the run ends.
+   */
+  private stopPc = -1;
+  private stopWord = 0;
+  private stopTrap: 'instructions' | 'gas' = 'gas';
   private readonly helperTable: (HelperDefinition | undefined)[];
   private readonly memory: GuestMemory;
   private readonly packetSlot: number;
@@ -106,6 +129,7 @@ export class Interpreter implements TailCallTarget {
       options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT);
     this.code = lower(program, options, this.helperTable);
     this.runs = runLengths(program);
+    [this.runCosts, this.insnCosts] = runGas(program, gasPricer(options.gasCosts), this.runs);
     this.context = new CallContext(this);
   }
 
@@ -166,13 +190,16 @@ export class Interpreter implements TailCallTarget {
         pc: entry,
       });
     }
+    const gasLimit = options.gasLimit ?? Number.POSITIVE_INFINITY;
+    if (!(gasLimit >= 0)) throw new UsageError(`gas limit ${gasLimit} must be a non-negative number`);
     this.pending = 'none';
     this.active = this;
     this.tailCalls = 0;
-    return this.execute(entry, limit);
+    this.gasLimit = gasLimit;
+    return this.execute(entry, limit, gasLimit);
   }
 
-  private execute(entry: number, limit: number): RunResult {
+  private execute(entry: number, limit: number, gasLimit: number): RunResult {
     const R = this.regs;
     const S = this.scratch;
     let code = this.code;
@@ -184,15 +211,24 @@ export class Interpreter implements TailCallTarget {
     const maxFrames = this.maxFrames;
     const windows = memory.stackWindows;
     let runs = this.runs;
+    let costs = this.runCosts;
     let depth = 0;
     let pc = entry;
     let ipc = entry;
-    // Instructions are charged a run at a time (see `runLengths`): n counts every instruction up to
-    // the end of the current run, and is corrected for the unexecuted rest when a trap stops the run.
+    // Instructions and gas are charged a run at a time (see `runLengths`): n and gas cover every
+    // instruction up to the end of the current run (or up to its stop marker), and are corrected for
+    // the unexecuted rest when a trap stops the run.
     let n = 0;
+    let gas = 0;
     try {
-      if (runs[pc] > limit) throw new InstructionLimit(limit, pc);
-      n = runs[pc];
+      if (n + runs[pc] > limit || gas + costs[pc] > gasLimit) {
+        this.chargePartialRun(pc, n, gas, limit, gasLimit);
+        n = this.chargedInstructions;
+        gas = this.gasUsed;
+      } else {
+        n += runs[pc];
+        gas += costs[pc];
+      }
       for (;;) {
         ipc = pc;
         const i = pc * W;
@@ -692,7 +728,7 @@ export class Interpreter implements TailCallTarget {
             if (off < 0 || off + size > len) {
               R[0] = 0;
               R[1] = 0;
-              return { r0: 0n, instructions: n };
+              return { r0: 0n, instructions: n, gasUsed: gas };
             }
             const h = T[t + TABLE_HOST_BASE] + off;
             R[0] = size === 4 ? dv.getInt32(h, false) : size === 2 ? dv.getUint16(h, false) : u8[h];
@@ -711,11 +747,14 @@ export class Interpreter implements TailCallTarget {
               pc = code[i + 3];
             } else {
               this.helperDepth = depth;
+              this.gasUsed = gas;
               this.callHelper(code[i + 2], ipc);
+              gas = this.gasUsed;
               if (this.pending !== 'none') {
-                if (this.pending === 'terminate') return this.terminated(n);
+                if (this.pending === 'terminate') return this.terminated(n, gas);
                 code = this.enterTailCall();
                 runs = this.active.runs;
+                costs = this.active.runCosts;
                 pc = 0;
               }
             }
@@ -734,11 +773,14 @@ export class Interpreter implements TailCallTarget {
               pc = codePc / 8;
             } else if (hi === 0 && lo >= 0 && this.active.helperTable[lo] !== undefined) {
               this.helperDepth = depth;
+              this.gasUsed = gas;
               this.callHelper(lo, ipc);
+              gas = this.gasUsed;
               if (this.pending !== 'none') {
-                if (this.pending === 'terminate') return this.terminated(n);
+                if (this.pending === 'terminate') return this.terminated(n, gas);
                 code = this.enterTailCall();
                 runs = this.active.runs;
+                costs = this.active.runCosts;
                 pc = 0;
               }
             } else {
@@ -750,25 +792,92 @@ export class Interpreter implements TailCallTarget {
             break;
           }
           case 0x95: // exit
-            if (depth === 0) return { r0: pairToBigInt(R[0], R[1]), instructions: n };
+            if (depth === 0) return { r0: pairToBigInt(R[0], R[1]), instructions: n, gasUsed: gas };
             depth--;
             pc = popFrame(frames, depth, R);
             enterDepth(T, windows, depth, R);
             break;
+          case 0x00: // the stop marker of a partially paid run (see `stopPc`)
+            throw this.stopTrap === 'gas' ? new OutOfGas(gasLimit, ipc) : new InstructionLimit(limit, ipc);
           default:
             // Unreachable: the decoder rejects every other opcode before lowering.
             throw new BadCallTarget(`internal: unhandled opcode 0x${(w & 0xff).toString(16)}`, { pc: ipc });
         }
         // Only control-flow instructions get here (all others `continue`): charge the run starting at
-        // the next pc, or stop before it if the budget cannot pay for all of it.
-        const len = runs[pc];
-        if (n + len > limit) throw new InstructionLimit(limit, pc);
-        n += len;
+        // the next pc, or the part of it the budget can pay.
+        if (n + runs[pc] > limit || gas + costs[pc] > gasLimit) {
+          this.chargePartialRun(pc, n, gas, limit, gasLimit);
+          n = this.chargedInstructions;
+          gas = this.gasUsed;
+        } else {
+          n += runs[pc];
+          gas += costs[pc];
+        }
       }
     } catch (e) {
-      // A budget stop happens between runs, so n is exact; any other trap refunds the rest of its run.
-      throw this.asTrap(e, ipc, e instanceof InstructionLimit ? n : n - runs[ipc] + 1);
+      // Budget stops happen exactly where the budget ran out; any other trap refunds what its run
+      // was charged beyond the trapping instruction.
+      let executed = n;
+      let used = gas;
+      if (!(e instanceof InstructionLimit || e instanceof OutOfGas)) {
+        executed -= runs[ipc] - 1;
+        used -= costs[ipc] - this.active.insnCosts[ipc];
+        if (this.stopPc >= 0) {
+          executed += runs[this.stopPc];
+          used += costs[this.stopPc];
+        }
+      }
+      throw this.asTrap(e, ipc, executed, used);
+    } finally {
+      this.clearStop();
     }
+  }
+
+  /** Instructions charged by the last `chargePartialRun`. */
+  private chargedInstructions = 0;
+
+  /**
+   * Charges the affordable prefix of the run at `pc` (instructions one by one against both budgets)
+   * and plants the stop marker on the first instruction that does not fit; throws at once if not even
+   * the first one fits.
+   */
+  private chargePartialRun(pc: number, n: number, gas: number, limit: number, gasLimit: number): void {
+    const active = this.active;
+    const { insns, insnAt } = active.program;
+    for (let k = insnAt[pc]; ; k++) {
+      const at = insns[k].pc;
+      const cost = active.insnCosts[at];
+      const outOfInstructions = n + 1 > limit;
+      if (outOfInstructions || gas + cost > gasLimit) {
+        this.chargedInstructions = n;
+        this.gasUsed = gas;
+        if (at === pc) throw outOfInstructions ? new InstructionLimit(limit, pc) : new OutOfGas(gasLimit, pc);
+        this.stopPc = at;
+        this.stopWord = active.code[at * W];
+        this.stopTrap = outOfInstructions ? 'instructions' : 'gas';
+        active.code[at * W] = 0;
+        return;
+      }
+      n += 1;
+      gas += cost;
+    }
+  }
+
+  private clearStop(): void {
+    if (this.stopPc < 0) return;
+    this.active.code[this.stopPc * W] = this.stopWord;
+    this.stopPc = -1;
+  }
+
+  /** @internal Charges a helper's own cost; traps at the call when the gas limit cannot pay it. */
+  consumeGas(amount: number, pc: number): void {
+    if (!Number.isSafeInteger(amount) || amount < 0) {
+      throw new HelperError(`consumeGas(${amount}) at pc ${pc}: the amount must be a non-negative integer`, {
+        pc,
+      });
+    }
+    if (this.gasUsed + amount > this.gasLimit) throw new OutOfGas(this.gasLimit, pc);
+    this.gasUsed += amount;
   }
 
   private fault(lo: number, hi: number, off: number, size: number, access: AccessKind, pc: number): Trap {
@@ -776,7 +885,7 @@ export class Interpreter implements TailCallTarget {
     return this.memory.fault(address, size, access, pc);
   }
 
-  private asTrap(e: unknown, pc: number, n: number): BpfError {
+  private asTrap(e: unknown, pc: number, n: number, gasUsed: number): BpfError {
     const trap =
       e instanceof Trap
         ? e
@@ -789,14 +898,17 @@ export class Interpreter implements TailCallTarget {
                 cause: e,
               },
             );
-    if (trap instanceof Trap) trap.instructions = n;
+    if (trap instanceof Trap) {
+      trap.instructions = n;
+      trap.gasUsed = gasUsed;
+    }
     return trap;
   }
 
-  private terminated(instructions: number): RunResult {
+  private terminated(instructions: number, gasUsed: number): RunResult {
     this.regs[0] = this.terminateLo;
     this.regs[1] = this.terminateHi;
-    return { r0: pairToBigInt(this.terminateLo, this.terminateHi), instructions };
+    return { r0: pairToBigInt(this.terminateLo, this.terminateHi), instructions, gasUsed };
   }
 
   /** Switches execution to the pending tail-call target; registers and the stack frame carry over. */
@@ -873,6 +985,9 @@ class CallContext implements HelperContext {
   }
   tailCall(target: TailCallTarget): boolean {
     return this.vm.requestTailCall(target);
+  }
+  consumeGas(amount: number): void {
+    this.vm.consumeGas(amount, this.pc);
   }
 }
 
@@ -980,6 +1095,24 @@ function runLengths(program: Program): Int32Array {
     runs[insn.pc] = endsRun(insn) ? 1 : 1 + runs[insns[k + 1].pc];
   }
   return runs;
+}
+
+/** Gas of every run (same shape as `runLengths`) and of every single instruction. */
+function runGas(
+  program: Program,
+  price: (insn: Insn) => number,
+  runs: Int32Array,
+): [Float64Array, Float64Array] {
+  const runCosts = new Float64Array(program.slotCount);
+  const insnCosts = new Float64Array(program.slotCount);
+  const { insns } = program;
+  for (let k = insns.length - 1; k >= 0; k--) {
+    const insn = insns[k];
+    const cost = price(insn);
+    insnCosts[insn.pc] = cost;
+    runCosts[insn.pc] = runs[insn.pc] === 1 ? cost : cost + runCosts[insns[k + 1].pc];
+  }
+  return [runCosts, insnCosts];
 }
 
 // ------------------------------------------------------------------------------ out-of-line operations
