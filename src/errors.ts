@@ -129,6 +129,27 @@ export class AsmError extends BpfError {
   }
 }
 
+/** Imports of a module (host functions by name, hash or helper id) that a linker cannot resolve. */
+export class LinkError extends BpfError {
+  readonly code = 'LINK_ERROR';
+  constructor(
+    /** Every unresolved import, e.g. `get (murmur3 0x1b2c3d4e) at pc 12`. */
+    readonly missing: readonly string[],
+    location: ErrorLocation = {},
+  ) {
+    super(
+      `${missing.length} unresolved import${missing.length === 1 ? '' : 's'}: ${missing.join('; ')}`,
+      location,
+      {
+        hint: 'define each missing function on the Linker before instantiating',
+      },
+    );
+  }
+  protected override details(): Record<string, unknown> {
+    return { missing: this.missing };
+  }
+}
+
 /** A container file (conformance `.data`, later ELF) is malformed. */
 export class FormatError extends BpfError {
   constructor(
@@ -218,9 +239,13 @@ export class OutOfGas extends Trap {
     readonly gasLimit: number,
     pc: number,
   ) {
-    super(`out of gas at pc ${pc}: the limit of ${gasLimit} cannot pay for this instruction`, { pc }, {
-      hint: 'raise the gas limit, or make the program do less work',
-    });
+    super(
+      `out of gas at pc ${pc}: the limit of ${gasLimit} cannot pay for this instruction`,
+      { pc },
+      {
+        hint: 'raise the gas limit, or make the program do less work',
+      },
+    );
   }
 }
 
@@ -245,6 +270,11 @@ export class BadCallTarget extends Trap {
 /** A helper (host function) threw; the original error is the `cause`. */
 export class HelperError extends Trap {
   readonly code = 'HELPER_ERROR';
+}
+
+/** The host interrupted the guest (`interrupt()`); it stopped at the start of a run. */
+export class Interrupted extends Trap {
+  readonly code = 'INTERRUPTED';
 }
 
 /** Formats the `code` of any thrown value, for callers that must survive foreign exceptions too. */
