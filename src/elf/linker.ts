@@ -30,6 +30,7 @@ import {
   isCodeSection,
   isMapSection,
   type ObjectMap,
+  symbolName,
   symbolSection,
 } from './object.js';
 import {
@@ -337,7 +338,7 @@ class ProgramLinker {
   }
 
   private symbolName(reloc: ElfRelocation): string {
-    return this.object.elf.symbols[reloc.symbol].name || `symbol ${reloc.symbol}`;
+    return symbolName(this.object.elf, this.object.elf.symbols[reloc.symbol]);
   }
 
   private definedSymbol(e: Entry, reloc: ElfRelocation): { section: ElfSection; value: number } {

@@ -234,6 +234,13 @@ export function symbolSection(elf: ElfFile, symbol: ElfSymbol): ElfSection | und
   return elf.sections[symbol.shndx];
 }
 
+/** A symbol's name for messages; section symbols are nameless, so they go by their section's name. */
+export function symbolName(elf: ElfFile, symbol: ElfSymbol): string {
+  if (symbol.name !== '') return symbol.name;
+  const section = symbol.type === STT_SECTION ? symbolSection(elf, symbol) : undefined;
+  return section?.name ?? `symbol ${symbol.index}`;
+}
+
 function collectFunctions(elf: ElfFile): BpfFunction[] {
   const functions: BpfFunction[] = [];
   for (const symbol of elf.symbols) {
