@@ -1,0 +1,160 @@
+/**
+ * The kernel's map helpers (ids from linux/bpf.h `__BPF_FUNC_MAPPER`) over a MapSet. A map argument
+ * is a register holding a map handle (see runtime/maps/host-api.ts); a register that holds anything
+ * else, or a map of a type the kernel's verifier would refuse for that helper, stops the program with a
+ * MapTrap at the call instead of corrupting anything. Keys and values are read in place from guest
+ * memory, so a lookup allocates nothing beyond the key's hash.
+ */
+import type { HelperContext } from '../../vm/helpers.js';
+import { HelperRegistry } from '../../vm/helpers.js';
+import type { ArrayMap } from '../maps/array.js';
+import { MapTrap } from '../maps/errors.js';
+import type { HashMap } from '../maps/hash.js';
+import type { MapSet } from '../maps/host-api.js';
+import type { BpfMap } from '../maps/map.js';
+import type { MapTypeName } from '../maps/map-def.js';
+import type { PerfEventArray } from '../maps/perf-event-array.js';
+import type { QueueStackMap } from '../maps/queue-stack.js';
+import { RingBuf } from '../maps/ringbuf.js';
+
+export const MapHelperId = {
+  map_lookup_elem: 1,
+  map_update_elem: 2,
+  map_delete_elem: 3,
+  perf_event_output: 25,
+  map_push_elem: 87,
+  map_pop_elem: 88,
+  map_peek_elem: 89,
+  ringbuf_output: 130,
+  ringbuf_reserve: 131,
+  ringbuf_submit: 132,
+  ringbuf_discard: 133,
+  ringbuf_query: 134,
+  map_lookup_percpu_elem: 195,
+} as const;
+
+const HASH_ARRAY_LPM: readonly MapTypeName[] = [
+  'hash',
+  'percpu_hash',
+  'lru_hash',
+  'lru_percpu_hash',
+  'array',
+  'percpu_array',
+  'lpm_trie',
+];
+const LOOKUP_TYPES = new Set<MapTypeName>([...HASH_ARRAY_LPM, 'array_of_maps', 'hash_of_maps']);
+const UPDATE_TYPES = new Set<MapTypeName>(HASH_ARRAY_LPM);
+const QUEUE_TYPES = new Set<MapTypeName>(['queue', 'stack']);
+const RINGBUF_TYPES = new Set<MapTypeName>(['ringbuf']);
+const PERF_TYPES = new Set<MapTypeName>(['perf_event_array']);
+const PERCPU_TYPES = new Set<MapTypeName>(['percpu_hash', 'lru_percpu_hash', 'percpu_array']);
+
+/** Argument `i` as a number; values of 2^32 and more stay above every valid flag or size. */
+function num(ctx: HelperContext, i: number): number {
+  const hi = ctx.argHi(i);
+  return hi === 0 ? ctx.argLo(i) >>> 0 : (hi >>> 0) * 2 ** 32 + (ctx.argLo(i) >>> 0);
+}
+
+/** Host offset of `size` bytes at the guest pointer in argument `i`, or the MemoryFault at the call. */
+function ptr(ctx: HelperContext, i: number, size: number, access: 'read' | 'write'): number {
+  const hi = ctx.argHi(i);
+  return ctx.memory.checked(hi === 0 ? ctx.argLo(i) >>> 0 : ctx.arg(i), size, access, ctx.pc);
+}
+
+/** The map in argument `i`, which must be of one of `types`. */
+function mapArg(
+  maps: MapSet,
+  ctx: HelperContext,
+  i: number,
+  helper: string,
+  types: ReadonlySet<MapTypeName>,
+): BpfMap {
+  const map = maps.fromHandle(ctx.argLo(i), ctx.argHi(i));
+  if (map === undefined) {
+    throw new MapTrap(
+      'BAD_MAP_HANDLE',
+      `${helper} at pc ${ctx.pc}: r${i} = 0x${ctx.arg(i).toString(16)} is not a map`,
+      ctx.pc,
+    );
+  }
+  if (!types.has(map.type)) {
+    throw new MapTrap(
+      'BAD_MAP_TYPE',
+      `${helper} at pc ${ctx.pc}: map "${map.name}" is a ${map.type} map, which ${helper} does not accept`,
+      ctx.pc,
+    );
+  }
+  return map;
+}
+
+/** Adds the map helpers for `maps` to `registry` (a new one by default) and returns it. */
+export function registerMapHelpers(maps: MapSet, registry = new HelperRegistry()): HelperRegistry {
+  const ringbufs = maps.maps.filter((m): m is RingBuf => m instanceof RingBuf);
+  const commit = (ctx: HelperContext, helper: string, discard: boolean): number => {
+    const sample = ctx.argHi(1) === 0 ? ctx.argLo(1) >>> 0 : -1;
+    const rb = ringbufs.find((r) => r.contains(sample));
+    if (rb === undefined || rb.commit(sample, discard) !== 'ok') {
+      throw new MapTrap(
+        'BAD_RINGBUF_RECORD',
+        `${helper} at pc ${ctx.pc}: r1 = 0x${ctx.arg(1).toString(16)} is not a record reserved with bpf_ringbuf_reserve and not yet submitted or discarded`,
+        ctx.pc,
+      );
+    }
+    return 0;
+  };
+  const { memory } = maps;
+  const take = (ctx: HelperContext, helper: string, remove: boolean): number => {
+    const map = mapArg(maps, ctx, 1, helper, QUEUE_TYPES) as QueueStackMap;
+    return map.take(memory.u8, ptr(ctx, 2, map.def.valueSize, 'write'), remove);
+  };
+
+  return registry
+    .define(MapHelperId.map_lookup_elem, 'bpf_map_lookup_elem', (ctx) => {
+      const map = mapArg(maps, ctx, 1, 'bpf_map_lookup_elem', LOOKUP_TYPES);
+      return map.lookupElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
+    })
+    .define(MapHelperId.map_update_elem, 'bpf_map_update_elem', (ctx) => {
+      const map = mapArg(maps, ctx, 1, 'bpf_map_update_elem', UPDATE_TYPES);
+      const key = ptr(ctx, 2, map.def.keySize, 'read');
+      const value = ptr(ctx, 3, map.def.valueSize, 'read');
+      return map.updateElem(memory.u8, key, memory.u8, value, num(ctx, 4));
+    })
+    .define(MapHelperId.map_delete_elem, 'bpf_map_delete_elem', (ctx) => {
+      const map = mapArg(maps, ctx, 1, 'bpf_map_delete_elem', UPDATE_TYPES);
+      return map.deleteElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
+    })
+    .define(MapHelperId.perf_event_output, 'bpf_perf_event_output', (ctx) => {
+      const map = mapArg(maps, ctx, 2, 'bpf_perf_event_output', PERF_TYPES) as PerfEventArray;
+      const size = num(ctx, 5);
+      return map.output(memory.u8, ptr(ctx, 4, size, 'read'), size, num(ctx, 3));
+    })
+    .define(MapHelperId.map_push_elem, 'bpf_map_push_elem', (ctx) => {
+      const map = mapArg(maps, ctx, 1, 'bpf_map_push_elem', QUEUE_TYPES) as QueueStackMap;
+      return map.push(memory.u8, ptr(ctx, 2, map.def.valueSize, 'read'), num(ctx, 3));
+    })
+    .define(MapHelperId.map_pop_elem, 'bpf_map_pop_elem', (ctx) => take(ctx, 'bpf_map_pop_elem', true))
+    .define(MapHelperId.map_peek_elem, 'bpf_map_peek_elem', (ctx) => take(ctx, 'bpf_map_peek_elem', false))
+    .define(MapHelperId.ringbuf_output, 'bpf_ringbuf_output', (ctx) => {
+      const map = mapArg(maps, ctx, 1, 'bpf_ringbuf_output', RINGBUF_TYPES) as RingBuf;
+      const size = num(ctx, 3);
+      return map.output(memory.u8, ptr(ctx, 2, size, 'read'), size, num(ctx, 4));
+    })
+    .define(MapHelperId.ringbuf_reserve, 'bpf_ringbuf_reserve', (ctx) => {
+      const map = mapArg(maps, ctx, 1, 'bpf_ringbuf_reserve', RINGBUF_TYPES) as RingBuf;
+      return map.reserve(num(ctx, 2), num(ctx, 3));
+    })
+    .define(MapHelperId.ringbuf_submit, 'bpf_ringbuf_submit', (ctx) =>
+      commit(ctx, 'bpf_ringbuf_submit', false),
+    )
+    .define(MapHelperId.ringbuf_discard, 'bpf_ringbuf_discard', (ctx) =>
+      commit(ctx, 'bpf_ringbuf_discard', true),
+    )
+    .define(MapHelperId.ringbuf_query, 'bpf_ringbuf_query', (ctx) => {
+      const map = mapArg(maps, ctx, 1, 'bpf_ringbuf_query', RINGBUF_TYPES) as RingBuf;
+      return map.query(num(ctx, 2));
+    })
+    .define(MapHelperId.map_lookup_percpu_elem, 'bpf_map_lookup_percpu_elem', (ctx) => {
+      const map = mapArg(maps, ctx, 1, 'bpf_map_lookup_percpu_elem', PERCPU_TYPES) as HashMap | ArrayMap;
+      return map.lookupOnCpu(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'), num(ctx, 3));
+    });
+}

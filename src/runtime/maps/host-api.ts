@@ -1,0 +1,234 @@
+/**
+ * `createMaps` builds every map of a program (or object) at once: the arena in guest memory sized for
+ * all of them, then each map. The resulting `MapSet` is the host's handle on the maps (by name, id or
+ * handle), the environment maps read the CPU settings from, and the resolver of map references in lddw.
+ *
+ * How a register refers to a map: each map has a `handle`, a guest address in slot 15, which is never
+ * mapped (so a program that dereferences it faults). `lddw map_idx` (src=5) with imm = the map's index,
+ * or `lddw map_fd` (src=1) with imm = the same index used as an fd, loads that handle; the map helpers
+ * turn r1 back into the map and trap with BAD_MAP_HANDLE for anything else.
+ */
+import { LoadError, UsageError } from '../../errors.js';
+import type { Insn } from '../../isa/instruction.js';
+import type { GuestMemory } from '../../vm/memory/guest-memory.js';
+import { slotBase } from '../../vm/memory/layout.js';
+import { Arena, align8 } from './arena.js';
+import { ArrayMap } from './array.js';
+import { MapDefinitionError } from './errors.js';
+import { HashMap } from './hash.js';
+import { LpmTrie } from './lpm-trie.js';
+import type { BpfMap, MapEnv } from './map.js';
+import { type MapDefinition, MapType } from './map-def.js';
+import { ArrayOfMaps, HashOfMaps } from './map-of-maps.js';
+import { PerfEventArray } from './perf-event-array.js';
+import { ProgArray } from './prog-array.js';
+import { QueueStackMap } from './queue-stack.js';
+import { RingBuf } from './ringbuf.js';
+
+/** Slot of map handles: never mapped, so handles are pointers nothing can read or write. */
+export const MAP_HANDLE_SLOT = 15;
+/** Distance between two maps' handles. */
+export const MAP_HANDLE_STRIDE = 0x100;
+const MAP_HANDLE_BASE = slotBase(MAP_HANDLE_SLOT);
+const MAX_MAPS = Math.floor(0x10000000 / MAP_HANDLE_STRIDE);
+/** Simulated CPUs allowed (the kernel's NR_CPUS default is in this range). */
+export const MAX_CPUS = 1024;
+
+export function mapHandle(id: number): number {
+  return MAP_HANDLE_BASE + id * MAP_HANDLE_STRIDE;
+}
+
+export interface CreateMapsOptions {
+  /** Number of simulated CPUs (default 1). */
+  cpus?: number;
+  /** CPU programs run on (default 0); can be changed between runs with `currentCpu`. */
+  currentCpu?: number;
+}
+
+/** Guest bytes a map needs in the arena. */
+function storageBytes(def: MapDefinition, cpus: number): number {
+  switch (def.type) {
+    case 'hash':
+    case 'percpu_hash':
+    case 'lru_hash':
+    case 'lru_percpu_hash':
+      return HashMap.storageBytes(def, cpus);
+    case 'array':
+    case 'percpu_array':
+      return ArrayMap.storageBytes(def, cpus);
+    case 'lpm_trie':
+      return LpmTrie.storageBytes(def);
+    case 'ringbuf':
+      return RingBuf.storageBytes(def);
+    default:
+      return 0;
+  }
+}
+
+function buildMap(def: MapDefinition, env: MapEnv, arena: Arena): BpfMap {
+  switch (def.type) {
+    case 'hash':
+    case 'percpu_hash':
+    case 'lru_hash':
+    case 'lru_percpu_hash':
+      return new HashMap(def, env, arena);
+    case 'array':
+    case 'percpu_array':
+      return new ArrayMap(def, env, arena);
+    case 'lpm_trie':
+      return new LpmTrie(def, env, arena);
+    case 'ringbuf':
+      return new RingBuf(def, env, arena);
+    case 'queue':
+    case 'stack':
+      return new QueueStackMap(def, env);
+    case 'perf_event_array':
+      return new PerfEventArray(def, env);
+    case 'prog_array':
+      return new ProgArray(def, env);
+    case 'array_of_maps':
+      return new ArrayOfMaps(def, env);
+    case 'hash_of_maps':
+      return new HashOfMaps(def, env);
+  }
+}
+
+type LddwInsn = Insn & { kind: 'lddw' };
+
+export class MapSet implements MapEnv {
+  readonly maps: readonly BpfMap[];
+  readonly cpus: number;
+  private cpu = 0;
+  private readonly byNameIndex = new Map<string, BpfMap>();
+
+  constructor(
+    defs: readonly MapDefinition[],
+    readonly memory: GuestMemory,
+    options: CreateMapsOptions = {},
+  ) {
+    const cpus = options.cpus ?? 1;
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) {
+      throw new UsageError(`cpus must be an integer in 1..${MAX_CPUS}, got ${cpus}`);
+    }
+    this.cpus = cpus;
+    this.currentCpu = options.currentCpu ?? 0;
+    if (defs.length > MAX_MAPS) throw new UsageError(`at most ${MAX_MAPS} maps, got ${defs.length}`);
+    if (memory.region(MAP_HANDLE_SLOT) !== undefined) {
+      throw new UsageError(`slot ${MAP_HANDLE_SLOT} is reserved for map handles and must stay unmapped`);
+    }
+    const names = new Set<string>();
+    for (const def of defs) {
+      if (!Object.hasOwn(MapType, def.type))
+        throw new MapDefinitionError(def.name, `unknown map type "${def.type}"`);
+      if (names.has(def.name)) throw new MapDefinitionError(def.name, 'two maps have this name');
+      names.add(def.name);
+    }
+    let total = 0;
+    for (const def of defs) total += align8(storageBytes(def, cpus));
+    const arena = new Arena(memory, total);
+    this.maps = defs.map((def, id) => {
+      const map = buildMap(def, this, arena);
+      map.id = id;
+      map.handle = mapHandle(id);
+      this.byNameIndex.set(def.name, map);
+      return map;
+    });
+  }
+
+  get currentCpu(): number {
+    return this.cpu;
+  }
+
+  set currentCpu(cpu: number) {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus) {
+      throw new UsageError(`current CPU ${cpu} is outside 0..${this.cpus - 1}`);
+    }
+    this.cpu = cpu;
+  }
+
+  mapById(id: number): BpfMap | undefined {
+    return this.maps[id];
+  }
+
+  byName(name: string): BpfMap | undefined {
+    return this.byNameIndex.get(name);
+  }
+
+  /** The map called `name`, checked to be an instance of `kind` (e.g. `maps.get('counts', HashMap)`). */
+  get<T extends BpfMap>(name: string, kind: abstract new (...args: never[]) => T): T {
+    const map = this.byName(name);
+    if (map === undefined) throw new UsageError(`no map named "${name}"`);
+    if (!(map instanceof kind))
+      throw new UsageError(`map "${name}" is a ${map.type} map, not a ${kind.name}`);
+    return map;
+  }
+
+  /** The map a register value refers to (its low and high 32 bits), or undefined. */
+  fromHandle(lo: number, hi = 0): BpfMap | undefined {
+    const offset = (lo >>> 0) - MAP_HANDLE_BASE;
+    if (hi !== 0 || offset < 0 || offset % MAP_HANDLE_STRIDE !== 0) return undefined;
+    return this.maps[offset / MAP_HANDLE_STRIDE];
+  }
+
+  /**
+   * The value of an lddw that refers to a map (map_fd/map_idx: the handle; map_value/map_idx_value: the
+   * address of byte imm2 of element 0 of an array map, the kernel's direct value access used for
+   * global data), or undefined for other forms so a loader can chain resolvers.
+   */
+  resolveLddw(insn: LddwInsn): bigint | undefined {
+    if (
+      insn.source !== 'map_fd' &&
+      insn.source !== 'map_idx' &&
+      insn.source !== 'map_value' &&
+      insn.source !== 'map_idx_value'
+    ) {
+      return undefined;
+    }
+    const map = this.maps[insn.imm];
+    if (map === undefined) {
+      throw new LoadError(
+        'INVALID_LDDW',
+        `lddw at pc ${insn.pc} refers to map ${insn.imm}, which does not exist`,
+        {
+          pc: insn.pc,
+        },
+      );
+    }
+    if (insn.source === 'map_fd' || insn.source === 'map_idx') return BigInt(map.handle);
+    const off = insn.imm2 >>> 0;
+    if (!(map instanceof ArrayMap) || map.perCpu || map.def.maxEntries !== 1 || off >= map.def.valueSize) {
+      throw new LoadError(
+        'INVALID_LDDW',
+        `lddw at pc ${insn.pc} takes the address of byte ${off} of map "${map.name}", which needs an array map with one element of more than ${off} bytes`,
+        { pc: insn.pc },
+      );
+    }
+    return BigInt(map.address(0) + off);
+  }
+
+  /** A resolver for `InterpreterOptions.resolveLddw` that accepts only map references. */
+  lddwResolver(): (insn: LddwInsn) => bigint {
+    return (insn) => {
+      const value = this.resolveLddw(insn);
+      if (value === undefined) {
+        throw new LoadError(
+          'INVALID_LDDW',
+          `lddw at pc ${insn.pc} (${insn.source}) does not refer to a map`,
+          {
+            pc: insn.pc,
+          },
+        );
+      }
+      return value;
+    };
+  }
+}
+
+/** Builds the arena and every map in one step. */
+export function createMaps(
+  defs: readonly MapDefinition[],
+  memory: GuestMemory,
+  options: CreateMapsOptions = {},
+): MapSet {
+  return new MapSet(defs, memory, options);
+}

@@ -1,0 +1,160 @@
+/**
+ * The common interface of every map. Two sides share one implementation:
+ * - the program side (`lookupElem`, `updateElem`, `deleteElem`) takes key and value as a byte array and
+ *   an offset — usually guest memory itself — so helpers copy nothing and allocate (almost) nothing;
+ * - the host side (`lookup`, `update`, `delete`, `nextKey`, `entries`) takes and returns Uint8Arrays
+ *   with BPF_MAP_*_ELEM syscall semantics (no LRU recency change, all CPUs of per-CPU maps).
+ * Both return 0 or a negative errno exactly as the kernel does.
+ */
+import { UsageError } from '../../errors.js';
+import type { GuestMemory } from '../../vm/memory/guest-memory.js';
+import { EINVAL } from './constants.js';
+import { MapDefinitionError } from './errors.js';
+import type { MapDefinition, MapTypeName } from './map-def.js';
+
+/** What maps see of their surroundings; `MapSet` implements it. */
+export interface MapEnv {
+  readonly memory: GuestMemory;
+  /** Number of simulated CPUs (copies of per-CPU values). */
+  readonly cpus: number;
+  /** CPU the program runs on now: selects per-CPU values and the perf buffer of BPF_F_CURRENT_CPU. */
+  readonly currentCpu: number;
+  /** The map with this id (map-of-maps values name inner maps by id, like the kernel's map fds). */
+  mapById(id: number): BpfMap | undefined;
+}
+
+export interface MapEntry {
+  readonly key: Uint8Array;
+  /** One value, or one per CPU for per-CPU maps. */
+  readonly value: Uint8Array | Uint8Array[];
+}
+
+export abstract class BpfMap {
+  /** Index in its MapSet: the object's map index (lddw map_idx) and the id used as its fd. */
+  id = -1;
+  /** The 64-bit value a register holds when it refers to this map (see host-api.ts). */
+  handle = 0;
+
+  constructor(
+    readonly def: MapDefinition,
+    protected readonly env: MapEnv,
+  ) {}
+
+  get name(): string {
+    return this.def.name;
+  }
+
+  get type(): MapTypeName {
+    return this.def.type;
+  }
+
+  // ------------------------------------------------------------------ program side
+  /** Guest address of the value for the key at `key[keyOff..]`, or 0 (NULL). */
+  lookupElem(_key: Uint8Array, _keyOff: number): number {
+    return 0;
+  }
+
+  updateElem(
+    _key: Uint8Array,
+    _keyOff: number,
+    _value: Uint8Array,
+    _valueOff: number,
+    _flags: number,
+  ): number {
+    return -EINVAL;
+  }
+
+  deleteElem(_key: Uint8Array, _keyOff: number): number {
+    return -EINVAL;
+  }
+
+  // ------------------------------------------------------------------ host side
+  /** Copy of the value (the current CPU's for per-CPU maps), or undefined when there is none. */
+  abstract lookup(key: Uint8Array): Uint8Array | undefined;
+
+  /** BPF_MAP_UPDATE_ELEM: 0 or -errno. Per-CPU maps store `value` on every CPU. */
+  abstract update(key: Uint8Array, value: Uint8Array, flags?: number): number;
+
+  /** BPF_MAP_DELETE_ELEM: 0 or -errno. */
+  abstract delete(key: Uint8Array): number;
+
+  /**
+   * BPF_MAP_GET_NEXT_KEY: the key after `key` (the first one for null or a key not in the map), or
+   * undefined at the end (-ENOENT).
+   */
+  abstract nextKey(key: Uint8Array | null): Uint8Array | undefined;
+
+  /** Every key, in get_next_key order. */
+  keys(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let k = this.nextKey(null); k !== undefined; k = this.nextKey(k)) out.push(k);
+    return out;
+  }
+
+  /** Value as the host API reports it: per-CPU maps override this to return one value per CPU. */
+  protected hostValue(key: Uint8Array): Uint8Array | Uint8Array[] | undefined {
+    return this.lookup(key);
+  }
+
+  entries(): MapEntry[] {
+    const out: MapEntry[] = [];
+    for (const key of this.keys()) {
+      const value = this.hostValue(key);
+      if (value !== undefined) out.push({ key, value });
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ shared checks
+  /** Host callers passing a key or value of the wrong size is a usage error, not an errno. */
+  protected checkSize(what: 'key' | 'value', bytes: Uint8Array, size: number): void {
+    if (bytes.length !== size) {
+      throw new UsageError(`map "${this.name}": ${what} has ${bytes.length} bytes, expected ${size}`);
+    }
+  }
+
+  protected checkKey(key: Uint8Array): void {
+    this.checkSize('key', key, this.def.keySize);
+  }
+}
+
+/** Throws the creation error the kernel reports as -EINVAL/-E2BIG unless `ok`. */
+export function requireDef(def: MapDefinition, ok: boolean, message: string): void {
+  if (!ok) throw new MapDefinitionError(def.name, message);
+}
+
+/** Common checks of hash-like and array-like maps (key/value sizes, max_entries). */
+export function requireSizes(def: MapDefinition, keySize: number | 'any'): void {
+  if (keySize === 'any') requireDef(def, def.keySize > 0 && def.keySize <= 512, 'key_size must be 1..512');
+  else requireDef(def, def.keySize === keySize, `key_size must be ${keySize}`);
+  requireDef(def, def.valueSize > 0 && def.valueSize <= 1 << 20, 'value_size must be 1..1048576');
+  requireDef(def, Number.isInteger(def.maxEntries) && def.maxEntries > 0, 'max_entries must be positive');
+}
+
+/**
+ * A Map key for `size` bytes at `bytes[off..]`: a number for keys up to 6 bytes (exact in a double),
+ * else a string of 16-bit units. Cheaper than hashing into buckets ourselves, and V8 interns nothing.
+ */
+export function keyOf(bytes: Uint8Array, off: number, size: number): number | string {
+  if (size <= 6) {
+    let n = 0;
+    for (let i = size - 1; i >= 0; i--) n = n * 256 + bytes[off + i];
+    return n;
+  }
+  let s = '';
+  let i = 0;
+  for (; i + 1 < size; i += 2) s += String.fromCharCode(bytes[off + i] | (bytes[off + i + 1] << 8));
+  // Keys of one map all have the same size, so an odd last byte needs no marker.
+  if (i < size) s += String.fromCharCode(bytes[off + i]);
+  return s;
+}
+
+export function u32At(bytes: Uint8Array, off: number): number {
+  return (bytes[off] | (bytes[off + 1] << 8) | (bytes[off + 2] << 16) | (bytes[off + 3] << 24)) >>> 0;
+}
+
+export function u32Bytes(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n >>> 0, true);
+  return b;
+}
