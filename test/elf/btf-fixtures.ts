@@ -1,0 +1,80 @@
+/**
+ * Test-only: compiles C with clang-19 for BPF and pulls sections out with llvm-objcopy-19, so the BTF
+ * tests run on what the real toolchain emits. `HAVE_BPF_TOOLCHAIN` is false (with a notice) without it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CLANG = 'clang-19';
+const OBJCOPY = 'llvm-objcopy-19';
+const OBJDUMP = 'llvm-objdump-19';
+
+const missing = [CLANG, OBJCOPY, OBJDUMP].filter((tool) => spawnSync(tool, ['--version']).status !== 0);
+export const HAVE_BPF_TOOLCHAIN = missing.length === 0;
+
+export function warnIfMissing(suite: string): void {
+  if (!HAVE_BPF_TOOLCHAIN) {
+    console.warn(
+      `[${suite}] SKIPPED: ${missing.join(', ')} not found; install clang-19 and llvm-19 to test BTF parsing on real objects (CI does).`,
+    );
+  }
+}
+
+export interface CompiledBpf {
+  readonly source: string;
+  readonly object: string;
+  readonly btf: Uint8Array;
+  readonly btfExt: Uint8Array;
+  /** Raw bytes of any section of the object. */
+  section(name: string): Uint8Array;
+  /** `llvm-objdump-19 <args> OBJECT` output. */
+  objdump(...args: string[]): string;
+}
+
+let dir: string | undefined;
+
+/** Removes the temporary directory (call from afterAll). */
+export function cleanupCompiled(): void {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+}
+
+function run(tool: string, args: string[]): string {
+  const r = spawnSync(tool, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+export function compileBpf(name: string, code: string, flags: readonly string[] = []): CompiledBpf {
+  dir ??= mkdtempSync(join(tmpdir(), 'bpfbox-btf-'));
+  const source = join(dir, `${name}.c`);
+  const object = join(dir, `${name}.o`);
+  writeFileSync(source, code);
+  run(CLANG, [
+    '-target',
+    'bpf',
+    '-O2',
+    '-g',
+    '-I/usr/include/x86_64-linux-gnu',
+    ...flags,
+    '-c',
+    source,
+    '-o',
+    object,
+  ]);
+  const section = (sectionName: string): Uint8Array => {
+    const out = join(dir!, `${name}.${sectionName.replace(/[^\w]/g, '_')}.bin`);
+    run(OBJCOPY, ['--dump-section', `${sectionName}=${out}`, object, join(dir!, `${name}.scratch`)]);
+    return new Uint8Array(readFileSync(out));
+  };
+  return {
+    source,
+    object,
+    btf: section('.BTF'),
+    btfExt: section('.BTF.ext'),
+    section,
+    objdump: (...args) => run(OBJDUMP, [...args, object]),
+  };
+}
