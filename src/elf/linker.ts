@@ -153,6 +153,8 @@ class ProgramLinker {
   private readonly placed = new Map<BpfFunction, number>();
   private readonly order: LinkedFunction[] = [];
   private readonly usedMaps = new Set<number>();
+  /** Entries still to relocate, per placed function: the innermost one is relocated first. */
+  private readonly pending: { next: number; end: number }[] = [];
   private slots = 0;
 
   constructor(
@@ -162,7 +164,13 @@ class ProgramLinker {
   ) {}
 
   link(): LinkedProgram {
+    // Depth-first like libbpf, with an explicit stack so deep call chains cannot overflow ours.
     this.place(this.definition.function);
+    while (this.pending.length > 0) {
+      const top = this.pending[this.pending.length - 1];
+      if (top.next === top.end) this.pending.pop();
+      else this.relocate(this.entries[top.next++]);
+    }
     const bytes = encodeProgram(this.entries.map((e) => e.raw));
     const program = decodeProgram(bytes, { section: this.definition.name });
     const originSection = new Int32Array(this.slots);
@@ -185,7 +193,7 @@ class ProgramLinker {
     };
   }
 
-  /** Appends `fn` and, depth-first, everything it references; returns its first slot. */
+  /** Appends `fn`'s instructions (relocated later, before the caller's next ones); returns its first slot. */
   private place(fn: BpfFunction): number {
     const start = this.slots;
     this.placed.set(fn, start);
@@ -206,8 +214,7 @@ class ProgramLinker {
       this.slots += slotsOf(raw);
       slot += slotsOf(raw);
     }
-    const last = this.entries.length;
-    for (let i = first; i < last; i++) this.relocate(this.entries[i]);
+    this.pending.push({ next: first, end: this.entries.length });
     return start;
   }
 

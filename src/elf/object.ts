@@ -190,6 +190,8 @@ export const LICENSE_SECTION = 'license';
 /** BPF_F_RDONLY_PROG and BPF_F_MMAPABLE, the flags libbpf gives internal maps. */
 const BPF_F_RDONLY_PROG = 1 << 7;
 const BPF_F_MMAPABLE = 1 << 10;
+/** A data section becomes guest memory in one 256 MiB slot (docs/ARCHITECTURE.md). */
+export const MAX_DATA_SECTION_SIZE = 1 << 28;
 /** Size of `struct bpf_map_def`: type, key_size, value_size, max_entries, map_flags (u32 each). */
 export const BPF_MAP_DEF_SIZE = 20;
 
@@ -349,6 +351,13 @@ function collectMaps(elf: ElfFile): ObjectMap[] {
     if (dataKind === undefined || section.size === 0) continue;
     if (section.type !== SHT_PROGBITS && section.type !== SHT_NOBITS) continue;
     if ((section.flags & SHF_ALLOC) === 0) continue;
+    if (section.size > MAX_DATA_SECTION_SIZE) {
+      throw new LoadError(
+        'UNSUPPORTED_ELF',
+        `data section ${section.name} has ${section.size} bytes, more than the ${MAX_DATA_SECTION_SIZE} a global data region holds`,
+        { section: section.name, offset: section.offset },
+      );
+    }
     const symbols: DataSymbol[] = [];
     for (const s of elf.symbols) {
       if (s.shndx !== section.index || s.type === STT_SECTION || s.index === 0) continue;
