@@ -37,11 +37,14 @@ export interface TailCallTarget {
 
 /**
  * A helper returns r0: a number (a safe integer, sign-extended to 64 bits), a bigint (taken modulo
- * 2^64) or nothing (r0 = 0).
+ * 2^64) or nothing (r0 = 0) — or, under `runAsync`, a Promise of one of those: the guest suspends at
+ * the call until it settles.
  */
 export type HelperResult = number | bigint | undefined;
-// biome-ignore lint/suspicious/noConfusingVoidType: helpers with no result may be written as returning void
-export type HelperFunction = (ctx: HelperContext) => HelperResult | void;
+export type HelperFunction = (
+  ctx: HelperContext,
+  // biome-ignore lint/suspicious/noConfusingVoidType: helpers with no result may be written as returning void
+) => HelperResult | void | PromiseLike<HelperResult | void>;
 
 export interface HelperDefinition {
   readonly id: number;

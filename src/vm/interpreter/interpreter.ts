@@ -10,6 +10,7 @@ import {
   CallDepthExceeded,
   HelperError,
   InstructionLimit,
+  Interrupted,
   LoadError,
   OutOfGas,
   Trap,
@@ -110,8 +111,22 @@ export class Interpreter implements TailCallTarget {
   /** Call depth at the current helper call (tail calls are only allowed from depth 0). */
   private helperDepth = 0;
   private tailCalls = 0;
-  /** Action a helper requested, carried out when it returns: end the program, or tail-call. */
-  private pending: 'none' | 'terminate' | 'tail_call' = 'none';
+  /** Action a helper requested, carried out when it returns. */
+  private pending: 'none' | 'terminate' | 'tail_call' | 'suspend' | 'interrupt' = 'none';
+  /** True between prepare() and the end of run/runAsync. */
+  private busy = false;
+  private asyncMode = false;
+  private interruptRequested = false;
+  /** The Promise a helper returned in runAsync, and where to resume when it settles. */
+  private pendingPromise: PromiseLike<unknown> | undefined;
+  private suspendedHelper: HelperDefinition | undefined;
+  private suspended: {
+    pc: number;
+    depth: number;
+    instructions: number;
+    callPc: number;
+    helper: HelperDefinition | undefined;
+  } = { pc: 0, depth: 0, instructions: 0, callPc: 0, helper: undefined };
   private pendingTarget: Interpreter = this;
   private terminateLo = 0;
   private terminateHi = 0;
@@ -170,6 +185,64 @@ export class Interpreter implements TailCallTarget {
   }
 
   run(options: RunOptions = {}): RunResult {
+    const { entry, limit, gasLimit } = this.prepare(options, false);
+    try {
+      const result = this.execute(entry, 0, 0, 0, limit, gasLimit);
+      if (result === null) throw new Error('unreachable: a synchronous run cannot suspend');
+      return result;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Like `run`, but helpers may return a Promise: the guest suspends at that call and resumes with
+   * the settled value as r0 (a rejection becomes a HelperError at the call). `interrupt()` while
+   * suspended stops the guest when it would resume.
+   */
+  async runAsync(options: RunOptions = {}): Promise<RunResult> {
+    const { entry, limit, gasLimit } = this.prepare(options, true);
+    try {
+      let result = this.execute(entry, 0, 0, 0, limit, gasLimit);
+      while (result === null) {
+        const { pc, depth, instructions, callPc, helper } = this.suspended;
+        let value: unknown;
+        try {
+          value = await this.pendingPromise;
+        } catch (e) {
+          throw this.asTrap(helperFailure(e, helper, callPc), callPc, instructions, this.gasUsed);
+        }
+        try {
+          this.setHelperResult(value, helper, callPc);
+          if (this.interruptRequested) throw new Interrupted(`interrupted before pc ${pc}`, { pc });
+        } catch (e) {
+          throw this.asTrap(e, callPc, instructions, this.gasUsed);
+        }
+        result = this.execute(pc, depth, instructions, this.gasUsed, limit, gasLimit);
+      }
+      return result;
+    } finally {
+      this.busy = false;
+      this.asyncMode = false;
+    }
+  }
+
+  /**
+   * Asks a running guest to stop at the next run boundary with an `Interrupted` trap: right after the
+   * current helper call, or when a suspended `runAsync` would resume. No effect when idle.
+   */
+  interrupt(): void {
+    if (this.busy) this.interruptRequested = true;
+  }
+
+  /** Resets the machine state for a new run and validates the options. */
+  private prepare(
+    options: RunOptions,
+    asyncMode: boolean,
+  ): { entry: number; limit: number; gasLimit: number } {
+    if (this.busy) {
+      throw new UsageError('this interpreter is already running (a runAsync call has not finished)');
+    }
     const R = this.regs;
     R.fill(0);
     const args = options.args ?? [];
@@ -196,13 +269,28 @@ export class Interpreter implements TailCallTarget {
     this.active = this;
     this.tailCalls = 0;
     this.gasLimit = gasLimit;
-    return this.execute(entry, limit, gasLimit);
+    this.gasUsed = 0;
+    this.interruptRequested = false;
+    this.asyncMode = asyncMode;
+    this.busy = true;
+    return { entry, limit, gasLimit };
   }
 
-  private execute(entry: number, limit: number, gasLimit: number): RunResult {
+  /**
+   * Runs from `entry` at call depth `depth` with `n` instructions and `gas` already used (0 for a new
+   * run; the saved state when resuming). Returns null when a helper suspended the guest (runAsync).
+   */
+  private execute(
+    entry: number,
+    startDepth: number,
+    startN: number,
+    startGas: number,
+    limit: number,
+    gasLimit: number,
+  ): RunResult | null {
     const R = this.regs;
     const S = this.scratch;
-    let code = this.code;
+    let code = this.active.code;
     const memory = this.memory;
     const T = memory.table;
     const u8 = memory.u8;
@@ -210,16 +298,17 @@ export class Interpreter implements TailCallTarget {
     const frames = this.frames;
     const maxFrames = this.maxFrames;
     const windows = memory.stackWindows;
-    let runs = this.runs;
-    let costs = this.runCosts;
-    let depth = 0;
+    let runs = this.active.runs;
+    let costs = this.active.runCosts;
+    let depth = startDepth;
     let pc = entry;
     let ipc = entry;
     // Instructions and gas are charged a run at a time (see `runLengths`): n and gas cover every
     // instruction up to the end of the current run (or up to its stop marker), and are corrected for
     // the unexecuted rest when a trap stops the run.
-    let n = 0;
-    let gas = 0;
+    let n = startN;
+    let gas = startGas;
+    enterDepth(memory.table, windows, depth, R);
     try {
       if (n + runs[pc] > limit || gas + costs[pc] > gasLimit) {
         this.chargePartialRun(pc, n, gas, limit, gasLimit);
@@ -751,7 +840,7 @@ export class Interpreter implements TailCallTarget {
               this.callHelper(code[i + 2], ipc);
               gas = this.gasUsed;
               if (this.pending !== 'none') {
-                if (this.pending === 'terminate') return this.terminated(n, gas);
+                if (this.pending !== 'tail_call') return this.leave(pc, depth, n, gas, ipc);
                 code = this.enterTailCall();
                 runs = this.active.runs;
                 costs = this.active.runCosts;
@@ -777,7 +866,7 @@ export class Interpreter implements TailCallTarget {
               this.callHelper(lo, ipc);
               gas = this.gasUsed;
               if (this.pending !== 'none') {
-                if (this.pending === 'terminate') return this.terminated(n, gas);
+                if (this.pending !== 'tail_call') return this.leave(pc, depth, n, gas, ipc);
                 code = this.enterTailCall();
                 runs = this.active.runs;
                 costs = this.active.runCosts;
@@ -905,10 +994,24 @@ export class Interpreter implements TailCallTarget {
     return trap;
   }
 
-  private terminated(instructions: number, gasUsed: number): RunResult {
-    this.regs[0] = this.terminateLo;
-    this.regs[1] = this.terminateHi;
-    return { r0: pairToBigInt(this.terminateLo, this.terminateHi), instructions, gasUsed };
+  /**
+   * Carries out what a helper asked for other than a tail call, right after its call at `callPc`:
+   * end the program, suspend it (state saved for runAsync; returns null), or stop it (interrupt).
+   */
+  private leave(pc: number, depth: number, n: number, gas: number, callPc: number): RunResult | null {
+    const action = this.pending;
+    this.pending = 'none';
+    if (action === 'terminate') {
+      this.regs[0] = this.terminateLo;
+      this.regs[1] = this.terminateHi;
+      return { r0: pairToBigInt(this.terminateLo, this.terminateHi), instructions: n, gasUsed: gas };
+    }
+    if (action === 'suspend') {
+      this.gasUsed = gas;
+      this.suspended = { pc, depth, instructions: n, callPc, helper: this.suspendedHelper };
+      return null;
+    }
+    throw new Interrupted(`interrupted before pc ${pc}`, { pc });
   }
 
   /** Switches execution to the pending tail-call target; registers and the stack frame carry over. */
@@ -930,21 +1033,32 @@ export class Interpreter implements TailCallTarget {
     try {
       result = helper.call(ctx);
     } catch (e) {
-      if (e instanceof Trap) throw e;
-      throw new HelperError(
-        `helper ${helper.name} (${id}) at pc ${pc} threw: ${e instanceof Error ? e.message : String(e)}`,
-        { pc },
-        { cause: e },
-      );
+      throw helperFailure(e, helper, pc);
     }
+    if (isThenable(result)) {
+      if (!this.asyncMode) {
+        throw new HelperError(
+          `helper ${helper.name} (${helper.id}) at pc ${pc} returned a Promise; run the program with runAsync`,
+          { pc },
+        );
+      }
+      this.pendingPromise = result;
+      this.suspendedHelper = helper;
+      if (this.pending === 'none') this.pending = 'suspend';
+      return;
+    }
+    this.setHelperResult(result, helper, pc);
+    if (this.interruptRequested && this.pending === 'none') this.pending = 'interrupt';
+  }
+
+  /** Writes a helper's result to r0 (number: safe integer, sign-extended; bigint: mod 2^64; else 0). */
+  private setHelperResult(result: unknown, helper: HelperDefinition | undefined, pc: number): void {
     const R = this.regs;
     if (typeof result === 'number') {
       if (!Number.isSafeInteger(result)) {
         throw new HelperError(
-          `helper ${helper.name} (${id}) returned ${result}, which is not a safe integer`,
-          {
-            pc,
-          },
+          `helper ${helper?.name} (${helper?.id}) at pc ${pc} returned ${result}, which is not a safe integer`,
+          { pc },
         );
       }
       R[0] = result | 0;
@@ -958,6 +1072,24 @@ export class Interpreter implements TailCallTarget {
       R[1] = 0;
     }
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    (typeof v === 'object' || typeof v === 'function') &&
+    v !== null &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
+}
+
+/** A helper's exception as a trap at its call: traps pass through, anything else is a HelperError. */
+function helperFailure(e: unknown, helper: HelperDefinition | undefined, pc: number): Trap {
+  if (e instanceof Trap) return e;
+  return new HelperError(
+    `helper ${helper?.name} (${helper?.id}) at pc ${pc} threw: ${e instanceof Error ? e.message : String(e)}`,
+    { pc },
+    { cause: e },
+  );
 }
 
 /** The helper's view of the machine; one instance per interpreter, reused across calls. */
