@@ -218,23 +218,18 @@ export function readElf(bytes: Uint8Array): ElfFile {
       entsize: r.u64(at + 56, `${where} sh_entsize`),
     });
   }
-  for (let i = 1; i < shnum; i++) {
-    const h = raw[i];
-    if (h.type !== SHT_NOBITS && h.type !== SHT_NULL) {
-      r.need(h.offset, h.size, `the contents of section ${i}`, undefined);
-    }
-  }
+  // The section-name table first, so every later message can name its section.
   const shstr = raw[shstrndx];
   if (shstr.type !== SHT_STRTAB) {
     r.fail('BAD_ELF', `e_shstrndx ${shstrndx} names a section of type ${shstr.type}, not SHT_STRTAB`, 62);
   }
+  r.need(shstr.offset, shstr.size, 'the section name table', undefined);
   const shstrData = bytes.subarray(shstr.offset, shstr.offset + shstr.size);
   const sections: ElfSection[] = raw.map((h, index) => {
     const name = index === 0 ? '' : stringAt(r, shstrData, shstr.offset, h.nameOffset, `section ${index}`);
-    const data =
-      index === 0 || h.type === SHT_NOBITS || h.type === SHT_NULL
-        ? new Uint8Array(0)
-        : bytes.subarray(h.offset, h.offset + h.size);
+    const hasData = index !== 0 && h.type !== SHT_NOBITS && h.type !== SHT_NULL;
+    if (hasData) r.need(h.offset, h.size, `the contents of section ${index} (${name})`, name);
+    const data = hasData ? bytes.subarray(h.offset, h.offset + h.size) : new Uint8Array(0);
     const { nameOffset: _n, at: _a, ...rest } = h;
     return { index, name, data, ...rest };
   });

@@ -143,7 +143,7 @@ describe('hand-made objects', () => {
     const past = failure(
       load(patched(valid, (v) => v.setBigUint64(shdr(valid, 1) + 24, BigInt(valid.length - 8), true))),
     );
-    expect([past.code, past.offset]).toEqual(['BAD_ELF', valid.length - 8]);
+    expect([past.code, past.section, past.offset]).toEqual(['BAD_ELF', 'xdp', valid.length - 8]);
     expect(past.message).toContain('section 1');
     const huge = failure(load(patched(valid, (v) => v.setBigUint64(shdr(valid, 1) + 32, 1n << 62n, true))));
     expect(huge.code).toBe('BAD_ELF');
