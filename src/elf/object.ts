@@ -56,6 +56,8 @@ export interface SectionSpec {
   readonly attachKind?: TracingAttachKind;
   /** `xdp.frags`: the program accepts multi-buffer packets. */
   readonly frags?: boolean;
+  /** `fentry.s/…`, `uprobe.s/…`: the program may sleep (BPF_F_SLEEPABLE). */
+  readonly sleepable?: boolean;
 }
 
 interface SectionRule {
@@ -76,7 +78,7 @@ export const SECTION_RULES: readonly SectionRule[] = [
   rule('socket', false, { type: 'socket_filter' }),
   rule('xdp', false, { type: 'xdp' }),
   rule('xdp.frags', false, { type: 'xdp', frags: true }),
-  rule('tc', false, { type: 'sched_cls' }),
+  rule('tc', true, { type: 'sched_cls' }), // tc, tc/ingress, tc/egress
   rule('classifier', false, { type: 'sched_cls' }),
   rule('tcx', true, { type: 'sched_cls' }),
   rule('action', false, { type: 'sched_act' }),
@@ -88,9 +90,14 @@ export const SECTION_RULES: readonly SectionRule[] = [
   rule('kretprobe', true, { type: 'kprobe', retprobe: true, user: false }),
   rule('uprobe', true, { type: 'kprobe', retprobe: false, user: true }),
   rule('uretprobe', true, { type: 'kprobe', retprobe: true, user: true }),
+  rule('uprobe.s', true, { type: 'kprobe', retprobe: false, user: true, sleepable: true }),
+  rule('uretprobe.s', true, { type: 'kprobe', retprobe: true, user: true, sleepable: true }),
   rule('fentry', true, { type: 'tracing', attachKind: 'fentry' }),
   rule('fexit', true, { type: 'tracing', attachKind: 'fexit' }),
   rule('fmod_ret', true, { type: 'tracing', attachKind: 'fmod_ret' }),
+  rule('fentry.s', true, { type: 'tracing', attachKind: 'fentry', sleepable: true }),
+  rule('fexit.s', true, { type: 'tracing', attachKind: 'fexit', sleepable: true }),
+  rule('fmod_ret.s', true, { type: 'tracing', attachKind: 'fmod_ret', sleepable: true }),
   rule('tp_btf', true, { type: 'tracing', attachKind: 'tp_btf' }),
   rule('perf_event', false, { type: 'perf_event' }),
   rule('syscall', false, { type: 'syscall' }),

@@ -127,6 +127,13 @@ describe.skipIf(!clangAvailable)('clang-19 objects', () => {
     // global_sub (global, in .text) and twice (static, in a program section) are subprograms.
     expect(types.programs.map((p) => p.name)).not.toContain('global_sub');
     expect(types.programs.map((p) => p.name)).not.toContain('twice');
+    expect(parseSectionName('tc/egress')).toEqual({ type: 'sched_cls', attachTo: 'egress' });
+    expect(parseSectionName('fentry.s/vfs_read')).toEqual({
+      type: 'tracing',
+      attachKind: 'fentry',
+      sleepable: true,
+      attachTo: 'vfs_read',
+    });
     expect(parseSectionName('xdp/devmap')).toBeUndefined();
     expect(parseSectionName('tracepointx')).toBeUndefined();
   });
