@@ -8,6 +8,36 @@ export {
   disassemble,
   formatInsn,
 } from './asm/index.js';
+export {
+  type LinkedFunction,
+  type LinkedProgram,
+  linkObject,
+  linkProgram,
+} from './elf/linker.js';
+export {
+  type BpfFunction,
+  type BpfObject,
+  type BpfProgramDef,
+  type BtfMap,
+  buildObject,
+  type DataSymbol,
+  type InternalMap,
+  type LegacyMap,
+  loadObject,
+  type ObjectMap,
+  type ProgramType,
+  parseSectionName,
+  type SectionSpec,
+  type TracingAttachKind,
+} from './elf/object.js';
+export {
+  type ElfFile,
+  type ElfRelocation,
+  type ElfRelocationSection,
+  type ElfSection,
+  type ElfSymbol,
+  readElf,
+} from './elf/reader.js';
 export * from './errors.js';
 export { type DecodeOptions, decodeProgram } from './isa/decoder.js';
 export { encodeProgram, type RawInsn } from './isa/encoder.js';
