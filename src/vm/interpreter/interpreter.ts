@@ -58,8 +58,28 @@ export interface RunOptions {
   maxInstructions?: number;
   /** Gas limit (default: unlimited; gas is counted either way). */
   gasLimit?: number;
+  /**
+   * Called before every executed instruction. Costs nothing when absent: tracing reuses the stop
+   * marker of partially paid runs, one instruction at a time.
+   */
+  trace?: (step: TraceStep) => void;
   /** Entry pc (default 0). */
   entry?: number;
+}
+
+/** What the tracer sees before an instruction executes. */
+export interface TraceStep {
+  pc: number;
+  insn: Insn;
+  /** r0..r10 before the instruction. */
+  registers: readonly bigint[];
+  /** Call depth (0 = the entry function). */
+  depth: number;
+  /** Instructions executed and gas used before this one. */
+  instructions: number;
+  gasUsed: number;
+  /** The guest memory this instruction will access, for loads, stores and atomics. */
+  access?: { address: bigint; size: number; kind: 'read' | 'write' | 'read-write' };
 }
 
 export interface RunResult {
@@ -96,7 +116,9 @@ export class Interpreter implements TailCallTarget {
    */
   private stopPc = -1;
   private stopWord = 0;
-  private stopTrap: 'instructions' | 'gas' = 'gas';
+  private stopTrap: 'instructions' | 'gas' | 'trace' = 'gas';
+  /** Per-instruction hook of the current run (RunOptions.trace). */
+  private tracer: ((step: TraceStep) => void) | undefined;
   private readonly helperTable: (HelperDefinition | undefined)[];
   private readonly memory: GuestMemory;
   private readonly packetSlot: number;
@@ -272,6 +294,7 @@ export class Interpreter implements TailCallTarget {
     this.gasUsed = 0;
     this.interruptRequested = false;
     this.asyncMode = asyncMode;
+    this.tracer = options.trace;
     this.busy = true;
     return { entry, limit, gasLimit };
   }
@@ -308,9 +331,13 @@ export class Interpreter implements TailCallTarget {
     // the unexecuted rest when a trap stops the run.
     let n = startN;
     let gas = startGas;
+    // Tracing takes the partial-run path for every run (a limit nothing fits), so the hot loop
+    // itself has no tracing check.
+    const tracing = this.tracer !== undefined;
+    const chargeLimit = tracing ? -1 : limit;
     enterDepth(memory.table, windows, depth, R);
     try {
-      if (n + runs[pc] > limit || gas + costs[pc] > gasLimit) {
+      if (n + runs[pc] > chargeLimit || gas + costs[pc] > gasLimit) {
         this.chargePartialRun(pc, n, gas, limit, gasLimit);
         n = this.chargedInstructions;
         gas = this.gasUsed;
@@ -886,15 +913,22 @@ export class Interpreter implements TailCallTarget {
             pc = popFrame(frames, depth, R);
             enterDepth(T, windows, depth, R);
             break;
-          case 0x00: // the stop marker of a partially paid run (see `stopPc`)
-            throw this.stopTrap === 'gas' ? new OutOfGas(gasLimit, ipc) : new InstructionLimit(limit, ipc);
+          case 0x00: // the stop marker (see `stopPc`): out of budget, or the next step to trace
+            if (this.stopTrap !== 'trace') {
+              throw this.stopTrap === 'gas' ? new OutOfGas(gasLimit, ipc) : new InstructionLimit(limit, ipc);
+            }
+            this.traceStep(ipc, depth, n, gas, limit, gasLimit);
+            n = this.chargedInstructions;
+            gas = this.gasUsed;
+            pc = ipc; // now execute the real instruction
+            continue;
           default:
             // Unreachable: the decoder rejects every other opcode before lowering.
             throw new BadCallTarget(`internal: unhandled opcode 0x${(w & 0xff).toString(16)}`, { pc: ipc });
         }
         // Only control-flow instructions get here (all others `continue`): charge the run starting at
         // the next pc, or the part of it the budget can pay.
-        if (n + runs[pc] > limit || gas + costs[pc] > gasLimit) {
+        if (n + runs[pc] > chargeLimit || gas + costs[pc] > gasLimit) {
           this.chargePartialRun(pc, n, gas, limit, gasLimit);
           n = this.chargedInstructions;
           gas = this.gasUsed;
@@ -908,7 +942,8 @@ export class Interpreter implements TailCallTarget {
       // was charged beyond the trapping instruction.
       let executed = n;
       let used = gas;
-      if (!(e instanceof InstructionLimit || e instanceof OutOfGas)) {
+      // (Tracing charges each instruction just before it runs, so its counts are always exact.)
+      if (!(tracing || e instanceof InstructionLimit || e instanceof OutOfGas)) {
         executed -= runs[ipc] - 1;
         used -= costs[ipc] - this.active.insnCosts[ipc];
         if (this.stopPc >= 0) {
@@ -932,6 +967,13 @@ export class Interpreter implements TailCallTarget {
    */
   private chargePartialRun(pc: number, n: number, gas: number, limit: number, gasLimit: number): void {
     const active = this.active;
+    if (this.tracer !== undefined) {
+      // Nothing is charged yet: the marker on the run's first instruction reports and charges it.
+      this.chargedInstructions = n;
+      this.gasUsed = gas;
+      this.plantStop(pc, 'trace');
+      return;
+    }
     const { insns, insnAt } = active.program;
     for (let k = insnAt[pc]; ; k++) {
       const at = insns[k].pc;
@@ -941,15 +983,54 @@ export class Interpreter implements TailCallTarget {
         this.chargedInstructions = n;
         this.gasUsed = gas;
         if (at === pc) throw outOfInstructions ? new InstructionLimit(limit, pc) : new OutOfGas(gasLimit, pc);
-        this.stopPc = at;
-        this.stopWord = active.code[at * W];
-        this.stopTrap = outOfInstructions ? 'instructions' : 'gas';
-        active.code[at * W] = 0;
+        this.plantStop(at, outOfInstructions ? 'instructions' : 'gas');
         return;
       }
       n += 1;
       gas += cost;
     }
+  }
+
+  private plantStop(pc: number, kind: 'instructions' | 'gas' | 'trace'): void {
+    const code = this.active.code;
+    this.stopPc = pc;
+    this.stopWord = code[pc * W];
+    this.stopTrap = kind;
+    code[pc * W] = 0;
+  }
+
+  /**
+   * At a trace marker on `pc`: restore the instruction, charge it (trapping exactly here if the budget
+   * cannot pay), report it to the tracer, and mark the next instruction of the run.
+   */
+  private traceStep(
+    pc: number,
+    depth: number,
+    n: number,
+    gas: number,
+    limit: number,
+    gasLimit: number,
+  ): void {
+    this.clearStop();
+    const active = this.active;
+    const insn = active.program.insns[active.program.insnAt[pc]];
+    const cost = active.insnCosts[pc];
+    this.chargedInstructions = n;
+    this.gasUsed = gas;
+    if (n + 1 > limit) throw new InstructionLimit(limit, pc);
+    if (gas + cost > gasLimit) throw new OutOfGas(gasLimit, pc);
+    this.tracer?.({
+      pc,
+      insn,
+      registers: this.registers(),
+      depth,
+      instructions: n,
+      gasUsed: gas,
+      access: memoryAccessOf(insn, this.regs),
+    });
+    this.chargedInstructions = n + 1;
+    this.gasUsed = gas + cost;
+    if (active.runs[pc] > 1) this.plantStop(pc + insn.slots, 'trace');
   }
 
   private clearStop(): void {
@@ -1200,6 +1281,15 @@ function lower(
     }
   }
   return code;
+}
+
+/** The memory a load, store or atomic will access given the current registers. */
+function memoryAccessOf(insn: Insn, R: Int32Array): TraceStep['access'] {
+  if (insn.kind !== 'load' && insn.kind !== 'store' && insn.kind !== 'atomic') return undefined;
+  const base = insn.kind === 'load' ? insn.src : insn.dst;
+  const address = BigInt.asUintN(64, pairToBigInt(R[2 * base], R[2 * base + 1]) + BigInt(insn.off));
+  const kind = insn.kind === 'load' ? 'read' : insn.kind === 'store' ? 'write' : 'read-write';
+  return { address, size: insn.size, kind };
 }
 
 /** Instructions that may transfer control or end the program: every run ends with one. */
