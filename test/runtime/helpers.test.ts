@@ -9,8 +9,10 @@ import { HashMap } from '../../src/runtime/maps/hash.js';
 import { MAP_HANDLE_SLOT, mapHandle } from '../../src/runtime/maps/host-api.js';
 import { ArrayOfMaps } from '../../src/runtime/maps/map-of-maps.js';
 import { PerfEventArray } from '../../src/runtime/maps/perf-event-array.js';
+import { ProgArray } from '../../src/runtime/maps/prog-array.js';
 import { QueueStackMap } from '../../src/runtime/maps/queue-stack.js';
 import { RingBuf } from '../../src/runtime/maps/ringbuf.js';
+import type { Interpreter } from '../../src/vm/interpreter/interpreter.js';
 import { slotBase } from '../../src/vm/memory/layout.js';
 import { def, program, readU64, setup, u32, u64 } from './fixtures.js';
 
@@ -61,6 +63,7 @@ describe('map helpers', () => {
       map_lookup_elem: 1,
       map_update_elem: 2,
       map_delete_elem: 3,
+      tail_call: 12,
       perf_event_output: 25,
       map_push_elem: 87,
       map_pop_elem: 88,
@@ -283,6 +286,27 @@ describe('map helpers', () => {
     expect(vm.run().r0).toBe(77n);
   });
 
+  it('bpf_tail_call jumps to the program stored in a PROG_ARRAY, and falls through when empty', () => {
+    const { maps, memory } = setup([{ name: 'jmp', type: 'prog_array', valueSize: 4, maxEntries: 2 }]);
+    const dispatcher = program(
+      maps,
+      memory,
+      `mov %r6, %r1
+       lddw map_idx %r2, 0
+       mov %r3, %r6
+       call 12
+       mov %r0, 1000
+       add %r0, %r6
+       exit`,
+    );
+    const target = program(maps, memory, 'mov %r0, 42\nexit');
+    const jmp = maps.get('jmp', ProgArray) as ProgArray<Interpreter>;
+    expect(jmp.set(1, target)).toBe(0);
+    expect(dispatcher.run({ args: [1] }).r0).toBe(42n);
+    expect(dispatcher.run({ args: [0] }).r0).toBe(1000n);
+    expect(dispatcher.run({ args: [5] }).r0).toBe(1005n);
+  });
+
   it('traps with BAD_MAP_HANDLE for a register that is not a map, BAD_MAP_TYPE for a refused type', () => {
     const { maps, memory } = setup([{ name: 'q', type: 'queue', keySize: 0 }]);
     const notMap = program(maps, memory, 'mov %r1, 5\nmov %r2, %r10\ncall 1\nexit');
@@ -301,6 +325,8 @@ describe('map helpers', () => {
 
   it('registers into an existing registry', () => {
     const { maps } = setup([def({ name: 'h', type: 'hash' })]);
-    expect(registerMapHelpers(maps).ids()).toEqual([1, 2, 3, 25, 87, 88, 89, 130, 131, 132, 133, 134, 195]);
+    expect(registerMapHelpers(maps).ids()).toEqual([
+      1, 2, 3, 12, 25, 87, 88, 89, 130, 131, 132, 133, 134, 195,
+    ]);
   });
 });

@@ -5,15 +5,17 @@
  * MapTrap at the call instead of corrupting anything. Keys and values are read in place from guest
  * memory, so a lookup allocates nothing beyond the key's hash.
  */
-import type { HelperContext } from '../../vm/helpers.js';
+import type { HelperContext, TailCallTarget } from '../../vm/helpers.js';
 import { HelperRegistry } from '../../vm/helpers.js';
 import type { ArrayMap } from '../maps/array.js';
+import { ENOENT } from '../maps/constants.js';
 import { MapTrap } from '../maps/errors.js';
 import type { HashMap } from '../maps/hash.js';
 import type { MapSet } from '../maps/host-api.js';
 import type { BpfMap } from '../maps/map.js';
 import type { MapTypeName } from '../maps/map-def.js';
 import type { PerfEventArray } from '../maps/perf-event-array.js';
+import type { ProgArray } from '../maps/prog-array.js';
 import type { QueueStackMap } from '../maps/queue-stack.js';
 import { RingBuf } from '../maps/ringbuf.js';
 
@@ -21,6 +23,7 @@ export const MapHelperId = {
   map_lookup_elem: 1,
   map_update_elem: 2,
   map_delete_elem: 3,
+  tail_call: 12,
   perf_event_output: 25,
   map_push_elem: 87,
   map_pop_elem: 88,
@@ -47,6 +50,7 @@ const UPDATE_TYPES = new Set<MapTypeName>(HASH_ARRAY_LPM);
 const QUEUE_TYPES = new Set<MapTypeName>(['queue', 'stack']);
 const RINGBUF_TYPES = new Set<MapTypeName>(['ringbuf']);
 const PERF_TYPES = new Set<MapTypeName>(['perf_event_array']);
+const PROG_TYPES = new Set<MapTypeName>(['prog_array']);
 const PERCPU_TYPES = new Set<MapTypeName>(['percpu_hash', 'lru_percpu_hash', 'percpu_array']);
 
 /** Argument `i` as a number; values of 2^32 and more stay above every valid flag or size. */
@@ -87,7 +91,10 @@ function mapArg(
   return map;
 }
 
-/** Adds the map helpers for `maps` to `registry` (a new one by default) and returns it. */
+/**
+ * Adds the map helpers for `maps` to `registry` (a new one by default) and returns it. PROG_ARRAY
+ * maps used with bpf_tail_call must hold tail-call targets (Interpreters on the same memory).
+ */
 export function registerMapHelpers(maps: MapSet, registry = new HelperRegistry()): HelperRegistry {
   const ringbufs = maps.maps.filter((m): m is RingBuf => m instanceof RingBuf);
   const commit = (ctx: HelperContext, helper: string, discard: boolean): number => {
@@ -122,6 +129,13 @@ export function registerMapHelpers(maps: MapSet, registry = new HelperRegistry()
     .define(MapHelperId.map_delete_elem, 'bpf_map_delete_elem', (ctx) => {
       const map = mapArg(maps, ctx, 1, 'bpf_map_delete_elem', UPDATE_TYPES);
       return map.deleteElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
+    })
+    .define(MapHelperId.tail_call, 'bpf_tail_call', (ctx) => {
+      // On success the program continues in the target; on failure (no program at the u32 index, or
+      // the tail-call limit reached) it goes on after the call, as in the kernel.
+      const map = mapArg(maps, ctx, 2, 'bpf_tail_call', PROG_TYPES) as ProgArray<TailCallTarget>;
+      const target = map.get(ctx.argLo(3) >>> 0);
+      return target !== undefined && ctx.tailCall(target) ? 0 : -ENOENT;
     })
     .define(MapHelperId.perf_event_output, 'bpf_perf_event_output', (ctx) => {
       const map = mapArg(maps, ctx, 2, 'bpf_perf_event_output', PERF_TYPES) as PerfEventArray;
