@@ -349,6 +349,7 @@ class ProgramLinker {
   }
 
   private definedSymbol(e: Entry, reloc: ElfRelocation): { section: ElfSection; value: number } {
+    if (reloc.symbol === 0) this.fail('BAD_RELOCATION', e, 'relocation refers to the null symbol 0');
     const symbol = this.object.elf.symbols[reloc.symbol];
     const section = symbolSection(this.object.elf, symbol);
     if (section === undefined) {

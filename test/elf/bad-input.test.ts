@@ -169,6 +169,10 @@ describe('hand-made objects', () => {
     expect([missing.code, missing.section, missing.offset]).toEqual(['MISSING_SYMBOL', 'xdp', 0]);
     expect(missing.message).toContain('undefined_thing');
     expect(missing.message).toContain('prog');
+    const nullSymbol = failure(
+      load(spec([{ target: 1, entries: [{ offset: 0, type: R_BPF_64_64, symbol: 0 }] }])),
+    );
+    expect(nullSymbol.code).toBe('BAD_RELOCATION');
     const badIndex = failure(
       load(spec([{ target: 1, entries: [{ offset: 0, type: R_BPF_64_64, symbol: 99 }] }])),
     );

@@ -31,6 +31,7 @@ describe.skipIf(!clangAvailable)('clang-19 objects', () => {
   const multi = loadObject(compileBpf(MULTI_SOURCE));
   const types = loadObject(compileBpf(TYPES_SOURCE, ['-mcpu=v4']));
   const typesV3 = loadObject(compileBpf(TYPES_SOURCE, ['-mcpu=v3']));
+  const multiV4 = loadObject(compileBpf(MULTI_SOURCE, ['-mcpu=v4']));
 
   it('reads sections, symbols and relocations', () => {
     const { elf } = multi;
@@ -358,7 +359,7 @@ describe.skipIf(!clangAvailable)('clang-19 objects', () => {
   });
 
   it('links every program so that it decodes', () => {
-    for (const object of [multi, types, typesV3]) {
+    for (const object of [multi, multiV4, types, typesV3]) {
       const all = linkObject(object);
       expect(all.map((l) => l.name)).toEqual(object.programs.map((p) => p.name));
       for (const l of all) expect(l.program.slotCount * 8).toBe(l.bytes.length);
