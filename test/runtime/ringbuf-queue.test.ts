@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   BPF_EXIST,
+  BPF_F_NO_PREALLOC,
   BPF_NOEXIST,
   BPF_RB_AVAIL_DATA,
   BPF_RB_CONS_POS,
@@ -149,5 +150,8 @@ describe('QUEUE and STACK', () => {
     expect(q.update(new Uint8Array(0), bytes(9))).toBe(0);
     expect(q.entries()).toEqual([{ key: new Uint8Array(0), value: bytes(9) }]);
     expect(() => setup([{ name: 'q', type: 'queue', keySize: 4 }])).toThrow(/key_size must be 0/);
+    expect(() => setup([{ name: 'q', type: 'stack', keySize: 0, flags: BPF_F_NO_PREALLOC }])).toThrow(
+      /PREALLOC/,
+    );
   });
 });

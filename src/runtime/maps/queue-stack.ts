@@ -5,7 +5,7 @@
  * Syscall mapping as in the kernel: lookup = peek, update = push, lookupAndDelete = pop.
  */
 import { UsageError } from '../../errors.js';
-import { BPF_EXIST, BPF_NOEXIST, E2BIG, EINVAL, ENOENT } from './constants.js';
+import { BPF_EXIST, BPF_F_NO_PREALLOC, BPF_NOEXIST, E2BIG, EINVAL, ENOENT } from './constants.js';
 import { BpfMap, type MapEnv, requireDef } from './map.js';
 import type { MapDefinition } from './map-def.js';
 
@@ -21,6 +21,11 @@ export class QueueStackMap extends BpfMap {
     requireDef(def, def.keySize === 0, 'queue/stack key_size must be 0');
     requireDef(def, def.valueSize > 0 && def.valueSize <= 1 << 20, 'value_size must be 1..1048576');
     requireDef(def, Number.isInteger(def.maxEntries) && def.maxEntries > 0, 'max_entries must be positive');
+    requireDef(
+      def,
+      (def.flags & BPF_F_NO_PREALLOC) === 0,
+      'queue/stack maps do not support BPF_F_NO_PREALLOC',
+    );
     this.lifo = def.type === 'stack';
     this.data = new Uint8Array(def.maxEntries * def.valueSize);
   }
