@@ -39,10 +39,26 @@ export {
   readElf,
 } from './elf/reader.js';
 export * from './errors.js';
+export { BumpAllocator, HEAP_ALIGN } from './host/allocator.js';
+export { ENGINE_KINDS, Engine, type EngineConfig, type EngineKind } from './host/engine.js';
+export { type CallOptions, type CallResult, Instance, type InstantiateOptions } from './host/instance.js';
+export { InstancePre } from './host/instance-pre.js';
+export {
+  type DefineOptions,
+  type HostCallContext,
+  type HostDefinition,
+  type HostFunction,
+  type HostResult,
+  Linker,
+} from './host/linker.js';
+export { type InstanceLayout, InstanceMemory, type RegionInfo } from './host/memory.js';
+export { Module, type ModuleImport, type ModuleOptions } from './host/module.js';
+export { murmur3_32, syscallImm } from './host/murmur3.js';
 export { type DecodeOptions, decodeProgram } from './isa/decoder.js';
 export { encodeProgram, type RawInsn } from './isa/encoder.js';
 export type * from './isa/instruction.js';
 export { insnAtPc } from './isa/instruction.js';
+export type { GasClass, GasCostTable } from './vm/gas.js';
 export {
   type HelperContext,
   type HelperDefinition,

@@ -1,0 +1,197 @@
+/**
+ * `Instance`: a linked module with its own guest memory, called any number of times. `reset()` puts the
+ * memory back to its initial state cheaply, so one instance can serve many independent calls.
+ */
+import { UsageError } from '../errors.js';
+import type { HelperContext, HelperRegistry } from '../vm/helpers.js';
+import type { RunOptions } from '../vm/interpreter/interpreter.js';
+import { GuestMemory, type Region } from '../vm/memory/guest-memory.js';
+import { PERM_READ, PERM_WRITE, Slot } from '../vm/memory/layout.js';
+import { BumpAllocator } from './allocator.js';
+import type { Engine, Executor } from './engine.js';
+import type { InstancePre } from './instance-pre.js';
+import type { HostCallContext, HostDefinition, HostResult } from './linker.js';
+import { type InstanceLayout, InstanceMemory, instanceLayout } from './memory.js';
+import { heapSizeOption, type Module } from './module.js';
+
+export interface InstantiateOptions {
+  /** Default gas limit of every call (default: unlimited); needs an engine with gas metering on. */
+  gas?: number;
+  memory?: {
+    /** Heap size in bytes (default: the module's `heapSize`). */
+    heapSize?: number;
+  };
+}
+
+export interface CallOptions {
+  /** Entry point: a pc or an exported name (default pc 0). */
+  entry?: number | string;
+  /** r1..r5 (at most five; numbers must be safe integers, negatives are two's complement). */
+  args?: readonly (bigint | number)[];
+  /** Gas limit of this call (default: the instance's). */
+  gas?: number;
+  /** Instruction budget of this call (default: the engine's `maxInstructions`). */
+  maxInstructions?: number;
+}
+
+export interface CallResult {
+  /** r0 at exit, as an unsigned 64-bit value. */
+  r0: bigint;
+  /** Gas used: the exact sum of the executed instructions' costs plus host function costs. */
+  gasUsed: number;
+  /** Instructions executed, including the final exit. */
+  instructions: number;
+}
+
+export class Instance {
+  readonly engine: Engine;
+  readonly module: Module;
+  /** Reads and writes at guest addresses, with the guest's checks. */
+  readonly memory: InstanceMemory;
+  readonly layout: InstanceLayout;
+  /** The heap's bump allocator (`Linker.defineAllocator`), emptied by `reset()`. */
+  readonly heap: BumpAllocator;
+  private readonly guest: GuestMemory;
+  private readonly executor: Executor;
+  private readonly gas: number | undefined;
+  private readonly data: Region | undefined;
+  private readonly heapRegion: Region | undefined;
+  private readonly context: HostContext;
+
+  /** @internal Use `InstancePre.instantiate`. */
+  constructor(
+    pre: InstancePre,
+    helpers: HelperRegistry,
+    options: InstantiateOptions,
+    register: (memory: GuestMemory, instance: Instance) => void,
+  ) {
+    const { engine, module } = pre;
+    this.engine = engine;
+    this.module = module;
+    this.gas = options.gas === undefined ? undefined : gasOption(engine, options.gas);
+    const heapSize = heapSizeOption(options.memory?.heapSize ?? module.heapSize, 'memory.heapSize');
+    const guest = new GuestMemory({ maxBytes: engine.maxMemoryBytes });
+    if (module.rodata) guest.map(Slot.RODATA, 'rodata', module.rodata.length, PERM_READ, module.rodata);
+    this.data = module.data
+      ? guest.map(Slot.DATA, 'data', module.data.length, PERM_READ | PERM_WRITE, module.data)
+      : undefined;
+    this.heapRegion =
+      heapSize > 0 ? guest.map(Slot.HEAP, 'heap', heapSize, PERM_READ | PERM_WRITE) : undefined;
+    guest.mapStack(engine.stackFrameSize, engine.maxCallFrames);
+    this.guest = guest;
+    this.memory = new InstanceMemory(guest);
+    this.layout = instanceLayout(guest);
+    this.heap = new BumpAllocator(this.layout.heap.base, heapSize);
+    this.executor = engine.createExecutor(pre.program, { memory: guest, helpers });
+    this.context = new HostContext(this);
+    register(guest, this);
+  }
+
+  /** Calls `entry` (pc or exported name, default pc 0) with r1..r5 = `args`. Throws a Trap on failure. */
+  call(entry?: number | string, ...args: (bigint | number)[]): CallResult {
+    return this.invoke({ entry, args });
+  }
+
+  /** `call` with every option. */
+  invoke(options: CallOptions = {}): CallResult {
+    const run = this.runOptions(options);
+    try {
+      return result(this.executor.run(run));
+    } finally {
+      this.memory.pc = -1;
+    }
+  }
+
+  /**
+   * Like `call`, but host functions may return Promises: the guest suspends at such a call and resumes
+   * when it settles (a rejection traps with HelperError at the call).
+   */
+  callAsync(entry?: number | string, ...args: (bigint | number)[]): Promise<CallResult> {
+    return this.invokeAsync({ entry, args });
+  }
+
+  async invokeAsync(options: CallOptions = {}): Promise<CallResult> {
+    const run = this.runOptions(options);
+    try {
+      return result(await this.executor.runAsync(run));
+    } finally {
+      this.memory.pc = -1;
+    }
+  }
+
+  /**
+   * Stops the running guest with an `Interrupted` trap at its next run boundary: right after the
+   * current host call, or when a suspended `callAsync` would resume. No effect when idle.
+   */
+  interrupt(): void {
+    this.executor.interrupt();
+  }
+
+  /** Restores the initial memory: the module's data, a zeroed heap, an empty allocator. */
+  reset(): void {
+    const u8 = this.guest.u8;
+    if (this.data && this.module.data) u8.set(this.module.data, this.data.hostBase);
+    if (this.heapRegion)
+      u8.fill(0, this.heapRegion.hostBase, this.heapRegion.hostBase + this.heapRegion.size);
+    this.heap.reset();
+    // The stack needs nothing: every run starts with zeroed frames.
+  }
+
+  /** @internal Runs a resolved host function for the guest's call (see InstancePre). */
+  hostCall(definition: HostDefinition, helper: HelperContext): HostResult | Promise<HostResult> {
+    if (definition.cost > 0) helper.consumeGas(definition.cost);
+    this.memory.pc = helper.pc;
+    const ctx = this.context;
+    ctx.helper = helper;
+    ctx.name = definition.name;
+    return definition.fn(ctx, helper.arg(1), helper.arg(2), helper.arg(3), helper.arg(4), helper.arg(5));
+  }
+
+  private runOptions(options: CallOptions): RunOptions {
+    const args = options.args ?? [];
+    if (args.length > 5)
+      throw new UsageError(`a call takes at most 5 arguments (r1..r5), not ${args.length}`);
+    for (const a of args) {
+      if (typeof a !== 'bigint' && !(typeof a === 'number' && Number.isSafeInteger(a))) {
+        throw new UsageError(`call argument ${String(a)} must be a bigint or a safe integer`);
+      }
+    }
+    const gas = options.gas === undefined ? this.gas : gasOption(this.engine, options.gas);
+    const maxInstructions = options.maxInstructions ?? this.engine.maxInstructions;
+    if (!Number.isSafeInteger(maxInstructions) || maxInstructions < 1) {
+      throw new UsageError(`maxInstructions must be a positive integer, not ${String(maxInstructions)}`);
+    }
+    return { entry: this.module.entryPc(options.entry), args, gasLimit: gas, maxInstructions };
+  }
+}
+
+function gasOption(engine: Engine, gas: number): number {
+  if (!engine.gas) throw new UsageError('a gas limit needs an engine with gas metering on (gas: true)');
+  if (!Number.isSafeInteger(gas) || gas < 0) {
+    throw new UsageError(`gas limit must be a non-negative integer, not ${String(gas)}`);
+  }
+  return gas;
+}
+
+function result(r: { r0: bigint; gasUsed: number; instructions: number }): CallResult {
+  return { r0: r.r0, gasUsed: r.gasUsed, instructions: r.instructions };
+}
+
+/** One per instance, pointed at the current call (an instance runs one call at a time). */
+class HostContext implements HostCallContext {
+  helper!: HelperContext;
+  name = '';
+  constructor(readonly instance: Instance) {}
+  get memory(): InstanceMemory {
+    return this.instance.memory;
+  }
+  get pc(): number {
+    return this.helper.pc;
+  }
+  consumeGas(amount: number): void {
+    this.helper.consumeGas(amount);
+  }
+  terminate(r0: bigint | number): void {
+    this.helper.terminate(r0);
+  }
+}
