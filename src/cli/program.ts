@@ -10,6 +10,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerPlugin } from './commands/plugin.js';
 import { registerRun } from './commands/run.js';
+import { registerTrace } from './commands/trace.js';
 import { type CliIo, EXIT_OK, EXIT_USAGE, oneLine, processIo, reportError } from './io.js';
 
 export function buildProgram(io: CliIo): Command {
@@ -26,6 +27,7 @@ export function buildProgram(io: CliIo): Command {
   registerAsm(program, io);
   registerDisasm(program, io);
   registerRun(program, io);
+  registerTrace(program, io);
   registerConformance(program, io);
   registerPlugin(program, io);
   registerDemo(program, io);
