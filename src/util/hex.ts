@@ -41,3 +41,10 @@ export function parseHexBytes(text: string, location: TextLocation = {}): Uint8A
 export function hex64(value: bigint): string {
   return `0x${BigInt.asUintN(64, value).toString(16)}`;
 }
+
+/** Bytes as lower-case hex pairs without separators (`0a0b`), the form of JSON outputs. */
+export function bytesToHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}

@@ -323,6 +323,31 @@ describe('map helpers', () => {
     expect(trap(() => vm.run(), MemoryFault)).toMatchObject({ pc: 3, access: 'read', size: 4 });
   });
 
+  it('dumps maps as hex JSON and drains ringbuf and perf records', () => {
+    const { maps } = setup(
+      [
+        { name: 'h', type: 'hash', keySize: 2, valueSize: 2 },
+        { name: 'p', type: 'percpu_array', valueSize: 1, maxEntries: 1 },
+        { name: 'rb', type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 },
+        { name: 'ev', type: 'perf_event_array', valueSize: 4, maxEntries: 0 },
+      ],
+      2,
+    );
+    maps.get('h', HashMap).update(Uint8Array.of(1, 2), Uint8Array.of(0xab, 0xcd));
+    maps.get('p', ArrayMap).updatePerCpu(u32(0), [Uint8Array.of(1), Uint8Array.of(2)]);
+    maps.get('rb', RingBuf).output(Uint8Array.of(9, 8), 0, 2, 0);
+    maps.get('ev', PerfEventArray).output(Uint8Array.of(7), 0, 1, BPF_F_CURRENT_CPU);
+    expect(maps.dump()).toEqual({
+      h: [{ key: '0102', value: 'abcd' }],
+      p: [{ key: '00000000', value: ['01', '02'] }],
+    });
+    expect(maps.drainEvents()).toEqual({
+      ringbuf: [Uint8Array.of(9, 8)],
+      perf: [{ index: 0, cpu: 0, data: Uint8Array.of(7) }],
+    });
+    expect(maps.drainEvents()).toEqual({ ringbuf: [], perf: [] });
+  });
+
   it('registers into an existing registry', () => {
     const { maps } = setup([def({ name: 'h', type: 'hash' })]);
     expect(registerMapHelpers(maps).ids()).toEqual([

@@ -10,6 +10,7 @@
  */
 import { LoadError, UsageError } from '../../errors.js';
 import type { Insn } from '../../isa/instruction.js';
+import { bytesToHex } from '../../util/hex.js';
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
 import { slotBase } from '../../vm/memory/layout.js';
 import { Arena, align8 } from './arena.js';
@@ -20,7 +21,7 @@ import { LpmTrie } from './lpm-trie.js';
 import type { BpfMap, MapEnv } from './map.js';
 import { type MapDefinition, MapType } from './map-def.js';
 import { ArrayOfMaps, HashOfMaps } from './map-of-maps.js';
-import { PerfEventArray } from './perf-event-array.js';
+import { PerfEventArray, type PerfRecord } from './perf-event-array.js';
 import { ProgArray } from './prog-array.js';
 import { QueueStackMap } from './queue-stack.js';
 import { RingBuf } from './ringbuf.js';
@@ -95,6 +96,18 @@ function buildMap(def: MapDefinition, env: MapEnv, arena: Arena): BpfMap {
 
 type LddwInsn = Insn & { kind: 'lddw' };
 
+/** One map entry in JSON outputs: hex key, hex value or one hex value per CPU. */
+export interface MapEntryJson {
+  key: string;
+  value: string | string[];
+}
+
+/** Records the program produced through ring buffers and perf event arrays, in output order per map. */
+export interface MapEvents {
+  ringbuf: Uint8Array[];
+  perf: PerfRecord[];
+}
+
 export class MapSet implements MapEnv {
   readonly maps: readonly BpfMap[];
   readonly cpus: number;
@@ -161,6 +174,32 @@ export class MapSet implements MapEnv {
     if (!(map instanceof kind))
       throw new UsageError(`map "${name}" is a ${map.type} map, not a ${kind.name}`);
     return map;
+  }
+
+  /**
+   * Entries of every map that holds elements (not ring buffers or perf event arrays, whose records
+   * `drainEvents` takes), keyed by map name, with hex keys and values.
+   */
+  dump(): Record<string, MapEntryJson[]> {
+    const out: Record<string, MapEntryJson[]> = {};
+    for (const map of this.maps) {
+      if (map instanceof RingBuf || map instanceof PerfEventArray) continue;
+      out[map.name] = map.entries().map((e) => ({
+        key: bytesToHex(e.key),
+        value: Array.isArray(e.value) ? e.value.map(bytesToHex) : bytesToHex(e.value),
+      }));
+    }
+    return out;
+  }
+
+  /** Consumes every ring buffer's committed records and drains every perf event array. */
+  drainEvents(): MapEvents {
+    const events: MapEvents = { ringbuf: [], perf: [] };
+    for (const map of this.maps) {
+      if (map instanceof RingBuf) events.ringbuf.push(...map.consume());
+      else if (map instanceof PerfEventArray) events.perf.push(...map.drain());
+    }
+    return events;
   }
 
   /** The map a register value refers to (its low and high 32 bits), or undefined. */
