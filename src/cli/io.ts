@@ -10,6 +10,7 @@ import { type AsmSyntax, assemble } from '../asm/index.js';
 import { loadDataFile } from '../conformance/data-file.js';
 import { BpfError, FormatError, IoError, UsageError } from '../errors.js';
 import { readBytes, readText } from '../util/files.js';
+import { parseHexBytes } from '../util/hex.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -109,6 +110,12 @@ export function loadProgramInput(path: string, syntax: AsmSyntax | 'auto' = 'aut
     throw new FormatError('DATA_FORMAT', `${path} has no -- asm or -- raw program`, { file: path });
   }
   return { kind, program: test.program, mem: test.mem };
+}
+
+/** Input bytes from `--mem HEX` or `--mem-file F`, or undefined when neither was given. */
+export function memFromFlags(flags: { mem?: string; memFile?: string }): Uint8Array | undefined {
+  if (flags.mem !== undefined) return parseHexBytes(flags.mem, { file: '--mem' });
+  return flags.memFile !== undefined ? readBytes(flags.memFile) : undefined;
 }
 
 /** Parses a positive integer option value; UsageError otherwise. */

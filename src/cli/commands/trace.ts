@@ -6,11 +6,10 @@ import { type Command, Option } from 'commander';
 import { formatInsn } from '../../asm/index.js';
 import { conformanceHelpers } from '../../conformance/helpers.js';
 import { BpfError } from '../../errors.js';
-import { readBytes } from '../../util/files.js';
-import { hex64, parseHexBytes } from '../../util/hex.js';
+import { hex64 } from '../../util/hex.js';
 import type { TraceStep } from '../../vm/interpreter/interpreter.js';
 import { createMachine } from '../../vm/machine.js';
-import { type CliIo, EXIT_FAILURE, loadProgramInput, parsePositiveInt } from '../io.js';
+import { type CliIo, EXIT_FAILURE, loadProgramInput, memFromFlags, parsePositiveInt } from '../io.js';
 
 interface TraceFlags {
   mem?: string;
@@ -39,12 +38,7 @@ export function registerTrace(program: Command, io: CliIo): void {
     .option('--json', 'one JSON object per executed instruction, then the result')
     .action((file: string, flags: TraceFlags) => {
       const input = loadProgramInput(file);
-      const mem =
-        flags.mem !== undefined
-          ? parseHexBytes(flags.mem, { file: '--mem' })
-          : flags.memFile !== undefined
-            ? readBytes(flags.memFile)
-            : input.mem;
+      const mem = memFromFlags(flags) ?? input.mem;
       const machine = createMachine(input.program, { mem, helpers: conformanceHelpers() });
       let previous: TraceStep | undefined;
       // A step is printed when the next one starts, so the registers it changed are known.
