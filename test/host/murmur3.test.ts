@@ -50,9 +50,13 @@ describe('murmur3_32', () => {
       expect(murmur3_32(bytes)).toBe(reference(bytes));
     }
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 0, max: 0xffffffff }), (bytes, seed) => {
-        expect(murmur3_32(bytes, seed)).toBe(reference(bytes, seed));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        (bytes, seed) => {
+          expect(murmur3_32(bytes, seed)).toBe(reference(bytes, seed));
+        },
+      ),
     );
   });
 
