@@ -21,6 +21,7 @@ export {
   type BtfMap,
   buildObject,
   type DataSymbol,
+  findVariable,
   type InternalMap,
   type LegacyMap,
   loadObject,
@@ -28,6 +29,7 @@ export {
   type ProgramType,
   parseSectionName,
   type SectionSpec,
+  setVariable,
   type TracingAttachKind,
 } from './elf/object.js';
 export {

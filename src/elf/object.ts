@@ -9,7 +9,7 @@
  * section-header order (e.g. `.rodata`, `.data`, `.bss`, `.rodata.str1.1`). `BpfObject.maps[i].index`
  * is always `i`.
  */
-import { LoadError } from '../errors.js';
+import { LoadError, UsageError } from '../errors.js';
 import { INSN_SIZE } from '../isa/opcodes.js';
 import { type MapDefinition, MapType, mapTypeName } from '../runtime/maps/map-def.js';
 import {
@@ -432,4 +432,55 @@ function legacyDefinition(symbol: ElfSymbol, section: ElfSection): MapDefinition
     maxEntries: view.getUint32(12, true),
     flags: view.getUint32(16, true),
   };
+}
+
+/** The global variable `name` and the internal map holding it, or undefined. */
+export function findVariable(
+  object: BpfObject,
+  name: string,
+): { map: InternalMap; variable: DataSymbol } | undefined {
+  for (const map of object.maps) {
+    if (map.kind !== 'internal') continue;
+    const variable = map.symbols.find((s) => s.name === name);
+    if (variable !== undefined) return { map, variable };
+  }
+  return undefined;
+}
+
+/**
+ * Sets a global's initial value before load, like assigning `skel->rodata->NAME` in a libbpf skeleton
+ * (the way to set `const volatile` parameters). Integers are stored little-endian in the variable's
+ * size (1, 2, 4 or 8 bytes); byte arrays must have the variable's exact size.
+ */
+export function setVariable(object: BpfObject, name: string, value: number | bigint | Uint8Array): void {
+  const found = findVariable(object, name);
+  if (found === undefined) {
+    const known = object.maps.flatMap((m) => (m.kind === 'internal' ? m.symbols.map((s) => s.name) : []));
+    throw new UsageError(
+      `the object has no global variable ${name}`,
+      {},
+      { hint: `globals: ${known.join(', ') || '(none)'}` },
+    );
+  }
+  const { map, variable } = found;
+  if (value instanceof Uint8Array) {
+    if (value.length !== variable.size) {
+      throw new UsageError(`${name} has ${variable.size} bytes but the value has ${value.length}`);
+    }
+    map.data.set(value, variable.offset);
+    return;
+  }
+  const bits = BigInt(variable.size * 8);
+  const big = BigInt(value);
+  if (![1, 2, 4, 8].includes(variable.size) || big < -(1n << (bits - 1n)) || big >= 1n << bits) {
+    throw new UsageError(
+      `${value} does not fit ${name}, a ${variable.size}-byte variable`,
+      {},
+      {
+        hint: 'pass the bytes as a Uint8Array for variables that are not 1, 2, 4 or 8 bytes',
+      },
+    );
+  }
+  const view = new DataView(map.data.buffer, map.data.byteOffset + variable.offset, variable.size);
+  for (let i = 0; i < variable.size; i++) view.setUint8(i, Number((big >> BigInt(8 * i)) & 0xffn));
 }

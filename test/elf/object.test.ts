@@ -7,7 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { disassemble } from '../../src/asm/index.js';
 import { linkObject, linkProgram } from '../../src/elf/linker.js';
-import { type BpfObject, loadObject, parseSectionName, symbolName } from '../../src/elf/object.js';
+import {
+  type BpfObject,
+  findVariable,
+  loadObject,
+  parseSectionName,
+  setVariable,
+  symbolName,
+} from '../../src/elf/object.js';
 import {
   findSection,
   R_BPF_64_32,
@@ -178,6 +185,34 @@ describe.skipIf(!clangAvailable)('clang-19 objects', () => {
     expect(bss.data).toEqual(new Uint8Array(16));
     expect(bss.symbols.map((s) => s.name)).toEqual(['misses', 'hits']);
     expect(types.maps.map((m) => [m.index, m.name])).toEqual([[0, '.rodata.str1.1']]);
+  });
+
+  it('sets const volatile globals before load, like a skeleton', () => {
+    const object = loadObject(compileBpf(MULTI_SOURCE));
+    setVariable(object, 'threshold', 9);
+    setVariable(object, 'limit', 0xfedcba9876543210n);
+    setVariable(object, 'total', new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+    const rodata = findVariable(object, 'threshold')?.map;
+    expect([...(rodata?.data.subarray(0, 16) ?? [])]).toEqual([
+      9, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe,
+    ]);
+    expect([...(findVariable(object, 'total')?.map.data ?? [])]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(findVariable(object, 'hits')).toMatchObject({
+      map: { name: '.bss' },
+      variable: { offset: 8, size: 8 },
+    });
+    expect(() => setVariable(object, 'threshold', 1n << 32n)).toThrow(
+      expect.objectContaining({ code: 'USAGE' }),
+    );
+    expect(() => setVariable(object, 'threshold', -1)).not.toThrow();
+    expect(() => setVariable(object, 'nope', 1)).toThrow(
+      expect.objectContaining({ code: 'USAGE', hint: expect.stringContaining('threshold') }),
+    );
+    expect(() => setVariable(object, 'total', new Uint8Array(4))).toThrow(
+      expect.objectContaining({ code: 'USAGE' }),
+    );
+    // The ELF bytes themselves are untouched.
+    expect(findVariable(multi, 'threshold')?.map.data[0]).toBe(5);
   });
 
   it('links a program with a shared subprogram, a bpf_loop callback and global data', () => {
