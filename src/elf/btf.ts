@@ -12,6 +12,8 @@ const HEADER_SIZE = 24;
 /** libbpf's MAX_RESOLVE_DEPTH: longer typedef/qualifier/array chains are treated as cycles. */
 const MAX_RESOLVE_DEPTH = 32;
 const RENDER_BUDGET = 4096;
+/** Shared: constructing a TextDecoder costs more than parsing a small section. */
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
 const FORMAT_BUDGET = 1_000_000;
 
 /** `BTF_KIND_*` numbers, by the lower-case names used in `BtfType.kind`. */
@@ -203,7 +205,6 @@ export class Btf {
   private readonly strings: Uint8Array;
   private readonly stringsOffset: number;
   private readonly stringCache = new Map<number, string>();
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
   private byName: Map<string, BtfType[]> | undefined;
   /** Work left for the current render/format call: nested prototypes and unions can fan out exponentially. */
   private renderBudget = 0;
@@ -263,7 +264,7 @@ export class Btf {
       );
     }
     const end = this.strings.indexOf(0, offset);
-    const s = this.decoder.decode(this.strings.subarray(offset, end));
+    const s = decodeString(this.strings, offset, end);
     this.stringCache.set(offset, s);
     return s;
   }
@@ -557,6 +558,7 @@ export class Btf {
       case 'ptr':
         return JSON.stringify(`0x${this.readBits(view, bit, 64, 8, false).toString(16)}`);
       case 'float': {
+        this.checkRange(view, at, t.size, id);
         const f =
           t.size === 4
             ? view.getFloat32(at, this.littleEndian)
@@ -568,6 +570,7 @@ export class Btf {
       }
       case 'array': {
         const elemSize = this.size(t.type);
+        this.checkRange(view, at, elemSize * t.nelems, id);
         const elem = this.resolve(t.type);
         if (elem.kind === 'int' && elem.size === 1 && isCharType(elem)) {
           const text = printableText(view, at, t.nelems);
@@ -615,6 +618,15 @@ export class Btf {
       }
       out.push(
         `${JSON.stringify(m.name)}: ${this.formatAt(m.type, view, bit + m.bitOffset, m.bitSize, depth + 1)}`,
+      );
+    }
+  }
+
+  /** Values inside a DATASEC or a bitfield's neighbours can lie past the bytes given. */
+  private checkRange(view: DataView, at: number, size: number, id: number): void {
+    if (at + size > view.byteLength) {
+      throw new UsageError(
+        `${this.describe(id)} at byte ${at} needs ${size} bytes, past the ${view.byteLength} bytes given`,
       );
     }
   }
@@ -874,6 +886,17 @@ export class Btf {
       }
     }
   }
+}
+
+/** ASCII fast path: TextDecoder's per-call overhead dominates for the short names BTF holds. */
+function decodeString(bytes: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = bytes[i];
+    if (c >= 0x80) return UTF8.decode(bytes.subarray(start, end));
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 function isQualifier(kind: BtfType['kind']): boolean {
