@@ -125,3 +125,11 @@ export function parsePositiveInt(value: string, what: string): number {
   }
   return Number(value);
 }
+
+/** Parses a non-negative integer option value (0 allowed, e.g. a gas limit); UsageError otherwise. */
+export function parseNonNegativeInt(value: string, what: string): number {
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`${what} must be a non-negative integer, not "${value}"`);
+  }
+  return Number(value);
+}

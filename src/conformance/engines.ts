@@ -12,6 +12,8 @@ export interface EngineRunOptions {
   mem?: Uint8Array;
   helpers?: HelperRegistry;
   maxInstructions?: number;
+  /** Gas limit (default: unlimited; gas is counted either way). */
+  gasLimit?: number;
 }
 
 export interface Engine {
@@ -25,7 +27,7 @@ export interface Engine {
 const interp: Engine = {
   name: 'interp',
   jit: false,
-  run: (program, options) => createMachine(program, options).run(),
+  run: (program, options) => createMachine(program, options).run({ gasLimit: options.gasLimit }),
 };
 
 const ENGINES: ReadonlyMap<string, Engine> = new Map([[interp.name, interp]]);
