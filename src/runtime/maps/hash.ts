@@ -72,7 +72,7 @@ export class HashMap extends BpfMap {
   }
 
   override lookupElem(key: Uint8Array, keyOff: number): number {
-    const slot = this.index.find(this.index.hash(key, keyOff));
+    const slot = this.index.lookup(key, keyOff);
     if (slot < 0) return 0;
     if (this.lru) this.index.touch(slot);
     return this.values.address(slot, this.env.currentCpu);
@@ -81,7 +81,7 @@ export class HashMap extends BpfMap {
   /** bpf_map_lookup_percpu_elem: `cpu`'s copy, or 0 for a missing key or CPU. */
   lookupOnCpu(key: Uint8Array, keyOff: number, cpu: number): number {
     if (cpu >= this.env.cpus) return 0;
-    const slot = this.index.find(this.index.hash(key, keyOff));
+    const slot = this.index.lookup(key, keyOff);
     if (slot < 0) return 0;
     if (this.lru) this.index.touch(slot);
     return this.values.address(slot, cpu);
@@ -98,7 +98,7 @@ export class HashMap extends BpfMap {
   }
 
   override deleteElem(key: Uint8Array, keyOff: number): number {
-    const slot = this.index.find(this.index.hash(key, keyOff));
+    const slot = this.index.lookup(key, keyOff);
     if (slot < 0) return -ENOENT;
     this.index.remove(slot);
     return 0;
@@ -119,7 +119,7 @@ export class HashMap extends BpfMap {
     const bad = hashFlagsError(flags);
     if (bad) return bad;
     const hash = this.index.hash(key, keyOff);
-    let slot = this.index.find(hash);
+    let slot = this.index.find(hash, key, keyOff);
     if (slot >= 0) {
       if (flags === BPF_NOEXIST) return -EEXIST;
       this.values.write(slot, cpu, value, valueOff);
@@ -140,14 +140,14 @@ export class HashMap extends BpfMap {
   // ------------------------------------------------------------------ host side
   lookup(key: Uint8Array): Uint8Array | undefined {
     this.checkKey(key);
-    const slot = this.index.find(this.index.hash(key, 0));
+    const slot = this.index.lookup(key, 0);
     return slot < 0 ? undefined : this.values.read(slot, this.env.currentCpu);
   }
 
   /** Every CPU's copy (one element for maps that are not per CPU). */
   lookupPerCpu(key: Uint8Array): Uint8Array[] | undefined {
     this.checkKey(key);
-    const slot = this.index.find(this.index.hash(key, 0));
+    const slot = this.index.lookup(key, 0);
     return slot < 0 ? undefined : this.values.readAll(slot);
   }
 
@@ -168,7 +168,7 @@ export class HashMap extends BpfMap {
     for (const v of values) this.checkSize('value', v, this.def.valueSize);
     const r = this.put(key, 0, values[0], 0, flags, 0);
     if (r !== 0) return r;
-    const slot = this.index.find(this.index.hash(key, 0));
+    const slot = this.index.lookup(key, 0);
     for (let c = 1; c < values.length; c++) this.values.write(slot, c, values[c], 0);
     return 0;
   }

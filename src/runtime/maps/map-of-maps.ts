@@ -133,13 +133,13 @@ export class HashOfMaps extends MapOfMaps {
   }
 
   override lookupElem(key: Uint8Array, keyOff: number): number {
-    const slot = this.index.find(this.index.hash(key, keyOff));
+    const slot = this.index.lookup(key, keyOff);
     return slot < 0 ? 0 : (this.inner[slot]?.handle ?? 0);
   }
 
   lookupMap(key: Uint8Array): BpfMap | undefined {
     this.checkKey(key);
-    const slot = this.index.find(this.index.hash(key, 0));
+    const slot = this.index.lookup(key, 0);
     return slot < 0 ? undefined : this.inner[slot];
   }
 
@@ -150,7 +150,7 @@ export class HashOfMaps extends MapOfMaps {
     const bad = hashFlagsError(flags);
     if (bad) return bad;
     const hash = this.index.hash(key, 0);
-    let slot = this.index.find(hash);
+    let slot = this.index.find(hash, key, 0);
     if (slot >= 0 && flags === BPF_NOEXIST) return -EEXIST;
     if (slot < 0) {
       if (flags === BPF_EXIST) return -ENOENT;
@@ -169,7 +169,7 @@ export class HashOfMaps extends MapOfMaps {
 
   delete(key: Uint8Array): number {
     this.checkKey(key);
-    const slot = this.index.find(this.index.hash(key, 0));
+    const slot = this.index.lookup(key, 0);
     if (slot < 0) return -ENOENT;
     this.index.remove(slot);
     this.inner[slot] = undefined;

@@ -131,24 +131,6 @@ export function requireSizes(def: MapDefinition, keySize: number | 'any'): void 
   requireDef(def, Number.isInteger(def.maxEntries) && def.maxEntries > 0, 'max_entries must be positive');
 }
 
-/**
- * A Map key for `size` bytes at `bytes[off..]`: a number for keys up to 6 bytes (exact in a double),
- * else a string of 16-bit units. Cheaper than hashing into buckets ourselves, and V8 interns nothing.
- */
-export function keyOf(bytes: Uint8Array, off: number, size: number): number | string {
-  if (size <= 6) {
-    let n = 0;
-    for (let i = size - 1; i >= 0; i--) n = n * 256 + bytes[off + i];
-    return n;
-  }
-  let s = '';
-  let i = 0;
-  for (; i + 1 < size; i += 2) s += String.fromCharCode(bytes[off + i] | (bytes[off + i + 1] << 8));
-  // Keys of one map all have the same size, so an odd last byte needs no marker.
-  if (i < size) s += String.fromCharCode(bytes[off + i]);
-  return s;
-}
-
 export function u32At(bytes: Uint8Array, off: number): number {
   return (bytes[off] | (bytes[off + 1] << 8) | (bytes[off + 2] << 16) | (bytes[off + 3] << 24)) >>> 0;
 }
