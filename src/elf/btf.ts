@@ -132,6 +132,18 @@ export interface BtfMemberLocation extends BtfMember {
   readonly path: readonly number[];
 }
 
+/** Where a CO-RE access path leads, relative to the root value. */
+export interface BtfAccess {
+  /** Type id of the accessed field or element. */
+  readonly type: number;
+  readonly bitOffset: number;
+  readonly byteOffset: number;
+  /** Bitfield width, 0 when not a bitfield. */
+  readonly bitSize: number;
+  /** Human-readable path, e.g. `task_struct.real_parent`. */
+  readonly spec: string;
+}
+
 export function btfError(section: string, offset: number, message: string, hint?: string): LoadError {
   return new LoadError(
     'BAD_BTF',
@@ -417,6 +429,45 @@ export class Btf {
       return { ...hit, bitOffset, byteOffset: Math.floor(bitOffset / 8), path: [i, ...hit.path] };
     }
     return undefined;
+  }
+
+  /**
+   * Follows a CO-RE access path (`.BTF.ext` access string split at ':'): the first index steps over
+   * whole values of the root type, each further index picks a struct/union member or an array element.
+   * Throws BAD_BTF when an index does not exist.
+   */
+  access(rootId: number, path: readonly number[]): BtfAccess {
+    let type = rootId;
+    let bitOffset = 0;
+    let bitSize = 0;
+    const names: string[] = [this.resolve(rootId).name || this.render(rootId)];
+    path.forEach((index, step) => {
+      const t = this.resolve(type);
+      const fail = (what: string): LoadError =>
+        badBtf(t.offset, `CO-RE access ${path.join(':')} step ${step}: ${what} in ${this.describe(type)}`);
+      if (step === 0) {
+        bitOffset += index * this.size(type) * 8;
+        if (index !== 0) names[0] += `[${index}]`;
+      } else if (t.kind === 'struct' || t.kind === 'union') {
+        const m = t.members[index];
+        if (m === undefined) throw fail(`member ${index} does not exist (${t.members.length} members)`);
+        bitOffset += m.bitOffset;
+        bitSize = m.bitSize;
+        type = m.type;
+        names.push(m.name === '' ? `<anon ${index}>` : m.name);
+        return;
+      } else if (t.kind === 'array') {
+        if (index >= t.nelems && t.nelems !== 0)
+          throw fail(`element ${index} is past the ${t.nelems} elements`);
+        bitOffset += index * this.size(t.type) * 8;
+        type = t.type;
+        names[names.length - 1] += `[${index}]`;
+      } else {
+        throw fail(`index ${index} applied to a ${t.kind}`);
+      }
+      bitSize = 0;
+    });
+    return { type, bitOffset, byteOffset: Math.floor(bitOffset / 8), bitSize, spec: names.join('.') };
   }
 
   /**

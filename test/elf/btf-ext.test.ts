@@ -167,16 +167,32 @@ describe.skipIf(!HAVE_BPF_TOOLCHAIN)('.BTF.ext of a clang-19 object', () => {
     const code = compiled!.section('tracepoint/sched/sched_process_exec');
     const imm = (insn: number): number =>
       new DataView(code.buffer, code.byteOffset).getInt32(insn * 8 + 4, true);
-    const fieldName = (access: readonly number[]): string => task.members[access[1]].name;
+    const spec = (access: readonly number[]): string => btf!.access(task.id, access).spec;
     const offsets = relos.filter((r) => r.kind === 'field_byte_offset');
-    expect(offsets.map((r) => [r.typeId, r.accessString, fieldName(r.access)])).toEqual([
-      [task.id, '0:2', 'real_parent'],
-      [task.id, '0:1', 'tgid'],
+    expect(offsets.map((r) => [r.typeId, r.accessString, spec(r.access)])).toEqual([
+      [task.id, '0:2', 'task_struct.real_parent'],
+      [task.id, '0:1', 'task_struct.tgid'],
     ]);
     // The instruction carries the local offset of the field, which the loader will rewrite.
-    for (const r of offsets) expect(imm(r.insn)).toBe(btf!.member(task.id, fieldName(r.access))!.byteOffset);
+    for (const r of offsets) {
+      const field = btf!.access(task.id, r.access);
+      expect(imm(r.insn)).toBe(field.byteOffset);
+      expect(btf!.member(task.id, field.spec.split('.')[1])!.byteOffset).toBe(field.byteOffset);
+    }
+    expect(btf!.render(btf!.access(task.id, [0, 2]).type)).toBe('struct task_struct *');
+    expect(btf!.access(task.id, [0, 3, 5])).toMatchObject({
+      byteOffset: 16 + 5,
+      spec: 'task_struct.comm[5]',
+    });
+    expect(btf!.access(task.id, [2])).toMatchObject({ byteOffset: 2 * 32, spec: 'task_struct[2]' });
+    expect(() => btf!.access(task.id, [0, 9])).toThrow(/member 9 does not exist \(4 members\)/);
+    expect(() => btf!.access(task.id, [0, 0, 1])).toThrow(/index 1 applied to a int/);
     const exists = relos.find((r) => r.kind === 'field_exists')!;
-    expect([exists.accessString, fieldName(exists.access), imm(exists.insn)]).toEqual(['0:0', 'pid', 1]);
+    expect([exists.accessString, spec(exists.access), imm(exists.insn)]).toEqual([
+      '0:0',
+      'task_struct.pid',
+      1,
+    ]);
     const size = relos.find((r) => r.kind === 'type_size')!;
     expect([size.typeId, size.accessString, imm(size.insn)]).toEqual([task.id, '0', btf!.size(task.id)]);
     expect(ext!.section('xdp').coreRelos).toEqual([]);

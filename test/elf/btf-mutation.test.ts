@@ -186,11 +186,11 @@ describe('seeded mutations of .BTF and .BTF.ext', () => {
     }
   });
 
-  it('12,000 variants end in a clean parse or a BpfError', () => {
+  it('10,000 variants end in a clean parse or a BpfError', () => {
     const random = rng(0xb7f);
     const started = performance.now();
     const outcomes = { btfOk: 0, btfError: 0, extOk: 0, extError: 0 };
-    for (let i = 0; i < 12_000; i++) {
+    for (let i = 0; i < 10_000; i++) {
       const seed = seeds[i % seeds.length];
       if (i % 2 === 0) {
         const bytes = mutate(seed.btf, random);
@@ -212,6 +212,7 @@ describe('seeded mutations of .BTF and .BTF.ext', () => {
           outcomes.extOk++;
           for (const [name, s] of ext.sections) {
             for (const l of s.lineInfo) ext.lineAt(name, l.insn + 1);
+            for (const r of s.coreRelos) clean(() => btf.access(r.typeId, r.access));
           }
         } catch (e) {
           if (!(e instanceof BpfError))
@@ -222,6 +223,7 @@ describe('seeded mutations of .BTF and .BTF.ext', () => {
     }
     // Both outcomes occur for both sections, so the mutations reach past the header checks.
     for (const [k, n] of Object.entries(outcomes)) expect(n, k).toBeGreaterThan(100);
-    expect(performance.now() - started).toBeLessThan(30_000);
+    // No variant may make a query spin: the whole run stays far below the test timeout.
+    expect(performance.now() - started).toBeLessThan(45_000);
   });
 });
