@@ -28,6 +28,11 @@ export interface HelperContext {
   tailCall(target: TailCallTarget): boolean;
   /** Charges the helper's own cost; traps with OutOfGas at the call when the limit cannot pay it. */
   consumeGas(amount: number): void;
+  /**
+   * Runs the BPF function at `codeAddress` (from lddw src=4, e.g. a bpf_loop callback) in a new frame
+   * with r1..r5 = `args` and returns its r0. Its instructions and gas count toward the run.
+   */
+  callFunction(codeAddress: bigint, args: readonly bigint[]): bigint;
 }
 
 /** A linked program that can be entered by a tail call (an Interpreter; later a JIT-compiled module). */

@@ -1,5 +1,6 @@
 /** Interpreter behaviour beyond the conformance suite: traps, budgets, calls, helpers, packet loads. */
 import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
 import {
   BadCallTarget,
   CallDepthExceeded,
@@ -248,5 +249,54 @@ describe('tail calls', () => {
       { memory, helpers },
     );
     expect(fromSub.run().r0).toBe(2n ** 64n - 2n);
+  });
+});
+
+describe('callbacks (HelperContext.callFunction)', () => {
+  // A bpf_loop-like helper: calls the callback for i = 0..n-1 with (i, ctx) until it returns 1.
+  const loopHelpers = () =>
+    new HelperRegistry().define(181, 'loop', (c) => {
+      const n = c.argNumber(1);
+      let i = 0;
+      for (; i < n; i++) if (c.callFunction(c.arg(2), [BigInt(i), c.arg(3)]) === 1n) return i + 1;
+      return i;
+    });
+  const text = `
+    stdw [%r10-8], 0
+    mov %r6, 77
+    mov %r1, 10
+    lddw code_addr %r2, cb
+    mov %r3, %r10
+    add %r3, -8
+    call 181
+    ldxdw %r1, [%r10-8]
+    lsh %r1, 8
+    add %r0, %r1
+    add %r0, %r6
+    exit
+  cb:
+    ldxdw %r3, [%r2]
+    add %r3, %r1
+    stxdw [%r2], %r3
+    mov %r6, 0
+    mov %r0, 0
+    jne %r1, 4, +1
+    mov %r0, 1
+    exit`;
+
+  it('runs the callback in a new frame, preserving the caller, counting its instructions', () => {
+    const m = createMachine(assemble(text), { helpers: loopHelpers() });
+    const result = m.run();
+    // i = 0..4 summed = 10 into the caller's stack slot; loop returns 5 iterations; r6 survives.
+    expect(result.r0).toBe(5n + (10n << 8n) + 77n);
+    expect(result.instructions).toBe(12 + 5 * 7 + 1);
+    expect(result.gasUsed).toBe(result.instructions);
+  });
+
+  it('reports traps inside the callback with the run totals', () => {
+    const bad = text.replace('ldxdw %r3, [%r2]', 'ldxdw %r3, [%r2+4096]');
+    const e = trap(() => createMachine(assemble(bad), { helpers: loopHelpers() }).run(), MemoryFault);
+    expect(e.pc).toBe(13);
+    expect(e.instructions).toBe(7 + 1); // seven in main (lddw counts once), then the faulting load
   });
 });

@@ -90,6 +90,9 @@ export interface RunResult {
   gasUsed: number;
 }
 
+/** Traps whose counters are final (set by the innermost run that saw them). */
+const counted = new WeakSet<Trap>();
+
 /** Words per lowered slot: [opcode | dst*2 << 8 | src*2 << 16, off-or-target, imm, aux]. */
 const W = 4;
 
@@ -132,6 +135,10 @@ export class Interpreter implements TailCallTarget {
   private active: Interpreter = this;
   /** Call depth at the current helper call (tail calls are only allowed from depth 0). */
   private helperDepth = 0;
+  /** Instructions executed when the current helper was called (callbacks continue the count). */
+  private helperInstructions = 0;
+  /** The instruction budget of the current run. */
+  private instructionLimit = DEFAULT_MAX_INSTRUCTIONS;
   private tailCalls = 0;
   /** Action a helper requested, carried out when it returns. */
   private pending: 'none' | 'terminate' | 'tail_call' | 'suspend' | 'interrupt' = 'none';
@@ -291,6 +298,7 @@ export class Interpreter implements TailCallTarget {
     this.active = this;
     this.tailCalls = 0;
     this.gasLimit = gasLimit;
+    this.instructionLimit = limit;
     this.gasUsed = 0;
     this.interruptRequested = false;
     this.asyncMode = asyncMode;
@@ -310,6 +318,7 @@ export class Interpreter implements TailCallTarget {
     startGas: number,
     limit: number,
     gasLimit: number,
+    baseDepth = 0,
   ): RunResult | null {
     const R = this.regs;
     const S = this.scratch;
@@ -863,8 +872,10 @@ export class Interpreter implements TailCallTarget {
               pc = code[i + 3];
             } else {
               this.helperDepth = depth;
+              this.helperInstructions = n;
               this.gasUsed = gas;
               this.callHelper(code[i + 2], ipc);
+              n = this.helperInstructions;
               gas = this.gasUsed;
               if (this.pending !== 'none') {
                 if (this.pending !== 'tail_call') return this.leave(pc, depth, n, gas, ipc);
@@ -889,8 +900,10 @@ export class Interpreter implements TailCallTarget {
               pc = codePc / 8;
             } else if (hi === 0 && lo >= 0 && this.active.helperTable[lo] !== undefined) {
               this.helperDepth = depth;
+              this.helperInstructions = n;
               this.gasUsed = gas;
               this.callHelper(lo, ipc);
+              n = this.helperInstructions;
               gas = this.gasUsed;
               if (this.pending !== 'none') {
                 if (this.pending !== 'tail_call') return this.leave(pc, depth, n, gas, ipc);
@@ -908,7 +921,7 @@ export class Interpreter implements TailCallTarget {
             break;
           }
           case 0x95: // exit
-            if (depth === 0) return { r0: pairToBigInt(R[0], R[1]), instructions: n, gasUsed: gas };
+            if (depth === baseDepth) return { r0: pairToBigInt(R[0], R[1]), instructions: n, gasUsed: gas };
             depth--;
             pc = popFrame(frames, depth, R);
             enterDepth(T, windows, depth, R);
@@ -1039,6 +1052,63 @@ export class Interpreter implements TailCallTarget {
     this.stopPc = -1;
   }
 
+  /**
+   * @internal Runs the BPF function at `target` (a code address) as a callback of the current helper:
+   * in a new frame one level below the helper's caller, with r1..r5 = `args`, counting instructions
+   * and gas as part of the run. Returns its r0. Used by bpf_loop and friends.
+   */
+  callFunction(target: bigint, args: readonly bigint[], callPc: number): bigint {
+    const active = this.active;
+    const offset = target - BigInt(slotBase(Slot.CODE));
+    const entry = Number(offset / 8n);
+    if (
+      offset < 0n ||
+      offset % 8n !== 0n ||
+      entry >= active.program.slotCount ||
+      active.program.insnAt[entry] < 0
+    ) {
+      throw new BadCallTarget(
+        `callback at pc ${callPc} to 0x${target.toString(16)}, which is not the start of a function`,
+        { pc: callPc },
+      );
+    }
+    const depth = this.helperDepth;
+    if (depth + 1 >= this.maxFrames) throw new CallDepthExceeded(this.maxFrames, callPc);
+    const R = this.regs;
+    // The helper's own arguments (r1..r5) stay readable after the callback returns.
+    const helperArgs = R.slice(2, 12);
+    pushFrame(this.frames, depth, callPc, R);
+    for (let k = 0; k < 5; k++) {
+      const v = BigInt.asUintN(64, args[k] ?? 0n);
+      R[2 + 2 * k] = Number(v & 0xffffffffn) | 0;
+      R[3 + 2 * k] = Number(v >> 32n) | 0;
+    }
+    const result = this.execute(
+      entry,
+      depth + 1,
+      this.helperInstructions,
+      this.gasUsed,
+      this.instructionLimit,
+      this.gasLimit,
+      depth + 1,
+    );
+    if (result === null) {
+      throw new HelperError(
+        `a callback at pc ${callPc} cannot suspend (async helpers only run at the top level)`,
+        {
+          pc: callPc,
+        },
+      );
+    }
+    popFrame(this.frames, depth, R);
+    R.set(helperArgs, 2);
+    enterDepth(this.memory.table, this.memory.stackWindows, depth, R);
+    this.helperDepth = depth;
+    this.helperInstructions = result.instructions;
+    this.gasUsed = result.gasUsed;
+    return result.r0;
+  }
+
   /** @internal Charges a helper's own cost; traps at the call when the gas limit cannot pay it. */
   consumeGas(amount: number, pc: number): void {
     if (!Number.isSafeInteger(amount) || amount < 0) {
@@ -1068,9 +1138,11 @@ export class Interpreter implements TailCallTarget {
                 cause: e,
               },
             );
-    if (trap instanceof Trap) {
+    // A trap from a callback's nested run already carries the run's totals.
+    if (trap instanceof Trap && !counted.has(trap)) {
       trap.instructions = n;
       trap.gasUsed = gasUsed;
+      counted.add(trap);
     }
     return trap;
   }
@@ -1165,7 +1237,11 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 /** A helper's exception as a trap at its call: traps pass through, anything else is a HelperError. */
 function helperFailure(e: unknown, helper: HelperDefinition | undefined, pc: number): Trap {
-  if (e instanceof Trap) return e;
+  if (e instanceof Trap) {
+    // A fault from a host-side access (GuestMemory.read in a helper) happened at this call.
+    if (!(e.pc >= 0)) e.pc = pc;
+    return e;
+  }
   return new HelperError(
     `helper ${helper?.name} (${helper?.id}) at pc ${pc} threw: ${e instanceof Error ? e.message : String(e)}`,
     { pc },
@@ -1201,6 +1277,12 @@ class CallContext implements HelperContext {
   }
   consumeGas(amount: number): void {
     this.vm.consumeGas(amount, this.pc);
+  }
+  callFunction(target: bigint, args: readonly bigint[]): bigint {
+    const pc = this.pc;
+    const r0 = this.vm.callFunction(target, args, pc);
+    this.pc = pc; // a nested helper call moved it
+    return r0;
   }
 }
 
