@@ -5,7 +5,11 @@
  * LRU maps evict the exactly least recently used entry when a new key needs a slot and the map is
  * full; program lookups and updates make an entry most recent, host lookups do not (as with the
  * kernel's syscall path). The kernel's LRU is an approximation of this (per-CPU free lists, reference
- * bits); exact LRU is deterministic, which is what tests need.
+ * bits); exact LRU is deterministic, which is what tests need. BPF_F_NO_COMMON_LRU (per-CPU LRU
+ * lists) is accepted and behaves like the common list.
+ *
+ * Updates of an existing key write the value in place; the kernel swaps in a new element, so a
+ * pointer a program kept from an earlier lookup would still see the old value there.
  */
 import { UsageError } from '../../errors.js';
 import type { Arena } from './arena.js';
@@ -176,6 +180,13 @@ export class HashMap extends BpfMap {
   delete(key: Uint8Array): number {
     this.checkKey(key);
     return this.deleteElem(key, 0);
+  }
+
+  /** BPF_MAP_LOOKUP_AND_DELETE_ELEM: the value (every CPU's for per-CPU maps) and removal, or undefined. */
+  lookupAndDelete(key: Uint8Array): Uint8Array | Uint8Array[] | undefined {
+    const value = this.hostValue(key);
+    if (value !== undefined) this.deleteElem(key, 0);
+    return value;
   }
 
   nextKey(key: Uint8Array | null): Uint8Array | undefined {
