@@ -134,6 +134,10 @@ describe('ARRAY', () => {
     expect(() => setup([{ name: 'a', type: 'array', maxEntries: 0 }])).toThrow(/max_entries/);
     expect(() => setup([{ name: 'h', type: 'hash', valueSize: 0 }])).toThrow(/value_size/);
     expect(() => setup([{ name: 'l', type: 'lru_hash', flags: BPF_F_NO_PREALLOC }])).toThrow(/PREALLOC/);
+    expect(() => setup([{ name: 'big', type: 'hash', valueSize: 1 << 20, maxEntries: 1 << 20 }])).toThrow(
+      /map "big": map values need .* more than the/,
+    );
+    expect(() => setup([{ name: 'n', type: 'hash', maxEntries: -1 }])).toThrow(/maxEntries -1 is not a u32/);
     const bad = () => setup([{ name: 'x', type: 'nope' as 'hash' }]);
     expect(bad).toThrow(MapDefinitionError);
     expect(bad).toThrow(expect.objectContaining({ code: 'BAD_MAP', map: 'x' }));

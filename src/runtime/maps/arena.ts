@@ -4,8 +4,7 @@
  * maps never allocate guest memory afterwards (hash maps preallocate all slots, like the kernel).
  */
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
-import { MAX_REGION_SIZE, PERM_READ, PERM_WRITE, Slot } from '../../vm/memory/layout.js';
-import { MapDefinitionError } from './errors.js';
+import { PERM_READ, PERM_WRITE, Slot } from '../../vm/memory/layout.js';
 
 export interface Block {
   /** Guest address of the first byte. */
@@ -22,18 +21,14 @@ export class Arena {
   private readonly guestBase: number;
   private readonly hostBase: number;
 
-  /** Maps the region for `total` bytes (the sum of `align8` of every block that will be taken). */
+  /**
+   * Maps the region for `total` bytes (the sum of `align8` of every block that will be taken; at most
+   * MAX_REGION_SIZE — callers check, to name the map that does not fit).
+   */
   constructor(
     readonly memory: GuestMemory,
     readonly total: number,
   ) {
-    if (total > MAX_REGION_SIZE) {
-      throw new MapDefinitionError(
-        '*',
-        `map values need ${total} bytes, more than the ${MAX_REGION_SIZE} bytes of the map value region`,
-        { hint: 'lower max_entries or value sizes' },
-      );
-    }
     const region = memory.map(Slot.MAP_VALUES, 'map values', total, PERM_READ | PERM_WRITE);
     this.guestBase = region.guestBase;
     this.hostBase = region.hostBase;

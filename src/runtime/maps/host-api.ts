@@ -12,7 +12,7 @@ import { LoadError, UsageError } from '../../errors.js';
 import type { Insn } from '../../isa/instruction.js';
 import { bytesToHex } from '../../util/hex.js';
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
-import { slotBase } from '../../vm/memory/layout.js';
+import { MAX_REGION_SIZE, slotBase } from '../../vm/memory/layout.js';
 import { Arena, align8 } from './arena.js';
 import { ArrayMap } from './array.js';
 import { MapDefinitionError } from './errors.js';
@@ -135,9 +135,23 @@ export class MapSet implements MapEnv {
         throw new MapDefinitionError(def.name, `unknown map type "${def.type}"`);
       if (names.has(def.name)) throw new MapDefinitionError(def.name, 'two maps have this name');
       names.add(def.name);
+      for (const field of ['keySize', 'valueSize', 'maxEntries', 'flags'] as const) {
+        const v = def[field];
+        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+          throw new MapDefinitionError(def.name, `${field} ${v} is not a u32`);
+        }
+      }
     }
-    let total = 0;
-    for (const def of defs) total += align8(storageBytes(def, cpus));
+    const sizes = defs.map((def) => align8(storageBytes(def, cpus)));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total > MAX_REGION_SIZE) {
+      const largest = sizes.indexOf(Math.max(...sizes));
+      throw new MapDefinitionError(
+        defs[largest].name,
+        `map values need ${total} bytes in all (${sizes[largest]} for this map), more than the ${MAX_REGION_SIZE} bytes of the map value region`,
+        { hint: 'lower max_entries or value_size' },
+      );
+    }
     const arena = new Arena(memory, total);
     this.maps = defs.map((def, id) => {
       const map = buildMap(def, this, arena);

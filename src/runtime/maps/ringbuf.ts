@@ -186,7 +186,10 @@ export class RingBuf extends BpfMap {
     return out;
   }
 
-  /** Host writes of the ring (ring_buffer__* producer side is not a syscall op): -ENOTSUPP, as the kernel. */
+  /**
+   * Ring buffers have no elements: the kernel answers syscall lookups, updates and deletes with
+   * -ENOTSUPP (lookup finds nothing here); records are read with `consume`.
+   */
   lookup(key: Uint8Array): Uint8Array | undefined {
     if (key.length !== 0) throw new UsageError(`map "${this.name}": ringbuf maps have no keys`);
     return undefined;
