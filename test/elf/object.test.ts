@@ -24,6 +24,7 @@ import {
   STT_FUNC,
 } from '../../src/elf/reader.js';
 import { LoadError } from '../../src/errors.js';
+import { runProgram } from '../../src/vm/machine.js';
 import { clangAvailable, compileBpf, MULTI_SOURCE, TYPES_SOURCE, warnIfMissing } from './compile.js';
 
 warnIfMissing('test/elf/object');
@@ -391,6 +392,17 @@ describe.skipIf(!clangAvailable)('clang-19 objects', () => {
       exit
     `),
     );
+  });
+
+  it('linked subprogram calls run in the interpreter', () => {
+    // frags: twice(ctx->ingress_ifindex) through a same-section call; tcx_in: global_sub(skb->len) in .text.
+    const mem = new Uint8Array(16);
+    new DataView(mem.buffer).setUint32(12, 21, true);
+    new DataView(mem.buffer).setUint32(0, 41, true);
+    for (const object of [types, typesV3]) {
+      expect(runProgram(linkProgram(object, 'frags').program, { mem }).r0).toBe(42n);
+      expect(runProgram(linkProgram(object, 'tcx_in').program, { mem }).r0).toBe(42n);
+    }
   });
 
   it('links every program so that it decodes', () => {
