@@ -9,6 +9,37 @@ export {
   formatInsn,
 } from './asm/index.js';
 export {
+  Btf,
+  type BtfAccess,
+  type BtfEnumValue,
+  type BtfIntEncoding,
+  BtfKind,
+  type BtfKindName,
+  type BtfMember,
+  type BtfMemberLocation,
+  type BtfParam,
+  type BtfType,
+  type BtfTypeOf,
+  type BtfVarSecinfo,
+  parseBtf,
+} from './elf/btf.js';
+export {
+  type BtfCoreRelo,
+  BtfExt,
+  type BtfExtSection,
+  type BtfFuncInfo,
+  type BtfLineInfo,
+  CoreReloKind,
+  type CoreReloKindName,
+  parseBtfExt,
+} from './elf/btf-ext.js';
+export {
+  type BtfDefinedMap,
+  type DecodeBtfMapsOptions,
+  decodeBtfMaps,
+  type MapPinning,
+} from './elf/btf-maps.js';
+export {
   type LinkedFunction,
   type LinkedProgram,
   linkObject,

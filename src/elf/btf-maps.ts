@@ -28,7 +28,7 @@ export interface DecodeBtfMapsOptions {
   readonly symbolOffset?: (name: string) => number | undefined;
 }
 
-export interface BtfMap {
+export interface BtfDefinedMap {
   /** The map variable's name, which is also its ELF symbol name. */
   readonly name: string;
   readonly definition: MapDefinition;
@@ -119,7 +119,7 @@ interface RawDef {
  * Throws LoadError (location: section `.maps`, offset of the map variable) for malformed or
  * unsupported definitions.
  */
-export function decodeBtfMaps(btf: Btf, options: DecodeBtfMapsOptions = {}): BtfMap[] {
+export function decodeBtfMaps(btf: Btf, options: DecodeBtfMapsOptions = {}): BtfDefinedMap[] {
   const sec = btf.find(MAPS_SECTION, 'datasec');
   if (sec === undefined) return [];
   return sec.vars.map((entry) => {

@@ -11,10 +11,11 @@ export const BTF_MAGIC = 0xeb9f;
 const HEADER_SIZE = 24;
 /** libbpf's MAX_RESOLVE_DEPTH: longer typedef/qualifier/array chains are treated as cycles. */
 const MAX_RESOLVE_DEPTH = 32;
+/** Work limits of one render / formatValue call (hostile BTF can nest prototypes and unions exponentially). */
 const RENDER_BUDGET = 4096;
+const FORMAT_BUDGET = 1_000_000;
 /** Shared: constructing a TextDecoder costs more than parsing a small section. */
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
-const FORMAT_BUDGET = 1_000_000;
 
 /** `BTF_KIND_*` numbers, by the lower-case names used in `BtfType.kind`. */
 export const BtfKind = {
@@ -109,8 +110,11 @@ export type BtfType =
       readonly values: readonly BtfEnumValue[];
     })
   | (Common & { readonly kind: 'fwd'; readonly union: boolean })
+  /** `type` is the FUNC_PROTO; linkage 0 static, 1 global, 2 extern. */
   | (Common & { readonly kind: 'func'; readonly type: number; readonly linkage: number })
+  /** `type` is the return type (0 for void). */
   | (Common & { readonly kind: 'func_proto'; readonly type: number; readonly params: readonly BtfParam[] })
+  /** linkage 0 static, 1 global (allocated), 2 extern. */
   | (Common & { readonly kind: 'var'; readonly type: number; readonly linkage: number })
   | (Common & { readonly kind: 'datasec'; readonly size: number; readonly vars: readonly BtfVarSecinfo[] })
   | (Common & { readonly kind: 'float'; readonly size: number })
@@ -215,7 +219,6 @@ export class Btf {
   readonly types: readonly BtfType[];
   readonly littleEndian: boolean;
   private readonly strings: Uint8Array;
-  private readonly stringsOffset: number;
   private readonly stringCache = new Map<number, string>();
   private byName: Map<string, BtfType[]> | undefined;
   /** Work left for the current render/format call: nested prototypes and unions can fan out exponentially. */
@@ -253,8 +256,7 @@ export class Btf {
     if (strLen === 0 || bytes[hdrLen + strOff] !== 0 || bytes[hdrLen + strOff + strLen - 1] !== 0) {
       throw badBtf(hdrLen + strOff, 'string section must start and end with a NUL byte');
     }
-    this.stringsOffset = hdrLen + strOff;
-    this.strings = bytes.subarray(this.stringsOffset, this.stringsOffset + strLen);
+    this.strings = bytes.subarray(hdrLen + strOff, hdrLen + strOff + strLen);
     this.types = this.parseTypes(v, hdrLen + typeOff, hdrLen + typeOff + typeLen);
     this.validateReferences();
     this.validateLayouts();
@@ -479,7 +481,7 @@ export class Btf {
     return this.renderDecl(id, declarator, 0).trim();
   }
 
-  /** `render` plus the id, for error messages: `'struct event' (type [7])`. */
+  /** `render` in quotes for error messages (`'struct event *'`); `#id` when even rendering fails. */
   describe(id: number): string {
     try {
       return `'${this.render(id)}'`;

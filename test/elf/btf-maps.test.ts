@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBtf } from '../../src/elf/btf.js';
-import { type BtfMap, decodeBtfMaps } from '../../src/elf/btf-maps.js';
+import { type BtfDefinedMap, decodeBtfMaps } from '../../src/elf/btf-maps.js';
 import { LoadError } from '../../src/errors.js';
 import { type MapDefinition, MapType } from '../../src/runtime/maps/map-def.js';
 import { BtfBuilder } from './btf-builder.js';
@@ -98,7 +98,7 @@ describe.skipIf(!HAVE_BPF_TOOLCHAIN)('BTF-defined maps of every supported type',
   }
   const maps = btf === undefined ? [] : decodeBtfMaps(btf, { symbolOffset: (name) => symbols.get(name) });
   const byName = new Map(maps.map((m) => [m.name, m]));
-  const get = (name: string): BtfMap => byName.get(name)!;
+  const get = (name: string): BtfDefinedMap => byName.get(name)!;
   /** Definitions without the BTF type ids, which are checked separately by rendering them. */
   const plain = (d: MapDefinition): object => {
     const { btfKeyTypeId: _k, btfValueTypeId: _v, inner, ...rest } = d;
@@ -187,7 +187,8 @@ describe.skipIf(!HAVE_BPF_TOOLCHAIN)('BTF-defined maps of every supported type',
       const m = /^([0-9a-f]{16}) R_BPF_64_ABS64\s+(\S+)$/.exec(row);
       if (m && inMaps) relocs.push([Number.parseInt(m[1], 16), m[2]]);
     }
-    const slot = (map: BtfMap, offset: number): number => (offset - map.offset - map.valuesOffset!) / 8;
+    const slot = (map: BtfDefinedMap, offset: number): number =>
+      (offset - map.offset - map.valuesOffset!) / 8;
     const jumps = get('jumps');
     const outer = get('outer_array');
     const targets = relocs.map(([offset, symbol]) =>
