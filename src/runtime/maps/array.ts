@@ -3,7 +3,6 @@
  * guest memory indexed by a u32 key; elements always exist, so delete is -EINVAL and BPF_NOEXIST is
  * -EEXIST.
  */
-import { UsageError } from '../../errors.js';
 import type { Arena } from './arena.js';
 import { BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL } from './constants.js';
 import { PERCPU_VALUE_MAX } from './hash.js';
@@ -111,12 +110,7 @@ export class ArrayMap extends BpfMap {
 
   updatePerCpu(key: Uint8Array, values: readonly Uint8Array[], flags = 0): number {
     this.checkKey(key);
-    if (values.length !== this.values.copies) {
-      throw new UsageError(
-        `map "${this.name}": expected ${this.values.copies} per-CPU values, got ${values.length}`,
-      );
-    }
-    for (const v of values) this.checkSize('value', v, this.def.valueSize);
+    this.checkPerCpuValues(values, this.values.copies);
     const index = u32At(key, 0);
     const err = arrayUpdateError(index, this.def.maxEntries, flags);
     if (err) return err;

@@ -127,7 +127,8 @@ export class HashIndex {
     this.chain[slot] = this.buckets[b];
     this.buckets[b] = slot;
     this.hashOf[slot] = hash;
-    this.keyBytes.set(bytes.subarray(off, off + this.keySize), slot * this.keySize);
+    const ks = this.keySize;
+    for (let i = 0; i < ks; i++) this.keyBytes[slot * ks + i] = bytes[off + i];
     this.order.append(slot);
     this.recency?.append(slot);
     return slot;

@@ -11,7 +11,6 @@
  * Updates of an existing key write the value in place; the kernel swaps in a new element, so a
  * pointer a program kept from an earlier lookup would still see the old value there.
  */
-import { UsageError } from '../../errors.js';
 import type { Arena } from './arena.js';
 import { BPF_EXIST, BPF_F_NO_PREALLOC, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT } from './constants.js';
 import { HashIndex } from './hash-index.js';
@@ -164,12 +163,7 @@ export class HashMap extends BpfMap {
   /** Per-CPU update with one value per CPU (the kernel's syscall buffer, split). */
   updatePerCpu(key: Uint8Array, values: readonly Uint8Array[], flags = 0): number {
     this.checkKey(key);
-    if (values.length !== this.values.copies) {
-      throw new UsageError(
-        `map "${this.name}": expected ${this.values.copies} per-CPU values, got ${values.length}`,
-      );
-    }
-    for (const v of values) this.checkSize('value', v, this.def.valueSize);
+    this.checkPerCpuValues(values, this.values.copies);
     const r = this.put(key, 0, values[0], 0, flags, 0);
     if (r !== 0) return r;
     const slot = this.index.lookup(key, 0);

@@ -116,6 +116,14 @@ export abstract class BpfMap {
   protected checkKey(key: Uint8Array): void {
     this.checkSize('key', key, this.def.keySize);
   }
+
+  /** Host per-CPU writes pass one value per CPU (`copies` of them), each of value_size bytes. */
+  protected checkPerCpuValues(values: readonly Uint8Array[], copies: number): void {
+    if (values.length !== copies) {
+      throw new UsageError(`map "${this.name}": expected ${copies} per-CPU values, got ${values.length}`);
+    }
+    for (const v of values) this.checkSize('value', v, this.def.valueSize);
+  }
 }
 
 /** Throws the creation error the kernel reports as -EINVAL/-E2BIG unless `ok`. */

@@ -47,12 +47,14 @@ export class ValueStore {
    */
   write(slot: number, cpu: number, src: Uint8Array, off: number, zeroOthers = false): void {
     const u8 = this.memory.u8;
-    // A view, not a copy: `set` handles a source in the same buffer (values read from guest memory).
-    const bytes = src.subarray(off, off + this.valueSize);
+    const end = off + this.valueSize;
     for (let c = 0; c < this.copies; c++) {
       const h = this.host(slot, c);
-      if (cpu === ALL_CPUS || c === cpu || this.copies === 1) u8.set(bytes, h);
-      else if (zeroOthers) u8.fill(0, h, h + this.valueSize);
+      if (cpu === ALL_CPUS || c === cpu || this.copies === 1) {
+        // Values coming from guest memory are copied inside the buffer, without a subarray view.
+        if (src === u8) u8.copyWithin(h, off, end);
+        else u8.set(src.subarray(off, end), h);
+      } else if (zeroOthers) u8.fill(0, h, h + this.valueSize);
     }
   }
 
