@@ -46,6 +46,7 @@ function regionsOf(bytes: Uint8Array): Region[] {
     if (s.type === SHT_SYMTAB) regions.push({ start: s.offset, length: s.size, stride: 2 });
     if (s.type === SHT_REL) regions.push({ start: s.offset, length: s.size, stride: 4 });
     if (isCodeSection(s) && s.size > 0) regions.push({ start: s.offset, length: s.size, stride: 1 });
+    if (s.name === 'maps') regions.push({ start: s.offset, length: s.size, stride: 4 });
   }
   return regions.filter((r) => r.length > 0);
 }
