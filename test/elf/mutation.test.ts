@@ -149,6 +149,7 @@ describe('mutated objects', () => {
         slowest = Math.max(slowest, performance.now() - started);
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       }
+      if (process.env.BPFBOX_MUTATIONS_REPORT) console.log(name, Object.fromEntries(outcomes));
       // Never a hang: no variant takes long (a clean load of these objects is well under 1 ms).
       expect(slowest).toBeLessThan(1000);
       // The mutations reach past the header checks: several distinct outcomes, including clean loads.
