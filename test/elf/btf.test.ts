@@ -45,6 +45,28 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
 }
 char LICENSE[] SEC("license") = "GPL";
 `;
+/** `sample` of the C above, as formatValue must show it (little-endian). */
+const SAMPLE = {
+  a: 120,
+  b: -5,
+  c: 2 ** 40,
+  in: { s: -2, c: 7 },
+  u1: 0x01020304,
+  u2: [4, 3, 2],
+  bf1: 5,
+  bf2: 300,
+  bf3: -7,
+  tail: [1, 2, 3],
+  d: 1.5,
+  f: -2.25,
+  col: 'GREEN',
+  bg: 'HUGE',
+  cv: 42,
+  op: '0x0',
+  up: '0x0',
+  name: 'comm',
+  flag: true,
+};
 /** Member paths in the order of `offsets[]` in the C above. */
 const OFFSET_PATHS = [
   'a',
@@ -125,27 +147,7 @@ describe.skipIf(!HAVE_BPF_TOOLCHAIN)('.BTF of a clang-19 object', () => {
   it('bitfields and every value decode as the compiler initialized them', () => {
     const b = btf!;
     const bytes = compiled!.section('.data.sample');
-    expect(JSON.parse(b.formatValue(layoutId(), bytes))).toEqual({
-      a: 120,
-      b: -5,
-      c: 2 ** 40,
-      in: { s: -2, c: 7 },
-      u1: 0x01020304,
-      u2: [4, 3, 2],
-      bf1: 5,
-      bf2: 300,
-      bf3: -7,
-      tail: [1, 2, 3],
-      d: 1.5,
-      f: -2.25,
-      col: 'GREEN',
-      bg: 'HUGE',
-      cv: 42,
-      op: '0x0',
-      up: '0x0',
-      name: 'comm',
-      flag: true,
-    });
+    expect(JSON.parse(b.formatValue(layoutId(), bytes))).toEqual(SAMPLE);
     const bf2 = b.member(layoutId(), 'bf2')!;
     expect([bf2.bitOffset, bf2.bitSize]).toEqual([24 * 8 + 3, 9]);
     // The datasec formats as an object of its variables.
@@ -181,6 +183,20 @@ describe.skipIf(!HAVE_BPF_TOOLCHAIN)('.BTF of a clang-19 object', () => {
 
   it('rejects a value shorter than its type', () => {
     expect(() => btf!.formatValue(layoutId(), new Uint8Array(10))).toThrow(BpfError);
+  });
+});
+
+describe.skipIf(!HAVE_BPF_TOOLCHAIN)('.BTF of a big-endian (bpfeb) object', () => {
+  it('parses, and values including bitfields decode in the target byte order', () => {
+    const compiled = compileBpf('kinds_be', KINDS_C, ['-target', 'bpfeb']);
+    const b = parseBtf(compiled.btf);
+    expect(b.littleEndian).toBe(false);
+    const layout = b.find('layout', 'struct')!.id;
+    // Only the byte view of the union's int differs from the little-endian sample.
+    expect(JSON.parse(b.formatValue(layout, compiled.section('.data.sample')))).toEqual({
+      ...SAMPLE,
+      u2: [1, 2, 3],
+    });
   });
 });
 
