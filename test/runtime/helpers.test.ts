@@ -3,10 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { MemoryFault } from '../../src/errors.js';
 import { MapHelperId, registerMapHelpers } from '../../src/runtime/helpers/maps.js';
 import { ArrayMap } from '../../src/runtime/maps/array.js';
-import { BPF_F_CURRENT_CPU, E2BIG, EEXIST, ENOENT } from '../../src/runtime/maps/constants.js';
+import {
+  BPF_F_CURRENT_CPU,
+  BPF_F_NO_PREALLOC,
+  E2BIG,
+  EEXIST,
+  ENOENT,
+} from '../../src/runtime/maps/constants.js';
 import { MapTrap } from '../../src/runtime/maps/errors.js';
 import { HashMap } from '../../src/runtime/maps/hash.js';
 import { MAP_HANDLE_SLOT, mapHandle } from '../../src/runtime/maps/host-api.js';
+import { LpmTrie } from '../../src/runtime/maps/lpm-trie.js';
 import { ArrayOfMaps } from '../../src/runtime/maps/map-of-maps.js';
 import { PerfEventArray } from '../../src/runtime/maps/perf-event-array.js';
 import { ProgArray } from '../../src/runtime/maps/prog-array.js';
@@ -155,6 +162,58 @@ describe('map helpers', () => {
       vm.run();
     }
     expect(maps.get('p', ArrayMap).lookupPerCpu(u32(0))?.map(readU64)).toEqual([1n, 0n, 3n, 1n]);
+  });
+
+  it('LPM lookups from a program: longest prefix, and the value pointer writes through', () => {
+    const { maps, memory } = setup([
+      { name: 'routes', type: 'lpm_trie', keySize: 8, maxEntries: 4, flags: BPF_F_NO_PREALLOC },
+    ]);
+    const routes = maps.get('routes', LpmTrie);
+    routes.update(Uint8Array.of(...u32(8), 10, 0, 0, 0), u64(1));
+    routes.update(Uint8Array.of(...u32(24), 10, 1, 2, 0), u64(2));
+    // key = {prefixlen 32, 10.1.2.3}; value += 100 through the returned pointer; r0 = new value
+    const vm = program(
+      maps,
+      memory,
+      `stw [%r10-8], 32
+       stw [%r10-4], 0x0302010a
+       lddw map_idx %r1, 0
+       mov %r2, %r10
+       add %r2, -8
+       call 1
+       jeq %r0, 0, miss
+       ldxdw %r1, [%r0]
+       add %r1, 100
+       stxdw [%r0], %r1
+       mov %r0, %r1
+       exit
+     miss:
+       mov %r0, -1
+       exit`,
+    );
+    expect(vm.run().r0).toBe(102n);
+    expect(readU64(routes.lookupExact(Uint8Array.of(...u32(24), 10, 1, 2, 0)))).toBe(102n);
+    expect(readU64(routes.lookupExact(Uint8Array.of(...u32(8), 10, 0, 0, 0)))).toBe(1n);
+  });
+
+  it('bpf_map_lookup_percpu_elem reads another CPU copy; NULL past the last CPU', () => {
+    const { maps, memory } = setup([{ name: 'p', type: 'percpu_hash', maxEntries: 2 }], 3);
+    maps.get('p', HashMap).updatePerCpu(u32(5), [u64(10), u64(11), u64(12)]);
+    const onCpu = (cpu: number) =>
+      program(
+        maps,
+        memory,
+        `stw [%r10-4], 5
+         lddw map_idx %r1, 0
+         mov %r2, %r10
+         add %r2, -4
+         mov %r3, ${cpu}
+         call 195
+         jeq %r0, 0, +1
+         ldxdw %r0, [%r0]
+         exit`,
+      ).run().r0;
+    expect([onCpu(0), onCpu(1), onCpu(2), onCpu(3)]).toEqual([10n, 11n, 12n, 0n]);
   });
 
   it('ringbuf reserve / submit / discard / output / query from a program', () => {
