@@ -115,8 +115,10 @@ export interface ExtSubsection {
 export function buildBtfExt(
   funcInfo: ExtSubsection,
   lineInfo: ExtSubsection,
-  coreRelo: ExtSubsection,
+  coreRelo?: ExtSubsection,
 ): Uint8Array {
+  // Without core_relo the header is the original 24-byte one.
+  const headerSize = coreRelo === undefined ? 24 : 32;
   const encode = (sub: ExtSubsection): Uint8Array =>
     sub.sections.length === 0
       ? new Uint8Array(0)
@@ -127,12 +129,12 @@ export function buildBtfExt(
           ],
           true,
         );
-  const parts = [encode(funcInfo), encode(lineInfo), encode(coreRelo)];
-  const header = new Uint8Array(32);
+  const parts = [funcInfo, lineInfo, ...(coreRelo === undefined ? [] : [coreRelo])].map(encode);
+  const header = new Uint8Array(headerSize);
   const view = new DataView(header.buffer);
   view.setUint16(0, BTF_MAGIC, true);
   header[2] = 1;
-  view.setUint32(4, 32, true);
+  view.setUint32(4, headerSize, true);
   let off = 0;
   parts.forEach((p, i) => {
     view.setUint32(8 + i * 8, off, true);

@@ -267,6 +267,13 @@ describe('.BTF.ext errors', () => {
     expect(ext.lineAt('xdp', 5)?.line).toBe(8);
   });
 
+  it('the original 24-byte header (no CO-RE relocations) parses', () => {
+    const ext = parseBtfExt(buildBtfExt(funcs([[0, fn]]), lines([[8, file, text, 5 << 10]])), btf);
+    expect(ext.section('xdp').funcInfo.map((f) => f.name)).toEqual(['main']);
+    expect(ext.section('xdp').lineInfo.map((l) => [l.insn, l.line])).toEqual([[1, 5]]);
+    expect(ext.section('xdp').coreRelos).toEqual([]);
+  });
+
   it('header problems', () => {
     badExt(good().subarray(0, 12), /header at byte 0 needs 24 bytes/);
     const magic = good();
