@@ -1,0 +1,200 @@
+/**
+ * Packet helpers over the run's PacketContext (runtime.packet): skb load/store, XDP head/tail/meta
+ * adjustment, checksum differences and redirects. A helper the program type does not have (skb
+ * helpers in XDP, XDP helpers on an skb, any of them without a packet) stops the program with a
+ * HelperError, as the kernel's verifier would have refused it.
+ */
+import { HelperError } from '../../errors.js';
+import type { HelperContext, HelperRegistry } from '../../vm/helpers.js';
+import { MapTrap } from '../maps/errors.js';
+import { guestPtr, s32Arg, u32Arg } from './args.js';
+import { EACCES, EFAULT, EINVAL, ENOMEM, KernelHelperId } from './ids.js';
+import { type PacketContext, XDP_FRAME_SIZE } from './packet-context.js';
+import type { KernelRuntime } from './runtime.js';
+
+export const ETH_HLEN = 14;
+export const BPF_F_RECOMPUTE_CSUM = 1;
+export const BPF_F_INVALIDATE_HASH = 2;
+export const BPF_F_INGRESS = 1;
+export const BPF_F_BROADCAST = 1 << 3;
+export const BPF_F_EXCLUDE_INGRESS = 1 << 4;
+/** enum xdp_action and the tc actions the redirect helpers return. */
+export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
+export const TC_ACT_SHOT = 2;
+export const TC_ACT_REDIRECT = 7;
+/** sizeof(bpf_scratchpad.diff): bpf_csum_diff works on at most 512 bytes. */
+export const CSUM_DIFF_MAX = 512;
+const INT_MAX = 0x7fffffff;
+
+function packetFor(
+  runtime: KernelRuntime,
+  ctx: HelperContext,
+  helper: string,
+  kind: 'skb' | 'xdp',
+): PacketContext {
+  const packet = runtime.packet;
+  if (packet === undefined || packet.kind !== kind) {
+    throw new HelperError(
+      `${helper} at pc ${ctx.pc}: ${packet === undefined ? 'this run has no packet' : `not available to ${packet.kind} programs`}`,
+      { pc: ctx.pc },
+    );
+  }
+  return packet;
+}
+
+/** Host offset of the packet byte at guest address `address` (inside the packet region). */
+function packetHost(ctx: HelperContext, address: number, length: number): number {
+  return ctx.memory.checked(address, length, 'read', ctx.pc);
+}
+
+/**
+ * x86-64 csum_partial of little-endian 32-bit words plus `seed`: a 32-bit ones'-complement sum
+ * (end-around carry), which is what bpf_csum_diff returns.
+ */
+export function csumPartial(words: Iterable<number>, seed: number): number {
+  let sum = seed >>> 0;
+  for (const w of words) {
+    sum += w >>> 0;
+    if (sum > 0xffffffff) sum -= 0xffffffff;
+  }
+  return sum;
+}
+
+export function registerPacketHelpers(registry: HelperRegistry, runtime: KernelRuntime): HelperRegistry {
+  const lookupKey = new Uint8Array(4);
+  const lookupView = new DataView(lookupKey.buffer);
+  return registry
+    .define(KernelHelperId.skb_load_bytes, 'bpf_skb_load_bytes', (ctx) => {
+      const skb = packetFor(runtime, ctx, 'bpf_skb_load_bytes', 'skb');
+      const offset = u32Arg(ctx, 2);
+      const len = u32Arg(ctx, 4);
+      const to = guestPtr(ctx, 3, len, 'write');
+      const u8 = ctx.memory.u8;
+      if (offset > INT_MAX || offset + len > skb.dataEnd - skb.data) {
+        u8.fill(0, to, to + len);
+        return -EFAULT;
+      }
+      const from = packetHost(ctx, skb.data + offset, len);
+      u8.copyWithin(to, from, from + len);
+      return 0;
+    })
+    .define(KernelHelperId.skb_store_bytes, 'bpf_skb_store_bytes', (ctx) => {
+      const skb = packetFor(runtime, ctx, 'bpf_skb_store_bytes', 'skb');
+      if (!skb.writable) {
+        throw new HelperError(`bpf_skb_store_bytes at pc ${ctx.pc}: this program's packet is read-only`, {
+          pc: ctx.pc,
+        });
+      }
+      const offset = u32Arg(ctx, 2);
+      const len = u32Arg(ctx, 4);
+      const from = guestPtr(ctx, 3, len, 'read');
+      const flags = ctx.arg(5);
+      if ((flags & ~BigInt(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)) !== 0n) return -EINVAL;
+      if (offset > INT_MAX) return -EFAULT;
+      // skb_ensure_writable: the bytes must exist in the (linear) packet.
+      if (offset + len > skb.dataEnd - skb.data) return -ENOMEM;
+      const to = ctx.memory.checked(skb.data + offset, len, 'write', ctx.pc);
+      // BPF_F_RECOMPUTE_CSUM maintains skb->csum for CHECKSUM_COMPLETE packets; no checksum state
+      // is simulated, so it only needs to be accepted.
+      ctx.memory.u8.copyWithin(to, from, from + len);
+      if (flags & BigInt(BPF_F_INVALIDATE_HASH)) skb.clearHash?.();
+      return 0;
+    })
+    .define(KernelHelperId.xdp_adjust_head, 'bpf_xdp_adjust_head', (ctx) => {
+      const xdp = packetFor(runtime, ctx, 'bpf_xdp_adjust_head', 'xdp');
+      const offset = s32Arg(ctx, 2);
+      const metalen = xdp.data - xdp.dataMeta;
+      const data = xdp.data + offset;
+      if (data < xdp.hardStart + XDP_FRAME_SIZE + metalen || data > xdp.dataEnd - ETH_HLEN) return -EINVAL;
+      if (metalen > 0) {
+        const meta = packetHost(ctx, xdp.dataMeta, metalen);
+        ctx.memory.u8.copyWithin(meta + offset, meta, meta + metalen);
+      }
+      xdp.dataMeta += offset;
+      xdp.data = data;
+      return 0;
+    })
+    .define(KernelHelperId.xdp_adjust_meta, 'bpf_xdp_adjust_meta', (ctx) => {
+      const xdp = packetFor(runtime, ctx, 'bpf_xdp_adjust_meta', 'xdp');
+      const meta = xdp.dataMeta + s32Arg(ctx, 2);
+      const metalen = xdp.data - meta;
+      if (meta < xdp.hardStart + XDP_FRAME_SIZE || meta > xdp.data) return -EINVAL;
+      if (metalen % 4 !== 0 || metalen > 32) return -EACCES;
+      xdp.dataMeta = meta;
+      return 0;
+    })
+    .define(KernelHelperId.xdp_adjust_tail, 'bpf_xdp_adjust_tail', (ctx) => {
+      const xdp = packetFor(runtime, ctx, 'bpf_xdp_adjust_tail', 'xdp');
+      const offset = s32Arg(ctx, 2);
+      const dataEnd = xdp.dataEnd + offset;
+      if (dataEnd > xdp.hardEnd || dataEnd < xdp.data + ETH_HLEN) return -EINVAL;
+      // Growing exposes bytes that may hold old data: the kernel clears them.
+      if (offset > 0) {
+        const at = packetHost(ctx, xdp.dataEnd, offset);
+        ctx.memory.u8.fill(0, at, at + offset);
+      }
+      xdp.dataEnd = dataEnd;
+      return 0;
+    })
+    .define(KernelHelperId.csum_diff, 'bpf_csum_diff', (ctx) => {
+      const fromSize = u32Arg(ctx, 2);
+      const toSize = u32Arg(ctx, 4);
+      if (((fromSize | toSize) & 3) !== 0 || fromSize + toSize > CSUM_DIFF_MAX) return -EINVAL;
+      const view = ctx.memory.view;
+      const words: number[] = [];
+      // The verifier allows NULL only together with size 0, so only non-empty buffers are read.
+      if (fromSize > 0) {
+        const from = guestPtr(ctx, 1, fromSize, 'read');
+        for (let k = 0; k < fromSize; k += 4) words.push(~view.getUint32(from + k, true) >>> 0);
+      }
+      if (toSize > 0) {
+        const to = guestPtr(ctx, 3, toSize, 'read');
+        for (let k = 0; k < toSize; k += 4) words.push(view.getUint32(to + k, true));
+      }
+      return csumPartial(words, u32Arg(ctx, 5));
+    })
+    .define(KernelHelperId.redirect, 'bpf_redirect', (ctx) => {
+      const ifindex = u32Arg(ctx, 1);
+      const flags = ctx.arg(2);
+      if (runtime.packet?.kind === 'xdp') {
+        if (flags !== 0n) return XdpAction.ABORTED;
+        runtime.redirect = { kind: 'ifindex', ifindex, flags: 0 };
+        return XdpAction.REDIRECT;
+      }
+      if ((flags & ~BigInt(BPF_F_INGRESS)) !== 0n) return TC_ACT_SHOT;
+      runtime.redirect = { kind: 'ifindex', ifindex, flags: Number(flags) };
+      return TC_ACT_REDIRECT;
+    })
+    .define(KernelHelperId.redirect_map, 'bpf_redirect_map', (ctx) => {
+      packetFor(runtime, ctx, 'bpf_redirect_map', 'xdp');
+      const map = runtime.maps?.fromHandle(ctx.argLo(1), ctx.argHi(1));
+      if (map === undefined) {
+        throw new MapTrap(
+          'BAD_MAP_HANDLE',
+          `bpf_redirect_map at pc ${ctx.pc}: r1 = 0x${ctx.arg(1).toString(16)} is not a map`,
+          ctx.pc,
+        );
+      }
+      // DEVMAP/DEVMAP_HASH are not simulated map types: an array or a hash with u32 keys stands in.
+      if ((map.type !== 'array' && map.type !== 'hash') || map.def.keySize !== 4) {
+        throw new MapTrap(
+          'BAD_MAP_TYPE',
+          `bpf_redirect_map at pc ${ctx.pc}: map "${map.name}" is a ${map.type} map; use an array or hash map with 4-byte keys as the device map`,
+          ctx.pc,
+        );
+      }
+      const key = u32Arg(ctx, 2);
+      const flags = ctx.arg(3);
+      const actionMask = 3n;
+      // The low two bits are the action returned when the key has no entry.
+      if ((flags & ~(actionMask | BigInt(BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS))) !== 0n) {
+        return XdpAction.ABORTED;
+      }
+      lookupView.setUint32(0, key, true);
+      if (map.lookupElem(lookupKey, 0) === 0 && (flags & BigInt(BPF_F_BROADCAST)) === 0n) {
+        return Number(flags & actionMask);
+      }
+      runtime.redirect = { kind: 'map', map: map.name, key, flags: Number(flags) };
+      return XdpAction.REDIRECT;
+    });
+}
