@@ -6,6 +6,7 @@ import { ArrayMap } from '../../src/runtime/maps/array.js';
 import {
   BPF_F_CURRENT_CPU,
   BPF_F_NO_PREALLOC,
+  BPF_F_RDONLY_PROG,
   E2BIG,
   EEXIST,
   ENOENT,
@@ -20,7 +21,7 @@ import { ProgArray } from '../../src/runtime/maps/prog-array.js';
 import { QueueStackMap } from '../../src/runtime/maps/queue-stack.js';
 import { RingBuf } from '../../src/runtime/maps/ringbuf.js';
 import type { Interpreter } from '../../src/vm/interpreter/interpreter.js';
-import { slotBase } from '../../src/vm/memory/layout.js';
+import { Slot, slotBase } from '../../src/vm/memory/layout.js';
 import { def, program, readU64, setup, u32, u64 } from './fixtures.js';
 
 const neg = (errno: number) => BigInt.asUintN(64, BigInt(-errno));
@@ -364,6 +365,36 @@ describe('map helpers', () => {
     expect(dispatcher.run({ args: [1] }).r0).toBe(42n);
     expect(dispatcher.run({ args: [0] }).r0).toBe(1000n);
     expect(dispatcher.run({ args: [5] }).r0).toBe(1005n);
+  });
+
+  it('global data: map_idx_value points into the value; .rodata-style maps are read-only for programs', () => {
+    const { maps, memory } = setup([
+      { name: '.data', type: 'array', valueSize: 16, maxEntries: 1 },
+      { name: '.rodata', type: 'array', valueSize: 16, maxEntries: 1, flags: BPF_F_RDONLY_PROG },
+    ]);
+    const rodata = maps.get('.rodata', ArrayMap);
+    expect(rodata.address(0) >>> 28).toBe(Slot.RODATA);
+    expect(maps.get('.data', ArrayMap).address(0) >>> 28).toBe(Slot.MAP_VALUES);
+    // Host writes before load, like a skeleton's const volatile globals.
+    expect(rodata.update(u32(0), new Uint8Array(16).fill(3))).toBe(0);
+    const read = program(
+      maps,
+      memory,
+      'lddw map_idx_value %r1, 1, 8\nldxdw %r0, [%r1]\nstdw [%r1-8], 1\nexit',
+    );
+    expect(trap(() => read.run(), MemoryFault)).toMatchObject({ pc: 3, access: 'write' });
+    const data = program(maps, memory, 'lddw map_idx_value %r1, 0, 4\nstw [%r1], 9\nldxw %r0, [%r1]\nexit');
+    expect(data.run().r0).toBe(9n);
+    expect(maps.get('.data', ArrayMap).lookup(u32(0))?.[4]).toBe(9);
+    const update = program(
+      maps,
+      memory,
+      'stw [%r10-4], 0\nlddw map_idx %r1, 1\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -4\nmov %r4, 0\ncall 2\nexit',
+    );
+    expect(trap(() => update.run(), MapTrap)).toMatchObject({ code: 'MAP_ACCESS' });
+    expect(() => program(maps, memory, 'lddw map_idx_value %r1, 1, 16\nexit')).toThrow(
+      /byte 16 of map ".rodata"/,
+    );
   });
 
   it('traps with BAD_MAP_HANDLE for a register that is not a map, BAD_MAP_TYPE for a refused type', () => {

@@ -8,7 +8,7 @@
 import type { HelperContext, TailCallTarget } from '../../vm/helpers.js';
 import { HelperRegistry } from '../../vm/helpers.js';
 import type { ArrayMap } from '../maps/array.js';
-import { ENOENT } from '../maps/constants.js';
+import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, ENOENT } from '../maps/constants.js';
 import { MapTrap } from '../maps/errors.js';
 import type { HashMap } from '../maps/hash.js';
 import type { MapSet } from '../maps/host-api.js';
@@ -65,13 +65,17 @@ function ptr(ctx: HelperContext, i: number, size: number, access: 'read' | 'writ
   return ctx.memory.checked(hi === 0 ? ctx.argLo(i) >>> 0 : ctx.arg(i), size, access, ctx.pc);
 }
 
-/** The map in argument `i`, which must be of one of `types`. */
+/**
+ * The map in argument `i`, which must be of one of `types`. `access` is what the helper does to the
+ * map's elements: the verifier refuses writes to BPF_F_RDONLY_PROG maps and reads of BPF_F_WRONLY_PROG.
+ */
 function mapArg(
   maps: MapSet,
   ctx: HelperContext,
   i: number,
   helper: string,
   types: ReadonlySet<MapTypeName>,
+  access: 'read' | 'write' = 'read',
 ): BpfMap {
   const map = maps.fromHandle(ctx.argLo(i), ctx.argHi(i));
   if (map === undefined) {
@@ -85,6 +89,13 @@ function mapArg(
     throw new MapTrap(
       'BAD_MAP_TYPE',
       `${helper} at pc ${ctx.pc}: map "${map.name}" is a ${map.type} map, which ${helper} does not accept`,
+      ctx.pc,
+    );
+  }
+  if (map.def.flags & (access === 'read' ? BPF_F_WRONLY_PROG : BPF_F_RDONLY_PROG)) {
+    throw new MapTrap(
+      'MAP_ACCESS',
+      `${helper} at pc ${ctx.pc}: map "${map.name}" is ${access === 'read' ? 'write' : 'read'}-only for programs`,
       ctx.pc,
     );
   }
@@ -111,7 +122,8 @@ export function registerMapHelpers(maps: MapSet, registry = new HelperRegistry()
   };
   const { memory } = maps;
   const take = (ctx: HelperContext, helper: string, remove: boolean): number => {
-    const map = mapArg(maps, ctx, 1, helper, QUEUE_TYPES) as QueueStackMap;
+    // Pop removes an element: a write to the map, as the verifier sees it.
+    const map = mapArg(maps, ctx, 1, helper, QUEUE_TYPES, remove ? 'write' : 'read') as QueueStackMap;
     return map.take(memory.u8, ptr(ctx, 2, map.def.valueSize, 'write'), remove);
   };
 
@@ -121,13 +133,13 @@ export function registerMapHelpers(maps: MapSet, registry = new HelperRegistry()
       return map.lookupElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
     })
     .define(MapHelperId.map_update_elem, 'bpf_map_update_elem', (ctx) => {
-      const map = mapArg(maps, ctx, 1, 'bpf_map_update_elem', UPDATE_TYPES);
+      const map = mapArg(maps, ctx, 1, 'bpf_map_update_elem', UPDATE_TYPES, 'write');
       const key = ptr(ctx, 2, map.def.keySize, 'read');
       const value = ptr(ctx, 3, map.def.valueSize, 'read');
       return map.updateElem(memory.u8, key, memory.u8, value, num(ctx, 4));
     })
     .define(MapHelperId.map_delete_elem, 'bpf_map_delete_elem', (ctx) => {
-      const map = mapArg(maps, ctx, 1, 'bpf_map_delete_elem', UPDATE_TYPES);
+      const map = mapArg(maps, ctx, 1, 'bpf_map_delete_elem', UPDATE_TYPES, 'write');
       return map.deleteElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
     })
     .define(MapHelperId.tail_call, 'bpf_tail_call', (ctx) => {
@@ -143,7 +155,7 @@ export function registerMapHelpers(maps: MapSet, registry = new HelperRegistry()
       return map.output(memory.u8, ptr(ctx, 4, size, 'read'), size, num(ctx, 3));
     })
     .define(MapHelperId.map_push_elem, 'bpf_map_push_elem', (ctx) => {
-      const map = mapArg(maps, ctx, 1, 'bpf_map_push_elem', QUEUE_TYPES) as QueueStackMap;
+      const map = mapArg(maps, ctx, 1, 'bpf_map_push_elem', QUEUE_TYPES, 'write') as QueueStackMap;
       return map.push(memory.u8, ptr(ctx, 2, map.def.valueSize, 'read'), num(ctx, 3));
     })
     .define(MapHelperId.map_pop_elem, 'bpf_map_pop_elem', (ctx) => take(ctx, 'bpf_map_pop_elem', true))

@@ -2,6 +2,8 @@
  * Storage of map values in guest memory. Every map is known before a program runs, so the arena maps
  * one read-write region in `Slot.MAP_VALUES` of the total size once and hands out 8-byte-aligned blocks;
  * maps never allocate guest memory afterwards (hash maps preallocate all slots, like the kernel).
+ * Maps programs may only read (BPF_F_RDONLY_PROG, e.g. `.rodata`) get a second, read-only arena in
+ * `Slot.RODATA`, so a program's write faults where the kernel's verifier would refuse it.
  */
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../../vm/memory/layout.js';
@@ -28,8 +30,11 @@ export class Arena {
   constructor(
     readonly memory: GuestMemory,
     readonly total: number,
+    readOnly = false,
   ) {
-    const region = memory.map(Slot.MAP_VALUES, 'map values', total, PERM_READ | PERM_WRITE);
+    const region = readOnly
+      ? memory.map(Slot.RODATA, 'read-only map values', total, PERM_READ)
+      : memory.map(Slot.MAP_VALUES, 'map values', total, PERM_READ | PERM_WRITE);
     this.guestBase = region.guestBase;
     this.hostBase = region.hostBase;
   }

@@ -24,6 +24,8 @@ export const BPF_F_LOCK = 4;
 /** Map creation flags (map_flags). */
 export const BPF_F_NO_PREALLOC = 1 << 0;
 export const BPF_F_NO_COMMON_LRU = 1 << 1;
+export const BPF_F_RDONLY_PROG = 1 << 7;
+export const BPF_F_WRONLY_PROG = 1 << 8;
 export const BPF_F_INNER_MAP = 1 << 12;
 
 /** perf_event_output flags. */

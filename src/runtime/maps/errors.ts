@@ -20,7 +20,7 @@ export class MapDefinitionError extends BpfError {
   }
 }
 
-export type MapTrapCode = 'BAD_MAP_HANDLE' | 'BAD_MAP_TYPE' | 'BAD_RINGBUF_RECORD';
+export type MapTrapCode = 'BAD_MAP_HANDLE' | 'BAD_MAP_TYPE' | 'MAP_ACCESS' | 'BAD_RINGBUF_RECORD';
 
 /** A helper got a map argument the verifier would have refused; the program stops at the call. */
 export class MapTrap extends Trap {

@@ -3,6 +3,9 @@
  * all of them, then each map. The resulting `MapSet` is the host's handle on the maps (by name, id or
  * handle), the environment maps read the CPU settings from, and the resolver of map references in lddw.
  *
+ * Values of maps with BPF_F_RDONLY_PROG (libbpf's `.rodata` maps) live in a read-only region in
+ * Slot.RODATA instead of Slot.MAP_VALUES (see arena.ts).
+ *
  * How a register refers to a map: each map has a `handle`, a guest address in slot 15, which is never
  * mapped (so a program that dereferences it faults). `lddw map_idx` (src=5) with imm = the map's index,
  * or `lddw map_fd` (src=1) with imm = the same index used as an fd, loads that handle; the map helpers
@@ -15,6 +18,7 @@ import type { GuestMemory } from '../../vm/memory/guest-memory.js';
 import { MAX_REGION_SIZE, slotBase } from '../../vm/memory/layout.js';
 import { Arena, align8 } from './arena.js';
 import { ArrayMap } from './array.js';
+import { BPF_F_RDONLY_PROG } from './constants.js';
 import { MapDefinitionError } from './errors.js';
 import { HashMap } from './hash.js';
 import { LpmTrie } from './lpm-trie.js';
@@ -143,18 +147,22 @@ export class MapSet implements MapEnv {
       }
     }
     const sizes = defs.map((def) => align8(storageBytes(def, cpus)));
-    const total = sizes.reduce((a, b) => a + b, 0);
-    if (total > MAX_REGION_SIZE) {
-      const largest = sizes.indexOf(Math.max(...sizes));
-      throw new MapDefinitionError(
-        defs[largest].name,
-        `map values need ${total} bytes in all (${sizes[largest]} for this map), more than the ${MAX_REGION_SIZE} bytes of the map value region`,
-        { hint: 'lower max_entries or value_size' },
-      );
-    }
-    const arena = new Arena(memory, total);
+    const readOnly = defs.map((def) => (def.flags & BPF_F_RDONLY_PROG) !== 0);
+    const arenas = [false, true].map((ro) => {
+      const total = sizes.reduce((sum, size, i) => (readOnly[i] === ro ? sum + size : sum), 0);
+      if (total > MAX_REGION_SIZE) {
+        const largest = sizes.indexOf(Math.max(...sizes.filter((_, i) => readOnly[i] === ro)));
+        throw new MapDefinitionError(
+          defs[largest].name,
+          `map values need ${total} bytes in all (${sizes[largest]} for this map), more than the ${MAX_REGION_SIZE} bytes of the ${ro ? 'read-only ' : ''}map value region`,
+          { hint: 'lower max_entries or value_size' },
+        );
+      }
+      // The read-only arena exists only when some map needs it, leaving Slot.RODATA free otherwise.
+      return ro && !readOnly.includes(true) ? undefined : new Arena(memory, total, ro);
+    });
     this.maps = defs.map((def, id) => {
-      const map = buildMap(def, this, arena);
+      const map = buildMap(def, this, arenas[readOnly[id] ? 1 : 0] as Arena);
       map.id = id;
       map.handle = mapHandle(id);
       this.byNameIndex.set(def.name, map);
