@@ -139,11 +139,12 @@ describe.skipIf(!HAVE_BPF_TOOLCHAIN)('.BTF.ext of a clang-19 object', () => {
   });
 
   it('func_info names every function at its symbol offset', () => {
-    const symbols = new Map<string, number>();
-    for (const row of compiled!.objdump('-t').split('\n')) {
-      const m = /^([0-9a-f]{16}) .* F (\S+)\s+[0-9a-f]+ (\S+)$/.exec(row);
-      if (m) symbols.set(`${m[2]}/${m[3]}`, Number.parseInt(m[1], 16) / 8);
-    }
+    const symbols = new Map(
+      compiled!
+        .symbols()
+        .filter((s) => s.kind === 'F')
+        .map((s) => [`${s.section}/${s.name}`, s.value / 8]),
+    );
     const seen: string[] = [];
     for (const [name, records] of ext!.sections) {
       for (const f of records.funcInfo) {

@@ -31,6 +31,17 @@ export interface CompiledBpf {
   section(name: string): Uint8Array;
   /** `llvm-objdump-19 <args> OBJECT` output. */
   objdump(...args: string[]): string;
+  /** The symbol table as `llvm-objdump-19 -t` prints it. */
+  symbols(): ObjdumpSymbol[];
+}
+
+export interface ObjdumpSymbol {
+  readonly name: string;
+  readonly section: string;
+  /** Byte offset in the section. */
+  readonly value: number;
+  /** objdump's type column: `F` function, `O` object, … */
+  readonly kind: string;
 }
 
 let dir: string | undefined;
@@ -76,6 +87,7 @@ function compiled(work: string, name: string): CompiledBpf {
     run(OBJCOPY, ['--dump-section', `${sectionName}=${out}`, object, join(work, `${name}.scratch`)]);
     return new Uint8Array(readFileSync(out));
   };
+  const objdump = (...args: string[]): string => run(OBJDUMP, [...args, object]);
   // Read lazily: an object without functions has no .BTF.ext.
   return {
     source,
@@ -87,6 +99,16 @@ function compiled(work: string, name: string): CompiledBpf {
       return section('.BTF.ext');
     },
     section,
-    objdump: (...args) => run(OBJDUMP, [...args, object]),
+    objdump,
+    symbols: () =>
+      objdump('-t')
+        .split('\n')
+        .flatMap((row) => {
+          // value, seven flag columns (the last is the type), section, size, name
+          const m = /^([0-9a-f]{16}) (.{7}) (\S+)\s+[0-9a-f]+ (\S+)$/.exec(row);
+          return m
+            ? [{ name: m[4], section: m[3], value: Number.parseInt(m[1], 16), kind: m[2][6].trim() }]
+            : [];
+        }),
   };
 }

@@ -91,11 +91,9 @@ const def = (
 describe.skipIf(!HAVE_BPF_TOOLCHAIN)('BTF-defined maps of every supported type', () => {
   const compiled = HAVE_BPF_TOOLCHAIN ? compileBpf('maps', MAPS_C) : undefined;
   const btf = compiled === undefined ? undefined : parseBtf(compiled.btf);
-  const symbols = new Map<string, number>();
-  for (const row of compiled?.objdump('-t').split('\n') ?? []) {
-    const m = /^([0-9a-f]{16}) .* \.maps\s+[0-9a-f]+ (\S+)$/.exec(row);
-    if (m) symbols.set(m[2], Number.parseInt(m[1], 16));
-  }
+  const symbols = new Map(
+    (compiled?.symbols() ?? []).filter((s) => s.section === '.maps').map((s) => [s.name, s.value]),
+  );
   const maps = btf === undefined ? [] : decodeBtfMaps(btf, { symbolOffset: (name) => symbols.get(name) });
   const byName = new Map(maps.map((m) => [m.name, m]));
   const get = (name: string): BtfDefinedMap => byName.get(name)!;
