@@ -56,6 +56,7 @@ export {
   type InternalMap,
   type LegacyMap,
   loadObject,
+  type MapInitializer,
   type ObjectMap,
   type ProgramType,
   parseSectionName,

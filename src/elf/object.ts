@@ -16,6 +16,7 @@ import {
   type ElfFile,
   type ElfSection,
   type ElfSymbol,
+  R_BPF_64_ABS64,
   readElf,
   SHF_ALLOC,
   SHF_EXECINSTR,
@@ -179,6 +180,20 @@ export interface InternalMap extends MapBase {
 
 export type ObjectMap = BtfMap | LegacyMap | InternalMap;
 
+/**
+ * A pointer in a `.maps` definition's `values` array (`.values = { [1] = &prog }` of a prog_array,
+ * `&inner_map` of a map of maps), from the `.rel.maps` relocations. BTF says which slot `offset` is.
+ */
+export interface MapInitializer {
+  /** Index of the map whose definition holds the pointer. */
+  readonly map: number;
+  /** Byte offset of the pointer inside that map's definition. */
+  readonly offset: number;
+  readonly target:
+    | { readonly kind: 'program'; readonly name: string }
+    | { readonly kind: 'map'; readonly index: number };
+}
+
 export interface BpfObject {
   readonly elf: ElfFile;
   /** The `license` section's string, or undefined without one. */
@@ -187,6 +202,7 @@ export interface BpfObject {
   /** Every function of every executable section (programs and subprograms), by section then start. */
   readonly functions: readonly BpfFunction[];
   readonly maps: readonly ObjectMap[];
+  readonly mapInitializers: readonly MapInitializer[];
 }
 
 export const TEXT_SECTION = '.text';
@@ -234,7 +250,8 @@ export function buildObject(elf: ElfFile): BpfObject {
     const end = licenseSection.data.indexOf(0);
     license = new TextDecoder().decode(licenseSection.data.subarray(0, end < 0 ? undefined : end));
   }
-  return { elf, license, programs, functions, maps };
+  const mapInitializers = collectMapInitializers(elf, maps, programs);
+  return { elf, license, programs, functions, maps, mapInitializers };
 }
 
 /** The section a symbol is defined in, or undefined for undefined/absolute/common symbols. */
@@ -398,6 +415,67 @@ function collectMaps(elf: ElfFile): ObjectMap[] {
     });
   }
   return maps;
+}
+
+function collectMapInitializers(
+  elf: ElfFile,
+  maps: readonly ObjectMap[],
+  programs: readonly BpfProgramDef[],
+): MapInitializer[] {
+  const initializers: MapInitializer[] = [];
+  for (const rs of elf.relocationSections) {
+    if (rs.target.name !== MAPS_SECTION) continue;
+    rs.relocations.forEach((r, i) => {
+      const where = { section: rs.section.name, offset: rs.section.offset + i * 16 };
+      const symbol = elf.symbols[r.symbol];
+      const name = symbolName(elf, symbol);
+      if (r.type !== R_BPF_64_ABS64) {
+        throw new LoadError(
+          'BAD_RELOCATION',
+          `relocation type ${r.type} in ${MAPS_SECTION}; map slots use R_BPF_64_ABS64 (2)`,
+          where,
+        );
+      }
+      const map = maps.find(
+        (m): m is BtfMap =>
+          m.kind === 'btf' &&
+          m.section === rs.target &&
+          r.offset >= m.offset &&
+          r.offset < m.offset + m.symbol.size,
+      );
+      if (map === undefined) {
+        throw new LoadError(
+          'BAD_RELOCATION',
+          `relocation at offset ${r.offset} of ${MAPS_SECTION} is inside no map`,
+          where,
+        );
+      }
+      const section = symbolSection(elf, symbol);
+      if (section === undefined) {
+        throw new LoadError(
+          'MISSING_SYMBOL',
+          `map ${map.name} refers to ${name}, which is not defined in this object`,
+          where,
+        );
+      }
+      const program = programs.find((p) => p.function.symbol === symbol);
+      const inner = maps.find((m) => m.kind === 'btf' && m.symbol === symbol);
+      const target = program
+        ? { kind: 'program' as const, name: program.name }
+        : inner
+          ? { kind: 'map' as const, index: inner.index }
+          : undefined;
+      if (target === undefined) {
+        throw new LoadError(
+          'BAD_RELOCATION',
+          `map ${map.name} refers to ${name}, which is neither a program nor a map`,
+          where,
+        );
+      }
+      initializers.push({ map: map.index, offset: r.offset - map.offset, target });
+    });
+  }
+  return initializers;
 }
 
 function legacyDefinition(symbol: ElfSymbol, section: ElfSection): MapDefinition {

@@ -128,3 +128,26 @@ SEC("syscall") int sc(void *c) { return 0; }
 SEC("kprobe") int kp_str(void *c) { volatile int i = 3; const char *s = "hello, world"; return s[i] + global_sub(1); }
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 `;
+
+/** A prog_array and a map of maps initialized in `.maps` (the `.rel.maps` relocations). */
+export const TAILCALL_SOURCE = `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp") int t1(struct xdp_md *c) { return 1; }
+SEC("xdp") int t2(struct xdp_md *c) { return 2; }
+struct {
+  __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+  __uint(max_entries, 4);
+  __uint(key_size, 4);
+  __array(values, int (void *));
+} jmp SEC(".maps") = { .values = { [1] = (void *)&t1, [3] = (void *)&t2 } };
+struct inner { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u32); } in0 SEC(".maps");
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+  __uint(max_entries, 2);
+  __type(key, __u32);
+  __array(values, struct inner);
+} outer SEC(".maps") = { .values = { [1] = &in0 } };
+SEC("xdp") int dispatch(struct xdp_md *c) { bpf_tail_call(c, &jmp, 1); return 0; }
+char LICENSE[] SEC("license") = "GPL";
+`;

@@ -11,7 +11,7 @@ import { isCodeSection, loadObject } from '../../src/elf/object.js';
 import { readElf, SHT_REL, SHT_SYMTAB } from '../../src/elf/reader.js';
 import { BpfError } from '../../src/errors.js';
 import { buildElf } from './build-elf.js';
-import { clangAvailable, compileBpf, MULTI_SOURCE, TYPES_SOURCE } from './compile.js';
+import { clangAvailable, compileBpf, MULTI_SOURCE, TAILCALL_SOURCE, TYPES_SOURCE } from './compile.js';
 
 const TOTAL = Number(process.env.BPFBOX_MUTATIONS ?? 10_000);
 
@@ -46,6 +46,8 @@ function regionsOf(bytes: Uint8Array): Region[] {
     if (s.type === SHT_SYMTAB) regions.push({ start: s.offset, length: s.size, stride: 2 });
     if (s.type === SHT_REL) regions.push({ start: s.offset, length: s.size, stride: 4 });
     if (isCodeSection(s) && s.size > 0) regions.push({ start: s.offset, length: s.size, stride: 1 });
+    if (s.type === SHT_REL && s.name === '.rel.maps')
+      regions.push({ start: s.offset, length: s.size, stride: 1 });
     if (s.name === 'maps') regions.push({ start: s.offset, length: s.size, stride: 4 });
   }
   return regions.filter((r) => r.length > 0);
@@ -121,6 +123,7 @@ describe('mutated objects', () => {
     objects.push(['multi', compileBpf(MULTI_SOURCE)]);
     objects.push(['types -mcpu=v4', compileBpf(TYPES_SOURCE, ['-mcpu=v4'])]);
     objects.push(['types -mcpu=v3', compileBpf(TYPES_SOURCE, ['-mcpu=v3'])]);
+    objects.push(['tail calls', compileBpf(TAILCALL_SOURCE)]);
   } else {
     console.warn('[test/elf/mutation] clang-19 not found: mutating only the hand-made object.');
   }

@@ -25,7 +25,14 @@ import {
 } from '../../src/elf/reader.js';
 import { LoadError } from '../../src/errors.js';
 import { runProgram } from '../../src/vm/machine.js';
-import { clangAvailable, compileBpf, MULTI_SOURCE, TYPES_SOURCE, warnIfMissing } from './compile.js';
+import {
+  clangAvailable,
+  compileBpf,
+  MULTI_SOURCE,
+  TAILCALL_SOURCE,
+  TYPES_SOURCE,
+  warnIfMissing,
+} from './compile.js';
 
 warnIfMissing('test/elf/object');
 
@@ -186,6 +193,23 @@ describe.skipIf(!clangAvailable)('clang-19 objects', () => {
     expect(bss.data).toEqual(new Uint8Array(16));
     expect(bss.symbols.map((s) => s.name)).toEqual(['misses', 'hits']);
     expect(types.maps.map((m) => [m.index, m.name])).toEqual([[0, '.rodata.str1.1']]);
+  });
+
+  it('records prog_array and map-of-maps slots initialized in .maps', () => {
+    const object = loadObject(compileBpf(TAILCALL_SOURCE));
+    expect(object.maps.map((m) => [m.index, m.kind, m.name])).toEqual([
+      [0, 'btf', 'jmp'],
+      [1, 'btf', 'in0'],
+      [2, 'btf', 'outer'],
+    ]);
+    // Both definitions have three pointer members (24 bytes) before `values`.
+    expect(object.mapInitializers).toEqual([
+      { map: 0, offset: 24 + 8, target: { kind: 'program', name: 't1' } },
+      { map: 0, offset: 24 + 3 * 8, target: { kind: 'program', name: 't2' } },
+      { map: 2, offset: 24 + 8, target: { kind: 'map', index: 1 } },
+    ]);
+    expect(linkProgram(object, 'dispatch').maps).toEqual([0]);
+    expect(multi.mapInitializers).toEqual([]);
   });
 
   it('sets const volatile globals before load, like a skeleton', () => {

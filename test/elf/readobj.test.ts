@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { symbolName } from '../../src/elf/object.js';
 import { readElf, STT_SECTION } from '../../src/elf/reader.js';
-import { clangAvailable, compileBpf, MULTI_SOURCE, TYPES_SOURCE } from './compile.js';
+import { clangAvailable, compileBpf, MULTI_SOURCE, TAILCALL_SOURCE, TYPES_SOURCE } from './compile.js';
 
 const READOBJ = 'llvm-readobj-19';
 const available = clangAvailable && spawnSync(READOBJ, ['--version']).status === 0;
@@ -71,6 +71,7 @@ describe.skipIf(!available)('reader vs llvm-readobj-19', () => {
         ['multi', compileBpf(MULTI_SOURCE)],
         ['multi -mcpu=v4', compileBpf(MULTI_SOURCE, ['-mcpu=v4'])],
         ['types -mcpu=v3', compileBpf(TYPES_SOURCE, ['-mcpu=v3'])],
+        ['tail calls', compileBpf(TAILCALL_SOURCE)],
       ]
     : [];
 
