@@ -231,6 +231,7 @@ export function isMapSection(section: ElfSection): boolean {
   return section.name === MAPS_SECTION || section.name === LEGACY_MAPS_SECTION;
 }
 
+/** Executable PROGBITS: program sections and `.text`. */
 export function isCodeSection(section: ElfSection): boolean {
   return section.type === SHT_PROGBITS && (section.flags & SHF_EXECINSTR) !== 0;
 }
@@ -240,6 +241,7 @@ export function loadObject(bytes: Uint8Array): BpfObject {
   return buildObject(readElf(bytes));
 }
 
+/** The object model of an already parsed ELF file. Throws `LoadError`. */
 export function buildObject(elf: ElfFile): BpfObject {
   const functions = collectFunctions(elf);
   const programs = collectPrograms(functions);
