@@ -397,6 +397,7 @@ export class Btf {
     let bitBase = 0;
     const indexes: number[] = [];
     for (const name of path.split('.')) {
+      if (name === '') return undefined; // '' would match the first anonymous member
       const container = this.resolve(containerId);
       if (container.kind !== 'struct' && container.kind !== 'union') return undefined;
       const hit = this.findMember(container, name, 0, new Set());

@@ -139,6 +139,7 @@ describe.skipIf(!HAVE_BPF_TOOLCHAIN)('.BTF of a clang-19 object', () => {
     expect(b.size(layoutId())).toBe(offsets[OFFSET_PATHS.length]);
     expect(b.member(layoutId(), 'nope')).toBeUndefined();
     expect(b.member(layoutId(), 'b.x')).toBeUndefined();
+    expect(b.member(layoutId(), '')).toBeUndefined();
     // The anonymous union is member 4; u2 is its member 1 (CO-RE access path).
     expect(b.member(layoutId(), 'u2')?.path).toEqual([4, 1]);
     expect(b.member(layoutId(), 'in.c')?.path).toEqual([3, 1]);
