@@ -47,5 +47,10 @@ export function encodeArgument(
       return user.addString(expectString(value.string, childPath(path, 'string')), path);
     if (value.hex !== undefined) return user.add(expectHex(value.hex, childPath(path, 'hex')), path);
   }
-  throw formatError(path, 'expected an integer, a string, an array or {"string"|"hex": …}');
+  throw formatError(
+    path,
+    as === 'string'
+      ? 'expected a string (or an integer address)'
+      : 'expected an integer, a string, an array or {"string"|"hex": …}',
+  );
 }

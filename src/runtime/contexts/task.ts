@@ -55,7 +55,10 @@ export const DEFAULT_TASK: SimulatedTask = Object.freeze({
 export function truncateComm(comm: string): string {
   const bytes = new TextEncoder().encode(comm);
   if (bytes.length < TASK_COMM_LEN) return comm;
-  return new TextDecoder().decode(bytes.subarray(0, TASK_COMM_LEN - 1));
+  // Cut before a UTF-8 continuation byte so no character is split (a JS string cannot hold half of one).
+  let end = TASK_COMM_LEN - 1;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return new TextDecoder().decode(bytes.subarray(0, end));
 }
 
 /**

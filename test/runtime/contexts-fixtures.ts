@@ -1,0 +1,66 @@
+/** Shared by the context tests: packets, and running assembled programs on a prepared context. */
+import { assemble } from '../../src/asm/index.js';
+import { decodeProgram } from '../../src/isa/decoder.js';
+import {
+  type ContextResult,
+  type ContextSpec,
+  createProgramContext,
+  type ProgramContext,
+} from '../../src/runtime/contexts/index.js';
+import { Interpreter } from '../../src/vm/interpreter/interpreter.js';
+import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+/** Ethernet + IPv4 + UDP (or TCP) with the given ports and payload; addresses 10.0.0.1 -> 10.0.0.2. */
+export function ipv4Packet(
+  options: { proto?: 'udp' | 'tcp'; sport?: number; dport?: number; payload?: number } = {},
+) {
+  const { proto = 'udp', sport = 1234, dport = 53, payload = 18 } = options;
+  const l4 = proto === 'udp' ? 8 : 20;
+  const p = new Uint8Array(14 + 20 + l4 + payload);
+  const v = new DataView(p.buffer);
+  p.set([0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1], 0);
+  v.setUint16(12, 0x0800);
+  p[14] = 0x45;
+  v.setUint16(16, 20 + l4 + payload);
+  p[22] = 64;
+  p[23] = proto === 'udp' ? 17 : 6;
+  p.set([10, 0, 0, 1], 26);
+  p.set([10, 0, 0, 2], 30);
+  v.setUint16(34, sport);
+  v.setUint16(36, dport);
+  if (proto === 'udp') v.setUint16(38, 8 + payload);
+  else p[46] = 0x50;
+  for (let i = 0; i < payload; i++) p[14 + 20 + l4 + i] = i;
+  return p;
+}
+
+export interface Ran {
+  readonly ctx: ProgramContext;
+  readonly r0: bigint;
+  readonly result: ContextResult;
+  readonly memory: GuestMemory;
+  readonly vm: Interpreter;
+}
+
+/** Maps the context of `spec` for `input`, runs `asm` (uBPF syntax) with r1 = the context. */
+export function runOn(spec: ContextSpec, input: unknown, asm: string): Ran {
+  const memory = new GuestMemory();
+  memory.mapStack();
+  const ctx = createProgramContext(memory, spec, input);
+  const vm = new Interpreter(decodeProgram(assemble(asm)), { memory, packetSlot: ctx.packetSlot });
+  const { r0 } = vm.run({ args: [ctx.r1] });
+  return { ctx, r0, result: ctx.result(r0), memory, vm };
+}
+
+/** Runs another program on the memory and context of an earlier run (as the next tail or event would). */
+export function runAgain(ran: Ran, asm: string): bigint {
+  const vm = new Interpreter(decodeProgram(assemble(asm)), {
+    memory: ran.memory,
+    packetSlot: ran.ctx.packetSlot,
+  });
+  return vm.run({ args: [ran.ctx.r1] }).r0;
+}
