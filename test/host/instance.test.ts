@@ -1,4 +1,5 @@
 /** Instances: exact gas, typed traps, reset, reuse, memory map, hostile guests. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   BadCallTarget,
@@ -49,6 +50,22 @@ describe('gas', () => {
     const e = trap(() => instance.invoke({ gas: 11 }));
     expect(e).toBeInstanceOf(OutOfGas);
     expect(e).toMatchObject({ code: 'OUT_OF_GAS', pc: 5, gasUsed: 11, instructions: 11 });
+  });
+
+  it('any limit below the count traps at the pc of the first unpaid instruction, deterministically', () => {
+    const executed = [0, 1, 2, 3, 4, 2, 3, 4, 2, 3, 4, 5];
+    const instance = instantiate(SUM);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 20 }), (gas) => {
+        if (gas >= 12) {
+          expect(instance.invoke({ gas })).toEqual({ r0: 6n, gasUsed: 12, instructions: 12 });
+        } else {
+          const e = trap(() => instance.invoke({ gas }));
+          expect(e).toBeInstanceOf(OutOfGas);
+          expect(e).toMatchObject({ pc: executed[gas], gasUsed: gas, instructions: gas });
+        }
+      }),
+    );
   });
 
   it('takes the per-call limit from instantiate({gas}), overridable per call', () => {
@@ -188,6 +205,16 @@ describe('memory', () => {
     const pre = new Linker(tight).instantiatePre(Module.fromAsm(tight, 'exit', { heapSize: 1 << 20 }));
     expect(() => pre.instantiate()).toThrow(/memory limit of 65536 bytes/);
     expect(pre.instantiate({ memory: { heapSize: 4096 } }).call().r0).toBe(0n);
+  });
+});
+
+describe('interrupt', () => {
+  it('a host function can stop the guest right after its call', () => {
+    const linker = new Linker(engine).define('stop', (ctx) => ctx.instance.interrupt());
+    const instance = linker
+      .instantiatePre(Module.fromAsm(engine, 'call 0x56fe4a1a\nmov %r0, 1\nexit'))
+      .instantiate();
+    expect(trap(() => instance.call())).toMatchObject({ code: 'INTERRUPTED', pc: 1, instructions: 1 });
   });
 });
 
