@@ -249,7 +249,8 @@ describe('bpf_trace_vprintk', () => {
   function vprintk(k: Kernel, fmt: string, args: bigint[], dataLen = args.length * 8): bigint {
     k.put(0, cstring(fmt));
     const data = new Uint8Array(Math.max(8, args.length * 8));
-    args.forEach((a, i) => new DataView(data.buffer).setBigUint64(i * 8, BigInt.asUintN(64, a), true));
+    const view = new DataView(data.buffer);
+    for (const [i, a] of args.entries()) view.setBigUint64(i * 8, BigInt.asUintN(64, a), true);
     k.put(0x400, data);
     const ptr = args.length === 0 && dataLen === 0 ? 0 : HEAP + 0x400;
     return k.run(
