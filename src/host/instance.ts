@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { HelperContext, HelperRegistry } from '../vm/helpers.js';
-import type { RunOptions } from '../vm/interpreter/interpreter.js';
+import type { RunOptions, TraceStep } from '../vm/interpreter/interpreter.js';
 import { GuestMemory, type Region } from '../vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../vm/memory/layout.js';
 import { BumpAllocator } from './allocator.js';
@@ -32,6 +32,8 @@ export interface CallOptions {
   gas?: number;
   /** Instruction budget of this call (default: the engine's `maxInstructions`). */
   maxInstructions?: number;
+  /** Called before every executed instruction (pc, instruction, registers, memory access); free when absent. */
+  trace?: (step: TraceStep) => void;
 }
 
 export interface CallResult {
@@ -161,7 +163,13 @@ export class Instance {
     if (!Number.isSafeInteger(maxInstructions) || maxInstructions < 1) {
       throw new UsageError(`maxInstructions must be a positive integer, not ${String(maxInstructions)}`);
     }
-    return { entry: this.module.entryPc(options.entry), args, gasLimit: gas, maxInstructions };
+    return {
+      entry: this.module.entryPc(options.entry),
+      args,
+      gasLimit: gas,
+      maxInstructions,
+      trace: options.trace,
+    };
   }
 }
 

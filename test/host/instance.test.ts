@@ -208,6 +208,19 @@ describe('memory', () => {
   });
 });
 
+describe('trace', () => {
+  it('reports every executed instruction, with the same result and gas as untraced', () => {
+    const steps: [number, number][] = [];
+    const instance = instantiate(SUM);
+    expect(instance.invoke({ gas: 12, trace: (s) => steps.push([s.pc, s.gasUsed]) })).toEqual(
+      instance.call(),
+    );
+    expect(steps.map(([pc]) => pc)).toEqual([0, 1, 2, 3, 4, 2, 3, 4, 2, 3, 4, 5]);
+    expect(steps.map(([, gas]) => gas)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(trap(() => instance.invoke({ gas: 11, trace: () => {} }))).toMatchObject({ pc: 5, gasUsed: 11 });
+  });
+});
+
 describe('interrupt', () => {
   it('a host function can stop the guest right after its call', () => {
     const linker = new Linker(engine).define('stop', (ctx) => ctx.instance.interrupt());
