@@ -106,6 +106,7 @@ export {
   type InterpreterOptions,
   type RunOptions,
   type RunResult,
+  type TraceStep,
 } from './vm/interpreter/interpreter.js';
 export { createMachine, type Machine, type MachineOptions, runProgram } from './vm/machine.js';
 export { GuestMemory, type GuestMemoryOptions, type Region } from './vm/memory/guest-memory.js';
