@@ -131,11 +131,25 @@ export function requireDef(def: MapDefinition, ok: boolean, message: string): vo
   if (!ok) throw new MapDefinitionError(def.name, message);
 }
 
+/** The kernel's KMALLOC_MAX_SIZE (x86-64): the largest value_size user space can read or write. */
+export const MAX_VALUE_SIZE = 1 << 22;
+/** Keys are built on the program's stack, so the kernel limits them to MAX_BPF_STACK. */
+export const MAX_KEY_SIZE = 512;
+
+export function requireValueSize(def: MapDefinition): void {
+  requireDef(
+    def,
+    def.valueSize > 0 && def.valueSize <= MAX_VALUE_SIZE,
+    `value_size must be 1..${MAX_VALUE_SIZE}`,
+  );
+}
+
 /** Common checks of hash-like and array-like maps (key/value sizes, max_entries). */
 export function requireSizes(def: MapDefinition, keySize: number | 'any'): void {
-  if (keySize === 'any') requireDef(def, def.keySize > 0 && def.keySize <= 512, 'key_size must be 1..512');
-  else requireDef(def, def.keySize === keySize, `key_size must be ${keySize}`);
-  requireDef(def, def.valueSize > 0 && def.valueSize <= 1 << 20, 'value_size must be 1..1048576');
+  if (keySize === 'any') {
+    requireDef(def, def.keySize > 0 && def.keySize <= MAX_KEY_SIZE, `key_size must be 1..${MAX_KEY_SIZE}`);
+  } else requireDef(def, def.keySize === keySize, `key_size must be ${keySize}`);
+  requireValueSize(def);
   requireDef(def, Number.isInteger(def.maxEntries) && def.maxEntries > 0, 'max_entries must be positive');
 }
 

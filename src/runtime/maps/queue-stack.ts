@@ -6,7 +6,7 @@
  */
 import { UsageError } from '../../errors.js';
 import { BPF_EXIST, BPF_F_NO_PREALLOC, BPF_NOEXIST, E2BIG, EINVAL, ENOENT } from './constants.js';
-import { BpfMap, type MapEnv, requireDef } from './map.js';
+import { BpfMap, type MapEnv, requireDef, requireValueSize } from './map.js';
 import type { MapDefinition } from './map-def.js';
 
 export class QueueStackMap extends BpfMap {
@@ -19,7 +19,7 @@ export class QueueStackMap extends BpfMap {
   constructor(def: MapDefinition, env: MapEnv) {
     super(def, env);
     requireDef(def, def.keySize === 0, 'queue/stack key_size must be 0');
-    requireDef(def, def.valueSize > 0 && def.valueSize <= 1 << 20, 'value_size must be 1..1048576');
+    requireValueSize(def);
     requireDef(def, Number.isInteger(def.maxEntries) && def.maxEntries > 0, 'max_entries must be positive');
     requireDef(
       def,
