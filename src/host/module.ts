@@ -52,7 +52,7 @@ export class Module {
         throw new UsageError(`export "${name}" points at pc ${pc}, which is not the start of an instruction`);
       }
     }
-    checkLddw(program);
+    checkResolvable(program);
     this.imports = collectImports(program);
     Object.freeze(this);
   }
@@ -102,9 +102,19 @@ export function heapSizeOption(size: number, name: string): number {
   return size;
 }
 
-/** A module from raw instructions has no maps or globals, so only plain and code-address lddw load. */
-function checkLddw(program: Program): void {
+/**
+ * A module from raw instructions has no maps, globals or BTF: only plain and code-address lddw load,
+ * and kfunc calls (by BTF id) cannot be linked. Checked here so a bad module fails at creation.
+ */
+function checkResolvable(program: Program): void {
   for (const insn of program.insns) {
+    if (insn.kind === 'call' && insn.op === 'kfunc') {
+      throw new LoadError(
+        'UNKNOWN_HELPER',
+        `call to kfunc (BTF id ${insn.imm}) at pc ${insn.pc}: modules link host functions by helper id or name hash`,
+        { pc: insn.pc },
+      );
+    }
     if (insn.kind === 'lddw' && insn.source !== 'imm64' && insn.source !== 'code_addr') {
       throw new LoadError(
         'INVALID_LDDW',

@@ -70,6 +70,9 @@ describe('Module', () => {
       0x18, 0x11, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0,
     ]);
     expect(() => Module.fromBytes(engine, mapFd)).toThrow(/cannot resolve/);
+    // call src=2 (kfunc by BTF id)
+    const kfunc = Uint8Array.from([0x85, 0x20, 0, 0, 7, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+    expect(() => Module.fromBytes(engine, kfunc)).toThrow(/kfunc \(BTF id 7\) at pc 0/);
     expect(() => Module.fromAsm(engine, 'lddw %r0, 1\nexit', { exports: { main: 1 } })).toThrow(UsageError);
     expect(() => Module.fromAsm(engine, 'exit', { heapSize: -1 })).toThrow(/heapSize/);
   });
