@@ -44,6 +44,7 @@ describe('LPM_TRIE', () => {
     expect(readU64(t.lookup(ip(32, 11, 0, 0, 1)))).toBe(0n);
     // The key's own prefixlen limits the match.
     expect(readU64(t.lookup(ip(20, 10, 1, 2, 3)))).toBe(16n);
+    expect(t.lookup(ip(33, 10, 1, 2, 3))).toBeUndefined(); // prefixlen beyond the key's bits
     expect(t.delete(ip(0, 0))).toBe(0);
     expect(t.lookup(ip(32, 11, 0, 0, 1))).toBeUndefined();
   });

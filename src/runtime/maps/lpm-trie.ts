@@ -93,9 +93,10 @@ export class LpmTrie extends BpfMap {
     }
   }
 
-  /** Slot of the longest stored prefix matching the key, or -1. */
+  /** Slot of the longest stored prefix matching the key, or -1 (also for a prefixlen too long, as the kernel). */
   private longestMatch(key: Uint8Array, keyOff: number): number {
-    const limit = Math.min(u32At(key, keyOff), this.maxPrefixLen);
+    const limit = u32At(key, keyOff);
+    if (limit > this.maxPrefixLen) return -1;
     let node: TrieNode | undefined = this.root;
     let best = this.root.slot;
     for (let i = 0; i < limit && node; i++) {
