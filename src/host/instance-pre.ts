@@ -59,7 +59,7 @@ export class InstancePre {
   }
 }
 
-/** `sol_log_`-style description for a LinkError: both readings of the immediate, then the call sites. */
+/** One LinkError entry: the immediate as a helper id (when it can be one) and as a hash, then the call sites. */
 function describeImport(imp: ModuleImport): string {
   const at = `at pc ${imp.pcs.join(', ')}`;
   return imp.imm >= 0 && imp.imm < DENSE_IDS
