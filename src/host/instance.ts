@@ -202,4 +202,17 @@ class HostContext implements HostCallContext {
   terminate(r0: bigint | number): void {
     this.helper.terminate(r0);
   }
+  callFunction(codeAddress: bigint, ...args: bigint[]): bigint {
+    const { helper, name } = this;
+    const memory = this.instance.memory;
+    const pc = memory.pc;
+    try {
+      return helper.callFunction(codeAddress, args);
+    } finally {
+      // Host calls made by the callback pointed this context elsewhere.
+      this.helper = helper;
+      this.name = name;
+      memory.pc = pc;
+    }
+  }
 }

@@ -23,6 +23,11 @@ export interface HostCallContext {
   consumeGas(amount: number): void;
   /** Ends the guest after this call returns, with r0 = `r0`. */
   terminate(r0: bigint | number): void;
+  /**
+   * Runs the guest function at `codeAddress` (a callback the guest passed, from `lddw` of a code
+   * address) in a new frame with r1..r5 = `args`, and returns its r0. Its gas counts toward the call.
+   */
+  callFunction(codeAddress: bigint, ...args: bigint[]): bigint;
 }
 
 /** r0 for the guest: a safe integer (sign-extended), a bigint (mod 2^64) or nothing (0). */

@@ -120,6 +120,25 @@ describe('Linker', () => {
     });
   });
 
+  it('lets a host function call back into the guest, with the callback gas counted', () => {
+    const names: string[] = [];
+    const linker = new Linker(engine)
+      .define('apply', (ctx, fn) => {
+        let sum = 0n;
+        for (let k = 1n; k <= 3n; k++) sum += ctx.callFunction(fn, k);
+        names.push(ctx.name);
+        return sum;
+      })
+      .define('log', (ctx) => void names.push(ctx.name));
+    const module = Module.fromAsm(
+      engine,
+      `lddw code_addr %r1, double\n${'call ' + hex('apply')}\nexit\ndouble:\n${'call ' + hex('log')}\nmov %r0, %r1\nadd %r0, %r1\nexit`,
+    );
+    // Main: lddw, call, exit; the callback: 4 instructions, 3 times.
+    expect(linker.instantiatePre(module).instantiate().call()).toMatchObject({ r0: 12n, gasUsed: 3 + 12 });
+    expect(names).toEqual(['log', 'log', 'log', 'apply']);
+  });
+
   it('offers a sol_alloc_free_ bump allocator over the heap, emptied by reset()', () => {
     const linker = new Linker(engine).defineAllocator();
     const alloc = `mov %r1, %r1\nmov %r2, 0\ncall ${hex('sol_alloc_free_')}\nexit`;
