@@ -132,7 +132,7 @@ describe('Linker', () => {
       .define('log', (ctx) => void names.push(ctx.name));
     const module = Module.fromAsm(
       engine,
-      `lddw code_addr %r1, double\n${'call ' + hex('apply')}\nexit\ndouble:\n${'call ' + hex('log')}\nmov %r0, %r1\nadd %r0, %r1\nexit`,
+      `lddw code_addr %r1, double\ncall ${hex('apply')}\nexit\ndouble:\ncall ${hex('log')}\nmov %r0, %r1\nadd %r0, %r1\nexit`,
     );
     // Main: lddw, call, exit; the callback: 4 instructions, 3 times.
     expect(linker.instantiatePre(module).instantiate().call()).toMatchObject({ r0: 12n, gasUsed: 3 + 12 });
