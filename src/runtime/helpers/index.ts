@@ -14,7 +14,7 @@ import { registerTaskHelpers } from './task.js';
 import { registerTimeHelpers } from './time.js';
 
 export { KernelHelperId, type KernelHelperName } from './ids.js';
-export { PacketBuffer, type PacketContext } from './packet-context.js';
+export type { PacketContext } from './packet-context.js';
 export { KernelRuntime, type KernelRuntimeOptions, type RedirectTarget } from './runtime.js';
 export { CRED_STRUCT, CredOffset, TASK_STRUCT, TaskStructOffset } from './task-struct.js';
 

@@ -1,11 +1,10 @@
 /**
  * What the packet helpers need from a network program's context: the packet's bounds as guest
- * addresses, movable by the xdp_adjust_* helpers. The contexts module builds `__sk_buff` / `xdp_md`
- * over a PacketContext (its data/data_end/data_meta fields read these values); `PacketBuffer` is a
- * ready implementation over the PACKET slot that such a context can use as is.
+ * addresses, movable by the xdp_adjust_* helpers. contexts/packet.ts's PacketBuffer implements it
+ * (its setters keep the mapped window and the context struct's pointer fields in step). The bytes
+ * live in the Slot.PACKET region, which the helpers address through the region itself, so moving
+ * data or data_end outside the current window works as in the kernel.
  */
-import type { GuestMemory, Region } from '../../vm/memory/guest-memory.js';
-import { PERM_READ, PERM_WRITE, Slot } from '../../vm/memory/layout.js';
 
 export interface PacketContext {
   /** `skb` for socket filter and tc programs, `xdp` for XDP programs. */
@@ -34,63 +33,3 @@ export const SKB_SHARED_INFO_SIZE = 320;
 export const SKB_HEADROOM = 64;
 /** The usual XDP frame size (one page). */
 export const XDP_FRAME_SZ = 4096;
-
-export interface PacketBufferOptions {
-  kind: 'skb' | 'xdp';
-  /** Default true for XDP and tc-style skbs. */
-  writable?: boolean;
-  /** Headroom before the packet (default XDP_HEADROOM for xdp, SKB_HEADROOM for skb). */
-  headroom?: number;
-}
-
-/** A packet in the PACKET slot: headroom, the bytes, and tailroom up to the frame's hard end. */
-export class PacketBuffer implements PacketContext {
-  readonly kind: 'skb' | 'xdp';
-  readonly writable: boolean;
-  readonly region: Region;
-  readonly hardStart: number;
-  readonly hardEnd: number;
-  data: number;
-  dataEnd: number;
-  dataMeta: number;
-  /** skb->hash (cleared by BPF_F_INVALIDATE_HASH). */
-  hash = 0;
-
-  constructor(
-    private readonly memory: GuestMemory,
-    packet: Uint8Array,
-    options: PacketBufferOptions,
-  ) {
-    this.kind = options.kind;
-    this.writable = options.writable ?? true;
-    const headroom = options.headroom ?? (options.kind === 'xdp' ? XDP_HEADROOM : SKB_HEADROOM);
-    const frame = Math.max(
-      XDP_FRAME_SZ,
-      Math.ceil((headroom + packet.length + SKB_SHARED_INFO_SIZE) / 64) * 64,
-    );
-    const perms = this.writable ? PERM_READ | PERM_WRITE : PERM_READ;
-    this.region = memory.map(Slot.PACKET, 'packet', frame - SKB_SHARED_INFO_SIZE, perms);
-    this.hardStart = this.region.guestBase;
-    this.hardEnd = this.region.guestBase + this.region.size;
-    this.data = this.hardStart + headroom;
-    this.dataEnd = this.data + packet.length;
-    this.dataMeta = this.data;
-    memory.u8.set(packet, this.region.hostBase + headroom);
-  }
-
-  /** The packet's bytes now (after the program's writes and head/tail adjustments). */
-  bytes(): Uint8Array {
-    const at = this.region.hostBase + (this.data - this.hardStart);
-    return this.memory.u8.slice(at, at + (this.dataEnd - this.data));
-  }
-
-  /** The metadata area [data_meta, data). */
-  metadata(): Uint8Array {
-    const at = this.region.hostBase + (this.dataMeta - this.hardStart);
-    return this.memory.u8.slice(at, at + (this.data - this.dataMeta));
-  }
-
-  clearHash(): void {
-    this.hash = 0;
-  }
-}

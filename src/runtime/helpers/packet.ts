@@ -6,6 +6,7 @@
  */
 import { HelperError } from '../../errors.js';
 import type { HelperContext, HelperRegistry } from '../../vm/helpers.js';
+import { Slot } from '../../vm/memory/layout.js';
 import { MapTrap } from '../maps/errors.js';
 import { guestPtr, s32Arg, u32Arg } from './args.js';
 import { EACCES, EFAULT, EINVAL, ENOMEM, KernelHelperId } from './ids.js';
@@ -42,9 +43,23 @@ function packetFor(
   return packet;
 }
 
-/** Host offset of the packet byte at guest address `address` (inside the packet region). */
-function packetHost(ctx: HelperContext, address: number, length: number): number {
-  return ctx.memory.checked(address, length, 'read', ctx.pc);
+/**
+ * Host offset of `length` packet bytes at guest address `address`, through the packet region rather
+ * than the guest's window (which ends at data_end): the helpers may move data and data_end within the
+ * whole buffer. Callers have checked the bytes against the packet's own bounds.
+ */
+function packetHost(ctx: HelperContext, packet: PacketContext, address: number, length: number): number {
+  const region = ctx.memory.region(Slot.PACKET);
+  if (
+    region === undefined ||
+    address < packet.hardStart ||
+    address + length > region.guestBase + region.size
+  ) {
+    throw new HelperError(`packet helper at pc ${ctx.pc}: the packet is not in the packet region`, {
+      pc: ctx.pc,
+    });
+  }
+  return region.hostBase + (address - region.guestBase);
 }
 
 /**
@@ -74,7 +89,7 @@ export function registerPacketHelpers(registry: HelperRegistry, runtime: KernelR
         u8.fill(0, to, to + len);
         return -EFAULT;
       }
-      const from = packetHost(ctx, skb.data + offset, len);
+      const from = packetHost(ctx, skb, skb.data + offset, len);
       u8.copyWithin(to, from, from + len);
       return 0;
     })
@@ -93,7 +108,7 @@ export function registerPacketHelpers(registry: HelperRegistry, runtime: KernelR
       if (offset > INT_MAX) return -EFAULT;
       // skb_ensure_writable: the bytes must exist in the (linear) packet.
       if (offset + len > skb.dataEnd - skb.data) return -ENOMEM;
-      const to = ctx.memory.checked(skb.data + offset, len, 'write', ctx.pc);
+      const to = packetHost(ctx, skb, skb.data + offset, len);
       // BPF_F_RECOMPUTE_CSUM maintains skb->csum for CHECKSUM_COMPLETE packets; no checksum state
       // is simulated, so it only needs to be accepted.
       ctx.memory.u8.copyWithin(to, from, from + len);
@@ -107,11 +122,17 @@ export function registerPacketHelpers(registry: HelperRegistry, runtime: KernelR
       const data = xdp.data + offset;
       if (data < xdp.hardStart + XDP_FRAME_SIZE + metalen || data > xdp.dataEnd - ETH_HLEN) return -EINVAL;
       if (metalen > 0) {
-        const meta = packetHost(ctx, xdp.dataMeta, metalen);
+        const meta = packetHost(ctx, xdp, xdp.dataMeta, metalen);
         ctx.memory.u8.copyWithin(meta + offset, meta, meta + metalen);
       }
-      xdp.dataMeta += offset;
-      xdp.data = data;
+      // In the order that keeps data_meta <= data at every step, so the context's window stays valid.
+      if (offset < 0) {
+        xdp.dataMeta += offset;
+        xdp.data = data;
+      } else {
+        xdp.data = data;
+        xdp.dataMeta += offset;
+      }
       return 0;
     })
     .define(KernelHelperId.xdp_adjust_meta, 'bpf_xdp_adjust_meta', (ctx) => {
@@ -130,7 +151,7 @@ export function registerPacketHelpers(registry: HelperRegistry, runtime: KernelR
       if (dataEnd > xdp.hardEnd || dataEnd < xdp.data + ETH_HLEN) return -EINVAL;
       // Growing exposes bytes that may hold old data: the kernel clears them.
       if (offset > 0) {
-        const at = packetHost(ctx, xdp.dataEnd, offset);
+        const at = packetHost(ctx, xdp, xdp.dataEnd, offset);
         ctx.memory.u8.fill(0, at, at + offset);
       }
       xdp.dataEnd = dataEnd;

@@ -15,6 +15,7 @@ import {
   DEFAULT_KERNEL_MEMORY_SIZE,
   DEFAULT_USER_MEMORY_SIZE,
   kernelMemory,
+  mappedUserMemory,
   type SimulatedMemory,
   userMemory,
 } from './sim-memory.js';
@@ -93,7 +94,9 @@ export class KernelRuntime {
       );
     }
     this.kernel = kernelMemory(memory, kernelSize, TASK_AREA_SIZE);
-    this.user = userMemory(memory, options.userMemorySize ?? DEFAULT_USER_MEMORY_SIZE);
+    // A context created first may have mapped the user space for its arguments: share it.
+    this.user =
+      mappedUserMemory(memory) ?? userMemory(memory, options.userMemorySize ?? DEFAULT_USER_MEMORY_SIZE);
     this.task = options.task === null ? undefined : (options.task ?? DEFAULT_TASK);
   }
 

@@ -21,15 +21,13 @@ export class SimulatedMemory {
   /** Offset of the first free byte; `reserved` bytes at the start belong to the runtime. */
   private top: number;
 
+  /** Wraps a mapped region; its first `reserved` bytes are not handed out by `alloc`. */
   constructor(
     private readonly memory: GuestMemory,
-    slot: number,
-    name: string,
-    size: number,
-    perms: number,
+    region: Region,
     readonly reserved = 0,
   ) {
-    this.region = memory.map(slot, name, size, perms);
+    this.region = region;
     this.top = reserved;
   }
 
@@ -108,9 +106,16 @@ export class SimulatedMemory {
 }
 
 export function kernelMemory(memory: GuestMemory, size: number, reserved: number): SimulatedMemory {
-  return new SimulatedMemory(memory, KERNEL_SLOT, 'kernel', size, PERM_READ, reserved);
+  return new SimulatedMemory(memory, memory.map(KERNEL_SLOT, 'kernel', size, PERM_READ), reserved);
 }
 
+/** Maps a new user space of `size` bytes. */
 export function userMemory(memory: GuestMemory, size: number): SimulatedMemory {
-  return new SimulatedMemory(memory, USER_SLOT, 'user', size, 0);
+  return new SimulatedMemory(memory, memory.map(USER_SLOT, 'user', size, 0));
+}
+
+/** The user space already mapped in `memory` (e.g. by a program context), all of it in use. */
+export function mappedUserMemory(memory: GuestMemory): SimulatedMemory | undefined {
+  const region = memory.region(USER_SLOT);
+  return region === undefined ? undefined : new SimulatedMemory(memory, region, region.size);
 }
