@@ -10,6 +10,7 @@ import {
   E2BIG,
   EBADF,
   EEXIST,
+  EFAULT,
   EINVAL,
   ENOENT,
   ENOSPC,
@@ -106,6 +107,7 @@ describe('PERF_EVENT_ARRAY', () => {
     expect(p.output(bytes(3), 0, 1, 0)).toBe(-EOPNOTSUPP); // slot 0's event is on CPU 0
     expect(p.output(bytes(3), 0, 1, 2)).toBe(-E2BIG);
     expect(p.output(bytes(3), 0, 1, 2 ** 52)).toBe(-EINVAL);
+    expect(p.output(bytes(3), 0, 1, 2 ** 32 + 1)).toBe(-EINVAL); // tracing programs cannot ask for context bytes
     expect(p.delete(u32(1))).toBe(0);
     expect(p.output(bytes(3), 0, 1, 1)).toBe(-ENOENT);
     expect(p.drain()).toEqual([
@@ -113,6 +115,17 @@ describe('PERF_EVENT_ARRAY', () => {
       { index: 1, cpu: 1, data: bytes(3) },
     ]);
     expect(p.drain()).toEqual([]);
+  });
+
+  it('network programs append packet bytes with BPF_F_CTXLEN_MASK; -EFAULT past the packet', () => {
+    const { maps } = setup([{ name: 'events', type: 'perf_event_array', valueSize: 4, maxEntries: 1 }]);
+    const p = maps.get('events', PerfEventArray);
+    const packet = bytes(0xaa, 0xbb, 0xcc);
+    const bytesOf = (n: number) => (n <= packet.length ? packet.slice(0, n) : undefined);
+    expect(p.output(bytes(1), 0, 1, 2 * 2 ** 32 + BPF_F_CURRENT_CPU, bytesOf)).toBe(0);
+    expect(p.output(bytes(1), 0, 1, 4 * 2 ** 32, bytesOf)).toBe(-EFAULT);
+    expect(p.output(bytes(1), 0, 1, 2 ** 52, bytesOf)).toBe(-EINVAL);
+    expect(p.drain().map((r) => r.data)).toEqual([bytes(1, 0xaa, 0xbb)]);
   });
 });
 

@@ -102,11 +102,24 @@ function mapArg(
   return map;
 }
 
+export interface MapHelperOptions {
+  /**
+   * For network program types: the first `length` bytes of the packet, or undefined when it is
+   * shorter. With it, bpf_perf_event_output accepts BPF_F_CTXLEN_MASK like bpf_skb_event_output;
+   * without it (tracing programs) those flag bits are -EINVAL.
+   */
+  packetBytes?: (length: number) => Uint8Array | undefined;
+}
+
 /**
  * Adds the map helpers for `maps` to `registry` (a new one by default) and returns it. PROG_ARRAY
  * maps used with bpf_tail_call must hold tail-call targets (Interpreters on the same memory).
  */
-export function registerMapHelpers(maps: MapSet, registry = new HelperRegistry()): HelperRegistry {
+export function registerMapHelpers(
+  maps: MapSet,
+  registry = new HelperRegistry(),
+  options: MapHelperOptions = {},
+): HelperRegistry {
   const ringbufs = maps.maps.filter((m): m is RingBuf => m instanceof RingBuf);
   const commit = (ctx: HelperContext, helper: string, discard: boolean): number => {
     const sample = ctx.argHi(1) === 0 ? ctx.argLo(1) >>> 0 : -1;
@@ -152,7 +165,7 @@ export function registerMapHelpers(maps: MapSet, registry = new HelperRegistry()
     .define(MapHelperId.perf_event_output, 'bpf_perf_event_output', (ctx) => {
       const map = mapArg(maps, ctx, 2, 'bpf_perf_event_output', PERF_TYPES) as PerfEventArray;
       const size = num(ctx, 5);
-      return map.output(memory.u8, ptr(ctx, 4, size, 'read'), size, num(ctx, 3));
+      return map.output(memory.u8, ptr(ctx, 4, size, 'read'), size, num(ctx, 3), options.packetBytes);
     })
     .define(MapHelperId.map_push_elem, 'bpf_map_push_elem', (ctx) => {
       const map = mapArg(maps, ctx, 1, 'bpf_map_push_elem', QUEUE_TYPES, 'write') as QueueStackMap;

@@ -7,6 +7,7 @@ export const ENOENT = 2;
 export const E2BIG = 7;
 export const EBADF = 9;
 export const EAGAIN = 11;
+export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
 export const EINVAL = 22;

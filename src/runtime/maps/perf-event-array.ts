@@ -5,7 +5,15 @@
  * records per slot. max_entries 0 means "one per CPU", as libbpf sets it.
  */
 import { UsageError } from '../../errors.js';
-import { BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK, E2BIG, EINVAL, ENOENT, EOPNOTSUPP } from './constants.js';
+import {
+  BPF_F_CURRENT_CPU,
+  BPF_F_INDEX_MASK,
+  E2BIG,
+  EFAULT,
+  EINVAL,
+  ENOENT,
+  EOPNOTSUPP,
+} from './constants.js';
 import { BpfMap, type MapEnv, requireDef, u32At } from './map.js';
 import type { MapDefinition } from './map-def.js';
 
@@ -45,12 +53,23 @@ export class PerfEventArray extends BpfMap {
 
   /**
    * bpf_perf_event_output. `flags` is the 64-bit argument as a number: the low 32 bits select the slot
-   * (BPF_F_CURRENT_CPU: the current CPU's), bits 32..51 the context length (unused by bpfbox programs).
-   * Returns 0, -EINVAL, -E2BIG (slot out of range), -ENOENT (no event there) or -EOPNOTSUPP (the event
-   * belongs to another CPU).
+   * (BPF_F_CURRENT_CPU: the current CPU's). Network programs (the kernel's bpf_skb_event_output /
+   * bpf_xdp_event_output) pass `packet`: then bits 32..51 (BPF_F_CTXLEN_MASK) ask for that many packet
+   * bytes appended to the record, -EFAULT when the packet is shorter; tracing programs may set no bit
+   * beyond the index. Returns 0, -EINVAL, -EFAULT, -E2BIG (slot out of range), -ENOENT (no event there)
+   * or -EOPNOTSUPP (the event belongs to another CPU).
    */
-  output(src: Uint8Array, off: number, size: number, flags: number): number {
-    if (flags < 0 || Math.floor(flags / CTXLEN_SHIFT) > CTXLEN_MAX) return -EINVAL;
+  output(
+    src: Uint8Array,
+    off: number,
+    size: number,
+    flags: number,
+    packet?: (length: number) => Uint8Array | undefined,
+  ): number {
+    const ctxLen = Math.floor(flags / CTXLEN_SHIFT);
+    if (flags < 0 || ctxLen > (packet === undefined ? 0 : CTXLEN_MAX)) return -EINVAL;
+    const tail = ctxLen > 0 ? packet?.(ctxLen) : undefined;
+    if (ctxLen > 0 && tail === undefined) return -EFAULT;
     const low = flags % CTXLEN_SHIFT;
     const cpu = this.env.currentCpu;
     const index = low === BPF_F_CURRENT_CPU ? cpu : low & BPF_F_INDEX_MASK;
@@ -58,7 +77,10 @@ export class PerfEventArray extends BpfMap {
     const eventCpu = this.eventCpu[index];
     if (eventCpu < 0) return -ENOENT;
     if (eventCpu !== cpu) return -EOPNOTSUPP;
-    this.records.push({ index, cpu, data: src.slice(off, off + size) });
+    const data = new Uint8Array(size + (tail?.length ?? 0));
+    data.set(src.subarray(off, off + size));
+    if (tail) data.set(tail, size);
+    this.records.push({ index, cpu, data });
     return 0;
   }
 
