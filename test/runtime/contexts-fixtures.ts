@@ -7,6 +7,9 @@ import {
   createProgramContext,
   type ProgramContext,
 } from '../../src/runtime/contexts/index.js';
+import { registerKernelHelpers } from '../../src/runtime/helpers/index.js';
+import { KernelRuntime } from '../../src/runtime/helpers/runtime.js';
+import { HelperRegistry } from '../../src/vm/helpers.js';
 import { Interpreter } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 
@@ -47,11 +50,27 @@ export interface Ran {
 }
 
 /** Maps the context of `spec` for `input`, runs `asm` (uBPF syntax) with r1 = the context. */
-export function runOn(spec: ContextSpec, input: unknown, asm: string): Ran {
+export function runOn(spec: ContextSpec, input: unknown, asm: string, kernel = false): Ran {
+  return runBytes(spec, input, assemble(asm), kernel);
+}
+
+/**
+ * Same, for program bytes (e.g. a section clang compiled). With `kernel`, the kernel helpers run over a
+ * KernelRuntime wired as the CLI must wire it: the context's user memory is the runtime's, the
+ * runtime's packet is the context's, and the task is the input's.
+ */
+export function runBytes(spec: ContextSpec, input: unknown, code: Uint8Array, kernel = false): Ran {
   const memory = new GuestMemory();
   memory.mapStack();
-  const ctx = createProgramContext(memory, spec, input);
-  const vm = new Interpreter(decodeProgram(assemble(asm)), { memory, packetSlot: ctx.packetSlot });
+  const runtime = kernel ? new KernelRuntime(memory) : undefined;
+  const ctx = createProgramContext(memory, spec, input, { userMemory: runtime?.user });
+  if (runtime !== undefined) {
+    runtime.packet = ctx.packet;
+    runtime.task = ctx.task;
+    runtime.beginRun();
+  }
+  const helpers = runtime === undefined ? undefined : registerKernelHelpers(new HelperRegistry(), runtime);
+  const vm = new Interpreter(decodeProgram(code), { memory, packetSlot: ctx.packetSlot, helpers });
   const { r0 } = vm.run({ args: [ctx.r1] });
   return { ctx, r0, result: ctx.result(r0), memory, vm };
 }

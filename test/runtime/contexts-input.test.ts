@@ -7,6 +7,7 @@ import {
   inputKeys,
   makeTask,
   parseTracepointFormat,
+  StructContext,
   truncateComm,
 } from '../../src/runtime/contexts/index.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
@@ -111,7 +112,8 @@ describe('IN.json errors', () => {
     );
     const v = (i: number) => memory.readU64(ctx.r1 + BigInt(8 * i));
     expect([v(0), v(1), v(2), v(3), v(4)]).toEqual([16n, 2n ** 64n - 1n, 5n, 15n, 12n]);
-    expect(new TextDecoder().decode(memory.read(v(5), 3))).toBe('42\0');
+    if (!(ctx instanceof StructContext)) throw new Error('expected a struct context');
+    expect(new TextDecoder().decode(ctx.userMemory?.read(Number(v(5)), 3))).toBe('42\0');
   });
 
   it('packets accept separators as tcpdump and Wireshark print them', () => {

@@ -1,7 +1,8 @@
 /** Assembled programs run on prepared contexts: packets through __sk_buff/xdp_md, tracing records. */
 import { describe, expect, it } from 'vitest';
 import { MemoryFault } from '../../src/errors.js';
-import { field, PT_REGS, SK_BUFF, USER_MEMORY_SLOT, XDP_MD } from '../../src/runtime/contexts/index.js';
+import { field, PT_REGS, SK_BUFF, StructContext, XDP_MD } from '../../src/runtime/contexts/index.js';
+import { USER_SLOT } from '../../src/runtime/helpers/sim-memory.js';
 import { Slot, slotBase } from '../../src/vm/memory/layout.js';
 import { hex, ipv4Packet, runAgain, runOn } from './contexts-fixtures.js';
 
@@ -236,32 +237,47 @@ describe('xdp_md', () => {
     expect(hex(result.meta)).toBe('2a000000');
   });
 
-  it('adjust_head/adjust_tail/adjust_meta move the pointers the program sees, with kernel bounds', () => {
+  it('bpf_xdp_adjust_head/tail/meta move the pointers the program sees, and the window with them', () => {
     const packet = ipv4Packet();
-    const ran = runOn(XDP, { packet: hex(packet) }, 'mov %r0, 2\nexit');
-    const { ctx } = ran;
-    const pkt = ctx.packet;
-    if (pkt === undefined) throw new Error('no packet');
-    expect(pkt.adjustHead(-4)).toBe(0);
-    expect(pkt.adjustTail(-10)).toBe(0);
-    expect(pkt.adjustMeta(-8)).toBe(0);
-    expect(pkt.adjustMeta(-36)).toBe(-13); // -EACCES: metadata longer than 32 bytes
-    expect(pkt.adjustHead(-1000)).toBe(-22);
-    expect(pkt.adjustTail(100_000)).toBe(-22);
-    expect(pkt.adjustTail(-pkt.length)).toBe(-22); // shorter than an Ethernet header
-    const lengths = runAgain(
-      ran,
-      `ldxw %r2, [%r1+${xoff('data')}]\nldxw %r0, [%r1+${xoff('data_end')}]\nsub %r0, %r2\nexit`,
+    const ran = runOn(
+      XDP,
+      { packet: hex(packet) },
+      `
+      mov %r6, %r1
+      mov %r2, -4
+      call 44
+      mov %r1, %r6
+      mov %r2, -10
+      call 65
+      mov %r1, %r6
+      mov %r2, -8
+      call 54
+      ldxw %r2, [%r6+${xoff('data')}]
+      stw [%r2+0], 0x04030201
+      ldxw %r3, [%r6+${xoff('data_meta')}]
+      stw [%r3+0], 0x2a
+      ldxw %r0, [%r6+${xoff('data_end')}]
+      sub %r0, %r2
+      exit`,
+      true,
     );
-    expect(lengths).toBe(BigInt(packet.length + 4 - 10));
-    const result = ctx.result(2n);
+    expect(ran.r0).toBe(BigInt(packet.length + 4 - 10));
+    const { result, ctx } = ran;
     if (result.kind !== 'xdp') throw new Error('expected xdp');
-    expect(result.packet.length).toBe(packet.length - 6);
-    expect(hex(result.packet.subarray(4))).toBe(hex(packet.subarray(0, packet.length - 10)));
-    expect(result.meta.length).toBe(8);
+    expect(hex(result.packet)).toBe(`01020304${hex(packet.subarray(0, packet.length - 10))}`);
+    expect(hex(result.meta)).toBe('2a00000000000000');
+    // The grown head is mapped; the shrunk tail is not.
+    const end = BigInt(ctx.packet?.dataEnd ?? 0);
+    expect(() => ran.memory.read(end, 1)).toThrow(MemoryFault);
     ctx.reset();
-    expect(hex(pkt.bytes())).toBe(hex(packet));
-    expect(pkt.meta().length).toBe(0);
+    expect(hex(ctx.packet?.bytes() ?? new Uint8Array(0))).toBe(hex(packet));
+    expect(ctx.packet?.meta().length).toBe(0);
+    expect(
+      runAgain(
+        ran,
+        `ldxw %r2, [%r1+${xoff('data')}]\nldxw %r0, [%r1+${xoff('data_end')}]\nsub %r0, %r2\nexit`,
+      ),
+    ).toBe(BigInt(packet.length));
   });
 });
 
@@ -273,41 +289,56 @@ describe('tracing contexts', () => {
       { type: 'tracepoint', attachTo: 'syscalls/sys_enter_openat' },
       { task, args: { dfd: -100, filename: '/etc/passwd', flags: 0x80000 } },
       `
-      ldxdw %r2, [%r1+24]
-      ldxb %r0, [%r2+5]
-      ldxdw %r3, [%r1+16]
-      add %r3, 100
-      lsh %r3, 8
-      or %r0, %r3
+      ldxdw %r0, [%r1+16]
+      add %r0, 100
       exit`,
     );
-    expect(r0).toBe(BigInt('p'.charCodeAt(0))); // dfd = AT_FDCWD (-100) sign-extended
+    expect(r0).toBe(0n); // dfd = AT_FDCWD (-100) sign-extended
     const record = memory.read(ctx.r1, 48);
     const v = new DataView(record.buffer);
     expect(v.getInt32(4, true)).toBe(4242); // common_pid
     expect(v.getInt32(8, true)).toBe(257); // __syscall_nr of openat on x86-64
     expect(v.getBigUint64(32, true)).toBe(0x80000n);
     const pointer = v.getBigUint64(24, true);
-    expect(pointer >> 28n).toBe(BigInt(USER_MEMORY_SLOT));
-    expect(new TextDecoder().decode(memory.read(pointer, 12))).toBe('/etc/passwd\0');
-    expect(() => memory.write(pointer, new Uint8Array(1))).toThrow(MemoryFault); // user memory is read-only
+    expect(pointer >> 28n).toBe(BigInt(USER_SLOT));
+    if (!(ctx instanceof StructContext)) throw new Error('expected a struct context');
+    expect(new TextDecoder().decode(ctx.userMemory?.read(Number(pointer), 12))).toBe('/etc/passwd\0');
+    // User memory is not the program's to load from: only bpf_probe_read_user* reads it.
+    expect(() => memory.read(pointer, 1)).toThrow(MemoryFault);
+  });
+
+  it('bpf_probe_read_user_str reads the filename through the kernel helpers', () => {
+    const { r0, memory } = runOn(
+      { type: 'tracepoint', attachTo: 'syscalls/sys_enter_openat' },
+      { task, args: { filename: '/etc/passwd' } },
+      `
+      ldxdw %r3, [%r1+24]
+      mov %r1, %r10
+      add %r1, -16
+      mov %r2, 16
+      call 114
+      ldxb %r1, [%r10-11]
+      lsh %r0, 8
+      or %r0, %r1
+      exit`,
+      true,
+    );
+    expect(r0).toBe((12n << 8n) | BigInt('p'.charCodeAt(0)));
+    expect(memory.region(USER_SLOT)?.name).toBe('user');
   });
 
   it('execve argv is a NULL-terminated array of string pointers', () => {
-    const { r0 } = runOn(
+    const { r0, ctx } = runOn(
       { type: 'tracepoint', attachTo: 'syscalls/sys_enter_execve' },
       { args: { filename: '/bin/ls', argv: ['ls', '-l'] } },
-      `
-      ldxdw %r2, [%r1+24]
-      ldxdw %r3, [%r2+8]
-      ldxb %r0, [%r3+1]
-      ldxdw %r4, [%r2+16]
-      jeq %r4, 0, ok
-      mov %r0, 0
-    ok:
-      exit`,
+      'ldxdw %r0, [%r1+24]\nexit',
     );
-    expect(r0).toBe(BigInt('l'.charCodeAt(0)));
+    if (!(ctx instanceof StructContext) || ctx.userMemory === undefined) throw new Error('no user memory');
+    const user = ctx.userMemory;
+    const argv = new DataView(user.read(Number(r0), 24).buffer);
+    const str = (p: bigint) => new TextDecoder().decode(user.read(Number(p), 3));
+    expect([str(argv.getBigUint64(0, true)), str(argv.getBigUint64(8, true))]).toEqual(['ls\0', '-l\0']);
+    expect(argv.getBigUint64(16, true)).toBe(0n);
   });
 
   it('sys_exit_* has the return value; generic sys_enter_* takes the number and six args', () => {
@@ -408,7 +439,8 @@ print fmt: "dev=%s skbaddr=%p len=%u", __get_str(name), REC->skbaddr, REC->len
     const str = runOn(
       { type: 'kprobe', user: true },
       { args: ['hello'] },
-      `ldxdw %r2, [%r1+${parm('di')}]\nldxb %r0, [%r2+1]\nexit`,
+      `ldxdw %r3, [%r1+${parm('di')}]\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 8\ncall 114\nldxb %r0, [%r10-7]\nexit`,
+      true,
     );
     expect(str.r0).toBe(BigInt('e'.charCodeAt(0)));
   });

@@ -8,6 +8,7 @@ import { PERM_READ, PERM_WRITE, Slot } from '../../vm/memory/layout.js';
 import type { ContextAccess } from './layout.js';
 import type { PacketBuffer } from './packet.js';
 import type { SimulatedTask } from './task.js';
+import type { ArgumentMemory } from './user-memory.js';
 
 /** XDP verdicts (enum xdp_action). */
 export type XdpActionName = 'ABORTED' | 'DROP' | 'PASS' | 'TX' | 'REDIRECT';
@@ -92,6 +93,8 @@ export class StructContext implements ProgramContext {
     readonly task: SimulatedTask,
     readonly access: ContextAccess,
     bytes: Uint8Array,
+    /** The user space holding the arguments' strings and arrays, when there are any. */
+    readonly userMemory?: ArgumentMemory,
   ) {
     this.image = new ContextImage(memory, bytes);
   }

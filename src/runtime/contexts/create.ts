@@ -14,7 +14,7 @@ import { SKB_INPUT_FIELDS } from './skb.js';
 import { SkbContext, type SkbProgramType } from './skb-context.js';
 import { DEFAULT_TASK, parseTask, type SimulatedTask } from './task.js';
 import { tracepointAccess, tracepointRecord } from './tracepoint.js';
-import { UserMemoryBuilder } from './user-memory.js';
+import { type ArgumentMemory, encodeWithArguments, type UserMemoryBuilder } from './user-memory.js';
 import { XDP_INPUT_FIELDS, XdpContext } from './xdp.js';
 
 /** What a context needs to know about the program: a subset of src/elf's SectionSpec. */
@@ -30,6 +30,11 @@ export interface ContextSpec {
 export interface ContextOptions {
   /** Top-level IN.json keys that belong to the caller (e.g. `rodata` for the loader); default ['rodata']. */
   readonly passthroughKeys?: readonly string[];
+  /**
+   * Where argument strings go: the helpers' user space (`KernelRuntime.user`). Without it a user space
+   * is mapped in its slot when an argument needs one (create the KernelRuntime first to share it).
+   */
+  readonly userMemory?: ArgumentMemory;
 }
 
 /** The largest context a BPF_PROG_TYPE_SYSCALL program may get (U16_MAX, like ctx_size_in). */
@@ -78,11 +83,11 @@ export function createProgramContext(
   const obj = expectObject(input, '');
   checkKeys(obj, [...inputKeys(spec), ...(options.passthroughKeys ?? ['rodata'])], '');
   const task = obj.task === undefined ? DEFAULT_TASK : parseTask(obj.task);
-  const user = new UserMemoryBuilder();
-  const build = structContext(spec, obj, task, user);
-  if (build !== undefined) {
-    user.install(memory);
-    return new StructContext(memory, spec.type, task, build.access, build.bytes);
+  if (isStructType(spec.type)) {
+    const { value, space } = encodeWithArguments(memory, options.userMemory, (user) =>
+      structContext(spec, obj, task, user),
+    );
+    return new StructContext(memory, spec.type, task, value.access, value.bytes, space);
   }
   if (obj.packet === undefined) {
     throw usageError(
@@ -96,13 +101,18 @@ export function createProgramContext(
   return new SkbContext(memory, spec.type as SkbProgramType, task, packet, obj);
 }
 
-/** The struct of a tracing-like type, or undefined for packet types. */
+/** Types whose context is a plain struct (no packet). */
+function isStructType(type: ProgramType): boolean {
+  return !['socket_filter', 'sched_cls', 'sched_act', 'xdp'].includes(type);
+}
+
+/** The struct of a tracing-like type. */
 function structContext(
   spec: ContextSpec,
   obj: JsonObject,
   task: SimulatedTask,
   user: UserMemoryBuilder,
-): { access: ContextAccess; bytes: Uint8Array } | undefined {
+): { access: ContextAccess; bytes: Uint8Array } {
   switch (spec.type) {
     case 'tracepoint': {
       const { format, record } = tracepointRecord(spec.attachTo, obj, task, user);
@@ -127,6 +137,6 @@ function structContext(
       return { access: { layout, readable: layout.fields, writable: layout.fields }, bytes };
     }
     default:
-      return undefined;
+      throw usageError('', `${spec.type} programs have no struct context`);
   }
 }

@@ -17,14 +17,7 @@ export {
   rangeAllows,
   type StructLayout,
 } from './layout.js';
-export {
-  NET_SKB_PAD,
-  PacketBuffer,
-  type PacketGeometry,
-  XDP_FRAME_SIZE,
-  XDP_MAX_META,
-  XDP_PACKET_HEADROOM,
-} from './packet.js';
+export { PacketBuffer, XDP_MAX_META } from './packet.js';
 export {
   PARM_REGS,
   PERF_EVENT_ACCESS,
@@ -50,5 +43,5 @@ export {
 export { encodeRecord, tracepointAccess, tracepointRecord } from './tracepoint.js';
 export { builtinTracepoint, SYSCALLS, type SyscallInfo } from './tracepoint-events.js';
 export { parseTracepointFormat, type TracepointField, type TracepointFormat } from './tracepoint-format.js';
-export { USER_MEMORY_SLOT, UserMemoryBuilder } from './user-memory.js';
+export { type ArgumentMemory, encodeWithArguments, UserMemoryBuilder } from './user-memory.js';
 export { XDP_ACCESS, XDP_ACTIONS, XDP_MD, XdpContext, xdpAction } from './xdp.js';

@@ -3,12 +3,13 @@
  * whose data/data_end/data_meta fields hold the guest addresses of the packet window.
  */
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
-import { Slot, slotBase } from '../../vm/memory/layout.js';
+import { Slot } from '../../vm/memory/layout.js';
+import { SKB_HEADROOM } from '../helpers/packet-context.js';
 import { ContextImage, type ContextResult, type ProgramContext } from './context.js';
 import { ETH_P_8021Q, parseHeaders } from './headers.js';
 import { childPath, expectArray, expectInteger, formatError, type JsonObject } from './json.js';
 import { type ContextAccess, field, readField, readInt, writeField } from './layout.js';
-import { NET_SKB_PAD, PacketBuffer } from './packet.js';
+import { PacketBuffer, packetDataAddress } from './packet.js';
 import {
   SK_BUFF,
   SKB_INPUT_FIELDS,
@@ -92,14 +93,15 @@ export class SkbContext implements ProgramContext {
     const socket = programType === 'socket_filter';
     this.access = socket ? SOCKET_FILTER_ACCESS : TC_ACCESS;
     // Validate and build the struct first, so bad input maps nothing; the packet's address is fixed.
-    const data = slotBase(Slot.PACKET) + NET_SKB_PAD;
+    const data = packetDataAddress(SKB_HEADROOM);
     const initial = skbImage(packet, input, data, data + packet.length);
     this.packet = new PacketBuffer(memory, packet, {
-      headroom: NET_SKB_PAD,
-      windowFromMeta: false,
+      kind: 'skb',
+      headroom: SKB_HEADROOM,
       writable: !socket,
     });
     this.image = new ContextImage(memory, initial);
+    this.packet.clearHash = () => writeField(this.image.bytes(), SK_BUFF, 'hash', 0);
     this.packet.onMove(() => {
       const b = this.image.bytes();
       writeField(b, SK_BUFF, 'data', this.packet.data);

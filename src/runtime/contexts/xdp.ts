@@ -1,10 +1,10 @@
 /** XDP: `struct xdp_md` (data, data_end, data_meta as guest addresses) and the xdp_action verdicts. */
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
-import { Slot, slotBase } from '../../vm/memory/layout.js';
+import { XDP_HEADROOM } from '../helpers/packet-context.js';
 import { ContextImage, type ContextResult, type ProgramContext, type XdpActionName } from './context.js';
 import { expectHex, expectInteger, type JsonObject, usageError } from './json.js';
 import { type ContextAccess, defineStruct, fieldsExcept, writeField } from './layout.js';
-import { PacketBuffer, XDP_MAX_META, XDP_PACKET_HEADROOM } from './packet.js';
+import { PacketBuffer, packetDataAddress, XDP_MAX_META } from './packet.js';
 import { DEFAULT_IFINDEX } from './skb-context.js';
 import type { SimulatedTask } from './task.js';
 
@@ -55,7 +55,7 @@ export class XdpContext implements ProgramContext {
       throw usageError('meta', `${meta.length} bytes: XDP metadata is a multiple of 4 bytes, at most 32`);
     }
     const b = new Uint8Array(XDP_MD.size);
-    const data = slotBase(Slot.PACKET) + XDP_PACKET_HEADROOM;
+    const data = packetDataAddress(XDP_HEADROOM);
     writeField(b, XDP_MD, 'data', data);
     writeField(b, XDP_MD, 'data_end', data + packet.length);
     writeField(b, XDP_MD, 'data_meta', data - meta.length);
@@ -64,9 +64,9 @@ export class XdpContext implements ProgramContext {
       if (input[name] !== undefined) writeField(b, XDP_MD, name, expectInteger(input[name], name, 32));
     }
     this.packet = new PacketBuffer(memory, packet, {
-      headroom: XDP_PACKET_HEADROOM,
+      kind: 'xdp',
+      headroom: XDP_HEADROOM,
       meta,
-      windowFromMeta: true,
       writable: true,
     });
     this.image = new ContextImage(memory, b);
