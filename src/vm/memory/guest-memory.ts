@@ -211,9 +211,15 @@ export class GuestMemory {
    * interpreter's inline check (layout.ts), for callers off the hot path (helpers, host API).
    */
   translate(address: bigint | number, size: number, access: AccessKind): number {
-    const a = typeof address === 'bigint' ? address : BigInt(address);
-    if (a < 0n || a > 0xffffffffn) return -1;
-    const lo = Number(a);
+    // Numbers take a BigInt-free path: helpers translate pointers on hot paths.
+    let lo: number;
+    if (typeof address === 'number') {
+      if (!(address >= 0 && address <= 0xffffffff && Number.isInteger(address))) return -1;
+      lo = address;
+    } else {
+      if (address < 0n || address > 0xffffffffn) return -1;
+      lo = Number(address);
+    }
     const t = (lo >>> SLOT_SHIFT) * TABLE_STRIDE;
     const o = (lo & SLOT_MASK) - this.table[t + TABLE_START];
     const len = this.table[t + (access === 'read' ? TABLE_LEN_READ : TABLE_LEN_WRITE)];
