@@ -1,11 +1,6 @@
 /** Reading helper arguments the way the kernel's BPF_CALL_x prototypes type them. */
 import type { HelperContext } from '../../vm/helpers.js';
 
-/** Argument `i` as an unsigned 64-bit number; values of 2^53 and more are inexact but stay huge. */
-export function u64Arg(ctx: HelperContext, i: number): number {
-  return ctx.argNumber(i);
-}
-
 /** Argument `i` as the kernel's `u32` parameter (the register's low half). */
 export function u32Arg(ctx: HelperContext, i: number): number {
   return ctx.argLo(i) >>> 0;
