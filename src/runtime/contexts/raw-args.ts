@@ -9,8 +9,6 @@ import { type ContextAccess, defineStruct, type FieldSpec, writeInt } from './la
 /** MAX_BPF_FUNC_ARGS: traced functions take at most 12 arguments. */
 export const MAX_TRACED_ARGS = 12;
 
-export type RawArgsProgramType = 'raw_tracepoint' | 'tracing';
-
 /** The u64 array of `count` arguments (plus the return value slot when `withReturn`). */
 export function rawArgsLayout(count: number, withReturn: boolean) {
   const specs: FieldSpec[] = Array.from({ length: count }, (_, i): FieldSpec => [`arg${i}`, 8]);

@@ -3,7 +3,7 @@
  * each type may read and write (the kernel's sk_filter_is_valid_access / tc_cls_act_is_valid_access),
  * and the field values of a received packet.
  */
-import { type ContextAccess, defineStruct, type FieldRange, fieldsExcept, fieldsNamed } from './layout.js';
+import { type ContextAccess, defineStruct, fieldsExcept, fieldsNamed } from './layout.js';
 
 export const SK_BUFF = defineStruct('struct __sk_buff', [
   ['len', 4],
@@ -111,11 +111,6 @@ export const SKB_INPUT_FIELDS = [
 ] as const;
 
 export const SKB_U64_FIELDS: readonly string[] = ['tstamp', 'hwtstamp'];
-
-/** Fields reported after a run: the ones a program of `access` may change. */
-export function changedFieldNames(access: ContextAccess): readonly string[] {
-  return access.writable.map((f: FieldRange) => f.name);
-}
 
 /** tc verdicts (TC_ACT_*), by the value of r0. */
 export const TC_ACTIONS: Readonly<Record<number, string>> = {
