@@ -59,6 +59,8 @@ export class Instance {
   private readonly data: Region | undefined;
   private readonly heapRegion: Region | undefined;
   private readonly context: HostContext;
+  /** True while a call runs or is suspended: an instance runs one call at a time. */
+  private busy = false;
 
   /** @internal Use `InstancePre.instantiate`. */
   constructor(
@@ -96,11 +98,11 @@ export class Instance {
 
   /** `call` with every option. */
   invoke(options: CallOptions = {}): CallResult {
-    const run = this.runOptions(options);
+    const run = this.begin(options);
     try {
       return result(this.executor.run(run));
     } finally {
-      this.memory.pc = -1;
+      this.end();
     }
   }
 
@@ -113,11 +115,11 @@ export class Instance {
   }
 
   async invokeAsync(options: CallOptions = {}): Promise<CallResult> {
-    const run = this.runOptions(options);
+    const run = this.begin(options);
     try {
       return result(await this.executor.runAsync(run));
     } finally {
-      this.memory.pc = -1;
+      this.end();
     }
   }
 
@@ -131,6 +133,7 @@ export class Instance {
 
   /** Restores the initial memory: the module's data, a zeroed heap, an empty allocator. */
   reset(): void {
+    this.checkIdle('reset');
     const u8 = this.guest.u8;
     if (this.data && this.module.data) u8.set(this.module.data, this.data.hostBase);
     if (this.heapRegion)
@@ -147,6 +150,24 @@ export class Instance {
     ctx.helper = helper;
     ctx.name = definition.name;
     return definition.fn(ctx, helper.arg(1), helper.arg(2), helper.arg(3), helper.arg(4), helper.arg(5));
+  }
+
+  private checkIdle(what: string): void {
+    if (this.busy) {
+      throw new UsageError(`cannot ${what} this instance while a call is running or suspended (callAsync)`);
+    }
+  }
+
+  private begin(options: CallOptions): RunOptions {
+    this.checkIdle('call');
+    const run = this.runOptions(options);
+    this.busy = true;
+    return run;
+  }
+
+  private end(): void {
+    this.busy = false;
+    this.memory.pc = -1;
   }
 
   private runOptions(options: CallOptions): RunOptions {

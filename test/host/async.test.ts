@@ -93,7 +93,9 @@ describe('callAsync', () => {
     const a = pre.instantiate();
     const b = pre.instantiate();
     const first = a.callAsync();
-    expect(() => a.call()).toThrow(UsageError);
+    expect(() => a.call()).toThrow(/cannot call this instance while a call is running or suspended/);
+    expect(() => a.reset()).toThrow(UsageError);
+    await expect(a.callAsync()).rejects.toThrow(UsageError);
     const [ra, rb] = await Promise.all([first, b.callAsync()]);
     expect(ra.r0).toBe(106n);
     expect(rb.r0).toBe(106n);
