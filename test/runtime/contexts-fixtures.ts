@@ -4,6 +4,7 @@ import { decodeProgram } from '../../src/isa/decoder.js';
 import {
   type ContextResult,
   type ContextSpec,
+  createBoundContext,
   createProgramContext,
   type ProgramContext,
 } from '../../src/runtime/contexts/index.js';
@@ -13,9 +14,7 @@ import { HelperRegistry } from '../../src/vm/helpers.js';
 import { Interpreter } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
-}
+export { toHex as hex } from '../../src/runtime/contexts/index.js';
 
 /** Ethernet + IPv4 + UDP (or TCP) with the given ports and payload; addresses 10.0.0.1 -> 10.0.0.2. */
 export function ipv4Packet(
@@ -63,12 +62,11 @@ export function runBytes(spec: ContextSpec, input: unknown, code: Uint8Array, ke
   const memory = new GuestMemory();
   memory.mapStack();
   const runtime = kernel ? new KernelRuntime(memory) : undefined;
-  const ctx = createProgramContext(memory, spec, input, { userMemory: runtime?.user });
-  if (runtime !== undefined) {
-    runtime.packet = ctx.packet;
-    runtime.task = ctx.task;
-    runtime.beginRun();
-  }
+  const ctx =
+    runtime === undefined
+      ? createProgramContext(memory, spec, input)
+      : createBoundContext(runtime, spec, input);
+  runtime?.beginRun();
   const helpers = runtime === undefined ? undefined : registerKernelHelpers(new HelperRegistry(), runtime);
   const vm = new Interpreter(decodeProgram(code), { memory, packetSlot: ctx.packetSlot, helpers });
   const { r0 } = vm.run({ args: [ctx.r1] });

@@ -1,7 +1,14 @@
 /** Assembled programs run on prepared contexts: packets through __sk_buff/xdp_md, tracing records. */
 import { describe, expect, it } from 'vitest';
 import { MemoryFault } from '../../src/errors.js';
-import { field, PT_REGS, SK_BUFF, StructContext, XDP_MD } from '../../src/runtime/contexts/index.js';
+import {
+  contextResultJson,
+  field,
+  PT_REGS,
+  SK_BUFF,
+  StructContext,
+  XDP_MD,
+} from '../../src/runtime/contexts/index.js';
 import { USER_SLOT } from '../../src/runtime/helpers/sim-memory.js';
 import { Slot, slotBase } from '../../src/vm/memory/layout.js';
 import { hex, ipv4Packet, runAgain, runOn } from './contexts-fixtures.js';
@@ -469,5 +476,21 @@ print fmt: "dev=%s skbaddr=%p len=%u", __get_str(name), REC->skbaddr, REC->len
     );
     expect(ctx.task).toMatchObject({ pid: 7, tgid: 7, uid: 1000, gid: 1000, comm: 'x' });
     expect(ctx.task.parent).toMatchObject({ pid: 1, tgid: 1, comm: 'init' });
+  });
+});
+
+describe('result JSON for the CLI contract', () => {
+  it('hex packet, named action/verdict, skb fields as 0x strings; nothing for tracing types', () => {
+    const tc = runOn(TC, { packet: '0a0b', mark: 7 }, `stw [%r1+${off('cb')}], 255\nmov %r0, 0\nexit`);
+    expect(contextResultJson(tc.result)).toMatchObject({
+      packet: '0a0b',
+      verdict: 'OK',
+      skb: { mark: '0x7', cb: ['0xff', '0x0', '0x0', '0x0', '0x0'], tstamp: '0x0' },
+    });
+    const sock = runOn(SOCKET, { packet: '0a0b' }, 'mov %r0, -1\nexit');
+    expect(contextResultJson(sock.result)).toMatchObject({ packet: '0a0b', keep: 2 });
+    const xdp = runOn(XDP, { packet: 'ff', meta: '01020304' }, 'mov %r0, 9\nexit');
+    expect(contextResultJson(xdp.result)).toEqual({ packet: 'ff', meta: '01020304', action: 'INVALID' });
+    expect(contextResultJson(runOn({ type: 'raw_tracepoint' }, {}, 'mov %r0, 0\nexit').result)).toEqual({});
   });
 });

@@ -1,5 +1,6 @@
 /** Program types and their contexts: what r1 points at, how IN.json becomes it, what a run changed. */
 export { type ArgumentEncoder, encodeArgument } from './arguments.js';
+export { createBoundContext } from './bind.js';
 export {
   ContextImage,
   type ContextResult,
@@ -28,6 +29,7 @@ export {
   type PtRegName,
 } from './pt-regs.js';
 export { MAX_TRACED_ARGS, rawArgsAccess, rawArgsLayout } from './raw-args.js';
+export { type ContextResultJson, contextResultJson, toHex } from './result-json.js';
 export { SK_BUFF, SOCKET_FILTER_ACCESS, TC_ACCESS, TC_ACTIONS } from './skb.js';
 export { DEFAULT_IFINDEX, SkbContext } from './skb-context.js';
 export {
