@@ -2,6 +2,23 @@
  * From a program's type (its SEC name, as src/elf parses it) and the run input (IN.json of the CLI
  * contract) to a mapped context: validates the input with JSON paths in every error, builds the
  * context struct, maps it (and the packet and argument memory) and tells what r1 is.
+ *
+ * IN.json, every key optional unless said otherwise; integers are JSON numbers or strings ("0x…",
+ * "-1", decimal) so 64-bit values survive; `task` is `{pid, tgid, uid, gid, comm, parent}` for any type.
+ * - socket_filter, sched_cls, sched_act: `packet` (hex, required) and __sk_buff fields: mark, priority,
+ *   ifindex, ingress_ifindex, pkt_type, queue_mapping, protocol, vlan_tci, vlan_proto, hash, tc_index,
+ *   tc_classid, cb (up to 5), napi_id, tstamp, wire_len, gso_segs, gso_size, hwtstamp.
+ * - xdp: `packet` (required), `meta` (hex, ≤ 32 bytes, multiple of 4), ingress_ifindex, rx_queue_index,
+ *   egress_ifindex.
+ * - tracepoint: `args` by field name (`{"filename": "/etc/passwd", "flags": 0}`; pointer fields take a
+ *   string, an array of strings or an address; char[] and __data_loc fields take a string), `format`
+ *   (the tracefs format text, for events without a built-in layout).
+ * - kprobe (and uprobe): `regs` by pt_regs name (`{"di": 3}`), `args` (PARM1..6 in order), `ret` (ax,
+ *   return probes only). perf_event: the same plus `sample_period` and `addr`.
+ * - raw_tracepoint, tracing (fentry/fexit/fmod_ret/tp_btf): `args` as an array; `ret` for fexit and
+ *   fmod_ret. syscall: `ctx` (hex bytes).
+ * String arguments become pointers into the simulated user memory; `{"string": "…"}` forces a string
+ * for text that looks like a number, `{"hex": "…"}` points at raw bytes.
  */
 import type { ProgramType, TracingAttachKind } from '../../elf/object.js';
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
