@@ -3,12 +3,13 @@
  * contexts unchanged: `(void *)(long)ctx->data` is a real pointer, narrow __sk_buff loads hit the right
  * bytes, BPF_KPROBE/BPF_PROG find their arguments, LD_ABS reads the packet.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSectionName } from '../../src/elf/object.js';
+import { type ContextSpec, field, SK_BUFF, writeField } from '../../src/runtime/contexts/index.js';
 import { hex, ipv4Packet, runBytes } from './contexts-fixtures.js';
 
 const SOURCE = `
@@ -91,6 +92,17 @@ int BPF_PROG(fx, int dfd, long b, long ret) { return ret * 2; }
 SEC("raw_tp/sched_switch")
 int BPF_PROG(rtp, int preempt, long prev) { return prev; }
 
+SEC("xdp_adjust")
+int adjust_and_tx(struct xdp_md *ctx) {
+  if (bpf_xdp_adjust_head(ctx, -4)) return XDP_ABORTED;
+  if (bpf_xdp_adjust_tail(ctx, -6)) return XDP_ABORTED;
+  void *data = (void *)(long)ctx->data;
+  void *data_end = (void *)(long)ctx->data_end;
+  if (data + 4 > data_end) return XDP_ABORTED;
+  __builtin_memcpy(data, "\x01\x02\x03\x04", 4);
+  return XDP_TX;
+}
+
 char LICENSE[] SEC("license") = "GPL";
 `;
 
@@ -106,6 +118,44 @@ function hasClang(): boolean {
 
 const dir = mkdtempSync(join(tmpdir(), 'bpfbox-ctx-clang-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function sectionBytes(object: string, section: string): Uint8Array {
+  const out = join(dir, `${section.replace(/\W/g, '_')}.bin`);
+  execFileSync('llvm-objcopy-19', ['-O', 'binary', `--only-section=${section}`, object, out]);
+  return new Uint8Array(readFileSync(out));
+}
+
+/** Builds the BPF_PROG_TEST_RUN runner; its path, or why the kernel cannot be asked here. */
+function kernelRunner(): { path: string } | { skip: string } {
+  const path = join(dir, 'contexts-kernel-run');
+  const cc = spawnSync(
+    'gcc',
+    ['-O2', '-o', path, join(import.meta.dirname, 'contexts-kernel-run.c'), '-lbpf'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (cc.error || cc.status !== 0)
+    return { skip: `cannot build the kernel runner: ${cc.stderr || cc.error}` };
+  // r0 = 2 (XDP_PASS) as an XDP program: a plain probe of bpf() and BPF_PROG_TEST_RUN.
+  const probe = inKernel(path, [
+    [6, Uint8Array.from([0xb7, 0, 0, 0, 2, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]), new Uint8Array(14)],
+  ]);
+  if (!probe[0]?.startsWith('ok 2 ')) return { skip: `BPF_PROG_TEST_RUN is not usable here: ${probe[0]}` };
+  return { path };
+}
+
+/** Runs [prog_type, code, packet, ctx?] in the kernel; one output line each (see contexts-kernel-run.c). */
+function inKernel(
+  runner: string,
+  runs: readonly (readonly [number, Uint8Array, Uint8Array, Uint8Array?])[],
+): string[] {
+  const input = runs.map(
+    ([type, code, packet, ctx]) => `${type} ${hex(code)} ${hex(packet)} ${ctx ? hex(ctx) : '-'}`,
+  );
+  const r = spawnSync(runner, { input: `${input.join('\n')}\n`, encoding: 'utf8' });
+  return r.stdout.trimEnd().split('\n');
+}
 
 describe.skipIf(!hasClang())('clang-compiled programs on their contexts', () => {
   const object = join(dir, 'p.o');
@@ -125,12 +175,9 @@ describe.skipIf(!hasClang())('clang-compiled programs on their contexts', () => 
   });
 
   /** The program of SEC `section` (these use no maps, so its bytes need no relocation), run on `input`. */
-  function run(section: string, input: unknown) {
-    const out = join(dir, `${section.replace(/\W/g, '_')}.bin`);
-    execFileSync('llvm-objcopy-19', ['-O', 'binary', `--only-section=${section}`, object, out]);
-    const spec = parseSectionName(section);
+  function run(section: string, input: unknown, spec: ContextSpec | undefined = parseSectionName(section)) {
     if (spec === undefined) throw new Error(`unknown section ${section}`);
-    return runBytes(spec, input, new Uint8Array(readFileSync(out)), true);
+    return runBytes(spec, input, sectionBytes(object, section), true);
   }
 
   it('XDP parser drops UDP port 53', () => {
@@ -178,5 +225,72 @@ describe.skipIf(!hasClang())('clang-compiled programs on their contexts', () => 
     expect(run('fentry/do_unlinkat', { args: [5, 6] }).r0).toBe(11n);
     expect(run('fexit/do_unlinkat', { args: [5, 6], ret: 21 }).r0).toBe(42n);
     expect(run('raw_tp/sched_switch', { args: [0, '0x1234'] }).r0).toBe(0x1234n);
+  });
+});
+
+const BPF_PROG_TYPE_SCHED_CLS = 3;
+const BPF_PROG_TYPE_XDP = 6;
+const runner = hasClang() ? kernelRunner() : { skip: 'no clang-19' };
+if ('skip' in runner) console.warn(`context kernel comparison skipped: ${runner.skip}`);
+
+describe.skipIf('skip' in runner)('the same programs in the Linux kernel (BPF_PROG_TEST_RUN) agree', () => {
+  const object = join(dir, 'k.o');
+  beforeAll(() => {
+    writeFileSync(join(dir, 'k.c'), SOURCE);
+    execFileSync('clang-19', [
+      '-target',
+      'bpf',
+      '-O2',
+      '-D__TARGET_ARCH_x86',
+      '-I/usr/include/x86_64-linux-gnu',
+      '-c',
+      join(dir, 'k.c'),
+      '-o',
+      object,
+    ]);
+  });
+  const path = 'path' in runner ? runner.path : '';
+
+  it('XDP: verdicts, and the packet after bpf_xdp_adjust_head/tail and a write', () => {
+    for (const packet of [
+      ipv4Packet({ dport: 53 }),
+      ipv4Packet({ dport: 80 }),
+      ipv4Packet({ proto: 'tcp' }),
+    ]) {
+      for (const section of ['xdp', 'xdp_adjust']) {
+        const code = sectionBytes(object, section);
+        const [kernel] = inKernel(path, [[BPF_PROG_TYPE_XDP, code, packet]]);
+        const ours = runBytes({ type: 'xdp' }, { packet: hex(packet) }, code, true);
+        if (ours.result.kind !== 'xdp') throw new Error('expected xdp');
+        expect(`ok ${ours.r0} ${hex(ours.result.packet)} -`).toBe(kernel);
+      }
+    }
+  });
+
+  it('tc: verdict, rewritten packet and the __sk_buff fields it wrote (mark, priority, cb)', () => {
+    const packet = ipv4Packet();
+    const code = sectionBytes(object, 'tc');
+    // The kernel runs tc programs on loopback (ifindex 1) with the context fields it accepts as input.
+    const ctx = new Uint8Array(SK_BUFF.size);
+    writeField(ctx, SK_BUFF, 'mark', 5);
+    writeField(ctx, SK_BUFF, 'cb', 9, 0, 4);
+    writeField(ctx, SK_BUFF, 'ifindex', 1);
+    const [kernel] = inKernel(path, [[BPF_PROG_TYPE_SCHED_CLS, code, packet, ctx]]);
+    const [status, retval, dataOut, ctxOut] = kernel.split(' ');
+    expect(status).toBe('ok');
+    const ours = runBytes(
+      { type: 'sched_cls' },
+      { packet: hex(packet), mark: 5, cb: [9], ifindex: 1 },
+      code,
+      true,
+    );
+    if (ours.result.kind !== 'skb') throw new Error('expected skb');
+    expect(BigInt(retval)).toBe(ours.r0);
+    expect(hex(ours.result.packet)).toBe(dataOut);
+    const view = new DataView(Uint8Array.from(Buffer.from(ctxOut, 'hex')).buffer);
+    const u32 = (name: string, i = 0) => BigInt(view.getUint32(field(SK_BUFF, name).offset + 4 * i, true));
+    expect(ours.result.fields.mark).toBe(u32('mark'));
+    expect(ours.result.fields.priority).toBe(u32('priority'));
+    expect(ours.result.fields.cb).toEqual([0, 1, 2, 3, 4].map((i) => u32('cb', i)));
   });
 });

@@ -16,7 +16,9 @@ export {
   type FieldRange,
   field,
   rangeAllows,
+  readField,
   type StructLayout,
+  writeField,
 } from './layout.js';
 export { PacketBuffer, XDP_MAX_META } from './packet.js';
 export {
