@@ -103,6 +103,16 @@ int adjust_and_tx(struct xdp_md *ctx) {
   return XDP_TX;
 }
 
+SEC("tc_fields")
+int read_fields(struct __sk_buff *skb) {
+  return skb->len | skb->protocol << 16;
+}
+
+SEC("tc_fields2")
+int read_fields2(struct __sk_buff *skb) {
+  return skb->pkt_type | skb->ifindex << 4 | skb->wire_len << 8 | skb->vlan_present << 24 | (skb->data_meta == skb->data) << 28;
+}
+
 char LICENSE[] SEC("license") = "GPL";
 `;
 
@@ -292,5 +302,25 @@ describe.skipIf('skip' in runner)('the same programs in the Linux kernel (BPF_PR
     expect(ours.result.fields.mark).toBe(u32('mark'));
     expect(ours.result.fields.priority).toBe(u32('priority'));
     expect(ours.result.fields.cb).toEqual([0, 1, 2, 3, 4].map((i) => u32('cb', i)));
+  });
+
+  it('tc: len, protocol, pkt_type (host, multicast), ifindex, wire_len, vlan_present, data_meta', () => {
+    const packets = [ipv4Packet(), ipv4Packet({ proto: 'tcp', payload: 100 }), ipv4Packet({ dport: 5353 })];
+    packets[0].fill(0, 0, 6); // the loopback device's own address: PACKET_HOST
+    packets[1].fill(0, 0, 6); // (broadcast is PACKET_MULTICAST on loopback, which has no broadcast address)
+    packets[2].set([0x01, 0x00, 0x5e, 0, 0, 0xfb]);
+    for (const packet of packets) {
+      for (const section of ['tc_fields', 'tc_fields2']) {
+        const code = sectionBytes(object, section);
+        // With a context the kernel sets wire_len as the qdisc layer does (= len); without, it stays 0.
+        const ctx = new Uint8Array(SK_BUFF.size);
+        writeField(ctx, SK_BUFF, 'ifindex', 1);
+        const [kernel] = inKernel(path, [[BPF_PROG_TYPE_SCHED_CLS, code, packet, ctx]]);
+        const ours = runBytes({ type: 'sched_cls' }, { packet: hex(packet), ifindex: 1 }, code, true);
+        expect(`${section} ok ${ours.r0} ${hex(packet)}`).toBe(
+          `${section} ${kernel.split(' ').slice(0, 3).join(' ')}`,
+        );
+      }
+    }
   });
 });

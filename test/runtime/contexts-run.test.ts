@@ -165,6 +165,20 @@ describe('__sk_buff (tc, socket filter)', () => {
     expect(memory.readU64(ctx.r1 + BigInt(off('tstamp')))).toBe(0x123456789abcn);
   });
 
+  it('pkt_type from the destination MAC as eth_type_trans sets it on an Ethernet device', () => {
+    const pktType = (mac: number[]) => {
+      const p = ipv4Packet();
+      p.set(mac);
+      return runOn(TC, { packet: hex(p) }, `ldxw %r0, [%r1+${off('pkt_type')}]\nexit`).r0;
+    };
+    expect(pktType([0xff, 0xff, 0xff, 0xff, 0xff, 0xff])).toBe(1n); // PACKET_BROADCAST
+    expect(pktType([0x33, 0x33, 0, 0, 0, 1])).toBe(2n); // PACKET_MULTICAST
+    expect(pktType([0x02, 0, 0, 0, 0, 2])).toBe(0n); // PACKET_HOST
+    expect(
+      runOn(TC, { packet: hex(ipv4Packet()), pkt_type: 4 }, `ldxw %r0, [%r1+${off('pkt_type')}]\nexit`).r0,
+    ).toBe(4n);
+  });
+
   it('reset() restores context, packet and pointers for the next event', () => {
     const run = runOn(TC, { packet: hex(packet) }, `stw [%r1+${off('mark')}], 1\nmov %r0, 0\nexit`);
     run.ctx.reset();

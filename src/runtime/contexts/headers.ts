@@ -26,9 +26,16 @@ export interface FlowInfo {
   readonly destinationPort: number;
 }
 
+/** skb->pkt_type values (PACKET_HOST, …) that eth_type_trans assigns from the destination MAC. */
+export const PACKET_HOST = 0;
+export const PACKET_BROADCAST = 1;
+export const PACKET_MULTICAST = 2;
+
 export interface PacketHeaders {
   /** The outermost EtherType, or undefined when the packet is shorter than an Ethernet header. */
   readonly etherType: number | undefined;
+  /** Broadcast, multicast, or (any other address is taken to be the device's own) host. */
+  readonly pktType: number;
   /** The flow, when the packet carries a complete IPv4 or IPv6 header (inside up to two VLAN tags). */
   readonly flow: FlowInfo | undefined;
 }
@@ -37,16 +44,18 @@ const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
 
 /** Parses Ethernet (+ 802.1Q/802.1ad tags), IPv4/IPv6 and the TCP/UDP ports. Never throws. */
 export function parseHeaders(packet: Uint8Array): PacketHeaders {
-  if (packet.length < ETH_HLEN) return { etherType: undefined, flow: undefined };
+  if (packet.length < ETH_HLEN) return { etherType: undefined, pktType: PACKET_HOST, flow: undefined };
   const etherType = u16(packet, 12);
+  const broadcast = packet.subarray(0, 6).every((b) => b === 0xff);
+  const pktType = broadcast ? PACKET_BROADCAST : packet[0] & 1 ? PACKET_MULTICAST : PACKET_HOST;
   let type = etherType;
   let l3 = ETH_HLEN;
   for (let tags = 0; tags < 2 && (type === ETH_P_8021Q || type === ETH_P_8021AD); tags++) {
-    if (packet.length < l3 + 4) return { etherType, flow: undefined };
+    if (packet.length < l3 + 4) return { etherType, pktType, flow: undefined };
     type = u16(packet, l3 + 2);
     l3 += 4;
   }
-  return { etherType, flow: parseL3(packet, type, l3) };
+  return { etherType, pktType, flow: parseL3(packet, type, l3) };
 }
 
 function parseL3(p: Uint8Array, type: number, l3: number): FlowInfo | undefined {

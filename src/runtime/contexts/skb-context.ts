@@ -40,6 +40,7 @@ export function skbImage(packet: Uint8Array, input: JsonObject, data: number, da
   set('wire_len', packet.length);
   set('ifindex', DEFAULT_IFINDEX);
   set('ingress_ifindex', DEFAULT_IFINDEX);
+  set('pkt_type', headers.pktType);
   if (headers.etherType !== undefined) setBe16('protocol', headers.etherType);
   const flow = headers.flow;
   if (flow !== undefined) {
