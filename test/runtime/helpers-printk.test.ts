@@ -156,6 +156,7 @@ describe('bpf_trace_printk formatting', () => {
     expect(printk(k, '%p', [ptr]).out).toEqual([hashed]);
     expect(printk(k, '%pK', [ptr]).out).toEqual([hashed]);
     expect(printk(k, '%p', [0n]).out).toEqual(['0000000000000000']);
+    expect(printk(k, '%p', [BigInt.asUintN(64, -14n)]).out).toEqual(['fffffffffffffff2']);
     expect(printk(k, '%ps %pS', [0xffffffff81000000n, 1n]).out).toEqual(['0xffffffff81000000 0x1']);
     k.put(STR, Uint8Array.of(10, 0, 0, 1));
     k.put(STR + 16, Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 1]));

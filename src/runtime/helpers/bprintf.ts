@@ -9,7 +9,7 @@
  * arguments that do not fit the argument buffer are -ENOSPC.
  *
  * Simulation choices: %p and %pK print a hash of the pointer as the kernel does with kptr_restrict=0
- * (upper 32 bits zero, NULL prints zeros), but the hash is a fixed mix rather than siphash with a
+ * (upper 32 bits zero; NULL and error pointers unhashed), but the hash is a fixed mix rather than siphash with a
  * random boot key; %ps/%pS/%pB find no symbol and print `0x<hex>` as the kernel does for unknown
  * addresses.
  */
@@ -220,10 +220,17 @@ function pointerString(out: Out, value: bigint, spec: Spec): void {
   number(out, BigInt.asUintN(64, value), false, 16, false, s);
 }
 
-/** Stand-in for ptr_to_id's siphash: a fixed 32-bit mix of the pointer (NULL stays 0). */
+/** MAX_ERRNO: pointers in the last 4095 values of the address space are error codes. */
+const MAX_ERRNO = 4095n;
+
+/**
+ * What %p prints for `value`: NULL and error pointers as they are (ptr_to_id does not obfuscate
+ * IS_ERR_OR_NULL pointers), others as a 32-bit hash — a fixed mix standing in for siphash with the
+ * boot-time random key.
+ */
 export function hashPointer(value: bigint): bigint {
   const v = BigInt.asUintN(64, value);
-  if (v === 0n) return 0n;
+  if (v === 0n || v >= 2n ** 64n - MAX_ERRNO) return v;
   let h = Number(v & 0xffffffffn) ^ Math.imul(Number(v >> 32n), 0x9e3779b1);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
