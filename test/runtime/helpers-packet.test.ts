@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HelperError } from '../../src/errors.js';
+import { createProgramContext } from '../../src/runtime/contexts/create.js';
 import { PacketBuffer } from '../../src/runtime/contexts/packet.js';
 import { csumPartial } from '../../src/runtime/helpers/packet.js';
 import { SKB_HEADROOM, XDP_HEADROOM } from '../../src/runtime/helpers/packet-context.js';
@@ -277,5 +278,21 @@ describe('redirects', () => {
     expect(k.run(text(1, 1, 1))).toBe(1n);
     expect(k.run(text(1, 1, 8))).toBe(4n);
     expect(k.run(text(0, 0, 0x40))).toBe(0n);
+  });
+});
+
+describe('KernelRuntime.useContext', () => {
+  it('takes the task and packet of a program context', () => {
+    const k = kernel();
+    const context = createProgramContext(
+      k.memory,
+      { type: 'xdp' },
+      { packet: '00'.repeat(60), task: { pid: 9, tgid: 8, comm: 'ctx' } },
+    );
+    k.runtime.useContext(context);
+    expect(k.run('call 14\nexit')).toBe((8n << 32n) | 9n);
+    expect(k.run('mov %r1, 0\nmov %r2, -10\ncall 65\nexit')).toBe(0n);
+    expect(context.packet?.dataEnd).toBe(k.runtime.packet?.dataEnd);
+    expect(k.runtime.packet?.kind).toBe('xdp');
   });
 });

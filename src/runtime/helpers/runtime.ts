@@ -125,6 +125,15 @@ export class KernelRuntime {
     this.ownCpu = cpu;
   }
 
+  /**
+   * Runs on behalf of a program context (contexts/create.ts's ProgramContext): its task becomes the
+   * current task and its packet (if any) the packet the helpers work on.
+   */
+  useContext(context: { readonly task: SimulatedTask; readonly packet: PacketContext | undefined }): void {
+    this.task = context.task;
+    this.packet = context.packet;
+  }
+
   /** Starts a run: empties printk output and the redirect decision, moves the clock by runStepNs. */
   beginRun(): void {
     this.printk = [];
