@@ -122,14 +122,14 @@ function prepare(fmt: Uint8Array, raw: readonly bigint[], memory: PrintfMemory):
     } else if (at(i) === ch('s')) {
       stringSpace = 'compat';
     } else if (at(i) === ch('c')) {
-      if (used === MAX_BIN_ARGS) return -ENOSPC;
+      if (used >= MAX_BIN_ARGS) return -ENOSPC;
       pushText(Uint8Array.of(Number(arg & 0xffn)), 1);
       continue;
     }
     if (stringSpace !== undefined) {
       const after = at(i + 1);
       if (after !== 0 && !isSpace(after) && !isPunct(after)) return -EINVAL;
-      if (used === MAX_BIN_ARGS) return -ENOSPC;
+      if (used >= MAX_BIN_ARGS) return -ENOSPC;
       const got = memory.readCString(stringSpace, arg, MAX_BIN_ARGS - used);
       // An unreadable string prints as empty, taking one byte (its NUL).
       const text = typeof got === 'number' || got.length === 0 ? new Uint8Array(1) : got;
