@@ -57,7 +57,8 @@ const caseArb = fc
     for (const [text, s] of parts) {
       // A lone % in the literal text would be a conversion; double it.
       fmt += text.replace(/%/g, '%%');
-      const [conv, type] = s.conv;
+      const conv = s.conv[0];
+      const type = s.conv[1];
       // %c prints a byte: keep it printable so both sides compare as text.
       const value = conv === 'c' ? 0x21n + (s.value % 94n) : s.value;
       fmt += `%${s.flags}${s.width ?? ''}${conv}`;

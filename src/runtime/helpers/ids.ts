@@ -40,5 +40,4 @@ export type KernelHelperName = keyof typeof KernelHelperId;
 /** errno values the helpers return negated (asm-generic/errno-base.h, errno.h). */
 export const EFAULT = 14;
 export const EACCES = 13;
-export const ENOMEM = 12;
 export { E2BIG, EEXIST, EINVAL, ENOSPC, ENOTSUPP } from '../maps/constants.js';

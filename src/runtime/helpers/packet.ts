@@ -9,7 +9,7 @@ import type { HelperContext, HelperRegistry } from '../../vm/helpers.js';
 import { Slot } from '../../vm/memory/layout.js';
 import { MapTrap } from '../maps/errors.js';
 import { guestPtr, s32Arg, u32Arg } from './args.js';
-import { EACCES, EFAULT, EINVAL, ENOMEM, KernelHelperId } from './ids.js';
+import { EACCES, EFAULT, EINVAL, KernelHelperId } from './ids.js';
 import { type PacketContext, XDP_FRAME_SIZE } from './packet-context.js';
 import type { KernelRuntime } from './runtime.js';
 
@@ -23,7 +23,7 @@ export const BPF_F_EXCLUDE_INGRESS = 1 << 4;
 export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
 export const TC_ACT_SHOT = 2;
 export const TC_ACT_REDIRECT = 7;
-/** sizeof(bpf_scratchpad.diff): bpf_csum_diff works on at most 512 bytes. */
+/** sizeof(bpf_scratchpad.diff): before Linux 6.13 bpf_csum_diff worked on at most 512 bytes. */
 export const CSUM_DIFF_MAX = 512;
 const INT_MAX = 0x7fffffff;
 
@@ -63,16 +63,52 @@ function packetHost(ctx: HelperContext, packet: PacketContext, address: number, 
 }
 
 /**
- * x86-64 csum_partial of little-endian 32-bit words plus `seed`: a 32-bit ones'-complement sum
- * (end-around carry), which is what bpf_csum_diff returns.
+ * x86-64 csum_partial: the ones'-complement sum (end-around carry) of the buffer as little-endian
+ * 32-bit words, the last one zero-padded, plus `seed`.
  */
-export function csumPartial(words: Iterable<number>, seed: number): number {
+export function csumPartial(bytes: Uint8Array, seed: number): number {
   let sum = seed >>> 0;
-  for (const w of words) {
-    sum += w >>> 0;
+  for (let k = 0; k < bytes.length; k += 4) {
+    const w = (bytes[k] | (bytes[k + 1] << 8) | (bytes[k + 2] << 16) | (bytes[k + 3] << 24)) >>> 0;
+    sum += w;
     if (sum > 0xffffffff) sum -= 0xffffffff;
   }
   return sum;
+}
+
+/** csum_sub: a - b in ones'-complement arithmetic (csum_add of ~b). */
+function csumSub(a: number, b: number): number {
+  const nb = ~b >>> 0;
+  const res = (a + nb) >>> 0;
+  return (res + (res < nb ? 1 : 0)) >>> 0;
+}
+
+/** csum_from32to16: folds a 32-bit sum to 16 bits. */
+function csumFrom32to16(sum: number): number {
+  const s = (sum + (((sum >>> 16) | (sum << 16)) >>> 0)) >>> 0;
+  return s >>> 16;
+}
+
+/**
+ * bpf_csum_diff since Linux 6.13: any sizes (the verifier bounds the buffers), result folded to 16
+ * bits; with both sizes 0 the seed itself.
+ */
+export function csumDiff(from: Uint8Array, to: Uint8Array, seed: number): number {
+  if (from.length > 0 && to.length > 0)
+    return csumFrom32to16(csumSub(csumPartial(to, seed), csumPartial(from, 0)));
+  if (to.length > 0) return csumFrom32to16(csumPartial(to, seed));
+  if (from.length > 0) return csumFrom32to16(~csumPartial(from, ~seed >>> 0) >>> 0);
+  return seed >>> 0;
+}
+
+/**
+ * bpf_csum_diff before Linux 6.13, for sizes it accepts (multiples of 4, 512 bytes in all; the helper
+ * returns -EINVAL for others before reading anything): the unfolded 32-bit sum of ~from words, to
+ * words and the seed.
+ */
+export function csumDiffLegacy(from: Uint8Array, to: Uint8Array, seed: number): number {
+  const inverted = from.map((b) => ~b & 0xff);
+  return csumPartial(to, csumPartial(inverted, seed));
 }
 
 export function registerPacketHelpers(registry: HelperRegistry, runtime: KernelRuntime): HelperRegistry {
@@ -106,8 +142,8 @@ export function registerPacketHelpers(registry: HelperRegistry, runtime: KernelR
       const flags = ctx.arg(5);
       if ((flags & ~BigInt(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)) !== 0n) return -EINVAL;
       if (offset > INT_MAX) return -EFAULT;
-      // skb_ensure_writable: the bytes must exist in the (linear) packet.
-      if (offset + len > skb.dataEnd - skb.data) return -ENOMEM;
+      // The bytes must exist in the (linear) packet; Linux 6.18 answers -EFAULT (older ones -ENOMEM).
+      if (offset + len > skb.dataEnd - skb.data) return -EFAULT;
       const to = packetHost(ctx, skb, skb.data + offset, len);
       // BPF_F_RECOMPUTE_CSUM maintains skb->csum for CHECKSUM_COMPLETE packets; no checksum state
       // is simulated, so it only needs to be accepted.
@@ -160,19 +196,16 @@ export function registerPacketHelpers(registry: HelperRegistry, runtime: KernelR
     .define(KernelHelperId.csum_diff, 'bpf_csum_diff', (ctx) => {
       const fromSize = u32Arg(ctx, 2);
       const toSize = u32Arg(ctx, 4);
-      if (((fromSize | toSize) & 3) !== 0 || fromSize + toSize > CSUM_DIFF_MAX) return -EINVAL;
-      const view = ctx.memory.view;
-      const words: number[] = [];
+      const legacy = runtime.csumDiff === 'legacy';
+      if (legacy && (((fromSize | toSize) & 3) !== 0 || fromSize + toSize > CSUM_DIFF_MAX)) return -EINVAL;
       // The verifier allows NULL only together with size 0, so only non-empty buffers are read.
-      if (fromSize > 0) {
-        const from = guestPtr(ctx, 1, fromSize, 'read');
-        for (let k = 0; k < fromSize; k += 4) words.push(~view.getUint32(from + k, true) >>> 0);
-      }
-      if (toSize > 0) {
-        const to = guestPtr(ctx, 3, toSize, 'read');
-        for (let k = 0; k < toSize; k += 4) words.push(view.getUint32(to + k, true));
-      }
-      return csumPartial(words, u32Arg(ctx, 5));
+      const read = (i: number, size: number) => {
+        if (size === 0) return new Uint8Array(0);
+        const at = guestPtr(ctx, i, size, 'read');
+        return ctx.memory.u8.subarray(at, at + size);
+      };
+      const seed = u32Arg(ctx, 5);
+      return (legacy ? csumDiffLegacy : csumDiff)(read(1, fromSize), read(3, toSize), seed);
     })
     .define(KernelHelperId.redirect, 'bpf_redirect', (ctx) => {
       const ifindex = u32Arg(ctx, 1);

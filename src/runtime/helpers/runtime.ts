@@ -42,6 +42,11 @@ export interface KernelRuntimeOptions {
   userStack?: readonly bigint[];
   kernelMemorySize?: number;
   userMemorySize?: number;
+  /**
+   * bpf_csum_diff semantics: `folded` (default, Linux 6.13 and later: any sizes, 16-bit result) or
+   * `legacy` (earlier kernels: 4-byte multiples up to 512 bytes, unfolded 32-bit sum).
+   */
+  csumDiff?: 'folded' | 'legacy';
 }
 
 /** Where bpf_redirect / bpf_redirect_map sent the packet, for the host to act on after the run. */
@@ -63,6 +68,7 @@ export class KernelRuntime {
   readonly maps: MapSet | undefined;
   numaNode: number;
   cgroupId: bigint;
+  csumDiff: 'folded' | 'legacy';
   kernelStack: readonly bigint[];
   userStack: readonly bigint[];
   /** Packet of the current run (network program types); set by the context that builds the run. */
@@ -84,6 +90,7 @@ export class KernelRuntime {
     this.ownCpu = options.cpu ?? 0;
     if (this.maps !== undefined && options.cpu !== undefined) this.maps.currentCpu = options.cpu;
     this.numaNode = options.numaNode ?? 0;
+    this.csumDiff = options.csumDiff ?? 'folded';
     this.cgroupId = options.cgroupId ?? 1n;
     this.kernelStack = options.kernelStack ?? [0xffffffff81000000n];
     this.userStack = options.userStack ?? [0x401000n];
