@@ -51,7 +51,9 @@ function ours(kind: 'skb' | 'xdp', text: string, packet: Uint8Array): string {
   });
   k.runtime.packet = buffer;
   const r0 = k.run(text) & 0xffffffffn;
-  return `ok ${r0} ${hex(buffer.bytes())} -`;
+  // BPF_PROG_TEST_RUN's data_out of an XDP program starts at data_meta.
+  const out = kind === 'xdp' ? Uint8Array.from([...buffer.meta(), ...buffer.bytes()]) : buffer.bytes();
+  return `ok ${r0} ${hex(out)} -`;
 }
 
 const runner = buildRunner();
@@ -137,7 +139,97 @@ describe.skipIf('skip' in runner)('packet helpers agree with the Linux kernel', 
     );
     const mismatches = texts.flatMap((t, i) => {
       const o = ours('skb', t, packet);
-      return o === theirs[i] ? [] : [`${JSON.stringify(cases[i >> 1])} ${i & 1 ? 'store' : 'load'}: ours ${o.slice(0, 16)} kernel ${theirs[i].slice(0, 16)}`];
+      return o === theirs[i]
+        ? []
+        : [
+            `${JSON.stringify(cases[i >> 1])} ${i & 1 ? 'store' : 'load'}: ours ${o.slice(0, 16)} kernel ${theirs[i].slice(0, 16)}`,
+          ];
+    });
+    expect(mismatches).toEqual([]);
+  });
+
+  it('bpf_trace_printk: the same length or error for valid and invalid formats', () => {
+    const formats: [string, (bigint | 'str')[]][] = [
+      ['hello', []],
+      ['%d %u %x %X', [-5n, -1n, 0xbeefn, 0xbeefn]],
+      ['%ld %lu %lx', [-1n, -1n, -1n]],
+      ['%lld|%llu|%llx', [2n ** 63n, 2n ** 64n - 2n, 7n]],
+      ['[%5d] [%-5d] [%05d]', [42n, 42n, -42n]],
+      ['[%+d] [% d] [%+u]', [42n, 42n, 42n]],
+      ['%c%c%c', [0x41n, 0x42n, 0x43n]],
+      ['100%% %i', [1n]],
+      ['%p %px %pK', [0xffff888012345678n, 0x10n, 0n]],
+      ['%s!', ['str']],
+      ['[%20s]', ['str']],
+      ['%1000d', [1n]],
+      ['%d %d %d %d', [1n, 2n, 3n]],
+      ['%.2d', [1n]],
+      ['%#x', [1n]],
+      ['%hd', [1n]],
+      ['%f', [1n]],
+      ['%sabc', ['str']],
+      ['%pM', [0n]],
+      ['%pI4', ['str']],
+      ['%pi6', ['str']],
+      ['abc%', [1n]],
+      ['tab\there', []],
+    ];
+    const texts = formats.map(([fmt, args]) => {
+      const bytes = new TextEncoder().encode(`${fmt}\0`);
+      const padded = new Uint8Array(Math.ceil(bytes.length / 8) * 8);
+      padded.set(bytes);
+      const view = new DataView(padded.buffer);
+      const stores: string[] = [];
+      for (let o = 0; o < padded.length; o += 8) {
+        stores.push(`lddw %r1, ${view.getBigUint64(o, true)}\nstxdw [%r10-${512 - o}], %r1`);
+      }
+      // 'str' stands for a pointer to the 16-byte string 'world' on the stack (%s, %pI4, %pi6).
+      const arg = (a: bigint | 'str', i: number) =>
+        a === 'str'
+          ? `mov %r${3 + i}, %r10\nadd %r${3 + i}, -16`
+          : `lddw %r${3 + i}, ${BigInt.asUintN(64, a)}`;
+      return `${stores.join('\n')}
+        lddw %r1, 0x646c726f77
+        stxdw [%r10-16], %r1
+        stdw [%r10-8], 0
+        ${args.slice(0, 3).map(arg).join('\n')}
+        mov %r1, %r10
+        add %r1, -512
+        mov %r2, ${bytes.length}
+        call 6
+        exit`;
+    });
+    const theirs = run(
+      path,
+      texts.map((t) => [BPF_PROG_TYPE_XDP, assemble(t), packet] as const),
+    );
+    const mismatches = texts.flatMap((t, i) => {
+      const o = ours('xdp', t, packet);
+      return o === theirs[i]
+        ? []
+        : [`${formats[i][0]}: ours ${o.slice(0, 16)} kernel ${theirs[i].slice(0, 16)}`];
+    });
+    expect(mismatches).toEqual([]);
+  });
+
+  it('XDP redirect, adjust_head/meta/tail return what the kernel returns', () => {
+    const texts = [
+      ...[0, 1].map((flags) => `mov %r1, 3\nmov %r2, ${flags}\ncall 23\nexit`),
+      ...[-4, -8, -2, -36, 4, -32, -252, -256].map((d) => `mov %r1, %r1\nmov %r2, ${d}\ncall 54\nexit`),
+      ...[-300, -14, 0, 47, 46].map((d) => `mov %r2, ${d}\ncall 44\nexit`),
+      ...[-47, -46, 100, 4000].map((d) => `mov %r2, ${d}\ncall 65\nexit`),
+    ];
+    const theirs = run(
+      path,
+      texts.map((t) => [BPF_PROG_TYPE_XDP, assemble(t), packet] as const),
+    );
+    const mismatches = texts.flatMap((t, i) => {
+      const o = ours('xdp', t, packet);
+      return o === theirs[i]
+        ? []
+        : [
+            `${t.split('\n').slice(0, 2).join('; ')}: ours ${o.slice(0, 40)} kernel ${theirs[i].slice(0, 40)}`,
+          ];
     });
     expect(mismatches).toEqual([]);
   });

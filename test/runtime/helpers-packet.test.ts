@@ -128,12 +128,15 @@ describe('XDP adjust helpers', () => {
     expect(k.run(call(44, 58 - 14))).toBe(0n);
   });
 
-  it('bpf_xdp_adjust_meta (54): 4-byte multiples up to 32 bytes before data', () => {
+  it('bpf_xdp_adjust_meta (54): 4-byte multiples up to 255 bytes before data (Linux 6.16+)', () => {
     const k = withPacket('xdp');
     expect(k.run(call(54, -8))).toBe(0n);
     expect(k.pkt.data - k.pkt.dataMeta).toBe(8);
     expect(k.run(call(54, -2))).toBe(neg(EACCES));
-    expect(k.run(call(54, -28))).toBe(neg(EACCES));
+    // With 256 bytes of headroom, the xdp_frame (40 bytes) is reached before the 255-byte limit.
+    expect(k.run(call(54, -212))).toBe(neg(EINVAL));
+    expect(k.run(call(54, -208))).toBe(0n);
+    expect(k.run(call(54, 208))).toBe(0n);
     expect(k.run(call(54, 12))).toBe(neg(EINVAL));
     expect(k.run(call(54, 8))).toBe(0n);
     expect(k.pkt.dataMeta).toBe(k.pkt.data);

@@ -19,6 +19,11 @@ export const BPF_F_INVALIDATE_HASH = 2;
 export const BPF_F_INGRESS = 1;
 export const BPF_F_BROADCAST = 1 << 3;
 export const BPF_F_EXCLUDE_INGRESS = 1 << 4;
+/**
+ * Largest XDP metadata (xdp_metalen_invalid): what skb_shared_info.meta_len (a u8) holds, as in
+ * Linux 6.18 (kernels before 6.16 allowed 32 bytes).
+ */
+export const XDP_META_MAX = 255;
 /** enum xdp_action and the tc actions the redirect helpers return. */
 export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
 export const TC_ACT_SHOT = 2;
@@ -176,7 +181,7 @@ export function registerPacketHelpers(registry: HelperRegistry, runtime: KernelR
       const meta = xdp.dataMeta + s32Arg(ctx, 2);
       const metalen = xdp.data - meta;
       if (meta < xdp.hardStart + XDP_FRAME_SIZE || meta > xdp.data) return -EINVAL;
-      if (metalen % 4 !== 0 || metalen > 32) return -EACCES;
+      if (metalen % 4 !== 0 || metalen > XDP_META_MAX) return -EACCES;
       xdp.dataMeta = meta;
       return 0;
     })
