@@ -233,4 +233,67 @@ describe.skipIf('skip' in runner)('packet helpers agree with the Linux kernel', 
     });
     expect(mismatches).toEqual([]);
   });
+
+  it('bpf_trace_printk: random format strings get the same length or error', () => {
+    const token = fc.constantFrom(
+      '%',
+      '%%',
+      'd',
+      'u',
+      'x',
+      'X',
+      'i',
+      'l',
+      'c',
+      's',
+      'p',
+      'K',
+      'k',
+      'h',
+      '.',
+      '#',
+      '0',
+      '-',
+      '+',
+      ' ',
+      '5',
+      '12',
+      'a',
+      ',',
+      '\n',
+    );
+    const formats = fc.sample(
+      fc.array(token, { minLength: 1, maxLength: 10 }).map((t) => t.join('')),
+      { numRuns: 300, seed: 42 },
+    );
+    const args = [7n, 300n, 0xfffffffffffffff0n];
+    const texts = formats.map((fmt) => {
+      const bytes = new TextEncoder().encode(`${fmt}\0`);
+      const padded = new Uint8Array(Math.ceil(bytes.length / 8) * 8);
+      padded.set(bytes);
+      const view = new DataView(padded.buffer);
+      const stores: string[] = [];
+      for (let o = 0; o < padded.length; o += 8) {
+        stores.push(`lddw %r1, ${view.getBigUint64(o, true)}\nstxdw [%r10-${512 - o}], %r1`);
+      }
+      return `${stores.join('\n')}
+        ${args.map((a, i) => `lddw %r${3 + i}, ${a}`).join('\n')}
+        mov %r1, %r10
+        add %r1, -512
+        mov %r2, ${bytes.length}
+        call 6
+        exit`;
+    });
+    const theirs = run(
+      path,
+      texts.map((t) => [BPF_PROG_TYPE_XDP, assemble(t), packet] as const),
+    );
+    const mismatches = texts.flatMap((t, i) => {
+      const o = ours('xdp', t, packet);
+      return o === theirs[i]
+        ? []
+        : [`${JSON.stringify(formats[i])}: ours ${o.slice(0, 16)} kernel ${theirs[i].slice(0, 16)}`];
+    });
+    expect(mismatches).toEqual([]);
+  });
 });
