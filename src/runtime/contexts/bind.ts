@@ -14,7 +14,6 @@ export function createBoundContext(
   options: Omit<ContextOptions, 'userMemory'> = {},
 ): ProgramContext {
   const ctx = createProgramContext(runtime.memory, spec, input, { ...options, userMemory: runtime.user });
-  runtime.packet = ctx.packet;
-  runtime.task = ctx.task;
+  runtime.useContext(ctx);
   return ctx;
 }

@@ -8,7 +8,7 @@
  * - socket_filter, sched_cls, sched_act: `packet` (hex, required) and __sk_buff fields: mark, priority,
  *   ifindex, ingress_ifindex, pkt_type, queue_mapping, protocol, vlan_tci, vlan_proto, hash, tc_index,
  *   tc_classid, cb (up to 5), napi_id, tstamp, wire_len, gso_segs, gso_size, hwtstamp.
- * - xdp: `packet` (required), `meta` (hex, ≤ 32 bytes, multiple of 4), ingress_ifindex, rx_queue_index,
+ * - xdp: `packet` (required), `meta` (hex, ≤ 255 bytes, multiple of 4), ingress_ifindex, rx_queue_index,
  *   egress_ifindex.
  * - tracepoint: `args` by field name (`{"filename": "/etc/passwd", "flags": 0}`; pointer fields take a
  *   string, an array of strings or an address; char[] and __data_loc fields take a string), `format`

@@ -22,17 +22,18 @@ import {
   TABLE_START,
   TABLE_STRIDE,
 } from '../../vm/memory/layout.js';
+import { XDP_META_MAX } from '../helpers/packet.js';
 import { type PacketContext, SKB_SHARED_INFO_SIZE } from '../helpers/packet-context.js';
 import { alignUp } from './layout.js';
 
-/** Largest XDP metadata (xdp_metalen_invalid: at most 32 bytes, a multiple of 4). */
-export const XDP_MAX_META = 32;
+/** Largest XDP metadata (xdp_metalen_invalid, Linux 6.16+), shared with bpf_xdp_adjust_meta. */
+export const XDP_MAX_META = XDP_META_MAX;
 
 export interface PacketOptions {
   readonly kind: 'skb' | 'xdp';
   /** Bytes before `data` in the buffer. */
   readonly headroom: number;
-  /** XDP metadata right before `data` (a multiple of 4, at most 32 bytes). */
+  /** XDP metadata right before `data` (a multiple of 4, at most XDP_MAX_META bytes). */
   readonly meta?: Uint8Array;
   /** Direct packet writes allowed (tc, XDP) or not (socket filters). */
   readonly writable: boolean;
@@ -71,7 +72,9 @@ export class PacketBuffer implements PacketContext {
   ) {
     const meta = options.meta ?? new Uint8Array(0);
     if (meta.length > XDP_MAX_META || meta.length % 4 !== 0) {
-      throw new UsageError(`XDP metadata of ${meta.length} bytes: it must be a multiple of 4, at most 32`);
+      throw new UsageError(
+        `XDP metadata of ${meta.length} bytes: it must be a multiple of 4, at most ${XDP_MAX_META}`,
+      );
     }
     const size = frameSize(options.headroom, packet.length);
     if (size > MAX_REGION_SIZE) throw new UsageError(`packet of ${packet.length} bytes is too large`);

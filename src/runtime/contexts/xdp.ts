@@ -52,7 +52,10 @@ export class XdpContext implements ProgramContext {
   ) {
     const meta = input.meta === undefined ? new Uint8Array(0) : expectHex(input.meta, 'meta');
     if (meta.length > XDP_MAX_META || meta.length % 4 !== 0) {
-      throw usageError('meta', `${meta.length} bytes: XDP metadata is a multiple of 4 bytes, at most 32`);
+      throw usageError(
+        'meta',
+        `${meta.length} bytes: XDP metadata is a multiple of 4 bytes, at most ${XDP_MAX_META}`,
+      );
     }
     const b = new Uint8Array(XDP_MD.size);
     const data = packetDataAddress(XDP_HEADROOM);
