@@ -1,0 +1,261 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseBtf } from '../../src/elf/btf.js';
+import { parseBtfExt } from '../../src/elf/btf-ext.js';
+import { applyCoreRelocations, CORE_POISON_HELPER } from '../../src/elf/core.js';
+import { vmlinuxBtf } from '../../src/elf/vmlinux.js';
+import { BpfError } from '../../src/errors.js';
+import { decodeProgram } from '../../src/isa/decoder.js';
+import { TASK_STRUCT, TaskStructOffset } from '../../src/runtime/helpers/task-struct.js';
+import { HelperRegistry } from '../../src/vm/helpers.js';
+import { Interpreter } from '../../src/vm/interpreter/interpreter.js';
+import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+import { PERM_READ, Slot } from '../../src/vm/memory/layout.js';
+import { clangAvailable, compileBpf, warnIfMissing } from './compile.js';
+
+const OBJCOPY = 'llvm-objcopy-19';
+
+// Local declaration in a different field order than vmlinux, plus a field vmlinux lacks.
+const SOURCE = `
+#include <linux/types.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+struct task_struct {
+  int pid;
+  int tgid;
+  struct task_struct *real_parent;
+  char comm[16];
+  int no_such_field;
+} __attribute__((preserve_access_index));
+
+SEC("kprobe/read") int core_read(struct task_struct *task) {
+  return BPF_CORE_READ(task, real_parent, tgid);
+}
+SEC("kprobe/direct") int direct(struct task_struct *task) {
+  return task->real_parent->tgid + task->comm[1];
+}
+SEC("kprobe/exists") int exists(struct task_struct *task) {
+  return bpf_core_field_exists(task->no_such_field) * 10 + bpf_core_field_exists(task->pid);
+}
+SEC("kprobe/missing") int missing(struct task_struct *task) {
+  return task->no_such_field;
+}
+SEC("kprobe/types") int types(struct task_struct *task) {
+  return bpf_core_type_size(struct task_struct) * 1000 + bpf_core_field_size(task->comm);
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+interface Compiled {
+  text(section: string): Uint8Array;
+  btf: ReturnType<typeof parseBtf>;
+  ext: ReturnType<typeof parseBtfExt>;
+}
+
+function extract(object: Uint8Array, sections: readonly string[]): Map<string, Uint8Array> {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfbox-core-'));
+  try {
+    const o = join(dir, 'prog.o');
+    writeFileSync(o, object);
+    const out = new Map<string, Uint8Array>();
+    for (const s of sections) {
+      const f = join(dir, 'section.bin');
+      const r = spawnSync(OBJCOPY, [`--dump-section=${s}=${f}`, o, join(dir, 'scratch.o')], {
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`${OBJCOPY} failed:\n${r.stderr}`);
+      out.set(s, new Uint8Array(readFileSync(f)));
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const PROGRAMS = ['kprobe/read', 'kprobe/direct', 'kprobe/exists', 'kprobe/missing', 'kprobe/types'];
+const haveTools = clangAvailable && spawnSync(OBJCOPY, ['--version']).status === 0;
+if (!haveTools) warnIfMissing('core');
+
+/** Kernel memory holding a task and its parent at the vmlinux offsets. */
+const KERNEL_BASE = Slot.HEAP * 2 ** 28;
+function kernelMemory(): { memory: GuestMemory; task: number } {
+  const bytes = new Uint8Array(512);
+  const v = new DataView(bytes.buffer);
+  const task = 0;
+  const parent = 256;
+  v.setInt32(task + TaskStructOffset.pid, 1234, true);
+  v.setInt32(task + TaskStructOffset.tgid, 1200, true);
+  v.setBigUint64(task + TaskStructOffset.real_parent, BigInt(KERNEL_BASE + parent), true);
+  bytes.set(new TextEncoder().encode('bash'), task + TaskStructOffset.comm);
+  v.setInt32(parent + TaskStructOffset.pid, 77, true);
+  v.setInt32(parent + TaskStructOffset.tgid, 70, true);
+  const memory = new GuestMemory();
+  memory.map(Slot.HEAP, 'kernel', bytes.length, PERM_READ, bytes);
+  memory.mapStack();
+  return { memory, task: KERNEL_BASE + task };
+}
+
+/** bpf_probe_read_kernel (113) over guest memory, enough for BPF_CORE_READ. */
+function probeHelpers(): HelperRegistry {
+  return new HelperRegistry().define(113, 'bpf_probe_read_kernel', (ctx) => {
+    ctx.memory.write(ctx.arg(1), ctx.memory.read(ctx.arg(3), ctx.argNumber(2)));
+    return 0;
+  });
+}
+
+function run(bytes: Uint8Array, helpers = probeHelpers()): bigint {
+  const { memory, task } = kernelMemory();
+  const vm = new Interpreter(decodeProgram(bytes), { memory, helpers });
+  return BigInt.asIntN(32, vm.run({ args: [task] }).r0);
+}
+
+describe.skipIf(!haveTools)('CO-RE relocations of a clang-19 object against the built-in vmlinux', () => {
+  let compiled: Compiled;
+  beforeAll(() => {
+    const object = compileBpf(SOURCE);
+    const sections = extract(object, ['.BTF', '.BTF.ext', ...PROGRAMS]);
+    const btf = parseBtf(sections.get('.BTF') ?? new Uint8Array());
+    const ext = parseBtfExt(sections.get('.BTF.ext') ?? new Uint8Array(), btf);
+    compiled = { btf, ext, text: (s) => sections.get(s) ?? new Uint8Array() };
+  });
+  const relocate = (section: string) =>
+    applyCoreRelocations(
+      compiled.text(section),
+      compiled.ext.section(section).coreRelos,
+      compiled.btf,
+      undefined,
+      {
+        section,
+        lineAt: (insn) => compiled.ext.lineAt(section, insn),
+      },
+    );
+
+  it('BPF_CORE_READ(task, real_parent, tgid) is patched to the vmlinux offsets and reads the parent tgid', () => {
+    const r = relocate('kprobe/read');
+    expect(r.failed).toEqual([]);
+    const offsets = r.applied.map((a) => [a.spec, a.localValue, a.targetValue]);
+    expect(offsets).toContainEqual(['task_struct.real_parent', 8, TaskStructOffset.real_parent]);
+    expect(offsets).toContainEqual(['task_struct.tgid', 4, TaskStructOffset.tgid]);
+    expect(run(r.bytes)).toBe(70n);
+    // Unpatched, the local layout's real_parent offset reads pid/tgid as a pointer and faults.
+    expect(() => run(compiled.text('kprobe/read'))).toThrow(/not mapped/);
+  });
+
+  it('direct preserve_access_index loads get their LDX offsets patched', () => {
+    const r = relocate('kprobe/direct');
+    expect(r.failed).toEqual([]);
+    expect(r.applied.map((a) => a.targetValue)).toEqual(
+      expect.arrayContaining([
+        TaskStructOffset.real_parent,
+        TaskStructOffset.tgid,
+        TaskStructOffset.comm + 1,
+      ]),
+    );
+    expect(run(r.bytes)).toBe(70n + BigInt('a'.charCodeAt(0)));
+  });
+
+  it('bpf_core_field_exists is 0 for a field vmlinux lacks and 1 for one it has', () => {
+    const r = relocate('kprobe/exists');
+    expect(r.failed).toEqual([]);
+    expect(r.applied.map((a) => [a.kind, a.targetValue])).toEqual(
+      expect.arrayContaining([
+        ['field_exists', 0],
+        ['field_exists', 1],
+      ]),
+    );
+    expect(run(r.bytes)).toBe(1n);
+  });
+
+  it('type and field sizes come from the target', () => {
+    const r = relocate('kprobe/types');
+    expect(r.failed).toEqual([]);
+    expect(run(r.bytes)).toBe(BigInt(TASK_STRUCT.size * 1000 + 16));
+  });
+
+  it('a required field the target lacks poisons the instruction and is reported with its source line', () => {
+    const r = relocate('kprobe/missing');
+    expect(r.failed).toHaveLength(1);
+    const f = r.failed[0];
+    expect(f?.spec).toBe('task_struct.no_such_field');
+    expect(f?.reason).toContain('no field no_such_field');
+    expect(f?.source).toMatch(/prog\.c:\d+$/);
+    const view = new DataView(r.bytes.buffer, r.bytes.byteOffset);
+    expect(view.getUint8((f?.insn ?? 0) * 8)).toBe(0x85);
+    expect(view.getInt32((f?.insn ?? 0) * 8 + 4, true)).toBe(CORE_POISON_HELPER);
+    let error: unknown;
+    try {
+      run(r.bytes);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BpfError);
+    expect(String(error)).toMatch(/195896080|0xbad2310/i);
+  });
+
+  it('mutated relocation records end in typed errors or reports, never a crash', () => {
+    const section = 'kprobe/read';
+    const relos = compiled.ext.section(section).coreRelos;
+    const text = compiled.text(section);
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    const kinds = [
+      'field_byte_offset',
+      'field_byte_size',
+      'field_exists',
+      'field_signed',
+      'field_lshift_u64',
+      'field_rshift_u64',
+      'type_id_local',
+      'type_id_target',
+      'type_exists',
+      'type_size',
+      'enumval_exists',
+      'enumval_value',
+      'type_matches',
+    ] as const;
+    for (let i = 0; i < 2000; i++) {
+      const mutated = relos.map((r) => {
+        const access = rand(3) === 0 ? [rand(4), rand(12), rand(20)].slice(0, 1 + rand(3)) : r.access;
+        return {
+          insn: rand(4) === 0 ? rand(text.length / 8 + 4) : r.insn,
+          typeId: rand(4) === 0 ? rand(compiled.btf.count + 3) : r.typeId,
+          access,
+          accessString: access.join(':'),
+          kind: rand(3) === 0 ? (kinds[rand(kinds.length)] ?? r.kind) : r.kind,
+        };
+      });
+      try {
+        const out = applyCoreRelocations(text, mutated, compiled.btf);
+        expect(out.bytes.length).toBe(text.length);
+      } catch (e) {
+        expect(e).toBeInstanceOf(BpfError);
+      }
+    }
+  });
+});
+
+describe('built-in vmlinux BTF', () => {
+  it('describes task_struct at the simulated kernel offsets', () => {
+    const btf = vmlinuxBtf();
+    const task = btf.find('task_struct', 'struct');
+    expect(task).toBeDefined();
+    const id = task?.id ?? 0;
+    expect(btf.size(id)).toBe(TASK_STRUCT.size);
+    for (const [name, offset] of Object.entries({ ...TaskStructOffset, __state: TaskStructOffset.state })) {
+      if (name === 'state') continue;
+      expect(btf.member(id, name)?.byteOffset).toBe(offset);
+    }
+    expect(btf.render(btf.member(id, 'real_parent')?.type ?? 0)).toBe('struct task_struct *');
+    expect(btf.member(btf.find('cred', 'struct')?.id ?? 0, 'uid.val')?.byteOffset).toBe(4);
+    expect(btf.member(btf.find('pt_regs', 'struct')?.id ?? 0, 'di')?.byteOffset).toBe(112);
+    expect(btf.find('sk_buff', 'struct')).toBeDefined();
+    expect(btf.find('trace_entry', 'struct')).toBeDefined();
+  });
+});
