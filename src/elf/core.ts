@@ -71,6 +71,8 @@ interface Resolved {
   readonly value: number;
   /** For FIELD_BYTE_OFFSET: the field's load size, to adjust LDX/ST/STX sizes. */
   readonly memSize?: number;
+  /** True for bitfields: clang and libbpf pick load sizes differently, so the insn is not checked. */
+  readonly bitfield?: boolean;
 }
 
 /** A relocation that cannot be satisfied in the target; carries the reason for the report. */
@@ -282,6 +284,11 @@ function compatibleField(local: Btf, localId: number, target: Btf, targetId: num
 /** Value of a relocation in `btf` at a located field (libbpf bpf_core_calc_field_relo). */
 function fieldValue(btf: Btf, kind: CoreReloKindName, loc: FieldLocation): Resolved | Unsatisfied {
   if (kind === 'field_exists') return { value: 1 };
+  const r = fieldNumbers(btf, kind, loc);
+  return r instanceof Unsatisfied || loc.bitSize === 0 ? r : { ...r, bitfield: true };
+}
+
+function fieldNumbers(btf: Btf, kind: CoreReloKindName, loc: FieldLocation): Resolved | Unsatisfied {
   const t = btf.resolve(loc.type);
   let byteSize: number;
   let byteOffset: number;
@@ -476,7 +483,7 @@ function patch(
   const cls = code & 0x07;
   if (cls === BPF_ALU || cls === BPF_ALU64) {
     if ((code & 0x08) !== BPF_K) throw bad('ALU instruction with a register source cannot be relocated');
-    if (view.getInt32(at + 4, true) !== local.value) {
+    if (!local.bitfield && view.getInt32(at + 4, true) !== local.value) {
       throw bad(`instruction imm ${view.getInt32(at + 4, true)} is not the expected ${local.value}`);
     }
     view.setInt32(at + 4, target.value, true);
@@ -484,13 +491,15 @@ function patch(
   }
   if (cls === BPF_LDX || cls === BPF_ST || cls === BPF_STX) {
     const off = view.getInt16(at + 2, true);
-    if (off !== local.value) throw bad(`instruction offset ${off} is not the expected ${local.value}`);
+    if (!local.bitfield && off !== local.value)
+      throw bad(`instruction offset ${off} is not the expected ${local.value}`);
     if (target.value > 0x7fff || target.value < -0x8000) {
       throw bad(`target offset ${target.value} does not fit the 16-bit instruction offset`);
     }
     view.setInt16(at + 2, target.value, true);
     // libbpf adjusts the load/store width when the target field has another size.
     if (local.memSize !== undefined && target.memSize !== undefined && local.memSize !== target.memSize) {
+      if (local.bitfield || target.bitfield) throw bad('a bitfield cannot be loaded with an adjusted size');
       const current = SIZE_BYTES[code & 0x18];
       const size = BYTES_SIZE[target.memSize];
       if (current !== local.memSize)

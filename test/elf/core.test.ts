@@ -9,7 +9,7 @@ import { applyCoreRelocations, CORE_POISON_HELPER } from '../../src/elf/core.js'
 import { vmlinuxBtf } from '../../src/elf/vmlinux.js';
 import { BpfError } from '../../src/errors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
-import { TASK_STRUCT, TaskStructOffset } from '../../src/runtime/helpers/task-struct.js';
+import { CredOffset, TASK_STRUCT, TaskStructOffset } from '../../src/runtime/helpers/task-struct.js';
 import { HelperRegistry } from '../../src/vm/helpers.js';
 import { Interpreter } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
@@ -82,7 +82,8 @@ if (!haveTools) warnIfMissing('core');
 
 /** Kernel memory holding a task and its parent at the vmlinux offsets. */
 const KERNEL_BASE = Slot.HEAP * 2 ** 28;
-function kernelMemory(): { memory: GuestMemory; task: number } {
+type Setup = (view: DataView, task: number, cred: number) => void;
+function kernelMemory(setup?: Setup): { memory: GuestMemory; task: number } {
   const bytes = new Uint8Array(512);
   const v = new DataView(bytes.buffer);
   const task = 0;
@@ -93,6 +94,7 @@ function kernelMemory(): { memory: GuestMemory; task: number } {
   bytes.set(new TextEncoder().encode('bash'), task + TaskStructOffset.comm);
   v.setInt32(parent + TaskStructOffset.pid, 77, true);
   v.setInt32(parent + TaskStructOffset.tgid, 70, true);
+  setup?.(v, task, 384);
   const memory = new GuestMemory();
   memory.map(Slot.HEAP, 'kernel', bytes.length, PERM_READ, bytes);
   memory.mapStack();
@@ -107,8 +109,8 @@ function probeHelpers(): HelperRegistry {
   });
 }
 
-function run(bytes: Uint8Array, helpers = probeHelpers()): bigint {
-  const { memory, task } = kernelMemory();
+function run(bytes: Uint8Array, helpers = probeHelpers(), setup?: Setup): bigint {
+  const { memory, task } = kernelMemory(setup);
   const vm = new Interpreter(decodeProgram(bytes), { memory, helpers });
   return BigInt.asIntN(32, vm.run({ args: [task] }).r0);
 }
@@ -238,6 +240,82 @@ describe.skipIf(!haveTools)('CO-RE relocations of a clang-19 object against the 
         expect(e).toBeInstanceOf(BpfError);
       }
     }
+  });
+});
+
+// Flavoured names, a wider local pid (load narrowed), type/enum relocations via ld_imm64, a bitfield.
+const FLAVOURS = `#include <linux/types.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+struct cred___mine { struct { unsigned int val; } uid; } __attribute__((preserve_access_index));
+struct task_struct___old {
+  long long pid;
+  const struct cred___mine *cred;
+  unsigned int flags : 3;
+} __attribute__((preserve_access_index));
+struct no_such_struct { int x; } __attribute__((preserve_access_index));
+enum pid_type___x { PIDTYPE_PID, PIDTYPE_TGID };
+
+SEC("kprobe/flavour") int flavour(struct task_struct___old *task) {
+  return task->pid + task->cred->uid.val;
+}
+SEC("kprobe/typeinfo") int typeinfo(void *ctx) {
+  return bpf_core_type_exists(struct no_such_struct) * 100 + bpf_core_type_exists(struct task_struct___old) * 10
+    + (bpf_core_type_id_kernel(struct task_struct___old) != 0);
+}
+SEC("kprobe/enums") int enums(void *ctx) {
+  return bpf_core_enum_value_exists(enum pid_type___x, PIDTYPE_TGID);
+}
+SEC("kprobe/bits") int bits(struct task_struct___old *task) {
+  return BPF_CORE_READ_BITFIELD_PROBED(task, flags);
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+describe.skipIf(!haveTools)('CO-RE flavours, size adjustment, type and enum relocations', () => {
+  let compiled: Compiled;
+  const sections = ['kprobe/flavour', 'kprobe/typeinfo', 'kprobe/enums', 'kprobe/bits'];
+  beforeAll(() => {
+    const got = extract(compileBpf(FLAVOURS), ['.BTF', '.BTF.ext', ...sections]);
+    const btf = parseBtf(got.get('.BTF') ?? new Uint8Array());
+    const ext = parseBtfExt(got.get('.BTF.ext') ?? new Uint8Array(), btf);
+    compiled = { btf, ext, text: (s) => got.get(s) ?? new Uint8Array() };
+  });
+  const relocate = (section: string) =>
+    applyCoreRelocations(compiled.text(section), compiled.ext.section(section).coreRelos, compiled.btf);
+
+  it('task_struct___old matches task_struct; the 8-byte pid load becomes a 4-byte load', () => {
+    const r = relocate('kprobe/flavour');
+    expect(r.failed).toEqual([]);
+    const pidInsn = r.applied.find((a) => a.spec === 'task_struct___old.pid')?.insn ?? -1;
+    expect(r.bytes[pidInsn * 8]).toBe(0x61); // ldxw
+    expect(
+      run(r.bytes, new HelperRegistry(), (v, task, cred) => {
+        v.setBigUint64(task + TaskStructOffset.cred, BigInt(KERNEL_BASE + cred), true);
+        v.setUint32(cred + CredOffset.uid, 1000, true);
+      }),
+    ).toBe(1234n + 1000n);
+  });
+
+  it('type_exists / type_id_target in ld_imm64 and enumval_exists', () => {
+    const t = relocate('kprobe/typeinfo');
+    expect(t.failed).toEqual([]);
+    const target = vmlinuxBtf().find('task_struct', 'struct')?.id;
+    expect(t.applied.find((a) => a.kind === 'type_id_target')?.targetValue).toBe(target);
+    expect(run(t.bytes)).toBe(11n);
+    const e = relocate('kprobe/enums');
+    // vmlinux has no enum pid_type: exists is 0, not a failure.
+    expect(e.failed).toEqual([]);
+    expect(run(e.bytes)).toBe(0n);
+  });
+
+  it('a local bitfield read from a full target field', () => {
+    const r = relocate('kprobe/bits');
+    expect(r.failed).toEqual([]);
+    expect(
+      run(r.bytes, probeHelpers(), (v, task) => v.setUint32(task + TaskStructOffset.flags, 5, true)),
+    ).toBe(5n);
   });
 });
 
