@@ -2,7 +2,7 @@
  * CO-RE relocations with libbpf semantics (tools/lib/bpf/relo_core.c): each `.BTF.ext` record names
  * an instruction, a local root type and an access path; the path is matched by name against the
  * target BTF (the built-in vmlinux by default) and the instruction's imm/off (and, for loads, size)
- * is rewritten to the target layout. Unsatisfiable relocations patch 0 for the *_EXISTS/TYPE_MATCHES
+ * is rewritten to the target layout. Unsatisfiable relocations patch 0 for the *_EXISTS and type-based
  * kinds and otherwise poison the instruction as libbpf does (`call 0xbad2310`), and are reported.
  */
 
@@ -95,11 +95,16 @@ const FIELD_KINDS: ReadonlySet<CoreReloKindName> = new Set([
   'field_rshift_u64',
 ]);
 const ENUM_KINDS: ReadonlySet<CoreReloKindName> = new Set(['enumval_exists', 'enumval_value']);
-/** Kinds where a missing target is an answer (0), not an error. */
-const EXISTENCE_KINDS: ReadonlySet<CoreReloKindName> = new Set([
+/**
+ * Kinds where a missing target is an answer (0), not an error: the *_exists kinds and, as in libbpf's
+ * bpf_core_calc_type_relo, every type-based kind (a missing type has id 0 and size 0).
+ */
+const ZERO_WHEN_MISSING: ReadonlySet<CoreReloKindName> = new Set([
   'field_exists',
   'type_exists',
   'type_matches',
+  'type_id_target',
+  'type_size',
   'enumval_exists',
 ]);
 
@@ -159,7 +164,7 @@ export function applyCoreRelocations(
       if (e instanceof LoadError) throw e;
       throw bad(e instanceof Error ? e.message : String(e));
     }
-    if (target instanceof Unsatisfied && EXISTENCE_KINDS.has(relo.kind)) target = { value: 0 };
+    if (target instanceof Unsatisfied && ZERO_WHEN_MISSING.has(relo.kind)) target = { value: 0 };
     if (target instanceof Unsatisfied) {
       poison(view, relo.insn, count);
       const line = options.lineAt?.(relo.insn);
@@ -525,12 +530,15 @@ function patch(
 
 /** `call 0xbad2310`: running it fails naming the unresolved relocation's helper id, as in the kernel. */
 function poison(view: DataView, insn: number, count: number): void {
+  // libbpf poisons both halves of an ld_imm64 so no half-instruction is left behind.
+  if (view.getUint8(insn * 8) === LDDW && insn + 1 < count) poisonOne(view, insn + 1);
+  poisonOne(view, insn);
+}
+
+function poisonOne(view: DataView, insn: number): void {
   const at = insn * 8;
-  const wasLddw = view.getUint8(at) === LDDW && insn + 1 < count;
   view.setUint8(at, BPF_JMP | BPF_CALL);
   view.setUint8(at + 1, 0);
   view.setInt16(at + 2, 0, true);
   view.setInt32(at + 4, CORE_POISON_HELPER, true);
-  // The second half of a poisoned ld_imm64 becomes `ja +0` so the program still decodes.
-  if (wasLddw) view.setBigUint64(at + 8, 0x05n, true);
 }

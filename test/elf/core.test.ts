@@ -267,6 +267,12 @@ SEC("kprobe/typeinfo") int typeinfo(void *ctx) {
 SEC("kprobe/enums") int enums(void *ctx) {
   return bpf_core_enum_value_exists(enum pid_type___x, PIDTYPE_TGID);
 }
+SEC("kprobe/enumval") int enumval(void *ctx) {
+  return bpf_core_enum_value(enum pid_type___x, PIDTYPE_TGID);
+}
+SEC("kprobe/nosize") int nosize(void *ctx) {
+  return bpf_core_type_size(struct no_such_struct) + 7;
+}
 SEC("kprobe/bits") int bits(struct task_struct___old *task) {
   return BPF_CORE_READ_BITFIELD_PROBED(task, flags);
 }
@@ -275,7 +281,14 @@ char LICENSE[] SEC("license") = "GPL";
 
 describe.skipIf(!haveTools)('CO-RE flavours, size adjustment, type and enum relocations', () => {
   let compiled: Compiled;
-  const sections = ['kprobe/flavour', 'kprobe/typeinfo', 'kprobe/enums', 'kprobe/bits'];
+  const sections = [
+    'kprobe/flavour',
+    'kprobe/typeinfo',
+    'kprobe/enums',
+    'kprobe/enumval',
+    'kprobe/nosize',
+    'kprobe/bits',
+  ];
   beforeAll(() => {
     const got = extract(compileBpf(FLAVOURS), ['.BTF', '.BTF.ext', ...sections]);
     const btf = parseBtf(got.get('.BTF') ?? new Uint8Array());
@@ -308,6 +321,23 @@ describe.skipIf(!haveTools)('CO-RE flavours, size adjustment, type and enum relo
     // vmlinux has no enum pid_type: exists is 0, not a failure.
     expect(e.failed).toEqual([]);
     expect(run(e.bytes)).toBe(0n);
+  });
+
+  it('type_size of a missing type is 0; enumval_value of a missing enum poisons both ld_imm64 halves', () => {
+    const size = relocate('kprobe/nosize');
+    expect(size.failed).toEqual([]);
+    expect(run(size.bytes)).toBe(7n);
+    const value = relocate('kprobe/enumval');
+    expect(value.failed.map((f) => [f.kind, f.reason])).toEqual([
+      ['enumval_value', 'type pid_type is not in the target BTF'],
+    ]);
+    const view = new DataView(value.bytes.buffer, value.bytes.byteOffset);
+    const at = (value.failed[0]?.insn ?? 0) * 8;
+    for (const half of [at, at + 8]) {
+      expect(view.getUint8(half)).toBe(0x85);
+      expect(view.getInt32(half + 4, true)).toBe(CORE_POISON_HELPER);
+    }
+    expect(() => run(value.bytes)).toThrow(BpfError);
   });
 
   it('a local bitfield read from a full target field', () => {
