@@ -165,20 +165,27 @@ export function applyCoreRelocations(
       throw bad(e instanceof Error ? e.message : String(e));
     }
     if (target instanceof Unsatisfied && ZERO_WHEN_MISSING.has(relo.kind)) target = { value: 0 };
-    if (target instanceof Unsatisfied) {
+    const report = (why: Unsatisfied): void => {
       poison(view, relo.insn, count);
       const line = options.lineAt?.(relo.insn);
       failed.push({
         insn: relo.insn,
         kind: relo.kind,
         spec,
-        reason: target.reason,
+        reason: why.reason,
         poisoned: true,
         ...(line === undefined || line.line === 0 ? {} : { source: `${line.file}:${line.line}` }),
       });
+    };
+    if (target instanceof Unsatisfied) {
+      report(target);
       continue;
     }
-    patch(view, relo.insn, count, local, target, bad);
+    const unpatchable = patch(view, relo.insn, count, local, target, bad);
+    if (unpatchable !== undefined) {
+      report(new Unsatisfied(unpatchable));
+      continue;
+    }
     applied.push({
       insn: relo.insn,
       kind: relo.kind,
@@ -474,7 +481,11 @@ function typesMatch(local: Btf, localId: number, target: Btf, targetId: number, 
   }
 }
 
-/** Rewrites the instruction with the target value (libbpf bpf_core_patch_insn). */
+/**
+ * Rewrites the instruction with the target value (libbpf bpf_core_patch_insn). Returns a reason,
+ * without changing anything, when the load size cannot follow the target field (libbpf's
+ * fail_memsz_adjust, which poisons); a malformed instruction throws.
+ */
 function patch(
   view: DataView,
   insn: number,
@@ -482,7 +493,7 @@ function patch(
   local: Resolved,
   target: Resolved,
   bad: (m: string) => LoadError,
-): void {
+): string | undefined {
   const at = insn * 8;
   const code = view.getUint8(at);
   const cls = code & 0x07;
@@ -492,7 +503,7 @@ function patch(
       throw bad(`instruction imm ${view.getInt32(at + 4, true)} is not the expected ${local.value}`);
     }
     view.setInt32(at + 4, target.value, true);
-    return;
+    return undefined;
   }
   if (cls === BPF_LDX || cls === BPF_ST || cls === BPF_STX) {
     const off = view.getInt16(at + 2, true);
@@ -501,18 +512,21 @@ function patch(
     if (target.value > 0x7fff || target.value < -0x8000) {
       throw bad(`target offset ${target.value} does not fit the 16-bit instruction offset`);
     }
-    view.setInt16(at + 2, target.value, true);
     // libbpf adjusts the load/store width when the target field has another size.
+    let newCode = code;
     if (local.memSize !== undefined && target.memSize !== undefined && local.memSize !== target.memSize) {
-      if (local.bitfield || target.bitfield) throw bad('a bitfield cannot be loaded with an adjusted size');
       const current = SIZE_BYTES[code & 0x18];
-      const size = BYTES_SIZE[target.memSize];
       if (current !== local.memSize)
         throw bad(`memory access of ${current} bytes, field has ${local.memSize}`);
-      if (size === undefined) throw bad(`target field size ${target.memSize} has no load instruction`);
-      view.setUint8(at, (code & ~0x18) | size);
+      const size = BYTES_SIZE[target.memSize];
+      if (local.bitfield || target.bitfield || size === undefined) {
+        return `the ${local.memSize}-byte access cannot be resized to the target field's ${target.memSize} bytes`;
+      }
+      newCode = (code & ~0x18) | size;
     }
-    return;
+    view.setInt16(at + 2, target.value, true);
+    view.setUint8(at, newCode);
+    return undefined;
   }
   if (code === LDDW) {
     if (insn + 1 >= count) throw bad('ld_imm64 is missing its second half');
@@ -523,7 +537,7 @@ function patch(
     const v = BigInt.asUintN(64, BigInt(target.value));
     view.setUint32(at + 4, Number(v & 0xffffffffn), true);
     view.setUint32(at + 12, Number(v >> 32n), true);
-    return;
+    return undefined;
   }
   throw bad(`instruction opcode 0x${code.toString(16)} cannot be relocated`);
 }

@@ -122,6 +122,19 @@ describe('applyCoreRelocations on hand-built BTF', () => {
     );
   });
 
+  it('a bitfield load that would need another size is poisoned (libbpf fail_memsz_adjust)', () => {
+    const b = new BtfBuilder();
+    const short = b.int('short', 2, false);
+    const t = b.struct('task_struct', 8, [['flags', short, 32, 3]]);
+    const r = applyCoreRelocations(
+      insns([0x69, 0x21, 4, 0]),
+      [relo(0, t, '0:0', 'field_byte_offset')],
+      parseBtf(b.build()),
+    );
+    expect(r.failed[0]?.reason).toMatch(/2-byte access cannot be resized to the target field's 4 bytes/);
+    expect(view(r.bytes).getInt32(4, true)).toBe(CORE_POISON_HELPER);
+  });
+
   it('bad records and unpatchable instructions are LoadError BAD_BTF', () => {
     const code = insns([0x0f, 0x21, 0, 0], [0x95, 0, 0, 0]);
     const cases: BtfCoreRelo[] = [
