@@ -112,12 +112,9 @@ const ZERO_WHEN_MISSING: ReadonlySet<CoreReloKindName> = new Set([
 type Step = { readonly member: string } | { readonly index: number };
 
 interface FieldSpec {
-  readonly rootName: string;
-  readonly rootKind: BtfType['kind'];
   readonly steps: readonly Step[];
   /** Index applied to the root (`"N:…"`, pointer arithmetic on the root pointer). */
   readonly rootIndex: number;
-  readonly spec: string;
 }
 
 /**
@@ -211,7 +208,6 @@ function describeLocal(btf: Btf, relo: BtfCoreRelo, bad: (m: string) => LoadErro
 
 /** Resolves the local field access into steps matched by name in the target. */
 function localFieldSpec(btf: Btf, relo: BtfCoreRelo, bad: (m: string) => LoadError): FieldSpec {
-  const root = btf.skipQualifiers(relo.typeId);
   const steps: Step[] = [];
   let type = relo.typeId;
   for (const index of relo.access.slice(1)) {
@@ -230,11 +226,8 @@ function localFieldSpec(btf: Btf, relo: BtfCoreRelo, bad: (m: string) => LoadErr
     }
   }
   return {
-    rootName: root.name,
-    rootKind: btf.resolve(relo.typeId).kind,
     steps,
     rootIndex: relo.access[0] ?? 0,
-    spec: relo.accessString,
   };
 }
 
