@@ -6,9 +6,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseBtf } from '../../src/elf/btf.js';
 import { parseBtfExt } from '../../src/elf/btf-ext.js';
 import { applyCoreRelocations, CORE_POISON_HELPER } from '../../src/elf/core.js';
-import { vmlinuxBtf } from '../../src/elf/vmlinux.js';
+import { KERNEL_SK_BUFF, vmlinuxBtf } from '../../src/elf/vmlinux.js';
 import { BpfError } from '../../src/errors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
+import { field } from '../../src/runtime/contexts/layout.js';
+import { PT_REGS } from '../../src/runtime/contexts/pt-regs.js';
 import { CredOffset, TASK_STRUCT, TaskStructOffset } from '../../src/runtime/helpers/task-struct.js';
 import { HelperRegistry } from '../../src/vm/helpers.js';
 import { Interpreter } from '../../src/vm/interpreter/interpreter.js';
@@ -270,6 +272,12 @@ SEC("kprobe/enums") int enums(void *ctx) {
 SEC("kprobe/enumval") int enumval(void *ctx) {
   return bpf_core_enum_value(enum pid_type___x, PIDTYPE_TGID);
 }
+struct pt_regs { long si; long di; } __attribute__((preserve_access_index));
+struct sk_buff { void *data; unsigned int len; __u32 mark; } __attribute__((preserve_access_index));
+SEC("kprobe/regs") int regs(struct pt_regs *ctx) {
+  struct sk_buff *skb = (struct sk_buff *)ctx->di;
+  return ctx->si + BPF_CORE_READ(skb, len) + BPF_CORE_READ(skb, mark);
+}
 SEC("kprobe/nosize") int nosize(void *ctx) {
   return bpf_core_type_size(struct no_such_struct) + 7;
 }
@@ -288,6 +296,7 @@ describe.skipIf(!haveTools)('CO-RE flavours, size adjustment, type and enum relo
     'kprobe/enumval',
     'kprobe/nosize',
     'kprobe/bits',
+    'kprobe/regs',
   ];
   beforeAll(() => {
     const got = extract(compileBpf(FLAVOURS), ['.BTF', '.BTF.ext', ...sections]);
@@ -338,6 +347,16 @@ describe.skipIf(!haveTools)('CO-RE flavours, size adjustment, type and enum relo
       expect(view.getInt32(half + 4, true)).toBe(CORE_POISON_HELPER);
     }
     expect(() => run(value.bytes)).toThrow(BpfError);
+  });
+
+  it('pt_regs and sk_buff fields relocate to the x86-64 and simulated kernel layouts', () => {
+    const r = relocate('kprobe/regs');
+    expect(r.failed).toEqual([]);
+    const bySpec = new Map(r.applied.map((a) => [a.spec, a.targetValue]));
+    expect(bySpec.get('pt_regs.di')).toBe(field(PT_REGS, 'di').offset);
+    expect(bySpec.get('pt_regs.si')).toBe(field(PT_REGS, 'si').offset);
+    expect(bySpec.get('sk_buff.len')).toBe(field(KERNEL_SK_BUFF, 'len').offset);
+    expect(bySpec.get('sk_buff.mark')).toBe(field(KERNEL_SK_BUFF, 'mark').offset);
   });
 
   it('a local bitfield read from a full target field', () => {
