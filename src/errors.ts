@@ -272,6 +272,14 @@ export class HelperError extends Trap {
   readonly code = 'HELPER_ERROR';
 }
 
+/**
+ * The program reached an instruction whose CO-RE relocation the target kernel BTF cannot satisfy
+ * (libbpf poisons it the same way; the kernel's verifier then rejects the program if it is reachable).
+ */
+export class CoreRelocationFailed extends Trap {
+  readonly code = 'CORE_RELOCATION_FAILED';
+}
+
 /** The host interrupted the guest (`interrupt()`); it stopped at the start of a run. */
 export class Interrupted extends Trap {
   readonly code = 'INTERRUPTED';

@@ -55,6 +55,10 @@ export class GuestMemory {
   /** Region table: TABLE_STRIDE Int32 words per slot, inside the control block. */
   table!: Int32Array;
   private readonly regions: (Region | undefined)[] = new Array(SLOT_COUNT).fill(undefined);
+  /** Host space an unmapped region left behind, per slot, reused by the slot's next mapping. */
+  private readonly spare: ({ hostBase: number; capacity: number } | undefined)[] = new Array(SLOT_COUNT).fill(
+    undefined,
+  );
   private hostTop = CONTROL_BLOCK_SIZE;
   private readonly maxBytes: number;
   /** Stack geometry, set by mapStack. */
@@ -119,7 +123,15 @@ export class GuestMemory {
     if (!Number.isInteger(size) || size < 0 || size > MAX_REGION_SIZE) {
       throw new UsageError(`region "${name}" size ${size} is outside 0..${MAX_REGION_SIZE}`);
     }
-    const hostBase = this.allocateHost(size);
+    const spare = this.spare[slot];
+    let hostBase: number;
+    if (spare !== undefined && size <= spare.capacity) {
+      hostBase = spare.hostBase;
+      this.u8.fill(0, hostBase, hostBase + spare.capacity);
+    } else {
+      hostBase = this.allocateHost(size);
+      this.spare[slot] = { hostBase, capacity: size };
+    }
     if (init) this.u8.set(init.subarray(0, size), hostBase);
     const region: Region = {
       name,
@@ -132,6 +144,21 @@ export class GuestMemory {
     this.regions[slot] = region;
     this.setEntry(slot, 0, size, perms, hostBase);
     return region;
+  }
+
+  /**
+   * Removes the region of `slot` (not the stack): its addresses fault from now on. The slot's host
+   * space is kept for its next mapping, so a run loop that maps a fresh context per event (same size
+   * or smaller) does not grow the linear memory.
+   */
+  unmap(slot: number): void {
+    if (slot === Slot.STACK) throw new UsageError('the stack cannot be unmapped');
+    if (!Number.isInteger(slot) || slot <= Slot.NULL || slot >= SLOT_COUNT) {
+      throw new UsageError(`slot ${slot} cannot be unmapped (valid: 1..${SLOT_COUNT - 1})`);
+    }
+    if (this.regions[slot] === undefined) return;
+    this.regions[slot] = undefined;
+    this.setEntry(slot, 0, 0, 0, 0);
   }
 
   private setEntry(slot: number, start: number, len: number, perms: number, hostBase: number): void {

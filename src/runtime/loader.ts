@@ -1,0 +1,301 @@
+/**
+ * An object file loaded the way libbpf's `bpf_object__load` does, on simulated kernel state: maps
+ * created in guest memory (globals as array maps holding their initial data), every program linked,
+ * CO-RE-relocated and lowered onto one shared memory, PROG_ARRAY slots filled from `.maps`
+ * initializers, and the kernel and map helpers registered. `run()` then builds a program context from
+ * an input (packet, task, arguments) and runs the program like one event; maps persist across runs.
+ */
+import type { BtfLineInfo } from '../elf/btf-ext.js';
+import { CORE_POISON_HELPER } from '../elf/core.js';
+import { OpenObject, type OpenOptions, type RunnableProgram } from '../elf/open.js';
+import { CoreRelocationFailed, LoadError, Trap, UsageError } from '../errors.js';
+import { decodeProgram } from '../isa/decoder.js';
+import type { Program } from '../isa/instruction.js';
+import { HelperRegistry, type TailCallTarget } from '../vm/helpers.js';
+import { Interpreter, type TraceStep } from '../vm/interpreter/interpreter.js';
+import { GuestMemory } from '../vm/memory/guest-memory.js';
+import { Slot } from '../vm/memory/layout.js';
+import { createBoundContext } from './contexts/bind.js';
+import type { ContextResult, ProgramContext } from './contexts/context.js';
+import { registerKernelHelpers } from './helpers/index.js';
+import { registerMapHelpers } from './helpers/maps.js';
+import { KernelRuntime, type KernelRuntimeOptions, type RedirectTarget } from './helpers/runtime.js';
+import { ArrayMap } from './maps/array.js';
+import { createMaps, type MapSet } from './maps/host-api.js';
+import { ArrayOfMaps, HashOfMaps } from './maps/map-of-maps.js';
+import type { PerfRecord } from './maps/perf-event-array.js';
+import { ProgArray } from './maps/prog-array.js';
+
+export interface LoadOptions extends OpenOptions, Omit<KernelRuntimeOptions, 'maps'> {
+  /** Simulated CPUs for per-CPU maps (default 1). */
+  readonly cpus?: number;
+  /** Initial values of globals (`const volatile` parameters and others), by variable name. */
+  readonly globals?: Readonly<Record<string, number | bigint | string | Uint8Array>>;
+  /** Guest memory limit in bytes (default 1 GiB). */
+  readonly maxMemory?: number;
+}
+
+export interface RunOptions {
+  /** Instruction budget of the run (default 10^7). */
+  readonly maxInstructions?: number;
+  /** Gas limit (default unlimited). */
+  readonly gasLimit?: number;
+  /** Per-instruction hook (see `Interpreter.run`). */
+  readonly trace?: (step: TraceStep) => void;
+}
+
+/** What one run produced. */
+export interface ProgramRun {
+  readonly r0: bigint;
+  readonly instructions: number;
+  readonly gasUsed: number;
+  /** Lines bpf_trace_printk / bpf_trace_vprintk wrote during the run. */
+  readonly printk: readonly string[];
+  /** Ring buffer records submitted during the run (all ring buffers, in order). */
+  readonly ringbuf: readonly Uint8Array[];
+  /** Perf event records output during the run. */
+  readonly perf: readonly PerfRecord[];
+  /** Packet and fields after the run (network types), the verdict or action. */
+  readonly result: ContextResult;
+  /** Where bpf_redirect / bpf_redirect_map sent the packet, if they were called. */
+  readonly redirect: RedirectTarget | undefined;
+}
+
+/** One program of a loaded object. */
+export interface LoadedProgram {
+  readonly name: string;
+  readonly linked: RunnableProgram;
+  readonly vm: Interpreter;
+}
+
+/** Opens (when given bytes), sets `options.globals` and loads an object file. */
+export function loadBpfObject(source: Uint8Array | OpenObject, options: LoadOptions = {}): LoadedObject {
+  const open = source instanceof OpenObject ? source : OpenObject.open(source, options);
+  for (const [name, value] of Object.entries(options.globals ?? {})) open.setGlobal(name, value);
+  return new LoadedObject(open, options);
+}
+
+export class LoadedObject {
+  readonly memory: GuestMemory;
+  readonly maps: MapSet;
+  readonly runtime: KernelRuntime;
+  readonly programs: ReadonlyMap<string, LoadedProgram>;
+  /** The context of the last run, reused (reset) while the same input object is given again. */
+  private context: { program: string; input: unknown; ctx: ProgramContext } | undefined;
+
+  constructor(
+    readonly object: OpenObject,
+    options: LoadOptions = {},
+  ) {
+    this.memory = new GuestMemory({ maxBytes: options.maxMemory });
+    this.memory.mapStack();
+    this.maps = createMaps(object.mapDefinitions, this.memory, { cpus: options.cpus });
+    this.fillGlobals();
+    this.runtime = new KernelRuntime(this.memory, { ...options, maps: this.maps });
+    const programs = new Map<string, LoadedProgram>();
+    for (const linked of object.link()) {
+      const helpers = this.helpersFor(linked);
+      const vm = new Interpreter(withPoisonTrap(linked), {
+        memory: this.memory,
+        helpers,
+        resolveLddw: this.maps.lddwResolver(),
+        packetSlot: isSkbType(linked.definition.type) ? Slot.PACKET : undefined,
+      });
+      programs.set(linked.name, { name: linked.name, linked, vm });
+    }
+    this.programs = programs;
+    this.fillInitializers();
+  }
+
+  /** The program called `name` (a UsageError listing the programs when there is none). */
+  program(name: string): LoadedProgram {
+    const p = this.programs.get(name);
+    if (p === undefined) {
+      throw new UsageError(
+        `the object has no program named ${name}`,
+        {},
+        { hint: `programs: ${[...this.programs.keys()].join(', ') || '(none)'}` },
+      );
+    }
+    return p;
+  }
+
+  /** Source line of `pc` in program `name` (from `.BTF.ext`), if the object has line info. */
+  lineAt(name: string, pc: number): BtfLineInfo | undefined {
+    return this.programs.get(name)?.linked.lines[pc];
+  }
+
+  /**
+   * Runs program `name` once on a context built from `input` (IN.json's shape: packet, task, args,
+   * regs…). Maps keep their contents between runs. Traps are thrown with `file` and `line` set when
+   * line info is known.
+   */
+  run(name: string, input: unknown = {}, options: RunOptions = {}): ProgramRun {
+    const program = this.program(name);
+    const ctx = this.contextFor(program, input);
+    this.runtime.useContext(ctx);
+    this.runtime.beginRun();
+    let r0: bigint;
+    let instructions: number;
+    let gasUsed: number;
+    try {
+      ({ r0, instructions, gasUsed } = program.vm.run({
+        args: [ctx.r1],
+        maxInstructions: options.maxInstructions,
+        gasLimit: options.gasLimit,
+        trace: options.trace,
+      }));
+    } catch (e) {
+      // A trapped run leaves the context half-written: the next run builds a fresh one.
+      this.context = undefined;
+      this.maps.drainEvents();
+      if (e instanceof Trap) this.locate(e, program);
+      throw e;
+    }
+    const events = this.maps.drainEvents();
+    return {
+      r0,
+      instructions,
+      gasUsed,
+      printk: this.runtime.printk,
+      ringbuf: events.ringbuf,
+      perf: events.perf,
+      result: ctx.result(r0),
+      redirect: this.runtime.redirect,
+    };
+  }
+
+  /** A context for `input`: the previous one reset when the same input object runs the same program. */
+  private contextFor(program: LoadedProgram, input: unknown): ProgramContext {
+    const last = this.context;
+    if (last !== undefined && last.program === program.name && last.input === input) {
+      last.ctx.reset();
+      return last.ctx;
+    }
+    this.memory.unmap(Slot.INPUT);
+    this.memory.unmap(Slot.PACKET);
+    this.runtime.user.clear();
+    this.context = undefined;
+    const ctx = createBoundContext(this.runtime, program.linked.definition, input);
+    this.context = { program: program.name, input, ctx };
+    return ctx;
+  }
+
+  /** Adds the source position to a trap from `program` (tail-called programs keep their own pcs). */
+  private locate(trap: Trap, program: LoadedProgram): void {
+    if (trap.file !== undefined || trap.line !== undefined) return;
+    const line = program.linked.lines[trap.pc];
+    if (line === undefined || line.line === 0) return;
+    trap.file = line.file;
+    trap.line = line.line;
+    if (line.column > 0) trap.column = line.column;
+    const text = line.text.trim();
+    trap.message += ` (${line.file}:${line.line}${text === '' ? '' : `: ${text}`})`;
+  }
+
+  /** Kernel helpers, map helpers and the CO-RE poison trap for one program. */
+  private helpersFor(linked: RunnableProgram): HelperRegistry {
+    const registry = registerKernelHelpers(new HelperRegistry(), this.runtime);
+    registerMapHelpers(this.maps, registry, {
+      packetBytes: isNetworkType(linked.definition.type)
+        ? (length) => {
+            const bytes = this.context?.ctx.packet?.bytes();
+            return bytes !== undefined && bytes.length >= length ? bytes.slice(0, length) : undefined;
+          }
+        : undefined,
+    });
+    if (linked.coreFailures.size > 0) {
+      registry.define(POISON_TRAP_HELPER, 'bpf_core_poison', (ctx) => {
+        const failed = linked.coreFailures.get(ctx.pc);
+        throw new CoreRelocationFailed(
+          `pc ${ctx.pc} uses a CO-RE relocation (${failed?.kind ?? 'unknown'} of ${failed?.spec ?? '?'}) that the kernel BTF cannot satisfy: ${failed?.reason ?? 'unresolved'}`,
+          { pc: ctx.pc },
+          {
+            hint: 'guard the access with bpf_core_field_exists() / bpf_core_type_exists(), or give a target BTF that has the field',
+          },
+        );
+      });
+    }
+    return registry;
+  }
+
+  /** Writes each global data section's initial bytes into element 0 of its array map. */
+  private fillGlobals(): void {
+    for (const m of this.object.maps) {
+      if (m.kind !== 'internal' || m.data.length === 0) continue;
+      const map = this.maps.mapById(m.index);
+      if (!(map instanceof ArrayMap)) continue;
+      this.writeHost(map.address(0), m.data);
+    }
+  }
+
+  /** Host write that ignores guest permissions (read-only globals are initialised here). */
+  private writeHost(address: number, bytes: Uint8Array): void {
+    for (const region of this.memory.mappedRegions()) {
+      const offset = address - region.guestBase;
+      if (offset >= 0 && offset + bytes.length <= region.size) {
+        this.memory.u8.set(bytes, region.hostBase + offset);
+        return;
+      }
+    }
+    throw new UsageError(`no region holds 0x${address.toString(16)}`);
+  }
+
+  /** Program and inner-map pointers of `.maps` definitions (`.values = { [2] = &prog }`). */
+  private fillInitializers(): void {
+    for (const init of this.object.object.mapInitializers) {
+      const holder = this.maps.mapById(init.map);
+      const slotIndex = this.object.valuesSlot(init.map, init.offset);
+      if (holder === undefined || slotIndex === undefined) continue;
+      const key = new Uint8Array(4);
+      new DataView(key.buffer).setUint32(0, slotIndex, true);
+      if (init.target.kind === 'program' && holder instanceof ProgArray) {
+        const target = this.programs.get(init.target.name);
+        if (target !== undefined) (holder as ProgArray<TailCallTarget>).set(slotIndex, target.vm);
+      } else if (init.target.kind === 'map') {
+        const inner = this.maps.mapById(init.target.index);
+        if (inner === undefined) continue;
+        const status =
+          holder instanceof ArrayOfMaps || holder instanceof HashOfMaps ? holder.setMap(key, inner) : -1;
+        if (status !== 0) {
+          throw new LoadError(
+            'BAD_RELOCATION',
+            `map ${holder.name} rejects inner map ${inner.name} at slot ${slotIndex} (error ${status})`,
+            { section: '.maps' },
+            {
+              hint: "the inner map must match the outer map's inner definition and the slot must be below max_entries",
+            },
+          );
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Helper id the poisoned calls (imm CORE_POISON_HELPER, libbpf's 0xbad2310) are lowered to: helper
+ * tables are dense below 2^16, and no kernel helper will reach this id.
+ */
+const POISON_TRAP_HELPER = 0xffff;
+const CALL_OPCODE = 0x85;
+
+/** The program to lower: poisoned CO-RE calls redirected to POISON_TRAP_HELPER, the rest as linked. */
+function withPoisonTrap(linked: RunnableProgram): Program {
+  if (linked.coreFailures.size === 0) return linked.program;
+  const bytes = linked.bytes.slice();
+  const view = new DataView(bytes.buffer);
+  for (const pc of linked.coreFailures.keys()) {
+    if (bytes[pc * 8] === CALL_OPCODE && view.getUint32(pc * 8 + 4, true) === CORE_POISON_HELPER) {
+      view.setUint32(pc * 8 + 4, POISON_TRAP_HELPER, true);
+    }
+  }
+  return decodeProgram(bytes, { section: linked.name });
+}
+
+function isSkbType(type: string): boolean {
+  return type === 'socket_filter' || type === 'sched_cls' || type === 'sched_act';
+}
+
+function isNetworkType(type: string): boolean {
+  return isSkbType(type) || type === 'xdp';
+}
