@@ -65,6 +65,12 @@ export {
   type TracingAttachKind,
 } from './elf/object.js';
 export {
+  OpenObject,
+  type OpenOptions,
+  type ProgramSummary,
+  type RunnableProgram,
+} from './elf/open.js';
+export {
   type ElfFile,
   type ElfRelocation,
   type ElfRelocationSection,
@@ -92,6 +98,47 @@ export { type DecodeOptions, decodeProgram } from './isa/decoder.js';
 export { encodeProgram, type RawInsn } from './isa/encoder.js';
 export type * from './isa/instruction.js';
 export { insnAtPc } from './isa/instruction.js';
+export {
+  type ContextResult,
+  type ContextResultJson,
+  contextResultJson,
+  type ProgramContext,
+} from './runtime/contexts/index.js';
+export {
+  KernelHelperId,
+  KernelRuntime,
+  type KernelRuntimeOptions,
+  type RedirectTarget,
+  registerKernelHelpers,
+} from './runtime/helpers/index.js';
+export { registerMapHelpers } from './runtime/helpers/maps.js';
+export {
+  LoadedObject,
+  type LoadedProgram,
+  type LoadOptions,
+  loadBpfObject,
+  type ProgramRun,
+  type RunOptions as ObjectRunOptions,
+} from './runtime/loader.js';
+export {
+  ArrayMap,
+  ArrayOfMaps,
+  BpfMap,
+  createMaps,
+  HashMap,
+  HashOfMaps,
+  LpmTrie,
+  type MapDefinition,
+  type MapEntry,
+  MapSet,
+  MapType,
+  type MapTypeName,
+  PerfEventArray,
+  type PerfRecord,
+  ProgArray,
+  QueueStackMap,
+  RingBuf,
+} from './runtime/maps/index.js';
 export type { GasClass, GasCostTable } from './vm/gas.js';
 export {
   type HelperContext,
