@@ -36,6 +36,7 @@ npx bpfbox conformance ../shared/bpf_conformance/tests
 
 echo "== benchmark (reduced)"
 npm run --silent bench -- --quick --out "$(mktemp -d)"
+npm run --silent bench:load -- --quick --out "$(mktemp -d)"
 
 echo "== unit, property and integration tests"
 node scripts/vitest-summary.mjs
