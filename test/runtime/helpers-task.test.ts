@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryFault } from '../../src/errors.js';
 import { makeTask } from '../../src/runtime/contexts/task.js';
-import { KernelHelperId } from '../../src/runtime/helpers/ids.js';
 import { Prandom } from '../../src/runtime/helpers/prandom.js';
 import { KERNEL_SLOT } from '../../src/runtime/helpers/sim-memory.js';
 import { CredOffset, TASK_STRUCT, TaskStructOffset } from '../../src/runtime/helpers/task-struct.js';
@@ -10,48 +9,6 @@ import { slotBase } from '../../src/vm/memory/layout.js';
 import { HEAP, kernel, neg } from './helpers-kernel-setup.js';
 
 const EINVAL = 22;
-
-describe('helper ids', () => {
-  it('match linux/bpf.h', () => {
-    expect(KernelHelperId).toEqual({
-      probe_read: 4,
-      ktime_get_ns: 5,
-      trace_printk: 6,
-      get_prandom_u32: 7,
-      get_smp_processor_id: 8,
-      skb_store_bytes: 9,
-      get_current_pid_tgid: 14,
-      get_current_uid_gid: 15,
-      get_current_comm: 16,
-      redirect: 23,
-      skb_load_bytes: 26,
-      get_stackid: 27,
-      csum_diff: 28,
-      get_current_task: 35,
-      get_numa_node_id: 42,
-      xdp_adjust_head: 44,
-      probe_read_str: 45,
-      redirect_map: 51,
-      xdp_adjust_meta: 54,
-      xdp_adjust_tail: 65,
-      get_current_cgroup_id: 80,
-      probe_read_user: 112,
-      probe_read_kernel: 113,
-      probe_read_user_str: 114,
-      probe_read_kernel_str: 115,
-      ktime_get_boot_ns: 125,
-      get_current_task_btf: 158,
-      ktime_get_coarse_ns: 160,
-      trace_vprintk: 177,
-      loop: 181,
-    });
-  });
-
-  it('an unregistered helper id is a load error naming it', () => {
-    const k = kernel();
-    expect(() => k.program('call 9999\nexit')).toThrow(/unknown helper 9999/);
-  });
-});
 
 describe('current task', () => {
   const task = makeTask({

@@ -1,7 +1,7 @@
 /** The map helpers driven by assembled programs: map references in registers, guest pointers, traps. */
 import { describe, expect, it } from 'vitest';
 import { MemoryFault } from '../../src/errors.js';
-import { MapHelperId, registerMapHelpers } from '../../src/runtime/helpers/maps.js';
+import { registerMapHelpers } from '../../src/runtime/helpers/maps.js';
 import { ArrayMap } from '../../src/runtime/maps/array.js';
 import {
   BPF_F_CURRENT_CPU,
@@ -66,24 +66,6 @@ done:
   exit`;
 
 describe('map helpers', () => {
-  it('use the helper ids of linux/bpf.h', () => {
-    expect(MapHelperId).toMatchObject({
-      map_lookup_elem: 1,
-      map_update_elem: 2,
-      map_delete_elem: 3,
-      tail_call: 12,
-      perf_event_output: 25,
-      map_push_elem: 87,
-      map_pop_elem: 88,
-      map_peek_elem: 89,
-      ringbuf_output: 130,
-      ringbuf_reserve: 131,
-      ringbuf_submit: 132,
-      ringbuf_discard: 133,
-      ringbuf_query: 134,
-    });
-  });
-
   it('lddw map_idx loads the map handle, an address nothing can read', () => {
     const { maps, memory } = setup([
       { name: 'a', type: 'hash' },
