@@ -148,6 +148,48 @@ describe.skipIf('skip' in runner)('packet helpers agree with the Linux kernel', 
     expect(mismatches).toEqual([]);
   });
 
+  it('bpf_l3_csum_replace / bpf_l4_csum_replace: sizes, flags, offsets, random words', () => {
+    const cases = fc.sample(
+      fc.record({
+        helper: fc.constantFrom(10, 11),
+        offset: fc.oneof(fc.constantFrom(0, 1, 24, 58, 59, 60, 0x10000), fc.integer({ min: 0, max: 30 })),
+        // Size 0/2/4, bad sizes, and the L4 flags (pseudo header, mangled 0, enforce, IPv6, unknown).
+        flags: fc.oneof(
+          fc.constantFrom(0, 2, 4),
+          fc.constantFrom(1, 3, 8, 0x10 | 2, 0x20 | 2, 0x60 | 2, 0x80 | 4, 0x100 | 2),
+        ),
+        from: fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+        to: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      }),
+      { numRuns: 200, seed: 11 },
+    );
+    const texts = cases.map(
+      (c) => `lddw %r2, ${c.offset}
+        lddw %r3, ${c.from}
+        lddw %r4, ${c.to}
+        mov %r5, ${c.flags}
+        call ${c.helper}
+        exit`,
+    );
+    // Word 24..25 zero too, so BPF_F_MARK_MANGLED_0 meets an absent checksum.
+    const withZero = Uint8Array.from(packet);
+    withZero.set([0, 0], 24);
+    const theirs = run(
+      path,
+      texts.map((t) => [BPF_PROG_TYPE_SCHED_CLS, assemble(t), withZero] as const),
+    );
+    const mismatches = texts.flatMap((t, i) => {
+      const o = ours('skb', t, withZero);
+      const c = cases[i];
+      return o === theirs[i]
+        ? []
+        : [
+            `${JSON.stringify({ ...c, from: String(c.from), to: String(c.to) })}: ours ${o} kernel ${theirs[i]}`,
+          ];
+    });
+    expect(mismatches).toEqual([]);
+  });
+
   it('bpf_trace_printk: the same length or error for valid and invalid formats', () => {
     const formats: [string, (bigint | 'str')[]][] = [
       ['hello', []],

@@ -9,6 +9,8 @@ export const KernelHelperId = {
   get_prandom_u32: 7,
   get_smp_processor_id: 8,
   skb_store_bytes: 9,
+  l3_csum_replace: 10,
+  l4_csum_replace: 11,
   get_current_pid_tgid: 14,
   get_current_uid_gid: 15,
   get_current_comm: 16,

@@ -4,6 +4,7 @@
  */
 import { HelperRegistry } from '../../vm/helpers.js';
 import { registerCpuHelpers } from './cpu.js';
+import { registerCsumReplaceHelpers } from './csum-replace.js';
 import { registerLoopHelpers } from './loop.js';
 import { registerPacketHelpers } from './packet.js';
 import { registerPrintkHelpers } from './printk.js';
@@ -29,6 +30,7 @@ export function registerKernelHelpers(
   registerPrintkHelpers(registry, runtime);
   registerProbeReadHelpers(registry, runtime);
   registerPacketHelpers(registry, runtime);
+  registerCsumReplaceHelpers(registry, runtime);
   registerStackHelpers(registry, runtime);
   return registerLoopHelpers(registry);
 }

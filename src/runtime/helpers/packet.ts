@@ -32,7 +32,7 @@ export const TC_ACT_REDIRECT = 7;
 export const CSUM_DIFF_MAX = 512;
 const INT_MAX = 0x7fffffff;
 
-function packetFor(
+export function packetFor(
   runtime: KernelRuntime,
   ctx: HelperContext,
   helper: string,
@@ -53,7 +53,12 @@ function packetFor(
  * than the guest's window (which ends at data_end): the helpers may move data and data_end within the
  * whole buffer. Callers have checked the bytes against the packet's own bounds.
  */
-function packetHost(ctx: HelperContext, packet: PacketContext, address: number, length: number): number {
+export function packetHost(
+  ctx: HelperContext,
+  packet: PacketContext,
+  address: number,
+  length: number,
+): number {
   const region = ctx.memory.region(Slot.PACKET);
   if (
     region === undefined ||
