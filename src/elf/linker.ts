@@ -7,6 +7,8 @@
  * - lddw of a global variable → src=6 (BPF_PSEUDO_MAP_IDX_VALUE), imm = the data section's map index,
  *   imm2 = byte offset in it,
  * where map indexes are those of `BpfObject.maps` (see object.ts). Helper calls stay as they are.
+ * Calls to functions the object does not define are refused, unless `LinkOptions.externalCall` turns
+ * them into `call imm` imports (contracts calling host functions by name).
  */
 import { LoadError } from '../errors.js';
 import { decodeProgram } from '../isa/decoder.js';
@@ -47,6 +49,23 @@ import {
 
 const CALL_OPCODE = BPF_JMP | CALL_OP_CODE;
 
+export interface LinkOptions {
+  /**
+   * Imports calls to undefined functions (`extern long get(...)`: clang emits `call -1` with an
+   * R_BPF_64_32 relocation against the undefined symbol) as `call imm` (src 0) with the returned
+   * immediate. Without it such calls are a MISSING_SYMBOL LoadError, as in libbpf.
+   */
+  readonly externalCall?: (name: string) => number;
+}
+
+/** An external function a linked program calls, with the immediate its calls were given. */
+export interface ExternalCall {
+  readonly name: string;
+  readonly imm: number;
+  /** pcs of the call sites in the linked program, ascending. */
+  readonly pcs: readonly number[];
+}
+
 /** Where a function of the object landed in a linked program. */
 export interface LinkedFunction {
   readonly function: BpfFunction;
@@ -54,8 +73,8 @@ export interface LinkedFunction {
   readonly start: number;
 }
 
-export interface LinkedProgram {
-  readonly definition: BpfProgramDef;
+/** Linked code: root functions and everything they reach, self-contained. */
+export interface LinkedCode {
   readonly name: string;
   /** The linked code; passes `decodeProgram`. */
   readonly bytes: Uint8Array;
@@ -68,12 +87,35 @@ export interface LinkedProgram {
   readonly originSlot: Int32Array;
   /** Indexes into `BpfObject.maps` the program refers to, ascending. */
   readonly maps: readonly number[];
+  /** Calls to undefined functions imported through `LinkOptions.externalCall` (empty without it). */
+  readonly externalCalls: readonly ExternalCall[];
+}
+
+export interface LinkedProgram extends LinkedCode {
+  readonly definition: BpfProgramDef;
 }
 
 /** Links every program of the object. */
 export function linkObject(object: BpfObject): LinkedProgram[] {
   const relocations = indexRelocations(object);
-  return object.programs.map((p) => new ProgramLinker(object, relocations, p).link());
+  return object.programs.map((p) => ({
+    ...new ProgramLinker(object, relocations, p.name, [p.function]).link(),
+    definition: p,
+  }));
+}
+
+/**
+ * Links several root functions (any functions of the object, e.g. every exported function of a
+ * contract) into one program: roots in the given order, then what they reach. A root's pc is its
+ * `functions` entry's `start`.
+ */
+export function linkFunctions(
+  object: BpfObject,
+  name: string,
+  roots: readonly BpfFunction[],
+  options: LinkOptions = {},
+): LinkedCode {
+  return new ProgramLinker(object, indexRelocations(object), name, roots, options).link();
 }
 
 /** Links one program, by name. */
@@ -89,7 +131,10 @@ export function linkProgram(object: BpfObject, name: string): LinkedProgram {
       },
     );
   }
-  return new ProgramLinker(object, indexRelocations(object), definition).link();
+  return {
+    ...new ProgramLinker(object, indexRelocations(object), name, [definition.function]).link(),
+    definition,
+  };
 }
 
 /** Code-section relocations by section index, then byte offset. */
@@ -153,6 +198,7 @@ class ProgramLinker {
   private readonly placed = new Map<BpfFunction, number>();
   private readonly order: LinkedFunction[] = [];
   private readonly usedMaps = new Set<number>();
+  private readonly externals = new Map<string, { imm: number; pcs: number[] }>();
   /** Entries still to relocate, per placed function: the innermost one is relocated first. */
   private readonly pending: { next: number; end: number }[] = [];
   private slots = 0;
@@ -160,19 +206,24 @@ class ProgramLinker {
   constructor(
     private readonly object: BpfObject,
     private readonly relocations: RelocationIndex,
-    private readonly definition: BpfProgramDef,
+    private readonly name: string,
+    private readonly roots: readonly BpfFunction[],
+    private readonly options: LinkOptions = {},
   ) {}
 
-  link(): LinkedProgram {
-    // Depth-first like libbpf, with an explicit stack so deep call chains cannot overflow ours.
-    this.place(this.definition.function);
-    while (this.pending.length > 0) {
-      const top = this.pending[this.pending.length - 1];
-      if (top.next === top.end) this.pending.pop();
-      else this.relocate(this.entries[top.next++]);
+  link(): LinkedCode {
+    for (const root of this.roots) {
+      if (this.placed.has(root)) continue;
+      // Depth-first like libbpf, with an explicit stack so deep call chains cannot overflow ours.
+      this.place(root);
+      while (this.pending.length > 0) {
+        const top = this.pending[this.pending.length - 1];
+        if (top.next === top.end) this.pending.pop();
+        else this.relocate(this.entries[top.next++]);
+      }
     }
     const bytes = encodeProgram(this.entries.map((e) => e.raw));
-    const program = decodeProgram(bytes, { section: this.definition.name });
+    const program = decodeProgram(bytes, { section: this.name });
     const originSection = new Int32Array(this.slots);
     const originSlot = new Int32Array(this.slots);
     for (const e of this.entries) {
@@ -182,14 +233,18 @@ class ProgramLinker {
       }
     }
     return {
-      definition: this.definition,
-      name: this.definition.name,
+      name: this.name,
       bytes,
       program,
       functions: this.order,
       originSection,
       originSlot,
       maps: [...this.usedMaps].sort((a, b) => a - b),
+      externalCalls: [...this.externals].map(([name, { imm, pcs }]) => ({
+        name,
+        imm,
+        pcs: pcs.sort((a, b) => a - b),
+      })),
     };
   }
 
@@ -221,7 +276,7 @@ class ProgramLinker {
   private fail(code: 'BAD_RELOCATION' | 'MISSING_SYMBOL', e: Entry, message: string, hint?: string): never {
     throw new LoadError(
       code,
-      `${message} (program ${this.definition.name}, function ${e.fn.name}, instruction ${e.slot} of ${e.fn.section.name})`,
+      `${message} (program ${this.name}, function ${e.fn.name}, instruction ${e.slot} of ${e.fn.section.name})`,
       { section: e.fn.section.name, offset: e.slot * INSN_SIZE },
       hint === undefined ? undefined : { hint },
     );
@@ -234,6 +289,7 @@ class ProgramLinker {
       if (reloc !== undefined) {
         if (reloc.type !== R_BPF_64_32)
           this.fail('BAD_RELOCATION', e, `call has relocation type ${reloc.type}, expected R_BPF_64_32 (10)`);
+        if (this.importCall(e, reloc)) return;
         const { section, value } = this.definedSymbol(e, reloc);
         if (raw.src !== CALL_LOCAL)
           this.fail('BAD_RELOCATION', e, `relocated call has src ${raw.src}, expected 1 (local call)`);
@@ -320,6 +376,24 @@ class ProgramLinker {
     raw.src = LDDW_MAP_IDX_VALUE;
     raw.imm = this.useMap(data);
     raw.imm2 = at;
+  }
+
+  /** With `externalCall`, a call to an undefined function becomes `call imm`; true when it did. */
+  private importCall(e: Entry, reloc: ElfRelocation): boolean {
+    const externalCall = this.options.externalCall;
+    const symbol = this.object.elf.symbols[reloc.symbol];
+    if (externalCall === undefined || reloc.symbol === 0 || symbol.shndx !== SHN_UNDEF) return false;
+    if (symbol.name === '')
+      this.fail('BAD_RELOCATION', e, `call refers to the nameless undefined symbol ${symbol.index}`);
+    let external = this.externals.get(symbol.name);
+    if (external === undefined) {
+      external = { imm: externalCall(symbol.name) | 0, pcs: [] };
+      this.externals.set(symbol.name, external);
+    }
+    external.pcs.push(e.pc);
+    e.raw.src = 0;
+    e.raw.imm = external.imm;
+    return true;
   }
 
   private useMap(map: ObjectMap): number {

@@ -236,15 +236,24 @@ export function isCodeSection(section: ElfSection): boolean {
   return section.type === SHT_PROGBITS && (section.flags & SHF_EXECINSTR) !== 0;
 }
 
+export interface BuildOptions {
+  /**
+   * `libbpf` (default): a global function in a section whose name is no known program type is an
+   * UNSUPPORTED_ELF error. `any`: such functions are plain functions, not programs (contracts use
+   * `SEC("contract")` or any name and pick their entries by function name).
+   */
+  readonly programSections?: 'libbpf' | 'any';
+}
+
 /** Reads an object file: ELF structure, then the libbpf object model. Throws `LoadError`. */
-export function loadObject(bytes: Uint8Array): BpfObject {
-  return buildObject(readElf(bytes));
+export function loadObject(bytes: Uint8Array, options: BuildOptions = {}): BpfObject {
+  return buildObject(readElf(bytes), options);
 }
 
 /** The object model of an already parsed ELF file. Throws `LoadError`. */
-export function buildObject(elf: ElfFile): BpfObject {
+export function buildObject(elf: ElfFile, options: BuildOptions = {}): BpfObject {
   const functions = collectFunctions(elf);
-  const programs = collectPrograms(functions);
+  const programs = collectPrograms(functions, options.programSections === 'any');
   const maps = collectMaps(elf);
   const licenseSection = elf.sections.find((s) => s.name === LICENSE_SECTION);
   let license: string | undefined;
@@ -310,12 +319,13 @@ function collectFunctions(elf: ElfFile): BpfFunction[] {
   return functions;
 }
 
-function collectPrograms(functions: readonly BpfFunction[]): BpfProgramDef[] {
+function collectPrograms(functions: readonly BpfFunction[], anySection: boolean): BpfProgramDef[] {
   const programs: BpfProgramDef[] = [];
   for (const fn of functions) {
     if (!fn.global || fn.section.name === TEXT_SECTION) continue;
     const spec = parseSectionName(fn.section.name);
     if (spec === undefined) {
+      if (anySection) continue;
       throw new LoadError(
         'UNSUPPORTED_ELF',
         `program ${fn.name} is in section "${fn.section.name}", which is not a known program type`,

@@ -10,11 +10,19 @@ import { type Btf, parseBtf } from './btf.js';
 import { type BtfExt, type BtfLineInfo, parseBtfExt } from './btf-ext.js';
 import { type BtfDefinedMap, decodeBtfMaps } from './btf-maps.js';
 import { applyCoreRelocations, type FailedCoreRelo } from './core.js';
-import { type LinkedProgram, linkObject } from './linker.js';
 import {
+  type LinkedCode,
+  type LinkedProgram,
+  type LinkOptions,
+  linkFunctions,
+  linkObject,
+} from './linker.js';
+import {
+  type BpfFunction,
   type BpfObject,
   type BpfProgramDef,
   type BtfMap,
+  type BuildOptions,
   buildObject,
   findVariable,
   isCodeSection,
@@ -24,7 +32,7 @@ import {
 import { type ElfFile, type ElfSection, readElf } from './reader.js';
 import { vmlinuxBtf } from './vmlinux.js';
 
-export interface OpenOptions {
+export interface OpenOptions extends BuildOptions {
   /** BTF CO-RE relocations are resolved against (default: the built-in vmlinux of the simulated kernel). */
   readonly targetBtf?: Btf;
 }
@@ -39,13 +47,16 @@ export interface ProgramSummary {
   readonly insns: number;
 }
 
-/** A program after linking, with its source position per pc. */
-export interface RunnableProgram extends LinkedProgram {
+/** Linked code with its source position per pc. */
+export interface RunnableCode extends LinkedCode {
   /** Line info per pc (undefined where the compiler recorded none, or without `.BTF.ext`). */
   readonly lines: readonly (BtfLineInfo | undefined)[];
   /** CO-RE relocations of this program the target could not satisfy (their instructions trap). */
   readonly coreFailures: ReadonlyMap<number, FailedCoreRelo>;
 }
+
+/** A program after linking, with its source position per pc. */
+export interface RunnableProgram extends RunnableCode, LinkedProgram {}
 
 export class OpenObject {
   /** Per code section: CO-RE relocations the target could not satisfy, by instruction index. */
@@ -75,7 +86,7 @@ export class OpenObject {
     if (btf !== undefined && btfExt !== undefined) {
       elf = applyCore(elf, btf, btfExt, options.targetBtf ?? vmlinuxBtf(), failures);
     }
-    const object = buildObject(elf);
+    const object = buildObject(elf, options);
     const btfMaps = decodeObjectBtfMaps(object, btf);
     return new OpenObject(
       object,
@@ -145,18 +156,30 @@ export class OpenObject {
 
   /** Links every program (subprograms appended, map and global references resolved). */
   link(): RunnableProgram[] {
-    return linkObject(this.object).map((linked) => {
-      const lines: (BtfLineInfo | undefined)[] = new Array(linked.originSection.length);
-      const failures = new Map<number, FailedCoreRelo>();
-      for (let pc = 0; pc < lines.length; pc++) {
-        const section = this.object.elf.sections[linked.originSection[pc]];
-        const slot = linked.originSlot[pc];
-        lines[pc] = this.btfExt?.lineAt(section.name, slot);
-        const failed = this.coreFailures.get(section.index)?.get(slot);
-        if (failed !== undefined) failures.set(pc, failed);
-      }
-      return { ...linked, lines, coreFailures: failures };
-    });
+    return linkObject(this.object).map((linked) => ({ ...linked, ...this.sourceOf(linked) }));
+  }
+
+  /**
+   * Links `roots` (functions of this object, any section) into one program named `name`, roots first
+   * in the given order; `options.externalCall` imports calls to undefined functions.
+   */
+  linkFunctions(name: string, roots: readonly BpfFunction[], options: LinkOptions = {}): RunnableCode {
+    const linked = linkFunctions(this.object, name, roots, options);
+    return { ...linked, ...this.sourceOf(linked) };
+  }
+
+  /** Line info and CO-RE failures per pc of linked code. */
+  private sourceOf(linked: LinkedCode): Pick<RunnableCode, 'lines' | 'coreFailures'> {
+    const lines: (BtfLineInfo | undefined)[] = new Array(linked.originSection.length);
+    const failures = new Map<number, FailedCoreRelo>();
+    for (let pc = 0; pc < lines.length; pc++) {
+      const section = this.object.elf.sections[linked.originSection[pc]];
+      const slot = linked.originSlot[pc];
+      lines[pc] = this.btfExt?.lineAt(section.name, slot);
+      const failed = this.coreFailures.get(section.index)?.get(slot);
+      if (failed !== undefined) failures.set(pc, failed);
+    }
+    return { lines, coreFailures: failures };
   }
 }
 

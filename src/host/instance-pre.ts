@@ -35,11 +35,16 @@ export class InstancePre {
     const resolved: { import: ModuleImport; definition: HostDefinition }[] = [];
     const missing: ModuleImport[] = [];
     for (const imp of module.imports) {
-      const definition = linker.resolve(imp.imm);
+      // A named import (object file) must find its own name: its hash could equal a helper id.
+      const definition = imp.name === undefined ? linker.resolve(imp.imm) : linker.lookup(imp.name);
       if (definition) resolved.push({ import: imp, definition });
       else missing.push(imp);
     }
-    if (missing.length > 0) throw new LinkError(missing.map(describeImport), { pc: missing[0].pcs[0] });
+    if (missing.length > 0) {
+      const pc = missing[0].pcs[0];
+      const line = module.lineAt(pc);
+      throw new LinkError(missing.map(describeImport), { pc, file: line?.file, line: line?.line });
+    }
     this.resolved = Object.freeze(resolved.map((r) => Object.freeze(r)));
 
     const localIds = assignLocalIds(module.imports);
@@ -62,6 +67,8 @@ export class InstancePre {
 /** One LinkError entry: the immediate as a helper id (when it can be one) and as a hash, then the call sites. */
 function describeImport(imp: ModuleImport): string {
   const at = `at pc ${imp.pcs.join(', ')}`;
+  if (imp.name !== undefined)
+    return `${imp.name} (murmur3 0x${imp.hash.toString(16).padStart(8, '0')}) ${at}`;
   return imp.imm >= 0 && imp.imm < DENSE_IDS
     ? `helper ${imp.imm} (murmur3 0x${imp.hash.toString(16).padStart(8, '0')}) ${at}`
     : `murmur3 0x${imp.hash.toString(16).padStart(8, '0')} ${at}`;

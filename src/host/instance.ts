@@ -2,7 +2,7 @@
  * `Instance`: a linked module with its own guest memory, called any number of times. `reset()` puts the
  * memory back to its initial state cheaply, so one instance can serve many independent calls.
  */
-import { UsageError } from '../errors.js';
+import { HelperError, Trap, UsageError } from '../errors.js';
 import type { HelperContext, HelperRegistry } from '../vm/helpers.js';
 import type { RunOptions, TraceStep } from '../vm/interpreter/interpreter.js';
 import { GuestMemory, type Region } from '../vm/memory/guest-memory.js';
@@ -13,6 +13,7 @@ import type { InstancePre } from './instance-pre.js';
 import type { HostCallContext, HostDefinition, HostResult } from './linker.js';
 import { type InstanceLayout, InstanceMemory, instanceLayout } from './memory.js';
 import { heapSizeOption, type Module } from './module.js';
+import { describeHost, hostCallOutOfGas, hostFailure, locateTrap } from './traps.js';
 
 export interface InstantiateOptions {
   /** Default gas limit of every call (default: unlimited); needs an engine with gas metering on. */
@@ -61,6 +62,8 @@ export class Instance {
   private readonly context: HostContext;
   /** True while a call runs or is suspended: an instance runs one call at a time. */
   private busy = false;
+  /** True while the running call is a `callAsync` (host functions may return Promises). */
+  private asyncCall = false;
 
   /** @internal Use `InstancePre.instantiate`. */
   constructor(
@@ -98,9 +101,11 @@ export class Instance {
 
   /** `call` with every option. */
   invoke(options: CallOptions = {}): CallResult {
-    const run = this.begin(options);
+    const run = this.begin(options, false);
     try {
       return result(this.executor.run(run));
+    } catch (e) {
+      throw this.located(e);
     } finally {
       this.end();
     }
@@ -115,9 +120,11 @@ export class Instance {
   }
 
   async invokeAsync(options: CallOptions = {}): Promise<CallResult> {
-    const run = this.begin(options);
+    const run = this.begin(options, true);
     try {
       return result(await this.executor.runAsync(run));
+    } catch (e) {
+      throw this.located(e);
     } finally {
       this.end();
     }
@@ -144,12 +151,41 @@ export class Instance {
 
   /** @internal Runs a resolved host function for the guest's call (see InstancePre). */
   hostCall(definition: HostDefinition, helper: HelperContext): HostResult | Promise<HostResult> {
-    if (definition.cost > 0) helper.consumeGas(definition.cost);
-    this.memory.pc = helper.pc;
+    const pc = helper.pc;
+    if (definition.cost > 0) {
+      try {
+        helper.consumeGas(definition.cost);
+      } catch (e) {
+        throw hostCallOutOfGas(e, definition, pc, 'fixed');
+      }
+    }
+    this.memory.pc = pc;
     const ctx = this.context;
     ctx.helper = helper;
-    ctx.name = definition.name;
-    return definition.fn(ctx, helper.arg(1), helper.arg(2), helper.arg(3), helper.arg(4), helper.arg(5));
+    ctx.definition = definition;
+    let r: HostResult | Promise<HostResult>;
+    try {
+      r = definition.fn(ctx, helper.arg(1), helper.arg(2), helper.arg(3), helper.arg(4), helper.arg(5));
+    } catch (e) {
+      throw hostFailure(e, definition, pc);
+    }
+    if (!isThenable(r)) return r;
+    if (!this.asyncCall) {
+      Promise.resolve(r).catch(() => {}); // the guest is stopped; the Promise's outcome no longer matters
+      throw new HelperError(
+        `host function ${describeHost(definition)} at pc ${pc} returned a Promise; call the guest with callAsync (or invokeAsync) so it can wait for it`,
+        { pc },
+      );
+    }
+    return Promise.resolve(r).catch((e: unknown) => {
+      throw hostFailure(e, definition, pc);
+    });
+  }
+
+  /** A trap with the source line of its pc, when the module has line info. */
+  private located(e: unknown): unknown {
+    if (e instanceof Trap) locateTrap(e, this.module);
+    return e;
   }
 
   private checkIdle(what: string): void {
@@ -158,10 +194,11 @@ export class Instance {
     }
   }
 
-  private begin(options: CallOptions): RunOptions {
+  private begin(options: CallOptions, asyncCall: boolean): RunOptions {
     this.checkIdle('call');
     const run = this.runOptions(options);
     this.busy = true;
+    this.asyncCall = asyncCall;
     return run;
   }
 
@@ -202,6 +239,14 @@ function gasOption(engine: Engine, gas: number): number {
   return gas;
 }
 
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    (typeof v === 'object' || typeof v === 'function') &&
+    v !== null &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
+}
+
 function result(r: { r0: bigint; gasUsed: number; instructions: number }): CallResult {
   return { r0: r.r0, gasUsed: r.gasUsed, instructions: r.instructions };
 }
@@ -209,8 +254,11 @@ function result(r: { r0: bigint; gasUsed: number; instructions: number }): CallR
 /** One per instance, pointed at the current call (an instance runs one call at a time). */
 class HostContext implements HostCallContext {
   helper!: HelperContext;
-  name = '';
+  definition!: HostDefinition;
   constructor(readonly instance: Instance) {}
+  get name(): string {
+    return this.definition.name;
+  }
   get memory(): InstanceMemory {
     return this.instance.memory;
   }
@@ -218,13 +266,17 @@ class HostContext implements HostCallContext {
     return this.helper.pc;
   }
   consumeGas(amount: number): void {
-    this.helper.consumeGas(amount);
+    try {
+      this.helper.consumeGas(amount);
+    } catch (e) {
+      throw hostCallOutOfGas(e, this.definition, this.helper.pc, amount);
+    }
   }
   terminate(r0: bigint | number): void {
     this.helper.terminate(r0);
   }
   callFunction(codeAddress: bigint, ...args: bigint[]): bigint {
-    const { helper, name } = this;
+    const { helper, definition } = this;
     const memory = this.instance.memory;
     const pc = memory.pc;
     try {
@@ -232,7 +284,7 @@ class HostContext implements HostCallContext {
     } finally {
       // Host calls made by the callback pointed this context elsewhere.
       this.helper = helper;
-      this.name = name;
+      this.definition = definition;
       memory.pc = pc;
     }
   }

@@ -126,6 +126,11 @@ export class Linker {
     return this.byImm.get(imm | 0);
   }
 
+  /** The function defined under `name` (imports of object files resolve by name). */
+  lookup(name: string): HostDefinition | undefined {
+    return this.byName.get(name);
+  }
+
   /** Every defined function, in definition order. */
   definitions(): HostDefinition[] {
     return [...this.byName.values()];

@@ -3,10 +3,12 @@
  * module serves any number of linkers and instances (wasmtime's `Module`, PolkaVM's `Module`).
  */
 import { type AssembleOptions, assemble } from '../asm/index.js';
+import type { BtfLineInfo } from '../elf/btf-ext.js';
 import { LoadError, UsageError } from '../errors.js';
 import { decodeProgram } from '../isa/decoder.js';
 import type { Program } from '../isa/instruction.js';
 import { MAX_REGION_SIZE } from '../vm/memory/layout.js';
+import { type ElfModuleOptions, elfModuleParts } from './elf-module.js';
 import type { Engine } from './engine.js';
 
 /** One imported function: every `call imm` (src 0) site with the same immediate. */
@@ -17,6 +19,17 @@ export interface ModuleImport {
   readonly hash: number;
   /** pcs of the call sites, ascending. */
   readonly pcs: readonly number[];
+  /** The function's name, for calls to an undefined function of an object file (`Module.fromElf`). */
+  readonly name?: string;
+}
+
+/** A source position from debug info (`.BTF.ext` line info). */
+export type SourceLine = Pick<BtfLineInfo, 'file' | 'line' | 'column' | 'text'>;
+
+/** What an object file adds to a module. */
+interface ModuleDebug {
+  readonly importNames?: ReadonlyMap<number, string>;
+  readonly lines?: readonly (SourceLine | undefined)[];
 }
 
 export interface ModuleOptions {
@@ -36,11 +49,14 @@ export class Module {
   readonly data: Uint8Array | undefined;
   readonly heapSize: number;
   readonly exports: Readonly<Record<string, number>>;
+  /** Source line per pc (empty without debug info); traps are reported with `file:line`. */
+  readonly lines: readonly (SourceLine | undefined)[];
 
   private constructor(
     readonly engine: Engine,
     readonly program: Program,
     options: ModuleOptions,
+    debug: ModuleDebug = {},
   ) {
     // Copies, so later changes to the caller's buffers cannot change the module.
     this.rodata = regionBytes('rodata', options.rodata);
@@ -53,8 +69,37 @@ export class Module {
       }
     }
     checkResolvable(program);
-    this.imports = collectImports(program);
+    this.imports = collectImports(program, debug.importNames);
+    this.lines = Object.freeze([...(debug.lines ?? [])]);
     Object.freeze(this);
+  }
+
+  /**
+   * Links a clang object file (`clang -target bpf -O2 -g`): every non-static function of any section
+   * is an export (also under its section name), `options.entry` is pc 0, calls to undefined functions
+   * (`extern long get(...)`) are imports the Linker resolves by name, `.rodata*` is the read-only data
+   * region and `.data*`/`.bss*` the read-write one, and traps carry `file:line` from the line info.
+   */
+  static fromElf(
+    engine: Engine,
+    bytes: Uint8Array,
+    options: ElfModuleOptions & Pick<ModuleOptions, 'heapSize'> = {},
+  ): Module {
+    if (!(bytes instanceof Uint8Array))
+      throw new UsageError('Module.fromElf takes the object file as a Uint8Array');
+    const parts = elfModuleParts(bytes, options);
+    return new Module(
+      engine,
+      decodeProgram(parts.bytes, { section: parts.name }),
+      { rodata: parts.rodata, data: parts.data, heapSize: options.heapSize, exports: parts.exports },
+      { importNames: parts.importNames, lines: parts.lines },
+    );
+  }
+
+  /** Source line of `pc`, when the module came from an object file with line info. */
+  lineAt(pc: number): SourceLine | undefined {
+    const line = this.lines[pc];
+    return line === undefined || line.line === 0 ? undefined : line;
   }
 
   /** Decodes raw instructions (8 bytes each, little-endian). */
@@ -125,7 +170,7 @@ function checkResolvable(program: Program): void {
   }
 }
 
-function collectImports(program: Program): readonly ModuleImport[] {
+function collectImports(program: Program, names?: ReadonlyMap<number, string>): readonly ModuleImport[] {
   const sites = new Map<number, number[]>();
   for (const insn of program.insns) {
     if (insn.kind !== 'call' || insn.op !== 'helper') continue;
@@ -134,6 +179,14 @@ function collectImports(program: Program): readonly ModuleImport[] {
     else sites.set(insn.imm, [insn.pc]);
   }
   return Object.freeze(
-    [...sites].map(([imm, pcs]) => Object.freeze({ imm, hash: imm >>> 0, pcs: Object.freeze(pcs) })),
+    [...sites].map(([imm, pcs]) => {
+      const name = names?.get(imm);
+      return Object.freeze({
+        imm,
+        hash: imm >>> 0,
+        pcs: Object.freeze(pcs),
+        ...(name === undefined ? {} : { name }),
+      });
+    }),
   );
 }

@@ -59,7 +59,7 @@ describe('callAsync', () => {
 
   it('a synchronous call refuses a Promise with HelperError at the call', () => {
     expect(() => instance(() => later(1)).call()).toThrow(
-      /returned a Promise; run the program with runAsync/,
+      /host function get \(murmur3 0x3b6d35a2\) at pc 6 returned a Promise; call the guest with callAsync/,
     );
   });
 
