@@ -8,6 +8,7 @@ import { registerAsm } from './commands/asm.js';
 import { registerConformance } from './commands/conformance.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDisasm } from './commands/disasm.js';
+import { registerInspect } from './commands/inspect.js';
 import { registerPlugin } from './commands/plugin.js';
 import { registerRun } from './commands/run.js';
 import { registerTrace } from './commands/trace.js';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo): Command {
   registerAsm(program, io);
   registerDisasm(program, io);
   registerRun(program, io);
+  registerInspect(program, io);
   registerTrace(program, io);
   registerConformance(program, io);
   registerPlugin(program, io);

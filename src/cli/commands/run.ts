@@ -1,8 +1,12 @@
-/** `bpfbox run FILE`: runs a program once with the conformance calling convention and prints r0. */
+/**
+ * `bpfbox run FILE`: runs a program once with the conformance calling convention and prints r0; an
+ * object file (ELF magic) runs as a loaded BPF object instead (see run-object.ts).
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { DEFAULT_ENGINE, ENGINE_NAMES, getEngine } from '../../conformance/engines.js';
 import { conformanceHelpers } from '../../conformance/helpers.js';
-import { BpfError, Trap } from '../../errors.js';
+import { BpfError, Trap, UsageError } from '../../errors.js';
 import { readBytes } from '../../util/files.js';
 import { hex64, parseHexBytes } from '../../util/hex.js';
 import {
@@ -13,21 +17,28 @@ import {
   parseNonNegativeInt,
   parsePositiveInt,
 } from '../io.js';
+import { isElf, type ObjectRunFlags, runObject } from './run-object.js';
 
-interface RunFlags {
+interface RunFlags extends ObjectRunFlags {
   mem?: string;
   memFile?: string;
   engine: string;
-  maxInsns?: number;
-  gasLimit?: number;
-  json?: boolean;
 }
+
+/** Flags that only apply to one kind of input, to reject instead of silently ignoring. */
+const OBJECT_ONLY = ['program', 'input', 'repeat', 'cpus', 'seed'] as const;
+const RAW_ONLY = ['mem', 'memFile'] as const;
 
 export function registerRun(program: Command, io: CliIo): void {
   program
     .command('run')
-    .description('run a program (.s, .bin or .data) and print r0; r1 = input bytes, r2 = their length')
-    .argument('<file>', 'assembly (.s/.asm, syntax auto-detected), raw instructions (.bin) or a test (.data)')
+    .description(
+      'run a program (.s, .bin or .data: r1 = input bytes, r2 = their length) or a program of an object file (.o) on a context from --input',
+    )
+    .argument(
+      '<file>',
+      'assembly (.s/.asm, syntax auto-detected), raw instructions (.bin), a test (.data) or an object file (clang -target bpf)',
+    )
     .addOption(new Option('--mem <hex>', 'input bytes as hex, e.g. "01 02 0a" (overrides a .data -- mem)'))
     .addOption(new Option('--mem-file <file>', 'input bytes from a binary file').conflicts('mem'))
     .option('--engine <name>', `execution engine (${ENGINE_NAMES.join(', ')})`, DEFAULT_ENGINE)
@@ -35,8 +46,45 @@ export function registerRun(program: Command, io: CliIo): void {
     .option('--gas-limit <n>', 'gas limit (1 per instruction); --json then adds "gas_used"', (v) =>
       parseNonNegativeInt(v, '--gas-limit'),
     )
-    .option('--json', 'print {"ok":true,"r0":"0x…","instructions":N} or {"ok":false,"error":{…}}')
-    .action((file: string, flags: RunFlags) => {
+    .option('--json', 'print {"ok":true,"r0":"0x…","instructions":N,…} or {"ok":false,"error":{…}}')
+    .option('--program <name>', 'object files: the program to run (optional when there is only one)')
+    .option(
+      '--input <file>',
+      'object files: IN.json with the context ({"packet":"hex"}, {"task":{…},"args":{…}}, "regs", "rodata"); - reads stdin',
+    )
+    .option('--repeat <n>', 'object files: run N times on persistent maps; events accumulate', (v) =>
+      parsePositiveInt(v, '--repeat'),
+    )
+    .option('--cpus <n>', 'object files: simulated CPUs for per-CPU maps (default 1)', (v) =>
+      parsePositiveInt(v, '--cpus'),
+    )
+    .option('--seed <n>', 'object files: seed of bpf_get_prandom_u32 (default 0)', (v) =>
+      parseNonNegativeInt(v, '--seed'),
+    )
+    .action(async (file: string, flags: RunFlags, command: Command) => {
+      const given = (name: string) => {
+        const source = command.getOptionValueSource(name);
+        return source !== undefined && source !== 'default';
+      };
+      if (startsWithElfMagic(file)) {
+        const wrong = RAW_ONLY.find(given);
+        if (wrong !== undefined) {
+          throw new UsageError(
+            `--${kebab(wrong)} does not apply to object files; give the context with --input IN.json`,
+          );
+        }
+        if (flags.engine !== DEFAULT_ENGINE) {
+          throw new UsageError(
+            `object files run on the ${DEFAULT_ENGINE} engine only; drop --engine ${flags.engine}`,
+          );
+        }
+        await runObject(file, readBytes(file), flags, io);
+        return;
+      }
+      const wrong = OBJECT_ONLY.find(given);
+      if (wrong !== undefined) {
+        throw new UsageError(`--${kebab(wrong)} applies to object files (.o) only, not to ${file}`);
+      }
       const engine = getEngine(flags.engine);
       const mem =
         flags.mem !== undefined
@@ -67,4 +115,22 @@ export function registerRun(program: Command, io: CliIo): void {
         io.exitCode = EXIT_FAILURE;
       }
     });
+}
+
+/** True when `path` can be read and starts with the ELF magic (other read errors are reported later). */
+function startsWithElfMagic(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = new Uint8Array(4);
+    return readSync(fd, head, 0, 4, 0) === 4 && isElf(head);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function kebab(flag: string): string {
+  return flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

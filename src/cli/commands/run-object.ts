@@ -1,0 +1,203 @@
+/**
+ * `bpfbox run OBJ.o`: loads an object file (maps, globals, helpers), builds the program's context from
+ * IN.json and runs it `--repeat` times like that many events on persistent maps. Prints r0, printk,
+ * ring buffer and perf records, the packet and context fields after the last run, and the maps.
+ */
+import { OpenObject } from '../../elf/open.js';
+import { BpfError, type BpfErrorJson, Trap, UsageError } from '../../errors.js';
+import type { ContextResult } from '../../runtime/contexts/context.js';
+import type { JsonObject } from '../../runtime/contexts/json.js';
+import { contextResultJson, toHex } from '../../runtime/contexts/result-json.js';
+import type { RedirectTarget } from '../../runtime/helpers/runtime.js';
+import { type LoadedObject, loadBpfObject, type ProgramRun } from '../../runtime/loader.js';
+import type { MapEntryJson } from '../../runtime/maps/host-api.js';
+import type { PerfRecord } from '../../runtime/maps/perf-event-array.js';
+import { hex64 } from '../../util/hex.js';
+import { type CliIo, EXIT_FAILURE, isSetupError } from '../io.js';
+import { mapDisplayNames } from '../object-names.js';
+import { applyRodata, readRunInput } from '../run-input.js';
+
+/** The first bytes of every ELF file. */
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+
+export function isElf(bytes: Uint8Array): boolean {
+  return ELF_MAGIC.every((b, i) => bytes[i] === b);
+}
+
+export interface ObjectRunFlags {
+  program?: string;
+  input?: string;
+  repeat?: number;
+  maxInsns?: number;
+  gasLimit?: number;
+  cpus?: number;
+  seed?: number;
+  json?: boolean;
+}
+
+/** What all runs together produced: events accumulated, the rest from the last run. */
+interface RunSummary {
+  readonly runs: number;
+  readonly last: ProgramRun;
+  readonly printk: readonly string[];
+  readonly ringbuf: readonly Uint8Array[];
+  readonly perf: readonly PerfRecord[];
+  readonly maps: Record<string, MapEntryJson[]>;
+}
+
+export async function runObject(
+  file: string,
+  bytes: Uint8Array,
+  flags: ObjectRunFlags,
+  io: CliIo,
+): Promise<void> {
+  const gas = (used: number) => (flags.gasLimit === undefined ? {} : { gas_used: used });
+  try {
+    const input = await readRunInput(flags.input, io);
+    const open = OpenObject.open(bytes);
+    const program = chooseProgram(open, flags.program);
+    applyRodata(open, input);
+    const loaded = loadBpfObject(open, { cpus: flags.cpus, seed: flags.seed });
+    const summary = runRepeatedly(loaded, program, input, flags, io);
+    const names = mapDisplayNames(open, file);
+    const rename = new Map(open.maps.map((m, i) => [m.name, names[i]]));
+    const maps: Record<string, MapEntryJson[]> = {};
+    for (const [name, entries] of Object.entries(loaded.maps.dump()))
+      maps[rename.get(name) ?? name] = entries;
+    const done = { ...summary, maps };
+    if (flags.json) io.out(JSON.stringify(runJson(done, gas(done.last.gasUsed))));
+    else io.out(runText(done));
+  } catch (e) {
+    // Setup errors (flags, IN.json, unknown names) keep their one-line stderr form and exit 2.
+    if (!flags.json || !(e instanceof BpfError) || isSetupError(e)) throw e;
+    const error: BpfErrorJson = e.toJSON();
+    io.out(JSON.stringify({ ok: false, error, ...gas(e instanceof Trap ? e.gasUsed : 0) }));
+    io.exitCode = EXIT_FAILURE;
+  }
+}
+
+/** `--program NAME`, or the only program; a UsageError that lists the programs otherwise. */
+function chooseProgram(open: OpenObject, wanted: string | undefined): string {
+  const names = open.programSummaries().map((p) => p.name);
+  const list = names.join(', ') || 'none';
+  if (wanted !== undefined) {
+    if (names.includes(wanted)) return wanted;
+    throw new UsageError(`the object has no program named ${wanted} (programs: ${list})`);
+  }
+  if (names.length === 1) return names[0];
+  throw new UsageError(
+    names.length === 0
+      ? 'the object has no programs (no executable SEC("…") sections)'
+      : `the object has ${names.length} programs; choose one with --program NAME (programs: ${list})`,
+  );
+}
+
+/** Runs `--repeat` times on the same input object, so the loader resets one context between runs. */
+function runRepeatedly(
+  loaded: LoadedObject,
+  program: string,
+  input: JsonObject,
+  flags: ObjectRunFlags,
+  io: CliIo,
+): Omit<RunSummary, 'maps'> {
+  const runs = flags.repeat ?? 1;
+  const printk: string[] = [];
+  const ringbuf: Uint8Array[] = [];
+  const perf: PerfRecord[] = [];
+  let last: ProgramRun | undefined;
+  for (let i = 1; i <= runs; i++) {
+    try {
+      last = loaded.run(program, input, { maxInstructions: flags.maxInsns, gasLimit: flags.gasLimit });
+    } catch (e) {
+      if (e instanceof Trap && runs > 1) e.message += ` (run ${i} of ${runs})`;
+      // What the program printed before it trapped helps to find why; JSON output keeps its contract.
+      const printed = [...printk, ...loaded.runtime.printk];
+      if (!flags.json && e instanceof Trap && printed.length > 0) io.out(section('printk', printed));
+      throw e;
+    }
+    printk.push(...last.printk);
+    ringbuf.push(...last.ringbuf);
+    perf.push(...last.perf);
+  }
+  if (last === undefined) throw new UsageError('--repeat must be at least 1');
+  return { runs, last, printk, ringbuf, perf };
+}
+
+function runJson(summary: RunSummary, gas: { gas_used?: number }): Record<string, unknown> {
+  const { last } = summary;
+  return {
+    ok: true,
+    r0: hex64(last.r0),
+    instructions: last.instructions,
+    ...gas,
+    printk: summary.printk,
+    ringbuf: summary.ringbuf.map(toHex),
+    perf: summary.perf.map((r) => toHex(r.data)),
+    ...contextResultJson(last.result),
+    ...(last.redirect === undefined ? {} : { redirect: last.redirect }),
+    maps: summary.maps,
+  };
+}
+
+function runText(summary: RunSummary): string {
+  const { last } = summary;
+  const lines = [`r0: ${hex64(last.r0)}${outcome(last.result)}`];
+  if (summary.runs > 1) lines.push(`runs: ${summary.runs} (r0, instructions and packet of the last)`);
+  lines.push(`instructions: ${last.instructions}`);
+  if (summary.printk.length > 0) lines.push(section('printk', summary.printk));
+  if (summary.ringbuf.length > 0) lines.push(section('ringbuf', summary.ringbuf.map(toHex)));
+  if (summary.perf.length > 0)
+    lines.push(
+      section(
+        'perf',
+        summary.perf.map((r) => `cpu ${r.cpu} index ${r.index}: ${toHex(r.data)}`),
+      ),
+    );
+  const result = contextResultJson(last.result);
+  for (const [key, value] of Object.entries(result)) {
+    if (key === 'action' || key === 'verdict' || key === 'keep') continue;
+    if (typeof value !== 'object') lines.push(`${key}: ${value === '' ? '(empty)' : value}`);
+    else
+      lines.push(
+        section(
+          key,
+          Object.entries(value).map(([k, v]) => `${k} = ${v}`),
+        ),
+      );
+  }
+  if (last.redirect !== undefined) lines.push(`redirect: ${redirectText(last.redirect)}`);
+  lines.push(
+    section(
+      'maps',
+      Object.entries(summary.maps).flatMap(([name, entries]) => [
+        `${name} (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'})`,
+        ...entries.map((e) => `  ${e.key}: ${Array.isArray(e.value) ? e.value.join(' | ') : e.value}`),
+      ]),
+    ),
+  );
+  return lines.join('\n');
+}
+
+/** ` (XDP_PASS)`-style suffix naming what r0 means for network programs. */
+function outcome(result: ContextResult): string {
+  switch (result.kind) {
+    case 'xdp':
+      return ` (XDP_${result.action ?? 'ABORTED: not an XDP action'})`;
+    case 'skb':
+      if (result.verdict === 'UNKNOWN') return ' (not a TC_ACT_* verdict)';
+      if (result.verdict !== undefined) return ` (TC_ACT_${result.verdict})`;
+      return result.keep === undefined ? '' : ` (keep ${result.keep} bytes)`;
+    case 'tracing':
+      return '';
+  }
+}
+
+function redirectText(target: RedirectTarget): string {
+  return target.kind === 'ifindex'
+    ? `ifindex ${target.ifindex} flags ${target.flags}`
+    : `map ${target.map} key ${target.key} flags ${target.flags}`;
+}
+
+function section(title: string, items: readonly string[]): string {
+  return [`${title}:`, ...(items.length === 0 ? ['  (none)'] : items.map((i) => `  ${i}`))].join('\n');
+}
