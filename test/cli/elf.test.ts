@@ -72,6 +72,12 @@ int BPF_KPROBE(unlink, long dfd, long name) {
   return dfd + name * 10;
 }
 
+SEC("kprobe/do_unlinkat")
+int noisy(void *ctx) {
+  bpf_printk("about to fault");
+  return *(volatile int *)(long)16;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 `;
 
@@ -141,6 +147,7 @@ describe.skipIf(!clangAvailable).concurrent('bpfbox inspect', () => {
         insns: expect.any(Number),
       },
       { name: 'unlink', section: 'kprobe/do_unlinkat', type: 'kprobe', insns: expect.any(Number) },
+      { name: 'noisy', section: 'kprobe/do_unlinkat', type: 'kprobe', insns: expect.any(Number) },
     ]);
     expect(r.maps).toEqual([
       { name: 'out', type: 'perf_event_array', key_size: 4, value_size: 4, max_entries: expect.any(Number) },
@@ -312,6 +319,21 @@ describe.skipIf(!clangAvailable).concurrent('bpfbox run OBJ.o: errors', () => {
     const text = await bpfbox(['run', file('prog.o'), '--program', 'faulty']);
     expect(text).toMatchObject({ code: 1, stdout: '' });
     expect(text.stderr).toMatch(/^error\[MEMORY_FAULT\]: read of 4 bytes at 0x3039/);
+  });
+
+  test('a trap in a repeated run names the run; without --json the printk lines before it are shown', async () => {
+    const args = ['run', file('trace.o'), '--program', 'noisy', '--repeat', '2'];
+    const [text, asJson] = await Promise.all([bpfbox(args), bpfbox([...args, '--json'])]);
+    expect(text).toMatchObject({ code: 1, stdout: 'printk:\n  about to fault\n' });
+    expect(text.stderr).toMatch(/^error\[MEMORY_FAULT\]: read of 4 bytes at 0x10 .* \(run 1 of 2\)\n$/);
+    expect(asJson.code).toBe(1);
+    expect(json(asJson.stdout)).toEqual({
+      ok: false,
+      error: expect.objectContaining({
+        code: 'MEMORY_FAULT',
+        message: expect.stringMatching(/\(run 1 of 2\)$/),
+      }),
+    });
   });
 
   test('a load error is JSON with --json, exit 1', async () => {
