@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Socket filter: keeps only IPv4 TCP packets (whole: the program returns skb->len) and drops the rest
+ * (returns 0), counting both outcomes in an ARRAY map. A socket filter's packet is read-only and has
+ * no direct access: it reads headers with bpf_skb_load_bytes.
+ *
+ * Shows: a socket_filter program, the keep-length verdict, bpf_skb_load_bytes.
+ * Test: test/examples/socket-filter.test.ts.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <stddef.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+enum outcome { KEPT, DROPPED, OUTCOMES };
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, OUTCOMES);
+  __type(key, __u32);
+  __type(value, __u64);
+} outcomes SEC(".maps");
+
+static __always_inline void count(__u32 which) {
+  __u64 *n = bpf_map_lookup_elem(&outcomes, &which);
+  if (n) __sync_fetch_and_add(n, 1);
+}
+
+SEC("socket")
+int keep_tcp(struct __sk_buff *skb) {
+  __u16 proto;
+  __u8 l4;
+  if (bpf_skb_load_bytes(skb, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto)) < 0 ||
+      proto != bpf_htons(ETH_P_IP) ||
+      bpf_skb_load_bytes(skb, ETH_HLEN + offsetof(struct iphdr, protocol), &l4, sizeof(l4)) < 0 ||
+      l4 != IPPROTO_TCP) {
+    count(DROPPED);
+    return 0;
+  }
+  count(KEPT);
+  return skb->len;
+}
+
+char LICENSE[] SEC("license") = "GPL";
