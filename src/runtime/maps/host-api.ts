@@ -70,6 +70,32 @@ function storageBytes(def: MapDefinition, cpus: number): number {
   }
 }
 
+/**
+ * Host memory limit of the maps whose contents stay on the host (the guest arena is bounded by the
+ * guest memory limit): an object asking for 2^32 prog_array slots is refused, not allocated.
+ */
+export const MAX_HOST_MAP_BYTES = MAX_REGION_SIZE;
+
+/** Host bytes a map allocates up front outside the arena (a JS array slot counts 8 bytes). */
+function hostBytes(def: MapDefinition, cpus: number): number {
+  switch (def.type) {
+    case 'prog_array':
+    case 'array_of_maps':
+      return def.maxEntries * 8;
+    case 'perf_event_array':
+      return (def.maxEntries === 0 ? cpus : def.maxEntries) * 8;
+    case 'hash_of_maps':
+      return def.maxEntries * (24 + def.keySize);
+    case 'queue':
+    case 'stack':
+      return def.maxEntries * def.valueSize;
+    case 'lpm_trie':
+      return def.maxEntries * (8 + def.keySize);
+    default:
+      return 0;
+  }
+}
+
 function buildMap(def: MapDefinition, env: MapEnv, arena: Arena): BpfMap {
   switch (def.type) {
     case 'hash':
@@ -145,6 +171,16 @@ export class MapSet implements MapEnv {
           throw new MapDefinitionError(def.name, `${field} ${v} is not a u32`);
         }
       }
+    }
+    const host = defs.map((def) => hostBytes(def, cpus));
+    const hostTotal = host.reduce((sum, n) => sum + n, 0);
+    if (hostTotal > MAX_HOST_MAP_BYTES) {
+      const largest = host.indexOf(Math.max(...host));
+      throw new MapDefinitionError(
+        defs[largest].name,
+        `maps kept on the host need ${hostTotal} bytes in all (${host[largest]} for this map), more than the ${MAX_HOST_MAP_BYTES} bytes allowed`,
+        { hint: 'lower max_entries or value_size' },
+      );
     }
     const sizes = defs.map((def) => align8(storageBytes(def, cpus)));
     const readOnly = defs.map((def) => (def.flags & BPF_F_RDONLY_PROG) !== 0);
