@@ -106,8 +106,8 @@ export function linkObject(object: BpfObject): LinkedProgram[] {
 
 /**
  * Links several root functions (any functions of the object, e.g. every exported function of a
- * contract) into one program: roots in the given order, then what they reach. A root's pc is its
- * `functions` entry's `start`.
+ * contract) into one program: each root in the given order, followed by the functions it reaches that
+ * are not placed yet. The first root is at pc 0; every root's pc is its `functions` entry's `start`.
  */
 export function linkFunctions(
   object: BpfObject,
