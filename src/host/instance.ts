@@ -13,7 +13,7 @@ import type { InstancePre } from './instance-pre.js';
 import type { HostCallContext, HostDefinition, HostResult } from './linker.js';
 import { type InstanceLayout, InstanceMemory, instanceLayout } from './memory.js';
 import { heapSizeOption, type Module } from './module.js';
-import { describeHost, hostCallOutOfGas, hostFailure, locateTrap } from './traps.js';
+import { checkHostResult, describeHost, hostCallOutOfGas, hostFailure, locateTrap } from './traps.js';
 
 export interface InstantiateOptions {
   /** Default gas limit of every call (default: unlimited); needs an engine with gas metering on. */
@@ -169,7 +169,7 @@ export class Instance {
     } catch (e) {
       throw hostFailure(e, definition, pc);
     }
-    if (!isThenable(r)) return r;
+    if (!isThenable(r)) return checkHostResult(r, definition, pc);
     if (!this.asyncCall) {
       Promise.resolve(r).catch(() => {}); // the guest is stopped; the Promise's outcome no longer matters
       throw new HelperError(
@@ -177,9 +177,12 @@ export class Instance {
         { pc },
       );
     }
-    return Promise.resolve(r).catch((e: unknown) => {
-      throw hostFailure(e, definition, pc);
-    });
+    return Promise.resolve(r).then(
+      (value) => checkHostResult(value, definition, pc),
+      (e: unknown) => {
+        throw hostFailure(e, definition, pc);
+      },
+    );
   }
 
   /** A trap with the source line of its pc, when the module has line info. */

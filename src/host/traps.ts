@@ -4,7 +4,7 @@
  * InstancePre relocated their calls to.
  */
 import { HelperError, OutOfGas, Trap } from '../errors.js';
-import type { HostDefinition } from './linker.js';
+import type { HostDefinition, HostResult } from './linker.js';
 import type { Module, SourceLine } from './module.js';
 
 /** `get (murmur3 0x1b2c3d4e)`, `helper_1 (id 1)` or `log (id 7, murmur3 0x…)`. */
@@ -44,6 +44,18 @@ export function hostFailure(e: unknown, definition: HostDefinition, pc: number):
     { pc },
     { cause: e },
   );
+}
+
+/** A host function's result, refused when r0 cannot hold it exactly (a fraction, NaN, beyond 2^53). */
+export function checkHostResult(value: HostResult, definition: HostDefinition, pc: number): HostResult {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+    throw new HelperError(
+      `host function ${describeHost(definition)} at pc ${pc} returned ${value}, which is not a safe integer`,
+      { pc },
+      { hint: 'return a bigint for 64-bit values, or an integer number' },
+    );
+  }
+  return value;
 }
 
 /** Rewrites the OutOfGas of a host call's gas charge so it names the call and what it costs. */

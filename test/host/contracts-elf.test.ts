@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  BpfError,
   CallDepthExceeded,
   Engine,
   HelperError,
@@ -213,6 +214,30 @@ describe.skipIf(!clangAvailable)('examples/contracts/token.c', () => {
     expect(e.line).toBe(lineOf(TOKEN_C, 'if (get(k'));
   });
 
+  it('a result r0 cannot hold exactly is a HelperError naming the import, sync or async', async () => {
+    const engine = new Engine();
+    const module = Module.fromElf(engine, object);
+    const withGet = (fn: () => number | Promise<number>) =>
+      new Linker(engine)
+        .define('get', fn)
+        .define('set', () => 0)
+        .instantiatePre(module)
+        .instantiate();
+    const sync = caught(() => withGet(() => 1.5).call('balance_of', 1));
+    expect(sync).toBeInstanceOf(HelperError);
+    expect(sync.message).toMatch(
+      /^host function get \(murmur3 0x3b6d35a2\) at pc \d+ returned 1.5, which is not a safe integer/,
+    );
+    const async = await withGet(async () => 2 ** 60)
+      .callAsync('balance_of', 1)
+      .catch((e: unknown) => e as Trap);
+    expect(async).toBeInstanceOf(HelperError);
+    expect((async as Trap).message).toMatch(
+      /host function get .* returned 1152921504606847000, which is not a safe integer/,
+    );
+    expect((async as Trap).line).toBe(lineOf(TOKEN_C, 'if (get(k'));
+  });
+
   it('an OutOfGas from ctx.consumeGas names the host function and the amount', () => {
     const engine = new Engine();
     const instance = new Linker(engine)
@@ -305,6 +330,48 @@ describe.skipIf(!clangAvailable)('examples/contracts/malicious.c', () => {
     expect(e.gasUsed).toBeLessThanOrEqual(10_000);
     expect(sets()).toBeGreaterThan(100);
     expect(sets()).toBeLessThan(10_000 / 50);
+  });
+});
+
+describe.skipIf(!clangAvailable)('Module.fromElf on damaged objects', () => {
+  it('every byte flip of token.o loads, or fails with a BpfError; what loads runs or traps', () => {
+    const object = compileBpf(TOKEN_C);
+    let seed = 7;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    let loaded = 0;
+    for (let k = 0; k < 300; k++) {
+      const bytes = object.slice();
+      for (let n = 0; n < 1 + Math.floor(random() * 4); n++) {
+        bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      }
+      const engine = new Engine();
+      let module: Module;
+      try {
+        module = Module.fromElf(engine, bytes);
+      } catch (e) {
+        expect(e).toBeInstanceOf(BpfError);
+        continue;
+      }
+      loaded++;
+      const linker = new Linker(engine);
+      for (const imp of module.imports) if (imp.name !== undefined) linker.define(imp.name, () => -1);
+      try {
+        const instance = linker.instantiatePre(module).instantiate({ gas: 100_000 });
+        for (const entry of Object.keys(module.exports)) {
+          try {
+            instance.call(entry, 1, 2, 3);
+          } catch (e) {
+            expect(e).toBeInstanceOf(BpfError);
+          }
+        }
+      } catch (e) {
+        expect(e).toBeInstanceOf(BpfError);
+      }
+    }
+    expect(loaded).toBeGreaterThan(0);
   });
 });
 
