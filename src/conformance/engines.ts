@@ -1,8 +1,9 @@
 /**
- * Execution engines selectable with `--engine`. Only the interpreter exists today; a JIT registers here
- * later and every caller (conformance runner, `bpfbox run`, the plugin) picks it up by name.
+ * Execution engines selectable with `--engine`: the interpreter and the WebAssembly JIT. Every caller
+ * (conformance runner, `bpfbox run`, the plugin) picks them up by name.
  */
 import { UsageError } from '../errors.js';
+import { createJitMachine } from '../jit/engine.js';
 import type { HelperRegistry } from '../vm/helpers.js';
 import type { RunResult } from '../vm/interpreter/interpreter.js';
 import { createMachine } from '../vm/machine.js';
@@ -30,7 +31,16 @@ const interp: Engine = {
   run: (program, options) => createMachine(program, options).run({ gasLimit: options.gasLimit }),
 };
 
-const ENGINES: ReadonlyMap<string, Engine> = new Map([[interp.name, interp]]);
+const jit: Engine = {
+  name: 'jit',
+  jit: true,
+  run: (program, options) => createJitMachine(program, options).run({ gasLimit: options.gasLimit }),
+};
+
+const ENGINES: ReadonlyMap<string, Engine> = new Map([
+  [interp.name, interp],
+  [jit.name, jit],
+]);
 
 export const ENGINE_NAMES: readonly string[] = [...ENGINES.keys()];
 export const DEFAULT_ENGINE = 'interp';

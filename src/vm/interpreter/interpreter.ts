@@ -1204,30 +1204,42 @@ export class Interpreter implements TailCallTarget {
     if (this.interruptRequested && this.pending === 'none') this.pending = 'interrupt';
   }
 
-  /** Writes a helper's result to r0 (number: safe integer, sign-extended; bigint: mod 2^64; else 0). */
+  /** Writes a helper's result to r0. */
   private setHelperResult(result: unknown, helper: HelperDefinition | undefined, pc: number): void {
-    const R = this.regs;
-    if (typeof result === 'number') {
-      if (!Number.isSafeInteger(result)) {
-        throw new HelperError(
-          `helper ${helper?.name} (${helper?.id}) at pc ${pc} returned ${result}, which is not a safe integer`,
-          { pc },
-        );
-      }
-      R[0] = result | 0;
-      R[1] = Math.floor(result / 4294967296) | 0;
-    } else if (typeof result === 'bigint') {
-      const v = BigInt.asUintN(64, result);
-      R[0] = Number(v & 0xffffffffn) | 0;
-      R[1] = Number(v >> 32n) | 0;
-    } else {
-      R[0] = 0;
-      R[1] = 0;
-    }
+    helperResultInto(this.regs, result, helper, pc);
   }
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
+/**
+ * Stores a helper's result as int32 halves in out[0], out[1] (number: safe integer, sign-extended;
+ * bigint: mod 2^64; anything else: 0). Shared by every engine.
+ */
+export function helperResultInto(
+  out: Int32Array,
+  result: unknown,
+  helper: HelperDefinition | undefined,
+  pc: number,
+): void {
+  if (typeof result === 'number') {
+    if (!Number.isSafeInteger(result)) {
+      throw new HelperError(
+        `helper ${helper?.name} (${helper?.id}) at pc ${pc} returned ${result}, which is not a safe integer`,
+        { pc },
+      );
+    }
+    out[0] = result | 0;
+    out[1] = Math.floor(result / 4294967296) | 0;
+  } else if (typeof result === 'bigint') {
+    const v = BigInt.asUintN(64, result);
+    out[0] = Number(v & 0xffffffffn) | 0;
+    out[1] = Number(v >> 32n) | 0;
+  } else {
+    out[0] = 0;
+    out[1] = 0;
+  }
+}
+
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (
     (typeof v === 'object' || typeof v === 'function') &&
     v !== null &&
@@ -1236,7 +1248,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 }
 
 /** A helper's exception as a trap at its call: traps pass through, anything else is a HelperError. */
-function helperFailure(e: unknown, helper: HelperDefinition | undefined, pc: number): Trap {
+export function helperFailure(e: unknown, helper: HelperDefinition | undefined, pc: number): Trap {
   if (e instanceof Trap) {
     // A fault from a host-side access (GuestMemory.read in a helper) happened at this call.
     if (!(e.pc >= 0)) e.pc = pc;
@@ -1339,21 +1351,7 @@ function lower(
         }
         break;
       case 'lddw': {
-        let value: bigint;
-        if (insn.source === 'imm64') {
-          value = (BigInt(insn.imm2 >>> 0) << 32n) | BigInt(insn.imm >>> 0);
-        } else if (insn.source === 'code_addr') {
-          value = BigInt(codeAddress(insn.pc + 1 + insn.imm));
-        } else if (options.resolveLddw) {
-          value = BigInt.asUintN(64, options.resolveLddw(insn));
-        } else {
-          throw new LoadError(
-            'INVALID_LDDW',
-            `lddw at pc ${insn.pc} refers to a ${insn.source.replace('_', ' ')}, which needs a loader to resolve`,
-            { pc: insn.pc },
-            { hint: 'load the program from its ELF object so maps and globals can be resolved' },
-          );
-        }
+        const value = lddwValue(insn, options.resolveLddw);
         code[at + 2] = Number(value & 0xffffffffn) | 0;
         code[at + 3] = Number(value >> 32n) | 0;
         break;
@@ -1363,6 +1361,22 @@ function lower(
     }
   }
   return code;
+}
+
+/**
+ * The 64-bit value an lddw loads (unsigned): imm64, a code address, or what the loader's resolver
+ * gives for map and variable forms. Shared by every engine.
+ */
+export function lddwValue(insn: Insn & { kind: 'lddw' }, resolve: InterpreterOptions['resolveLddw']): bigint {
+  if (insn.source === 'imm64') return (BigInt(insn.imm2 >>> 0) << 32n) | BigInt(insn.imm >>> 0);
+  if (insn.source === 'code_addr') return BigInt(codeAddress(insn.pc + 1 + insn.imm));
+  if (resolve) return BigInt.asUintN(64, resolve(insn));
+  throw new LoadError(
+    'INVALID_LDDW',
+    `lddw at pc ${insn.pc} refers to a ${insn.source.replace('_', ' ')}, which needs a loader to resolve`,
+    { pc: insn.pc },
+    { hint: 'load the program from its ELF object so maps and globals can be resolved' },
+  );
 }
 
 /** The memory a load, store or atomic will access given the current registers. */

@@ -1,0 +1,1060 @@
+/**
+ * eBPF → WebAssembly code generation, one pass over the decoded instructions. One wasm function per
+ * subprogram; registers r0..r9 are its i64 parameters (r0..r5 come back as results, so a caller sees
+ * exactly what the interpreter's shared register file would hold), r10 a local fixed at entry.
+ *
+ * Memory accesses go through the region table in the control block of the imported memory, word for
+ * word the check of layout.ts; only r10-relative accesses inside the own frame skip it (r10 is
+ * read-only, so the address is provably inside the stack window of every depth).
+ */
+import { LoadError } from '../errors.js';
+import type { AluInsn, Insn, JumpInsn, Program } from '../isa/instruction.js';
+import type { HelperDefinition } from '../vm/helpers.js';
+import { lddwValue } from '../vm/interpreter/interpreter.js';
+import type { GuestMemory } from '../vm/memory/guest-memory.js';
+import {
+  SLOT_MASK,
+  SLOT_SHIFT,
+  Slot,
+  TABLE_HOST_BASE,
+  TABLE_LEN_READ,
+  TABLE_LEN_WRITE,
+  TABLE_START,
+  TABLE_STRIDE,
+} from '../vm/memory/layout.js';
+import type { FunctionLayout, ProgramLayout } from './control-flow.js';
+import { ByteWriter, encodeModule, F64, type FuncBody, type FuncType, I32, I64, Op } from './wasm-encoder.js';
+
+// Imported functions (indices), implemented by the engine.
+export const IMPORT_FAULT = 0; // (pc, address: i64, size, write, slow) → throws MemoryFault
+export const IMPORT_BUDGET = 1; // (pc) → throws InstructionLimit / OutOfGas
+export const IMPORT_TRAP = 2; // (pc, kind) → throws (TRAP_* below)
+export const IMPORT_HELPER = 3; // (pc, id, r1lo, r1hi, …, r5hi) → r0 low half; high half in global RET_HI
+export const IMPORT_CALLX = 4; // (pc, lo, hi) → subprogram index, or -1 for a helper id; throws otherwise
+const IMPORT_COUNT = 5;
+export const TRAP_CALL_DEPTH = 0;
+export const TRAP_PACKET_EXIT = 1;
+
+// Globals: counters as f64 (exact below 2^53, no BigInt at the JS boundary).
+const G_N = 0;
+const G_GAS = 1;
+const G_N_MAX = 2;
+const G_GAS_MAX = 3;
+const G_DEPTH = 4;
+const G_RET_HI = 5;
+
+// Locals of a subprogram function: params r0..r9, then these.
+const R10 = 10;
+const L_A = 11; // i64 address
+const L_B = 12; // i64 scratch
+const L_NEXT = 13; // i32 dispatch index
+const L_FPH = 14; // i32 host offset of r10
+const L_T = 15; // i32 scratch
+const L_O = 16; // i32 offset in slot
+const L_H = 17; // i32 host address
+
+const T_SUB = 0;
+const TYPES: FuncType[] = [
+  { params: Array(10).fill(I64), results: Array(6).fill(I64) },
+  { params: [I32, I64, I32, I32, I32], results: [] }, // fault
+  { params: [I32], results: [] }, // budget, setWindow
+  { params: [I32, I32], results: [] }, // trap
+  { params: Array(12).fill(I32), results: [I32] }, // helper
+  { params: [I32, I32, I32], results: [I32] }, // callx
+  { params: [I32, I64, I64, I64, I64, I64], results: [I64] }, // run
+];
+
+export interface CodegenInput {
+  readonly program: Program;
+  readonly layout: ProgramLayout;
+  readonly memory: GuestMemory;
+  readonly helpers: readonly (HelperDefinition | undefined)[];
+  readonly resolveLddw?: (insn: Insn & { kind: 'lddw' }) => bigint;
+  readonly packetSlot: number;
+}
+
+const STACK_ENTRY = Slot.STACK * TABLE_STRIDE * 4;
+
+/** Compiles the whole program to a wasm module (bytes). Exports `run`, the counters and `depth`. */
+export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
+  const { layout } = input;
+  const fnCount = layout.functions.length;
+  const firstSub = IMPORT_COUNT + 1;
+  const setWindow = IMPORT_COUNT;
+  const runFn = firstSub + fnCount;
+  const bodies: FuncBody[] = [{ locals: [{ count: 1, type: I32 }], code: setWindowBody(input.memory) }];
+  const gen = new FunctionGen(input, firstSub, setWindow);
+  for (const f of layout.functions) bodies.push(gen.compile(f));
+  bodies.push({ locals: [], code: runBody() });
+  return encodeModule({
+    types: TYPES,
+    imports: [
+      { module: 'env', name: 'memory', kind: 'memory' },
+      { module: 'env', name: 'fault', kind: 'func', type: 1 },
+      { module: 'env', name: 'budget', kind: 'func', type: 2 },
+      { module: 'env', name: 'trap', kind: 'func', type: 3 },
+      { module: 'env', name: 'helper', kind: 'func', type: 4 },
+      { module: 'env', name: 'callx', kind: 'func', type: 5 },
+    ],
+    functions: [2, ...layout.functions.map(() => T_SUB), 6],
+    tableSize: fnCount,
+    elements: layout.functions.map((_, k) => firstSub + k),
+    globals: [
+      { type: F64, mutable: true, init: 0, export: 'n' },
+      { type: F64, mutable: true, init: 0, export: 'gas' },
+      { type: F64, mutable: true, init: 0, export: 'nMax' },
+      { type: F64, mutable: true, init: 0, export: 'gasMax' },
+      { type: I32, mutable: true, init: 0, export: 'depth' },
+      { type: I32, mutable: true, init: 0, export: 'retHi' },
+    ],
+    exports: [{ name: 'run', func: runFn }],
+    bodies,
+  });
+}
+
+/** setWindow(d): the stack slot's table entry for call depth d (GuestMemory.stackWindows as formulas). */
+function setWindowBody(memory: GuestMemory): ByteWriter {
+  const stack = memory.region(Slot.STACK);
+  if (!stack) throw new LoadError('INVALID_FIELD', 'the guest memory has no stack mapped');
+  const F = memory.stackFrameSize;
+  const w = new ByteWriter();
+  // len = (d + 1) * F
+  w.op2(Op.local_get, 0);
+  w.i32const(1);
+  w.byte(Op.i32_add);
+  w.i32const(F);
+  w.byte(Op.i32_mul);
+  w.op2(Op.local_set, 1);
+  for (const field of [TABLE_LEN_READ, TABLE_LEN_WRITE]) {
+    w.i32const(0);
+    w.op2(Op.local_get, 1);
+    w.mem(Op.i32_store, STACK_ENTRY + field * 4);
+  }
+  // start = size - len; host = hostBase + start
+  w.i32const(0);
+  w.i32const(stack.size);
+  w.op2(Op.local_get, 1);
+  w.byte(Op.i32_sub);
+  w.mem(Op.i32_store, STACK_ENTRY + TABLE_START * 4);
+  w.i32const(0);
+  w.i32const(stack.hostBase + stack.size);
+  w.op2(Op.local_get, 1);
+  w.byte(Op.i32_sub);
+  w.mem(Op.i32_store, STACK_ENTRY + TABLE_HOST_BASE * 4);
+  w.byte(Op.end);
+  return w;
+}
+
+/** run(k, r1..r5): calls subprogram k with r0 = r6..r9 = 0 and returns r0. */
+function runBody(): ByteWriter {
+  const w = new ByteWriter();
+  w.i64const(0, 0);
+  for (let r = 1; r <= 5; r++) w.op2(Op.local_get, r);
+  for (let r = 6; r <= 9; r++) w.i64const(0, 0);
+  w.op2(Op.local_get, 0);
+  w.byte(Op.call_indirect);
+  w.u32(T_SUB);
+  w.byte(0);
+  for (let k = 0; k < 5; k++) w.byte(Op.drop);
+  w.byte(Op.end);
+  return w;
+}
+
+const JUMP64: Record<string, number> = {
+  jeq: Op.i64_eq,
+  jne: Op.i64_ne,
+  jgt: Op.i64_gt_u,
+  jge: Op.i64_ge_u,
+  jlt: Op.i64_lt_u,
+  jle: Op.i64_le_u,
+  jsgt: Op.i64_gt_s,
+  jsge: Op.i64_ge_s,
+  jslt: Op.i64_lt_s,
+  jsle: Op.i64_le_s,
+};
+const JUMP32: Record<string, number> = {
+  jeq: Op.i32_eq,
+  jne: Op.i32_ne,
+  jgt: Op.i32_gt_u,
+  jge: Op.i32_ge_u,
+  jlt: Op.i32_lt_u,
+  jle: Op.i32_le_u,
+  jsgt: Op.i32_gt_s,
+  jsge: Op.i32_ge_s,
+  jslt: Op.i32_lt_s,
+  jsle: Op.i32_le_s,
+};
+const ALU64: Partial<Record<string, number>> = {
+  add: Op.i64_add,
+  sub: Op.i64_sub,
+  mul: Op.i64_mul,
+  or: Op.i64_or,
+  and: Op.i64_and,
+  xor: Op.i64_xor,
+  lsh: Op.i64_shl,
+  rsh: Op.i64_shr_u,
+  arsh: Op.i64_shr_s,
+};
+const ALU32: Partial<Record<string, number>> = {
+  add: Op.i32_add,
+  sub: Op.i32_sub,
+  mul: Op.i32_mul,
+  or: Op.i32_or,
+  and: Op.i32_and,
+  xor: Op.i32_xor,
+  lsh: Op.i32_shl,
+  rsh: Op.i32_shr_u,
+  arsh: Op.i32_shr_s,
+};
+const LOAD_OP: Record<number, number> = {
+  1: Op.i64_load8_u,
+  2: Op.i64_load16_u,
+  4: Op.i64_load32_u,
+  8: Op.i64_load,
+};
+const LOAD_SX_OP: Record<number, number> = { 1: Op.i64_load8_s, 2: Op.i64_load16_s, 4: Op.i64_load32_s };
+const STORE_OP: Record<number, number> = {
+  1: Op.i64_store8,
+  2: Op.i64_store16,
+  4: Op.i64_store32,
+  8: Op.i64_store,
+};
+
+class FunctionGen {
+  private w = new ByteWriter();
+  private f!: FunctionLayout;
+  /** Current segment (-1: before the first jump target) and extra nesting of the code being emitted. */
+  private seg = -1;
+  private extra = 0;
+  private readonly frameSize: number;
+  private readonly maxFrames: number;
+  private readonly fpGuestTop: number;
+  private readonly fpHostTop: number;
+
+  constructor(
+    private readonly input: CodegenInput,
+    private readonly firstSub: number,
+    private readonly setWindow: number,
+  ) {
+    const memory = input.memory;
+    const stack = memory.region(Slot.STACK);
+    if (!stack) throw new LoadError('INVALID_FIELD', 'the guest memory has no stack mapped');
+    this.frameSize = memory.stackFrameSize;
+    this.maxFrames = memory.stackMaxFrames;
+    this.fpGuestTop = stack.guestBase + stack.size;
+    this.fpHostTop = stack.hostBase + stack.size;
+  }
+
+  compile(f: FunctionLayout): FuncBody {
+    const w = new ByteWriter();
+    this.w = w;
+    this.f = f;
+    this.seg = -1;
+    this.extra = 0;
+    const { insns } = this.input.program;
+    const { labelAt } = this.input.layout;
+    // r10 and its host offset for the current depth: top − depth · frameSize.
+    w.op2(Op.global_get, G_DEPTH);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_mul);
+    w.op2(Op.local_tee, L_T);
+    w.i32const(this.fpHostTop);
+    w.op2(Op.local_get, L_T);
+    w.byte(Op.i32_sub);
+    w.op2(Op.local_set, L_FPH);
+    w.byte(Op.drop);
+    w.i64const(this.fpGuestTop, 0);
+    w.op2(Op.local_get, L_T);
+    w.byte(Op.i64_extend_i32_u);
+    w.byte(Op.i64_sub);
+    w.op2(Op.local_set, R10);
+    const k = f.targets.length;
+    if (f.hasBackEdge) w.op2(Op.loop, 0x40);
+    for (let j = 0; j < k; j++) w.op2(Op.block, 0x40);
+    if (f.hasBackEdge) {
+      // Dispatch: index 0 enters at the start, j + 1 at target j.
+      w.op2(Op.block, 0x40);
+      w.op2(Op.local_get, L_NEXT);
+      w.byte(Op.br_table);
+      w.u32(k + 1);
+      for (let j = 0; j <= k; j++) w.u32(j);
+      w.u32(0);
+      w.byte(Op.end);
+    }
+    for (let i = f.first; i <= f.last; i++) {
+      const insn = insns[i];
+      const label = labelAt[insn.pc];
+      if (label >= 0 && insn.pc !== f.startPc) {
+        w.byte(Op.end);
+        this.seg = label;
+      }
+      if (this.input.layout.leader[insn.pc] === 1) this.charge(i);
+      this.insn(insn, false);
+    }
+    if (f.hasBackEdge) w.byte(Op.end);
+    w.byte(Op.unreachable);
+    w.byte(Op.end);
+    return {
+      locals: [
+        { count: 3, type: I64 },
+        { count: 5, type: I32 },
+      ],
+      code: w,
+    };
+  }
+
+  // ------------------------------------------------------------------------------ metering
+
+  /**
+   * Charges the block starting at insns[i]. When the budget cannot pay it, the slow path undoes the
+   * charge and replays the block one instruction at a time, so the trap comes exactly at the first
+   * instruction the budget cannot pay, after the effects of the ones before it.
+   */
+  private charge(i: number): void {
+    const w = this.w;
+    const { layout, program } = this.input;
+    const pc = program.insns[i].pc;
+    const len = layout.blockInsns[pc];
+    const gas = layout.blockGas[pc];
+    this.addCounters(len, gas);
+    this.overBudget(0, 0);
+    w.op2(Op.if, 0x40);
+    this.addCounters(-len, -gas);
+    for (let k = i; k < i + len - 1; k++) {
+      const insn = program.insns[k];
+      const cost = layout.insnGas[insn.pc];
+      this.overBudget(1, cost);
+      w.op2(Op.if, 0x40);
+      this.call(IMPORT_BUDGET, insn.pc);
+      w.byte(Op.end);
+      this.addCounters(1, cost);
+      this.insn(insn, true);
+    }
+    this.call(IMPORT_BUDGET, program.insns[i + len - 1].pc);
+    w.byte(Op.end);
+  }
+
+  private addCounters(n: number, gas: number): void {
+    const w = this.w;
+    w.op2(Op.global_get, G_N);
+    w.f64const(n);
+    w.byte(Op.f64_add);
+    w.op2(Op.global_set, G_N);
+    if (gas === 0) return;
+    w.op2(Op.global_get, G_GAS);
+    w.f64const(gas);
+    w.byte(Op.f64_add);
+    w.op2(Op.global_set, G_GAS);
+  }
+
+  /** Leaves 1 when `n` more instructions or `gas` more gas would exceed a limit. */
+  private overBudget(n: number, gas: number): void {
+    const w = this.w;
+    w.op2(Op.global_get, G_N);
+    if (n !== 0) {
+      w.f64const(n);
+      w.byte(Op.f64_add);
+    }
+    w.op2(Op.global_get, G_N_MAX);
+    w.byte(Op.f64_gt);
+    w.op2(Op.global_get, G_GAS);
+    if (gas !== 0) {
+      w.f64const(gas);
+      w.byte(Op.f64_add);
+    }
+    w.op2(Op.global_get, G_GAS_MAX);
+    w.byte(Op.f64_gt);
+    w.byte(Op.i32_or);
+  }
+
+  /** Calls a throwing import with (pc, …ints) and marks the rest unreachable. */
+  private call(fn: number, pc: number, ...ints: number[]): void {
+    const w = this.w;
+    w.i32const(pc);
+    for (const v of ints) w.i32const(v);
+    w.byte(Op.call);
+    w.u32(fn);
+    w.byte(Op.unreachable);
+  }
+
+  // ------------------------------------------------------------------------------ instructions
+
+  private insn(insn: Insn, slow: boolean): void {
+    switch (insn.kind) {
+      case 'alu':
+        if (insn.is64) this.alu64(insn);
+        else this.alu32(insn);
+        return;
+      case 'jump':
+        this.jump(insn);
+        return;
+      case 'lddw': {
+        const v = lddwValue(insn, this.input.resolveLddw);
+        this.w.i64const(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
+        this.w.op2(Op.local_set, insn.dst);
+        return;
+      }
+      case 'load': {
+        this.address(insn.src, insn.off, insn.size, false, false, insn.pc, slow);
+        const op = insn.signExtend && insn.size < 8 ? LOAD_SX_OP[insn.size] : LOAD_OP[insn.size];
+        this.w.mem(op);
+        this.w.op2(Op.local_set, insn.dst);
+        return;
+      }
+      case 'store': {
+        this.address(insn.dst, insn.off, insn.size, true, false, insn.pc, slow);
+        if (insn.useReg) this.w.op2(Op.local_get, insn.src);
+        else this.w.i64const(insn.imm, insn.imm >> 31);
+        this.w.mem(STORE_OP[insn.size]);
+        return;
+      }
+      case 'atomic':
+        this.atomic(insn, slow);
+        return;
+      case 'packet_load':
+        this.packetLoad(insn);
+        return;
+      case 'call':
+        this.callInsn(insn);
+        return;
+      case 'exit': {
+        const w = this.w;
+        for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
+        w.byte(Op.return);
+        return;
+      }
+    }
+  }
+
+  private operand64(insn: AluInsn | JumpInsn): void {
+    if (insn.useReg) this.w.op2(Op.local_get, insn.src);
+    else this.w.i64const(insn.imm, insn.imm >> 31);
+  }
+
+  private operand32(insn: AluInsn | JumpInsn): void {
+    if (insn.useReg) {
+      this.w.op2(Op.local_get, insn.src);
+      this.w.byte(Op.i32_wrap_i64);
+    } else {
+      this.w.i32const(insn.imm);
+    }
+  }
+
+  private alu64(insn: AluInsn): void {
+    const w = this.w;
+    const d = insn.dst;
+    const simple = ALU64[insn.op];
+    if (simple !== undefined) {
+      w.op2(Op.local_get, d);
+      this.operand64(insn);
+      w.byte(simple);
+      w.op2(Op.local_set, d);
+      return;
+    }
+    switch (insn.op) {
+      case 'mov':
+        this.operand64(insn);
+        break;
+      case 'movsx':
+        w.op2(Op.local_get, insn.src);
+        w.byte(
+          insn.width === 8 ? Op.i64_extend8_s : insn.width === 16 ? Op.i64_extend16_s : Op.i64_extend32_s,
+        );
+        break;
+      case 'neg':
+        w.i64const(0, 0);
+        w.op2(Op.local_get, d);
+        w.byte(Op.i64_sub);
+        break;
+      case 'div':
+      case 'sdiv':
+      case 'mod':
+      case 'smod':
+        if (!this.divide64(insn)) return;
+        break;
+      case 'le':
+      case 'be':
+      case 'bswap':
+        if (!this.swap(insn)) return;
+        break;
+      default:
+        throw new LoadError('UNKNOWN_OPCODE', `internal: no JIT code for alu64 ${insn.op}`, { pc: insn.pc });
+    }
+    w.op2(Op.local_set, d);
+  }
+
+  /** Leaves dst's new value on the stack; false when dst does not change (modulo by constant 0). */
+  private divide64(insn: AluInsn): boolean {
+    const w = this.w;
+    const d = insn.dst;
+    const rem = insn.op === 'mod' || insn.op === 'smod';
+    const signed = insn.op === 'sdiv' || insn.op === 'smod';
+    const op = rem ? (signed ? Op.i64_rem_s : Op.i64_rem_u) : signed ? Op.i64_div_s : Op.i64_div_u;
+    if (!insn.useReg) {
+      // Division by 0 → 0, modulo by 0 keeps dst; sdiv by −1 negates (wasm would trap on INT64_MIN).
+      if (insn.imm === 0) {
+        if (rem) return false;
+        w.i64const(0, 0);
+      } else if (insn.imm === -1 && insn.op === 'sdiv') {
+        w.i64const(0, 0);
+        w.op2(Op.local_get, d);
+        w.byte(Op.i64_sub);
+      } else {
+        w.op2(Op.local_get, d);
+        w.i64const(insn.imm, insn.imm >> 31);
+        w.byte(op);
+      }
+      return true;
+    }
+    const s = insn.src;
+    w.op2(Op.local_get, s);
+    w.byte(Op.i64_eqz);
+    w.op2(Op.if, I64);
+    if (rem) w.op2(Op.local_get, d);
+    else w.i64const(0, 0);
+    w.byte(Op.else);
+    if (insn.op === 'sdiv') {
+      w.op2(Op.local_get, s);
+      w.i64const(-1, -1);
+      w.byte(Op.i64_eq);
+      w.op2(Op.if, I64);
+      w.i64const(0, 0);
+      w.op2(Op.local_get, d);
+      w.byte(Op.i64_sub);
+      w.byte(Op.else);
+    }
+    w.op2(Op.local_get, d);
+    w.op2(Op.local_get, s);
+    w.byte(op);
+    if (insn.op === 'sdiv') w.byte(Op.end);
+    w.byte(Op.end);
+    return true;
+  }
+
+  private alu32(insn: AluInsn): void {
+    const w = this.w;
+    const d = insn.dst;
+    const simple = ALU32[insn.op];
+    if (simple !== undefined) {
+      w.op2(Op.local_get, d);
+      w.byte(Op.i32_wrap_i64);
+      this.operand32(insn);
+      w.byte(simple);
+    } else {
+      switch (insn.op) {
+        case 'mov':
+          this.operand32(insn);
+          break;
+        case 'movsx':
+          w.op2(Op.local_get, insn.src);
+          w.byte(Op.i32_wrap_i64);
+          w.byte(insn.width === 8 ? Op.i32_extend8_s : Op.i32_extend16_s);
+          break;
+        case 'neg':
+          w.i32const(0);
+          w.op2(Op.local_get, d);
+          w.byte(Op.i32_wrap_i64);
+          w.byte(Op.i32_sub);
+          break;
+        case 'div':
+        case 'sdiv':
+        case 'mod':
+        case 'smod':
+          this.divide32(insn);
+          break;
+        case 'le':
+        case 'be':
+        case 'bswap':
+          if (this.swap(insn)) w.op2(Op.local_set, d);
+          return;
+        default:
+          throw new LoadError('UNKNOWN_OPCODE', `internal: no JIT code for alu32 ${insn.op}`, {
+            pc: insn.pc,
+          });
+      }
+    }
+    w.byte(Op.i64_extend_i32_u);
+    w.op2(Op.local_set, d);
+  }
+
+  /** Leaves the 32-bit result on the stack (modulo by 0 keeps the low half, zero-extended). */
+  private divide32(insn: AluInsn): void {
+    const w = this.w;
+    const d = insn.dst;
+    const rem = insn.op === 'mod' || insn.op === 'smod';
+    const signed = insn.op === 'sdiv' || insn.op === 'smod';
+    const op = rem ? (signed ? Op.i32_rem_s : Op.i32_rem_u) : signed ? Op.i32_div_s : Op.i32_div_u;
+    const dividend = () => {
+      w.op2(Op.local_get, d);
+      w.byte(Op.i32_wrap_i64);
+    };
+    if (!insn.useReg) {
+      if (insn.imm === 0) {
+        if (rem) dividend();
+        else w.i32const(0);
+      } else if (insn.imm === -1 && insn.op === 'sdiv') {
+        w.i32const(0);
+        dividend();
+        w.byte(Op.i32_sub);
+      } else {
+        dividend();
+        w.i32const(insn.imm);
+        w.byte(op);
+      }
+      return;
+    }
+    w.op2(Op.local_get, insn.src);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.local_tee, L_T);
+    w.byte(Op.i32_eqz);
+    w.op2(Op.if, I32);
+    if (rem) dividend();
+    else w.i32const(0);
+    w.byte(Op.else);
+    if (insn.op === 'sdiv') {
+      w.op2(Op.local_get, L_T);
+      w.i32const(-1);
+      w.byte(Op.i32_eq);
+      w.op2(Op.if, I32);
+      w.i32const(0);
+      dividend();
+      w.byte(Op.i32_sub);
+      w.byte(Op.else);
+    }
+    dividend();
+    w.op2(Op.local_get, L_T);
+    w.byte(op);
+    if (insn.op === 'sdiv') w.byte(Op.end);
+    w.byte(Op.end);
+  }
+
+  /** le / be / bswap: leaves the new i64 value, or returns false when dst does not change (le64). */
+  private swap(insn: AluInsn): boolean {
+    const w = this.w;
+    const d = insn.dst;
+    const reverse = insn.op !== 'le';
+    if (!reverse) {
+      if (insn.width === 64) return false;
+      w.op2(Op.local_get, d);
+      w.i64const(insn.width === 16 ? 0xffff : -1, 0);
+      w.byte(Op.i64_and);
+      return true;
+    }
+    if (insn.width === 16) {
+      w.op2(Op.local_get, d);
+      w.byte(Op.i32_wrap_i64);
+      w.op2(Op.local_tee, L_T);
+      w.i32const(0xff);
+      w.byte(Op.i32_and);
+      w.i32const(8);
+      w.byte(Op.i32_shl);
+      w.op2(Op.local_get, L_T);
+      w.i32const(8);
+      w.byte(Op.i32_shr_u);
+      w.i32const(0xff);
+      w.byte(Op.i32_and);
+      w.byte(Op.i32_or);
+      w.byte(Op.i64_extend_i32_u);
+    } else if (insn.width === 32) {
+      w.op2(Op.local_get, d);
+      w.byte(Op.i32_wrap_i64);
+      this.bswap32();
+      w.byte(Op.i64_extend_i32_u);
+    } else {
+      w.op2(Op.local_get, d);
+      w.op2(Op.local_tee, L_B);
+      w.i64const(8, 0);
+      w.byte(Op.i64_shr_u);
+      w.i64const(0x00ff00ff, 0x00ff00ff);
+      w.byte(Op.i64_and);
+      w.op2(Op.local_get, L_B);
+      w.i64const(0x00ff00ff, 0x00ff00ff);
+      w.byte(Op.i64_and);
+      w.i64const(8, 0);
+      w.byte(Op.i64_shl);
+      w.byte(Op.i64_or);
+      w.op2(Op.local_tee, L_B);
+      w.i64const(16, 0);
+      w.byte(Op.i64_shr_u);
+      w.i64const(0xffff, 0xffff);
+      w.byte(Op.i64_and);
+      w.op2(Op.local_get, L_B);
+      w.i64const(0xffff, 0xffff);
+      w.byte(Op.i64_and);
+      w.i64const(16, 0);
+      w.byte(Op.i64_shl);
+      w.byte(Op.i64_or);
+      w.i64const(32, 0);
+      w.byte(Op.i64_rotl);
+    }
+    return true;
+  }
+
+  /** Byte-reverses the i32 on the stack. */
+  private bswap32(): void {
+    const w = this.w;
+    w.op2(Op.local_tee, L_T);
+    w.i32const(8);
+    w.byte(Op.i32_rotl);
+    w.i32const(0x00ff00ff);
+    w.byte(Op.i32_and);
+    w.op2(Op.local_get, L_T);
+    w.i32const(8);
+    w.byte(Op.i32_rotr);
+    w.i32const(0xff00ff00 | 0);
+    w.byte(Op.i32_and);
+    w.byte(Op.i32_or);
+  }
+
+  // ------------------------------------------------------------------------------ control flow
+
+  private jump(insn: JumpInsn): void {
+    const w = this.w;
+    const conditional = insn.op !== 'ja';
+    if (conditional) {
+      if (insn.is64) {
+        w.op2(Op.local_get, insn.dst);
+        this.operand64(insn);
+        if (insn.op === 'jset') {
+          w.byte(Op.i64_and);
+          w.byte(Op.i64_eqz);
+          w.byte(Op.i32_eqz);
+        } else {
+          w.byte(JUMP64[insn.op]);
+        }
+      } else {
+        w.op2(Op.local_get, insn.dst);
+        w.byte(Op.i32_wrap_i64);
+        this.operand32(insn);
+        w.byte(insn.op === 'jset' ? Op.i32_and : JUMP32[insn.op]);
+      }
+    }
+    const t = insn.target;
+    const label = this.input.layout.labelAt[t];
+    const backward = t === this.f.startPc || label <= this.seg;
+    const k = this.f.targets.length;
+    if (!backward) {
+      // Forward: leave block `label`, which ends right before the target's code.
+      w.byte(conditional ? Op.br_if : Op.br);
+      w.u32(label - this.seg - 1 + this.extra);
+      return;
+    }
+    if (conditional) {
+      w.op2(Op.if, 0x40);
+      this.extra++;
+    }
+    w.i32const(t === this.f.startPc ? 0 : label + 1);
+    w.op2(Op.local_set, L_NEXT);
+    w.byte(Op.br);
+    w.u32(k - 1 - this.seg + this.extra);
+    if (conditional) {
+      this.extra--;
+      w.byte(Op.end);
+    }
+  }
+
+  private callInsn(insn: Insn & { kind: 'call' }): void {
+    const w = this.w;
+    switch (insn.op) {
+      case 'local': {
+        const k = this.input.layout.functionAt[insn.target];
+        this.localCall(insn.pc, () => {
+          w.byte(Op.call);
+          w.u32(this.firstSub + k);
+        });
+        return;
+      }
+      case 'helper':
+        if (!this.input.helpers[insn.imm]) {
+          throw new LoadError(
+            'UNKNOWN_HELPER',
+            `call to unknown helper ${insn.imm} at pc ${insn.pc}`,
+            { pc: insn.pc },
+            { hint: 'register the helper, or check the helper id' },
+          );
+        }
+        this.helperCall(insn.pc, () => w.i32const(insn.imm));
+        return;
+      case 'kfunc':
+        throw new LoadError(
+          'UNKNOWN_HELPER',
+          `call to kfunc (BTF id ${insn.imm}) at pc ${insn.pc} is not supported`,
+          { pc: insn.pc },
+        );
+      case 'callx': {
+        const d = insn.dst;
+        w.i32const(insn.pc);
+        w.op2(Op.local_get, d);
+        w.byte(Op.i32_wrap_i64);
+        w.op2(Op.local_get, d);
+        w.i64const(32, 0);
+        w.byte(Op.i64_shr_u);
+        w.byte(Op.i32_wrap_i64);
+        w.byte(Op.call);
+        w.u32(IMPORT_CALLX);
+        w.op2(Op.local_tee, L_T);
+        w.i32const(0);
+        w.byte(Op.i32_ge_s);
+        w.op2(Op.if, 0x40);
+        this.localCall(insn.pc, () => {
+          w.op2(Op.local_get, L_T);
+          w.byte(Op.call_indirect);
+          w.u32(T_SUB);
+          w.byte(0);
+        });
+        w.byte(Op.else);
+        this.helperCall(insn.pc, () => {
+          w.op2(Op.local_get, d);
+          w.byte(Op.i32_wrap_i64);
+        });
+        w.byte(Op.end);
+        return;
+      }
+    }
+  }
+
+  /** A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit), window, call, restore. */
+  private localCall(pc: number, emitCall: () => void): void {
+    const w = this.w;
+    w.op2(Op.global_get, G_DEPTH);
+    w.i32const(this.maxFrames - 1);
+    w.byte(Op.i32_ge_s);
+    w.op2(Op.if, 0x40);
+    this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
+    w.byte(Op.end);
+    this.moveDepth(1);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    emitCall();
+    for (let r = 5; r >= 0; r--) w.op2(Op.local_set, r);
+    this.moveDepth(-1);
+  }
+
+  private moveDepth(delta: number): void {
+    const w = this.w;
+    w.op2(Op.global_get, G_DEPTH);
+    w.i32const(delta);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_tee, L_O);
+    w.op2(Op.global_set, G_DEPTH);
+    w.op2(Op.local_get, L_O);
+    w.byte(Op.call);
+    w.u32(this.setWindow);
+  }
+
+  /** Calls the helper import with r1..r5 as int32 halves; r0 = result (high half from RET_HI). */
+  private helperCall(pc: number, emitId: () => void): void {
+    const w = this.w;
+    w.i32const(pc);
+    emitId();
+    for (let r = 1; r <= 5; r++) {
+      w.op2(Op.local_get, r);
+      w.byte(Op.i32_wrap_i64);
+      w.op2(Op.local_get, r);
+      w.i64const(32, 0);
+      w.byte(Op.i64_shr_u);
+      w.byte(Op.i32_wrap_i64);
+    }
+    w.byte(Op.call);
+    w.u32(IMPORT_HELPER);
+    w.byte(Op.i64_extend_i32_u);
+    w.op2(Op.global_get, G_RET_HI);
+    w.byte(Op.i64_extend_i32_u);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shl);
+    w.byte(Op.i64_or);
+    w.op2(Op.local_set, 0);
+  }
+
+  // ------------------------------------------------------------------------------ memory
+
+  /**
+   * Leaves the host address of `base + off` on the stack, or faults exactly like the interpreter:
+   * high 32 bits zero; o = (addr & SLOT_MASK) − start; o ≥ 0 and o + size ≤ length of the access kind.
+   * With `alsoRead` (atomics) the read permission is checked after the write permission.
+   */
+  private address(
+    base: number,
+    off: number,
+    size: number,
+    write: boolean,
+    alsoRead: boolean,
+    pc: number,
+    slow: boolean,
+  ): void {
+    const w = this.w;
+    if (base === R10 && off >= -this.frameSize && off + size <= 0) {
+      // Inside the own frame, which every stack window of this depth contains.
+      w.op2(Op.local_get, L_FPH);
+      w.i32const(off);
+      w.byte(Op.i32_add);
+      return;
+    }
+    w.op2(Op.local_get, base);
+    if (off !== 0) {
+      w.i64const(off, off >> 31);
+      w.byte(Op.i64_add);
+    }
+    w.op2(Op.local_tee, L_A);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.local_tee, L_T);
+    // Table entry of the slot: (lo >>> 28) · 16 bytes.
+    w.i32const(SLOT_SHIFT);
+    w.byte(Op.i32_shr_u);
+    w.i32const(4);
+    w.byte(Op.i32_shl);
+    w.op2(Op.local_set, L_H);
+    // o = (lo & SLOT_MASK) − start
+    w.op2(Op.local_get, L_T);
+    w.i32const(SLOT_MASK);
+    w.byte(Op.i32_and);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i32_load, TABLE_START * 4);
+    w.byte(Op.i32_sub);
+    w.op2(Op.local_set, L_O);
+    this.rangeCheck(size, write ? TABLE_LEN_WRITE : TABLE_LEN_READ, true, pc, slow, write);
+    if (alsoRead) this.rangeCheck(size, TABLE_LEN_READ, false, pc, slow, false);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i32_load, TABLE_HOST_BASE * 4);
+    w.op2(Op.local_get, L_O);
+    w.byte(Op.i32_add);
+  }
+
+  /** Faults unless (o | (len − size − o)) ≥ 0, i.e. 0 ≤ o and o + size ≤ len (and, first, hi = 0). */
+  private rangeCheck(
+    size: number,
+    field: number,
+    withHigh: boolean,
+    pc: number,
+    slow: boolean,
+    write: boolean,
+  ): void {
+    const w = this.w;
+    w.op2(Op.local_get, L_O);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i32_load, field * 4);
+    w.i32const(size);
+    w.byte(Op.i32_sub);
+    w.op2(Op.local_get, L_O);
+    w.byte(Op.i32_sub);
+    w.byte(Op.i32_or);
+    w.i32const(0);
+    w.byte(Op.i32_lt_s);
+    if (withHigh) {
+      w.op2(Op.local_get, L_A);
+      w.i64const(32, 0);
+      w.byte(Op.i64_shr_u);
+      w.byte(Op.i32_wrap_i64);
+      w.byte(Op.i32_or);
+    }
+    w.op2(Op.if, 0x40);
+    w.i32const(pc);
+    w.op2(Op.local_get, L_A);
+    w.i32const(size);
+    w.i32const(write ? 1 : 0);
+    w.i32const(slow ? 1 : 0);
+    w.byte(Op.call);
+    w.u32(IMPORT_FAULT);
+    w.byte(Op.unreachable);
+    w.byte(Op.end);
+  }
+
+  /** Read-modify-write; the guest is single-threaded, so plain wasm loads and stores are atomic. */
+  private atomic(insn: Insn & { kind: 'atomic' }, slow: boolean): void {
+    const w = this.w;
+    const s = insn.src;
+    const wide = insn.size === 8;
+    this.address(insn.dst, insn.off, insn.size, true, true, insn.pc, slow);
+    w.op2(Op.local_tee, L_H);
+    w.op2(Op.local_get, L_H);
+    w.mem(wide ? Op.i64_load : Op.i64_load32_u);
+    w.op2(Op.local_tee, L_B); // old value
+    switch (insn.op) {
+      case 'add':
+      case 'or':
+      case 'and':
+      case 'xor':
+        w.op2(Op.local_get, s);
+        w.byte(ALU64[insn.op] as number);
+        break;
+      case 'xchg':
+        w.byte(Op.drop);
+        w.op2(Op.local_get, s);
+        break;
+      case 'cmpxchg':
+        // new = (r0 == old) ? src : old, comparing the access width.
+        w.byte(Op.drop);
+        w.op2(Op.local_get, s);
+        w.op2(Op.local_get, L_B);
+        w.op2(Op.local_get, 0);
+        if (!wide) {
+          w.i64const(-1, 0);
+          w.byte(Op.i64_and);
+        }
+        w.op2(Op.local_get, L_B);
+        w.byte(Op.i64_eq);
+        w.byte(Op.select);
+        break;
+    }
+    w.mem(wide ? Op.i64_store : Op.i64_store32);
+    if (insn.op === 'cmpxchg') {
+      w.op2(Op.local_get, L_B);
+      w.op2(Op.local_set, 0);
+    } else if (insn.fetch) {
+      w.op2(Op.local_get, L_B);
+      w.op2(Op.local_set, s);
+    }
+  }
+
+  /**
+   * LD_ABS / LD_IND: r0 = big-endian packet[imm (+ src)]; an out-of-bounds offset ends the program with
+   * r0 = 0 (the trap import unwinds), as in the interpreter.
+   */
+  private packetLoad(insn: Insn & { kind: 'packet_load' }): void {
+    const w = this.w;
+    const entry = this.input.packetSlot * TABLE_STRIDE * 4;
+    w.i32const(insn.imm);
+    if (insn.indirect) {
+      w.op2(Op.local_get, insn.src);
+      w.byte(Op.i32_wrap_i64);
+      w.byte(Op.i32_add);
+    }
+    w.op2(Op.local_tee, L_O);
+    w.i32const(0);
+    w.byte(Op.i32_lt_s);
+    w.op2(Op.local_get, L_O);
+    w.byte(Op.i64_extend_i32_s);
+    w.i64const(insn.size, 0);
+    w.byte(Op.i64_add);
+    w.i32const(0);
+    w.mem(Op.i32_load, entry + TABLE_LEN_READ * 4);
+    w.byte(Op.i64_extend_i32_s);
+    w.byte(Op.i64_gt_s);
+    w.byte(Op.i32_or);
+    w.op2(Op.if, 0x40);
+    this.call(IMPORT_TRAP, insn.pc, TRAP_PACKET_EXIT);
+    w.byte(Op.end);
+    w.i32const(0);
+    w.mem(Op.i32_load, entry + TABLE_HOST_BASE * 4);
+    w.op2(Op.local_get, L_O);
+    w.byte(Op.i32_add);
+    if (insn.size === 1) {
+      w.mem(Op.i32_load8_u);
+    } else if (insn.size === 2) {
+      w.mem(Op.i32_load16_u);
+      w.op2(Op.local_tee, L_T);
+      w.i32const(8);
+      w.byte(Op.i32_shl);
+      w.op2(Op.local_get, L_T);
+      w.i32const(8);
+      w.byte(Op.i32_shr_u);
+      w.byte(Op.i32_or);
+      w.i32const(0xffff);
+      w.byte(Op.i32_and);
+    } else {
+      w.mem(Op.i32_load);
+      this.bswap32();
+    }
+    w.byte(Op.i64_extend_i32_u);
+    w.op2(Op.local_set, 0);
+  }
+}

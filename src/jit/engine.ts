@@ -1,0 +1,391 @@
+/**
+ * The JIT engine entry: compiles a decoded program to WebAssembly once (control-flow.ts, codegen.ts,
+ * wasm-encoder.ts), instantiates it on the guest's `WebAssembly.Memory`, and runs it with the
+ * interpreter's contract: same options, same `RunResult`, same traps with the same pc, instruction
+ * count and gas. The imports below are the compiled code's only way out: faults, budget stops, call
+ * depth, helpers and callx resolution.
+ */
+import {
+  BadCallTarget,
+  CallDepthExceeded,
+  HelperError,
+  InstructionLimit,
+  Interrupted,
+  LoadError,
+  OutOfGas,
+  Trap,
+  UsageError,
+} from '../errors.js';
+import { decodeProgram } from '../isa/decoder.js';
+import type { Program } from '../isa/instruction.js';
+import { gasPricer } from '../vm/gas.js';
+import type { HelperDefinition, HelperRegistry, TailCallTarget } from '../vm/helpers.js';
+import {
+  DEFAULT_MAX_INSTRUCTIONS,
+  helperFailure,
+  helperResultInto,
+  type InterpreterOptions,
+  isThenable,
+  type RunOptions,
+  type RunResult,
+} from '../vm/interpreter/interpreter.js';
+import { GuestMemory } from '../vm/memory/guest-memory.js';
+import {
+  DEFAULT_FRAME_SIZE,
+  DEFAULT_MAX_FRAMES,
+  PERM_READ,
+  PERM_WRITE,
+  type Permissions,
+  Slot,
+  slotBase,
+} from '../vm/memory/layout.js';
+import { JitCallContext, type JitHost } from './call-context.js';
+import { generateModule, TRAP_CALL_DEPTH } from './codegen.js';
+import { analyze, type ProgramLayout } from './control-flow.js';
+
+/** Same options as the interpreter (memory, helpers, lddw resolver, packet slot, gas costs). */
+export type JitOptions = InterpreterOptions;
+
+interface JitExports {
+  run(k: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint;
+  n: WebAssembly.Global;
+  gas: WebAssembly.Global;
+  nMax: WebAssembly.Global;
+  gasMax: WebAssembly.Global;
+  depth: WebAssembly.Global;
+  retHi: WebAssembly.Global;
+}
+
+/** Unwinds the compiled code when the program ends early (helper terminate, LD_ABS out of bounds). */
+class Exit {
+  lo = 0;
+  hi = 0;
+}
+
+/** Traps whose counters are final. */
+const counted = new WeakSet<Trap>();
+
+/** Time spent compiling, in nanoseconds: our code generation and V8's wasm compilation. */
+export interface CompileStats {
+  codegenNs: number;
+  wasmNs: number;
+  wasmBytes: number;
+}
+
+/** A program compiled to WebAssembly, ready to run repeatedly on its guest memory. */
+export class JitProgram implements TailCallTarget, JitHost {
+  readonly memory: GuestMemory;
+  readonly stats: CompileStats;
+  private readonly layout: ProgramLayout;
+  private readonly helperTable: (HelperDefinition | undefined)[];
+  private readonly exports: JitExports;
+  private readonly context: JitCallContext;
+  private readonly maxFrames: number;
+  private readonly exit = new Exit();
+  private readonly result = new Int32Array(2);
+  private limit = DEFAULT_MAX_INSTRUCTIONS;
+  private gasLimit = Number.POSITIVE_INFINITY;
+  private pendingExit = false;
+  private busy = false;
+  private interruptRequested = false;
+
+  constructor(
+    readonly program: Program,
+    options: JitOptions,
+  ) {
+    this.memory = options.memory;
+    this.maxFrames = options.memory.stackMaxFrames;
+    if (this.maxFrames === 0) throw new LoadError('INVALID_FIELD', 'the guest memory has no stack mapped');
+    this.helperTable = options.helpers?.toTable() ?? [];
+    const t0 = process.hrtime.bigint();
+    this.layout = analyze(program, gasPricer(options.gasCosts));
+    const bytes = generateModule({
+      program,
+      layout: this.layout,
+      memory: this.memory,
+      helpers: this.helperTable,
+      resolveLddw: options.resolveLddw,
+      packetSlot:
+        options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT),
+    });
+    const t1 = process.hrtime.bigint();
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+      env: {
+        memory: this.memory.wasm,
+        fault: (pc: number, address: bigint, size: number, write: number, slow: number) => {
+          const fault = this.memory.fault(BigInt.asUintN(64, address), size, write ? 'write' : 'read', pc);
+          throw this.count(fault, pc, slow === 1);
+        },
+        budget: (pc: number) => this.budgetStop(pc),
+        trap: (pc: number, kind: number) => {
+          if (kind === TRAP_CALL_DEPTH)
+            throw this.count(new CallDepthExceeded(this.maxFrames, pc), pc, false);
+          this.exit.lo = 0;
+          this.exit.hi = 0;
+          throw this.exit;
+        },
+        helper: this.callHelper.bind(this),
+        callx: this.resolveCallx.bind(this),
+      },
+    });
+    this.exports = instance.exports as unknown as JitExports;
+    this.stats = {
+      codegenNs: Number(t1 - t0),
+      wasmNs: Number(process.hrtime.bigint() - t1),
+      wasmBytes: bytes.length,
+    };
+    this.context = new JitCallContext(this);
+  }
+
+  /** Runs from `entry` (a function start, default 0) with r1..r5 = `args`. */
+  run(options: RunOptions = {}): RunResult {
+    if (this.busy) throw new UsageError('this JIT program is already running');
+    if (options.trace) throw new UsageError('tracing is only available on the interpreter');
+    const entry = options.entry ?? 0;
+    const k = entry >= 0 && entry < this.program.slotCount ? this.layout.functionAt[entry] : -1;
+    if (k < 0) {
+      throw new LoadError('JUMP_OUT_OF_RANGE', `entry pc ${entry} is not the start of a function`, {
+        pc: entry,
+      });
+    }
+    const gasLimit = options.gasLimit ?? Number.POSITIVE_INFINITY;
+    if (!(gasLimit >= 0)) throw new UsageError(`gas limit ${gasLimit} must be a non-negative number`);
+    const a = [0n, 0n, 0n, 0n, 0n];
+    const args = options.args ?? [];
+    for (let i = 0; i < args.length && i < 5; i++) a[i] = BigInt.asIntN(64, BigInt(args[i]));
+    this.limit = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+    this.gasLimit = gasLimit;
+    const x = this.exports;
+    x.n.value = 0;
+    x.gas.value = 0;
+    x.nMax.value = this.limit;
+    x.gasMax.value = gasLimit;
+    x.depth.value = 0;
+    this.memory.clearStack();
+    this.memory.setStackDepth(0);
+    this.pendingExit = false;
+    this.interruptRequested = false;
+    this.busy = true;
+    try {
+      const r0 = x.run(k, a[0], a[1], a[2], a[3], a[4]);
+      return { r0: BigInt.asUintN(64, r0), instructions: x.n.value, gasUsed: x.gas.value };
+    } catch (e) {
+      if (e === this.exit) return this.exitResult();
+      if (e instanceof Trap && !counted.has(e)) {
+        // A trap raised outside an import that knows its pc (none expected): report the run so far.
+        e.instructions = x.n.value;
+        e.gasUsed = x.gas.value;
+      }
+      throw e;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Stops the guest after the current helper call with an `Interrupted` trap. */
+  interrupt(): void {
+    if (this.busy) this.interruptRequested = true;
+  }
+
+  private exitResult(): RunResult {
+    const { lo, hi } = this.exit;
+    const r0 = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    return { r0, instructions: this.exports.n.value, gasUsed: this.exports.gas.value };
+  }
+
+  /**
+   * Sets a trap's counters from the meters. Outside a budget replay (`slow`), the meters hold the
+   * whole block of `pc`; the instructions after `pc` did not run and are refunded.
+   */
+  private count(trap: Trap, pc: number, slow: boolean): Trap {
+    if (counted.has(trap)) return trap;
+    const x = this.exports;
+    const L = this.layout;
+    trap.instructions = (x.n.value as number) - (slow ? 0 : L.afterInsns[pc]);
+    trap.gasUsed = (x.gas.value as number) - (slow ? 0 : L.afterGas[pc]);
+    counted.add(trap);
+    return trap;
+  }
+
+  /** The budget cannot pay the instruction at `pc` (the meters hold everything before it). */
+  private budgetStop(pc: number): never {
+    const trap =
+      (this.exports.n.value as number) + 1 > this.limit
+        ? new InstructionLimit(this.limit, pc)
+        : new OutOfGas(this.gasLimit, pc);
+    throw this.count(trap, pc, true);
+  }
+
+  private callHelper(
+    pc: number,
+    id: number,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+    e: number,
+    f: number,
+    g: number,
+    h: number,
+    i: number,
+    j: number,
+  ): number {
+    const ctx = this.context;
+    const R = ctx.registers;
+    R[2] = a;
+    R[3] = b;
+    R[4] = c;
+    R[5] = d;
+    R[6] = e;
+    R[7] = f;
+    R[8] = g;
+    R[9] = h;
+    R[10] = i;
+    R[11] = j;
+    ctx.pc = pc;
+    const helper = this.helperTable[id];
+    let result: unknown;
+    try {
+      if (helper === undefined) {
+        throw new BadCallTarget(`call at pc ${pc} to helper ${id}, which is not registered`, { pc });
+      }
+      result = helper.call(ctx);
+      if (isThenable(result)) {
+        throw new HelperError(
+          `helper ${helper.name} (${helper.id}) at pc ${pc} returned a Promise; the JIT runs synchronously`,
+          { pc },
+        );
+      }
+      helperResultInto(this.result, result, helper, pc);
+    } catch (err) {
+      if (err === this.exit) throw err;
+      throw this.count(helperFailure(err, helper, pc), pc, false);
+    }
+    if (this.pendingExit) {
+      this.pendingExit = false;
+      throw this.exit;
+    }
+    if (this.interruptRequested) {
+      throw this.count(new Interrupted(`interrupted before pc ${pc + 1}`, { pc: pc + 1 }), pc, false);
+    }
+    this.exports.retHi.value = this.result[1];
+    return this.result[0];
+  }
+
+  /** callx: a code address of a function start → its index; a registered helper id → -1. */
+  private resolveCallx(pc: number, lo: number, hi: number): number {
+    const codePc = (lo >>> 0) - slotBase(Slot.CODE);
+    const { insnAt, slotCount } = this.program;
+    if (hi === 0 && codePc >= 0 && codePc % 8 === 0 && codePc / 8 < slotCount && insnAt[codePc / 8] >= 0) {
+      const k = this.layout.functionAt[codePc / 8];
+      if (k >= 0) return k;
+      throw this.count(
+        new BadCallTarget(
+          `callx at pc ${pc} to pc ${codePc / 8}, which is not the start of a function (the JIT only calls functions)`,
+          { pc },
+        ),
+        pc,
+        false,
+      );
+    }
+    if (hi === 0 && lo >= 0 && this.helperTable[lo] !== undefined) return -1;
+    const value = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    throw this.count(
+      new BadCallTarget(
+        `callx at pc ${pc} to 0x${value.toString(16)}, which is neither a code address nor a registered helper id`,
+        { pc },
+      ),
+      pc,
+      false,
+    );
+  }
+
+  // ------------------------------------------------------------------------------ JitHost
+
+  requestTerminate(lo: number, hi: number): void {
+    this.exit.lo = lo;
+    this.exit.hi = hi;
+    this.pendingExit = true;
+  }
+
+  consumeGas(amount: number, pc: number): void {
+    if (!Number.isSafeInteger(amount) || amount < 0) {
+      throw new HelperError(`consumeGas(${amount}) at pc ${pc}: the amount must be a non-negative integer`, {
+        pc,
+      });
+    }
+    const x = this.exports;
+    const used = x.gas.value as number;
+    if (used + amount > this.gasLimit) throw this.count(new OutOfGas(this.gasLimit, pc), pc, false);
+    x.gas.value = used + amount;
+  }
+
+  callFunction(target: bigint, args: readonly bigint[], callPc: number): bigint {
+    const offset = target - BigInt(slotBase(Slot.CODE));
+    const entry = Number(offset / 8n);
+    const k =
+      offset >= 0n && offset % 8n === 0n && entry < this.program.slotCount
+        ? this.layout.functionAt[entry]
+        : -1;
+    if (k < 0) {
+      throw new BadCallTarget(
+        `callback at pc ${callPc} to 0x${target.toString(16)}, which is not the start of a function`,
+        { pc: callPc },
+      );
+    }
+    const x = this.exports;
+    const depth = x.depth.value as number;
+    if (depth + 1 >= this.maxFrames) throw new CallDepthExceeded(this.maxFrames, callPc);
+    const a = [0n, 0n, 0n, 0n, 0n];
+    for (let i = 0; i < 5; i++) a[i] = BigInt.asIntN(64, args[i] ?? 0n);
+    x.depth.value = depth + 1;
+    this.memory.setStackDepth(depth + 1);
+    try {
+      return BigInt.asUintN(64, x.run(k, a[0], a[1], a[2], a[3], a[4]));
+    } catch (e) {
+      // A helper ending the program inside a callback ends the callback, as in the interpreter.
+      if (e === this.exit) return this.exitResult().r0;
+      throw e;
+    } finally {
+      x.depth.value = depth;
+      this.memory.setStackDepth(depth);
+    }
+  }
+}
+
+export interface JitMachineOptions {
+  mem?: Uint8Array;
+  helpers?: HelperRegistry;
+  maxInstructions?: number;
+  frameSize?: number;
+  maxFrames?: number;
+  gasCosts?: InterpreterOptions['gasCosts'];
+}
+
+/**
+ * The conformance calling convention on the JIT (see vm/machine.ts): r1 = pointer to a writable copy
+ * of `mem` in the input region (0 without mem), r2 = its length.
+ */
+export function createJitMachine(code: Program | Uint8Array, options: JitMachineOptions = {}) {
+  const program = code instanceof Uint8Array ? decodeProgram(code) : code;
+  const memory = new GuestMemory();
+  memory.mapStack(options.frameSize ?? DEFAULT_FRAME_SIZE, options.maxFrames ?? DEFAULT_MAX_FRAMES);
+  const mem = options.mem;
+  const input =
+    mem && mem.length > 0
+      ? memory.map(Slot.INPUT, 'input', mem.length, (PERM_READ | PERM_WRITE) as Permissions, mem)
+      : null;
+  const jit = new JitProgram(program, { memory, helpers: options.helpers, gasCosts: options.gasCosts });
+  const args = input ? [BigInt(input.guestBase), BigInt(input.size)] : [0n, 0n];
+  const maxInstructions = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+  return {
+    program,
+    memory,
+    jit,
+    args,
+    run(runOptions: { gasLimit?: number } = {}): RunResult {
+      if (input && mem) memory.u8.set(mem, input.hostBase);
+      return jit.run({ args, maxInstructions, gasLimit: runOptions.gasLimit });
+    },
+  };
+}

@@ -1,0 +1,382 @@
+/**
+ * A minimal WebAssembly binary encoder: a growable byte buffer with LEB128, the opcodes the JIT emits,
+ * and the module layout (types, imports, functions, tables, globals, exports, elements, code). Only
+ * what the JIT needs; everything is written in one pass with no intermediate tree.
+ */
+
+export const I32 = 0x7f;
+export const I64 = 0x7e;
+export const F64 = 0x7c;
+export const FUNCREF = 0x70;
+export const VOID = 0x40;
+export type ValType = typeof I32 | typeof I64 | typeof F64;
+
+/** Opcodes used by the code generator (names follow the text format). */
+export const Op = {
+  unreachable: 0x00,
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  end: 0x0b,
+  br: 0x0c,
+  br_if: 0x0d,
+  br_table: 0x0e,
+  return: 0x0f,
+  call: 0x10,
+  call_indirect: 0x11,
+  drop: 0x1a,
+  select: 0x1b,
+  local_get: 0x20,
+  local_set: 0x21,
+  local_tee: 0x22,
+  global_get: 0x23,
+  global_set: 0x24,
+  i32_load: 0x28,
+  i64_load: 0x29,
+  i32_load8_u: 0x2d,
+  i32_load16_u: 0x2f,
+  i64_load8_s: 0x30,
+  i64_load8_u: 0x31,
+  i64_load16_s: 0x32,
+  i64_load16_u: 0x33,
+  i64_load32_s: 0x34,
+  i64_load32_u: 0x35,
+  i32_store: 0x36,
+  i64_store: 0x37,
+  i64_store8: 0x3c,
+  i64_store16: 0x3d,
+  i64_store32: 0x3e,
+  i32_const: 0x41,
+  i64_const: 0x42,
+  f64_const: 0x44,
+  i32_eqz: 0x45,
+  i32_eq: 0x46,
+  i32_ne: 0x47,
+  i32_lt_s: 0x48,
+  i32_lt_u: 0x49,
+  i32_gt_s: 0x4a,
+  i32_gt_u: 0x4b,
+  i32_le_s: 0x4c,
+  i32_le_u: 0x4d,
+  i32_ge_s: 0x4e,
+  i32_ge_u: 0x4f,
+  i64_eqz: 0x50,
+  i64_eq: 0x51,
+  i64_ne: 0x52,
+  i64_lt_s: 0x53,
+  i64_lt_u: 0x54,
+  i64_gt_s: 0x55,
+  i64_gt_u: 0x56,
+  i64_le_s: 0x57,
+  i64_le_u: 0x58,
+  i64_ge_s: 0x59,
+  i64_ge_u: 0x5a,
+  f64_gt: 0x64,
+  i32_add: 0x6a,
+  i32_sub: 0x6b,
+  i32_mul: 0x6c,
+  i32_div_s: 0x6d,
+  i32_div_u: 0x6e,
+  i32_rem_s: 0x6f,
+  i32_rem_u: 0x70,
+  i32_and: 0x71,
+  i32_or: 0x72,
+  i32_xor: 0x73,
+  i32_shl: 0x74,
+  i32_shr_s: 0x75,
+  i32_shr_u: 0x76,
+  i32_rotl: 0x77,
+  i32_rotr: 0x78,
+  i64_add: 0x7c,
+  i64_sub: 0x7d,
+  i64_mul: 0x7e,
+  i64_div_s: 0x7f,
+  i64_div_u: 0x80,
+  i64_rem_s: 0x81,
+  i64_rem_u: 0x82,
+  i64_and: 0x83,
+  i64_or: 0x84,
+  i64_xor: 0x85,
+  i64_shl: 0x86,
+  i64_shr_s: 0x87,
+  i64_shr_u: 0x88,
+  i64_rotl: 0x89,
+  i64_rotr: 0x8a,
+  f64_add: 0xa0,
+  f64_sub: 0xa1,
+  i32_wrap_i64: 0xa7,
+  i64_extend_i32_s: 0xac,
+  i64_extend_i32_u: 0xad,
+  i32_extend8_s: 0xc0,
+  i32_extend16_s: 0xc1,
+  i64_extend8_s: 0xc2,
+  i64_extend16_s: 0xc3,
+  i64_extend32_s: 0xc4,
+} as const;
+
+/** Growable byte buffer with the LEB128 and float writers of the binary format. */
+export class ByteWriter {
+  bytes: Uint8Array<ArrayBuffer> = new Uint8Array(256);
+  length = 0;
+  private readonly f64 = new DataView(new ArrayBuffer(8));
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < this.length + n) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+
+  byte(b: number): void {
+    if (this.length === this.bytes.length) this.reserve(1);
+    this.bytes[this.length++] = b;
+  }
+
+  /** Two opcodes or an opcode and a one-byte operand. */
+  op2(a: number, b: number): void {
+    this.reserve(2);
+    this.bytes[this.length++] = a;
+    this.bytes[this.length++] = b;
+  }
+
+  u32(v: number): void {
+    this.reserve(5);
+    let x = v >>> 0;
+    do {
+      let b = x & 0x7f;
+      x >>>= 7;
+      if (x !== 0) b |= 0x80;
+      this.bytes[this.length++] = b;
+    } while (x !== 0);
+  }
+
+  /** Signed LEB128 of a 32-bit integer. */
+  s32(v: number): void {
+    this.reserve(5);
+    let x = v | 0;
+    for (;;) {
+      const b = x & 0x7f;
+      x >>= 7;
+      if ((x === 0 && (b & 0x40) === 0) || (x === -1 && (b & 0x40) !== 0)) {
+        this.bytes[this.length++] = b;
+        return;
+      }
+      this.bytes[this.length++] = b | 0x80;
+    }
+  }
+
+  /** Signed LEB128 of the 64-bit integer hi:lo (two int32 halves, no BigInt). */
+  s64(lo: number, hi: number): void {
+    if (hi === lo >> 31) {
+      this.s32(lo);
+      return;
+    }
+    this.reserve(10);
+    let l = lo >>> 0;
+    let h = hi | 0;
+    for (;;) {
+      const b = l & 0x7f;
+      // Arithmetic shift of the 64-bit pair by 7.
+      l = ((l >>> 7) | (h << 25)) >>> 0;
+      h >>= 7;
+      const done =
+        (h === 0 && l === 0 && (b & 0x40) === 0) || (h === -1 && l === 0xffffffff && (b & 0x40) !== 0);
+      if (done) {
+        this.bytes[this.length++] = b;
+        return;
+      }
+      this.bytes[this.length++] = b | 0x80;
+    }
+  }
+
+  f64const(v: number): void {
+    this.reserve(9);
+    this.bytes[this.length++] = Op.f64_const;
+    this.f64.setFloat64(0, v, true);
+    for (let k = 0; k < 8; k++) this.bytes[this.length++] = this.f64.getUint8(k);
+  }
+
+  i32const(v: number): void {
+    this.byte(Op.i32_const);
+    this.s32(v);
+  }
+
+  i64const(lo: number, hi: number): void {
+    this.byte(Op.i64_const);
+    this.s64(lo, hi);
+  }
+
+  /** Memory access with alignment hint 0 (the guest may be unaligned) and a static offset. */
+  mem(op: number, offset = 0): void {
+    this.op2(op, 0);
+    this.u32(offset);
+  }
+
+  append(other: ByteWriter): void {
+    this.raw(other.bytes.subarray(0, other.length));
+  }
+
+  raw(data: Uint8Array): void {
+    this.reserve(data.length);
+    this.bytes.set(data, this.length);
+    this.length += data.length;
+  }
+
+  name(s: string): void {
+    const data = new TextEncoder().encode(s);
+    this.u32(data.length);
+    this.raw(data);
+  }
+
+  result(): Uint8Array<ArrayBuffer> {
+    return this.bytes.subarray(0, this.length);
+  }
+}
+
+export interface FuncType {
+  params: readonly ValType[];
+  results: readonly ValType[];
+}
+
+export type ImportDesc =
+  | { module: string; name: string; kind: 'func'; type: number }
+  | { module: string; name: string; kind: 'memory' };
+
+export interface GlobalDesc {
+  type: ValType;
+  mutable: boolean;
+  /** Initial value (i32 or f64 constant). */
+  init: number;
+  export?: string;
+}
+
+export interface FuncBody {
+  /** Extra locals after the parameters, as runs of one type. */
+  locals: readonly { count: number; type: ValType }[];
+  /** The expression bytes, ending with `end`. */
+  code: ByteWriter;
+}
+
+export interface ModuleDesc {
+  types: readonly FuncType[];
+  imports: readonly ImportDesc[];
+  /** Type index of every defined function, in order (function indices follow the imports). */
+  functions: readonly number[];
+  /** Size of the one funcref table (0 for none); `elements` fills it from index 0. */
+  tableSize: number;
+  elements: readonly number[];
+  globals: readonly GlobalDesc[];
+  exports: readonly { name: string; func: number }[];
+  bodies: readonly FuncBody[];
+}
+
+function section(out: ByteWriter, id: number, content: ByteWriter): void {
+  out.byte(id);
+  out.u32(content.length);
+  out.append(content);
+}
+
+/** Encodes a whole module. */
+export function encodeModule(m: ModuleDesc): Uint8Array<ArrayBuffer> {
+  const out = new ByteWriter();
+  out.raw(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+
+  const types = new ByteWriter();
+  types.u32(m.types.length);
+  for (const t of m.types) {
+    types.byte(0x60);
+    types.u32(t.params.length);
+    for (const p of t.params) types.byte(p);
+    types.u32(t.results.length);
+    for (const r of t.results) types.byte(r);
+  }
+  section(out, 1, types);
+
+  const imports = new ByteWriter();
+  imports.u32(m.imports.length);
+  for (const imp of m.imports) {
+    imports.name(imp.module);
+    imports.name(imp.name);
+    if (imp.kind === 'func') {
+      imports.byte(0x00);
+      imports.u32(imp.type);
+    } else {
+      // Memory with no maximum: the host's WebAssembly.Memory decides.
+      imports.byte(0x02);
+      imports.byte(0x00);
+      imports.u32(1);
+    }
+  }
+  section(out, 2, imports);
+
+  const funcs = new ByteWriter();
+  funcs.u32(m.functions.length);
+  for (const f of m.functions) funcs.u32(f);
+  section(out, 3, funcs);
+
+  if (m.tableSize > 0) {
+    const table = new ByteWriter();
+    table.u32(1);
+    table.byte(FUNCREF);
+    table.byte(0x00);
+    table.u32(m.tableSize);
+    section(out, 4, table);
+  }
+
+  const globals = new ByteWriter();
+  globals.u32(m.globals.length);
+  for (const g of m.globals) {
+    globals.byte(g.type);
+    globals.byte(g.mutable ? 1 : 0);
+    if (g.type === F64) globals.f64const(g.init);
+    else if (g.type === I64) globals.i64const(g.init | 0, g.init < 0 ? -1 : 0);
+    else globals.i32const(g.init);
+    globals.byte(Op.end);
+  }
+  section(out, 6, globals);
+
+  const exports = new ByteWriter();
+  const globalExports = m.globals.flatMap((g, i) => (g.export ? [{ name: g.export, index: i }] : []));
+  exports.u32(m.exports.length + globalExports.length);
+  for (const e of m.exports) {
+    exports.name(e.name);
+    exports.byte(0x00);
+    exports.u32(e.func);
+  }
+  for (const e of globalExports) {
+    exports.name(e.name);
+    exports.byte(0x03);
+    exports.u32(e.index);
+  }
+  section(out, 7, exports);
+
+  if (m.elements.length > 0) {
+    const elems = new ByteWriter();
+    elems.u32(1);
+    elems.byte(0x00);
+    elems.i32const(0);
+    elems.byte(Op.end);
+    elems.u32(m.elements.length);
+    for (const f of m.elements) elems.u32(f);
+    section(out, 9, elems);
+  }
+
+  const code = new ByteWriter();
+  code.u32(m.bodies.length);
+  for (const b of m.bodies) {
+    const body = new ByteWriter();
+    body.u32(b.locals.length);
+    for (const l of b.locals) {
+      body.u32(l.count);
+      body.byte(l.type);
+    }
+    body.append(b.code);
+    code.u32(body.length);
+    code.append(body);
+  }
+  section(out, 10, code);
+  return out.result();
+}
