@@ -70,7 +70,8 @@ export class Module {
     }
     checkResolvable(program);
     this.imports = collectImports(program, debug.importNames);
-    this.lines = Object.freeze([...(debug.lines ?? [])]);
+    const lines = debug.lines ?? [];
+    this.lines = Object.freeze(lines.some((l) => l !== undefined) ? [...lines] : []);
     Object.freeze(this);
   }
 

@@ -301,6 +301,20 @@ describe.skipIf(!clangAvailable)('examples/contracts/malicious.c', () => {
     expect(instance.call('peek', top).r0).toBe(0n);
   });
 
+  it('without debug info the same traps carry the pc only', () => {
+    const engine = new Engine();
+    const module = Module.fromElf(engine, compileBpf(MALICIOUS_C, ['-g0']));
+    expect(module.lines).toEqual([]);
+    const instance = new Linker(engine)
+      .define('set', () => 0)
+      .instantiatePre(module)
+      .instantiate();
+    const e = caught(() => instance.call('peek', 0));
+    expect(e).toBeInstanceOf(MemoryFault);
+    expect(e).toMatchObject({ pc: 0, file: undefined, line: undefined });
+    expect(e.message).toMatch(/nearest region: [^(]*$/);
+  });
+
   it('writing its own read-only data is a MemoryFault', () => {
     const { instance } = malicious();
     const e = caught(() => instance.call('scribble'));
