@@ -91,7 +91,7 @@ function run(entry: string, args: bigint[], gas?: number): void {
         : value === 0n
           ? 'ok'
           : `refused: ${ERRORS[String(value)] ?? value}`;
-    console.log(`${label} → ${outcome.padEnd(28)} gas ${gasUsed} (${instructions} instructions)`);
+    console.log(`${label} → ${outcome.padEnd(30)} gas ${gasUsed} (${instructions} instructions)`);
   } catch (e) {
     if (!(e instanceof BpfError)) throw e;
     console.log(`${label} → trap ${e.code}: ${e.message}`);
