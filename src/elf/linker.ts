@@ -432,7 +432,7 @@ class ProgramLinker {
           'MISSING_SYMBOL',
           e,
           `${this.symbolName(reloc)} is not defined in this object`,
-          'externs (__ksym, __kconfig, functions of other files) are not supported; define the symbol in this file',
+          'externs (__ksym, __kconfig, functions of other files) are not supported; define the symbol in this file (Module.fromElf imports undefined functions as host functions)',
         );
       }
       this.fail(
