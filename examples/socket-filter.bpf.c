@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Socket filter: keeps only IPv4 TCP packets (whole: the program returns skb->len) and drops the rest
- * (returns 0), counting both outcomes in an ARRAY map. A socket filter's packet is read-only and has
- * no direct access: it reads headers with bpf_skb_load_bytes.
+ * (returns 0), counting both outcomes in an ARRAY map. It expects the view of a packet (AF_PACKET)
+ * socket, where data starts at the Ethernet header. A socket filter's packet is read-only and has no
+ * direct access: it reads headers with bpf_skb_load_bytes.
  *
  * Shows: a socket_filter program, the keep-length verdict, bpf_skb_load_bytes.
  * Test: test/examples/socket-filter.test.ts.
