@@ -7,9 +7,9 @@
  * 64-bit guest address it refers to.
  */
 import type { BtfLineInfo } from '../elf/btf-ext.js';
-import type { BpfFunction, InternalMap } from '../elf/object.js';
+import type { BpfFunction, InternalMap, ObjectMap } from '../elf/object.js';
 import { symbolName, symbolSection } from '../elf/object.js';
-import { OpenObject } from '../elf/open.js';
+import { OpenObject, type RunnableCode } from '../elf/open.js';
 import { R_BPF_64_ABS32, R_BPF_64_ABS64, R_BPF_NONE } from '../elf/reader.js';
 import { LoadError, UsageError } from '../errors.js';
 import { LDDW_IMM64 } from '../isa/opcodes.js';
@@ -90,13 +90,29 @@ export function elfModuleParts(bytes: Uint8Array, options: ElfModuleOptions = {}
   );
   applyDataRelocations(open, internal, placement, rodata, data);
 
+  const code = globalAddresses(linked, object.maps, placement);
+
+  const exports: Record<string, number> = {};
+  const rootSet = new Set(roots);
+  for (const { function: fn, start } of linked.functions) {
+    if (rootSet.has(fn)) exports[fn.name] = start;
+  }
+  for (const { function: fn, start } of linked.functions) {
+    const section = fn.section.name;
+    if (rootSet.has(fn) && section !== '.text' && !Object.hasOwn(exports, section)) exports[section] = start;
+  }
+  return { name: roots[0].name, bytes: code, rodata, data, exports, importNames: names, lines: linked.lines };
+}
+
+/** The linked code with every lddw of a global (map_idx_value) turned into its plain guest address. */
+function globalAddresses(linked: RunnableCode, maps: readonly ObjectMap[], placement: Placement): Uint8Array {
   const code = linked.bytes.slice();
   const view = new DataView(code.buffer);
   for (const insn of linked.program.insns) {
     if (insn.kind !== 'lddw' || insn.source === 'imm64' || insn.source === 'code_addr') continue;
     const base = insn.source === 'map_idx_value' ? placement.get(insn.imm) : undefined;
     if (base === undefined) {
-      const map = object.maps[insn.imm];
+      const map = maps[insn.imm];
       throw new LoadError(
         'UNSUPPORTED_ELF',
         `lddw at pc ${insn.pc} refers to map ${map?.name ?? insn.imm}; contracts have no maps`,
@@ -109,17 +125,7 @@ export function elfModuleParts(bytes: Uint8Array, options: ElfModuleOptions = {}
     view.setUint32(insn.pc * 8 + 4, base + insn.imm2, true);
     view.setUint32(insn.pc * 8 + 12, 0, true);
   }
-
-  const exports: Record<string, number> = {};
-  const rootSet = new Set(roots);
-  for (const { function: fn, start } of linked.functions) {
-    if (rootSet.has(fn)) exports[fn.name] = start;
-  }
-  for (const { function: fn, start } of linked.functions) {
-    const section = fn.section.name;
-    if (rootSet.has(fn) && section !== '.text' && !Object.hasOwn(exports, section)) exports[section] = start;
-  }
-  return { name: roots[0].name, bytes: code, rodata, data, exports, importNames: names, lines: linked.lines };
+  return code;
 }
 
 /** The entry first, then every other non-static function in section order. */
