@@ -143,6 +143,9 @@ const MAP_VALUES = [
   0xffffffff,
 ];
 
+/** Bytes of CO-RE access strings and their neighbours. */
+const ACCESS_CHARS = [0, 0x30, 0x31, 0x32, 0x33, 0x37, 0x39, 0x3a, 0x2d, 0x61];
+
 interface Region {
   start: number;
   length: number;
@@ -158,6 +161,8 @@ const BTF_KIND_ARRAY = 3;
 interface BtfLayout {
   /** File offsets of every BTF_KIND_ARRAY element count (how `__uint(name, N)` is encoded). */
   arrayCounts: number[];
+  /** File offset of the string section. */
+  stringStart: number;
   types: number;
   stringBytes: number;
 }
@@ -167,7 +172,12 @@ function btfLayout(bytes: Uint8Array, btfOffset: number): BtfLayout {
   const hdrLen = view.getUint32(btfOffset + 4, true);
   const typeStart = btfOffset + hdrLen + view.getUint32(btfOffset + 8, true);
   const typeEnd = typeStart + view.getUint32(btfOffset + 12, true);
-  const layout: BtfLayout = { arrayCounts: [], types: 0, stringBytes: view.getUint32(btfOffset + 20, true) };
+  const layout: BtfLayout = {
+    arrayCounts: [],
+    stringStart: btfOffset + hdrLen + view.getUint32(btfOffset + 16, true),
+    types: 0,
+    stringBytes: view.getUint32(btfOffset + 20, true),
+  };
   // Bytes after btf_type per kind (linux/btf.h).
   const extra = (kind: number, vlen: number): number =>
     ({
@@ -228,6 +238,16 @@ function regionsOf(bytes: Uint8Array): Region[] {
       // Type ids, name offsets, info words, sizes, member offsets: every word of the type section.
       whole(4, ids, 4);
       whole(1, INTERESTING, 1);
+      // CO-RE access strings ("0:1:2") and names: digits, separators, terminators.
+      if (layout !== undefined) {
+        regions.push({
+          start: layout.stringStart,
+          length: layout.stringBytes,
+          stride: 1,
+          values: ACCESS_CHARS,
+          weight: 1,
+        });
+      }
       for (const at of layout?.arrayCounts ?? []) {
         regions.push({ start: at, length: 4, stride: 4, values: MAP_VALUES, weight: 0.4 });
       }
