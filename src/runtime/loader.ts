@@ -17,6 +17,7 @@ import { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot } from '../vm/memory/layout.js';
 import { createBoundContext } from './contexts/bind.js';
 import type { ContextResult, ProgramContext } from './contexts/context.js';
+import type { SimulatedTask } from './contexts/task.js';
 import { registerKernelHelpers } from './helpers/index.js';
 import { registerMapHelpers } from './helpers/maps.js';
 import { KernelRuntime, type KernelRuntimeOptions, type RedirectTarget } from './helpers/runtime.js';
@@ -80,6 +81,8 @@ export class LoadedObject {
   readonly maps: MapSet;
   readonly runtime: KernelRuntime;
   readonly programs: ReadonlyMap<string, LoadedProgram>;
+  /** The task of runs whose input names none (`LoadOptions.task`). */
+  private readonly defaultTask: SimulatedTask | undefined;
   /** The context of the last run, reused (reset) while the same input object is given again. */
   private context: { program: string; input: unknown; ctx: ProgramContext } | undefined;
 
@@ -87,6 +90,7 @@ export class LoadedObject {
     readonly object: OpenObject,
     options: LoadOptions = {},
   ) {
+    this.defaultTask = options.task ?? undefined;
     this.memory = new GuestMemory({ maxBytes: options.maxMemory });
     this.memory.mapStack();
     this.maps = createMaps(object.mapDefinitions, this.memory, { cpus: options.cpus });
@@ -176,7 +180,9 @@ export class LoadedObject {
     this.memory.unmap(Slot.PACKET);
     this.runtime.user.clear();
     this.context = undefined;
-    const ctx = createBoundContext(this.runtime, program.linked.definition, input);
+    const ctx = createBoundContext(this.runtime, program.linked.definition, input, {
+      defaultTask: this.defaultTask,
+    });
     this.context = { program: program.name, input, ctx };
     return ctx;
   }

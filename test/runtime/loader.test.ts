@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CoreRelocationFailed, MemoryFault, UsageError } from '../../src/errors.js';
+import { makeTask } from '../../src/runtime/contexts/task.js';
 import { loadBpfObject } from '../../src/runtime/loader.js';
 import { ArrayMap } from '../../src/runtime/maps/array.js';
 import { HashMap } from '../../src/runtime/maps/hash.js';
@@ -140,6 +141,9 @@ char LICENSE[] SEC("license") = "GPL";
     const obj = loadBpfObject(bytes);
     const task = { task: { pid: 10, tgid: 10, parent: { pid: 7, tgid: 7 } } };
     expect(obj.run('parent', task).r0).toBe(7n);
+    // LoadOptions.task is the task of inputs that name none.
+    const parentless = loadBpfObject(bytes, { task: makeTask({ pid: 5, parent: { pid: 3 } }) });
+    expect(parentless.run('parent', {}).r0).toBe(3n);
     expect(() => obj.run('missing', task)).toThrow(CoreRelocationFailed);
     expect(() => obj.run('missing', task)).toThrow(/not_in_kernel/);
   });

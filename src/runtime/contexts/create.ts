@@ -52,6 +52,8 @@ export interface ContextOptions {
    * is mapped in its slot when an argument needs one (create the KernelRuntime first to share it).
    */
   readonly userMemory?: ArgumentMemory;
+  /** The task of an input without `task` (default DEFAULT_TASK). */
+  readonly defaultTask?: SimulatedTask;
 }
 
 /** The largest context a BPF_PROG_TYPE_SYSCALL program may get (U16_MAX, like ctx_size_in). */
@@ -99,7 +101,7 @@ export function createProgramContext(
 ): ProgramContext {
   const obj = expectObject(input, '');
   checkKeys(obj, [...inputKeys(spec), ...(options.passthroughKeys ?? ['rodata'])], '');
-  const task = obj.task === undefined ? DEFAULT_TASK : parseTask(obj.task);
+  const task = obj.task === undefined ? (options.defaultTask ?? DEFAULT_TASK) : parseTask(obj.task);
   if (isStructType(spec.type)) {
     const { value, space } = encodeWithArguments(memory, options.userMemory, (user) =>
       structContext(spec, obj, task, user),
