@@ -1,0 +1,219 @@
+/**
+ * A seeded generator of valid eBPF programs for differential testing: every ALU form (including the
+ * edge divisors), forward branches into anything (irreducible flow included), counted loops, loads,
+ * stores and atomics on the stack, the input region, read-only data and wild pointers, lddw, legacy
+ * packet loads, local calls (recursion included) and helper calls. Programs always decode; whether
+ * they finish, trap or run out of budget is what the engines must agree on.
+ */
+import type { RawInsn } from '../../src/isa/encoder.js';
+
+/** mulberry32: small, fast, good enough for test generation. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Helper ids the generated programs call (see the differential test's registry). */
+export const GENERATED_HELPERS = [0, 2, 3, 5, 100, 101];
+/** Registers an instruction may write: r6 keeps the input pointer, r9 counts loops. */
+const WRITABLE = [0, 1, 2, 3, 4, 5, 7, 8];
+const ALU_OPS = [0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0];
+const JUMP_OPS = [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0];
+const ATOMIC_IMMS = [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
+const SIZE_BITS: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
+const INTERESTING = [0, 1, -1, 2, 7, 31, 32, 63, 64, 0x7fffffff, -0x80000000, 0xff, 0xffff, -2];
+
+interface Fixup {
+  index: number;
+  label: number;
+  kind: 'jump' | 'call';
+}
+
+export interface GeneratedProgram {
+  insns: RawInsn[];
+  /** Size of the input region the program expects r1 to point at. */
+  inputSize: number;
+}
+
+export function generateProgram(seed: number, inputSize = 64): GeneratedProgram {
+  const rnd = prng(seed);
+  const int = (n: number) => Math.floor(rnd() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
+  const chance = (p: number) => rnd() < p;
+  const imm32 = () => (chance(0.5) ? pick(INTERESTING) : (rnd() * 2 ** 32) | 0);
+
+  const insns: RawInsn[] = [];
+  const pcs: number[] = [];
+  let pc = 0;
+  const labelPc = new Map<number, number>();
+  const fixups: Fixup[] = [];
+  let nextLabel = 0;
+  const emit = (insn: RawInsn) => {
+    insns.push(insn);
+    pcs.push(pc);
+    pc += insn.opcode === 0x18 ? 2 : 1;
+  };
+  const place = (label: number) => labelPc.set(label, pc);
+  const raw = (opcode: number, dst: number, src: number, off: number, imm: number): RawInsn => ({
+    opcode,
+    dst,
+    src,
+    off,
+    imm,
+  });
+
+  const functionCount = 1 + int(3);
+  const functionLabels = Array.from({ length: functionCount }, () => nextLabel++);
+
+  const memoryOperand = (size: number): { base: number; off: number } => {
+    const r = rnd();
+    if (r < 0.4) return { base: 10, off: -8 * (1 + int(8)) - (chance(0.2) ? int(8) : 0) };
+    if (r < 0.85) return { base: 6, off: int(inputSize - size + 1) + (chance(0.05) ? inputSize : 0) };
+    if (r < 0.9) return { base: 10, off: chance(0.5) ? -600 : 8 };
+    return { base: pick([0, 1, 2, 3, 4, 5, 7, 8]), off: int(64) - 32 };
+  };
+
+  const statement = (pending: { label: number; after: number }[], inLoop: boolean, depthBudget: number) => {
+    const r = rnd();
+    const dst = pick(WRITABLE);
+    const src = int(11);
+    if (r < 0.4) {
+      // ALU: op, width, source, including sdiv/smod, movsx and byte swaps.
+      const op = pick(ALU_OPS);
+      const is64 = chance(0.5);
+      const x = chance(0.5);
+      let off = 0;
+      if ((op === 0x30 || op === 0x90) && chance(0.4)) off = 1;
+      if (op === 0xb0 && x && chance(0.3)) off = pick(is64 ? [8, 16, 32] : [8, 16]);
+      if (op === 0x80) {
+        emit(raw(is64 ? 0x87 : 0x84, dst, 0, 0, 0));
+        return;
+      }
+      emit(raw(op | (is64 ? 0x07 : 0x04) | (x ? 0x08 : 0), dst, x ? src : 0, off, x ? 0 : imm32()));
+      return;
+    }
+    if (r < 0.45) {
+      const kind = int(3);
+      emit(raw(kind === 0 ? 0xd4 : kind === 1 ? 0xdc : 0xd7, dst, 0, 0, pick([16, 32, 64])));
+      return;
+    }
+    if (r < 0.57) {
+      // Forward conditional (or unconditional) jump to a label placed a few statements later.
+      const label = nextLabel++;
+      pending.push({ label, after: int(6) });
+      const op = chance(0.1) ? 0x00 : pick(JUMP_OPS);
+      const x = chance(0.5);
+      const cls = op === 0 ? 0x05 : chance(0.5) ? 0x05 : 0x06;
+      fixups.push({ index: insns.length, label, kind: 'jump' });
+      if (op === 0) emit(raw(0x05, 0, 0, 0, 0));
+      else emit(raw(op | cls | (x ? 0x08 : 0), int(11), x ? src : 0, 0, x ? 0 : imm32()));
+      return;
+    }
+    if (r < 0.67) {
+      const size = pick([1, 2, 4, 8]);
+      const { base, off } = memoryOperand(size);
+      const form = int(4);
+      if (form < 2) {
+        const sx = size < 8 && chance(0.3);
+        emit(raw((sx ? 0x81 : 0x61) | SIZE_BITS[size], dst, base, off, 0));
+      } else if (form === 2) {
+        emit(raw(0x63 | SIZE_BITS[size], base, src, off, 0));
+      } else {
+        emit(raw(0x62 | SIZE_BITS[size], base, 0, off, imm32()));
+      }
+      return;
+    }
+    if (r < 0.71) {
+      const size = pick([4, 8]);
+      const { base, off } = memoryOperand(size);
+      emit(raw(size === 8 ? 0xdb : 0xc3, base, pick(WRITABLE), off, pick(ATOMIC_IMMS)));
+      return;
+    }
+    if (r < 0.74) {
+      const lo = imm32();
+      const hi = chance(0.5) ? imm32() : 0;
+      emit({ opcode: 0x18, dst, src: 0, off: 0, imm: lo, imm2: hi });
+      return;
+    }
+    if (r < 0.76) {
+      const size = pick([1, 2, 4]);
+      const sizeBits = size === 4 ? 0x00 : size === 2 ? 0x08 : 0x10;
+      if (chance(0.5)) emit(raw(0x20 | sizeBits, 0, 0, 0, int(inputSize + 8)));
+      else emit(raw(0x40 | sizeBits, 0, pick([0, 1, 2, 3, 4, 5, 7, 8]), 0, int(inputSize + 8) - 4));
+      return;
+    }
+    if (r < 0.82) {
+      emit(raw(0x85, 0, 0, 0, pick(GENERATED_HELPERS)));
+      return;
+    }
+    if (r < 0.87 && depthBudget > 0) {
+      // Local call; calling an earlier function (or itself) may recurse until the depth limit.
+      const target = chance(0.85) ? functionLabels[1 + int(functionCount - 1)] : pick(functionLabels);
+      if (target !== undefined) {
+        fixups.push({ index: insns.length, label: target, kind: 'call' });
+        emit(raw(0x85, 0, 1, 0, 0));
+      }
+      return;
+    }
+    if (r < 0.92 && !inLoop) {
+      // Counted loop in r9 (forward jumps from outside may still land inside: any flow goes).
+      emit(raw(0xb7, 9, 0, 0, 1 + int(6)));
+      const top = nextLabel++;
+      place(top);
+      const inner: { label: number; after: number }[] = [];
+      const body = 1 + int(6);
+      for (let k = 0; k < body; k++) {
+        statement(inner, true, depthBudget - 1);
+        flush(inner);
+      }
+      for (const p of inner) place(p.label);
+      emit(raw(0x07, 9, 0, 0, -1));
+      fixups.push({ index: insns.length, label: top, kind: 'jump' });
+      emit(raw(0x55, 9, 0, 0, 0));
+      return;
+    }
+    if (r < 0.93) {
+      emit(raw(0x95, 0, 0, 0, 0));
+      return;
+    }
+    emit(raw(0xbf, dst, src, 0, 0));
+  };
+
+  /** Places the labels whose statement countdown ran out. */
+  const flush = (pending: { label: number; after: number }[]) => {
+    for (let k = pending.length - 1; k >= 0; k--) {
+      if (pending[k].after-- <= 0) {
+        place(pending[k].label);
+        pending.splice(k, 1);
+      }
+    }
+  };
+
+  for (let f = 0; f < functionCount; f++) {
+    place(functionLabels[f]);
+    const pending: { label: number; after: number }[] = [];
+    if (f === 0) emit(raw(0xbf, 6, 1, 0, 0));
+    const count = (f === 0 ? 8 : 3) + int(f === 0 ? 30 : 12);
+    for (let k = 0; k < count; k++) {
+      statement(pending, false, 2);
+      flush(pending);
+    }
+    for (const p of pending) place(p.label);
+    if (chance(0.5)) emit(raw(0xbf, 0, pick([0, 1, 2, 3, 4, 5, 7, 8, 9]), 0, 0));
+    emit(raw(0x95, 0, 0, 0, 0));
+  }
+
+  for (const fix of fixups) {
+    const at = pcs[fix.index];
+    const target = labelPc.get(fix.label);
+    if (target === undefined) throw new Error(`label ${fix.label} was never placed`);
+    if (fix.kind === 'jump') insns[fix.index].off = target - (at + 1);
+    else insns[fix.index].imm = target - (at + 1);
+  }
+  return { insns, inputSize };
+}
