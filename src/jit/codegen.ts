@@ -26,8 +26,8 @@ import type { FunctionLayout, ProgramLayout } from './control-flow.js';
 import { ByteWriter, encodeModule, F64, type FuncBody, type FuncType, I32, I64, Op } from './wasm-encoder.js';
 
 // Imported functions (indices), implemented by the engine.
-export const IMPORT_FAULT = 0; // (pc, address: i64, size, write, slow) → throws MemoryFault
-export const IMPORT_BUDGET = 1; // (pc) → throws InstructionLimit / OutOfGas
+export const IMPORT_FAULT = 0; // (pc, address: i64, size, write) → throws MemoryFault
+export const IMPORT_BUDGET = 1; // (pc, r0..r9: i64) → finishes the block on the interpreter; throws
 export const IMPORT_TRAP = 2; // (pc, kind) → throws (TRAP_* below)
 export const IMPORT_HELPER = 3; // (pc, id, r1lo, r1hi, …, r5hi) → r0 low half; high half in global RET_HI
 export const IMPORT_CALLX = 4; // (pc, lo, hi) → subprogram index, or -1 for a helper id; throws otherwise
@@ -56,8 +56,9 @@ const L_H = 17; // i32 host address
 const T_SUB = 0;
 const TYPES: FuncType[] = [
   { params: Array(10).fill(I64), results: Array(6).fill(I64) },
-  { params: [I32, I64, I32, I32, I32], results: [] }, // fault
-  { params: [I32], results: [] }, // budget, setWindow
+  { params: [I32, I64, I32, I32], results: [] }, // fault
+  { params: [I32], results: [] }, // setWindow
+  { params: [I32, ...Array(10).fill(I64)], results: [] }, // budget
   { params: [I32, I32], results: [] }, // trap
   { params: Array(12).fill(I32), results: [I32] }, // helper
   { params: [I32, I32, I32], results: [I32] }, // callx
@@ -91,12 +92,12 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
     imports: [
       { module: 'env', name: 'memory', kind: 'memory' },
       { module: 'env', name: 'fault', kind: 'func', type: 1 },
-      { module: 'env', name: 'budget', kind: 'func', type: 2 },
-      { module: 'env', name: 'trap', kind: 'func', type: 3 },
-      { module: 'env', name: 'helper', kind: 'func', type: 4 },
-      { module: 'env', name: 'callx', kind: 'func', type: 5 },
+      { module: 'env', name: 'budget', kind: 'func', type: 3 },
+      { module: 'env', name: 'trap', kind: 'func', type: 4 },
+      { module: 'env', name: 'helper', kind: 'func', type: 5 },
+      { module: 'env', name: 'callx', kind: 'func', type: 6 },
     ],
-    functions: [2, ...layout.functions.map(() => T_SUB), 6],
+    functions: [2, ...layout.functions.map(() => T_SUB), 7],
     tableSize: fnCount,
     elements: layout.functions.map((_, k) => firstSub + k),
     globals: [
@@ -289,7 +290,7 @@ class FunctionGen {
         this.seg = label;
       }
       if (this.input.layout.leader[insn.pc] === 1) this.charge(i);
-      this.insn(insn, false);
+      this.insn(insn);
     }
     if (f.hasBackEdge) w.byte(Op.end);
     w.byte(Op.unreachable);
@@ -306,9 +307,9 @@ class FunctionGen {
   // ------------------------------------------------------------------------------ metering
 
   /**
-   * Charges the block starting at insns[i]. When the budget cannot pay it, the slow path undoes the
-   * charge and replays the block one instruction at a time, so the trap comes exactly at the first
-   * instruction the budget cannot pay, after the effects of the ones before it.
+   * Charges the block starting at insns[i]. When the budget cannot pay it, the charge is undone and
+   * the block is handed to the interpreter (budget import), which runs its affordable prefix and stops
+   * exactly at the first instruction the budget cannot pay — no second copy of the block here.
    */
   private charge(i: number): void {
     const w = this.w;
@@ -317,20 +318,14 @@ class FunctionGen {
     const len = layout.blockInsns[pc];
     const gas = layout.blockGas[pc];
     this.addCounters(len, gas);
-    this.overBudget(0, 0);
+    this.overBudget();
     w.op2(Op.if, 0x40);
     this.addCounters(-len, -gas);
-    for (let k = i; k < i + len - 1; k++) {
-      const insn = program.insns[k];
-      const cost = layout.insnGas[insn.pc];
-      this.overBudget(1, cost);
-      w.op2(Op.if, 0x40);
-      this.call(IMPORT_BUDGET, insn.pc);
-      w.byte(Op.end);
-      this.addCounters(1, cost);
-      this.insn(insn, true);
-    }
-    this.call(IMPORT_BUDGET, program.insns[i + len - 1].pc);
+    w.i32const(pc);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.call);
+    w.u32(IMPORT_BUDGET);
+    w.byte(Op.unreachable);
     w.byte(Op.end);
   }
 
@@ -347,21 +342,13 @@ class FunctionGen {
     w.op2(Op.global_set, G_GAS);
   }
 
-  /** Leaves 1 when `n` more instructions or `gas` more gas would exceed a limit. */
-  private overBudget(n: number, gas: number): void {
+  /** Leaves 1 when a counter is past its limit. */
+  private overBudget(): void {
     const w = this.w;
     w.op2(Op.global_get, G_N);
-    if (n !== 0) {
-      w.f64const(n);
-      w.byte(Op.f64_add);
-    }
     w.op2(Op.global_get, G_N_MAX);
     w.byte(Op.f64_gt);
     w.op2(Op.global_get, G_GAS);
-    if (gas !== 0) {
-      w.f64const(gas);
-      w.byte(Op.f64_add);
-    }
     w.op2(Op.global_get, G_GAS_MAX);
     w.byte(Op.f64_gt);
     w.byte(Op.i32_or);
@@ -379,7 +366,7 @@ class FunctionGen {
 
   // ------------------------------------------------------------------------------ instructions
 
-  private insn(insn: Insn, slow: boolean): void {
+  private insn(insn: Insn): void {
     switch (insn.kind) {
       case 'alu':
         if (insn.is64) this.alu64(insn);
@@ -395,21 +382,21 @@ class FunctionGen {
         return;
       }
       case 'load': {
-        this.address(insn.src, insn.off, insn.size, false, false, insn.pc, slow);
+        this.address(insn.src, insn.off, insn.size, false, false, insn.pc);
         const op = insn.signExtend && insn.size < 8 ? LOAD_SX_OP[insn.size] : LOAD_OP[insn.size];
         this.w.mem(op);
         this.w.op2(Op.local_set, insn.dst);
         return;
       }
       case 'store': {
-        this.address(insn.dst, insn.off, insn.size, true, false, insn.pc, slow);
+        this.address(insn.dst, insn.off, insn.size, true, false, insn.pc);
         if (insn.useReg) this.w.op2(Op.local_get, insn.src);
         else this.w.i64const(insn.imm, insn.imm >> 31);
         this.w.mem(STORE_OP[insn.size]);
         return;
       }
       case 'atomic':
-        this.atomic(insn, slow);
+        this.atomic(insn);
         return;
       case 'packet_load':
         this.packetLoad(insn);
@@ -879,7 +866,6 @@ class FunctionGen {
     write: boolean,
     alsoRead: boolean,
     pc: number,
-    slow: boolean,
   ): void {
     const w = this.w;
     if (base === R10 && off >= -this.frameSize && off + size <= 0) {
@@ -911,8 +897,8 @@ class FunctionGen {
     w.mem(Op.i32_load, TABLE_START * 4);
     w.byte(Op.i32_sub);
     w.op2(Op.local_set, L_O);
-    this.rangeCheck(size, write ? TABLE_LEN_WRITE : TABLE_LEN_READ, true, pc, slow, write);
-    if (alsoRead) this.rangeCheck(size, TABLE_LEN_READ, false, pc, slow, false);
+    this.rangeCheck(size, write ? TABLE_LEN_WRITE : TABLE_LEN_READ, true, pc, write);
+    if (alsoRead) this.rangeCheck(size, TABLE_LEN_READ, false, pc, false);
     w.op2(Op.local_get, L_H);
     w.mem(Op.i32_load, TABLE_HOST_BASE * 4);
     w.op2(Op.local_get, L_O);
@@ -920,14 +906,7 @@ class FunctionGen {
   }
 
   /** Faults unless (o | (len − size − o)) ≥ 0, i.e. 0 ≤ o and o + size ≤ len (and, first, hi = 0). */
-  private rangeCheck(
-    size: number,
-    field: number,
-    withHigh: boolean,
-    pc: number,
-    slow: boolean,
-    write: boolean,
-  ): void {
+  private rangeCheck(size: number, field: number, withHigh: boolean, pc: number, write: boolean): void {
     const w = this.w;
     w.op2(Op.local_get, L_O);
     w.op2(Op.local_get, L_H);
@@ -951,7 +930,6 @@ class FunctionGen {
     w.op2(Op.local_get, L_A);
     w.i32const(size);
     w.i32const(write ? 1 : 0);
-    w.i32const(slow ? 1 : 0);
     w.byte(Op.call);
     w.u32(IMPORT_FAULT);
     w.byte(Op.unreachable);
@@ -959,11 +937,11 @@ class FunctionGen {
   }
 
   /** Read-modify-write; the guest is single-threaded, so plain wasm loads and stores are atomic. */
-  private atomic(insn: Insn & { kind: 'atomic' }, slow: boolean): void {
+  private atomic(insn: Insn & { kind: 'atomic' }): void {
     const w = this.w;
     const s = insn.src;
     const wide = insn.size === 8;
-    this.address(insn.dst, insn.off, insn.size, true, true, insn.pc, slow);
+    this.address(insn.dst, insn.off, insn.size, true, true, insn.pc);
     w.op2(Op.local_tee, L_H);
     w.op2(Op.local_get, L_H);
     w.mem(wide ? Op.i64_load : Op.i64_load32_u);

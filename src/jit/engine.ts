@@ -9,7 +9,6 @@ import {
   BadCallTarget,
   CallDepthExceeded,
   HelperError,
-  InstructionLimit,
   Interrupted,
   LoadError,
   OutOfGas,
@@ -24,6 +23,7 @@ import {
   DEFAULT_MAX_INSTRUCTIONS,
   helperFailure,
   helperResultInto,
+  Interpreter,
   type InterpreterOptions,
   isThenable,
   type RunOptions,
@@ -83,6 +83,9 @@ export class JitProgram implements TailCallTarget, JitHost {
   private readonly maxFrames: number;
   private readonly exit = new Exit();
   private readonly result = new Int32Array(2);
+  private readonly options: JitOptions;
+  /** Interpreter for blocks the budget cannot pay in full (see budgetStop). */
+  private stepper: Interpreter | undefined;
   private limit = DEFAULT_MAX_INSTRUCTIONS;
   private gasLimit = Number.POSITIVE_INFINITY;
   private pendingExit = false;
@@ -93,6 +96,7 @@ export class JitProgram implements TailCallTarget, JitHost {
     readonly program: Program,
     options: JitOptions,
   ) {
+    this.options = options;
     this.memory = options.memory;
     this.maxFrames = options.memory.stackMaxFrames;
     if (this.maxFrames === 0) throw new LoadError('INVALID_FIELD', 'the guest memory has no stack mapped');
@@ -112,14 +116,13 @@ export class JitProgram implements TailCallTarget, JitHost {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       env: {
         memory: this.memory.wasm,
-        fault: (pc: number, address: bigint, size: number, write: number, slow: number) => {
+        fault: (pc: number, address: bigint, size: number, write: number) => {
           const fault = this.memory.fault(BigInt.asUintN(64, address), size, write ? 'write' : 'read', pc);
-          throw this.count(fault, pc, slow === 1);
+          throw this.count(fault, pc);
         },
-        budget: (pc: number) => this.budgetStop(pc),
+        budget: this.budgetStop.bind(this),
         trap: (pc: number, kind: number) => {
-          if (kind === TRAP_CALL_DEPTH)
-            throw this.count(new CallDepthExceeded(this.maxFrames, pc), pc, false);
+          if (kind === TRAP_CALL_DEPTH) throw this.count(new CallDepthExceeded(this.maxFrames, pc), pc);
           this.exit.lo = 0;
           this.exit.hi = 0;
           throw this.exit;
@@ -193,27 +196,40 @@ export class JitProgram implements TailCallTarget, JitHost {
     return { r0, instructions: this.exports.n.value, gasUsed: this.exports.gas.value };
   }
 
-  /**
-   * Sets a trap's counters from the meters. Outside a budget replay (`slow`), the meters hold the
-   * whole block of `pc`; the instructions after `pc` did not run and are refunded.
-   */
-  private count(trap: Trap, pc: number, slow: boolean): Trap {
+  /** Sets a trap's counters from the meters, which hold the whole block of `pc`: refund the rest. */
+  private count(trap: Trap, pc: number): Trap {
     if (counted.has(trap)) return trap;
     const x = this.exports;
-    const L = this.layout;
-    trap.instructions = (x.n.value as number) - (slow ? 0 : L.afterInsns[pc]);
-    trap.gasUsed = (x.gas.value as number) - (slow ? 0 : L.afterGas[pc]);
+    trap.instructions = (x.n.value as number) - this.layout.afterInsns[pc];
+    trap.gasUsed = (x.gas.value as number) - this.layout.afterGas[pc];
     counted.add(trap);
     return trap;
   }
 
-  /** The budget cannot pay the instruction at `pc` (the meters hold everything before it). */
-  private budgetStop(pc: number): never {
-    const trap =
-      (this.exports.n.value as number) + 1 > this.limit
-        ? new InstructionLimit(this.limit, pc)
-        : new OutOfGas(this.gasLimit, pc);
-    throw this.count(trap, pc, true);
+  /**
+   * The budget cannot pay the block at `pc` (the meters hold everything before it): the interpreter
+   * runs the block's affordable prefix and traps at the first instruction it cannot pay, so the
+   * effects, pc and counters are its own. Created on first use; most programs never get here.
+   */
+  private budgetStop(pc: number, ...registers: bigint[]): never {
+    this.stepper ??= new Interpreter(this.program, this.options);
+    const x = this.exports;
+    let result: RunResult;
+    try {
+      result = this.stepper.continueRun(pc, x.depth.value as number, registers, {
+        instructions: x.n.value as number,
+        gasUsed: x.gas.value as number,
+        maxInstructions: this.limit,
+        gasLimit: this.gasLimit,
+      });
+    } catch (e) {
+      // The interpreter set the counters of its traps.
+      if (e instanceof Trap) counted.add(e);
+      throw e;
+    }
+    throw new Error(
+      `internal: the block at pc ${pc} ran to its end on a budget that could not pay it (${result.instructions} instructions)`,
+    );
   }
 
   private callHelper(
@@ -259,14 +275,14 @@ export class JitProgram implements TailCallTarget, JitHost {
       helperResultInto(this.result, result, helper, pc);
     } catch (err) {
       if (err === this.exit) throw err;
-      throw this.count(helperFailure(err, helper, pc), pc, false);
+      throw this.count(helperFailure(err, helper, pc), pc);
     }
     if (this.pendingExit) {
       this.pendingExit = false;
       throw this.exit;
     }
     if (this.interruptRequested) {
-      throw this.count(new Interrupted(`interrupted before pc ${pc + 1}`, { pc: pc + 1 }), pc, false);
+      throw this.count(new Interrupted(`interrupted before pc ${pc + 1}`, { pc: pc + 1 }), pc);
     }
     this.exports.retHi.value = this.result[1];
     return this.result[0];
@@ -285,7 +301,6 @@ export class JitProgram implements TailCallTarget, JitHost {
           { pc },
         ),
         pc,
-        false,
       );
     }
     if (hi === 0 && lo >= 0 && this.helperTable[lo] !== undefined) return -1;
@@ -296,7 +311,6 @@ export class JitProgram implements TailCallTarget, JitHost {
         { pc },
       ),
       pc,
-      false,
     );
   }
 
@@ -316,7 +330,7 @@ export class JitProgram implements TailCallTarget, JitHost {
     }
     const x = this.exports;
     const used = x.gas.value as number;
-    if (used + amount > this.gasLimit) throw this.count(new OutOfGas(this.gasLimit, pc), pc, false);
+    if (used + amount > this.gasLimit) throw this.count(new OutOfGas(this.gasLimit, pc), pc);
     x.gas.value = used + amount;
   }
 

@@ -257,6 +257,45 @@ export class Interpreter implements TailCallTarget {
   }
 
   /**
+   * @internal Continues a run another engine started: from `pc` at call depth `depth` with r0..r9 =
+   * `registers` and the counters so far, on the same memory (the stack is kept). The JIT hands over a
+   * basic block its budget cannot pay, so the run stops inside that block with the exact trap; an
+   * exit at `depth` ends it like a return.
+   */
+  continueRun(
+    pc: number,
+    depth: number,
+    registers: readonly bigint[],
+    counters: { instructions: number; gasUsed: number; maxInstructions: number; gasLimit: number },
+  ): RunResult {
+    if (this.busy) throw new UsageError('this interpreter is already running');
+    const R = this.regs;
+    for (let i = 0; i < 10; i++) {
+      const v = BigInt.asUintN(64, registers[i] ?? 0n);
+      R[2 * i] = Number(v & 0xffffffffn) | 0;
+      R[2 * i + 1] = Number(v >> 32n) | 0;
+    }
+    const { instructions, gasUsed, maxInstructions, gasLimit } = counters;
+    this.pending = 'none';
+    this.active = this;
+    this.tailCalls = 0;
+    this.gasLimit = gasLimit;
+    this.instructionLimit = maxInstructions;
+    this.gasUsed = gasUsed;
+    this.interruptRequested = false;
+    this.asyncMode = false;
+    this.tracer = undefined;
+    this.busy = true;
+    try {
+      const result = this.execute(pc, depth, instructions, gasUsed, maxInstructions, gasLimit, depth);
+      if (result === null) throw new Error('unreachable: a synchronous run cannot suspend');
+      return result;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
    * Asks a running guest to stop at the next run boundary with an `Interrupted` trap: right after the
    * current helper call, or when a suspended `runAsync` would resume. No effect when idle.
    */
