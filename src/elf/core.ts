@@ -136,6 +136,9 @@ export function applyCoreRelocations(
   const applied: AppliedCoreRelo[] = [];
   const failed: FailedCoreRelo[] = [];
   const section = options.section ?? '.text';
+  // Resolution depends only on the record's type, kind and access string, which repeat across the
+  // inlined BPF_CORE_READs of an object: resolve each once (failures throw on their first record).
+  const resolved = new Map<string, { spec: string; local: Resolved; target: Resolved | Unsatisfied }>();
   for (const relo of relos) {
     const bad = (message: string): LoadError =>
       new LoadError(
@@ -149,19 +152,13 @@ export function applyCoreRelocations(
     if (!Number.isInteger(relo.insn) || relo.insn < 0 || relo.insn >= count) {
       throw bad(`instruction index is outside the ${count} instructions`);
     }
-    const spec = describeLocal(localBtf, relo, bad);
-    const local = resolveLocal(localBtf, relo, bad);
-    if (local instanceof Unsatisfied)
-      throw bad(`local access ${relo.accessString} is invalid: ${local.reason}`);
-    let target: Resolved | Unsatisfied;
-    try {
-      target = resolveTarget(localBtf, targetBtf, relo, bad);
-    } catch (e) {
-      // Odd-but-parsed local BTF can fail deep inside Btf queries; that is a bad record, not a crash.
-      if (e instanceof LoadError) throw e;
-      throw bad(e instanceof Error ? e.message : String(e));
+    const key = `${relo.typeId}:${relo.kind}:${relo.accessString}`;
+    let r = resolved.get(key);
+    if (r === undefined) {
+      r = resolveBoth(localBtf, targetBtf, relo, bad);
+      resolved.set(key, r);
     }
-    if (target instanceof Unsatisfied && ZERO_WHEN_MISSING.has(relo.kind)) target = { value: 0 };
+    const { spec, local, target } = r;
     const report = (why: Unsatisfied): void => {
       poison(view, relo.insn, count);
       const line = options.lineAt?.(relo.insn);
@@ -192,6 +189,29 @@ export function applyCoreRelocations(
     });
   }
   return { bytes, applied, failed };
+}
+
+/** The report text, local value and target value of one record (throws BAD_BTF for a bad record). */
+function resolveBoth(
+  localBtf: Btf,
+  targetBtf: Btf,
+  relo: BtfCoreRelo,
+  bad: (m: string) => LoadError,
+): { spec: string; local: Resolved; target: Resolved | Unsatisfied } {
+  const spec = describeLocal(localBtf, relo, bad);
+  const local = resolveLocal(localBtf, relo, bad);
+  if (local instanceof Unsatisfied)
+    throw bad(`local access ${relo.accessString} is invalid: ${local.reason}`);
+  let target: Resolved | Unsatisfied;
+  try {
+    target = resolveTarget(localBtf, targetBtf, relo, bad);
+  } catch (e) {
+    // Odd-but-parsed local BTF can fail deep inside Btf queries; that is a bad record, not a crash.
+    if (e instanceof LoadError) throw e;
+    throw bad(e instanceof Error ? e.message : String(e));
+  }
+  if (target instanceof Unsatisfied && ZERO_WHEN_MISSING.has(relo.kind)) target = { value: 0 };
+  return { spec, local, target };
 }
 
 /** `task_struct.real_parent.tgid` style text of the local access, for reports. */

@@ -183,6 +183,33 @@ function indexRelocations(object: BpfObject): RelocationIndex {
   return index;
 }
 
+const owners = new WeakMap<BpfObject, Map<number, Int32Array>>();
+
+/**
+ * Per code section and slot: the index in `object.functions` of the first function (in their
+ * section-then-start order) containing the slot, or -1. Replaces a scan of every function per call.
+ */
+function functionOwners(object: BpfObject): Map<number, Int32Array> {
+  let bySection = owners.get(object);
+  if (bySection !== undefined) return bySection;
+  bySection = new Map();
+  const covered = new Map<number, number>();
+  object.functions.forEach((f, i) => {
+    let owner = bySection.get(f.section.index);
+    if (owner === undefined) {
+      owner = new Int32Array(Math.floor(f.section.size / INSN_SIZE)).fill(-1);
+      bySection.set(f.section.index, owner);
+    }
+    // Starts ascend, so earlier functions cover exactly [f.start, covered end) of this one's range.
+    const end = f.start + f.slots;
+    const from = Math.max(f.start, covered.get(f.section.index) ?? 0);
+    if (from < end) owner.fill(i, from, end);
+    covered.set(f.section.index, Math.max(end, covered.get(f.section.index) ?? 0));
+  });
+  owners.set(object, bySection);
+  return bySection;
+}
+
 /** One instruction being copied: its raw fields (patched in place) and where it came from. */
 interface Entry {
   readonly raw: RawInsn;
@@ -403,9 +430,11 @@ class ProgramLinker {
 
   /** Points the call or code address `e` at slot `target` of `section`, placing its function if needed. */
   private callTarget(e: Entry, section: ElfSection, target: number): void {
-    const fn = this.object.functions.find(
-      (f) => f.section === section && target >= f.start && target < f.start + f.slots,
-    );
+    const owner = functionOwners(this.object).get(section.index);
+    const fn =
+      owner !== undefined && target >= 0 && target < owner.length
+        ? this.object.functions[owner[target]]
+        : undefined;
     if (fn === undefined) {
       this.fail(
         'BAD_RELOCATION',

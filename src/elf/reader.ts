@@ -141,11 +141,13 @@ class Reader {
 
   /** 64-bit fields as numbers: anything above 2^53 cannot be a valid offset or size in a real file. */
   u64(at: number, what: string, section?: string): number {
-    const v = this.view.getBigUint64(at, true);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+    // Two u32 halves: BigInt reads dominated opening large objects. hi < 2^21 ⇔ value ≤ 2^53 − 1.
+    const hi = this.view.getUint32(at + 4, true);
+    if (hi >= 0x200000) {
+      const v = this.view.getBigUint64(at, true);
       this.fail('BAD_ELF', `${what} 0x${v.toString(16)} is too large`, at, section);
     }
-    return Number(v);
+    return hi * 0x100000000 + this.view.getUint32(at, true);
   }
 }
 
