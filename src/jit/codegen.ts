@@ -75,6 +75,8 @@ export interface CodegenInput {
 }
 
 const STACK_ENTRY = Slot.STACK * TABLE_STRIDE * 4;
+/** V8's (and the JS API spec's) limit on one function body. */
+const MAX_FUNCTION_BYTES = 7_654_321;
 
 /** Compiles the whole program to a wasm module (bytes). Exports `run`, the counters and `depth`. */
 export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
@@ -85,7 +87,18 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   const runFn = firstSub + fnCount;
   const bodies: FuncBody[] = [{ locals: [{ count: 1, type: I32 }], code: setWindowBody(input.memory) }];
   const gen = new FunctionGen(input, firstSub, setWindow);
-  for (const f of layout.functions) bodies.push(gen.compile(f));
+  for (const f of layout.functions) {
+    const body = gen.compile(f);
+    if (body.code.length > MAX_FUNCTION_BYTES) {
+      throw new LoadError(
+        'PROGRAM_TOO_LARGE',
+        `the function at pc ${f.startPc} compiles to ${body.code.length} bytes of WebAssembly, over the engine limit of ${MAX_FUNCTION_BYTES} per function`,
+        { pc: f.startPc },
+        { hint: 'split the program into smaller functions (bpf-to-bpf calls), or run it on the interpreter' },
+      );
+    }
+    bodies.push(body);
+  }
   bodies.push({ locals: [], code: runBody() });
   return encodeModule({
     types: TYPES,

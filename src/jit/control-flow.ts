@@ -57,8 +57,9 @@ export interface ProgramLayout {
  * express (only possible when the decoder's structure checks were turned off): jumps that leave their
  * function and functions that run off their end.
  */
-export function analyze(program: Program, price: (insn: Insn) => number): ProgramLayout {
+export function analyze(program: Program, price?: (insn: Insn) => number): ProgramLayout {
   const { insns, insnAt, slotCount, subprograms } = program;
+  const count = insns.length;
   const functionAt = new Int32Array(slotCount).fill(-1);
   const leader = new Uint8Array(slotCount);
   const labelAt = new Int32Array(slotCount).fill(-1);
@@ -67,16 +68,26 @@ export function analyze(program: Program, price: (insn: Insn) => number): Progra
   const afterInsns = new Int32Array(slotCount);
   const afterGas = new Float64Array(slotCount);
   const insnGas = new Float64Array(slotCount);
-  subprograms.forEach((pc, k) => {
-    functionAt[pc] = k;
-  });
+  // One pass over the (differently shaped) Insn objects; everything after works on typed arrays.
+  const pcs = new Int32Array(count);
+  const ends = new Uint8Array(count);
+  const jumpTarget = new Int32Array(count).fill(-1);
+  for (let i = 0; i < count; i++) {
+    const insn = insns[i];
+    const pc = insn.pc;
+    pcs[i] = pc;
+    if (endsBlock(insn)) ends[i] = 1;
+    if (insn.kind === 'jump') jumpTarget[i] = insn.target;
+    insnGas[pc] = price === undefined ? 1 : price(insn);
+  }
+  for (let k = 0; k < subprograms.length; k++) functionAt[subprograms[k]] = k;
 
   const functions: FunctionLayout[] = [];
   for (let k = 0; k < subprograms.length; k++) {
     const startPc = subprograms[k];
     const endPc = k + 1 < subprograms.length ? subprograms[k + 1] : slotCount;
     const first = insnAt[startPc];
-    const last = k + 1 < subprograms.length ? insnAt[endPc] - 1 : insns.length - 1;
+    const last = k + 1 < subprograms.length ? insnAt[endPc] - 1 : count - 1;
     const tail = insns[last];
     if (!(tail.kind === 'exit' || (tail.kind === 'jump' && tail.op === 'ja'))) {
       throw new LoadError(
@@ -88,47 +99,44 @@ export function analyze(program: Program, price: (insn: Insn) => number): Progra
     leader[startPc] = 1;
     let hasBackEdge = false;
     for (let i = first; i <= last; i++) {
-      const insn = insns[i];
-      if (endsBlock(insn) && i < last) leader[insns[i + 1].pc] = 1;
-      if (insn.kind !== 'jump') continue;
-      const t = insn.target;
+      if (ends[i] === 1 && i < last) leader[pcs[i + 1]] = 1;
+      const t = jumpTarget[i];
+      if (t < 0) continue;
       if (t < startPc || t >= endPc) {
         throw new LoadError(
           'JUMP_OUT_OF_SUBPROGRAM',
           `jump to pc ${t} leaves the function [${startPc}, ${endPc}), which the JIT cannot compile`,
-          { pc: insn.pc },
+          { pc: pcs[i] },
         );
       }
       leader[t] = 1;
-      if (t <= insn.pc) hasBackEdge = true;
+      if (t <= pcs[i]) hasBackEdge = true;
       if (t !== startPc) labelAt[t] = 0;
     }
     const targets: number[] = [];
     for (let i = first; i <= last; i++) {
-      const pc = insns[i].pc;
+      const pc = pcs[i];
       if (labelAt[pc] === 0) {
         labelAt[pc] = targets.length;
         targets.push(pc);
       }
     }
-    // Block sizes, backwards: a block runs from its leader to the next leader or block end.
+    // Block sizes, backwards: a block runs from its leader to the next leader or the function end.
     let n = 0;
     let gas = 0;
     for (let i = last; i >= first; i--) {
-      const insn = insns[i];
-      const cost = price(insn);
-      insnGas[insn.pc] = cost;
-      if (i === last || leader[insns[i + 1].pc] === 1) {
+      const pc = pcs[i];
+      if (i === last || leader[pcs[i + 1]] === 1) {
         n = 0;
         gas = 0;
       }
-      afterInsns[insn.pc] = n;
-      afterGas[insn.pc] = gas;
+      afterInsns[pc] = n;
+      afterGas[pc] = gas;
       n += 1;
-      gas += cost;
-      if (leader[insn.pc] === 1) {
-        blockInsns[insn.pc] = n;
-        blockGas[insn.pc] = gas;
+      gas += insnGas[pc];
+      if (leader[pc] === 1) {
+        blockInsns[pc] = n;
+        blockGas[pc] = gas;
       }
     }
     functions.push({ index: k, startPc, first, last, targets, hasBackEdge });

@@ -102,7 +102,7 @@ export class JitProgram implements TailCallTarget, JitHost {
     if (this.maxFrames === 0) throw new LoadError('INVALID_FIELD', 'the guest memory has no stack mapped');
     this.helperTable = options.helpers?.toTable() ?? [];
     const t0 = process.hrtime.bigint();
-    this.layout = analyze(program, gasPricer(options.gasCosts));
+    this.layout = analyze(program, options.gasCosts ? gasPricer(options.gasCosts) : undefined);
     const bytes = generateModule({
       program,
       layout: this.layout,

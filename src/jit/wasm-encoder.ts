@@ -119,7 +119,8 @@ export const Op = {
 export class ByteWriter {
   bytes: Uint8Array<ArrayBuffer> = new Uint8Array(256);
   length = 0;
-  private readonly f64 = new DataView(new ArrayBuffer(8));
+  private readonly f64 = new Float64Array(1);
+  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
   private reserve(n: number): void {
     if (this.length + n <= this.bytes.length) return;
@@ -137,13 +138,13 @@ export class ByteWriter {
 
   /** Two opcodes or an opcode and a one-byte operand. */
   op2(a: number, b: number): void {
-    this.reserve(2);
+    if (this.length + 2 > this.bytes.length) this.reserve(2);
     this.bytes[this.length++] = a;
     this.bytes[this.length++] = b;
   }
 
   u32(v: number): void {
-    this.reserve(5);
+    if (this.length + 5 > this.bytes.length) this.reserve(5);
     let x = v >>> 0;
     do {
       let b = x & 0x7f;
@@ -155,7 +156,7 @@ export class ByteWriter {
 
   /** Signed LEB128 of a 32-bit integer. */
   s32(v: number): void {
-    this.reserve(5);
+    if (this.length + 5 > this.bytes.length) this.reserve(5);
     let x = v | 0;
     for (;;) {
       const b = x & 0x7f;
@@ -193,10 +194,11 @@ export class ByteWriter {
   }
 
   f64const(v: number): void {
-    this.reserve(9);
+    if (this.length + 9 > this.bytes.length) this.reserve(9);
     this.bytes[this.length++] = Op.f64_const;
-    this.f64.setFloat64(0, v, true);
-    for (let k = 0; k < 8; k++) this.bytes[this.length++] = this.f64.getUint8(k);
+    // Float64Array is host-endian; every engine this runs on is little-endian, like wasm.
+    this.f64[0] = v;
+    for (let k = 0; k < 8; k++) this.bytes[this.length++] = this.f64Bytes[k];
   }
 
   i32const(v: number): void {
