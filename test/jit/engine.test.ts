@@ -1,0 +1,231 @@
+/**
+ * The JIT engine's contract beyond what random programs reach: the encoder's integer immediates,
+ * exact gas and instruction stops, helpers (results, terminate, consumeGas, callbacks, refused tail
+ * calls, Promises), callx, call depth, LD_ABS exits, entries, reruns and interrupts.
+ */
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
+import { BpfError, type Trap } from '../../src/errors.js';
+import { decodeProgram } from '../../src/isa/decoder.js';
+import { JitProgram } from '../../src/jit/engine.js';
+import { ByteWriter, encodeModule, I64, Op } from '../../src/jit/wasm-encoder.js';
+import type { GasCostTable } from '../../src/vm/gas.js';
+import { HelperRegistry } from '../../src/vm/helpers.js';
+import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
+import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+import { PERM_READ, PERM_WRITE, Slot } from '../../src/vm/memory/layout.js';
+
+function machine(): GuestMemory {
+  const m = new GuestMemory();
+  m.mapStack();
+  m.map(
+    Slot.INPUT,
+    'input',
+    16,
+    PERM_READ | PERM_WRITE,
+    new Uint8Array([0x12, 0x34, 0x56, 0x78, 9, 10, 11, 12]),
+  );
+  return m;
+}
+
+interface Runner {
+  run(options?: RunOptions): { r0: bigint; instructions: number; gasUsed: number };
+}
+
+/** The same program on both engines, each on its own memory. */
+function both(text: string, helpers?: HelperRegistry, gasCosts?: GasCostTable): [Runner, Runner] {
+  const program = decodeProgram(assemble(text));
+  return [
+    new Interpreter(program, { memory: machine(), helpers, gasCosts }),
+    new JitProgram(program, { memory: machine(), helpers, gasCosts }),
+  ];
+}
+
+/** Result or trap as a plain object, so the engines can be compared with toEqual. */
+function outcome(f: () => { r0: bigint; instructions: number; gasUsed: number }): Record<string, unknown> {
+  try {
+    return { ...f() };
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    const t = e as Trap;
+    return { code: t.code, pc: t.pc, instructions: t.instructions, gasUsed: t.gasUsed, message: t.message };
+  }
+}
+
+function agree(text: string, options: RunOptions = {}, helpers?: HelperRegistry, gasCosts?: GasCostTable) {
+  const [interp, jit] = both(text, helpers, gasCosts);
+  const expected = outcome(() => interp.run(options));
+  expect(outcome(() => jit.run(options))).toEqual(expected);
+  return expected;
+}
+
+describe('wasm encoder', () => {
+  it('encodes every i64 immediate exactly (signed LEB128 from int32 halves)', () => {
+    const values = [0n, 1n, -1n, 63n, 64n, -64n, -65n, 0x7fffffffn, -0x80000000n, 0x80000000n, 1n << 62n];
+    values.push((1n << 63n) - 1n, -(1n << 63n), 0x123456789abcdefn, -0x123456789abcdefn);
+    for (const v of values) {
+      const code = new ByteWriter();
+      code.i64const(Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n)));
+      code.byte(Op.end);
+      const bytes = encodeModule({
+        types: [{ params: [], results: [I64] }],
+        imports: [],
+        functions: [0],
+        tableSize: 0,
+        elements: [],
+        globals: [],
+        exports: [{ name: 'f', func: 0 }],
+        bodies: [{ locals: [], code }],
+      });
+      const f = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as () => bigint;
+      expect(f()).toBe(v);
+    }
+  });
+});
+
+describe('JIT metering', () => {
+  const STRAIGHT = 'mov %r0, 1\nadd %r0, 2\nmul %r0, 3\nlddw %r1, 0x100000000\nadd %r0, %r1\nexit';
+
+  it('stops at the first instruction the gas or instruction budget cannot pay, for every limit', () => {
+    for (let limit = 0; limit <= 6; limit++) {
+      const r = agree(STRAIGHT, { gasLimit: limit });
+      if (limit < 6) expect(r).toMatchObject({ code: 'OUT_OF_GAS', gasUsed: limit });
+      agree(STRAIGHT, { maxInstructions: limit });
+    }
+    expect(agree(STRAIGHT, { gasLimit: 2 })).toMatchObject({ pc: 2 });
+  });
+
+  it('prices classes from a table and counts loops exactly', () => {
+    agree(STRAIGHT, {}, undefined, { mul: 10, lddw: 3, exit: 0 });
+    agree(STRAIGHT, { gasLimit: 11 }, undefined, { mul: 10 });
+    const loop = 'mov %r1, 100\nl:\nsub %r1, 1\njne %r1, 0, l\nexit';
+    expect(agree(loop, { gasLimit: 202 })).toMatchObject({ gasUsed: 202, instructions: 202 });
+    expect(agree(loop, { gasLimit: 201 })).toMatchObject({ pc: 3 });
+    expect(agree(loop, { gasLimit: 200 })).toMatchObject({ pc: 2 });
+  });
+
+  it('refunds the rest of the block when an instruction in it traps', () => {
+    const text = 'mov %r0, 1\nldxdw %r0, [%r0]\nmov %r0, 2\nmov %r0, 3\nexit';
+    expect(agree(text)).toMatchObject({ code: 'MEMORY_FAULT', pc: 1, instructions: 2 });
+    expect(agree(text, { gasLimit: 4 })).toMatchObject({ code: 'MEMORY_FAULT', pc: 1, gasUsed: 2 });
+  });
+
+  it('a compiled program runs again after a budget stop, with a zeroed stack', () => {
+    const text = 'ldxdw %r0, [%r10-8]\nstdw [%r10-8], 7\nadd %r0, 1\nexit';
+    const [, jit] = both(text);
+    expect(() => jit.run({ maxInstructions: 2 })).toThrow(/instruction limit of 2 reached at pc 2/);
+    expect(jit.run().r0).toBe(1n);
+    expect(jit.run().r0).toBe(1n);
+  });
+});
+
+describe('JIT helpers and calls', () => {
+  function registry(): HelperRegistry {
+    return new HelperRegistry()
+      .define(
+        1,
+        'sum',
+        (c) => c.argNumber(1) + c.argNumber(2) + c.argNumber(3) + c.argNumber(4) + c.argNumber(5),
+      )
+      .define(2, 'big', () => 0xfedcba9876543210n)
+      .define(3, 'stop', (c) => c.terminate(c.arg(1)))
+      .define(4, 'burn', (c) => c.consumeGas(c.argNumber(1)))
+      .define(5, 'loop', (c) => {
+        let acc = 0n;
+        for (let i = 0n; i < c.arg(2); i++) acc += c.callFunction(c.arg(1), [i, c.arg(3)]);
+        return acc + c.arg(2); // r2 is still readable after the callbacks
+      })
+      .define(6, 'tail', (c) => (c.tailCall({ program: decodeProgram(assemble('exit')) }) ? 1 : 0))
+      .define(7, 'async', () => Promise.resolve(1))
+      .define(8, 'throws', () => {
+        throw new Error('boom');
+      });
+  }
+
+  it('passes r1..r5, takes 64-bit results and keeps r1..r5 unchanged', () => {
+    const text =
+      'mov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nlddw %r5, 0x100000000\ncall 1\nadd %r0, %r5\ncall 2\nexit';
+    expect(agree(text, {}, registry())).toMatchObject({ r0: 0xfedcba9876543210n });
+    expect(agree('mov %r1, 1\ncall 1\nexit', {}, registry())).toMatchObject({ r0: 1n });
+  });
+
+  it('terminate ends the program at any depth with the given r0', () => {
+    const text = 'call local f\nmov %r0, 9\nexit\nf:\nmov %r1, 42\ncall 3\nmov %r0, 1\nexit';
+    expect(agree(text, {}, registry())).toMatchObject({ r0: 42n, instructions: 3 });
+  });
+
+  it('consumeGas charges the helper cost and traps at the call', () => {
+    const text = 'mov %r1, 10\ncall 4\nexit';
+    expect(agree(text, { gasLimit: 13 }, registry())).toMatchObject({ gasUsed: 13 });
+    expect(agree(text, { gasLimit: 12 }, registry())).toMatchObject({ code: 'OUT_OF_GAS', pc: 2 });
+    expect(agree(text, { gasLimit: 11 }, registry())).toMatchObject({
+      code: 'OUT_OF_GAS',
+      pc: 1,
+      gasUsed: 2,
+    });
+  });
+
+  it('callbacks run BPF functions one frame down and count toward the run', () => {
+    const text = [
+      'lddw code_addr %r1, cb',
+      'mov %r2, 4',
+      'mov %r3, 100',
+      'call 5',
+      'exit',
+      'cb:',
+      'stxdw [%r10-8], %r1',
+      'ldxdw %r0, [%r10-8]',
+      'add %r0, %r2',
+      'exit',
+    ].join('\n');
+    expect(agree(text, {}, registry())).toMatchObject({ r0: 4n + 400n + 6n });
+    agree(text, { gasLimit: 12 }, registry());
+  });
+
+  it('refuses tail calls (the helper sees false), rejects Promises and wraps helper errors', () => {
+    const [, jit] = both('call 6\nexit', registry());
+    expect(jit.run().r0).toBe(0n);
+    expect(() => jit.run()).not.toThrow();
+    const [, promise] = both('call 7\nexit', registry());
+    expect(outcome(() => promise.run())).toMatchObject({ code: 'HELPER_ERROR', pc: 0, instructions: 1 });
+    expect(agree('call 8\nexit', {}, registry())).toMatchObject({ code: 'HELPER_ERROR', pc: 0 });
+  });
+
+  it('callx calls code addresses and helper ids; anything else is BAD_CALL_TARGET', () => {
+    const local = 'lddw code_addr %r2, f\ncall %r2\nadd %r0, 1\nexit\nf:\nmov %r0, 41\nexit';
+    expect(agree(local, {}, registry())).toMatchObject({ r0: 42n });
+    expect(agree('mov %r1, 5\nmov %r6, 1\ncall %r6\nexit', {}, registry())).toMatchObject({ r0: 5n });
+    expect(agree('mov %r6, 99\ncall %r6\nexit', {}, registry())).toMatchObject({
+      code: 'BAD_CALL_TARGET',
+      pc: 1,
+    });
+  });
+
+  it('unbounded recursion stops with CALL_DEPTH_EXCEEDED at the 8th frame', () => {
+    const text = 'f:\nadd %r6, 1\ncall local f\nexit';
+    expect(agree(text)).toMatchObject({ code: 'CALL_DEPTH_EXCEEDED', pc: 1, instructions: 16 });
+  });
+
+  it('LD_ABS out of bounds ends the program with r0 = 0', () => {
+    expect(agree('ldabsw 0\nmov %r6, %r0\nldabsh 12\nexit')).toMatchObject({ r0: 0n });
+    expect(agree('ldabsw 0\nexit')).toMatchObject({ r0: 0x12345678n });
+    expect(agree('mov %r1, 14\nldindh %r1, 0\nexit')).toMatchObject({ r0: 0n });
+    expect(agree('ldabsw 100\nexit')).toMatchObject({ r0: 0n, instructions: 1 });
+  });
+
+  it('enters at function starts only, and stops on interrupt after a helper call', () => {
+    const program = decodeProgram(assemble('call local f\nexit\nf:\nmov %r0, 3\nexit'));
+    const jit = new JitProgram(program, { memory: machine() });
+    expect(jit.run({ entry: 2 }).r0).toBe(3n);
+    expect(() => jit.run({ entry: 1 })).toThrow(/not the start of a function/);
+    const helpers = new HelperRegistry().define(1, 'stop-me', () => jit2.interrupt());
+    const jit2 = new JitProgram(decodeProgram(assemble('call 1\nmov %r0, 1\nexit')), {
+      memory: machine(),
+      helpers,
+    });
+    expect(() => jit2.run()).toThrow(/interrupted before pc 1/);
+    expect(() => new JitProgram(decodeProgram(assemble('call 9\nexit')), { memory: machine() })).toThrow(
+      /unknown helper 9/,
+    );
+  });
+});
