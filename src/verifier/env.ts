@@ -1,0 +1,62 @@
+/**
+ * What every part of the analysis shares: the program, its CFG, the program type's context rules, the
+ * maps, line info, the id generator, and `Rejection`, the internal exception a check throws; the
+ * driver turns it into a located `VerifierError`.
+ */
+import type { BtfLineInfo } from '../elf/btf-ext.js';
+import type { Program } from '../isa/instruction.js';
+import type { MapDefinition } from '../runtime/maps/map-def.js';
+import type { Cfg } from './cfg.js';
+import type { ContextRules, ProgramTypeSpec } from './context.js';
+import type { VerifierErrorCode } from './errors.js';
+import type { Origin } from './types.js';
+
+export interface Env {
+  readonly program: Program;
+  readonly cfg: Cfg;
+  readonly spec: ProgramTypeSpec;
+  readonly ctx: ContextRules;
+  readonly maps: readonly MapDefinition[];
+  readonly lines: readonly (BtfLineInfo | undefined)[];
+  /** A fresh id for pointers, scalar links and references. */
+  newId(): number;
+}
+
+export interface RejectionDetails {
+  readonly values?: readonly string[];
+  readonly hint?: string;
+  readonly witness?: string;
+}
+
+export class Rejection extends Error {
+  constructor(
+    readonly code: VerifierErrorCode,
+    message: string,
+    readonly details: RejectionDetails = {},
+  ) {
+    super(message);
+  }
+}
+
+export function reject(code: VerifierErrorCode, message: string, details: RejectionDetails = {}): never {
+  throw new Rejection(code, message, details);
+}
+
+/** `prog.c:14`, or `pc 12` without line info. */
+export function where(env: Env, pc: number): string {
+  const l = env.lines[pc];
+  return l === undefined ? `pc ${pc}` : `${shortFile(l.file)}:${l.line}`;
+}
+
+export function shortFile(file: string): string {
+  const i = file.lastIndexOf('/');
+  return i >= 0 ? file.slice(i + 1) : file;
+}
+
+export function originText(env: Env, o: Origin): string {
+  return `${o.what} at ${where(env, o.pc)}`;
+}
+
+export function mapName(env: Env, index: number): string {
+  return env.maps[index]?.name ?? `map#${index}`;
+}

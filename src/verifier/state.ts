@@ -1,0 +1,226 @@
+/**
+ * The abstract machine state on one path: call frames (registers and stack slots each), acquired
+ * references and the branch decisions taken so far. Register and slot objects are immutable, so a copy
+ * of a state copies arrays only. `statesEqual` is the kernel's states_equal: an explored state covers a
+ * new one when every value of the new one is a value of the old (range inclusion, consistent ids), so
+ * the new path cannot reach anything the old one did not.
+ */
+import { isConst, scalarEquals, scalarIncludes } from './scalar.js';
+import { U64 } from './tnum.js';
+import { NOT_INIT, type RegState } from './types.js';
+
+export const STACK_SIZE = 512;
+export const SLOT_COUNT = STACK_SIZE / 8;
+
+/** Byte kinds of a stack slot: i = never written, m = unknown data, z = zero, s = part of a spill. */
+export type ByteKind = 'i' | 'm' | 'z' | 's';
+
+/** 8 bytes of stack: `bytes[j]` is the byte at slot base + j; a register spill fills all 8. */
+export interface Slot {
+  readonly bytes: string;
+  readonly spill?: RegState;
+}
+
+export const EMPTY_SLOT: Slot = { bytes: 'iiiiiiii' };
+
+export type FrameKind = 'main' | 'subprog' | 'callback';
+
+export interface Frame {
+  readonly kind: FrameKind;
+  /** pc of the call instruction that made this frame (-1 for the main frame). */
+  readonly callsite: number;
+  /** First pc of the function. */
+  readonly entry: number;
+  regs: RegState[];
+  /** Index 0 covers fp-8..fp-1, index 63 covers fp-512..fp-505. */
+  stack: (Slot | undefined)[];
+  /** bpf_loop: the callback context argument, to re-enter the callback with. */
+  readonly callbackCtx?: RegState;
+}
+
+export interface Ref {
+  readonly id: number;
+  readonly pc: number;
+  readonly what: string;
+}
+
+/** A branch decision, newest first (a shared linked list: forks share their history). */
+export interface PathStep {
+  readonly pc: number;
+  readonly taken: boolean;
+  readonly prev?: PathStep;
+}
+
+export interface State {
+  frames: Frame[];
+  refs: Ref[];
+  path?: PathStep;
+}
+
+export function newFrame(kind: FrameKind, callsite: number, entry: number, callbackCtx?: RegState): Frame {
+  return {
+    kind,
+    callsite,
+    entry,
+    regs: new Array<RegState>(11).fill(NOT_INIT),
+    stack: new Array<Slot | undefined>(SLOT_COUNT).fill(undefined),
+    callbackCtx,
+  };
+}
+
+export function cloneState(s: State): State {
+  return {
+    frames: s.frames.map((f) => ({ ...f, regs: f.regs.slice(), stack: f.stack.slice() })),
+    refs: s.refs.slice(),
+    path: s.path,
+  };
+}
+
+export function top(s: State): Frame {
+  return s.frames[s.frames.length - 1];
+}
+
+/** Applies `fn` to every register and spilled register of every frame (for id-based updates). */
+export function mapAllRegs(s: State, fn: (r: RegState) => RegState): void {
+  for (const f of s.frames) {
+    for (let i = 0; i < f.regs.length; i++) {
+      const r = f.regs[i];
+      const n = fn(r);
+      if (n !== r) f.regs[i] = n;
+    }
+    for (let i = 0; i < f.stack.length; i++) {
+      const slot = f.stack[i];
+      if (slot?.spill === undefined) continue;
+      const n = fn(slot.spill);
+      if (n !== slot.spill) f.stack[i] = { ...slot, spill: n };
+    }
+  }
+}
+
+/** old id → cur id, checked for consistency both ways. */
+class IdMap {
+  private readonly fwd = new Map<number, number>();
+  private readonly back = new Map<number, number>();
+  check(old: number, cur: number): boolean {
+    if (old === 0) return true;
+    const f = this.fwd.get(old);
+    const b = this.back.get(cur);
+    if (f === undefined && b === undefined) {
+      this.fwd.set(old, cur);
+      this.back.set(cur, old);
+      return true;
+    }
+    return f === cur && b === old;
+  }
+}
+
+function regSafe(old: RegState, cur: RegState, ids: IdMap, exact: boolean): boolean {
+  if (old.kind === 'not_init') return exact ? cur.kind === 'not_init' : true;
+  if (old.kind !== cur.kind) return false;
+  const within = exact ? scalarEquals : scalarIncludes;
+  switch (old.kind) {
+    case 'scalar': {
+      const c = cur as typeof old;
+      if (!within(old.value, c.value)) return false;
+      // A link the old path relied on must hold here too; constants need none.
+      return old.id === 0 || isConst(old.value) || ids.check(old.id, c.id);
+    }
+    case 'ctx':
+    case 'stack': {
+      const c = cur as typeof old;
+      if (old.kind === 'stack' && old.frame !== (c as typeof old).frame) return false;
+      return old.off === c.off && within(old.var, c.var);
+    }
+    case 'map_ptr':
+      return old.map === (cur as typeof old).map;
+    case 'map_value': {
+      const c = cur as typeof old;
+      return (
+        old.map === c.map &&
+        old.off === c.off &&
+        old.nullable === c.nullable &&
+        within(old.var, c.var) &&
+        ids.check(old.id, c.id)
+      );
+    }
+    case 'pkt':
+    case 'pkt_meta': {
+      const c = cur as typeof old;
+      const rangeOk = exact ? old.range === c.range : old.range <= c.range;
+      return old.off === c.off && rangeOk && within(old.var, c.var) && ids.check(old.id, c.id);
+    }
+    case 'pkt_end':
+      return true;
+    case 'mem': {
+      const c = cur as typeof old;
+      return (
+        old.size === c.size &&
+        old.off === c.off &&
+        old.nullable === c.nullable &&
+        within(old.var, c.var) &&
+        ids.check(old.id, c.id) &&
+        ids.check(-old.ref, -c.ref)
+      );
+    }
+    case 'func':
+      return old.target === (cur as typeof old).target;
+  }
+}
+
+function byteSafe(o: string, c: string): boolean {
+  if (o === 'i') return true;
+  if (o === 'm') return c === 'm' || c === 'z';
+  return o === c;
+}
+
+function slotSafe(old: Slot | undefined, cur: Slot | undefined, ids: IdMap, exact: boolean): boolean {
+  const o = old ?? EMPTY_SLOT;
+  const c = cur ?? EMPTY_SLOT;
+  if (exact) {
+    if (o.bytes !== c.bytes) return false;
+    if (o.spill === undefined || c.spill === undefined) return o.spill === c.spill;
+    return regSafe(o.spill, c.spill, ids, true);
+  }
+  if (o.spill !== undefined) {
+    if (c.spill !== undefined) return regSafe(o.spill, c.spill, ids, false);
+    // An unknown scalar spill covers any initialized bytes.
+    return o.spill.kind === 'scalar' && o.spill.value.var.mask === U64 && !c.bytes.includes('i');
+  }
+  for (let j = 0; j < 8; j++) {
+    const ob = o.bytes[j];
+    const cb = c.bytes[j];
+    if (ob === 'm' && cb === 's' && c.spill?.kind === 'scalar') continue;
+    if (!byteSafe(ob, cb)) return false;
+  }
+  return true;
+}
+
+/**
+ * True when `old` (fully explored) covers `cur`: same frames and call sites, every live register and
+ * stack slot of `cur` within the old one, the same references. `exact` requires equality (loop detection).
+ */
+export function statesEqual(old: State, cur: State, liveTop: number, exact: boolean): boolean {
+  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
+  const ids = new IdMap();
+  for (let i = 0; i < old.refs.length; i++) if (!ids.check(-old.refs[i].id, -cur.refs[i].id)) return false;
+  const last = old.frames.length - 1;
+  for (let f = 0; f <= last; f++) {
+    const of = old.frames[f];
+    const cf = cur.frames[f];
+    if (of.callsite !== cf.callsite || of.kind !== cf.kind) return false;
+    // Below the top frame only the callee-saved r6..r9 survive the return.
+    const live = f === last ? liveTop : 0b11111000000;
+    for (let r = 0; r < 11; r++) {
+      if ((live & (1 << r)) === 0) continue;
+      if (!regSafe(of.regs[r], cf.regs[r], ids, exact)) return false;
+    }
+    if (of.callbackCtx !== undefined && cf.callbackCtx !== undefined) {
+      if (!regSafe(of.callbackCtx, cf.callbackCtx, ids, exact)) return false;
+    }
+    for (let i = 0; i < of.stack.length; i++) {
+      if (of.stack[i] === cf.stack[i]) continue;
+      if (!slotSafe(of.stack[i], cf.stack[i], ids, exact)) return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,450 @@
+/**
+ * The abstract interpreter: explores every path of the program depth-first like the kernel's
+ * do_check, one abstract state per path. At prune points the state is compared with the fully
+ * explored states stored there; one that covers it ends the path (states_equal with range inclusion).
+ * A loop is followed iteration by iteration, with no unrolling limit: a bounded loop ends when its exit
+ * condition becomes decidable; a state that repeats exactly at a loop header is an infinite loop; a
+ * path that exhausts the instruction budget inside a loop is reported as an unbounded loop, anything
+ * else past the budget as COMPLEXITY_LIMIT.
+ */
+import type { BtfLineInfo } from '../elf/btf-ext.js';
+import { type Insn, insnAtPc, type Program } from '../isa/instruction.js';
+import type { MapDefinition } from '../runtime/maps/map-def.js';
+import { execAlu } from './alu.js';
+import { branch } from './branch.js';
+import { execCall, execExit, type Successor } from './calls.js';
+import { buildCfg, type Cfg } from './cfg.js';
+import { contextRules, type ProgramTypeSpec } from './context.js';
+import { type Env, mapName, Rejection, reject, where } from './env.js';
+import { VerifierError } from './errors.js';
+import { type AccessOptions, atomicAccess, load, store } from './memory.js';
+import { isConst, scalarConst, scalarOfSize } from './scalar.js';
+import { cloneState, newFrame, type State, statesEqual, top } from './state.js';
+import { describe, NOT_INIT, type RegState, scalar, UNKNOWN } from './types.js';
+
+export const DEFAULT_MAX_INSNS = 1_000_000;
+/** Iterations of one loop on one path beyond which running out of budget counts as an unbounded loop. */
+const LOOP_ITERATIONS_UNBOUNDED = 16;
+/** How many unfinished states at a loop header are compared for an exact repeat. */
+const LOOP_REPEAT_WINDOW = 8;
+
+export interface VerifyOptions {
+  /** Map definitions in map index order (the lddw immediates). */
+  readonly mapDefinitions?: readonly MapDefinition[];
+  /** Line info per pc, for locations in errors. */
+  readonly lines?: readonly (BtfLineInfo | undefined)[];
+  /** Processed-instruction budget (default 1,000,000, the kernel's BPF_COMPLEXITY_LIMIT_INSNS). */
+  readonly maxInsns?: number;
+  /**
+   * Accept reads of never-written stack bytes, as the kernel does for privileged (CAP_PERFMON) loaders.
+   * Default false: such reads are UNINIT_READ, as for unprivileged loaders.
+   */
+  readonly allowUninitStack?: boolean;
+}
+
+export interface VerifyStats {
+  readonly insnsProcessed: number;
+  readonly states: number;
+  readonly ms: number;
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly errors: readonly VerifierError[];
+  readonly stats: VerifyStats;
+}
+
+interface Checkpoint {
+  readonly state: State;
+  readonly pc: number;
+  readonly parent: Checkpoint | undefined;
+  branches: number;
+}
+
+interface Work {
+  state: State;
+  pc: number;
+  parent: Checkpoint | undefined;
+}
+
+class Verifier {
+  private readonly env: Env;
+  private readonly opts: AccessOptions;
+  private readonly maxInsns: number;
+  private readonly all: Checkpoint[][];
+  private readonly done: Checkpoint[][];
+  private readonly callbackEntries = new Set<number>();
+  private nextId = 1;
+  processed = 0;
+  states = 0;
+
+  constructor(
+    program: Program,
+    spec: ProgramTypeSpec,
+    options: VerifyOptions,
+    readonly cfg: Cfg = buildCfg(program),
+  ) {
+    this.env = {
+      program,
+      cfg,
+      spec,
+      ctx: contextRules(spec),
+      maps: options.mapDefinitions ?? [],
+      lines: options.lines ?? [],
+      newId: () => this.nextId++,
+    };
+    this.opts = { allowUninitStack: options.allowUninitStack ?? false };
+    this.maxInsns = options.maxInsns ?? DEFAULT_MAX_INSNS;
+    this.all = Array.from({ length: program.slotCount }, () => []);
+    this.done = Array.from({ length: program.slotCount }, () => []);
+  }
+
+  run(): VerifierError | undefined {
+    const first = this.env.cfg.unreachable[0];
+    if (first !== undefined) {
+      return this.error(
+        first,
+        undefined,
+        new Rejection('UNREACHABLE_INSN', `instruction ${first} can never run`, {
+          hint: 'remove dead code (the kernel refuses unreachable instructions)',
+        }),
+      );
+    }
+    const main = newFrame('main', -1, 0);
+    main.regs[1] = { kind: 'ctx', off: 0, var: scalarConst(0n) };
+    main.regs[10] = { kind: 'stack', frame: 0, off: 0, var: scalarConst(0n) };
+    const work: Work[] = [{ state: { frames: [main], refs: [] }, pc: 0, parent: undefined }];
+    while (work.length > 0) {
+      const item = work.pop() as Work;
+      let { state, pc, parent } = item;
+      for (;;) {
+        if (++this.processed > this.maxInsns) return this.limit(state, pc, parent);
+        if (this.env.cfg.prunePoint[pc]) {
+          let seen: Checkpoint | 'prune';
+          try {
+            seen = this.visit(state, pc, parent);
+          } catch (e) {
+            if (e instanceof Rejection) return this.error(pc, state, e);
+            throw e;
+          }
+          if (seen === 'prune') {
+            this.finish(parent);
+            break;
+          }
+          parent = seen;
+        }
+        const insn = insnAtPc(this.env.program, pc);
+        if (insn === undefined)
+          return this.error(
+            pc,
+            state,
+            new Rejection('UNSUPPORTED', `execution falls off the program at pc ${pc}`),
+          );
+        let next: Successor[];
+        try {
+          next = this.step(state, insn);
+        } catch (e) {
+          if (e instanceof Rejection) return this.error(pc, state, e);
+          throw e;
+        }
+        if (next.length === 0) {
+          this.finish(parent);
+          break;
+        }
+        for (let i = next.length - 1; i >= 1; i--) {
+          work.push({ state: next[i].state, pc: next[i].pc, parent });
+          if (parent !== undefined) parent.branches++;
+        }
+        state = next[0].state;
+        pc = next[0].pc;
+      }
+    }
+    return undefined;
+  }
+
+  /** A stored state covering `state` prunes the path; otherwise `state` is stored and returned. */
+  private visit(state: State, pc: number, parent: Checkpoint | undefined): Checkpoint | 'prune' {
+    const live = this.env.cfg.liveIn[pc];
+    for (const cp of this.done[pc]) if (statesEqual(cp.state, state, live, false)) return 'prune';
+    if (this.env.cfg.loopHeader[pc] || this.callbackEntries.has(pc)) {
+      const open = this.all[pc];
+      let checked = 0;
+      for (let i = open.length - 1; i >= 0 && checked < LOOP_REPEAT_WINDOW; i--) {
+        const cp = open[i];
+        if (cp.branches === 0) continue;
+        checked++;
+        if (this.callbackEntries.has(pc) && top(state).kind === 'callback') {
+          // Re-entering a callback with nothing new: its iterations have converged.
+          if (statesEqual(cp.state, state, live, false)) return 'prune';
+        } else if (statesEqual(cp.state, state, live, true)) {
+          reject(
+            'UNBOUNDED_LOOP',
+            `infinite loop: the loop at ${where(this.env, pc)} comes back to exactly the same state`,
+            {
+              values: this.loopValues(state),
+              hint: 'the loop variable must change every iteration and the exit condition must depend on it',
+            },
+          );
+        }
+      }
+    }
+    const cp: Checkpoint = { state: cloneState(state), pc, parent, branches: 1 };
+    this.all[pc].push(cp);
+    this.states++;
+    return cp;
+  }
+
+  /** A path ended: its ancestors with no other unfinished paths are now complete. */
+  private finish(cp: Checkpoint | undefined): void {
+    for (let c = cp; c !== undefined; c = c.parent) {
+      c.branches--;
+      if (c.branches > 0) return;
+      this.done[c.pc].push(c);
+    }
+  }
+
+  private step(state: State, insn: Insn): Successor[] {
+    const frame = top(state);
+    const next = insn.pc + insn.slots;
+    const read = (r: number): RegState => {
+      const v = frame.regs[r];
+      if (v.kind === 'not_init') {
+        reject('UNINIT_READ', `r${r} is read before anything was stored in it`, {
+          hint:
+            r >= 1 && r <= 5
+              ? 'r1-r5 are clobbered by calls; keep values across calls in r6-r9'
+              : `assign r${r} on every path before this use`,
+        });
+      }
+      return v;
+    };
+    switch (insn.kind) {
+      case 'alu': {
+        const v = execAlu(this.env, frame, insn);
+        if (insn.op === 'mov' && insn.is64 && insn.useReg && v.kind === 'scalar' && !isConst(v.value)) {
+          // Link the copies: a comparison of either narrows both.
+          const id = v.id !== 0 ? v.id : this.env.newId();
+          frame.regs[insn.src] = scalar(v.value, id);
+          frame.regs[insn.dst] = scalar(v.value, id);
+        } else {
+          frame.regs[insn.dst] = v.kind === 'scalar' && v.id !== 0 && insn.op !== 'mov' ? scalar(v.value) : v;
+        }
+        return [{ state, pc: next }];
+      }
+      case 'lddw':
+        frame.regs[insn.dst] = this.lddw(insn);
+        return [{ state, pc: next }];
+      case 'load':
+        frame.regs[insn.dst] = load(
+          this.env,
+          state,
+          insn.src,
+          insn.off,
+          insn.size,
+          insn.signExtend,
+          insn.pc,
+          this.opts,
+        );
+        return [{ state, pc: next }];
+      case 'store': {
+        const value = insn.useReg ? read(insn.src) : scalar(scalarConst(BigInt(insn.imm)));
+        store(this.env, state, insn.dst, insn.off, insn.size, value);
+        return [{ state, pc: next }];
+      }
+      case 'atomic': {
+        const v = read(insn.src);
+        if (v.kind !== 'scalar') {
+          reject('INVALID_MEM_ACCESS', `r${insn.src} is a pointer; atomic operations take numbers`, {
+            hint: 'store pointers with a plain store',
+          });
+        }
+        if (insn.op === 'cmpxchg') read(0);
+        atomicAccess(this.env, state, insn.dst, insn.off, insn.size, this.opts);
+        if (insn.op === 'cmpxchg') frame.regs[0] = scalar(scalarOfSize(insn.size));
+        else if (insn.fetch) frame.regs[insn.src] = scalar(scalarOfSize(insn.size));
+        return [{ state, pc: next }];
+      }
+      case 'jump': {
+        if (insn.op === 'ja') return [{ state, pc: insn.target }];
+        const r = branch(this.env, state, insn);
+        const out: Successor[] = [];
+        const both = r.taken !== undefined && r.fall !== undefined;
+        // The fall-through is explored first, the target later (as the kernel's push_stack does).
+        if (r.fall !== undefined) {
+          if (both) r.fall.path = { pc: insn.pc, taken: false, prev: r.fall.path };
+          out.push({ state: r.fall, pc: next });
+        }
+        if (r.taken !== undefined) {
+          if (both) r.taken.path = { pc: insn.pc, taken: true, prev: r.taken.path };
+          out.push({ state: r.taken, pc: insn.target });
+        }
+        return out;
+      }
+      case 'call': {
+        const out = execCall(this.env, state, insn, this.opts);
+        for (const s of out)
+          if (top(s.state).kind === 'callback' && s.pc !== next) this.callbackEntries.add(s.pc);
+        return out;
+      }
+      case 'exit':
+        return execExit(this.env, state, insn.pc);
+      case 'packet_load': {
+        if (!this.env.ctx.legacyPacketLoads) {
+          reject(
+            'HELPER_UNAVAILABLE',
+            `LD_ABS/LD_IND packet loads are not available to ${this.env.spec.type} programs`,
+            {
+              hint: 'use direct packet access (data/data_end) or bpf_skb_load_bytes()',
+            },
+          );
+        }
+        const ctx = read(6);
+        if (ctx.kind !== 'ctx') {
+          reject('HELPER_ARG', 'LD_ABS/LD_IND need the context in r6', {
+            hint: 'keep ctx in r6 for legacy packet loads',
+          });
+        }
+        if (insn.indirect && read(insn.src).kind !== 'scalar') {
+          reject('POINTER_ARITH', `r${insn.src} (the LD_IND offset) is a pointer`, {
+            hint: 'the offset is a number',
+          });
+        }
+        if (state.refs.length > 0) {
+          reject('REF_LEAK', 'LD_ABS/LD_IND may end the program while a reservation is held', {
+            hint: 'submit or discard ring buffer reservations before legacy packet loads',
+          });
+        }
+        for (let r = 1; r <= 5; r++) frame.regs[r] = NOT_INIT;
+        frame.regs[0] = scalar(scalarOfSize(insn.size));
+        return [{ state, pc: next }];
+      }
+    }
+  }
+
+  private lddw(insn: Extract<Insn, { kind: 'lddw' }>): RegState {
+    const maps = this.env.maps;
+    const needMap = (i: number): void => {
+      if (i < 0 || (maps.length > 0 && i >= maps.length)) {
+        reject('UNSUPPORTED', `lddw refers to map ${i}, but the program has ${maps.length} maps`, {
+          hint: 'pass the map definitions (mapDefinitions) the program was linked with',
+        });
+      }
+    };
+    switch (insn.source) {
+      case 'imm64':
+        return scalar(scalarConst((BigInt(insn.imm2 >>> 0) << 32n) | BigInt(insn.imm >>> 0)));
+      case 'map_fd':
+      case 'map_idx':
+        needMap(insn.imm);
+        return { kind: 'map_ptr', map: insn.imm };
+      case 'map_value':
+      case 'map_idx_value':
+        needMap(insn.imm);
+        return {
+          kind: 'map_value',
+          map: insn.imm,
+          off: insn.imm2,
+          var: scalarConst(0n),
+          nullable: false,
+          id: 0,
+          origin: { pc: insn.pc, what: `the global data of ${mapName(this.env, insn.imm)}` },
+        };
+      case 'code_addr':
+        return { kind: 'func', target: insn.pc + 1 + insn.imm };
+      case 'var_addr':
+        return UNKNOWN;
+    }
+  }
+
+  /** The operands of the last branch on the path, to show what a loop depends on. */
+  private loopValues(state: State): string[] {
+    const step = state.path;
+    if (step === undefined) return [];
+    const insn = insnAtPc(this.env.program, step.pc);
+    if (insn?.kind !== 'jump') return [];
+    const f = top(state);
+    const d = (r: number): string => `r${r} is ${describe(f.regs[r], (m) => mapName(this.env, m))}`;
+    return [
+      `the loop's last test is at ${where(this.env, step.pc)}: ${d(insn.dst)}${insn.useReg ? `, ${d(insn.src)}` : `, compared with ${insn.imm}`}`,
+    ];
+  }
+
+  private limit(state: State, pc: number, parent: Checkpoint | undefined): VerifierError {
+    const counts = new Map<number, number>();
+    for (let c = parent; c !== undefined; c = c.parent) {
+      if (this.env.cfg.loopHeader[c.pc]) counts.set(c.pc, (counts.get(c.pc) ?? 0) + 1);
+    }
+    let header = -1;
+    let most = 0;
+    for (const [h, n] of counts) if (n > most) [header, most] = [h, n];
+    if (most >= LOOP_ITERATIONS_UNBOUNDED) {
+      return this.error(
+        pc,
+        state,
+        new Rejection(
+          'UNBOUNDED_LOOP',
+          `the loop at ${where(this.env, header)} ran ${most} iterations on one path without its bound being established (${this.maxInsns.toLocaleString('en-US')} instructions explored)`,
+          {
+            values: this.loopValues(state),
+            hint: 'give the loop a constant bound (`for (i = 0; i < MAX && i < n; i++)`) or use bpf_loop()',
+          },
+        ),
+        header,
+      );
+    }
+    return this.error(
+      pc,
+      state,
+      new Rejection(
+        'COMPLEXITY_LIMIT',
+        `the program is too complex: more than ${this.maxInsns.toLocaleString('en-US')} instructions explored`,
+        {
+          hint: 'reduce the number of paths (fewer nested branches, smaller unrolled loops) or split the program with tail calls',
+        },
+      ),
+    );
+  }
+
+  private error(pc: number, state: State | undefined, e: Rejection, reportPc = pc): VerifierError {
+    const line = this.env.lines[reportPc];
+    const path: string[] = [];
+    for (let s = state?.path; s !== undefined && path.length < 8; s = s.prev) {
+      const l = this.env.lines[s.pc];
+      const text = l?.text.trim();
+      path.push(
+        `${where(this.env, s.pc)}${text ? ` \`${text}\`` : ''}: branch ${s.taken ? 'taken' : 'not taken'}`,
+      );
+    }
+    path.reverse();
+    return new VerifierError(
+      e.code,
+      e.message,
+      line === undefined
+        ? { pc: reportPc }
+        : { pc: reportPc, file: line.file, line: line.line, column: line.column || undefined },
+      {
+        source: line?.text.trim() || undefined,
+        values: e.details.values,
+        path,
+        witness: e.details.witness,
+        hint: e.details.hint,
+      },
+    );
+  }
+}
+
+/** Verifies `program` as a program of `spec`'s type. */
+export function verify(program: Program, spec: ProgramTypeSpec, options: VerifyOptions = {}): VerifyResult {
+  const t0 = performance.now();
+  const v = new Verifier(program, spec, options);
+  const err = v.run();
+  return {
+    ok: err === undefined,
+    errors: err === undefined ? [] : [err],
+    stats: {
+      insnsProcessed: Math.min(v.processed, options.maxInsns ?? DEFAULT_MAX_INSNS),
+      states: v.states,
+      ms: performance.now() - t0,
+    },
+  };
+}
