@@ -234,12 +234,23 @@ const STORE_OP: Record<number, number> = {
   8: Op.i64_store,
 };
 
+/** Kinds of open wasm constructs on the control stack. */
+const BLOCK = 0;
+const LOOP = 1;
+const DISPATCH = 2;
+const OTHER = 3;
+
 class FunctionGen {
   private w = new ByteWriter();
   private f!: FunctionLayout;
-  /** Current segment (-1: before the first jump target) and extra nesting of the code being emitted. */
-  private seg = -1;
-  private extra = 0;
+  /**
+   * Open wasm constructs, innermost last: a `br` to entry k has depth `length − 1 − k`. The per-pc
+   * indices below are set while the construct is open and reset to -1 when it closes.
+   */
+  private ctrl: number[] = [];
+  private readonly openBlock: Int32Array;
+  private readonly openLoop: Int32Array;
+  private openDispatch: number[] = [];
   private readonly frameSize: number;
   private readonly maxFrames: number;
   private readonly fpGuestTop: number;
@@ -257,16 +268,16 @@ class FunctionGen {
     this.maxFrames = memory.stackMaxFrames;
     this.fpGuestTop = stack.guestBase + stack.size;
     this.fpHostTop = stack.hostBase + stack.size;
+    this.openBlock = new Int32Array(input.program.slotCount).fill(-1);
+    this.openLoop = new Int32Array(input.program.slotCount).fill(-1);
   }
 
   compile(f: FunctionLayout): FuncBody {
     const w = new ByteWriter();
     this.w = w;
     this.f = f;
-    this.seg = -1;
-    this.extra = 0;
-    const { insns } = this.input.program;
-    const { labelAt } = this.input.layout;
+    this.ctrl = [];
+    this.openDispatch = new Array(f.regions.length).fill(-1);
     // r10 and its host offset for the current depth: top − depth · frameSize.
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(this.frameSize);
@@ -282,30 +293,7 @@ class FunctionGen {
     w.byte(Op.i64_extend_i32_u);
     w.byte(Op.i64_sub);
     w.op2(Op.local_set, R10);
-    const k = f.targets.length;
-    if (f.hasBackEdge) w.op2(Op.loop, 0x40);
-    for (let j = 0; j < k; j++) w.op2(Op.block, 0x40);
-    if (f.hasBackEdge) {
-      // Dispatch: index 0 enters at the start, j + 1 at target j.
-      w.op2(Op.block, 0x40);
-      w.op2(Op.local_get, L_NEXT);
-      w.byte(Op.br_table);
-      w.u32(k + 1);
-      for (let j = 0; j <= k; j++) w.u32(j);
-      w.u32(0);
-      w.byte(Op.end);
-    }
-    for (let i = f.first; i <= f.last; i++) {
-      const insn = insns[i];
-      const label = labelAt[insn.pc];
-      if (label >= 0 && insn.pc !== f.startPc) {
-        w.byte(Op.end);
-        this.seg = label;
-      }
-      if (this.input.layout.leader[insn.pc] === 1) this.charge(i);
-      this.insn(insn);
-    }
-    if (f.hasBackEdge) w.byte(Op.end);
+    this.region(0);
     w.byte(Op.unreachable);
     w.byte(Op.end);
     return {
@@ -315,6 +303,72 @@ class FunctionGen {
       ],
       code: w,
     };
+  }
+
+  private open(op: number, kind: number, key: number): void {
+    this.w.op2(op, 0x40);
+    const at = this.ctrl.length;
+    this.ctrl.push(kind);
+    if (kind === BLOCK) this.openBlock[key] = at;
+    else if (kind === LOOP) this.openLoop[key] = at;
+    else if (kind === DISPATCH) this.openDispatch[key] = at;
+  }
+
+  private close(kind: number, key: number): void {
+    this.w.byte(Op.end);
+    this.ctrl.pop();
+    if (kind === BLOCK) this.openBlock[key] = -1;
+    else if (kind === LOOP) this.openLoop[key] = -1;
+    else if (kind === DISPATCH) this.openDispatch[key] = -1;
+  }
+
+  private depthOf(at: number): number {
+    return this.ctrl.length - 1 - at;
+  }
+
+  /** Emits region `r`: [loop] [dispatch loop] label blocks, then its code and child loops in order. */
+  private region(r: number): void {
+    const w = this.w;
+    const R = this.f.regions[r];
+    const { insns } = this.input.program;
+    const { labelAt, labelRegion, loopAt, leader } = this.input.layout;
+    const headerPc = insns[R.first].pc;
+    if (R.isLoop) this.open(Op.loop, LOOP, headerPc);
+    if (R.dispatch) {
+      // Entering normally (not by a dispatch jump) starts at the region's first instruction.
+      w.i32const(0);
+      w.op2(Op.local_set, L_NEXT);
+      this.open(Op.loop, DISPATCH, r);
+    }
+    const labels = R.labels;
+    for (let j = labels.length - 1; j >= 0; j--) this.open(Op.block, BLOCK, labels[j]);
+    if (R.dispatch) {
+      // Index 0 enters at the region's start, j + 1 at label j.
+      this.open(Op.block, OTHER, 0);
+      w.op2(Op.local_get, L_NEXT);
+      w.byte(Op.br_table);
+      w.u32(labels.length + 1);
+      w.u32(0);
+      for (let j = 0; j < labels.length; j++) w.u32(this.depthOf(this.openBlock[labels[j]]));
+      w.u32(0);
+      this.close(OTHER, 0);
+    }
+    for (let i = R.first; i <= R.last; ) {
+      const insn = insns[i];
+      const pc = insn.pc;
+      if (labelAt[pc] >= 0 && labelRegion[pc] === r) this.close(BLOCK, pc);
+      const child = loopAt[i];
+      if (child >= 0 && child !== r) {
+        this.region(child);
+        i = this.f.regions[child].last + 1;
+        continue;
+      }
+      if (leader[pc] === 1) this.charge(i);
+      this.insn(insn);
+      i++;
+    }
+    if (R.dispatch) this.close(DISPATCH, r);
+    if (R.isLoop) this.close(LOOP, headerPc);
   }
 
   // ------------------------------------------------------------------------------ metering
@@ -730,27 +784,23 @@ class FunctionGen {
       }
     }
     const t = insn.target;
-    const label = this.input.layout.labelAt[t];
-    const backward = t === this.f.startPc || label <= this.seg;
-    const k = this.f.targets.length;
-    if (!backward) {
-      // Forward: leave block `label`, which ends right before the target's code.
+    // Forward to an open block, or back to the header of an enclosing loop: one `br`.
+    const direct = this.openBlock[t] >= 0 ? this.openBlock[t] : this.openLoop[t];
+    if (direct >= 0) {
       w.byte(conditional ? Op.br_if : Op.br);
-      w.u32(label - this.seg - 1 + this.extra);
+      w.u32(this.depthOf(direct));
       return;
     }
-    if (conditional) {
-      w.op2(Op.if, 0x40);
-      this.extra++;
-    }
-    w.i32const(t === this.f.startPc ? 0 : label + 1);
+    // Any other backward jump re-enters its region through the dispatch table.
+    const { labelAt, labelRegion } = this.input.layout;
+    const isLabel = labelAt[t] >= 0;
+    const r = isLabel ? labelRegion[t] : 0;
+    if (conditional) this.open(Op.if, OTHER, 0);
+    w.i32const(isLabel ? labelAt[t] + 1 : 0);
     w.op2(Op.local_set, L_NEXT);
     w.byte(Op.br);
-    w.u32(k - 1 - this.seg + this.extra);
-    if (conditional) {
-      this.extra--;
-      w.byte(Op.end);
-    }
+    w.u32(this.depthOf(this.openDispatch[r]));
+    if (conditional) this.close(OTHER, 0);
   }
 
   private callInsn(insn: Insn & { kind: 'call' }): void {

@@ -1,12 +1,15 @@
 /**
- * Control flow of one compiled function (a subprogram), found in one linear pass.
+ * Control flow of the compiled functions (subprograms), found in linear time.
  *
- * Layout in wasm: the code of a function is cut at every jump target T_0 < T_1 < … < T_{k-1}. Segment
- * `j` (the code from T_j to T_{j+1}) is placed right after the `end` of block T_j, and all blocks are
- * nested, so from any segment a forward jump to T_j is a plain `br` out of block T_j. Backward jumps
- * (loops) set a dispatch index and branch to an enclosing `loop`, whose `br_table` re-enters the
- * right block. This handles every CFG, reducible or not, with size linear in the program (one block
- * per target, one br_table entry per target) and costs nothing on forward edges.
+ * Layout in wasm. A *region* is a function or a natural loop inside it. The code of a region is cut at
+ * its jump targets T_0 < … < T_{k-1}; the code from T_j on is placed right after the `end` of block
+ * T_j and all the blocks nest, so a forward jump to T_j is a plain `br` out of block T_j. A natural
+ * loop — entered only at its header, left only forwards — is a region of its own inside a wasm `loop`,
+ * so its back edges are `br`s to that loop. Every other backward jump (irreducible flow, loops left
+ * backwards) sets a dispatch index and branches to a `loop` + `br_table` around its region, which
+ * re-enters the right block: every CFG compiles, with one block per target and one table entry per
+ * target. Loop candidates are checked by scanning them; the scans share a budget proportional to the
+ * function size, so deeply nested hostile input falls back to dispatch instead of going quadratic.
  *
  * Gas and instructions are charged per basic block (leaders: function start, jump targets, the
  * instruction after any control transfer). The interpreter charges maximal straight-line runs
@@ -21,6 +24,20 @@ export function endsBlock(insn: Insn): boolean {
   return insn.kind === 'jump' || insn.kind === 'call' || insn.kind === 'exit' || insn.kind === 'packet_load';
 }
 
+/** A function (region 0 of its function) or a natural loop in it. */
+export interface Region {
+  /** Indices into `program.insns`, inclusive. */
+  readonly first: number;
+  readonly last: number;
+  /** Enclosing region (-1 for the function). */
+  readonly parent: number;
+  readonly isLoop: boolean;
+  /** Jump targets whose block lives in this region, ascending pcs (label j of its nesting). */
+  readonly labels: number[];
+  /** True when a backward jump re-enters this region through its br_table dispatch. */
+  dispatch: boolean;
+}
+
 export interface FunctionLayout {
   /** Index of this subprogram in `program.subprograms` (and in the wasm table). */
   readonly index: number;
@@ -28,10 +45,8 @@ export interface FunctionLayout {
   /** Indices into `program.insns`, inclusive. */
   readonly first: number;
   readonly last: number;
-  /** Jump targets other than the start, ascending. Label j of the nesting is targets[j]. */
-  readonly targets: readonly number[];
-  /** True when some jump goes backwards (or to the start): the function needs the dispatch loop. */
-  readonly hasBackEdge: boolean;
+  /** Region 0 is the function; loops follow in program order of their headers. */
+  readonly regions: readonly Region[];
 }
 
 export interface ProgramLayout {
@@ -40,8 +55,12 @@ export interface ProgramLayout {
   readonly functionAt: Int32Array;
   /** pc → 1 when a basic block starts there. */
   readonly leader: Uint8Array;
-  /** pc → label index of a jump target within its function, -1 otherwise. */
+  /** pc → label index of a jump target within its label region, -1 otherwise. */
   readonly labelAt: Int32Array;
+  /** pc → region (of its function) whose nesting holds the target's block. */
+  readonly labelRegion: Int32Array;
+  /** Instruction index → region id of the natural loop headed there, -1 otherwise. */
+  readonly loopAt: Int32Array;
   /** Per leader pc: instructions and gas of its block. */
   readonly blockInsns: Int32Array;
   readonly blockGas: Float64Array;
@@ -63,6 +82,7 @@ export function analyze(program: Program, price?: (insn: Insn) => number): Progr
   const functionAt = new Int32Array(slotCount).fill(-1);
   const leader = new Uint8Array(slotCount);
   const labelAt = new Int32Array(slotCount).fill(-1);
+  const labelRegion = new Int32Array(slotCount).fill(-1);
   const blockInsns = new Int32Array(slotCount);
   const blockGas = new Float64Array(slotCount);
   const afterInsns = new Int32Array(slotCount);
@@ -81,6 +101,7 @@ export function analyze(program: Program, price?: (insn: Insn) => number): Progr
     insnGas[pc] = price === undefined ? 1 : price(insn);
   }
   for (let k = 0; k < subprograms.length; k++) functionAt[subprograms[k]] = k;
+  const scratch = newScratch(count);
 
   const functions: FunctionLayout[] = [];
   for (let k = 0; k < subprograms.length; k++) {
@@ -97,7 +118,6 @@ export function analyze(program: Program, price?: (insn: Insn) => number): Progr
       );
     }
     leader[startPc] = 1;
-    let hasBackEdge = false;
     for (let i = first; i <= last; i++) {
       if (ends[i] === 1 && i < last) leader[pcs[i + 1]] = 1;
       const t = jumpTarget[i];
@@ -110,17 +130,9 @@ export function analyze(program: Program, price?: (insn: Insn) => number): Progr
         );
       }
       leader[t] = 1;
-      if (t <= pcs[i]) hasBackEdge = true;
-      if (t !== startPc) labelAt[t] = 0;
     }
-    const targets: number[] = [];
-    for (let i = first; i <= last; i++) {
-      const pc = pcs[i];
-      if (labelAt[pc] === 0) {
-        labelAt[pc] = targets.length;
-        targets.push(pc);
-      }
-    }
+    const regions = structure(first, last, pcs, jumpTarget, insnAt, scratch);
+    labelJumpTargets(first, last, startPc, pcs, jumpTarget, insnAt, regions, scratch, labelAt, labelRegion);
     // Block sizes, backwards: a block runs from its leader to the next leader or the function end.
     let n = 0;
     let gas = 0;
@@ -139,7 +151,134 @@ export function analyze(program: Program, price?: (insn: Insn) => number): Progr
         blockGas[pc] = gas;
       }
     }
-    functions.push({ index: k, startPc, first, last, targets, hasBackEdge });
+    functions.push({ index: k, startPc, first, last, regions });
   }
-  return { functions, functionAt, leader, labelAt, blockInsns, blockGas, afterInsns, afterGas, insnGas };
+  return {
+    functions,
+    functionAt,
+    leader,
+    labelAt,
+    labelRegion,
+    loopAt: scratch.loopAt,
+    blockInsns,
+    blockGas,
+    afterInsns,
+    afterGas,
+    insnGas,
+  };
+}
+
+/** Per-instruction work arrays shared by all functions of a program (each function uses its range). */
+interface Scratch {
+  /** Last backward jump to this instruction (loop candidate end), -1 if none. */
+  lastBack: Int32Array;
+  /** First and last instruction jumping here (-1 / count when none). */
+  minSource: Int32Array;
+  maxSource: Int32Array;
+  loopAt: Int32Array;
+  /** Innermost region containing the instruction. */
+  regionOf: Int32Array;
+}
+
+function newScratch(count: number): Scratch {
+  return {
+    lastBack: new Int32Array(count).fill(-1),
+    minSource: new Int32Array(count).fill(count),
+    maxSource: new Int32Array(count).fill(-1),
+    loopAt: new Int32Array(count).fill(-1),
+    regionOf: new Int32Array(count),
+  };
+}
+
+/**
+ * Finds the natural loops of one function and returns its regions. A candidate is a backward target
+ * `h` with its last back edge `b`; it is a loop when nothing outside [h, b] jumps into (h, b] and
+ * nothing inside jumps to before h. Loops that pass nest properly (a partial overlap would be a jump
+ * into the other one's interior), so one stack pass builds the tree.
+ */
+function structure(
+  first: number,
+  last: number,
+  pcs: Int32Array,
+  jumpTarget: Int32Array,
+  insnAt: Int32Array,
+  scratch: Scratch,
+): Region[] {
+  const { lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
+  for (let i = first; i <= last; i++) {
+    const t = jumpTarget[i];
+    if (t < 0) continue;
+    const ti = insnAt[t];
+    if (i < minSource[ti]) minSource[ti] = i;
+    if (i > maxSource[ti]) maxSource[ti] = i;
+    if (t <= pcs[i] && i > lastBack[ti]) lastBack[ti] = i;
+  }
+  const regions: Region[] = [{ first, last, parent: -1, isLoop: false, labels: [], dispatch: false }];
+  const stack = [0];
+  let budget = 4 * (last - first + 1) + 64;
+  for (let h = first; h <= last; h++) {
+    while (regions[stack[stack.length - 1]].last < h) stack.pop();
+    const b = lastBack[h];
+    if (b >= 0 && budget > 0) {
+      budget -= b - h + 1;
+      let natural = budget >= 0;
+      const headerPc = pcs[h];
+      for (let j = h; natural && j <= b; j++) {
+        const t = jumpTarget[j];
+        if (t >= 0 && t < headerPc) natural = false;
+        if (j > h && maxSource[j] >= 0 && (minSource[j] < h || maxSource[j] > b)) natural = false;
+      }
+      if (natural) {
+        loopAt[h] = regions.length;
+        regions.push({
+          first: h,
+          last: b,
+          parent: stack[stack.length - 1],
+          isLoop: true,
+          labels: [],
+          dispatch: false,
+        });
+        stack.push(loopAt[h]);
+      }
+    }
+    regionOf[h] = stack[stack.length - 1];
+  }
+  return regions;
+}
+
+/**
+ * Gives every jump target its block: in the region enclosing a loop for a loop header, else in the
+ * innermost region holding it. Marks the regions that backward jumps must re-enter by dispatch.
+ */
+function labelJumpTargets(
+  first: number,
+  last: number,
+  startPc: number,
+  pcs: Int32Array,
+  jumpTarget: Int32Array,
+  insnAt: Int32Array,
+  regions: Region[],
+  scratch: Scratch,
+  labelAt: Int32Array,
+  labelRegion: Int32Array,
+): void {
+  const { maxSource, loopAt, regionOf } = scratch;
+  for (let i = first; i <= last; i++) {
+    if (maxSource[i] < 0) continue;
+    const pc = pcs[i];
+    const loop = loopAt[i];
+    if (pc === startPc && loop < 0) continue;
+    const r = loop >= 0 ? regions[loop].parent : regionOf[i];
+    labelAt[pc] = regions[r].labels.length;
+    labelRegion[pc] = r;
+    regions[r].labels.push(pc);
+  }
+  for (let i = first; i <= last; i++) {
+    const t = jumpTarget[i];
+    if (t < 0 || t > pcs[i]) continue;
+    const ti = insnAt[t];
+    const loop = loopAt[ti];
+    if (loop >= 0 && i <= regions[loop].last) continue; // a loop's own back edge: `br` to the loop
+    regions[t === startPc && loop < 0 ? 0 : labelRegion[t]].dispatch = true;
+  }
 }

@@ -3,7 +3,8 @@
  * edge divisors), forward branches into anything (irreducible flow included), counted loops, loads,
  * stores and atomics on the stack, the input region, read-only data and wild pointers, lddw, legacy
  * packet loads, local calls (recursion included) and helper calls. Programs always decode; whether
- * they finish, trap or run out of budget is what the engines must agree on.
+ * they finish, trap or run out of budget is what the engines must agree on. Irreducible flow comes from
+ * forward jumps into loop bodies and from counted backward jumps to arbitrary earlier points.
  */
 import type { RawInsn } from '../../src/isa/encoder.js';
 
@@ -20,8 +21,8 @@ export function prng(seed: number): () => number {
 
 /** Helper ids the generated programs call (see the differential test's registry). */
 export const GENERATED_HELPERS = [0, 2, 3, 5, 100, 101];
-/** Registers an instruction may write: r6 keeps the input pointer, r9 counts loops. */
-const WRITABLE = [0, 1, 2, 3, 4, 5, 7, 8];
+/** Registers an instruction may write: r6 keeps the input pointer, r7 and r9 count back edges. */
+const WRITABLE = [0, 1, 2, 3, 4, 5, 8];
 const ALU_OPS = [0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0];
 const JUMP_OPS = [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0];
 const ATOMIC_IMMS = [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
@@ -78,8 +79,18 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
     return { base: pick([0, 1, 2, 3, 4, 5, 7, 8]), off: int(64) - 32 };
   };
 
+  /** Labels placed at earlier statement boundaries of the current function (backward jump targets). */
+  let anchors: number[] = [];
+
   const statement = (pending: { label: number; after: number }[], inLoop: boolean, depthBudget: number) => {
     const r = rnd();
+    if (anchors.length > 0 && chance(0.04)) {
+      // Counted backward jump (r7 only decreases, so it is taken a bounded number of times).
+      emit(raw(0x07, 7, 0, 0, -1));
+      fixups.push({ index: insns.length, label: pick(anchors), kind: 'jump' });
+      emit(raw(0x65, 7, 0, 0, 0));
+      return;
+    }
     const dst = pick(WRITABLE);
     const src = int(11);
     if (r < 0.4) {
@@ -170,6 +181,8 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       for (let k = 0; k < body; k++) {
         statement(inner, true, depthBudget - 1);
         flush(inner);
+        // Sometimes an outer forward jump lands inside the body: a second loop entry.
+        if (chance(0.2)) flush(pending);
       }
       for (const p of inner) place(p.label);
       emit(raw(0x07, 9, 0, 0, -1));
@@ -198,8 +211,15 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
     place(functionLabels[f]);
     const pending: { label: number; after: number }[] = [];
     if (f === 0) emit(raw(0xbf, 6, 1, 0, 0));
+    emit(raw(0xb7, 7, 0, 0, 1 + int(3)));
+    anchors = [];
     const count = (f === 0 ? 8 : 3) + int(f === 0 ? 30 : 12);
     for (let k = 0; k < count; k++) {
+      if (chance(0.2)) {
+        const anchor = nextLabel++;
+        place(anchor);
+        anchors.push(anchor);
+      }
       statement(pending, false, 2);
       flush(pending);
     }
