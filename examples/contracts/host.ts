@@ -75,7 +75,7 @@ const linker = new Linker(engine)
   );
 const instance = linker.instantiatePre(module).instantiate({ gas: 10_000 });
 
-console.log(`contract "${instance.memory.readString(instance.call('name').r0, 12)}"`);
+console.log(`contract "${instance.memory.readCString(instance.call('name').r0)}"`);
 console.log(`exports: ${Object.keys(module.exports).join(', ')}`);
 console.log(`imports: ${module.imports.map((i) => i.name).join(', ')}\n`);
 

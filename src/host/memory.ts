@@ -2,6 +2,7 @@
  * The host's view of an instance's guest memory: typed reads and writes at guest addresses with the
  * guest's own bounds and permission checks (through GuestMemory), and the contract memory map.
  */
+import { UsageError } from '../errors.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot, slotBase } from '../vm/memory/layout.js';
 
@@ -88,6 +89,23 @@ export class InstanceMemory {
   readString(address: bigint | number, length: number): string {
     const h = this.guest.checked(address, length, 'read', this.pc);
     return decoder.decode(this.guest.u8.subarray(h, h + length));
+  }
+
+  /**
+   * Decodes the NUL-terminated UTF-8 string at `address` (a `const char *` from the guest), reading at
+   * most `maxLength` bytes: a MemoryFault if it runs off its region, a UsageError without a NUL.
+   */
+  readCString(address: bigint | number, maxLength = 4096): string {
+    const start = BigInt(address);
+    for (let n = 0; n < maxLength; n++) {
+      const h = this.guest.checked(start + BigInt(n), 1, 'read', this.pc);
+      if (this.guest.u8[h] === 0) return n === 0 ? '' : this.readString(start, n);
+    }
+    throw new UsageError(
+      `no NUL within ${maxLength} bytes of 0x${start.toString(16)}`,
+      {},
+      { hint: 'pass a larger maxLength, or read a (pointer, length) string with readString' },
+    );
   }
 }
 

@@ -127,6 +127,10 @@ describe.skipIf(!clangAvailable)('examples/contracts/token.c', () => {
     const name = instance.call('name').r0;
     expect(Number(name) >>> 28).toBe(1); // the read-only data region
     expect(instance.memory.readString(name, 12)).toBe('bpfbox token');
+    expect(instance.memory.readCString(name)).toBe('bpfbox token');
+    expect(() => instance.memory.readCString(name, 5)).toThrow(UsageError);
+    const end = BigInt(instance.layout.rodata.base + instance.layout.rodata.size - 1);
+    expect(instance.memory.readCString(end)).toBe(''); // the string's NUL is the region's last byte
     expect(() => instance.memory.writeU8(name, 0)).toThrow(MemoryFault);
     instance.call('balance_of', 1);
     instance.call('balance_of', 1);
@@ -386,7 +390,7 @@ describe.skipIf(!clangAvailable)('Module.fromElf on damaged objects', () => {
       }
     }
     expect(loaded).toBeGreaterThan(0);
-  });
+  }, 30_000);
 });
 
 describe.skipIf(!clangAvailable)('Module.fromElf', () => {
