@@ -225,6 +225,8 @@ function empty(r: Mut): boolean {
  * common value (an infeasible branch).
  */
 export function normalize(s: Scalar): Scalar | undefined {
+  // Constants are the common case (loop counters, offsets): no deduction needed.
+  if (s.var.mask === 0n) return scalarContains(s, s.var.value) ? scalarConst(s.var.value) : undefined;
   const r: Mut = { ...s };
   updateBounds(r);
   if (empty(r)) return undefined;

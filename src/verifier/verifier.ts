@@ -25,6 +25,8 @@ import { describe, NOT_INIT, type RegState, scalar, UNKNOWN } from './types.js';
 export const DEFAULT_MAX_INSNS = 1_000_000;
 /** Iterations of one loop on one path beyond which running out of budget counts as an unbounded loop. */
 const LOOP_ITERATIONS_UNBOUNDED = 16;
+/** How many explored states at a prune point are compared with a new one (newest first). */
+const PRUNE_WINDOW = 64;
 /** How many unfinished states at a loop header are compared for an exact repeat. */
 const LOOP_REPEAT_WINDOW = 8;
 
@@ -165,7 +167,11 @@ class Verifier {
   /** A stored state covering `state` prunes the path; otherwise `state` is stored and returned. */
   private visit(state: State, pc: number, parent: Checkpoint | undefined): Checkpoint | 'prune' {
     const live = this.env.cfg.liveIn[pc];
-    for (const cp of this.done[pc]) if (statesEqual(cp.state, state, live, false)) return 'prune';
+    // Newest first, and only so many: a missed prune costs time, never soundness.
+    const done = this.done[pc];
+    for (let i = done.length - 1, n = 0; i >= 0 && n < PRUNE_WINDOW; i--, n++) {
+      if (statesEqual(done[i].state, state, live, false)) return 'prune';
+    }
     if (this.env.cfg.loopHeader[pc] || this.callbackEntries.has(pc)) {
       const open = this.all[pc];
       let checked = 0;
@@ -407,13 +413,23 @@ class Verifier {
 
   private error(pc: number, state: State | undefined, e: Rejection, reportPc = pc): VerifierError {
     const line = this.env.lines[reportPc];
+    // Newest 8 distinct decisions; a repeated one (a loop) is shown once with its count.
     const path: string[] = [];
-    for (let s = state?.path; s !== undefined && path.length < 8; s = s.prev) {
+    let last = '';
+    let repeat = 1;
+    for (let s = state?.path; s !== undefined; s = s.prev) {
       const l = this.env.lines[s.pc];
       const text = l?.text.trim();
-      path.push(
-        `${where(this.env, s.pc)}${text ? ` \`${text}\`` : ''}: branch ${s.taken ? 'taken' : 'not taken'}`,
-      );
+      const step = `${where(this.env, s.pc)}${text ? ` \`${text}\`` : ''}: branch ${s.taken ? 'taken' : 'not taken'}`;
+      if (step === last) {
+        repeat++;
+        path[path.length - 1] = `${step} (${repeat} times in a row)`;
+        continue;
+      }
+      if (path.length === 8) break;
+      path.push(step);
+      last = step;
+      repeat = 1;
     }
     path.reverse();
     return new VerifierError(

@@ -1,0 +1,57 @@
+/**
+ * The running kernel's verifier as ground truth: every corpus object is loaded with libbpf
+ * (test/verifier/kernel-verdict.c) and the kernel's verdict must be the one the corpus records —
+ * bpfbox's own verdict unless the case names a deliberate difference. Skipped with a notice where gcc,
+ * libbpf-dev, clang-19 or a usable bpf() syscall (root) is missing.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { clangAvailable, compileBpf } from '../elf/compile.js';
+import { CORPUS, PRELUDE } from './corpus.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bpfbox-verifier-kernel-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The runner's path, or why the kernel cannot be asked here. */
+function setup(): { runner: string } | { skip: string } {
+  if (!clangAvailable) return { skip: 'clang-19 is not installed' };
+  const runner = join(dir, 'kernel-verdict');
+  const cc = spawnSync('gcc', ['-O2', '-o', runner, join(import.meta.dirname, 'kernel-verdict.c'), '-lbpf'], {
+    encoding: 'utf8',
+  });
+  if (cc.error || cc.status !== 0)
+    return { skip: `cannot build the runner (gcc + libbpf-dev): ${cc.stderr || cc.error}` };
+  const probe = join(dir, 'probe.o');
+  writeFileSync(probe, compileBpf(`${PRELUDE}\nSEC("xdp") int p(struct xdp_md *c) { return XDP_PASS; }`));
+  const out = spawnSync(runner, [probe], { encoding: 'utf8' }).stdout.trim();
+  if (out !== 'accepted') return { skip: `the bpf() syscall is not usable here: ${out}` };
+  return { runner };
+}
+
+const env = setup();
+if ('skip' in env) console.warn(`[verifier kernel agreement] SKIPPED: ${env.skip}`);
+
+describe.skipIf('skip' in env)('verifier corpus against the running kernel', () => {
+  it('the kernel reaches the recorded verdict on every corpus object', () => {
+    if (!('runner' in env)) return;
+    const paths = CORPUS.map((c, i) => {
+      const p = join(dir, `case${i}.o`);
+      writeFileSync(p, compileBpf(PRELUDE + c.source));
+      return p;
+    });
+    const lines = spawnSync(env.runner, paths, { encoding: 'utf8', maxBuffer: 1 << 24 })
+      .stdout.trimEnd()
+      .split('\n');
+    const mismatches: string[] = [];
+    CORPUS.forEach((c, i) => {
+      const expected = c.kernel?.verdict ?? (c.expect === 'ok' ? 'accepted' : 'rejected');
+      const got = lines[i] ?? 'no output';
+      if (!got.startsWith(expected)) mismatches.push(`${c.name}: expected ${expected}, kernel said "${got}"`);
+    });
+    expect(mismatches).toEqual([]);
+    expect(lines).toHaveLength(CORPUS.length);
+  });
+});
