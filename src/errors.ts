@@ -272,6 +272,10 @@ export class HelperError extends Trap {
   readonly code = 'HELPER_ERROR';
 }
 
+/** The embedding API's name for `HelperError` (wasmtime/PolkaVM hosts call helpers host functions). */
+export const HostError = HelperError;
+export type HostError = HelperError;
+
 /**
  * The program reached an instruction whose CO-RE relocation the target kernel BTF cannot satisfy
  * (libbpf poisons it the same way; the kernel's verifier then rejects the program if it is reachable).

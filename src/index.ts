@@ -40,8 +40,12 @@ export {
   type MapPinning,
 } from './elf/btf-maps.js';
 export {
+  type ExternalCall,
+  type LinkedCode,
   type LinkedFunction,
   type LinkedProgram,
+  type LinkOptions,
+  linkFunctions,
   linkObject,
   linkProgram,
 } from './elf/linker.js';
@@ -50,6 +54,7 @@ export {
   type BpfObject,
   type BpfProgramDef,
   type BtfMap,
+  type BuildOptions,
   buildObject,
   type DataSymbol,
   findVariable,
@@ -68,6 +73,7 @@ export {
   OpenObject,
   type OpenOptions,
   type ProgramSummary,
+  type RunnableCode,
   type RunnableProgram,
 } from './elf/open.js';
 export {
@@ -80,6 +86,7 @@ export {
 } from './elf/reader.js';
 export * from './errors.js';
 export { BumpAllocator, HEAP_ALIGN } from './host/allocator.js';
+export type { ElfModuleOptions } from './host/elf-module.js';
 export { ENGINE_KINDS, Engine, type EngineConfig, type EngineKind } from './host/engine.js';
 export { type CallOptions, type CallResult, Instance, type InstantiateOptions } from './host/instance.js';
 export { InstancePre } from './host/instance-pre.js';
@@ -92,7 +99,7 @@ export {
   Linker,
 } from './host/linker.js';
 export { type InstanceLayout, InstanceMemory, type RegionInfo } from './host/memory.js';
-export { Module, type ModuleImport, type ModuleOptions } from './host/module.js';
+export { Module, type ModuleImport, type ModuleOptions, type SourceLine } from './host/module.js';
 export { murmur3_32, syscallImm } from './host/murmur3.js';
 export { type DecodeOptions, decodeProgram } from './isa/decoder.js';
 export { encodeProgram, type RawInsn } from './isa/encoder.js';

@@ -1,6 +1,6 @@
 /** callAsync: host functions returning Promises suspend the guest; interrupt() stops it. */
 import { describe, expect, it } from 'vitest';
-import { HelperError, Interrupted, type Trap, UsageError } from '../../src/errors.js';
+import { HelperError, HostError, Interrupted, type Trap, UsageError } from '../../src/errors.js';
 import { Engine } from '../../src/host/engine.js';
 import { type HostFunction, Linker } from '../../src/host/linker.js';
 import { Module } from '../../src/host/module.js';
@@ -67,6 +67,7 @@ describe('callAsync', () => {
     const boom = new Error('storage offline');
     const e = await rejection(instance(() => Promise.reject(boom)).callAsync());
     expect(e).toBeInstanceOf(HelperError);
+    expect(e).toBeInstanceOf(HostError); // the embedding API's name for it
     expect(e).toMatchObject({ pc: 6, instructions: 5, gasUsed: 5 });
     expect(e.cause).toBe(boom);
   });
