@@ -52,6 +52,11 @@ const L_FPH = 14; // i32 host offset of r10
 const L_T = 15; // i32 scratch
 const L_O = 16; // i32 offset in slot
 const L_H = 17; // i32 host address
+// The meters live in f64 locals inside a function and in the globals across calls and imports.
+const L_N = 18;
+const L_GAS = 19;
+const L_N_MAX = 20;
+const L_GAS_MAX = 21;
 
 const T_SUB = 0;
 const TYPES: FuncType[] = [
@@ -293,6 +298,11 @@ class FunctionGen {
     w.byte(Op.i64_extend_i32_u);
     w.byte(Op.i64_sub);
     w.op2(Op.local_set, R10);
+    w.op2(Op.global_get, G_N_MAX);
+    w.op2(Op.local_set, L_N_MAX);
+    w.op2(Op.global_get, G_GAS_MAX);
+    w.op2(Op.local_set, L_GAS_MAX);
+    this.syncIn();
     this.region(0);
     w.byte(Op.unreachable);
     w.byte(Op.end);
@@ -300,6 +310,7 @@ class FunctionGen {
       locals: [
         { count: 3, type: I64 },
         { count: 5, type: I32 },
+        { count: 4, type: F64 },
       ],
       code: w,
     };
@@ -384,10 +395,26 @@ class FunctionGen {
     const pc = program.insns[i].pc;
     const len = layout.blockInsns[pc];
     const gas = layout.blockGas[pc];
-    this.addCounters(len, gas);
-    this.overBudget();
+    // n += len; gas += cost; over = n > nMax | gas > gasMax (gas cannot newly pass with cost 0).
+    w.op2(Op.local_get, L_N);
+    w.f64const(len);
+    w.byte(Op.f64_add);
+    w.op2(Op.local_tee, L_N);
+    w.op2(Op.local_get, L_N_MAX);
+    w.byte(Op.f64_gt);
+    if (gas !== 0) {
+      w.op2(Op.local_get, L_GAS);
+      w.f64const(gas);
+      w.byte(Op.f64_add);
+      w.op2(Op.local_tee, L_GAS);
+      w.op2(Op.local_get, L_GAS_MAX);
+      w.byte(Op.f64_gt);
+      w.byte(Op.i32_or);
+    }
     w.op2(Op.if, 0x40);
-    this.addCounters(-len, -gas);
+    this.addLocal(L_N, -len);
+    if (gas !== 0) this.addLocal(L_GAS, -gas);
+    this.syncOut();
     w.i32const(pc);
     for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
     w.byte(Op.call);
@@ -396,34 +423,36 @@ class FunctionGen {
     w.byte(Op.end);
   }
 
-  private addCounters(n: number, gas: number): void {
+  private addLocal(local: number, v: number): void {
     const w = this.w;
-    w.op2(Op.global_get, G_N);
-    w.f64const(n);
+    w.op2(Op.local_get, local);
+    w.f64const(v);
     w.byte(Op.f64_add);
+    w.op2(Op.local_set, local);
+  }
+
+  /** Meters to the globals, before anything that reads them (imports, calls, return). */
+  private syncOut(): void {
+    const w = this.w;
+    w.op2(Op.local_get, L_N);
     w.op2(Op.global_set, G_N);
-    if (gas === 0) return;
-    w.op2(Op.global_get, G_GAS);
-    w.f64const(gas);
-    w.byte(Op.f64_add);
+    w.op2(Op.local_get, L_GAS);
     w.op2(Op.global_set, G_GAS);
   }
 
-  /** Leaves 1 when a counter is past its limit. */
-  private overBudget(): void {
+  /** Meters from the globals, after anything that changed them (calls, helpers). */
+  private syncIn(): void {
     const w = this.w;
     w.op2(Op.global_get, G_N);
-    w.op2(Op.global_get, G_N_MAX);
-    w.byte(Op.f64_gt);
+    w.op2(Op.local_set, L_N);
     w.op2(Op.global_get, G_GAS);
-    w.op2(Op.global_get, G_GAS_MAX);
-    w.byte(Op.f64_gt);
-    w.byte(Op.i32_or);
+    w.op2(Op.local_set, L_GAS);
   }
 
   /** Calls a throwing import with (pc, …ints) and marks the rest unreachable. */
   private call(fn: number, pc: number, ...ints: number[]): void {
     const w = this.w;
+    this.syncOut();
     w.i32const(pc);
     for (const v of ints) w.i32const(v);
     w.byte(Op.call);
@@ -473,6 +502,7 @@ class FunctionGen {
         return;
       case 'exit': {
         const w = this.w;
+        this.syncOut();
         for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
         w.byte(Op.return);
         return;
@@ -833,6 +863,7 @@ class FunctionGen {
         );
       case 'callx': {
         const d = insn.dst;
+        this.syncOut();
         w.i32const(insn.pc);
         w.op2(Op.local_get, d);
         w.byte(Op.i32_wrap_i64);
@@ -873,9 +904,11 @@ class FunctionGen {
     this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
     w.byte(Op.end);
     this.moveDepth(1);
+    this.syncOut();
     for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
     emitCall();
     for (let r = 5; r >= 0; r--) w.op2(Op.local_set, r);
+    this.syncIn();
     this.moveDepth(-1);
   }
 
@@ -894,6 +927,7 @@ class FunctionGen {
   /** Calls the helper import with r1..r5 as int32 halves; r0 = result (high half from RET_HI). */
   private helperCall(pc: number, emitId: () => void): void {
     const w = this.w;
+    this.syncOut();
     w.i32const(pc);
     emitId();
     for (let r = 1; r <= 5; r++) {
@@ -913,6 +947,7 @@ class FunctionGen {
     w.byte(Op.i64_shl);
     w.byte(Op.i64_or);
     w.op2(Op.local_set, 0);
+    this.syncIn();
   }
 
   // ------------------------------------------------------------------------------ memory
@@ -989,6 +1024,7 @@ class FunctionGen {
       w.byte(Op.i32_or);
     }
     w.op2(Op.if, 0x40);
+    this.syncOut();
     w.i32const(pc);
     w.op2(Op.local_get, L_A);
     w.i32const(size);

@@ -32,7 +32,8 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function time(run: () => RunResult, repeats: number): { ns: number; result: RunResult } {
+/** Median (and minimum, steadier on a loaded machine) of `repeats` timed runs after one warm-up. */
+function time(run: () => RunResult, repeats: number): { ns: number; min: number; result: RunResult } {
   let result = run();
   const times: number[] = [];
   for (let k = 0; k < repeats; k++) {
@@ -40,7 +41,7 @@ function time(run: () => RunResult, repeats: number): { ns: number; result: RunR
     result = run();
     times.push(Number(process.hrtime.bigint() - t0));
   }
-  return { ns: median(times), result };
+  return { ns: median(times), min: Math.min(...times), result };
 }
 
 console.log(
@@ -65,7 +66,7 @@ for (const file of readdirSync(programs)
   }
   const s = jit.jit.stats;
   console.log(
-    `| ${name} | ${a.result.instructions} | ${(a.ns / 1e6).toFixed(2)} | ${(b.ns / 1e6).toFixed(2)} | ${(c.ns / 1e6).toFixed(2)} | ${(a.ns / b.ns).toFixed(1)}× | ${(c.ns / b.ns).toFixed(2)} | ${(s.codegenNs / 1e3).toFixed(0)} | ${(s.wasmNs / 1e3).toFixed(0)} |`,
+    `| ${name} | ${a.result.instructions} | ${(a.ns / 1e6).toFixed(2)} | ${(b.ns / 1e6).toFixed(2)} | ${(c.ns / 1e6).toFixed(2)} | ${(a.ns / b.ns).toFixed(1)}× | ${(c.ns / b.ns).toFixed(2)} | ${[a.min, b.min, c.min].map((x) => (x / 1e6).toFixed(2)).join(' / ')} | ${(s.codegenNs / 1e3).toFixed(0)} | ${(s.wasmNs / 1e3).toFixed(0)} |`,
   );
 }
 
