@@ -178,7 +178,7 @@ function loadStack(
   const frame = stackFrame(state, reg);
   if (fixed) {
     const { slot, j } = byteAt(frame, lo);
-    if (slot?.spill !== undefined && slot.bytes[j] === 's') {
+    if (slot?.spill !== undefined && j + size <= 8 && slot.bytes.slice(j, j + size) === 's'.repeat(size)) {
       if (j === 0 && size === 8) return slot.spill;
       if (slot.spill.kind !== 'scalar') {
         reject('INVALID_MEM_ACCESS', `a ${size}-byte read of a spilled pointer at fp${lo}`, {
@@ -212,6 +212,14 @@ function storeStack(
   const frame = stackFrame(state, reg);
   if (fixed && size === 8 && lo % 8 === 0) {
     frame.stack[slotIndex(lo)] = { bytes: 'ssssssss', spill: value };
+    return;
+  }
+  if (fixed && lo % 8 === 0 && value.kind === 'scalar') {
+    // A narrower scalar spill (e.g. an int counter) keeps its bounds for the matching fill.
+    writeStackBytes(frame, lo, hi, 'm');
+    const i = slotIndex(lo);
+    const rest = frame.stack[i]?.bytes.slice(size) ?? '';
+    frame.stack[i] = { bytes: 's'.repeat(size) + rest, spill: scalar(truncate(value.value, size)) };
     return;
   }
   const zero = fixed && value.kind === 'scalar' && isConst(value.value) && value.value.umin === 0n;

@@ -182,7 +182,15 @@ function slotSafe(old: Slot | undefined, cur: Slot | undefined, ids: IdMap, exac
     return regSafe(o.spill, c.spill, ids, true);
   }
   if (o.spill !== undefined) {
-    if (c.spill !== undefined) return regSafe(o.spill, c.spill, ids, false);
+    if (c.spill !== undefined) {
+      if (!regSafe(o.spill, c.spill, ids, false)) return false;
+      for (let j = 0; j < 8; j++) {
+        const ob = o.bytes[j];
+        const cb = c.bytes[j];
+        if (ob === 's' ? cb !== 's' : !(byteSafe(ob, cb) || (ob === 'm' && cb === 's'))) return false;
+      }
+      return true;
+    }
     // An unknown scalar spill covers any initialized bytes.
     return o.spill.kind === 'scalar' && o.spill.value.var.mask === U64 && !c.bytes.includes('i');
   }

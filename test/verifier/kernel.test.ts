@@ -9,14 +9,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/assembler.js';
 import { clangAvailable, compileBpf } from '../elf/compile.js';
+import { ASM_CORPUS } from './asm-corpus.js';
 import { CORPUS, PRELUDE } from './corpus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bpfbox-verifier-kernel-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The runner's path, or why the kernel cannot be asked here. */
-function setup(): { runner: string } | { skip: string } {
+function setup(): { runner: string; raw: string } | { skip: string } {
   if (!clangAvailable) return { skip: 'clang-19 is not installed' };
   const runner = join(dir, 'kernel-verdict');
   const cc = spawnSync('gcc', ['-O2', '-o', runner, join(import.meta.dirname, 'kernel-verdict.c'), '-lbpf'], {
@@ -28,7 +30,18 @@ function setup(): { runner: string } | { skip: string } {
   writeFileSync(probe, compileBpf(`${PRELUDE}\nSEC("xdp") int p(struct xdp_md *c) { return XDP_PASS; }`));
   const out = spawnSync(runner, [probe], { encoding: 'utf8' }).stdout.trim();
   if (out !== 'accepted') return { skip: `the bpf() syscall is not usable here: ${out}` };
-  return { runner };
+  // Raw programs load as socket filters through the differential-test runner.
+  const raw = join(dir, 'bpf-test-run');
+  const cc2 = spawnSync(
+    'gcc',
+    ['-O2', '-o', raw, join(import.meta.dirname, '../kernel/bpf-test-run.c'), '-lbpf'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (cc2.error || cc2.status !== 0)
+    return { skip: `cannot build the raw runner: ${cc2.stderr || cc2.error}` };
+  return { runner, raw };
 }
 
 const env = setup();
@@ -53,5 +66,23 @@ describe.skipIf('skip' in env)('verifier corpus against the running kernel', () 
     });
     expect(mismatches).toEqual([]);
     expect(lines).toHaveLength(CORPUS.length);
+  });
+
+  it('the kernel reaches the recorded verdict on every assembly corpus program', () => {
+    if (!('raw' in env)) return;
+    const input = ASM_CORPUS.map((c) =>
+      Buffer.from(assemble(c.asm)).toString('hex').replace(/(..)/g, '$1 '),
+    ).join('\n');
+    const lines = spawnSync(env.raw, { input: `${input}\n`, encoding: 'utf8' })
+      .stdout.trimEnd()
+      .split('\n');
+    const mismatches: string[] = [];
+    ASM_CORPUS.forEach((c, i) => {
+      const expected = c.kernel?.verdict ?? (c.expect === 'ok' ? 'accepted' : 'rejected');
+      const got = lines[i] ?? 'no output';
+      const verdict = got.startsWith('ok') ? 'accepted' : got.startsWith('rejected') ? 'rejected' : got;
+      if (verdict !== expected) mismatches.push(`${c.name}: expected ${expected}, kernel said "${got}"`);
+    });
+    expect(mismatches).toEqual([]);
   });
 });
