@@ -6,6 +6,13 @@
  *
  * Shows: bpf_loop with a callback context on the stack, early exit (callback returns 1), map lookups
  * from a callback, bpf_printk. Test: test/examples/bpf-loop.test.ts.
+ *
+ * Demo (`npx bpfbox demo`): each `demo:` line runs PROGRAM on an IN.json as `bpfbox run OBJ.o --input`
+ * takes it, then a label; the `expect:` line after it checks r0 (and ringbuf/printk).
+ *   what: bpf_loop with a callback over an ARRAY the host filled, stopping early; bpf_printk
+ *   (`maps` is the demo's own key: what the host writes to the map before the run, samples[0..6])
+ *   demo: summarize {"maps": {"samples": [5, 17, 3, 42, 8, 0, 99]}} samples 5 17 3 42 8 0 99
+ *   expect: 5; printk samples=5 sum=75 max=42
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

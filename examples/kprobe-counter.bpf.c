@@ -6,6 +6,14 @@
  * Shows: BPF_KPROBE from bpf_tracing.h (built with -D__TARGET_ARCH_x86), arguments from pt_regs,
  * bpf_get_current_pid_tgid, lookup-or-insert with an atomic add on a hash map value.
  * Test: test/examples/kprobe-counter.test.ts.
+ *
+ * Demo (`npx bpfbox demo`): each `demo:` line runs PROGRAM on an IN.json as `bpfbox run OBJ.o --input`
+ * takes it, then a label; the `expect:` line after it checks r0 (and ringbuf/printk).
+ *   what: BPF_KPROBE arguments from pt_regs, a HASH map per process updated in place
+ *   demo: count_unlinkat {"task": {"pid": 100, "comm": "rm"}, "regs": {"di": -100}} rm (pid 100) unlinks
+ *   expect: 0
+ *   demo: count_unlinkat {"task": {"pid": 101, "tgid": 100}, "regs": {"di": 3}} its thread 101, dfd 3
+ *   expect: 0
  */
 #include <linux/bpf.h>
 #include <linux/ptrace.h>

@@ -7,6 +7,14 @@
  *
  * Shows: a socket_filter program, the keep-length verdict, bpf_skb_load_bytes.
  * Test: test/examples/socket-filter.test.ts.
+ *
+ * Demo (`npx bpfbox demo`): each `demo:` line runs PROGRAM on an IN.json as `bpfbox run OBJ.o --input`
+ * takes it, then a label; the `expect:` line after it checks r0 (and ringbuf/printk).
+ *   what: bpf_skb_load_bytes on a read-only packet, the keep-length verdict (r0 = bytes kept)
+ *   demo: keep_tcp {"packet": "0200000000020200000000010800 4500002800000000400666ce0a0000010a000002 9c40005000000000000000005000000000000000"} TCP packet, 54 bytes
+ *   expect: 54
+ *   demo: keep_tcp {"packet": "0200000000020200000000010800 4500001c00000000401166cf0a0000010a000002 9c40003500080000"} UDP packet
+ *   expect: 0
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>

@@ -7,6 +7,16 @@
  *
  * Shows: BPF_MAP_TYPE_PROG_ARRAY with `.values = { [n] = &prog }`, bpf_tail_call, a missing slot.
  * Test: test/examples/tail-call.test.ts.
+ *
+ * Demo (`npx bpfbox demo`): each `demo:` line runs PROGRAM on an IN.json as `bpfbox run OBJ.o --input`
+ * takes it, then a label; the `expect:` line after it checks r0 (and ringbuf/printk).
+ *   what: bpf_tail_call through a PROG_ARRAY filled in .maps; an empty slot falls through
+ *   demo: dispatch {"packet": "0200000000020200000000010800 4500001c00000000400166df0a0000010a000002 0800000000000000"} ICMP → handle_icmp
+ *   expect: XDP_DROP
+ *   demo: dispatch {"packet": "0200000000020200000000010800 4500001c00000000401166cf0a0000010a000002 9c40003500080000"} UDP → handle_udp
+ *   expect: XDP_TX
+ *   demo: dispatch {"packet": "0200000000020200000000010800 4500002800000000400666ce0a0000010a000002 9c40005000000000000000005000000000000000"} TCP: no slot, no jump
+ *   expect: XDP_PASS
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>

@@ -6,6 +6,12 @@
  *
  * Shows: a sched_cls program, skb helpers that write the packet, incremental checksum update (RFC 1624).
  * Test: test/examples/tc-rewrite.test.ts.
+ *
+ * Demo (`npx bpfbox demo`): each `demo:` line runs PROGRAM on an IN.json as `bpfbox run OBJ.o --input`
+ * takes it, then a label; the `expect:` line after it checks r0 (and ringbuf/printk).
+ *   what: bpf_skb_store_bytes and bpf_l3_csum_replace set the TTL to 64 and patch the IP checksum
+ *   demo: set_ttl {"packet": "0200000000020200000000010800 4500001c00000000c811dece0a0000010a000002 9c40003500080000"} IPv4 with TTL 200
+ *   expect: TC_ACT_OK
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>

@@ -5,6 +5,14 @@
  * (the loader's `globals: { blocked_port: … }`, libbpf's skel->rodata->blocked_port).
  *
  * Shows: direct packet access, a per-CPU array, .rodata parameters. Test: test/examples/xdp-counter.test.ts.
+ *
+ * Demo (`npx bpfbox demo`): each `demo:` line runs PROGRAM on an IN.json as `bpfbox run OBJ.o --input`
+ * takes it, then a label; the `expect:` line after it checks r0 (and ringbuf/printk).
+ *   what: bounds-checked packet parsing, a PERCPU_ARRAY of totals, a const volatile blocked_port (53)
+ *   demo: xdp_count {"packet": "0200000000020200000000010800 4500001c00000000401166cf0a0000010a000002 9c40003500080000"} UDP to port 53
+ *   expect: XDP_DROP
+ *   demo: xdp_count {"packet": "0200000000020200000000010800 4500001c00000000401166cf0a0000010a000002 9c401f9000080000"} UDP to port 8080
+ *   expect: XDP_PASS
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
