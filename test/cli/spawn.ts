@@ -74,6 +74,9 @@ async function compiledCli(): Promise<string> {
 
 const MAIN = await compiledCli();
 
+/** The transpiled entry point, for tests that need their own child process. */
+export const CLI_MAIN = MAIN;
+
 export interface CliResult {
   code: number;
   stdout: string;
