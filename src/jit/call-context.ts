@@ -10,6 +10,7 @@ import type { GuestMemory } from '../vm/memory/guest-memory.js';
 export interface JitHost {
   readonly memory: GuestMemory;
   requestTerminate(lo: number, hi: number): void;
+  requestTailCall(target: TailCallTarget): boolean;
   consumeGas(amount: number, pc: number): void;
   callFunction(target: bigint, args: readonly bigint[], pc: number): bigint;
 }
@@ -40,9 +41,8 @@ export class JitCallContext implements HelperContext {
     const v = BigInt.asUintN(64, BigInt(r0));
     this.host.requestTerminate(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
   }
-  /** Tail calls are not supported by the JIT yet: refused like a call from a subprogram. */
-  tailCall(_target: TailCallTarget): boolean {
-    return false;
+  tailCall(target: TailCallTarget): boolean {
+    return this.host.requestTailCall(target);
   }
   consumeGas(amount: number): void {
     this.host.consumeGas(amount, this.pc);

@@ -31,7 +31,8 @@ export const IMPORT_BUDGET = 1; // (pc, r0..r9: i64) → finishes the block on t
 export const IMPORT_TRAP = 2; // (pc, kind) → throws (TRAP_* below)
 export const IMPORT_HELPER = 3; // (pc, id, r1lo, r1hi, …, r5hi) → r0 low half; high half in global RET_HI
 export const IMPORT_CALLX = 4; // (pc, lo, hi) → subprogram index, or -1 for a helper id; throws otherwise
-const IMPORT_COUNT = 5;
+export const IMPORT_TAIL = 5; // (pc, r0..r9: i64) → unwinds into the tail-called program
+const IMPORT_COUNT = 6;
 export const TRAP_CALL_DEPTH = 0;
 export const TRAP_PACKET_EXIT = 1;
 
@@ -42,6 +43,7 @@ const G_N_MAX = 2;
 const G_GAS_MAX = 3;
 const G_DEPTH = 4;
 const G_RET_HI = 5;
+const G_TAIL = 6; // 1 when the helper that just returned scheduled a tail call
 
 // Locals of a subprogram function: params r0..r9, then these.
 const R10 = 10;
@@ -67,7 +69,7 @@ const TYPES: FuncType[] = [
   { params: [I32, I32], results: [] }, // trap
   { params: Array(12).fill(I32), results: [I32] }, // helper
   { params: [I32, I32, I32], results: [I32] }, // callx
-  { params: [I32, I64, I64, I64, I64, I64], results: [I64] }, // run
+  { params: [I32, ...Array(10).fill(I64)], results: [I64] }, // run
 ];
 
 export interface CodegenInput {
@@ -114,6 +116,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { module: 'env', name: 'trap', kind: 'func', type: 4 },
       { module: 'env', name: 'helper', kind: 'func', type: 5 },
       { module: 'env', name: 'callx', kind: 'func', type: 6 },
+      { module: 'env', name: 'tail', kind: 'func', type: 3 },
     ],
     functions: [2, ...layout.functions.map(() => T_SUB), 7],
     tableSize: fnCount,
@@ -125,6 +128,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { type: F64, mutable: true, init: 0, export: 'gasMax' },
       { type: I32, mutable: true, init: 0, export: 'depth' },
       { type: I32, mutable: true, init: 0, export: 'retHi' },
+      { type: I32, mutable: true, init: 0, export: 'tailPending' },
     ],
     exports: [{ name: 'run', func: runFn }],
     bodies,
@@ -164,12 +168,10 @@ function setWindowBody(memory: GuestMemory): ByteWriter {
   return w;
 }
 
-/** run(k, r1..r5): calls subprogram k with r0 = r6..r9 = 0 and returns r0. */
+/** run(k, r0..r9): calls subprogram k with these registers and returns r0. */
 function runBody(): ByteWriter {
   const w = new ByteWriter();
-  w.i64const(0, 0);
-  for (let r = 1; r <= 5; r++) w.op2(Op.local_get, r);
-  for (let r = 6; r <= 9; r++) w.i64const(0, 0);
+  for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r + 1);
   w.op2(Op.local_get, 0);
   w.byte(Op.call_indirect);
   w.u32(T_SUB);
@@ -948,6 +950,15 @@ class FunctionGen {
     w.byte(Op.i64_or);
     w.op2(Op.local_set, 0);
     this.syncIn();
+    // bpf_tail_call: hand every register to the engine, which continues in the target program.
+    w.op2(Op.global_get, G_TAIL);
+    w.op2(Op.if, 0x40);
+    w.i32const(pc);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.call);
+    w.u32(IMPORT_TAIL);
+    w.byte(Op.unreachable);
+    w.byte(Op.end);
   }
 
   // ------------------------------------------------------------------------------ memory

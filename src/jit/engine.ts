@@ -26,6 +26,7 @@ import {
   Interpreter,
   type InterpreterOptions,
   isThenable,
+  MAX_TAIL_CALLS,
   type RunOptions,
   type RunResult,
 } from '../vm/interpreter/interpreter.js';
@@ -47,19 +48,28 @@ import { analyze, type ProgramLayout } from './control-flow.js';
 export type JitOptions = InterpreterOptions;
 
 interface JitExports {
-  run(k: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint;
+  run(k: number, ...registers: bigint[]): bigint;
   n: WebAssembly.Global;
   gas: WebAssembly.Global;
   nMax: WebAssembly.Global;
   gasMax: WebAssembly.Global;
   depth: WebAssembly.Global;
   retHi: WebAssembly.Global;
+  tailPending: WebAssembly.Global;
 }
 
 /** Unwinds the compiled code when the program ends early (helper terminate, LD_ABS out of bounds). */
 class Exit {
   lo = 0;
   hi = 0;
+}
+
+/** Unwinds the compiled code of a bpf_tail_call: the run continues in `target` with `registers`. */
+class TailCall {
+  constructor(
+    readonly target: JitProgram,
+    readonly registers: bigint[],
+  ) {}
 }
 
 /** Traps whose counters are final. */
@@ -89,6 +99,9 @@ export class JitProgram implements TailCallTarget, JitHost {
   private limit = DEFAULT_MAX_INSTRUCTIONS;
   private gasLimit = Number.POSITIVE_INFINITY;
   private pendingExit = false;
+  private pendingTail: JitProgram | undefined;
+  /** Tail calls made so far in the current run (the kernel allows MAX_TAIL_CALLS). */
+  private tailCalls = 0;
   private busy = false;
   private interruptRequested = false;
 
@@ -129,6 +142,13 @@ export class JitProgram implements TailCallTarget, JitHost {
         },
         helper: this.callHelper.bind(this),
         callx: this.resolveCallx.bind(this),
+        tail: (_pc: number, ...registers: bigint[]) => {
+          const target = this.pendingTail;
+          if (!target) throw new Error('internal: tail import without a pending tail call');
+          this.pendingTail = undefined;
+          this.exports.tailPending.value = 0;
+          throw new TailCall(target, registers);
+        },
       },
     });
     this.exports = instance.exports as unknown as JitExports;
@@ -153,36 +173,73 @@ export class JitProgram implements TailCallTarget, JitHost {
     }
     const gasLimit = options.gasLimit ?? Number.POSITIVE_INFINITY;
     if (!(gasLimit >= 0)) throw new UsageError(`gas limit ${gasLimit} must be a non-negative number`);
-    const a = [0n, 0n, 0n, 0n, 0n];
+    let registers = [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n];
     const args = options.args ?? [];
-    for (let i = 0; i < args.length && i < 5; i++) a[i] = BigInt.asIntN(64, BigInt(args[i]));
-    this.limit = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
-    this.gasLimit = gasLimit;
-    const x = this.exports;
-    x.n.value = 0;
-    x.gas.value = 0;
-    x.nMax.value = this.limit;
-    x.gasMax.value = gasLimit;
-    x.depth.value = 0;
+    for (let i = 0; i < args.length && i < 5; i++) registers[i + 1] = BigInt.asIntN(64, BigInt(args[i]));
+    const limit = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
     this.memory.clearStack();
     this.memory.setStackDepth(0);
-    this.pendingExit = false;
-    this.interruptRequested = false;
     this.busy = true;
+    let active: JitProgram = this;
+    let n = 0;
+    let gas = 0;
+    let tailCalls = 0;
     try {
-      const r0 = x.run(k, a[0], a[1], a[2], a[3], a[4]);
-      return { r0: BigInt.asUintN(64, r0), instructions: x.n.value, gasUsed: x.gas.value };
-    } catch (e) {
-      if (e === this.exit) return this.exitResult();
-      if (e instanceof Trap && !counted.has(e)) {
-        // A trap raised outside an import that knows its pc (none expected): report the run so far.
-        e.instructions = x.n.value;
-        e.gasUsed = x.gas.value;
+      // One iteration per program: the entry one, then each bpf_tail_call target.
+      for (let fn = k; ; fn = 0) {
+        active.enter(n, gas, limit, gasLimit, tailCalls);
+        const x = active.exports;
+        try {
+          const r0 = x.run(fn, ...registers);
+          return { r0: BigInt.asUintN(64, r0), instructions: x.n.value, gasUsed: x.gas.value };
+        } catch (e) {
+          if (e instanceof Exit) return active.exitResult();
+          if (!(e instanceof TailCall)) {
+            if (e instanceof Trap && !counted.has(e)) {
+              // Raised outside an import that knows its pc (none expected): the run so far.
+              e.instructions = x.n.value;
+              e.gasUsed = x.gas.value;
+            }
+            throw e;
+          }
+          n = x.n.value;
+          gas = x.gas.value;
+          registers = e.registers;
+          if (active !== this) active.busy = false;
+          active = e.target;
+          tailCalls++;
+        }
       }
-      throw e;
     } finally {
       this.busy = false;
+      active.busy = false;
     }
+  }
+
+  /** Resets the meters and run state to continue a run (from its start or after a tail call). */
+  private enter(n: number, gas: number, limit: number, gasLimit: number, tailCalls: number): void {
+    this.limit = limit;
+    this.gasLimit = gasLimit;
+    this.tailCalls = tailCalls;
+    const x = this.exports;
+    x.n.value = n;
+    x.gas.value = gas;
+    x.nMax.value = limit;
+    x.gasMax.value = gasLimit;
+    x.depth.value = 0;
+    x.tailPending.value = 0;
+    this.pendingExit = false;
+    this.pendingTail = undefined;
+    this.interruptRequested = false;
+    this.busy = true;
+  }
+
+  /**
+   * The Executor contract of the host API. The JIT cannot suspend, so this runs synchronously; a
+   * helper returning a Promise is a HelperError, as under `run`.
+   */
+  async runAsync(options: RunOptions = {}): Promise<RunResult> {
+    return this.run(options);
   }
 
   /** Stops the guest after the current helper call with an `Interrupted` trap. */
@@ -274,7 +331,7 @@ export class JitProgram implements TailCallTarget, JitHost {
       }
       helperResultInto(this.result, result, helper, pc);
     } catch (err) {
-      if (err === this.exit) throw err;
+      if (err instanceof Exit || err instanceof TailCall) throw err;
       throw this.count(helperFailure(err, helper, pc), pc);
     }
     if (this.pendingExit) {
@@ -316,6 +373,15 @@ export class JitProgram implements TailCallTarget, JitHost {
 
   // ------------------------------------------------------------------------------ JitHost
 
+  /** bpf_tail_call into another JIT program on this memory, from depth 0, at most MAX_TAIL_CALLS. */
+  requestTailCall(target: TailCallTarget): boolean {
+    if (!(target instanceof JitProgram) || target.memory !== this.memory) return false;
+    if ((this.exports.depth.value as number) !== 0 || this.tailCalls >= MAX_TAIL_CALLS) return false;
+    this.pendingTail = target;
+    this.exports.tailPending.value = 1;
+    return true;
+  }
+
   requestTerminate(lo: number, hi: number): void {
     this.exit.lo = lo;
     this.exit.hi = hi;
@@ -350,15 +416,15 @@ export class JitProgram implements TailCallTarget, JitHost {
     const x = this.exports;
     const depth = x.depth.value as number;
     if (depth + 1 >= this.maxFrames) throw new CallDepthExceeded(this.maxFrames, callPc);
-    const a = [0n, 0n, 0n, 0n, 0n];
-    for (let i = 0; i < 5; i++) a[i] = BigInt.asIntN(64, args[i] ?? 0n);
+    const a = [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n];
+    for (let i = 0; i < 5; i++) a[i + 1] = BigInt.asIntN(64, args[i] ?? 0n);
     x.depth.value = depth + 1;
     this.memory.setStackDepth(depth + 1);
     try {
-      return BigInt.asUintN(64, x.run(k, a[0], a[1], a[2], a[3], a[4]));
+      return BigInt.asUintN(64, x.run(k, ...a));
     } catch (e) {
       // A helper ending the program inside a callback ends the callback, as in the interpreter.
-      if (e === this.exit) return this.exitResult().r0;
+      if (e instanceof Exit) return this.exitResult().r0;
       throw e;
     } finally {
       x.depth.value = depth;

@@ -10,7 +10,7 @@ import { decodeProgram } from '../../src/isa/decoder.js';
 import { JitProgram } from '../../src/jit/engine.js';
 import { ByteWriter, encodeModule, I64, Op } from '../../src/jit/wasm-encoder.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
-import { HelperRegistry } from '../../src/vm/helpers.js';
+import { HelperRegistry, type TailCallTarget } from '../../src/vm/helpers.js';
 import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../../src/vm/memory/layout.js';
@@ -182,10 +182,9 @@ describe('JIT helpers and calls', () => {
     agree(text, { gasLimit: 12 }, registry());
   });
 
-  it('refuses tail calls (the helper sees false), rejects Promises and wraps helper errors', () => {
+  it('refuses tail calls into another engine, rejects Promises and wraps helper errors', () => {
     const [, jit] = both('call 6\nexit', registry());
     expect(jit.run().r0).toBe(0n);
-    expect(() => jit.run()).not.toThrow();
     const [, promise] = both('call 7\nexit', registry());
     expect(outcome(() => promise.run())).toMatchObject({ code: 'HELPER_ERROR', pc: 0, instructions: 1 });
     expect(agree('call 8\nexit', {}, registry())).toMatchObject({ code: 'HELPER_ERROR', pc: 0 });
@@ -213,6 +212,13 @@ describe('JIT helpers and calls', () => {
     expect(agree('ldabsw 100\nexit')).toMatchObject({ r0: 0n, instructions: 1 });
   });
 
+  it('runAsync (the host Executor contract) runs synchronously to the same result', async () => {
+    const [, jit] = both('mov %r1, 2\ncall 1\nexit', registry());
+    await expect(jit.runAsync()).resolves.toMatchObject({ r0: 2n, instructions: 3 });
+    const [, promise] = both('call 7\nexit', registry());
+    await expect(promise.runAsync()).rejects.toMatchObject({ code: 'HELPER_ERROR' });
+  });
+
   it('enters at function starts only, and stops on interrupt after a helper call', () => {
     const program = decodeProgram(assemble('call local f\nexit\nf:\nmov %r0, 3\nexit'));
     const jit = new JitProgram(program, { memory: machine() });
@@ -227,5 +233,39 @@ describe('JIT helpers and calls', () => {
     expect(() => new JitProgram(decodeProgram(assemble('call 9\nexit')), { memory: machine() })).toThrow(
       /unknown helper 9/,
     );
+  });
+
+  /** Runs `entry` on one engine with helper 12 = bpf_tail_call into `targets[r1]` (same engine, memory). */
+  function tailRun(kind: 'interp' | 'jit', entry: string, others: string[]) {
+    const memory = machine();
+    const helpers = new HelperRegistry();
+    const targets: TailCallTarget[] = [];
+    helpers.define(12, 'tail_call', (c) => (c.tailCall(targets[c.argNumber(1)]) ? 0 : -1));
+    const load = (text: string) => {
+      const program = decodeProgram(assemble(text));
+      return kind === 'interp'
+        ? new Interpreter(program, { memory, helpers })
+        : new JitProgram(program, { memory, helpers });
+    };
+    const first = load(entry);
+    targets.push(first, ...others.map(load));
+    return outcome(() => first.run());
+  }
+
+  it('tail calls keep registers and the stack frame, and stop after MAX_TAIL_CALLS like the interpreter', () => {
+    const a = 'mov %r6, 7\nstdw [%r10-8], 5\nmov %r1, 1\ncall 12\nmov %r0, 99\nexit';
+    const b = 'ldxdw %r0, [%r10-8]\nadd %r0, %r6\nmul %r0, 10\nexit';
+    expect(tailRun('jit', a, [b])).toEqual(tailRun('interp', a, [b]));
+    expect(tailRun('jit', a, [b])).toMatchObject({ r0: 120n, instructions: 8 });
+    // A program tail-calling itself: 33 calls succeed, the 34th is refused and the program goes on.
+    const self = 'add %r6, 1\nmov %r1, 0\ncall 12\nmov %r0, %r6\nexit';
+    expect(tailRun('jit', self, [])).toEqual(tailRun('interp', self, []));
+    expect(tailRun('jit', self, [])).toMatchObject({ r0: 34n });
+    // Refused from a subprogram; a trap in the target has the target's pc and the run's counters.
+    const sub = 'call local f\nexit\nf:\nmov %r1, 1\ncall 12\nmov %r0, 5\nexit';
+    expect(tailRun('jit', sub, [b])).toEqual(tailRun('interp', sub, [b]));
+    const faulting = 'mov %r0, 0\nldxdw %r0, [%r0]\nexit';
+    expect(tailRun('jit', a, [faulting])).toEqual(tailRun('interp', a, [faulting]));
+    expect(tailRun('jit', a, [faulting])).toMatchObject({ code: 'MEMORY_FAULT', pc: 1, instructions: 6 });
   });
 });
