@@ -36,7 +36,7 @@ export interface ObjectRunFlags {
 }
 
 /** What all runs together produced: events accumulated, the rest from the last run. */
-interface RunSummary {
+export interface RunSummary {
   readonly runs: number;
   readonly last: ProgramRun;
   readonly printk: readonly string[];
@@ -77,7 +77,7 @@ export async function runObject(
 }
 
 /** `--program NAME`, or the only program; a UsageError that lists the programs otherwise. */
-function chooseProgram(open: OpenObject, wanted: string | undefined): string {
+export function chooseProgram(open: OpenObject, wanted: string | undefined): string {
   const names = open.programSummaries().map((p) => p.name);
   const list = names.join(', ') || 'none';
   if (wanted !== undefined) {
@@ -123,7 +123,7 @@ function runRepeatedly(
   return { runs, last, printk, ringbuf, perf };
 }
 
-function runJson(summary: RunSummary, gas: { gas_used?: number }): Record<string, unknown> {
+export function runJson(summary: RunSummary, gas: { gas_used?: number }): Record<string, unknown> {
   const { last } = summary;
   return {
     ok: true,
@@ -139,7 +139,7 @@ function runJson(summary: RunSummary, gas: { gas_used?: number }): Record<string
   };
 }
 
-function runText(summary: RunSummary): string {
+export function runText(summary: RunSummary): string {
   const { last } = summary;
   const lines = [`r0: ${hex64(last.r0)}${outcome(last.result)}`];
   if (summary.runs > 1) lines.push(`runs: ${summary.runs} (r0, instructions and packet of the last)`);
@@ -198,6 +198,6 @@ function redirectText(target: RedirectTarget): string {
     : `map ${target.map} key ${target.key} flags ${target.flags}`;
 }
 
-function section(title: string, items: readonly string[]): string {
+export function section(title: string, items: readonly string[]): string {
   return [`${title}:`, ...(items.length === 0 ? ['  (none)'] : items.map((i) => `  ${i}`))].join('\n');
 }
