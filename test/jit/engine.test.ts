@@ -11,7 +11,7 @@ import { JitProgram } from '../../src/jit/engine.js';
 import { ByteWriter, encodeModule, I64, Op } from '../../src/jit/wasm-encoder.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
 import { HelperRegistry, type TailCallTarget } from '../../src/vm/helpers.js';
-import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
+import { Interpreter, type RunOptions, type RunResult } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../../src/vm/memory/layout.js';
 
@@ -29,7 +29,8 @@ function machine(): GuestMemory {
 }
 
 interface Runner {
-  run(options?: RunOptions): { r0: bigint; instructions: number; gasUsed: number };
+  run(options?: RunOptions): RunResult;
+  runAsync(options?: RunOptions): Promise<RunResult>;
 }
 
 /** The same program on both engines, each on its own memory. */
