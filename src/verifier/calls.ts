@@ -11,7 +11,7 @@ import { type Env, mapName, reject, where } from './env.js';
 import { type ArgType, BPF_LOOP_ID, type HelperProto, helperProto, TAIL_CALL_ID } from './helpers.js';
 import { type AccessOptions, helperRegion, regText } from './memory.js';
 import { isConst, scalarConst, scalarToString } from './scalar.js';
-import { cloneState, type Frame, mapAllRegs, newFrame, type State, top } from './state.js';
+import { cloneState, type Frame, mapAllRegs, newFrame, type State, top, widenChangedSlots } from './state.js';
 import { describe, NOT_INIT, type RegState, UNKNOWN } from './types.js';
 
 export const MAX_CALL_FRAMES = 8;
@@ -173,7 +173,13 @@ function clobberArgs(frame: Frame): void {
 
 function callbackFrame(state: State, callsite: number, entry: number, ctx: RegState): State {
   const next = cloneState(state);
-  const f = newFrame('callback', callsite, entry, ctx);
+  const f = newFrame(
+    'callback',
+    callsite,
+    entry,
+    ctx,
+    next.frames.map((x) => x.stack.slice()),
+  );
   f.regs[1] = UNKNOWN;
   f.regs[2] = ctx;
   f.regs[10] = { kind: 'stack', frame: next.frames.length, off: 0, var: scalarConst(0n) };
@@ -359,12 +365,9 @@ export function execExit(env: Env, state: State, pc: number): Successor[] {
   const entry = frame.entry;
   const ctx = frame.callbackCtx ?? NOT_INIT;
   void pc;
-  const again = callbackFrame(
-    cloneState({ ...state, frames: state.frames.slice(0, -1) }),
-    callsite,
-    entry,
-    ctx,
-  );
+  const callers = cloneState({ ...state, frames: state.frames.slice(0, -1) });
+  if (frame.entryStacks !== undefined) widenChangedSlots(frame.entryStacks, callers.frames);
+  const again = callbackFrame(callers, callsite, entry, ctx);
   returnedInto(state, UNKNOWN);
   return [
     { state, pc: callsite + 1 },

@@ -36,6 +36,8 @@ export interface Frame {
   stack: (Slot | undefined)[];
   /** bpf_loop: the callback context argument, to re-enter the callback with. */
   readonly callbackCtx?: RegState;
+  /** bpf_loop: the callers' stacks when this iteration began, to widen what the iteration changed. */
+  readonly entryStacks?: readonly (readonly (Slot | undefined)[])[];
 }
 
 export interface Ref {
@@ -57,11 +59,18 @@ export interface State {
   path?: PathStep;
 }
 
-export function newFrame(kind: FrameKind, callsite: number, entry: number, callbackCtx?: RegState): Frame {
+export function newFrame(
+  kind: FrameKind,
+  callsite: number,
+  entry: number,
+  callbackCtx?: RegState,
+  entryStacks?: readonly (readonly (Slot | undefined)[])[],
+): Frame {
   return {
     kind,
     callsite,
     entry,
+    entryStacks,
     regs: new Array<RegState>(11).fill(NOT_INIT),
     stack: new Array<Slot | undefined>(SLOT_COUNT).fill(undefined),
     callbackCtx,
@@ -95,6 +104,24 @@ export function mapAllRegs(s: State, fn: (r: RegState) => RegState): void {
       if (n !== slot.spill) f.stack[i] = { ...slot, spill: n };
     }
   }
+}
+
+/**
+ * Widening for callback loops: a scalar a loop iteration changed in a caller's stack becomes unknown,
+ * so re-entering the callback converges instead of counting through every iteration.
+ */
+export function widenChangedSlots(entry: readonly (readonly (Slot | undefined)[])[], frames: Frame[]): void {
+  entry.forEach((before, f) => {
+    const stack = frames[f].stack;
+    for (let i = 0; i < stack.length; i++) {
+      const c = stack[i];
+      const p = before[i];
+      if (c === p || c?.spill?.kind !== 'scalar') continue;
+      const same =
+        p?.spill?.kind === 'scalar' && p.bytes === c.bytes && scalarEquals(p.spill.value, c.spill.value);
+      if (!same) stack[i] = { bytes: c.bytes.replace(/s/g, 'm') };
+    }
+  });
 }
 
 /** old id → cur id, checked for consistency both ways. */
