@@ -187,9 +187,12 @@ export class LoadedObject {
     return ctx;
   }
 
-  /** Adds the source position to a trap from `program` (tail-called programs keep their own pcs). */
-  private locate(trap: Trap, program: LoadedProgram): void {
+  /** Adds the source position to a trap from `entry`, or from the program it tail-called into. */
+  private locate(trap: Trap, entry: LoadedProgram): void {
     if (trap.file !== undefined || trap.line !== undefined) return;
+    const active = entry.vm.activeProgram;
+    const program = [...this.programs.values()].find((p) => p.vm.program === active) ?? entry;
+    if (program !== entry) trap.message += ` in tail-called program ${program.name}`;
     const line = program.linked.lines[trap.pc];
     if (line === undefined || line.line === 0) return;
     trap.file = line.file;

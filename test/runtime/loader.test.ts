@@ -120,6 +120,41 @@ describe.skipIf(!clangAvailable)('loadBpfObject on a clang-19 object', () => {
   });
 });
 
+describe.skipIf(!clangAvailable)('traps after a tail call', () => {
+  it('name the line of the program that was running', () => {
+    const source = `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp") int target(struct xdp_md *ctx) {
+  return *(volatile int *)(long)16;
+}
+struct {
+  __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __array(values, int (void *));
+} jumps SEC(".maps") = { .values = { [0] = (void *)&target } };
+SEC("xdp") int entry(struct xdp_md *ctx) {
+  bpf_tail_call(ctx, &jumps, 0);
+  return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+    const obj = loadBpfObject(compileBpf(source));
+    let error: unknown;
+    try {
+      obj.run('entry', PACKET);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MemoryFault);
+    expect((error as MemoryFault).line).toBe(5);
+    expect((error as MemoryFault).message).toMatch(
+      /in tail-called program target \(.*prog\.c:5: return \*\(volatile int \*\)\(long\)16;\)/,
+    );
+  });
+});
+
 describe.skipIf(!clangAvailable)('CO-RE through the loader', () => {
   it('resolves BPF_CORE_READ against the built-in vmlinux and traps on an unsatisfiable field', () => {
     const bytes = compileBpf(`

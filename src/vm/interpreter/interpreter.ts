@@ -177,6 +177,14 @@ export class Interpreter implements TailCallTarget {
     this.context = new CallContext(this);
   }
 
+  /**
+   * The program that was executing when the last run ended or trapped: this one, or the target of
+   * its last tail call (a trap's pc refers to it).
+   */
+  get activeProgram(): Program {
+    return this.active.program;
+  }
+
   /** Registers as BigInts (for tracing, tests and debugging). */
   registers(): bigint[] {
     const out: bigint[] = [];
