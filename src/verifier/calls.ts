@@ -314,7 +314,8 @@ function returnedInto(state: State, r0: RegState): void {
 export function execExit(env: Env, state: State, pc: number): Successor[] {
   const frame = top(state);
   const r0 = frame.regs[0];
-  if (r0.kind === 'not_init') {
+  // A bpf-to-bpf function may be void: its caller only fails if it reads r0 afterwards.
+  if (r0.kind === 'not_init' && frame.kind !== 'subprog') {
     reject('UNINIT_READ', `r0 (the return value) is not set at exit`, {
       hint: 'every path must return a value (`return 0;`)',
     });

@@ -11,7 +11,7 @@ export interface CorpusCase {
   /** 'ok' for accepted, else the expected error code. */
   readonly expect: 'ok' | string;
   /** The kernel's expected verdict when it differs from bpfbox's (with the reason). */
-  readonly kernel?: { readonly verdict: 'accepted' | 'rejected'; readonly why: string };
+  readonly kernel?: { readonly verdict: 'accepted' | 'rejected' | 'skip'; readonly why: string };
   /** A smaller instruction budget where the verdict does not depend on it (keeps the suite fast). */
   readonly maxInsns?: number;
 }
@@ -391,6 +391,225 @@ SEC("socket") int prog(struct __sk_buff *skb) {
 SEC("kprobe/do_sys_open") int prog(void *ctx) {
   bpf_printk("pid %d", (int)(bpf_get_current_pid_tgid() >> 32));
   return 0;
+}`,
+  },
+  // ---- globals and read-only data ----
+  {
+    name: 'global counters in .bss and .data',
+    expect: 'ok',
+    source: `
+__u64 packets = 0;
+__u32 last_len = 7;
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __sync_fetch_and_add(&packets, 1);
+  last_len = ctx->data_end - ctx->data;
+  return XDP_PASS;
+}`,
+  },
+  {
+    name: 'write into a const global (.rodata)',
+    expect: 'READONLY_WRITE',
+    source: `
+const volatile __u32 limit = 10;
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  *(volatile __u32 *)&limit = 5;
+  return XDP_PASS;
+}`,
+  },
+  // ---- helpers per program type ----
+  {
+    name: 'bpf_xdp_adjust_head called from tc',
+    expect: 'HELPER_UNAVAILABLE',
+    source: `
+static long (*adjust_head)(void *ctx, int delta) = (void *)44;
+SEC("tc") int prog(struct __sk_buff *skb) {
+  return adjust_head(skb, 4) ? 2 : 0;
+}`,
+  },
+  {
+    name: 'tail call while a reservation is held',
+    expect: 'REF_LEAK',
+    source: `${RINGBUF}
+struct { __uint(type, BPF_MAP_TYPE_PROG_ARRAY); __uint(max_entries, 4); __type(key, __u32); __type(value, __u32); } jumps SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) return XDP_PASS;
+  bpf_tail_call(ctx, &jumps, 0);
+  bpf_ringbuf_discard(e, 0);
+  return XDP_PASS;
+}`,
+  },
+  {
+    name: 'ringbuf record submitted twice',
+    expect: 'HELPER_ARG',
+    source: `${RINGBUF}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) return XDP_PASS;
+  bpf_ringbuf_submit(e, 0);
+  bpf_ringbuf_submit(e, 0);
+  return XDP_PASS;
+}`,
+  },
+  {
+    name: 'fentry program returning 0',
+    expect: 'ok',
+    kernel: { verdict: 'skip', why: 'this kernel refuses to load fentry programs (EPERM)' },
+    source: `
+SEC("fentry/do_unlinkat") int prog(unsigned long long *ctx) { return 0; }`,
+  },
+  {
+    name: 'fentry program returning 1',
+    expect: 'INVALID_RETURN',
+    kernel: { verdict: 'skip', why: 'this kernel refuses to load fentry programs (EPERM)' },
+    source: `
+SEC("fentry/do_unlinkat") int prog(unsigned long long *ctx) { return 1; }`,
+  },
+  {
+    name: 'probe_read_kernel into a stack buffer',
+    expect: 'ok',
+    source: `
+SEC("kprobe/do_sys_open") int prog(unsigned long *regs) {
+  char buf[32];
+  bpf_probe_read_kernel(buf, sizeof(buf), (void *)regs[14]);
+  return buf[0];
+}`,
+  },
+  {
+    name: 'probe_read_kernel with a size from the context',
+    expect: 'HELPER_ARG',
+    source: `
+SEC("kprobe/do_sys_open") int prog(unsigned long *regs) {
+  char buf[32];
+  bpf_probe_read_kernel(buf, regs[13], (void *)regs[14]);
+  return buf[0];
+}`,
+  },
+  // ---- pointers across calls and frames ----
+  {
+    name: 'map value pointer kept across a helper call',
+    expect: 'ok',
+    source: `${HASH}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u32 key = 0;
+  __u64 *v = bpf_map_lookup_elem(&counts, &key);
+  if (!v) return XDP_PASS;
+  *v = bpf_ktime_get_ns();
+  return XDP_PASS;
+}`,
+  },
+  {
+    name: 'nested subprograms writing through a pointer to the caller stack',
+    expect: 'ok',
+    source: `
+static __attribute__((noinline)) void fill(__u64 *slot, __u64 v) { *slot = v * 2; }
+static __attribute__((noinline)) __u64 twice(__u64 v) { __u64 out = 0; fill(&out, v); return out; }
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  return twice(ctx->rx_queue_index) > 8 ? XDP_DROP : XDP_PASS;
+}`,
+  },
+  // ---- packet parsing ----
+  {
+    name: 'packet byte at a bounded variable offset',
+    expect: 'ok',
+    source: `
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  __u32 off = ctx->rx_queue_index & 63;
+  __u8 *p = data + off;
+  if ((void *)(p + 1) > end) return XDP_DROP;
+  return *p == 0x45 ? XDP_PASS : XDP_DROP;
+}`,
+  },
+  {
+    name: 'packet byte at an unbounded variable offset',
+    expect: 'PACKET_OOB',
+    source: `
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  __u64 off = ctx->rx_queue_index;
+  __u8 *p = data + off * 4096;
+  if ((void *)(p + 1) > end) return XDP_DROP;
+  return *p == 0x45 ? XDP_PASS : XDP_DROP;
+}`,
+  },
+  {
+    name: 'metadata checked against data',
+    expect: 'ok',
+    source: `
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *meta = (void *)(long)ctx->data_meta;
+  __u32 *m = meta;
+  if ((void *)(m + 1) > data) return XDP_PASS;
+  return *m == 1 ? XDP_DROP : XDP_PASS;
+}`,
+  },
+  {
+    name: 'bounded loop over packet bytes with a check per byte',
+    expect: 'ok',
+    source: `
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  __u32 sum = 0;
+  for (int i = 0; i < 32; i++) {
+    __u8 *p = data + i;
+    if ((void *)(p + 1) > end) break;
+    sum += *p;
+  }
+  return sum & 1 ? XDP_DROP : XDP_PASS;
+}`,
+  },
+  // ---- signed indexes ----
+  {
+    name: 'signed index checked only against the upper bound',
+    expect: 'MAP_VALUE_OOB',
+    source: `${ARRAY}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u32 key = 0;
+  struct value *v = bpf_map_lookup_elem(&table, &key);
+  if (!v) return XDP_PASS;
+  int i = (int)v->slots[1];
+  if (i >= 16) return XDP_PASS;
+  v->slots[i] += 1;
+  return XDP_PASS;
+}`,
+  },
+  {
+    name: 'map update from a struct with an uninitialized padding hole',
+    expect: 'UNINIT_READ',
+    kernel: {
+      verdict: 'accepted',
+      why: 'root loaders may pass uninitialized stack to helpers; bpfbox follows the unprivileged rule',
+    },
+    source: `
+struct rec { __u8 flag; __u64 value; };
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 8); __type(key, __u32); __type(value, struct rec); } recs SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u32 key = 1;
+  struct rec r;
+  r.flag = 1;
+  r.value = ctx->rx_queue_index;
+  bpf_map_update_elem(&recs, &key, &r, BPF_ANY);
+  return XDP_PASS;
+}`,
+  },
+  // ---- where bpfbox is less precise than the kernel (no precision tracking yet) ----
+  {
+    name: 'many independent branches on values that never matter',
+    expect: 'COMPLEXITY_LIMIT',
+    kernel: {
+      verdict: 'accepted',
+      why: "the kernel's precision tracking sees that x never reaches a check and prunes; bpfbox keeps x exact and explores every combination",
+    },
+    maxInsns: 100_000,
+    source: `
+#define B(k) if (bpf_get_prandom_u32() & 1) { x |= 1ULL << k; asm volatile("" : "+r"(x)); }
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u64 x = 0;
+  B(0) B(1) B(2) B(3) B(4) B(5) B(6) B(7) B(8) B(9) B(10) B(11) B(12) B(13) B(14) B(15)
+  B(16) B(17) B(18) B(19) B(20) B(21) B(22) B(23)
+  bpf_printk("%llu", x);
+  return XDP_PASS;
 }`,
   },
 ];

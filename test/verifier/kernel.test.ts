@@ -61,6 +61,7 @@ describe.skipIf('skip' in env)('verifier corpus against the running kernel', () 
     const mismatches: string[] = [];
     CORPUS.forEach((c, i) => {
       const expected = c.kernel?.verdict ?? (c.expect === 'ok' ? 'accepted' : 'rejected');
+      if (expected === 'skip') return;
       const got = lines[i] ?? 'no output';
       if (!got.startsWith(expected)) mismatches.push(`${c.name}: expected ${expected}, kernel said "${got}"`);
     });
