@@ -154,8 +154,13 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
     if (r < 0.76) {
       const size = pick([1, 2, 4]);
       const sizeBits = size === 4 ? 0x00 : size === 2 ? 0x08 : 0x10;
-      if (chance(0.5)) emit(raw(0x20 | sizeBits, 0, 0, 0, int(inputSize + 8)));
-      else emit(raw(0x40 | sizeBits, 0, pick([0, 1, 2, 3, 4, 5, 7, 8]), 0, int(inputSize + 8) - 4));
+      if (chance(0.5)) {
+        emit(raw(0x20 | sizeBits, 0, 0, 0, int(inputSize + 8)));
+      } else {
+        // Mostly in bounds: an out-of-bounds packet load ends the program with r0 = 0.
+        if (chance(0.8)) emit(raw(0xb7, 8, 0, 0, int(inputSize)));
+        emit(raw(0x40 | sizeBits, 0, 8, 0, int(8) - 4));
+      }
       return;
     }
     if (r < 0.82) {
@@ -191,10 +196,19 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       return;
     }
     if (r < 0.93) {
-      emit(raw(0x95, 0, 0, 0, 0));
+      exit();
       return;
     }
     emit(raw(0xbf, dst, src, 0, 0));
+  };
+
+  /** Folds every register into r0 (so a wrong value anywhere shows in the result), then exits. */
+  const exit = () => {
+    for (let r = 1; r <= 9; r++) {
+      emit(raw(0x27, 0, 0, 0, 0x01000193));
+      emit(raw(0x0f, 0, r, 0, 0));
+    }
+    emit(raw(0x95, 0, 0, 0, 0));
   };
 
   /** Places the labels whose statement countdown ran out. */
@@ -224,8 +238,7 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       flush(pending);
     }
     for (const p of pending) place(p.label);
-    if (chance(0.5)) emit(raw(0xbf, 0, pick([0, 1, 2, 3, 4, 5, 7, 8, 9]), 0, 0));
-    emit(raw(0x95, 0, 0, 0, 0));
+    exit();
   }
 
   for (const fix of fixups) {
