@@ -126,10 +126,13 @@ export function widenChangedSlots(entry: readonly (readonly (Slot | undefined)[]
 
 /** old id → cur id, checked for consistency both ways. */
 class IdMap {
-  private readonly fwd = new Map<number, number>();
-  private readonly back = new Map<number, number>();
+  // Allocated on first use: most comparisons fail before any id is looked at.
+  private fwd?: Map<number, number>;
+  private back?: Map<number, number>;
   check(old: number, cur: number): boolean {
     if (old === 0) return true;
+    this.fwd ??= new Map();
+    this.back ??= new Map();
     const f = this.fwd.get(old);
     const b = this.back.get(cur);
     if (f === undefined && b === undefined) {

@@ -26,7 +26,7 @@ export const DEFAULT_MAX_INSNS = 1_000_000;
 /** Iterations of one loop on one path beyond which running out of budget counts as an unbounded loop. */
 const LOOP_ITERATIONS_UNBOUNDED = 16;
 /** How many explored states at a prune point are compared with a new one (newest first). */
-const PRUNE_WINDOW = 64;
+const PRUNE_WINDOW = 16;
 /** How many unfinished states at a loop header are compared for an exact repeat. */
 const LOOP_REPEAT_WINDOW = 8;
 
@@ -175,7 +175,11 @@ class Verifier {
     if (this.env.cfg.loopHeader[pc] || this.callbackEntries.has(pc)) {
       const open = this.all[pc];
       let checked = 0;
-      for (let i = open.length - 1; i >= 0 && checked < LOOP_REPEAT_WINDOW; i--) {
+      for (
+        let i = open.length - 1, seen = 0;
+        i >= 0 && checked < LOOP_REPEAT_WINDOW && seen < PRUNE_WINDOW;
+        i--, seen++
+      ) {
         const cp = open[i];
         if (cp.branches === 0) continue;
         checked++;
