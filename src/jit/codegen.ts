@@ -280,7 +280,7 @@ class FunctionGen {
   }
 
   compile(f: FunctionLayout): FuncBody {
-    const w = new ByteWriter();
+    const w = new ByteWriter(32 * (f.last - f.first + 1) + 256);
     this.w = w;
     this.f = f;
     this.ctrl = [];

@@ -117,8 +117,13 @@ export const Op = {
 
 /** Growable byte buffer with the LEB128 and float writers of the binary format. */
 export class ByteWriter {
-  bytes: Uint8Array<ArrayBuffer> = new Uint8Array(256);
+  bytes: Uint8Array<ArrayBuffer>;
   length = 0;
+  /** `capacity`: expected size, so big outputs are not copied over and over while they grow. */
+  constructor(capacity = 256) {
+    this.bytes = new Uint8Array(Math.max(16, capacity));
+  }
+
   private readonly f64 = new Float64Array(1);
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
@@ -283,7 +288,9 @@ function section(out: ByteWriter, id: number, content: ByteWriter): void {
 
 /** Encodes a whole module. */
 export function encodeModule(m: ModuleDesc): Uint8Array<ArrayBuffer> {
-  const out = new ByteWriter();
+  let size = 1024;
+  for (const b of m.bodies) size += b.code.length + 32;
+  const out = new ByteWriter(size);
   out.raw(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
 
   const types = new ByteWriter();
@@ -366,18 +373,21 @@ export function encodeModule(m: ModuleDesc): Uint8Array<ArrayBuffer> {
     section(out, 9, elems);
   }
 
-  const code = new ByteWriter();
+  // Bodies are written once, straight into the section: locals first, then the code bytes.
+  let codeBytes = 16;
+  for (const b of m.bodies) codeBytes += b.code.length + 16 + 6 * b.locals.length;
+  const code = new ByteWriter(codeBytes);
   code.u32(m.bodies.length);
   for (const b of m.bodies) {
-    const body = new ByteWriter();
-    body.u32(b.locals.length);
+    const locals = new ByteWriter(16);
+    locals.u32(b.locals.length);
     for (const l of b.locals) {
-      body.u32(l.count);
-      body.byte(l.type);
+      locals.u32(l.count);
+      locals.byte(l.type);
     }
-    body.append(b.code);
-    code.u32(body.length);
-    code.append(body);
+    code.u32(locals.length + b.code.length);
+    code.append(locals);
+    code.append(b.code);
   }
   section(out, 10, code);
   return out.result();
