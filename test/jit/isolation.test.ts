@@ -138,6 +138,26 @@ describe('guest isolation (jit)', () => {
     expect(() => jitRun(m, insns)).toThrow(interp);
   });
 
+  it('sees regions mapped (and the memory grown) or unmapped after compilation', () => {
+    const m = new GuestMemory();
+    m.mapStack();
+    const load = [
+      lddw(1, BigInt(slotBase(Slot.PACKET)) + 70_000n),
+      { opcode: 0x71, dst: 0, src: 1, off: 0, imm: 0 },
+      EXIT,
+    ];
+    const jit = new JitProgram(decodeProgram(encodeProgram(load)), { memory: m });
+    expect(() => jit.run()).toThrow(MemoryFault);
+    const bytes = new Uint8Array(100_000);
+    bytes[70_000] = 0x5c;
+    const pages = m.wasm.buffer.byteLength;
+    m.map(Slot.PACKET, 'packet', bytes.length, PERM_READ, bytes);
+    expect(m.wasm.buffer.byteLength).toBeGreaterThan(pages);
+    expect(jit.run().r0).toBe(0x5cn);
+    m.unmap(Slot.PACKET);
+    expect(() => jit.run()).toThrow(/read of 1 byte at 0x50011170 at pc 2/);
+  });
+
   it('r10-relative accesses stay inside the frame window of their depth', () => {
     const m = freshMemory();
     // Below the own frame (r10 − 520) is outside the depth-0 window; −512 is its first byte.
