@@ -64,7 +64,7 @@ const T_SUB = 0;
 const TYPES: FuncType[] = [
   { params: Array(10).fill(I64), results: Array(6).fill(I64) },
   { params: [I32, I64, I32, I32], results: [] }, // fault
-  { params: [I32], results: [] }, // setWindow
+  { params: [I32], results: [] }, // (unused)
   { params: [I32, ...Array(10).fill(I64)], results: [] }, // budget
   { params: [I32, I32], results: [] }, // trap
   { params: Array(12).fill(I32), results: [I32] }, // helper
@@ -89,11 +89,10 @@ const MAX_FUNCTION_BYTES = 7_654_321;
 export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   const { layout } = input;
   const fnCount = layout.functions.length;
-  const firstSub = IMPORT_COUNT + 1;
-  const setWindow = IMPORT_COUNT;
+  const firstSub = IMPORT_COUNT;
   const runFn = firstSub + fnCount;
-  const bodies: FuncBody[] = [{ locals: [{ count: 1, type: I32 }], code: setWindowBody(input.memory) }];
-  const gen = new FunctionGen(input, firstSub, setWindow);
+  const bodies: FuncBody[] = [];
+  const gen = new FunctionGen(input, firstSub);
   for (const f of layout.functions) {
     const body = gen.compile(f);
     if (body.code.length > MAX_FUNCTION_BYTES) {
@@ -118,7 +117,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { module: 'env', name: 'callx', kind: 'func', type: 6 },
       { module: 'env', name: 'tail', kind: 'func', type: 3 },
     ],
-    functions: [2, ...layout.functions.map(() => T_SUB), 7],
+    functions: [...layout.functions.map(() => T_SUB), 7],
     tableSize: fnCount,
     elements: layout.functions.map((_, k) => firstSub + k),
     globals: [
@@ -133,39 +132,6 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
     exports: [{ name: 'run', func: runFn }],
     bodies,
   });
-}
-
-/** setWindow(d): the stack slot's table entry for call depth d (GuestMemory.stackWindows as formulas). */
-function setWindowBody(memory: GuestMemory): ByteWriter {
-  const stack = memory.region(Slot.STACK);
-  if (!stack) throw new LoadError('INVALID_FIELD', 'the guest memory has no stack mapped');
-  const F = memory.stackFrameSize;
-  const w = new ByteWriter();
-  // len = (d + 1) * F
-  w.op2(Op.local_get, 0);
-  w.i32const(1);
-  w.byte(Op.i32_add);
-  w.i32const(F);
-  w.byte(Op.i32_mul);
-  w.op2(Op.local_set, 1);
-  for (const field of [TABLE_LEN_READ, TABLE_LEN_WRITE]) {
-    w.i32const(0);
-    w.op2(Op.local_get, 1);
-    w.mem(Op.i32_store, STACK_ENTRY + field * 4);
-  }
-  // start = size - len; host = hostBase + start
-  w.i32const(0);
-  w.i32const(stack.size);
-  w.op2(Op.local_get, 1);
-  w.byte(Op.i32_sub);
-  w.mem(Op.i32_store, STACK_ENTRY + TABLE_START * 4);
-  w.i32const(0);
-  w.i32const(stack.hostBase + stack.size);
-  w.op2(Op.local_get, 1);
-  w.byte(Op.i32_sub);
-  w.mem(Op.i32_store, STACK_ENTRY + TABLE_HOST_BASE * 4);
-  w.byte(Op.end);
-  return w;
 }
 
 /** run(k, r0..r9): calls subprogram k with these registers and returns r0. */
@@ -262,11 +228,11 @@ class FunctionGen {
   private readonly maxFrames: number;
   private readonly fpGuestTop: number;
   private readonly fpHostTop: number;
+  private readonly stackSize: number;
 
   constructor(
     private readonly input: CodegenInput,
     private readonly firstSub: number,
-    private readonly setWindow: number,
   ) {
     const memory = input.memory;
     const stack = memory.region(Slot.STACK);
@@ -275,6 +241,7 @@ class FunctionGen {
     this.maxFrames = memory.stackMaxFrames;
     this.fpGuestTop = stack.guestBase + stack.size;
     this.fpHostTop = stack.hostBase + stack.size;
+    this.stackSize = stack.size;
     this.openBlock = new Int32Array(input.program.slotCount).fill(-1);
     this.openLoop = new Int32Array(input.program.slotCount).fill(-1);
   }
@@ -914,6 +881,7 @@ class FunctionGen {
     this.moveDepth(-1);
   }
 
+  /** depth += delta, and the stack slot's table entry for the new depth (setWindow, inlined). */
   private moveDepth(delta: number): void {
     const w = this.w;
     w.op2(Op.global_get, G_DEPTH);
@@ -921,9 +889,28 @@ class FunctionGen {
     w.byte(Op.i32_add);
     w.op2(Op.local_tee, L_O);
     w.op2(Op.global_set, G_DEPTH);
+    // len = (depth + 1) · frameSize; start = size − len; host = hostBase + start.
     w.op2(Op.local_get, L_O);
-    w.byte(Op.call);
-    w.u32(this.setWindow);
+    w.i32const(1);
+    w.byte(Op.i32_add);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_mul);
+    w.op2(Op.local_set, L_O);
+    for (const field of [TABLE_LEN_READ, TABLE_LEN_WRITE]) {
+      w.i32const(0);
+      w.op2(Op.local_get, L_O);
+      w.mem(Op.i32_store, STACK_ENTRY + field * 4);
+    }
+    w.i32const(0);
+    w.i32const(this.stackSize);
+    w.op2(Op.local_get, L_O);
+    w.byte(Op.i32_sub);
+    w.mem(Op.i32_store, STACK_ENTRY + TABLE_START * 4);
+    w.i32const(0);
+    w.i32const(this.fpHostTop);
+    w.op2(Op.local_get, L_O);
+    w.byte(Op.i32_sub);
+    w.mem(Op.i32_store, STACK_ENTRY + TABLE_HOST_BASE * 4);
   }
 
   /** Calls the helper import with r1..r5 as int32 halves; r0 = result (high half from RET_HI). */
