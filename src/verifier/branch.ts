@@ -27,6 +27,10 @@ const CMP: Readonly<Record<Exclude<JumpOp, 'ja'>, CompareOp>> = {
 /** pkt OP end ⇔ end SWAP(OP) pkt. */
 const SWAP: Partial<Record<CompareOp, CompareOp>> = { gt: 'lt', ge: 'le', lt: 'gt', le: 'ge' };
 
+/** Packet pointer ranges meaning "beyond data_end" and "at data_end" (the kernel's values). */
+export const BEYOND_PKT_END = -1;
+export const AT_PKT_END = -2;
+
 export interface BranchResult {
   readonly taken?: State;
   readonly fall?: State;
@@ -145,11 +149,27 @@ export function branch(env: Env, state: State, insn: JumpInsn): BranchResult {
       rel = SWAP[op] ?? op;
     }
     if (pkt !== undefined && (pkt.kind === 'pkt' || pkt.kind === 'pkt_meta')) {
+      // A pointer already known to be past (or at) data_end decides the comparison.
+      if (pkt.range === BEYOND_PKT_END && (rel === 'gt' || rel === 'le')) {
+        return rel === 'gt' ? { taken: state } : { fall: state };
+      }
+      if (pkt.range < 0 && (rel === 'ge' || rel === 'lt'))
+        return rel === 'ge' ? { taken: state } : { fall: state };
       const r = packetRanges(rel, pkt.off);
-      return {
-        taken: r.taken === undefined ? cloneState(state) : withRange(state, pkt, r.taken),
-        fall: r.fall === undefined ? cloneState(state) : withRange(state, pkt, r.fall),
+      const taken = r.taken === undefined ? cloneState(state) : withRange(state, pkt, r.taken);
+      const fall = r.fall === undefined ? cloneState(state) : withRange(state, pkt, r.fall);
+      // The side where the pointer lies beyond (or at) data_end remembers it (the kernel's mark_pkt_end).
+      const regno = pkt === dst ? insn.dst : insn.src;
+      const past = (side: State, range: number): void => {
+        const f = top(side);
+        const x = f.regs[regno];
+        if (x.kind === 'pkt') f.regs[regno] = { ...x, range };
       };
+      if (rel === 'gt') past(taken, BEYOND_PKT_END);
+      else if (rel === 'ge') past(taken, AT_PKT_END);
+      else if (rel === 'lt') past(fall, AT_PKT_END);
+      else if (rel === 'le') past(fall, BEYOND_PKT_END);
+      return { taken, fall };
     }
   }
   // Other pointer comparisons teach nothing; both sides stay possible.

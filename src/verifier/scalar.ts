@@ -406,22 +406,14 @@ function aluView(op: ScalarAluOp, a: View, b: View, w: Width): View {
       const k = Number(bConst);
       return { ...unknown, t: tnumArshift(a.t, k, w), smin: a.smin >> bConst, smax: a.smax >> bConst };
     }
+    // The kernel tracks no bounds through division (mark_reg_unknown); doing better here would
+    // accept programs the kernel refuses.
     case 'div':
-      // Division by zero yields 0 (RFC 9669), which [umin / umax, umax / umin] does not hold.
-      if (b.umin === 0n) return unknown;
-      return withRange(unknown, a.umin / b.umax, a.umax / b.umin);
     case 'mod':
-      // x % 0 == x; x % c < c.
-      if (b.umin === 0n) return withRange(unknown, 0n, a.umax);
-      return a.umax < b.umin ? a : withRange(unknown, 0n, min(a.umax, b.umax - 1n));
     case 'sdiv':
     case 'smod':
       return unknown;
   }
-}
-
-function withRange(v: View, umin: bigint, umax: bigint): View {
-  return { ...v, umin, umax };
 }
 
 function viewConst(c: bigint, w: Width): View {

@@ -176,7 +176,8 @@ function regSafe(old: RegState, cur: RegState, ids: IdMap, exact: boolean): bool
     case 'pkt':
     case 'pkt_meta': {
       const c = cur as typeof old;
-      const rangeOk = exact ? old.range === c.range : old.range <= c.range;
+      // Negative ranges (beyond/at data_end) decided branches: they must match exactly.
+      const rangeOk = exact || old.range < 0 || c.range < 0 ? old.range === c.range : old.range <= c.range;
       return old.off === c.off && rangeOk && within(old.var, c.var) && ids.check(old.id, c.id);
     }
     case 'pkt_end':

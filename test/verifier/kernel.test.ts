@@ -8,17 +8,25 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/assembler.js';
+import { decodeProgram } from '../../src/isa/decoder.js';
+import { verifyRaw } from '../../src/verifier/index.js';
 import { clangAvailable, compileBpf } from '../elf/compile.js';
 import { ASM_CORPUS } from './asm-corpus.js';
 import { CORPUS, PRELUDE } from './corpus.js';
+import { programSeed, randomProgram } from './random-programs.js';
+
+const RANDOM_COUNT = Number(process.env.BPFBOX_VERIFIER_KERNEL_COUNT ?? 600);
+/** BPF_PROG_TYPE_XDP. */
+const PROG_TYPE_XDP = 6;
 
 const dir = mkdtempSync(join(tmpdir(), 'bpfbox-verifier-kernel-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The runner's path, or why the kernel cannot be asked here. */
-function setup(): { runner: string; raw: string } | { skip: string } {
+function setup(): { runner: string; raw: string; typed: string } | { skip: string } {
   if (!clangAvailable) return { skip: 'clang-19 is not installed' };
   const runner = join(dir, 'kernel-verdict');
   const cc = spawnSync('gcc', ['-O2', '-o', runner, join(import.meta.dirname, 'kernel-verdict.c'), '-lbpf'], {
@@ -41,7 +49,13 @@ function setup(): { runner: string; raw: string } | { skip: string } {
   );
   if (cc2.error || cc2.status !== 0)
     return { skip: `cannot build the raw runner: ${cc2.stderr || cc2.error}` };
-  return { runner, raw };
+  const typed = join(dir, 'kernel-raw');
+  const cc3 = spawnSync('gcc', ['-O2', '-o', typed, join(import.meta.dirname, 'kernel-raw.c'), '-lbpf'], {
+    encoding: 'utf8',
+  });
+  if (cc3.error || cc3.status !== 0)
+    return { skip: `cannot build the typed raw runner: ${cc3.stderr || cc3.error}` };
+  return { runner, raw, typed };
 }
 
 const env = setup();
@@ -85,5 +99,34 @@ describe.skipIf('skip' in env)('verifier corpus against the running kernel', () 
       if (verdict !== expected) mismatches.push(`${c.name}: expected ${expected}, kernel said "${got}"`);
     });
     expect(mismatches).toEqual([]);
+  });
+
+  it(`${RANDOM_COUNT} random XDP programs: bpfbox and the kernel agree on every verdict`, () => {
+    if (!('typed' in env)) return;
+    const texts = fc.sample(programSeed, { numRuns: RANDOM_COUNT, seed: 7 }).map(randomProgram);
+    const codes = texts.map((t) => assemble(t));
+    const input = codes.map(
+      (b) => `${PROG_TYPE_XDP} ${Buffer.from(b).toString('hex').replace(/(..)/g, '$1 ')}`,
+    );
+    const lines = spawnSync(env.typed, {
+      input: `${input.join('\n')}\n`,
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    })
+      .stdout.trimEnd()
+      .split('\n');
+    const mismatches: string[] = [];
+    let accepted = 0;
+    texts.forEach((text, i) => {
+      // The kernel runs as root here, which may read uninitialized stack.
+      const r = verifyRaw(decodeProgram(codes[i]), { programType: 'xdp', allowUninitStack: true });
+      const kernel = lines[i] ?? 'no output';
+      if (r.ok) accepted++;
+      if (kernel.startsWith('accepted') !== r.ok) {
+        mismatches.push(`bpfbox: ${r.ok ? 'accepted' : r.errors[0].message}; kernel: ${kernel}\n${text}`);
+      }
+    });
+    expect(mismatches.slice(0, 3)).toEqual([]);
+    expect(accepted).toBeGreaterThan(RANDOM_COUNT / 10);
   });
 });

@@ -1,0 +1,99 @@
+/**
+ * Seeded random XDP programs in assembly (LLVM syntax), shared by the soundness check and the kernel
+ * comparison: packet pointers with and without data_end checks, variable packet and stack offsets,
+ * context loads (some invalid), ALU of both widths, forward branches, helper calls clobbering r1-r5.
+ */
+import fc from 'fast-check';
+
+/** 64 random numbers drive one program. */
+export const programSeed = fc.array(fc.nat({ max: 1 << 20 }), { minLength: 64, maxLength: 64 });
+
+type Block = (r: () => number) => string[];
+
+/** Scalars live in r0-r2 and r5; r3/r4 are pointer temporaries, r6-r9 fixed pointers. */
+const scalarReg = (r: () => number): number => [0, 1, 2, 5][r() % 4];
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[r() % xs.length];
+const ALU = ['+=', '-=', '*=', '&=', '|=', '^=', '<<=', '>>=', 's>>=', '/=', '%='];
+const CMP = ['==', '!=', '>', '>=', '<', '<=', 's>', 's<'];
+const SIZES = ['u8', 'u16', 'u32', 'u64'];
+/** ` + 4` / ` - 2`: LLVM syntax has no `+ -2`. */
+const off = (n: number): string => (n < 0 ? ` - ${-n}` : ` + ${n}`);
+
+const BLOCKS: readonly Block[] = [
+  // ALU on scalars, both widths, immediate or register.
+  (r) => {
+    const op = pick(r, ALU);
+    const shift = op.includes('<<') || op.includes('>>');
+    const w = r() % 2 === 0 ? 'r' : 'w';
+    const imm = shift
+      ? r() % (w === 'r' ? 64 : 32)
+      : op === '/=' || op === '%='
+        ? 1 + (r() % 9)
+        : (r() % 200) - 50;
+    return [
+      r() % 3 === 0 ? `${w}${scalarReg(r)} ${op} ${w}${scalarReg(r)}` : `${w}${scalarReg(r)} ${op} ${imm}`,
+    ];
+  },
+  (r) => [`r${scalarReg(r)} = ${(r() % 100) - 10}`],
+  // Context loads (some invalid offsets).
+  (r) => [`r${scalarReg(r)} = *(u32 *)(r6${off(pick(r, [0, 4, 8, 12, 16, 12, 16, 2, 20, 24, -4]))})`],
+  // A packet pointer moved by a constant or a masked variable.
+  (r) =>
+    r() % 2 === 0
+      ? ['r9 = r7', `r9 += ${r() % 40}`]
+      : [`r${scalarReg(r)} &= ${pick(r, [7, 15, 63, 255, -1])}`, 'r9 = r7'],
+  (r) => {
+    const s = scalarReg(r);
+    return [`r${s} &= ${pick(r, [7, 31, 255, 4095])}`, 'r9 += r' + s];
+  },
+  // Bounds check against data_end skipping the rest of the program.
+  (r) => ['r4 = r9', `r4 += ${r() % 24}`, 'if r4 > r8 goto +SKIP'],
+  (r) => ['r4 = r7', `r4 += ${r() % 24}`, 'if r4 > r8 goto +SKIP'],
+  // A checked access: usually within the checked range, sometimes one byte past it.
+  (r) => {
+    const k = 1 + (r() % 24);
+    const size = pick(r, [1, 2, 4, 8]);
+    const at = Math.max(0, k - size + (r() % 4 === 0 ? 1 : 0) - (r() % 3));
+    const name = ['', 'u8', 'u16', '', 'u32', '', '', '', 'u64'][size];
+    return [
+      'r4 = r9',
+      `r4 += ${k}`,
+      'if r4 > r8 goto +SKIP',
+      `r${scalarReg(r)} = *(${name} *)(r9${off(at)})`,
+    ];
+  },
+  // Packet and stack accesses.
+  (r) => [`r${scalarReg(r)} = *(${pick(r, SIZES)} *)(r9${off((r() % 24) - 2)})`],
+  (r) => [`*(${pick(r, SIZES)} *)(r9${off((r() % 24) - 2)}) = r${scalarReg(r)}`],
+  (r) => [`*(u64 *)(r10 - ${8 * (1 + (r() % 8))}) = r${scalarReg(r)}`],
+  (r) => [`r${scalarReg(r)} = *(${pick(r, SIZES)} *)(r10 - ${8 * (1 + (r() % 8))})`],
+  (r) => {
+    const s = scalarReg(r);
+    return [
+      'r3 = r10',
+      'r3 += -64',
+      `r${s} &= ${pick(r, [31, 63, 127])}`,
+      `r3 += r${s}`,
+      `r${scalarReg(r)} = *(u8 *)(r3 + 0)`,
+    ];
+  },
+  // Branches over the rest, helper calls.
+  (r) => [`if r${scalarReg(r)} ${pick(r, CMP)} ${(r() % 40) - 5} goto +SKIP`],
+  () => ['call 7'],
+];
+
+/** Assembly of a random program: prologue, blocks, `exit`; SKIP jumps to a random later point. */
+export function randomProgram(seed: number[]): string {
+  let i = 0;
+  const r = (): number => seed[i++ % seed.length];
+  const lines = ['r6 = r1', 'r7 = *(u32 *)(r6 + 0)', 'r8 = *(u32 *)(r6 + 4)', 'r9 = r7'];
+  for (let k = 0; k < 6; k++) lines.push(`r${k} = ${r() % 16}`);
+  // Most programs start with an initialized stack area; the rest exercise uninitialized reads.
+  if (r() % 4 !== 0) for (let k = 8; k <= 64; k += 8) lines.push(`*(u64 *)(r10 - ${k}) = r0`);
+  const n = 4 + (r() % 14);
+  for (let b = 0; b < n; b++) lines.push(...pick(r, BLOCKS)(r));
+  lines.push('r0 = 0', 'exit');
+  return lines
+    .map((l, at) => (l.includes('SKIP') ? l.replace('SKIP', String(r() % (lines.length - at - 1))) : l))
+    .join('\n');
+}
