@@ -44,7 +44,7 @@ const BLOCKS: readonly Block[] = [
       : [`r${scalarReg(r)} &= ${pick(r, [7, 15, 63, 255, -1])}`, 'r9 = r7'],
   (r) => {
     const s = scalarReg(r);
-    return [`r${s} &= ${pick(r, [7, 31, 255, 4095])}`, 'r9 += r' + s];
+    return [`r${s} &= ${pick(r, [7, 31, 255, 4095])}`, `r9 += r${s}`];
   },
   // Bounds check against data_end skipping the rest of the program.
   (r) => ['r4 = r9', `r4 += ${r() % 24}`, 'if r4 > r8 goto +SKIP'],
