@@ -27,7 +27,7 @@ import { ByteWriter, encodeModule, F64, type FuncBody, type FuncType, I32, I64, 
 
 // Imported functions (indices), implemented by the engine.
 export const IMPORT_FAULT = 0; // (pc, address: i64, size, write) → throws MemoryFault
-export const IMPORT_BUDGET = 1; // (pc, r0..r9: i64) → finishes the block on the interpreter; throws
+export const IMPORT_BUDGET = 1; // (block pc, r0..r9: i64), meters include the block → interpreter; throws
 export const IMPORT_TRAP = 2; // (pc, kind) → throws (TRAP_* below)
 export const IMPORT_HELPER = 3; // (pc, id, r1lo, r1hi, …, r5hi) → r0 low half; high half in global RET_HI
 export const IMPORT_CALLX = 4; // (pc, lo, hi) → subprogram index, or -1 for a helper id; throws otherwise
@@ -272,7 +272,16 @@ class FunctionGen {
     w.op2(Op.global_get, G_GAS_MAX);
     w.op2(Op.local_set, L_GAS_MAX);
     this.syncIn();
+    // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
+    this.open(Op.block, OTHER, 0);
     this.region(0);
+    w.byte(Op.unreachable);
+    this.close(OTHER, 0);
+    this.syncOut();
+    w.op2(Op.local_get, L_T);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.call);
+    w.u32(IMPORT_BUDGET);
     w.byte(Op.unreachable);
     w.byte(Op.end);
     return {
@@ -354,9 +363,9 @@ class FunctionGen {
   // ------------------------------------------------------------------------------ metering
 
   /**
-   * Charges the block starting at insns[i]. When the budget cannot pay it, the charge is undone and
-   * the block is handed to the interpreter (budget import), which runs its affordable prefix and stops
-   * exactly at the first instruction the budget cannot pay — no second copy of the block here.
+   * Charges the block starting at insns[i]. When the budget cannot pay it, the block is handed to the
+   * interpreter (budget import), which runs its affordable prefix and stops exactly at the first
+   * instruction the budget cannot pay — no second copy of the block here.
    */
   private charge(i: number): void {
     const w = this.w;
@@ -380,24 +389,13 @@ class FunctionGen {
       w.byte(Op.f64_gt);
       w.byte(Op.i32_or);
     }
+    // Over budget: the shared slow path (the meters still include this block; the engine undoes it).
     w.op2(Op.if, 0x40);
-    this.addLocal(L_N, -len);
-    if (gas !== 0) this.addLocal(L_GAS, -gas);
-    this.syncOut();
     w.i32const(pc);
-    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
-    w.byte(Op.call);
-    w.u32(IMPORT_BUDGET);
-    w.byte(Op.unreachable);
+    w.op2(Op.local_set, L_T);
+    w.byte(Op.br);
+    w.u32(this.ctrl.length); // the function-level block (ctrl[0]) seen from inside this `if`
     w.byte(Op.end);
-  }
-
-  private addLocal(local: number, v: number): void {
-    const w = this.w;
-    w.op2(Op.local_get, local);
-    w.f64const(v);
-    w.byte(Op.f64_add);
-    w.op2(Op.local_set, local);
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */

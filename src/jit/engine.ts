@@ -264,7 +264,7 @@ export class JitProgram implements TailCallTarget, JitHost {
   }
 
   /**
-   * The budget cannot pay the block at `pc` (the meters hold everything before it): the interpreter
+   * The budget cannot pay the block at `pc` (the meters hold it and everything before): the interpreter
    * runs the block's affordable prefix and traps at the first instruction it cannot pay, so the
    * effects, pc and counters are its own. Created on first use; most programs never get here.
    */
@@ -274,8 +274,9 @@ export class JitProgram implements TailCallTarget, JitHost {
     let result: RunResult;
     try {
       result = this.stepper.continueRun(pc, x.depth.value as number, registers, {
-        instructions: x.n.value as number,
-        gasUsed: x.gas.value as number,
+        // The compiled code charged the whole block before finding it unaffordable.
+        instructions: (x.n.value as number) - this.layout.blockInsns[pc],
+        gasUsed: (x.gas.value as number) - this.layout.blockGas[pc],
         maxInstructions: this.limit,
         gasLimit: this.gasLimit,
       });
