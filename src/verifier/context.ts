@@ -40,17 +40,49 @@ const PERF_MAX_TRACE_SIZE = 2048;
 /** MAX_BPF_FUNC_ARGS u64 slots of raw tracepoint / tracing contexts. */
 const MAX_FUNC_ARGS = 12;
 
+/** Size rules the access tables leave out, from the kernel's `*_is_valid_access`. */
+interface SizeRules {
+  /** Fields that must be read whole (pointers, u64 timestamps). */
+  readonly wholeReads?: readonly string[];
+  /** Stores must cover the whole field, except in these (narrow stores allowed). */
+  readonly wholeWritesExcept?: readonly string[];
+  /** Every access has exactly this size (xdp_md: 4). */
+  readonly onlySize?: number;
+  /** Fields that can only be read 8 bytes at a time (perf_event's registers). */
+  readonly wordFields?: readonly string[];
+}
+
 function fromAccess(
   access: ContextAccess,
   packetFields: Map<number, PacketField>,
   extra: Partial<ContextRules>,
+  sizes: SizeRules = {},
 ): ContextRules {
-  const aligned = (off: number, size: number): boolean => off % size === 0;
+  const fieldAt = (off: number): FieldRange | undefined =>
+    access.layout.fields.find((f) => off >= f.offset && off < f.offset + f.size);
+  const sized = (off: number, size: number, write: boolean): boolean => {
+    if (off % size !== 0) return false;
+    if (sizes.onlySize !== undefined && size !== sizes.onlySize) return false;
+    const f = fieldAt(off);
+    if (f === undefined) return true;
+    const whole = off === f.offset && size === f.size;
+    if (!write && sizes.wholeReads?.includes(f.name) && !whole) return false;
+    if (!write && sizes.wordFields?.includes(f.name) && size !== 8) return false;
+    if (
+      write &&
+      sizes.wholeWritesExcept !== undefined &&
+      !sizes.wholeWritesExcept.includes(f.name) &&
+      !whole
+    ) {
+      return false;
+    }
+    return true;
+  };
   return {
     name: access.layout.name,
-    canRead: (off, size) => aligned(off, size) && rangeAllows(access.readable, off, size),
-    canWrite: (off, size) => aligned(off, size) && rangeAllows(access.writable, off, size),
-    fieldAt: (off) => access.layout.fields.find((f) => off >= f.offset && off < f.offset + f.size),
+    canRead: (off, size) => sized(off, size, false) && rangeAllows(access.readable, off, size),
+    canWrite: (off, size) => sized(off, size, true) && rangeAllows(access.writable, off, size),
+    fieldAt,
     packetFields,
     packetWritable: false,
     legacyPacketLoads: false,
@@ -58,11 +90,16 @@ function fromAccess(
   };
 }
 
-/** A read-only array of bytes (tracepoint records, u64 argument arrays). */
-function readOnlyBytes(name: string, size: number, unit: string): ContextRules {
+const SKB_SIZES: SizeRules = {
+  wholeReads: ['data', 'data_end', 'data_meta', 'flow_keys', 'sk', 'tstamp', 'hwtstamp'],
+  wholeWritesExcept: ['cb'],
+};
+
+/** A read-only array of bytes from `start` (tracepoint records, u64 argument arrays). */
+function readOnlyBytes(name: string, size: number, unit: string, start = 0): ContextRules {
   return {
     name,
-    canRead: (off, n) => off >= 0 && off + n <= size && off % n === 0,
+    canRead: (off, n) => off >= start && off + n <= size && off % n === 0,
     canWrite: () => false,
     fieldAt: (off) =>
       off >= 0 && off < size
@@ -86,10 +123,15 @@ function skbPacketFields(): Map<number, PacketField> {
 export function contextRules(spec: ProgramTypeSpec): ContextRules {
   switch (spec.type) {
     case 'socket_filter':
-      return fromAccess(SOCKET_FILTER_ACCESS, new Map(), { legacyPacketLoads: true });
+      return fromAccess(SOCKET_FILTER_ACCESS, new Map(), { legacyPacketLoads: true }, SKB_SIZES);
     case 'sched_cls':
     case 'sched_act':
-      return fromAccess(TC_ACCESS, skbPacketFields(), { packetWritable: true, legacyPacketLoads: true });
+      return fromAccess(
+        TC_ACCESS,
+        skbPacketFields(),
+        { packetWritable: true, legacyPacketLoads: true },
+        SKB_SIZES,
+      );
     case 'xdp': {
       const at = (n: string): number => XDP_MD.fields.find((f) => f.name === n)?.offset ?? -1;
       return fromAccess(
@@ -100,14 +142,25 @@ export function contextRules(spec: ProgramTypeSpec): ContextRules {
           [at('data_meta'), 'pkt_meta'],
         ]),
         { packetWritable: true },
+        { onlySize: 4 },
       );
     }
     case 'kprobe':
       return fromAccess(PT_REGS_ACCESS, new Map(), {});
     case 'perf_event':
-      return fromAccess(PERF_EVENT_ACCESS, new Map(), {});
+      return fromAccess(
+        PERF_EVENT_ACCESS,
+        new Map(),
+        {},
+        {
+          wordFields: PERF_EVENT_ACCESS.layout.fields
+            .filter((f) => f.name !== 'sample_period' && f.name !== 'addr')
+            .map((f) => f.name),
+        },
+      );
     case 'tracepoint':
-      return readOnlyBytes('tracepoint record', PERF_MAX_TRACE_SIZE, 'record');
+      // The common header (type, flags, preempt count, pid) is not readable: the record starts at 8.
+      return readOnlyBytes('tracepoint record', PERF_MAX_TRACE_SIZE, 'record', 8);
     case 'raw_tracepoint':
       return readOnlyBytes('u64 args', 8 * MAX_FUNC_ARGS, 'args');
     case 'tracing': {

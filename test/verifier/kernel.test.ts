@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/assembler.js';
+import type { ProgramType } from '../../src/elf/object.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { verifyRaw } from '../../src/verifier/index.js';
 import { clangAvailable, compileBpf } from '../elf/compile.js';
@@ -128,5 +129,46 @@ describe.skipIf('skip' in env)('verifier corpus against the running kernel', () 
     });
     expect(mismatches.slice(0, 3)).toEqual([]);
     expect(accepted).toBeGreaterThan(RANDOM_COUNT / 10);
+  });
+
+  it('every context load and store (offset, size) of 7 program types: bpfbox and the kernel agree', () => {
+    if (!('typed' in env)) return;
+    const types: [ProgramType, number, number][] = [
+      ['socket_filter', 1, 200],
+      ['sched_cls', 3, 200],
+      ['xdp', 6, 32],
+      ['kprobe', 2, 176],
+      ['tracepoint', 5, 64],
+      ['raw_tracepoint', 17, 112],
+      ['perf_event', 7, 200],
+    ];
+    const progs: { type: ProgramType; code: number; text: string }[] = [];
+    for (const [type, code, max] of types) {
+      for (let off = 0; off < max; off++) {
+        for (const size of ['u8', 'u16', 'u32', 'u64']) {
+          progs.push({ type, code, text: `r0 = *(${size} *)(r1 + ${off})\nr0 = 0\nexit` });
+          progs.push({ type, code, text: `r2 = 0\n*(${size} *)(r1 + ${off}) = r2\nr0 = 0\nexit` });
+        }
+      }
+    }
+    const codes = progs.map((p) => assemble(p.text));
+    const input = progs.map(
+      (p, i) => `${p.code} ${Buffer.from(codes[i]).toString('hex').replace(/(..)/g, '$1 ')}`,
+    );
+    const lines = spawnSync(env.typed, {
+      input: `${input.join('\n')}\n`,
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    })
+      .stdout.trimEnd()
+      .split('\n');
+    const mismatches: string[] = [];
+    progs.forEach((p, i) => {
+      const r = verifyRaw(decodeProgram(codes[i]), { programType: p.type });
+      const kernel = lines[i] ?? 'no output';
+      if (kernel.startsWith('accepted') !== r.ok)
+        mismatches.push(`${p.type}: ${p.text.split('\n')[0]}... kernel: ${kernel}`);
+    });
+    expect(mismatches.slice(0, 5)).toEqual([]);
   });
 });
