@@ -52,6 +52,6 @@ describe.concurrent('bpfbox conformance', () => {
 
   test('a missing path or an unknown engine is a usage error', async () => {
     expect(await bpfbox(['conformance', join(mixed, 'nope')])).toMatchObject({ code: 2 });
-    expect(await bpfbox(['conformance', mixed, '--engine', 'jit'])).toMatchObject({ code: 2 });
+    expect(await bpfbox(['conformance', mixed, '--engine', 'turbo'])).toMatchObject({ code: 2 });
   });
 });

@@ -63,8 +63,8 @@ describe.concurrent('bpfbox run: setup errors exit 2 with one line on stderr', (
     ['missing file argument', ['run'], /^error\[USAGE\]: missing required argument 'file'/],
     [
       'unknown engine',
-      ['run', file('answer.bin'), '--engine', 'jit'],
-      /^error\[USAGE\]: unknown engine "jit"/,
+      ['run', file('answer.bin'), '--engine', 'turbo'],
+      /^error\[USAGE\]: unknown engine "turbo"/,
     ],
     [
       'unreadable file',
