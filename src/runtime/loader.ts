@@ -20,6 +20,7 @@ import type { ContextResult, ProgramContext } from './contexts/context.js';
 import type { SimulatedTask } from './contexts/task.js';
 import { registerKernelHelpers } from './helpers/index.js';
 import { registerMapHelpers } from './helpers/maps.js';
+import { kernelHelperName } from './helpers/names.js';
 import { KernelRuntime, type KernelRuntimeOptions, type RedirectTarget } from './helpers/runtime.js';
 import { ArrayMap } from './maps/array.js';
 import { createMaps, type MapSet } from './maps/host-api.js';
@@ -99,6 +100,7 @@ export class LoadedObject {
     const programs = new Map<string, LoadedProgram>();
     for (const linked of object.link()) {
       const helpers = this.helpersFor(linked);
+      checkHelpers(linked, helpers);
       const vm = new Interpreter(withPoisonTrap(linked), {
         memory: this.memory,
         helpers,
@@ -299,6 +301,31 @@ function withPoisonTrap(linked: RunnableProgram): Program {
     }
   }
   return decodeProgram(bytes, { section: linked.name });
+}
+
+/** Refuses a program that calls a helper nothing implements, naming it and the call's source line. */
+function checkHelpers(linked: RunnableProgram, helpers: HelperRegistry): void {
+  for (const insn of linked.program.insns) {
+    if (insn.kind !== 'call' || insn.op !== 'helper' || helpers.has(insn.imm)) continue;
+    if (insn.imm === CORE_POISON_HELPER && linked.coreFailures.has(insn.pc)) continue;
+    const name = kernelHelperName(insn.imm);
+    const line = linked.lines[insn.pc];
+    const where =
+      line === undefined || line.line === 0 ? '' : ` (${line.file}:${line.line}: ${line.text.trim()})`;
+    throw new LoadError(
+      'UNKNOWN_HELPER',
+      name === undefined
+        ? `program ${linked.name} calls helper ${insn.imm} at pc ${insn.pc}${where}, which is not a kernel helper id`
+        : `program ${linked.name} calls ${name} (helper ${insn.imm}) at pc ${insn.pc}${where}, which bpfbox does not implement`,
+      { pc: insn.pc, section: linked.definition.sectionName, file: line?.file, line: line?.line },
+      {
+        hint:
+          name === undefined
+            ? 'check the helper id (linux/bpf.h lists them)'
+            : 'use a helper bpfbox implements (docs/unit-testing.md lists the simulated ones), or register your own in a HelperRegistry',
+      },
+    );
+  }
 }
 
 function isSkbType(type: string): boolean {

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KernelHelperId } from '../../src/runtime/helpers/ids.js';
 import { MapHelperId } from '../../src/runtime/helpers/maps.js';
+import { KERNEL_HELPER_NAMES } from '../../src/runtime/helpers/names.js';
 
 const HEADER = '/usr/include/linux/bpf.h';
 const available = existsSync(HEADER);
@@ -35,6 +36,11 @@ describe.skipIf(!available)('helper ids', () => {
     expect(ids.get('unspec')).toBe(0);
     expect(ids.get('map_lookup_elem')).toBe(1);
     expect(ids.size).toBeGreaterThan(200);
+  });
+
+  it('the name table lists the header helpers at their ids', () => {
+    for (const [name, id] of ids) expect([id, KERNEL_HELPER_NAMES[id]]).toEqual([id, name]);
+    expect(KERNEL_HELPER_NAMES.length).toBeGreaterThanOrEqual(ids.size);
   });
 
   it.each([

@@ -4,7 +4,7 @@
  * printk output per run, maps that persist across runs, CO-RE failures and traps located by line info.
  */
 import { describe, expect, it } from 'vitest';
-import { CoreRelocationFailed, MemoryFault, UsageError } from '../../src/errors.js';
+import { CoreRelocationFailed, LoadError, MemoryFault, UsageError } from '../../src/errors.js';
 import { makeTask } from '../../src/runtime/contexts/task.js';
 import { loadBpfObject } from '../../src/runtime/loader.js';
 import { ArrayMap } from '../../src/runtime/maps/array.js';
@@ -117,6 +117,30 @@ describe.skipIf(!clangAvailable)('loadBpfObject on a clang-19 object', () => {
     expect(() => obj.run('nope')).toThrow(UsageError);
     expect(hintOf(() => obj.run('nope'))).toBe('programs: leaf, entry, faulty');
     expect(hintOf(() => loadBpfObject(bytes, { globals: { nope: 1 } }))).toMatch(/port/);
+  });
+});
+
+describe.skipIf(!clangAvailable)('helpers bpfbox does not implement', () => {
+  it('are a load error naming the helper and the line', () => {
+    const source = `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("tc") int vlan(struct __sk_buff *skb) {
+  return bpf_skb_vlan_push(skb, 0x8100, 7);
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+    let error: unknown;
+    try {
+      loadBpfObject(compileBpf(source));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(LoadError);
+    expect(error).toMatchObject({ code: 'UNKNOWN_HELPER', line: 5, section: 'tc' });
+    expect((error as LoadError).message).toMatch(
+      /^program vlan calls bpf_skb_vlan_push \(helper 18\) at pc \d+ \(.*prog\.c:5: return bpf_skb_vlan_push\(skb, 0x8100, 7\);\), which bpfbox does not implement$/,
+    );
   });
 });
 
