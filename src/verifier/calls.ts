@@ -94,6 +94,13 @@ function checkArg(
     case 'uninit_mem':
       meta.memArg = { regno, write: type === 'uninit_mem' };
       return;
+    case 'mem_or_null':
+      // NULL goes with a zero size; the size argument then checks nothing.
+      meta.memArg =
+        reg.kind === 'scalar' && isConst(reg.value) && reg.value.umin === 0n
+          ? undefined
+          : { regno, write: false };
+      return;
     case 'size':
     case 'size_or_zero': {
       if (reg.kind !== 'scalar') wrong('a size', 'pass the buffer size as a number');

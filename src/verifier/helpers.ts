@@ -19,6 +19,8 @@ export type ArgType =
   | 'uninit_map_value'
   /** Initialized memory whose size is the next argument. */
   | 'mem'
+  /** Like `mem`, or NULL (then the size may be 0). */
+  | 'mem_or_null'
   /** Writable memory whose size is the next argument; the helper initializes it. */
   | 'uninit_mem'
   /** Size of the previous memory argument, > 0. */
@@ -61,6 +63,9 @@ const LOOKUP: MapTypeName[] = [
 ];
 const SKB: ProgramType[] = ['socket_filter', 'sched_cls', 'sched_act'];
 const TC: ProgramType[] = ['sched_cls', 'sched_act'];
+const TRACING: ProgramType[] = ['kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event', 'tracing'];
+/** bpf_ktime_get_coarse_ns is not NMI-safe: tracing programs do not get it. */
+const NOT_TRACING: ProgramType[] = ['socket_filter', 'sched_cls', 'sched_act', 'xdp', 'syscall'];
 const XDP: ProgramType[] = ['xdp'];
 const K = KernelHelperId;
 const M = MapHelperId;
@@ -157,12 +162,16 @@ const PROTOS: HelperProto[] = [
     name: 'bpf_probe_read',
     args: ['uninit_mem', 'size_or_zero', 'anything'],
     ret: 'integer',
+
+    programTypes: TRACING,
   },
   {
     id: K.probe_read_str,
     name: 'bpf_probe_read_str',
     args: ['uninit_mem', 'size_or_zero', 'anything'],
     ret: 'integer',
+
+    programTypes: TRACING,
   },
   {
     id: K.probe_read_user,
@@ -190,7 +199,51 @@ const PROTOS: HelperProto[] = [
   },
   { id: K.ktime_get_ns, name: 'bpf_ktime_get_ns', args: [], ret: 'integer' },
   { id: K.ktime_get_boot_ns, name: 'bpf_ktime_get_boot_ns', args: [], ret: 'integer' },
-  { id: K.ktime_get_coarse_ns, name: 'bpf_ktime_get_coarse_ns', args: [], ret: 'integer' },
+  {
+    id: K.ktime_get_coarse_ns,
+    name: 'bpf_ktime_get_coarse_ns',
+    args: [],
+    ret: 'integer',
+    programTypes: NOT_TRACING,
+  },
+  // A BTF pointer to the task: modelled as a number until BTF-typed pointers exist here.
+  { id: K.get_current_task_btf, name: 'bpf_get_current_task_btf', args: [], ret: 'integer' },
+  {
+    id: K.csum_diff,
+    name: 'bpf_csum_diff',
+    args: ['mem_or_null', 'size_or_zero', 'mem_or_null', 'size_or_zero', 'anything'],
+    ret: 'integer',
+    programTypes: [...TC, ...XDP],
+  },
+  {
+    id: K.l3_csum_replace,
+    name: 'bpf_l3_csum_replace',
+    args: ['ctx', 'anything', 'anything', 'anything', 'anything'],
+    ret: 'integer',
+    programTypes: TC,
+    changesPacket: true,
+  },
+  {
+    id: K.l4_csum_replace,
+    name: 'bpf_l4_csum_replace',
+    args: ['ctx', 'anything', 'anything', 'anything', 'anything'],
+    ret: 'integer',
+    programTypes: TC,
+    changesPacket: true,
+  },
+  {
+    id: K.trace_vprintk,
+    name: 'bpf_trace_vprintk',
+    args: ['mem', 'size', 'mem_or_null', 'size_or_zero'],
+    ret: 'integer',
+  },
+  {
+    id: K.get_stackid,
+    name: 'bpf_get_stackid',
+    args: ['ctx', 'map_ptr', 'anything'],
+    ret: 'integer',
+    programTypes: TRACING,
+  },
   { id: K.trace_printk, name: 'bpf_trace_printk', args: ['mem', 'size'], ret: 'integer' },
   { id: K.get_prandom_u32, name: 'bpf_get_prandom_u32', args: [], ret: 'integer' },
   { id: K.get_smp_processor_id, name: 'bpf_get_smp_processor_id', args: [], ret: 'integer' },

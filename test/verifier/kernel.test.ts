@@ -13,6 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/assembler.js';
 import type { ProgramType } from '../../src/elf/object.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
+import { KernelHelperId } from '../../src/runtime/helpers/ids.js';
+import { MapHelperId } from '../../src/runtime/helpers/maps.js';
 import { verifyRaw } from '../../src/verifier/index.js';
 import { clangAvailable, compileBpf } from '../elf/compile.js';
 import { ASM_CORPUS } from './asm-corpus.js';
@@ -170,5 +172,47 @@ describe.skipIf('skip' in env)('verifier corpus against the running kernel', () 
         mismatches.push(`${p.type}: ${p.text.split('\n')[0]}... kernel: ${kernel}`);
     });
     expect(mismatches.slice(0, 5)).toEqual([]);
+  });
+
+  it('helper availability per program type (every helper with a prototype, 7 types) matches the kernel', () => {
+    if (!('typed' in env)) return;
+    const types: [ProgramType, number][] = [
+      ['socket_filter', 1],
+      ['sched_cls', 3],
+      ['xdp', 6],
+      ['kprobe', 2],
+      ['tracepoint', 5],
+      ['raw_tracepoint', 17],
+      ['perf_event', 7],
+    ];
+    const ids = [...Object.values(KernelHelperId), ...Object.values(MapHelperId)];
+    const progs = types.flatMap(([type, code]) =>
+      ids.map((id) => ({
+        type,
+        code,
+        id,
+        text: `r1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall ${id}\nr0 = 0\nexit`,
+      })),
+    );
+    const codes = progs.map((p) => assemble(p.text));
+    const input = progs.map(
+      (p, i) => `${p.code} ${Buffer.from(codes[i]).toString('hex').replace(/(..)/g, '$1 ')}`,
+    );
+    const lines = spawnSync(env.typed, {
+      input: `${input.join('\n')}\n`,
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    })
+      .stdout.trimEnd()
+      .split('\n');
+    const mismatches: string[] = [];
+    progs.forEach((p, i) => {
+      const r = verifyRaw(decodeProgram(codes[i]), { programType: p.type });
+      const kernel = lines[i] ?? 'no output';
+      const kernelRefuses = /unknown func|cannot use helper/.test(kernel);
+      const refuses = !r.ok && r.errors[0].code === 'HELPER_UNAVAILABLE';
+      if (kernelRefuses !== refuses) mismatches.push(`${p.type} helper #${p.id}: kernel: ${kernel}`);
+    });
+    expect(mismatches).toEqual([]);
   });
 });
