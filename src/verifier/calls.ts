@@ -9,7 +9,7 @@ import type { CallInsn } from '../isa/instruction.js';
 import type { MapTypeName } from '../runtime/maps/map-def.js';
 import { type Env, mapName, reject, where } from './env.js';
 import { type ArgType, BPF_LOOP_ID, type HelperProto, helperProto, TAIL_CALL_ID } from './helpers.js';
-import { type AccessOptions, helperRegion, regText } from './memory.js';
+import { type AccessOptions, constStackValue, helperRegion, regText } from './memory.js';
 import { isConst, scalarConst, scalarToString } from './scalar.js';
 import { cloneState, type Frame, mapAllRegs, newFrame, type State, top, widenChangedSlots } from './state.js';
 import { describe, NOT_INIT, type RegState, UNKNOWN } from './types.js';
@@ -25,6 +25,8 @@ export interface Successor {
 
 interface CallMeta {
   map?: number;
+  /** The key when the stack holds a known constant (array lookups in bounds are never NULL). */
+  key?: bigint;
   memArg?: { regno: number; write: boolean };
   allocSize?: number;
   release?: number;
@@ -83,6 +85,7 @@ function checkArg(
     }
     case 'map_key':
       helperRegion(env, state, regno, mapDef().key, false, `${proto.name}'s key`, opts);
+      meta.key = mapDef().key === 4 ? constStackValue(state, reg, 4) : undefined;
       return;
     case 'map_value':
       helperRegion(env, state, regno, mapDef().size, false, `${proto.name}'s value`, opts);
@@ -174,6 +177,13 @@ function checkArg(
   }
 }
 
+/** A lookup in an array map with a constant in-bounds key cannot fail (the kernel knows it too). */
+function arrayHit(env: Env, meta: CallMeta): boolean {
+  const def = meta.map === undefined ? undefined : env.maps[meta.map];
+  if (def === undefined || meta.key === undefined) return false;
+  return (def.type === 'array' || def.type === 'percpu_array') && meta.key < BigInt(def.maxEntries);
+}
+
 function clobberArgs(frame: Frame): void {
   for (let r = 1; r <= 5; r++) frame.regs[r] = NOT_INIT;
 }
@@ -251,7 +261,7 @@ function callHelper(env: Env, state: State, insn: CallInsn, opts: AccessOptions)
         map: meta.map ?? 0,
         off: 0,
         var: scalarConst(0n),
-        nullable: true,
+        nullable: !arrayHit(env, meta),
         id: env.newId(),
         origin,
       };

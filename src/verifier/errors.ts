@@ -16,6 +16,7 @@ export type VerifierErrorCode =
   | 'HELPER_ARG'
   | 'HELPER_UNAVAILABLE'
   | 'STACK_OOB'
+  | 'MISALIGNED_ACCESS'
   | 'MAP_VALUE_OOB'
   | 'MEM_OOB'
   | 'READONLY_WRITE'

@@ -98,6 +98,36 @@ function byteAt(frame: Frame, o: number): { slot: Slot | undefined; j: number } 
   return { slot: frame.stack[i], j: o + (i + 1) * 8 };
 }
 
+/** Stack accesses are always strictly aligned (the kernel's check_ptr_alignment for the stack). */
+function checkStackAlignment(reg: Extract<RegState, { kind: 'stack' }>, off: number, size: number): void {
+  const m = BigInt(size - 1);
+  const low = (BigInt(reg.off + off) + reg.var.var.value) & m;
+  if (low !== 0n || (reg.var.var.mask & m) !== 0n) {
+    const where = isConst(reg.var)
+      ? `fp${reg.off + off + Number(BigInt.asIntN(64, reg.var.umin))}`
+      : `fp${reg.off + off}+var${scalarToString(reg.var)}`;
+    reject('MISALIGNED_ACCESS', `a ${size}-byte stack access at ${where} is not ${size}-byte aligned`, {
+      hint: `stack accesses must be aligned to their size; ${isConst(reg.var) ? 'use an aligned offset' : `round the variable offset (e.g. \`i &= ~${size - 1}\`)`}`,
+    });
+  }
+}
+
+/** The known value of `size` bytes at a stack pointer, when every byte is known (map keys). */
+export function constStackValue(state: State, reg: RegState, size: number): bigint | undefined {
+  if (reg.kind !== 'stack' || !isConst(reg.var)) return undefined;
+  const lo = reg.off + Number(BigInt.asIntN(64, reg.var.umin));
+  if (lo < -STACK_SIZE || lo + size > 0) return undefined;
+  const { slot, j } = byteAt(state.frames[reg.frame], lo);
+  if (slot === undefined || j + size > 8) return undefined;
+  const bytes = slot.bytes.slice(j, j + size);
+  if (bytes === 'z'.repeat(size)) return 0n;
+  // Only a slot-aligned fill keeps a spilled value (as in loadStack).
+  if (j !== 0 || bytes !== 's'.repeat(size) || slot.spill?.kind !== 'scalar' || !isConst(slot.spill.value)) {
+    return undefined;
+  }
+  return slot.spill.value.umin & ((1n << BigInt(size * 8)) - 1n);
+}
+
 function checkStackBounds(regno: number, lo: number, hi: number, access: string): void {
   if (lo < -STACK_SIZE || hi > 0) {
     reject(
@@ -175,6 +205,7 @@ function loadStack(
 ): RegState {
   const [lo, hi, fixed] = stackRange(reg, off, size);
   checkStackBounds(regno, lo, hi, `a ${size}-byte read`);
+  checkStackAlignment(reg, off, size);
   const frame = stackFrame(state, reg);
   if (fixed) {
     const { slot, j } = byteAt(frame, lo);
@@ -186,12 +217,8 @@ function loadStack(
           hint: 'pointers saved on the stack can only be read back whole (8 bytes)',
         });
       }
-      const v = slot.spill.value;
-      if (isConst(v)) {
-        const bytes = (v.umin >> BigInt(j * 8)) & ((1n << BigInt(size * 8)) - 1n);
-        return scalar(scalarConst(bytes));
-      }
-      return j === 0 ? scalar(truncate(v, size)) : scalar(scalarOfSize(size));
+      // Like the kernel: a slot-aligned narrower fill keeps the value (truncated), any other is unknown.
+      return j === 0 ? scalar(truncate(slot.spill.value, size)) : scalar(scalarOfSize(size));
     }
   }
   const kinds = readStackBytes(frame, lo, hi, opts, `a ${size}-byte read`);
@@ -209,6 +236,7 @@ function storeStack(
 ): void {
   const [lo, hi, fixed] = stackRange(reg, off, size);
   checkStackBounds(regno, lo, hi, `a ${size}-byte write`);
+  checkStackAlignment(reg, off, size);
   const frame = stackFrame(state, reg);
   if (fixed && size === 8 && lo % 8 === 0) {
     frame.stack[slotIndex(lo)] = { bytes: 'ssssssss', spill: value };

@@ -1,6 +1,8 @@
 /*
  * Kernel verdicts for raw programs of a given type: reads "<prog_type> <hex bytes>" per line on stdin
- * (prog_type as the kernel's enum bpf_prog_type number) and prints one line per program:
+ * (prog_type as the kernel's enum bpf_prog_type number) and prints one line per program. Two maps exist
+ * for the programs: lddw map_fd 0 is an array (key 4, value 16, 4 entries), map_fd 1 a 4 KiB ring
+ * buffer (the imm is replaced by the real fd).
  *   accepted | rejected <last line of the verifier log> | error <message>
  */
 #include <bpf/bpf.h>
@@ -30,6 +32,9 @@ static void last_line(char *text) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
+  int fds[2];
+  fds[0] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "values", 4, 16, 4, NULL);
+  fds[1] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "events", 0, 0, 4096, NULL);
   while (fgets(line, sizeof line, stdin)) {
     char *p = line;
     int type = (int)strtol(p, &p, 10);
@@ -44,6 +49,14 @@ int main(void) {
     if (len == 0 || len % 8 != 0) {
       printf("error malformed input line\n");
       continue;
+    }
+    struct bpf_insn *insns = (struct bpf_insn *)code;
+    for (size_t i = 0; i + 1 < len / 8; i++) {
+      if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_MAP_FD) {
+        int n = insns[i].imm;
+        insns[i].imm = n >= 0 && n < 2 ? fds[n] : -1;
+        i++;
+      }
     }
     log_buf[0] = 0;
     LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log_buf, .log_size = sizeof log_buf, .log_level = 1);

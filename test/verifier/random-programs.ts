@@ -4,6 +4,7 @@
  * context loads (some invalid), ALU of both widths, forward branches, helper calls clobbering r1-r5.
  */
 import fc from 'fast-check';
+import type { MapDefinition } from '../../src/runtime/maps/map-def.js';
 
 /** 64 random numbers drive one program. */
 export const programSeed = fc.array(fc.nat({ max: 1 << 20 }), { minLength: 64, maxLength: 64 });
@@ -83,17 +84,65 @@ const BLOCKS: readonly Block[] = [
 ];
 
 /** Assembly of a random program: prologue, blocks, `exit`; SKIP jumps to a random later point. */
-export function randomProgram(seed: number[]): string {
+/** Map definitions the map blocks refer to (map_fd 0 and 1), for the verifier and the kernel runner. */
+export const RANDOM_PROGRAM_MAPS: readonly MapDefinition[] = [
+  { name: 'values', type: 'array', keySize: 4, valueSize: 16, maxEntries: 4, flags: 0 },
+  { name: 'events', type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0 },
+];
+
+/** Map lookups (r3 = value or NULL), value accesses, ring buffer reserve/submit/discard (r3). */
+const MAP_BLOCKS: readonly Block[] = [
+  (r) => [
+    `r1 = ${r() % 6}`,
+    '*(u32 *)(r10 - 72) = r1',
+    'r2 = r10',
+    'r2 += -72',
+    'ld_pseudo r1, 0x1, 0x0',
+    'call 1',
+    'r3 = r0',
+    ...(r() % 4 === 0 ? [] : ['if r3 == 0 goto +SKIP']),
+  ],
+  (r) => [`r${scalarReg(r)} = *(${pick(r, SIZES)} *)(r3${off((r() % 20) - 2)})`],
+  (r) => [`*(${pick(r, SIZES)} *)(r3${off((r() % 20) - 2)}) = r${scalarReg(r)}`],
+  (r) => {
+    const s = scalarReg(r);
+    return [`r${s} &= ${pick(r, [7, 15, 31])}`, `r3 += r${s}`];
+  },
+  (r) => [
+    'ld_pseudo r1, 0x1, 0x1',
+    `r2 = ${pick(r, [8, 16, 24])}`,
+    'r3 = 0',
+    'call 131',
+    'r3 = r0',
+    ...(r() % 4 === 0 ? [] : ['if r3 == 0 goto +SKIP']),
+  ],
+  (r) => ['r1 = r3', 'r2 = 0', `call ${r() % 2 === 0 ? 132 : 133}`],
+];
+
+/** A random program; with `maps`, also map and ring buffer blocks (RANDOM_PROGRAM_MAPS). */
+export function randomProgram(seed: number[], options: { maps?: boolean } = {}): string {
   let i = 0;
   const r = (): number => seed[i++ % seed.length];
+  const blocks = options.maps ? [...BLOCKS, ...MAP_BLOCKS, ...MAP_BLOCKS] : BLOCKS;
   const lines = ['r6 = r1', 'r7 = *(u32 *)(r6 + 0)', 'r8 = *(u32 *)(r6 + 4)', 'r9 = r7'];
   for (let k = 0; k < 6; k++) lines.push(`r${k} = ${r() % 16}`);
   // Most programs start with an initialized stack area; the rest exercise uninitialized reads.
   if (r() % 4 !== 0) for (let k = 8; k <= 64; k += 8) lines.push(`*(u64 *)(r10 - ${k}) = r0`);
   const n = 4 + (r() % 14);
-  for (let b = 0; b < n; b++) lines.push(...pick(r, BLOCKS)(r));
+  for (let b = 0; b < n; b++) lines.push(...pick(r, blocks)(r));
   lines.push('r0 = 0', 'exit');
+  // Jump offsets count slots: lddw (ld_pseudo) takes two.
+  const slot: number[] = [];
+  let at = 0;
+  for (const l of lines) {
+    slot.push(at);
+    at += l.startsWith('ld_pseudo') ? 2 : 1;
+  }
   return lines
-    .map((l, at) => (l.includes('SKIP') ? l.replace('SKIP', String(r() % (lines.length - at - 1))) : l))
+    .map((l, k) => {
+      if (!l.includes('SKIP')) return l;
+      const target = k + 1 + (r() % (lines.length - k - 1));
+      return l.replace('SKIP', String(slot[target] - slot[k] - 1));
+    })
     .join('\n');
 }
