@@ -22,7 +22,7 @@ import {
   TABLE_START,
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
-import type { FunctionLayout, ProgramLayout } from './control-flow.js';
+import type { FunctionLayout, ProgramLayout, Region } from './control-flow.js';
 import { ByteWriter, encodeModule, F64, type FuncBody, type FuncType, I32, I64, Op } from './wasm-encoder.js';
 
 // Imported functions (indices), implemented by the engine.
@@ -44,6 +44,9 @@ const G_GAS_MAX = 3;
 const G_DEPTH = 4;
 const G_RET_HI = 5;
 const G_TAIL = 6; // 1 when the helper that just returned scheduled a tail call
+// Split functions: the part to run next (-1: the function returned) and its entry index.
+const G_PART = 7;
+const G_ENTRY = 8;
 
 // Locals of a subprogram function: params r0..r9, then these.
 const R10 = 10;
@@ -70,7 +73,9 @@ const TYPES: FuncType[] = [
   { params: Array(12).fill(I32), results: [I32] }, // helper
   { params: [I32, I32, I32], results: [I32] }, // callx
   { params: [I32, ...Array(10).fill(I64)], results: [I64] }, // run
+  { params: Array(10).fill(I64), results: Array(10).fill(I64) }, // part of a split function
 ];
+const T_PART = 8;
 
 export interface CodegenInput {
   readonly program: Program;
@@ -92,20 +97,26 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   const firstSub = IMPORT_COUNT;
   const runFn = firstSub + fnCount;
   const bodies: FuncBody[] = [];
+  const partBodies: FuncBody[] = [];
   const gen = new FunctionGen(input, firstSub);
   for (const f of layout.functions) {
-    const body = gen.compile(f);
-    if (body.code.length > MAX_FUNCTION_BYTES) {
-      throw new LoadError(
-        'PROGRAM_TOO_LARGE',
-        `the function at pc ${f.startPc} compiles to ${body.code.length} bytes of WebAssembly, over the engine limit of ${MAX_FUNCTION_BYTES} per function`,
-        { pc: f.startPc },
-        { hint: 'split the program into smaller functions (bpf-to-bpf calls), or run it on the interpreter' },
-      );
+    const { main, parts } = gen.compile(f, runFn + 1 + partBodies.length);
+    for (const body of [main, ...parts]) {
+      if (body.code.length > MAX_FUNCTION_BYTES) {
+        throw new LoadError(
+          'PROGRAM_TOO_LARGE',
+          `the function at pc ${f.startPc} compiles to ${body.code.length} bytes of WebAssembly, over the engine limit of ${MAX_FUNCTION_BYTES} per function`,
+          { pc: f.startPc },
+          {
+            hint: 'split the program into smaller functions (bpf-to-bpf calls), or run it on the interpreter',
+          },
+        );
+      }
     }
-    bodies.push(body);
+    bodies.push(main);
+    partBodies.push(...parts);
   }
-  bodies.push({ locals: [], code: runBody() });
+  bodies.push({ locals: [], code: runBody() }, ...partBodies);
   return encodeModule({
     types: TYPES,
     imports: [
@@ -117,7 +128,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { module: 'env', name: 'callx', kind: 'func', type: 6 },
       { module: 'env', name: 'tail', kind: 'func', type: 3 },
     ],
-    functions: [...layout.functions.map(() => T_SUB), 7],
+    functions: [...layout.functions.map(() => T_SUB), 7, ...partBodies.map(() => T_PART)],
     tableSize: fnCount,
     elements: layout.functions.map((_, k) => firstSub + k),
     globals: [
@@ -128,10 +139,51 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { type: I32, mutable: true, init: 0, export: 'depth' },
       { type: I32, mutable: true, init: 0, export: 'retHi' },
       { type: I32, mutable: true, init: 0, export: 'tailPending' },
+      { type: I32, mutable: true, init: 0 },
+      { type: I32, mutable: true, init: 0 },
     ],
     exports: [{ name: 'run', func: runFn }],
     bodies,
   });
+}
+
+/**
+ * The function body of a split function: a loop calling part G_PART (starting with part 0, entry 0)
+ * until a part returns with G_PART = -1.
+ */
+function driverBody(parts: number, firstPartFn: number): FuncBody {
+  const w = new ByteWriter();
+  w.i32const(0);
+  w.op2(Op.global_set, G_PART);
+  w.i32const(0);
+  w.op2(Op.global_set, G_ENTRY);
+  w.op2(Op.loop, 0x40);
+  w.op2(Op.global_get, G_PART);
+  w.i32const(-1);
+  w.byte(Op.i32_eq);
+  w.op2(Op.if, 0x40);
+  for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
+  w.byte(Op.return);
+  w.byte(Op.end);
+  for (let p = 0; p < parts; p++) w.op2(Op.block, 0x40);
+  w.op2(Op.global_get, G_PART);
+  w.byte(Op.br_table);
+  w.u32(parts);
+  for (let p = 0; p < parts; p++) w.u32(p);
+  w.u32(0);
+  for (let p = 0; p < parts; p++) {
+    w.byte(Op.end);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.call);
+    w.u32(firstPartFn + p);
+    for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
+    w.byte(Op.br);
+    w.u32(parts - 1 - p); // back to the loop
+  }
+  w.byte(Op.end);
+  w.byte(Op.unreachable);
+  w.byte(Op.end);
+  return { locals: [], code: w };
 }
 
 /** run(k, r0..r9): calls subprogram k with these registers and returns r0. */
@@ -216,6 +268,10 @@ const OTHER = 3;
 class FunctionGen {
   private w = new ByteWriter();
   private f!: FunctionLayout;
+  /** Regions of the part being compiled, its index, and whether it is a part of a split function. */
+  private regions: readonly Region[] = [];
+  private part = 0;
+  private split = false;
   /**
    * Open wasm constructs, innermost last: a `br` to entry k has depth `length − 1 − k`. The per-pc
    * indices below are set while the construct is open and reset to -1 when it closes.
@@ -246,12 +302,27 @@ class FunctionGen {
     this.openLoop = new Int32Array(input.program.slotCount).fill(-1);
   }
 
-  compile(f: FunctionLayout): FuncBody {
-    const w = new ByteWriter(32 * (f.last - f.first + 1) + 256);
-    this.w = w;
+  /**
+   * Compiles function `f`: its body, or for a split function a driver plus one wasm function per
+   * part (numbered from `firstPartFn`).
+   */
+  compile(f: FunctionLayout, firstPartFn: number): { main: FuncBody; parts: FuncBody[] } {
     this.f = f;
+    this.split = f.parts.length > 1;
+    if (!this.split) return { main: this.compilePart(0), parts: [] };
+    const parts = f.parts.map((_, p) => this.compilePart(p));
+    return { main: driverBody(parts.length, firstPartFn), parts };
+  }
+
+  private compilePart(p: number): FuncBody {
+    const f = this.f;
+    const part = f.parts[p];
+    const w = new ByteWriter(32 * (part.last - part.first + 1) + 256);
+    this.w = w;
+    this.part = p;
+    this.regions = part.regions;
     this.ctrl = [];
-    this.openDispatch = new Array(f.regions.length).fill(-1);
+    this.openDispatch = new Array(part.regions.length).fill(-1);
     // r10 and its host offset for the current depth: top − depth · frameSize.
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(this.frameSize);
@@ -275,7 +346,13 @@ class FunctionGen {
     // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
     this.open(Op.block, OTHER, 0);
     this.region(0);
-    w.byte(Op.unreachable);
+    const { insns } = this.input.program;
+    const tail = insns[part.last];
+    if (this.split && !(tail.kind === 'exit' || (tail.kind === 'jump' && tail.op === 'ja'))) {
+      this.toPart(insns[part.last + 1].pc); // falls through into the next part
+    } else {
+      w.byte(Op.unreachable);
+    }
     this.close(OTHER, 0);
     this.syncOut();
     w.op2(Op.local_get, L_T);
@@ -292,6 +369,23 @@ class FunctionGen {
       ],
       code: w,
     };
+  }
+
+  /** Leaves this part for the one holding `t`: the driver calls it with t's entry index. */
+  private toPart(t: number): void {
+    const w = this.w;
+    const { insnAt } = this.input.program;
+    const { partAt, labelAt, loopAt } = this.input.layout;
+    const ti = insnAt[t];
+    const target = partAt[ti];
+    const start = this.input.program.insns[this.f.parts[target].first].pc;
+    this.syncOut();
+    w.i32const(target);
+    w.op2(Op.global_set, G_PART);
+    w.i32const(t === start && loopAt[ti] < 0 ? 0 : labelAt[t] + 1);
+    w.op2(Op.global_set, G_ENTRY);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.return);
   }
 
   private open(op: number, kind: number, key: number): void {
@@ -318,14 +412,16 @@ class FunctionGen {
   /** Emits region `r`: [loop] [dispatch loop] label blocks, then its code and child loops in order. */
   private region(r: number): void {
     const w = this.w;
-    const R = this.f.regions[r];
+    const R = this.regions[r];
     const { insns } = this.input.program;
     const { labelAt, labelRegion, loopAt, leader } = this.input.layout;
     const headerPc = insns[R.first].pc;
     if (R.isLoop) this.open(Op.loop, LOOP, headerPc);
     if (R.dispatch) {
-      // Entering normally (not by a dispatch jump) starts at the region's first instruction.
-      w.i32const(0);
+      // Entering normally (not by a dispatch jump) starts at the region's first instruction; a part
+      // of a split function starts where the driver says.
+      if (r === 0 && this.split) w.op2(Op.global_get, G_ENTRY);
+      else w.i32const(0);
       w.op2(Op.local_set, L_NEXT);
       this.open(Op.loop, DISPATCH, r);
     }
@@ -349,7 +445,7 @@ class FunctionGen {
       const child = loopAt[i];
       if (child >= 0 && child !== r) {
         this.region(child);
-        i = this.f.regions[child].last + 1;
+        i = this.regions[child].last + 1;
         continue;
       }
       if (leader[pc] === 1) this.charge(i);
@@ -470,7 +566,11 @@ class FunctionGen {
       case 'exit': {
         const w = this.w;
         this.syncOut();
-        for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
+        if (this.split) {
+          w.i32const(-1);
+          w.op2(Op.global_set, G_PART);
+        }
+        for (let r = 0; r <= (this.split ? 9 : 5); r++) w.op2(Op.local_get, r);
         w.byte(Op.return);
         return;
       }
@@ -788,8 +888,14 @@ class FunctionGen {
       w.u32(this.depthOf(direct));
       return;
     }
+    const { labelAt, labelRegion, partAt } = this.input.layout;
+    if (this.split && partAt[this.input.program.insnAt[t]] !== this.part) {
+      if (conditional) this.open(Op.if, OTHER, 0);
+      this.toPart(t);
+      if (conditional) this.close(OTHER, 0);
+      return;
+    }
     // Any other backward jump re-enters its region through the dispatch table.
-    const { labelAt, labelRegion } = this.input.layout;
     const isLabel = labelAt[t] >= 0;
     const r = isLabel ? labelRegion[t] : 0;
     if (conditional) this.open(Op.if, OTHER, 0);

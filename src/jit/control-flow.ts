@@ -38,6 +38,19 @@ export interface Region {
   dispatch: boolean;
 }
 
+/**
+ * A piece of a function compiled as one wasm function. Functions over the part size are split at
+ * block boundaries (V8 limits a function body to 7.6 MB); jumps between parts return to a driver
+ * loop, which calls the target part with an entry index for its dispatch table.
+ */
+export interface Part {
+  /** Indices into `program.insns`, inclusive. */
+  readonly first: number;
+  readonly last: number;
+  /** Region 0 is the part; loops follow in program order of their headers. */
+  readonly regions: readonly Region[];
+}
+
 export interface FunctionLayout {
   /** Index of this subprogram in `program.subprograms` (and in the wasm table). */
   readonly index: number;
@@ -45,9 +58,12 @@ export interface FunctionLayout {
   /** Indices into `program.insns`, inclusive. */
   readonly first: number;
   readonly last: number;
-  /** Region 0 is the function; loops follow in program order of their headers. */
-  readonly regions: readonly Region[];
+  /** One part unless the function is longer than the part size. */
+  readonly parts: readonly Part[];
 }
+
+/** Instructions per wasm function before a function is split (≈ 17 bytes each, under V8's limit). */
+export const DEFAULT_PART_SIZE = 100_000;
 
 export interface ProgramLayout {
   readonly functions: readonly FunctionLayout[];
@@ -61,6 +77,8 @@ export interface ProgramLayout {
   readonly labelRegion: Int32Array;
   /** Instruction index → region id of the natural loop headed there, -1 otherwise. */
   readonly loopAt: Int32Array;
+  /** Instruction index → part of its function. */
+  readonly partAt: Int32Array;
   /** Per leader pc: instructions and gas of its block. */
   readonly blockInsns: Int32Array;
   readonly blockGas: Float64Array;
@@ -76,7 +94,11 @@ export interface ProgramLayout {
  * express (only possible when the decoder's structure checks were turned off): jumps that leave their
  * function and functions that run off their end.
  */
-export function analyze(program: Program, price?: (insn: Insn) => number): ProgramLayout {
+export function analyze(
+  program: Program,
+  price?: (insn: Insn) => number,
+  partSize = DEFAULT_PART_SIZE,
+): ProgramLayout {
   const { insns, insnAt, slotCount, subprograms } = program;
   const count = insns.length;
   const functionAt = new Int32Array(slotCount).fill(-1);
@@ -131,8 +153,24 @@ export function analyze(program: Program, price?: (insn: Insn) => number): Progr
       }
       leader[t] = 1;
     }
-    const regions = structure(first, last, pcs, jumpTarget, insnAt, scratch);
-    labelJumpTargets(first, last, startPc, pcs, jumpTarget, insnAt, regions, scratch, labelAt, labelRegion);
+    // Parts: cut at the first block boundary after every `partSize` instructions.
+    const bounds: number[] = [first];
+    for (let i = first; i < last; i++) {
+      if (i + 1 - bounds[bounds.length - 1] >= partSize && leader[pcs[i + 1]] === 1) bounds.push(i + 1);
+    }
+    bounds.push(last + 1);
+    for (let p = 0; p + 1 < bounds.length; p++) scratch.partAt.fill(p, bounds[p], bounds[p + 1]);
+    scanJumps(first, last, pcs, jumpTarget, insnAt, scratch);
+    const parts: Part[] = [];
+    for (let p = 0; p + 1 < bounds.length; p++) {
+      const pFirst = bounds[p];
+      const pLast = bounds[p + 1] - 1;
+      const regions = structure(pFirst, pLast, pcs, jumpTarget, scratch);
+      labelJumpTargets(pFirst, pLast, pcs, jumpTarget, insnAt, regions, scratch, labelAt, labelRegion);
+      // A split function's parts are entered through their dispatch table (entry index 0 = start).
+      if (bounds.length > 2) regions[0].dispatch = true;
+      parts.push({ first: pFirst, last: pLast, regions });
+    }
     // Block sizes, backwards: a block runs from its leader to the next leader or the function end.
     let n = 0;
     let gas = 0;
@@ -151,7 +189,7 @@ export function analyze(program: Program, price?: (insn: Insn) => number): Progr
         blockGas[pc] = gas;
       }
     }
-    functions.push({ index: k, startPc, first, last, regions });
+    functions.push({ index: k, startPc, first, last, parts });
   }
   return {
     functions,
@@ -160,6 +198,7 @@ export function analyze(program: Program, price?: (insn: Insn) => number): Progr
     labelAt,
     labelRegion,
     loopAt: scratch.loopAt,
+    partAt: scratch.partAt,
     blockInsns,
     blockGas,
     afterInsns,
@@ -178,6 +217,7 @@ interface Scratch {
   loopAt: Int32Array;
   /** Innermost region containing the instruction. */
   regionOf: Int32Array;
+  partAt: Int32Array;
 }
 
 function newScratch(count: number): Scratch {
@@ -187,6 +227,7 @@ function newScratch(count: number): Scratch {
     maxSource: new Int32Array(count).fill(-1),
     loopAt: new Int32Array(count).fill(-1),
     regionOf: new Int32Array(count),
+    partAt: new Int32Array(count),
   };
 }
 
@@ -196,23 +237,37 @@ function newScratch(count: number): Scratch {
  * nothing inside jumps to before h. Loops that pass nest properly (a partial overlap would be a jump
  * into the other one's interior), so one stack pass builds the tree.
  */
-function structure(
+/**
+ * Sources of the jumps to every instruction, over the whole function (so a part's loop also sees
+ * jumps from other parts), and the last back edge within the same part.
+ */
+function scanJumps(
   first: number,
   last: number,
   pcs: Int32Array,
   jumpTarget: Int32Array,
   insnAt: Int32Array,
   scratch: Scratch,
-): Region[] {
-  const { lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
+): void {
+  const { lastBack, minSource, maxSource, partAt } = scratch;
   for (let i = first; i <= last; i++) {
     const t = jumpTarget[i];
     if (t < 0) continue;
     const ti = insnAt[t];
     if (i < minSource[ti]) minSource[ti] = i;
     if (i > maxSource[ti]) maxSource[ti] = i;
-    if (t <= pcs[i] && i > lastBack[ti]) lastBack[ti] = i;
+    if (t <= pcs[i] && i > lastBack[ti] && partAt[i] === partAt[ti]) lastBack[ti] = i;
   }
+}
+
+function structure(
+  first: number,
+  last: number,
+  pcs: Int32Array,
+  jumpTarget: Int32Array,
+  scratch: Scratch,
+): Region[] {
+  const { lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
   const regions: Region[] = [{ first, last, parent: -1, isLoop: false, labels: [], dispatch: false }];
   const stack = [0];
   let budget = 4 * (last - first + 1) + 64;
@@ -253,7 +308,6 @@ function structure(
 function labelJumpTargets(
   first: number,
   last: number,
-  startPc: number,
   pcs: Int32Array,
   jumpTarget: Int32Array,
   insnAt: Int32Array,
@@ -262,7 +316,8 @@ function labelJumpTargets(
   labelAt: Int32Array,
   labelRegion: Int32Array,
 ): void {
-  const { maxSource, loopAt, regionOf } = scratch;
+  const { maxSource, loopAt, regionOf, partAt } = scratch;
+  const startPc = pcs[first];
   for (let i = first; i <= last; i++) {
     if (maxSource[i] < 0) continue;
     const pc = pcs[i];
@@ -277,6 +332,7 @@ function labelJumpTargets(
     const t = jumpTarget[i];
     if (t < 0 || t > pcs[i]) continue;
     const ti = insnAt[t];
+    if (partAt[ti] !== partAt[i]) continue; // to another part: through the driver
     const loop = loopAt[ti];
     if (loop >= 0 && i <= regions[loop].last) continue; // a loop's own back edge: `br` to the loop
     regions[t === startPc && loop < 0 ? 0 : labelRegion[t]].dispatch = true;

@@ -45,7 +45,10 @@ import { generateModule, TRAP_CALL_DEPTH } from './codegen.js';
 import { analyze, type ProgramLayout } from './control-flow.js';
 
 /** Same options as the interpreter (memory, helpers, lddw resolver, packet slot, gas costs). */
-export type JitOptions = InterpreterOptions;
+export interface JitOptions extends InterpreterOptions {
+  /** Instructions per wasm function before a function is split into parts (tests use tiny ones). */
+  partSize?: number;
+}
 
 interface JitExports {
   run(k: number, ...registers: bigint[]): bigint;
@@ -115,7 +118,11 @@ export class JitProgram implements TailCallTarget, JitHost {
     if (this.maxFrames === 0) throw new LoadError('INVALID_FIELD', 'the guest memory has no stack mapped');
     this.helperTable = options.helpers?.toTable() ?? [];
     const t0 = process.hrtime.bigint();
-    this.layout = analyze(program, options.gasCosts ? gasPricer(options.gasCosts) : undefined);
+    this.layout = analyze(
+      program,
+      options.gasCosts ? gasPricer(options.gasCosts) : undefined,
+      options.partSize,
+    );
     const bytes = generateModule({
       program,
       layout: this.layout,

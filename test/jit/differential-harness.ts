@@ -56,6 +56,19 @@ export const engines: Engine[] = [
   },
 ];
 
+/** The JIT with every function split into parts of a few instructions (the driver path). */
+export const splitJit: Engine = {
+  memory: machine(),
+  load(program, gasCosts) {
+    return new JitProgram(program, {
+      memory: this.memory,
+      helpers: REGISTRY,
+      gasCosts,
+      partSize: 1 + (program.slotCount % 7),
+    });
+  },
+};
+
 const COSTS: GasCostTable = {
   alu: 2,
   mul: 3,

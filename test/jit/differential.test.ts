@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { disassemble } from '../../src/asm/index.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { encodeProgram } from '../../src/isa/encoder.js';
-import { engines, fingerprint, INPUT_SIZE, observe } from './differential-harness.js';
+import { engines, fingerprint, INPUT_SIZE, observe, splitJit } from './differential-harness.js';
 import { generateProgram } from './program-generator.js';
 
 const COUNT = Number(process.env.BPFBOX_DIFF_COUNT ?? 10_000);
@@ -29,6 +29,16 @@ describe('JIT vs interpreter on generated programs', () => {
         const [a, b] = engines.map((e) => observe(e, program, seed));
         if (fingerprint(a) !== fingerprint(b)) {
           expect(b, `seed ${seed} diverges:\n${disassemble(program, { syntax: 'ubpf' })}`).toEqual(a);
+        }
+        // Every 4th program also runs with its functions split into parts of 1..7 instructions.
+        if (seed % 4 === 0) {
+          const c = observe(splitJit, program, seed);
+          if (fingerprint(a) !== fingerprint(c)) {
+            expect(
+              c,
+              `seed ${seed} diverges when split:\n${disassemble(program, { syntax: 'ubpf' })}`,
+            ).toEqual(a);
+          }
         }
         const key = String(a.code ?? 'ok');
         tally[key] = (tally[key] ?? 0) + 1;
