@@ -1,6 +1,6 @@
 /**
  * eBPF → WebAssembly code generation, one pass over the decoded instructions. One wasm function per
- * subprogram; registers r0..r9 are its i64 parameters (r0..r5 come back as results, so a caller sees
+ * subprogram (or per part of a long one, see control-flow.ts); registers r0..r9 are its i64 parameters (r0..r5 come back as results, so a caller sees
  * exactly what the interpreter's shared register file would hold), r10 a local fixed at entry.
  *
  * Memory accesses go through the region table in the control block of the imported memory, word for

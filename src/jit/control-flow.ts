@@ -11,6 +11,10 @@
  * target. Loop candidates are checked by scanning them; the scans share a budget proportional to the
  * function size, so deeply nested hostile input falls back to dispatch instead of going quadratic.
  *
+ * A function longer than the part size is cut at block boundaries into parts, each its own wasm
+ * function with the layout above; a jump to another part returns to a driver loop that calls that
+ * part with the target's dispatch index (V8 refuses function bodies over 7.6 MB).
+ *
  * Gas and instructions are charged per basic block (leaders: function start, jump targets, the
  * instruction after any control transfer). The interpreter charges maximal straight-line runs
  * instead; both charge the same instructions in the same order, so the first instruction the budget
@@ -24,7 +28,7 @@ export function endsBlock(insn: Insn): boolean {
   return insn.kind === 'jump' || insn.kind === 'call' || insn.kind === 'exit' || insn.kind === 'packet_load';
 }
 
-/** A function (region 0 of its function) or a natural loop in it. */
+/** A part of a function (region 0) or a natural loop in it. */
 export interface Region {
   /** Indices into `program.insns`, inclusive. */
   readonly first: number;
@@ -232,12 +236,6 @@ function newScratch(count: number): Scratch {
 }
 
 /**
- * Finds the natural loops of one function and returns its regions. A candidate is a backward target
- * `h` with its last back edge `b`; it is a loop when nothing outside [h, b] jumps into (h, b] and
- * nothing inside jumps to before h. Loops that pass nest properly (a partial overlap would be a jump
- * into the other one's interior), so one stack pass builds the tree.
- */
-/**
  * Sources of the jumps to every instruction, over the whole function (so a part's loop also sees
  * jumps from other parts), and the last back edge within the same part.
  */
@@ -260,6 +258,12 @@ function scanJumps(
   }
 }
 
+/**
+ * Finds the natural loops of one part and returns its regions. A candidate is a backward target
+ * `h` with its last back edge `b`; it is a loop when nothing outside [h, b] jumps into (h, b] and
+ * nothing inside jumps to before h. Loops that pass nest properly (a partial overlap would be a jump
+ * into the other one's interior), so one stack pass builds the tree.
+ */
 function structure(
   first: number,
   last: number,
