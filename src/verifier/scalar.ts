@@ -216,6 +216,19 @@ function boundOffset(r: Mut): void {
   r.var = tnumOr(tnumClearSubreg(v64), v32);
 }
 
+function sameBounds(a: Mut, b: Mut): boolean {
+  return (
+    a.umin === b.umin &&
+    a.umax === b.umax &&
+    a.smin === b.smin &&
+    a.smax === b.smax &&
+    a.u32min === b.u32min &&
+    a.u32max === b.u32max &&
+    a.s32min === b.s32min &&
+    a.s32max === b.s32max
+  );
+}
+
 function empty(r: Mut): boolean {
   return r.umin > r.umax || r.smin > r.smax || r.u32min > r.u32max || r.s32min > r.s32max;
 }
@@ -231,10 +244,13 @@ export function normalize(s: Scalar): Scalar | undefined {
   updateBounds(r);
   if (empty(r)) return undefined;
   for (let i = 0; i < 3; i++) {
+    const before = { ...r };
     deduce32(r);
     deduce64(r);
     deduceMixed(r);
     if (empty(r)) return undefined;
+    // A round that changed nothing means the next would not either.
+    if (sameBounds(before, r)) break;
   }
   if (tnumDisjoint(r.var, tnumRange(r.umin, r.umax))) return undefined;
   if (tnumDisjoint(tnumSubreg(r.var), tnumRange(r.u32min, r.u32max))) return undefined;

@@ -24,7 +24,9 @@ export function tnumIsConst(a: Tnum): boolean {
 
 /** Number of significant bits of `x` (fls64). */
 function fls(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+  if (x === 0n) return 0;
+  const hi = Number(x >> 32n);
+  return hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x));
 }
 
 /** The smallest tnum containing every value of [min, max] (unsigned). */

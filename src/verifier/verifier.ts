@@ -25,6 +25,8 @@ import { describe, NOT_INIT, type RegState, scalar, UNKNOWN } from './types.js';
 export const DEFAULT_MAX_INSNS = 1_000_000;
 /** Iterations of one loop on one path beyond which running out of budget counts as an unbounded loop. */
 const LOOP_ITERATIONS_UNBOUNDED = 16;
+/** Instructions a path runs between two stored states outside loop headers. */
+const CHECKPOINT_SPACING = 3;
 /** How many explored states at a prune point are compared with a new one (newest first). */
 const PRUNE_WINDOW = 16;
 /** How many unfinished states at a loop header are compared for an exact repeat. */
@@ -67,6 +69,8 @@ interface Work {
   state: State;
   pc: number;
   parent: Checkpoint | undefined;
+  /** Instructions on this path since its last stored state. */
+  since: number;
 }
 
 class Verifier {
@@ -115,16 +119,19 @@ class Verifier {
     const main = newFrame('main', -1, 0);
     main.regs[1] = { kind: 'ctx', off: 0, var: scalarConst(0n) };
     main.regs[10] = { kind: 'stack', frame: 0, off: 0, var: scalarConst(0n) };
-    const work: Work[] = [{ state: { frames: [main], refs: [] }, pc: 0, parent: undefined }];
+    const work: Work[] = [
+      { state: { frames: [main], refs: [] }, pc: 0, parent: undefined, since: CHECKPOINT_SPACING },
+    ];
     while (work.length > 0) {
       const item = work.pop() as Work;
-      let { state, pc, parent } = item;
+      let { state, pc, parent, since } = item;
       for (;;) {
         if (++this.processed > this.maxInsns) return this.limit(state, pc, parent);
+        since++;
         if (this.env.cfg.prunePoint[pc]) {
-          let seen: Checkpoint | 'prune';
+          let seen: Checkpoint | undefined | 'prune';
           try {
-            seen = this.visit(state, pc, parent);
+            seen = this.visit(state, pc, parent, since);
           } catch (e) {
             if (e instanceof Rejection) return this.error(pc, state, e);
             throw e;
@@ -133,6 +140,7 @@ class Verifier {
             this.finish(parent);
             break;
           }
+          if (seen !== parent) since = 0;
           parent = seen;
         }
         const insn = insnAtPc(this.env.program, pc);
@@ -154,7 +162,7 @@ class Verifier {
           break;
         }
         for (let i = next.length - 1; i >= 1; i--) {
-          work.push({ state: next[i].state, pc: next[i].pc, parent });
+          work.push({ state: next[i].state, pc: next[i].pc, parent, since });
           if (parent !== undefined) parent.branches++;
         }
         state = next[0].state;
@@ -165,7 +173,12 @@ class Verifier {
   }
 
   /** A stored state covering `state` prunes the path; otherwise `state` is stored and returned. */
-  private visit(state: State, pc: number, parent: Checkpoint | undefined): Checkpoint | 'prune' {
+  private visit(
+    state: State,
+    pc: number,
+    parent: Checkpoint | undefined,
+    since: number,
+  ): Checkpoint | undefined | 'prune' {
     const live = this.env.cfg.liveIn[pc];
     // Newest first, and only so many: a missed prune costs time, never soundness.
     const done = this.done[pc];
@@ -198,6 +211,9 @@ class Verifier {
         }
       }
     }
+    // Like the kernel, store a new state only every few instructions (always at loop headers).
+    if (since < CHECKPOINT_SPACING && !this.env.cfg.loopHeader[pc] && !this.callbackEntries.has(pc))
+      return parent;
     const cp: Checkpoint = { state: cloneState(state), pc, parent, branches: 1 };
     this.all[pc].push(cp);
     this.states++;
