@@ -6,6 +6,7 @@
  * an input (packet, task, arguments) and runs the program like one event; maps persist across runs.
  */
 import type { BtfLineInfo } from '../elf/btf-ext.js';
+import type { BtfValue } from '../elf/btf-value.js';
 import { CORE_POISON_HELPER } from '../elf/core.js';
 import { OpenObject, type OpenOptions, type RunnableProgram } from '../elf/open.js';
 import { CoreRelocationFailed, LoadError, Trap, UsageError } from '../errors.js';
@@ -27,6 +28,7 @@ import { createMaps, type MapSet } from './maps/host-api.js';
 import { ArrayOfMaps, HashOfMaps } from './maps/map-of-maps.js';
 import type { PerfRecord } from './maps/perf-event-array.js';
 import { ProgArray } from './maps/prog-array.js';
+import { TypedMap } from './maps/typed-map.js';
 
 export interface LoadOptions extends OpenOptions, Omit<KernelRuntimeOptions, 'maps'> {
   /** Simulated CPUs for per-CPU maps (default 1). */
@@ -124,6 +126,22 @@ export class LoadedObject {
       );
     }
     return p;
+  }
+
+  /**
+   * Map `name` with keys and values as JS values by its BTF types (bytes when it has none); `K` and
+   * `V` name the shapes the caller expects (see src/elf/btf-value.ts).
+   */
+  typedMap<K = BtfValue, V = BtfValue>(name: string): TypedMap<K, V> {
+    const map = this.maps.byName(name);
+    if (map === undefined) {
+      throw new UsageError(
+        `the object has no map named ${name}`,
+        {},
+        { hint: `maps: ${this.maps.maps.map((m) => m.name).join(', ') || '(none)'}` },
+      );
+    }
+    return new TypedMap<K, V>(map, this.object.btf);
   }
 
   /** Source line of `pc` in program `name` (from `.BTF.ext`), if the object has line info. */
