@@ -45,9 +45,9 @@ function time(run: () => RunResult, repeats: number): { ns: number; min: number;
 }
 
 console.log(
-  '| program | insns/run | interp ms | jit ms | jit metered ms | interp/jit | metered/unmetered | codegen µs | wasm compile µs |',
+  '| program | insns/run | interp ms | jit ms | jit metered ms | interp/jit | metered/unmetered | min: interp / jit / metered ms | codegen µs | wasm compile µs |',
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const file of readdirSync(programs)
   .filter((f) => f.endsWith('.s'))
   .sort()) {
