@@ -3,8 +3,8 @@
  * values (or ring buffer records) by their C declaration instead of by offsets.
  *
  * JS shapes (the same both ways):
- * - integers up to 32 bits and chars: `number`; wider integers: `bigint` (encoding also takes a safe
- *   integer `number`);
+ * - integers up to 32 bits wide (bitfields by their width) and chars: `number`; wider integers:
+ *   `bigint` (encoding also takes a safe integer `number`);
  * - `bool`: `true`/`false` (a byte other than 0 or 1 decodes as its number, so nothing is lost);
  * - enums: the enumerator's name, or the number (bigint above 32 bits) when no enumerator has the value;
  * - pointers: `bigint` (the address);
@@ -20,7 +20,7 @@
  * path (`value.stats.calls: 2^70 does not fit __u64 …`).
  */
 import { UsageError } from '../errors.js';
-import { type Btf, type BtfType, type BtfTypeOf, btfError } from './btf.js';
+import { type Btf, type BtfType, type BtfTypeOf, btfError, isCharType } from './btf.js';
 
 /** A decoded value (see the module comment for the shape of each BTF kind). */
 export type BtfValue = number | bigint | boolean | string | BtfValue[] | { [member: string]: BtfValue };
@@ -92,14 +92,6 @@ function writeRaw(bytes: Uint8Array, at: number, count: number, little: boolean,
     bytes[at + (little ? i : count - 1 - i)] = Number(v & 0xffn);
     v >>= 8n;
   }
-}
-
-/** Char-like 1-byte ints: their arrays are text. */
-function isChar(t: BtfTypeOf<'int'>): boolean {
-  return (
-    t.size === 1 &&
-    (t.encoding.char || t.name === 'char' || t.name === 'signed char' || t.name === 'unsigned char')
-  );
 }
 
 /** Defines a member even when it is called `__proto__` (a valid C identifier). */
@@ -181,7 +173,7 @@ class Decoder {
     const elemSize = this.btf.size(t.type);
     const elem = this.btf.resolve(t.type);
     const at = bit / 8;
-    if (elem.kind === 'int' && isChar(elem)) {
+    if (elem.kind === 'int' && elem.size === 1 && isCharType(elem)) {
       const text = textOf(this.bytes, at, t.nelems);
       if (text !== undefined) return text;
     }
