@@ -117,6 +117,8 @@ describe.skipIf(!clangAvailable)('typedMap on a clang-19 object', () => {
     ]);
     expect(stats.get({ pid: 200, comm: 'ls' })).toEqual({ calls: 1n, last: 3, st: 'IDLE', flags: 5 });
     expect(stats.get({ pid: 200, comm: 'bash' })).toBeUndefined();
+    const [first] = stats.keys(); // a decoded key (typed Key) is a valid key again
+    expect(stats.get(first)).toMatchObject({ calls: 2n });
     expect(obj.typedMap('totals').get(0)).toBe(-93n + 2n ** 64n); // -100 + 3 + 4 wraps in a __u64
   });
 

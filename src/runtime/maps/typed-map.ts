@@ -33,7 +33,8 @@ interface Side {
 export class TypedMap<K = BtfValue, V = BtfValue> {
   private readonly key: Side;
   private readonly value: Side;
-  private readonly perCpu: boolean;
+  /** The map again when it is per-CPU (values are read and written per CPU). */
+  private readonly perCpu: HashMap | ArrayMap | undefined;
 
   constructor(
     readonly map: BpfMap,
@@ -46,7 +47,7 @@ export class TypedMap<K = BtfValue, V = BtfValue> {
         { hint: 'use the map itself (obj.maps.get) for queues, ring buffers and program or map arrays' },
       );
     }
-    this.perCpu = !(map instanceof LpmTrie) && map.perCpu;
+    this.perCpu = !(map instanceof LpmTrie) && map.perCpu ? map : undefined;
     const typed: Pick<MapDefinition, 'btfKeyTypeId' | 'btfValueTypeId'> = btf === undefined ? {} : map.def;
     this.key = this.side('key', map.def.keySize, typed.btfKeyTypeId);
     this.value = this.side('value', map.def.valueSize, typed.btfValueTypeId);
@@ -62,10 +63,10 @@ export class TypedMap<K = BtfValue, V = BtfValue> {
   }
 
   /** The value of `key` (one per CPU for per-CPU maps), or undefined when there is none. */
-  get(key: TypedMapInput): V | V[] | undefined {
+  get(key: K | TypedMapInput): V | V[] | undefined {
     const bytes = this.encode(this.key, key);
-    if (this.perCpu)
-      return (this.map as HashMap | ArrayMap).lookupPerCpu(bytes)?.map((v) => this.decode<V>(this.value, v));
+    if (this.perCpu !== undefined)
+      return this.perCpu.lookupPerCpu(bytes)?.map((v) => this.decode<V>(this.value, v));
     const value = this.map.lookup(bytes);
     return value === undefined ? undefined : this.decode<V>(this.value, value);
   }
@@ -74,13 +75,13 @@ export class TypedMap<K = BtfValue, V = BtfValue> {
    * BPF_MAP_UPDATE_ELEM with a typed key and value (every CPU's copy for per-CPU maps): 0 or -errno,
    * like `BpfMap.update` (-E2BIG for a full map, -EEXIST for BPF_NOEXIST on an existing key…).
    */
-  set(key: TypedMapInput, value: TypedMapInput, flags = 0): number {
+  set(key: K | TypedMapInput, value: V | TypedMapInput, flags = 0): number {
     return this.map.update(this.encode(this.key, key), this.encode(this.value, value), flags);
   }
 
   /** Per-CPU maps: one value per CPU (`cpus` of them). 0 or -errno. */
-  setPerCpu(key: TypedMapInput, values: readonly TypedMapInput[], flags = 0): number {
-    if (!this.perCpu) {
+  setPerCpu(key: K | TypedMapInput, values: readonly (V | TypedMapInput)[], flags = 0): number {
+    if (this.perCpu === undefined) {
       throw new UsageError(
         `map "${this.name}" is a ${this.map.type} map, not per-CPU`,
         {},
@@ -88,11 +89,11 @@ export class TypedMap<K = BtfValue, V = BtfValue> {
       );
     }
     const bytes = values.map((v, cpu) => this.encode(this.value, v, `value[${cpu}]`));
-    return (this.map as HashMap | ArrayMap).updatePerCpu(this.encode(this.key, key), bytes, flags);
+    return this.perCpu.updatePerCpu(this.encode(this.key, key), bytes, flags);
   }
 
   /** BPF_MAP_DELETE_ELEM: 0 or -errno (-ENOENT for a missing key, -EINVAL for array maps). */
-  delete(key: TypedMapInput): number {
+  delete(key: K | TypedMapInput): number {
     return this.map.delete(this.encode(this.key, key));
   }
 
@@ -126,7 +127,9 @@ export class TypedMap<K = BtfValue, V = BtfValue> {
     return decodeBtfValue(this.btf, side.typeId, bytes) as T;
   }
 
-  private encode(side: Side, input: TypedMapInput, path: string = side.what): Uint8Array {
+  /** `input` is a K or V the caller declared for the map's C types, or bytes: the encoder checks it. */
+  private encode(side: Side, given: unknown, path: string = side.what): Uint8Array {
+    const input = given as TypedMapInput;
     if (input instanceof Uint8Array) {
       if (input.length !== side.size) {
         throw new UsageError(`map "${this.name}": ${path} has ${input.length} bytes, expected ${side.size}`);
