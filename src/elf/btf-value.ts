@@ -290,7 +290,7 @@ class Encoder {
         const view = new DataView(buf.buffer);
         if (t.size === 4) view.setFloat32(0, v, this.btf.littleEndian);
         else view.setFloat64(0, v, this.btf.littleEndian);
-        for (let i = 0; i < t.size; i++) this.bits(bit + i * 8, 8, BigInt(buf[i]));
+        for (let i = 0; i < t.size; i++) this.byte(bit / 8 + i, buf[i]);
         return;
       }
       case 'array':
@@ -374,7 +374,7 @@ class Encoder {
         throw new UsageError(`${path}: ${raw.length} bytes do not fit ${typeName}`);
       }
       // The whole array is written, so the bytes after the text are NULs.
-      for (let i = 0; i < t.nelems; i++) this.bits(bit + i * 8, 8, BigInt(raw[i] ?? 0));
+      for (let i = 0; i < t.nelems; i++) this.byte(bit / 8 + i, raw[i] ?? 0);
       return;
     }
     if (!Array.isArray(v)) throw shape(path, v, `an array for ${typeName}`);
@@ -390,6 +390,19 @@ class Encoder {
   /** Writes `width` bits of `n` (already in range, unsigned form) at bit `bit`. */
   private bits(bit: number, width: number, n: bigint): void {
     const little = this.btf.littleEndian;
+    if (bit % 8 === 0 && width % 8 === 0) {
+      // Whole bytes (every non-bitfield): byte by byte, in number arithmetic up to 32 bits.
+      const count = width / 8;
+      const at = (i: number): number => bit / 8 + (little ? i : count - 1 - i);
+      if (count <= 4) {
+        let v = Number(BigInt.asUintN(width, n));
+        for (let i = 0; i < count; i++, v = Math.floor(v / 256)) this.byte(at(i), v & 0xff);
+      } else {
+        let v = BigInt.asUintN(width, n);
+        for (let i = 0; i < count; i++, v >>= 8n) this.byte(at(i), Number(v & 0xffn));
+      }
+      return;
+    }
     const w = bitWindow(bit, width, little);
     const field = ((1n << BigInt(width)) - 1n) << w.shift;
     const bytes = readRaw(this.bytes, w.first, w.count, little);
@@ -398,6 +411,13 @@ class Encoder {
     if (((bytes ^ value) & written & field) !== 0n) throw new Overlap();
     writeRaw(this.bytes, w.first, w.count, little, (bytes & ~field) | value);
     writeRaw(this.written, w.first, w.count, little, written | field);
+  }
+
+  /** Writes a whole byte; bits written before must keep their value (union members that agree). */
+  private byte(index: number, v: number): void {
+    if (((this.bytes[index] ^ v) & this.written[index]) !== 0) throw new Overlap();
+    this.bytes[index] = v;
+    this.written[index] = 0xff;
   }
 }
 
