@@ -9,8 +9,9 @@
  * - enums: the enumerator's name, or the number (bigint above 32 bits) when no enumerator has the value;
  * - pointers: `bigint` (the address);
  * - floats (4 and 8 bytes): `number`;
- * - char arrays: a string when the bytes are printable text followed only by NULs, else one number per
- *   element (so a decoded key encodes back to the same bytes);
+ * - `char` arrays: a string when the bytes are printable text followed only by NULs, else one number
+ *   per element (so a decoded key encodes back to the same bytes); `__u8`/`unsigned char` arrays are
+ *   always numbers (encoding takes a string or a Uint8Array for any array of 1-byte ints too);
  * - other arrays: arrays; structs and unions: plain objects with the members of anonymous
  *   structs/unions flattened in, as C names them.
  *
@@ -20,7 +21,7 @@
  * path (`value.stats.calls: 2^70 does not fit __u64 …`).
  */
 import { UsageError } from '../errors.js';
-import { type Btf, type BtfType, type BtfTypeOf, btfError, isCharType } from './btf.js';
+import { type Btf, type BtfType, type BtfTypeOf, btfError } from './btf.js';
 
 /** A decoded value (see the module comment for the shape of each BTF kind). */
 export type BtfValue = number | bigint | boolean | string | BtfValue[] | { [member: string]: BtfValue };
@@ -92,6 +93,14 @@ function writeRaw(bytes: Uint8Array, at: number, count: number, little: boolean,
     bytes[at + (little ? i : count - 1 - i)] = Number(v & 0xffn);
     v >>= 8n;
   }
+}
+
+/**
+ * `char` (or the CHAR encoding): its arrays are text. `unsigned char`/`__u8` and `signed char`/`__s8`
+ * arrays are byte and number arrays (addresses, hashes), so they stay numbers even when printable.
+ */
+function isTextChar(t: BtfTypeOf<'int'>): boolean {
+  return t.size === 1 && (t.encoding.char || t.name === 'char');
 }
 
 /** Defines a member even when it is called `__proto__` (a valid C identifier). */
@@ -173,7 +182,7 @@ class Decoder {
     const elemSize = this.btf.size(t.type);
     const elem = this.btf.resolve(t.type);
     const at = bit / 8;
-    if (elem.kind === 'int' && elem.size === 1 && isCharType(elem)) {
+    if (elem.kind === 'int' && isTextChar(elem)) {
       const text = textOf(this.bytes, at, t.nelems);
       if (text !== undefined) return text;
     }

@@ -957,8 +957,7 @@ function isQualifier(kind: BtfType['kind']): boolean {
   return kind === 'const' || kind === 'volatile' || kind === 'restrict' || kind === 'type_tag';
 }
 
-/** `char`, `signed char`, `unsigned char` or an int with the CHAR encoding: its arrays are text. */
-export function isCharType(t: BtfTypeOf<'int'>): boolean {
+function isCharType(t: BtfTypeOf<'int'>): boolean {
   return t.encoding.char || t.name === 'char' || t.name === 'signed char' || t.name === 'unsigned char';
 }
 

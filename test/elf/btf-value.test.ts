@@ -25,13 +25,13 @@ struct stats {
   union { __u32 word; __u8 bytes[4]; };
   struct { __u16 lo, hi; } pair;
   _Bool on; double ratio; float f; enum big bg; void *ptr; __s64 neg; char raw[4];
-  __u16 grid[2][3]; struct key who;
+  __u16 grid[2][3]; struct key who; __u8 tag[2];
 };
 struct stats sample SEC(".data.sample") = {
   .calls = 1ULL << 40, .last = -5, .st = RUNNING, .flags = 5, .mode = 9, .delta = -7,
   .word = 0x01020304, .pair = { 7, 65535 }, .on = 1, .ratio = 1.5, .f = -2.25, .bg = HUGE,
   .ptr = (void *)0x1000, .neg = -2, .raw = { 'a', 1, 0, 2 }, .grid = { { 1, 2, 3 }, { 4, 5, 6 } },
-  .who = { 42, "bash" } };
+  .who = { 42, "bash" }, .tag = { 'h', 'i' } };
 SEC("xdp") int prog(struct xdp_md *ctx) { return sample.last; }
 char LICENSE[] SEC("license") = "GPL";
 `;
@@ -58,6 +58,7 @@ const SAMPLE: BtfValue = {
     [4, 5, 6],
   ],
   who: { pid: 42, comm: 'bash' },
+  tag: [104, 105], // __u8 arrays are bytes, even printable ones
 };
 
 describe.skipIf(!HAVE_BPF_TOOLCHAIN)('a struct clang laid out', () => {

@@ -48,6 +48,15 @@ struct {
   __uint(max_entries, 4096);
 } events SEC(".maps");
 
+struct lpm_key { __u32 prefixlen; __u8 addr[4]; };
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(max_entries, 8);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct lpm_key);
+  __type(value, __u32);
+} routes SEC(".maps");
+
 struct bpf_map_def_legacy { unsigned int type, key_size, value_size, max_entries, map_flags; };
 struct bpf_map_def_legacy legacy SEC("maps") = { BPF_MAP_TYPE_HASH, 4, 8, 8, 0 };
 
@@ -203,6 +212,20 @@ describe.skipIf(!clangAvailable)('typedMap on a clang-19 object', () => {
     );
     expect(() => stats.get({ pid: 1, name: 'x' } as never)).toThrow(
       /map "stats" key.name: struct key has no member "name"/,
+    );
+  });
+
+  it('matches the longest prefix of an LPM trie with typed keys', () => {
+    const routes = loadBpfObject(bytes).typedMap('routes');
+    expect(routes.set({ prefixlen: 8, addr: [10] }, 1)).toBe(0);
+    expect(routes.set({ prefixlen: 24, addr: [10, 0, 0] }, 2)).toBe(0);
+    expect(routes.get({ prefixlen: 32, addr: [10, 0, 0, 5] })).toBe(2);
+    expect(routes.get({ prefixlen: 32, addr: [10, 1, 0, 5] })).toBe(1);
+    expect(routes.keys()).toEqual(
+      expect.arrayContaining([
+        { prefixlen: 8, addr: [10, 0, 0, 0] },
+        { prefixlen: 24, addr: [10, 0, 0, 0] },
+      ]),
     );
   });
 
