@@ -85,12 +85,10 @@ export interface ProgramLayout {
   readonly partAt: Int32Array;
   /** Per leader pc: instructions and gas of its block. */
   readonly blockInsns: Int32Array;
-  readonly blockGas: Float64Array;
+  readonly blockGas: ArrayLike<number>;
   /** Per pc: instructions and gas after it in its block (refunded when it traps). */
   readonly afterInsns: Int32Array;
-  readonly afterGas: Float64Array;
-  /** Per pc: gas of the instruction itself. */
-  readonly insnGas: Float64Array;
+  readonly afterGas: ArrayLike<number>;
 }
 
 /**
@@ -110,10 +108,12 @@ export function analyze(
   const labelAt = new Int32Array(slotCount).fill(-1);
   const labelRegion = new Int32Array(slotCount).fill(-1);
   const blockInsns = new Int32Array(slotCount);
-  const blockGas = new Float64Array(slotCount);
+  // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
+  const priced = price !== undefined;
+  const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
   const afterInsns = new Int32Array(slotCount);
-  const afterGas = new Float64Array(slotCount);
-  const insnGas = new Float64Array(slotCount);
+  const afterGas = priced ? new Float64Array(slotCount) : afterInsns;
+  const insnGas = priced ? new Float64Array(slotCount) : undefined;
   // One pass over the (differently shaped) Insn objects; everything after works on typed arrays.
   const pcs = new Int32Array(count);
   const ends = new Uint8Array(count);
@@ -124,7 +124,7 @@ export function analyze(
     pcs[i] = pc;
     if (endsBlock(insn)) ends[i] = 1;
     if (insn.kind === 'jump') jumpTarget[i] = insn.target;
-    insnGas[pc] = price === undefined ? 1 : price(insn);
+    if (insnGas !== undefined && price !== undefined) insnGas[pc] = price(insn);
   }
   for (let k = 0; k < subprograms.length; k++) functionAt[subprograms[k]] = k;
   const scratch = newScratch(count);
@@ -185,12 +185,12 @@ export function analyze(
         gas = 0;
       }
       afterInsns[pc] = n;
-      afterGas[pc] = gas;
+      if (priced) afterGas[pc] = gas;
       n += 1;
-      gas += insnGas[pc];
+      gas += insnGas === undefined ? 1 : insnGas[pc];
       if (leader[pc] === 1) {
         blockInsns[pc] = n;
-        blockGas[pc] = gas;
+        if (priced) blockGas[pc] = gas;
       }
     }
     functions.push({ index: k, startPc, first, last, parts });
@@ -207,7 +207,6 @@ export function analyze(
     blockGas,
     afterInsns,
     afterGas,
-    insnGas,
   };
 }
 
