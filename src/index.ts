@@ -39,6 +39,7 @@ export {
   decodeBtfMaps,
   type MapPinning,
 } from './elf/btf-maps.js';
+export { type BtfValue, type BtfValueInput, decodeBtfValue, encodeBtfValue } from './elf/btf-value.js';
 export {
   type ExternalCall,
   type LinkedCode,
@@ -146,6 +147,7 @@ export {
   QueueStackMap,
   RingBuf,
 } from './runtime/maps/index.js';
+export { TypedMap, type TypedMapEntry, type TypedMapInput } from './runtime/maps/typed-map.js';
 export type { GasClass, GasCostTable } from './vm/gas.js';
 export {
   type HelperContext,
