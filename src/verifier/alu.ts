@@ -8,6 +8,7 @@ import type { AluInsn } from '../isa/instruction.js';
 import { type Env, mapName, reject } from './env.js';
 import {
   isConst,
+  S64_MIN,
   type Scalar,
   type ScalarAluOp,
   scalarAlu,
@@ -15,6 +16,7 @@ import {
   scalarConst,
   scalarOfSize,
   scalarSignExtend,
+  scalarToString,
 } from './scalar.js';
 import type { Frame } from './state.js';
 import {
@@ -44,77 +46,98 @@ function readReg(frame: Frame, r: number): RegState {
   return v;
 }
 
+function outOfBounds(what: string, regno: number): never {
+  return reject(
+    'POINTER_ARITH',
+    `${what} would move pointer r${regno} beyond the ${MAX_OFF}-byte offset limit`,
+    {
+      hint: 'bound the value first (e.g. `x &= 0xff` or `if (x > 64) return 0;`)',
+    },
+  );
+}
+
 function moved(env: Env, ptr: OffsetPtr, delta: Scalar, negate: boolean, regno: number): RegState {
   if (isConst(delta)) {
     const c = Number(BigInt.asIntN(64, delta.umin));
     const off = ptr.off + (negate ? -c : c);
-    if (Math.abs(off) >= MAX_OFF || !Number.isSafeInteger(off)) {
-      reject(
-        'POINTER_ARITH',
-        `r${regno} would point ${off} bytes from its base, beyond the ${MAX_OFF}-byte limit`,
-        {
-          hint: 'keep pointer offsets small and bounded',
-        },
-      );
-    }
+    if (Math.abs(c) >= MAX_OFF || Math.abs(off) >= MAX_OFF) outOfBounds(`adding ${c}`, regno);
     return { ...ptr, off };
   }
-  if (ptr.kind === 'ctx') {
-    reject('CTX_ACCESS', `adding a variable to the context pointer r${regno}`, {
-      hint: 'context fields are accessed at constant offsets only',
-    });
+  // The kernel's check_reg_sane_offset: the value needs a lower bound, and both stay within limits.
+  if (delta.smin === S64_MIN) {
+    reject(
+      'POINTER_ARITH',
+      `adding ${scalarToString(delta)}, which has no lower bound, to pointer r${regno}`,
+      {
+        hint:
+          delta.umax !== 0xffffffffffffffffn && delta.smin < 0n
+            ? 'the value may be negative: use an unsigned index or check `if (i < 0) return 0;` as well as the upper bound'
+            : 'bound the value before the pointer arithmetic (e.g. `x &= 0xff`, or an unsigned type and `if (x >= N)`)',
+      },
+    );
   }
+  if (delta.smin <= -BigInt(MAX_OFF) || delta.smin >= BigInt(MAX_OFF))
+    outOfBounds(`adding ${scalarToString(delta)}`, regno);
   const v = scalarAlu(negate ? 'sub' : 'add', ptr.var, delta, 64);
+  if (v.smin <= -BigInt(MAX_OFF) || v.smin >= BigInt(MAX_OFF))
+    outOfBounds(`adding ${scalarToString(delta)}`, regno);
   if (ptr.kind === 'pkt' || ptr.kind === 'pkt_meta') return { ...ptr, var: v, id: env.newId(), range: 0 };
   return { ...ptr, var: v };
 }
 
+/** An ALU operation where at least one operand is a pointer, in the kernel's order of checks. */
 function pointerArith(env: Env, insn: AluInsn, dst: RegState, src: RegState): RegState {
   const regno = insn.dst;
-  const ptr =
-    isOffsetPtr(dst) ||
-    dst.kind === 'pkt_end' ||
-    dst.kind === 'map_ptr' ||
-    dst.kind === 'func' ||
-    isNullable(dst)
-      ? dst
-      : src;
-  const other = ptr === dst ? src : dst;
-  const ptrName = typeName(ptr);
-  if (isNullable(ptr)) {
-    reject(
-      'NULL_DEREF',
-      `pointer arithmetic on r${ptr === dst ? insn.dst : insn.src}, a ${ptrName} that may be NULL`,
-      {
-        values: [`r${ptr === dst ? insn.dst : insn.src} is ${describe(ptr, (i) => mapName(env, i))}`],
-        hint: 'check the pointer for NULL before offsetting it',
-      },
-    );
+  const d = (r: RegState): string => describe(r, (i) => mapName(env, i));
+  if (dst.kind !== 'scalar' && src.kind !== 'scalar') {
+    // pointer - pointer is a distance (a number); nothing else combines two pointers.
+    if (insn.op === 'sub') return UNKNOWN;
+    reject('POINTER_ARITH', `${insn.op} of two pointers (r${insn.dst}, r${insn.src})`, {
+      values: [`r${insn.dst} is ${d(dst)}`, `r${insn.src} is ${d(src)}`],
+      hint: 'pointers can only be subtracted from each other',
+    });
   }
+  const ptr = dst.kind !== 'scalar' ? dst : src;
+  const other = ptr === dst ? src : dst;
+  const ptrReg = ptr === dst ? insn.dst : insn.src;
+  const ptrName = typeName(ptr);
   if (!insn.is64) {
-    reject('POINTER_ARITH', `32-bit arithmetic on pointer r${regno} (${ptrName})`, {
+    // A 32-bit subtraction involving a pointer is an (unknown) number; other 32-bit math is refused.
+    if (insn.op === 'sub') return UNKNOWN;
+    reject('POINTER_ARITH', `32-bit arithmetic on pointer r${ptrReg} (${ptrName})`, {
       hint: 'pointers are 64-bit; use 64-bit arithmetic (long, not int)',
     });
   }
-  if (insn.op === 'sub' && dst.kind !== 'scalar' && src.kind !== 'scalar') return UNKNOWN;
+  if (isNullable(ptr)) {
+    reject('NULL_DEREF', `pointer arithmetic on r${ptrReg}, a ${ptrName} that may be NULL`, {
+      values: [`r${ptrReg} is ${d(ptr)}`],
+      hint: 'check the pointer for NULL before offsetting it',
+    });
+  }
+  const delta = other.kind === 'scalar' ? other.value : undefined;
+  if (
+    ptr.kind === 'map_ptr' &&
+    insn.op === 'add' &&
+    delta !== undefined &&
+    isConst(delta) &&
+    delta.umin === 0n
+  )
+    return ptr;
   if (
     !isOffsetPtr(ptr) ||
-    other.kind !== 'scalar' ||
+    delta === undefined ||
     (insn.op !== 'add' && insn.op !== 'sub') ||
     (insn.op === 'sub' && ptr !== dst)
   ) {
-    reject('POINTER_ARITH', `${insn.op} on ${ptrName} r${regno} is not allowed`, {
-      values: [
-        `r${insn.dst} is ${describe(dst, (i) => mapName(env, i))}`,
-        ...(insn.useReg ? [`r${insn.src} is ${describe(src, (i) => mapName(env, i))}`] : []),
-      ],
+    reject('POINTER_ARITH', `${insn.op} on ${ptrName} r${ptrReg} is not allowed`, {
+      values: [`r${insn.dst} is ${d(dst)}`, ...(insn.useReg ? [`r${insn.src} is ${d(src)}`] : [])],
       hint:
         ptr.kind === 'pkt_end'
           ? 'data_end can only be compared against; compute offsets from data'
           : 'only pointer + number, pointer - number and pointer - pointer are allowed',
     });
   }
-  return moved(env, ptr, other.value, insn.op === 'sub', regno);
+  return moved(env, ptr, delta, insn.op === 'sub', regno);
 }
 
 /** The register after `insn` (an ALU instruction). */

@@ -109,8 +109,8 @@ describe.skipIf('skip' in env)('verifier corpus against the running kernel', () 
     const texts = fc
       .sample(programSeed, { numRuns: RANDOM_COUNT, seed: 7 })
 
-      // Every other program also uses an array map and a ring buffer.
-      .map((seed, i) => randomProgram(seed, { maps: i % 2 === 0 }));
+      // Every other program also uses an array map and a ring buffer; every third has counted loops.
+      .map((seed, i) => randomProgram(seed, { maps: i % 2 === 0, loops: i % 3 === 0 }));
     const codes = texts.map((t) => assemble(t));
     const input = codes.map(
       (b) => `${PROG_TYPE_XDP} ${Buffer.from(b).toString('hex').replace(/(..)/g, '$1 ')}`,
@@ -130,6 +130,8 @@ describe.skipIf('skip' in env)('verifier corpus against the running kernel', () 
         programType: 'xdp',
         allowUninitStack: true,
         mapDefinitions: RANDOM_PROGRAM_MAPS,
+        // Loops that run out of budget are rejected either way; a smaller budget keeps this fast.
+        maxInsns: 100_000,
       });
       const kernel = lines[i] ?? 'no output';
       if (r.ok) accepted++;

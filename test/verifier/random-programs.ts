@@ -119,8 +119,8 @@ const MAP_BLOCKS: readonly Block[] = [
   (r) => ['r1 = r3', 'r2 = 0', `call ${r() % 2 === 0 ? 132 : 133}`],
 ];
 
-/** A random program; with `maps`, also map and ring buffer blocks (RANDOM_PROGRAM_MAPS). */
-export function randomProgram(seed: number[], options: { maps?: boolean } = {}): string {
+/** A random program; with `maps`, also map and ring buffer blocks; with `loops`, counted loops (r5). */
+export function randomProgram(seed: number[], options: { maps?: boolean; loops?: boolean } = {}): string {
   let i = 0;
   const r = (): number => seed[i++ % seed.length];
   const blocks = options.maps ? [...BLOCKS, ...MAP_BLOCKS, ...MAP_BLOCKS] : BLOCKS;
@@ -128,8 +128,22 @@ export function randomProgram(seed: number[], options: { maps?: boolean } = {}):
   for (let k = 0; k < 6; k++) lines.push(`r${k} = ${r() % 16}`);
   // Most programs start with an initialized stack area; the rest exercise uninitialized reads.
   if (r() % 4 !== 0) for (let k = 8; k <= 64; k += 8) lines.push(`*(u64 *)(r10 - ${k}) = r0`);
+  /** Back edges: line index of the jump → line index of the loop's first instruction. */
+  const back = new Map<number, number>();
   const n = 4 + (r() % 14);
-  for (let b = 0; b < n; b++) lines.push(...pick(r, blocks)(r));
+  for (let b = 0; b < n; b++) {
+    if (options.loops && r() % 5 === 0) {
+      // A counted loop whose body may (rarely) disturb the counter r5.
+      lines.push('r5 = 0');
+      const start = lines.length;
+      for (let k = 1 + (r() % 3); k > 0; k--) lines.push(...pick(r, blocks)(r));
+      lines.push(r() % 8 === 0 ? `r5 += ${r() % 3}` : 'r5 += 1');
+      back.set(lines.length, start);
+      lines.push(`if r5 ${pick(r, ['<', '<', '!=', 's<'])} ${1 + (r() % 20)} goto BACK`);
+    } else {
+      lines.push(...pick(r, blocks)(r));
+    }
+  }
   lines.push('r0 = 0', 'exit');
   // Jump offsets count slots: lddw (ld_pseudo) takes two.
   const slot: number[] = [];
@@ -140,6 +154,7 @@ export function randomProgram(seed: number[], options: { maps?: boolean } = {}):
   }
   return lines
     .map((l, k) => {
+      if (l.includes('BACK')) return l.replace('BACK', String(slot[back.get(k) ?? k] - slot[k] - 1));
       if (!l.includes('SKIP')) return l;
       const target = k + 1 + (r() % (lines.length - k - 1));
       return l.replace('SKIP', String(slot[target] - slot[k] - 1));
