@@ -103,6 +103,8 @@ export class JitProgram implements TailCallTarget, JitHost {
   private gasLimit = Number.POSITIVE_INFINITY;
   private pendingExit = false;
   private pendingTail: JitProgram | undefined;
+  /** The program executing the current run: this one, or the target of the last tail call. */
+  private running: JitProgram = this;
   /** Tail calls made so far in the current run (the kernel allows MAX_TAIL_CALLS). */
   private tailCalls = 0;
   private busy = false;
@@ -188,6 +190,8 @@ export class JitProgram implements TailCallTarget, JitHost {
     this.memory.setStackDepth(0);
     this.busy = true;
     let active: JitProgram = this;
+    this.running = this;
+    this.interruptRequested = false;
     let n = 0;
     let gas = 0;
     let tailCalls = 0;
@@ -214,6 +218,8 @@ export class JitProgram implements TailCallTarget, JitHost {
           registers = e.registers;
           if (active !== this) active.busy = false;
           active = e.target;
+          this.running = active;
+          active.interruptRequested = this.interruptRequested;
           tailCalls++;
         }
       }
@@ -237,7 +243,6 @@ export class JitProgram implements TailCallTarget, JitHost {
     x.tailPending.value = 0;
     this.pendingExit = false;
     this.pendingTail = undefined;
-    this.interruptRequested = false;
     this.busy = true;
   }
 
@@ -251,7 +256,10 @@ export class JitProgram implements TailCallTarget, JitHost {
 
   /** Stops the guest after the current helper call with an `Interrupted` trap. */
   interrupt(): void {
-    if (this.busy) this.interruptRequested = true;
+    if (!this.busy) return;
+    this.interruptRequested = true;
+    // After tail calls another program runs: it checks its own flag.
+    if (this.running !== this) this.running.interruptRequested = true;
   }
 
   private exitResult(): RunResult {

@@ -242,6 +242,7 @@ describe('JIT helpers and calls', () => {
     const helpers = new HelperRegistry();
     const targets: TailCallTarget[] = [];
     helpers.define(12, 'tail_call', (c) => (c.tailCall(targets[c.argNumber(1)]) ? 0 : -1));
+    helpers.define(13, 'interrupt_first', () => first.interrupt());
     const load = (text: string) => {
       const program = decodeProgram(assemble(text));
       return kind === 'interp'
@@ -265,6 +266,10 @@ describe('JIT helpers and calls', () => {
     // Refused from a subprogram; a trap in the target has the target's pc and the run's counters.
     const sub = 'call local f\nexit\nf:\nmov %r1, 1\ncall 12\nmov %r0, 5\nexit';
     expect(tailRun('jit', sub, [b])).toEqual(tailRun('interp', sub, [b]));
+    // interrupt() on the program the host started reaches the tail-called one.
+    const stops = 'call 13\nmov %r0, 1\nexit';
+    expect(tailRun('jit', a, [stops])).toEqual(tailRun('interp', a, [stops]));
+    expect(tailRun('jit', a, [stops])).toMatchObject({ code: 'INTERRUPTED', pc: 1 });
     const faulting = 'mov %r0, 0\nldxdw %r0, [%r0]\nexit';
     expect(tailRun('jit', a, [faulting])).toEqual(tailRun('interp', a, [faulting]));
     expect(tailRun('jit', a, [faulting])).toMatchObject({ code: 'MEMORY_FAULT', pc: 1, instructions: 6 });
