@@ -1,0 +1,60 @@
+/** The human-readable report of a rejection: code, location, source line, values, path, witness, hint. */
+import { describe, expect, it } from 'vitest';
+import { OpenObject } from '../../src/elf/open.js';
+import { formatDiagnostic, resultJson, verifyProgram } from '../../src/verifier/index.js';
+import { clangAvailable, compileBpf } from '../elf/compile.js';
+import { PRELUDE } from './corpus.js';
+
+describe.skipIf(!clangAvailable)('verifier explanations', () => {
+  it('a packet read past the checked range names the line, the values, the path, a witness and the fix', () => {
+    const open = OpenObject.open(
+      compileBpf(`${PRELUDE}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  struct ethhdr *eth = data;
+  if ((void *)(eth + 1) > end) return XDP_DROP;
+  struct iphdr *ip = (void *)(eth + 1);
+  return ip->protocol == 6 ? XDP_DROP : XDP_PASS;
+}`),
+    );
+    const r = verifyProgram(open.link()[0], { mapDefinitions: open.mapDefinitions });
+    expect(r.ok).toBe(false);
+    const text = formatDiagnostic(r.errors[0]);
+    expect(text).toMatch(
+      /^error\[PACKET_OOB\]: a 1-byte packet read at data \+ 23, but only 14 bytes are known/,
+    );
+    expect(text).toMatch(/prog\.c:14(:\d+)? \(pc \d+\)/);
+    expect(text).toContain('14 | return ip->protocol == 6 ? XDP_DROP : XDP_PASS;');
+    expect(text).toContain('= note: r1 is pkt (14 bytes checked), from ctx->data at prog.c:10');
+    expect(text).toContain('prog.c:12 `if ((void *)(eth + 1) > end) return XDP_DROP;`: branch not taken');
+    expect(text).toContain('= witness: a packet of 23 bytes makes this access run past data_end');
+    expect(text).toContain(
+      '= help: compare against data_end first: `if ((void *)data + 24 > data_end) return ...;`',
+    );
+    const json = resultJson(r);
+    expect(json.errors[0]).toMatchObject({
+      code: 'PACKET_OOB',
+      line: 14,
+      source: 'return ip->protocol == 6 ? XDP_DROP : XDP_PASS;',
+    });
+  });
+
+  it('a map lookup used without a check names the lookup it came from', () => {
+    const open = OpenObject.open(
+      compileBpf(`${PRELUDE}
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 8); __type(key, __u32); __type(value, __u64); } counts SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u32 key = ctx->rx_queue_index;
+  __u64 *v = bpf_map_lookup_elem(&counts, &key);
+  *v += 1;
+  return XDP_PASS;
+}`),
+    );
+    const r = verifyProgram(open.link()[0], { mapDefinitions: open.mapDefinitions });
+    const e = r.errors[0];
+    expect(e.code).toBe('NULL_DEREF');
+    expect(e.line).toBe(13);
+    expect(e.values).toEqual(['r0 is map_value_or_null(counts), from bpf_map_lookup_elem at prog.c:12']);
+    expect(e.hint).toContain('if (!ptr) return 0;');
+  });
+});
