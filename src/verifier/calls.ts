@@ -190,13 +190,14 @@ function clobberArgs(frame: Frame): void {
 
 function callbackFrame(state: State, callsite: number, entry: number, ctx: RegState): State {
   const next = cloneState(state);
-  const f = newFrame(
+  const base = newFrame(
     'callback',
     callsite,
     entry,
     ctx,
     next.frames.map((x) => x.stack.slice()),
   );
+  const f = { ...base, entryRefs: next.refs.map((r) => r.id) };
   f.regs[1] = UNKNOWN;
   f.regs[2] = ctx;
   f.regs[10] = { kind: 'stack', frame: next.frames.length, off: 0, var: scalarConst(0n) };
@@ -369,7 +370,17 @@ export function execExit(env: Env, state: State, pc: number): Successor[] {
     returnedInto(state, r0);
     return [{ state, pc: callsite + 1 }];
   }
-  // bpf_loop callback: 0 continues, 1 stops the loop.
+  // bpf_loop callback: what it acquired it must release, and 0 continues, 1 stops the loop.
+  const leaked = state.refs.find((r) => !(frame.entryRefs ?? []).includes(r.id));
+  if (leaked !== undefined) {
+    reject(
+      'REF_LEAK',
+      `the bpf_loop callback returns holding the ${leaked.what} reservation made at ${where(env, leaked.pc)}`,
+      {
+        hint: 'submit or discard the reservation inside the callback, on every path',
+      },
+    );
+  }
   if (r0.kind !== 'scalar' || r0.value.smin < 0n || r0.value.smax > 1n) {
     reject(
       'INVALID_RETURN',

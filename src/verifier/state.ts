@@ -38,6 +38,8 @@ export interface Frame {
   readonly callbackCtx?: RegState;
   /** bpf_loop: the callers' stacks when this iteration began, to widen what the iteration changed. */
   readonly entryStacks?: readonly (readonly (Slot | undefined)[])[];
+  /** bpf_loop: references held when the callback was entered (it must release any it acquires). */
+  readonly entryRefs?: readonly number[];
 }
 
 export interface Ref {

@@ -612,4 +612,37 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
   return XDP_PASS;
 }`,
   },
+  {
+    name: 'bpf_loop callback that reserves and submits',
+    expect: 'ok',
+    source: `${RINGBUF}
+static long emit(__u64 i, void *ctx) {
+  struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) return 1;
+  e->pid = i;
+  bpf_ringbuf_submit(e, 0);
+  return 0;
+}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  bpf_loop(8, emit, 0, 0);
+  return XDP_PASS;
+}`,
+  },
+  {
+    name: 'bpf_loop callback that leaks its reservation',
+    expect: 'REF_LEAK',
+    source: `${RINGBUF}
+static long emit(__u64 i, void *ctx) {
+  struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) return 1;
+  e->pid = i;
+  if (i == 3) return 1;
+  bpf_ringbuf_submit(e, 0);
+  return 0;
+}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  bpf_loop(8, emit, 0, 0);
+  return XDP_PASS;
+}`,
+  },
 ];
