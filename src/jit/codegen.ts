@@ -47,6 +47,9 @@ const G_TAIL = 6; // 1 when the helper that just returned scheduled a tail call
 // Split functions: the part to run next (-1: the function returned) and its entry index.
 const G_PART = 7;
 const G_ENTRY = 8;
+// r0 and r6..r9 at the current helper call, for callbacks (which start with the caller's registers).
+const G_R0 = 9;
+const G_R6 = 10;
 
 // Locals of a subprogram function: params r0..r9, then these.
 const R10 = 10;
@@ -141,6 +144,11 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { type: I32, mutable: true, init: 0, export: 'tailPending' },
       { type: I32, mutable: true, init: 0 },
       { type: I32, mutable: true, init: 0 },
+      { type: I64, mutable: true, init: 0, export: 'r0' },
+      { type: I64, mutable: true, init: 0, export: 'r6' },
+      { type: I64, mutable: true, init: 0, export: 'r7' },
+      { type: I64, mutable: true, init: 0, export: 'r8' },
+      { type: I64, mutable: true, init: 0, export: 'r9' },
     ],
     exports: [{ name: 'run', func: runFn }],
     bodies,
@@ -1021,6 +1029,12 @@ class FunctionGen {
   private helperCall(pc: number, emitId: () => void): void {
     const w = this.w;
     this.syncOut();
+    w.op2(Op.local_get, 0);
+    w.op2(Op.global_set, G_R0);
+    for (let r = 6; r <= 9; r++) {
+      w.op2(Op.local_get, r);
+      w.op2(Op.global_set, G_R6 + r - 6);
+    }
     w.i32const(pc);
     emitId();
     for (let r = 1; r <= 5; r++) {

@@ -59,6 +59,12 @@ interface JitExports {
   depth: WebAssembly.Global;
   retHi: WebAssembly.Global;
   tailPending: WebAssembly.Global;
+  /** r0 and r6..r9 at the current helper call. */
+  r0: WebAssembly.Global;
+  r6: WebAssembly.Global;
+  r7: WebAssembly.Global;
+  r8: WebAssembly.Global;
+  r9: WebAssembly.Global;
 }
 
 /** Unwinds the compiled code when the program ends early (helper terminate, LD_ABS out of bounds). */
@@ -432,20 +438,29 @@ export class JitProgram implements TailCallTarget, JitHost {
     const x = this.exports;
     const depth = x.depth.value as number;
     if (depth + 1 >= this.maxFrames) throw new CallDepthExceeded(this.maxFrames, callPc);
-    const a = [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n];
+    // Like the interpreter's shared register file: the callback starts with the caller's r0 and
+    // r6..r9, and its r0 stays in r0 for the next callback of the same helper call.
+    const a = [x.r0.value, 0n, 0n, 0n, 0n, 0n, x.r6.value, x.r7.value, x.r8.value, x.r9.value];
     for (let i = 0; i < 5; i++) a[i + 1] = BigInt.asIntN(64, args[i] ?? 0n);
     x.depth.value = depth + 1;
     this.memory.setStackDepth(depth + 1);
+    let r0 = 0n;
     try {
-      return BigInt.asUintN(64, x.run(k, ...a));
+      r0 = BigInt.asUintN(64, x.run(k, ...a));
     } catch (e) {
       // A helper ending the program inside a callback ends the callback, as in the interpreter.
-      if (e instanceof Exit) return this.exitResult().r0;
-      throw e;
+      if (!(e instanceof Exit)) throw e;
+      r0 = this.exitResult().r0;
     } finally {
       x.depth.value = depth;
       this.memory.setStackDepth(depth);
     }
+    x.r0.value = BigInt.asIntN(64, r0);
+    x.r6.value = a[6];
+    x.r7.value = a[7];
+    x.r8.value = a[8];
+    x.r9.value = a[9];
+    return r0;
   }
 }
 

@@ -11,7 +11,7 @@ import type { GasCostTable } from '../../src/vm/gas.js';
 import { Interpreter, type RunOptions, type RunResult } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../../src/vm/memory/layout.js';
-import { prng } from './program-generator.js';
+import { CALLBACK_HELPER, prng } from './program-generator.js';
 
 export const INPUT_SIZE = 64;
 
@@ -20,6 +20,12 @@ function helpers() {
   registry.define(100, 'mix', (c) =>
     BigInt.asUintN(64, c.arg(1) * 0x9e3779b97f4a7c15n + (c.arg(2) ^ c.arg(3))),
   );
+  registry.define(CALLBACK_HELPER, 'each', (c) => {
+    let sum = 0n;
+    const times = c.argNumber(2) % 4;
+    for (let i = 0; i < times; i++) sum += c.callFunction(c.arg(1), [BigInt(i), c.arg(3)]);
+    return BigInt.asUintN(64, sum);
+  });
   registry.define(101, 'burn', (c) => {
     c.consumeGas(c.argLo(1) & 15);
     return c.argNumber(2) % 65536;

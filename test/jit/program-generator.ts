@@ -2,7 +2,7 @@
  * A seeded generator of valid eBPF programs for differential testing: every ALU form (including the
  * edge divisors), forward branches into anything (irreducible flow included), counted loops, loads,
  * stores and atomics on the stack, the input region, read-only data and wild pointers, lddw, legacy
- * packet loads, local calls (recursion included) and helper calls. Programs always decode; whether
+ * packet loads, local calls (recursion included), helper calls and helper callbacks into functions. Programs always decode; whether
  * they finish, trap or run out of budget is what the engines must agree on. Irreducible flow comes from
  * forward jumps into loop bodies and from counted backward jumps to arbitrary earlier points.
  */
@@ -21,6 +21,8 @@ export function prng(seed: number): () => number {
 
 /** Helper ids the generated programs call (see the differential test's registry). */
 export const GENERATED_HELPERS = [0, 2, 3, 5, 100, 101];
+/** Helper that calls back into the program: r1 = code address, r2 % 4 = times, r3 passed on. */
+export const CALLBACK_HELPER = 102;
 /** Registers an instruction may write: r6 keeps the input pointer, r7 and r9 count back edges. */
 const WRITABLE = [0, 1, 2, 3, 4, 5, 8];
 const ALU_OPS = [0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0];
@@ -165,6 +167,14 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
     }
     if (r < 0.82) {
       emit(raw(0x85, 0, 0, 0, pick(GENERATED_HELPERS)));
+      return;
+    }
+    if (r < 0.835 && functionCount > 1 && depthBudget > 0) {
+      // Callbacks: helper CALLBACK_HELPER runs the function at r1 (a code address) r2 % 4 times.
+      fixups.push({ index: insns.length, label: functionLabels[1 + int(functionCount - 1)], kind: 'call' });
+      emit({ opcode: 0x18, dst: 1, src: 4, off: 0, imm: 0, imm2: 0 });
+      emit(raw(0xb7, 2, 0, 0, int(4)));
+      emit(raw(0x85, 0, 0, 0, CALLBACK_HELPER));
       return;
     }
     if (r < 0.87 && depthBudget > 0) {
