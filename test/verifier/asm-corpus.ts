@@ -113,4 +113,14 @@ export const ASM_CORPUS: readonly AsmCase[] = [
       'exit',
     ].join('\n'),
   },
+  {
+    name: 'misaligned 4-byte stack store',
+    expect: 'MISALIGNED_ACCESS',
+    asm: 'r1 = 0\n*(u32 *)(r10 - 6) = r1\nr0 = 0\nexit',
+  },
+  {
+    name: 'aligned 4-byte stack store and narrower fill',
+    expect: 'ok',
+    asm: 'r1 = 0x1234\n*(u32 *)(r10 - 8) = r1\nr0 = *(u16 *)(r10 - 8)\nexit',
+  },
 ];
