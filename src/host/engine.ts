@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Program } from '../isa/instruction.js';
+import { JitProgram } from '../jit/engine.js';
 import { type GasCostTable, gasPricer } from '../vm/gas.js';
 import type { HelperRegistry } from '../vm/helpers.js';
 import {
@@ -32,6 +33,7 @@ export interface ExecutorOptions {
 /** Execution engines by kind; a JIT adds its factory here and everything above picks it up. */
 const EXECUTORS = {
   interp: (program: Program, options: ExecutorOptions): Executor => new Interpreter(program, options),
+  jit: (program: Program, options: ExecutorOptions): Executor => new JitProgram(program, options),
 } as const satisfies Record<string, (program: Program, options: ExecutorOptions) => Executor>;
 
 export type EngineKind = keyof typeof EXECUTORS;

@@ -91,7 +91,8 @@ export class Module {
     const parts = elfModuleParts(bytes, options);
     return new Module(
       engine,
-      decodeProgram(parts.bytes, { section: parts.name }),
+      // Exports are C functions: function starts for the structure checks and the JIT's entries.
+      decodeProgram(parts.bytes, { section: parts.name, entries: Object.values(parts.exports) }),
       { rodata: parts.rodata, data: parts.data, heapSize: options.heapSize, exports: parts.exports },
       { importNames: parts.importNames, lines: parts.lines },
     );

@@ -47,6 +47,11 @@ export interface DecodeOptions {
    * unconditional jump, so execution never runs off its end, and no jump leaves its subprogram.
    */
   checkStructure?: boolean;
+  /**
+   * Extra function starts besides pc 0 and call targets: entry points a host calls directly (the
+   * exported functions of a contract). Each must be the first slot of an instruction.
+   */
+  entries?: readonly number[];
 }
 
 export const DEFAULT_MAX_SLOTS = 1_000_000;
@@ -341,6 +346,16 @@ export function decodeProgram(bytes: Uint8Array, options: DecodeOptions = {}): P
     pc += insn.slots;
   }
   const subprograms = new Set<number>([0]);
+  for (const entry of options.entries ?? []) {
+    if (!Number.isInteger(entry) || entry < 0 || entry >= slotCount || insnAt[entry] < 0) {
+      throw new LoadError(
+        'JUMP_OUT_OF_RANGE',
+        `entry point ${entry} is not the start of an instruction of this ${slotCount}-slot program`,
+        { section, pc: entry },
+      );
+    }
+    subprograms.add(entry);
+  }
   for (const insn of insns) {
     const target = checkTargets(insn, insnAt, slotCount, decoder);
     if (insn.kind !== 'jump' && target >= 0) subprograms.add(target);

@@ -15,13 +15,13 @@ describe('Engine', () => {
       maxMemoryBytes: 1 << 30,
       maxInstructions: 10_000_000,
     });
-    expect(ENGINE_KINDS).toEqual(['interp']);
+    expect(ENGINE_KINDS).toEqual(['interp', 'jit']);
     expect(Object.isFrozen(new Engine())).toBe(true);
   });
 
   it('names the valid kinds for an unknown one', () => {
-    expect(() => new Engine({ kind: 'jit' } as unknown as EngineConfig)).toThrow(
-      /engine kind "jit" is not available \(valid: interp\)/,
+    expect(() => new Engine({ kind: 'turbo' } as unknown as EngineConfig)).toThrow(
+      /engine kind "turbo" is not available \(valid: interp, jit\)/,
     );
   });
 
