@@ -107,6 +107,13 @@ export { encodeProgram, type RawInsn } from './isa/encoder.js';
 export type * from './isa/instruction.js';
 export { insnAtPc } from './isa/instruction.js';
 export {
+  type CompileStats,
+  createJitMachine,
+  type JitMachineOptions,
+  type JitOptions,
+  JitProgram,
+} from './jit/engine.js';
+export {
   type ContextResult,
   type ContextResultJson,
   contextResultJson,
@@ -148,6 +155,19 @@ export {
   RingBuf,
 } from './runtime/maps/index.js';
 export { TypedMap, type TypedMapEntry, type TypedMapInput } from './runtime/maps/typed-map.js';
+export {
+  DEFAULT_MAX_INSNS as VERIFIER_MAX_INSNS,
+  formatDiagnostic,
+  type ProgramTypeSpec,
+  resultJson as verifyResultJson,
+  VerifierError,
+  type VerifierErrorCode,
+  type VerifyOptions,
+  type VerifyResult,
+  type VerifyStats,
+  verifyProgram,
+  verifyRaw,
+} from './verifier/index.js';
 export type { GasClass, GasCostTable } from './vm/gas.js';
 export {
   type HelperContext,
