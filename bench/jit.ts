@@ -1,23 +1,23 @@
 /**
  * JIT vs interpreter on bench/programs/*.s (median of repeats, unmetered and metered), and compile
  * speed on generated straight-line-and-branch programs of growing size:
- *   node --import tsx test/jit/bench-jit.ts [--quick]
+ *   node --import tsx bench/jit.ts (npm run bench:jit) [--quick]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assemble } from '../../src/asm/index.js';
-import { decodeProgram } from '../../src/isa/decoder.js';
-import { encodeProgram, type RawInsn } from '../../src/isa/encoder.js';
-import { createJitMachine, JitProgram } from '../../src/jit/engine.js';
-import type { RunResult } from '../../src/vm/interpreter/interpreter.js';
-import { createMachine } from '../../src/vm/machine.js';
-import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
-import { PERM_READ, PERM_WRITE, Slot } from '../../src/vm/memory/layout.js';
-import { prng } from './program-generator.js';
+import { assemble } from '../src/asm/index.js';
+import { decodeProgram } from '../src/isa/decoder.js';
+import { encodeProgram, type RawInsn } from '../src/isa/encoder.js';
+import { createJitMachine, JitProgram } from '../src/jit/engine.js';
+import type { RunResult } from '../src/vm/interpreter/interpreter.js';
+import { createMachine } from '../src/vm/machine.js';
+import { GuestMemory } from '../src/vm/memory/guest-memory.js';
+import { PERM_READ, PERM_WRITE, Slot } from '../src/vm/memory/layout.js';
+import { prng } from '../test/jit/program-generator.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const programs = join(here, '../../bench/programs');
+const programs = join(here, 'programs');
 const quick = process.argv.includes('--quick');
 
 function inputFor(name: string): Uint8Array | undefined {
