@@ -12,6 +12,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerPlugin } from './commands/plugin.js';
 import { registerRun } from './commands/run.js';
 import { registerTrace } from './commands/trace.js';
+import { registerVerify } from './commands/verify.js';
 import { type CliIo, EXIT_OK, EXIT_USAGE, oneLine, processIo, reportError } from './io.js';
 
 export function buildProgram(io: CliIo): Command {
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIo): Command {
   registerRun(program, io);
   registerInspect(program, io);
   registerTrace(program, io);
+  registerVerify(program, io);
   registerConformance(program, io);
   registerPlugin(program, io);
   registerDemo(program, io);
