@@ -12,6 +12,7 @@ import { type VerifyOptions, type VerifyResult, verifyProgram, verifyRaw } from 
 import { isElf } from './commands/run-object.js';
 import { inputKind, loadProgramInput } from './io.js';
 import { parseProgramType, typeList } from './program-type.js';
+import { explainCoreFailures } from './verify-core.js';
 
 export interface VerifyFlags {
   program?: string;
@@ -82,6 +83,9 @@ function verifyObject(bytes: Uint8Array, flags: VerifyFlags, options: VerifyOpti
     .filter((p) => flags.program === undefined || p.name === flags.program)
     .map((p) => ({
       name: p.name,
-      result: verifyProgram(p, { ...options, mapDefinitions: open.mapDefinitions }),
+      result: explainCoreFailures(
+        verifyProgram(p, { ...options, mapDefinitions: open.mapDefinitions }),
+        p.coreFailures,
+      ),
     }));
 }

@@ -87,6 +87,14 @@ SEC("xdp") int calls_nothing(struct xdp_md *ctx) { return no_such_helper(); }
 char LICENSE[] SEC("license") = "GPL";
 `;
 
+const CORE_SOURCE = `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct task_struct { int no_such_field; } __attribute__((preserve_access_index));
+SEC("kprobe/do_sys_open") int reads_missing(struct task_struct *t) { return t->no_such_field; }
+char LICENSE[] SEC("license") = "GPL";
+`;
+
 /** The 1-based line of `text` in `source` (line info counts from the first line of the file). */
 function lineOf(source: string, text: string): number {
   return source.slice(0, source.indexOf(text)).split('\n').length;
@@ -188,6 +196,17 @@ describe.skipIf(!clangAvailable)('bpfbox verify OBJ.o', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('error[HELPER_UNAVAILABLE]: helper #9999');
     expect(r.stdout).toMatch(/✗ calls_nothing: rejected with HELPER_UNAVAILABLE/);
+  });
+
+  test('a CO-RE relocation the kernel BTF cannot satisfy is named, not an unknown helper', async () => {
+    const r = await bpfbox(['verify', objectFile(CORE_SOURCE)]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      "the CO-RE relocation here (field_byte_offset of task_struct.no_such_field) cannot be satisfied by the kernel BTF: 'struct task_struct' has no field no_such_field",
+    );
+    expect(r.stdout).toMatch(new RegExp(`prog\\.c:${lineOf(CORE_SOURCE, 'SEC("kprobe')}:`));
+    expect(r.stdout).toMatch(/= help: guard the access with bpf_core_field_exists\(\)/);
+    expect(r.stdout).not.toContain('195896080');
   });
 
   test('a malformed object file is a load error like run reports it (exit 1)', async () => {
