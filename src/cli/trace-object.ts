@@ -7,6 +7,7 @@ import { OpenObject } from '../elf/open.js';
 import { BpfError, Trap } from '../errors.js';
 import { type LoadedObject, loadBpfObject } from '../runtime/loader.js';
 import type { MapEntryJson } from '../runtime/maps/host-api.js';
+import { Interpreter } from '../vm/interpreter/interpreter.js';
 import { chooseProgram, type RunSummary, runJson, runText, section } from './commands/run-object.js';
 import { type CliIo, EXIT_FAILURE, isSetupError } from './io.js';
 import { mapDisplayNames } from './object-names.js';
@@ -40,7 +41,8 @@ export async function traceObject(
     loaded = loadBpfObject(open);
     const notes = new ObjectStepNotes(loaded, program);
     const vm = notes.program.vm;
-    registers = () => vm.registers();
+    // Objects load on the interpreter here: only it traces and keeps its registers.
+    registers = () => (vm instanceof Interpreter ? vm.registers() : []);
     printer = new StepPrinter(io, flags.json === true, notes.notes);
     const run = loaded.run(program, input, {
       maxInstructions: flags.maxInsns,

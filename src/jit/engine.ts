@@ -175,6 +175,14 @@ export class JitProgram implements TailCallTarget, JitHost {
     this.context = new JitCallContext(this);
   }
 
+  /**
+   * The program that was executing when the last run ended or trapped: this one, or the target of
+   * its last tail call (a trap's pc refers to it), as `Interpreter.activeProgram`.
+   */
+  get activeProgram(): Program {
+    return this.running.program;
+  }
+
   /** Runs from `entry` (a function start, default 0) with r1..r5 = `args`. */
   run(options: RunOptions = {}): RunResult {
     if (this.busy) throw new UsageError('this JIT program is already running');

@@ -1,8 +1,8 @@
 /**
  * An object file loaded the way libbpf's `bpf_object__load` does, on simulated kernel state: maps
  * created in guest memory (globals as array maps holding their initial data), every program linked,
- * CO-RE-relocated and lowered onto one shared memory, PROG_ARRAY slots filled from `.maps`
- * initializers, and the kernel and map helpers registered. `run()` then builds a program context from
+ * CO-RE-relocated and lowered (or JIT-compiled: `LoadOptions.engine`) onto one shared memory,
+ * PROG_ARRAY slots filled from `.maps` initializers, and the kernel and map helpers registered. `run()` then builds a program context from
  * an input (packet, task, arguments) and runs the program like one event; maps persist across runs.
  */
 import type { BtfLineInfo } from '../elf/btf-ext.js';
@@ -12,8 +12,9 @@ import { OpenObject, type OpenOptions, type RunnableProgram } from '../elf/open.
 import { CoreRelocationFailed, LoadError, Trap, UsageError } from '../errors.js';
 import { decodeProgram } from '../isa/decoder.js';
 import type { Program } from '../isa/instruction.js';
+import { JitProgram } from '../jit/engine.js';
 import { HelperRegistry, type TailCallTarget } from '../vm/helpers.js';
-import { Interpreter, type TraceStep } from '../vm/interpreter/interpreter.js';
+import { Interpreter, type InterpreterOptions, type TraceStep } from '../vm/interpreter/interpreter.js';
 import { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot } from '../vm/memory/layout.js';
 import { createBoundContext } from './contexts/bind.js';
@@ -37,7 +38,19 @@ export interface LoadOptions extends OpenOptions, Omit<KernelRuntimeOptions, 'ma
   readonly globals?: Readonly<Record<string, number | bigint | string | Uint8Array>>;
   /** Guest memory limit in bytes (default 1 GiB). */
   readonly maxMemory?: number;
+  /** Execution engine of every program (default `interp`); tracing needs the interpreter. */
+  readonly engine?: ObjectEngine;
 }
+
+export type ObjectEngine = 'interp' | 'jit';
+
+/** What runs one program: the interpreter or its compiled WebAssembly module. */
+export type ObjectExecutor = Interpreter | JitProgram;
+
+const EXECUTORS: Record<ObjectEngine, (program: Program, options: InterpreterOptions) => ObjectExecutor> = {
+  interp: (program, options) => new Interpreter(program, options),
+  jit: (program, options) => new JitProgram(program, options),
+};
 
 export interface RunOptions {
   /** Instruction budget of the run (default 10^7). */
@@ -69,7 +82,9 @@ export interface ProgramRun {
 export interface LoadedProgram {
   readonly name: string;
   readonly linked: RunnableProgram;
-  readonly vm: Interpreter;
+  readonly vm: ObjectExecutor;
+  /** Nanoseconds spent building `vm` (lowering, or code generation and WebAssembly compilation). */
+  readonly compileNs: number;
 }
 
 /** Opens (when given bytes), sets `options.globals` and loads an object file. */
@@ -99,17 +114,25 @@ export class LoadedObject {
     this.maps = createMaps(object.mapDefinitions, this.memory, { cpus: options.cpus });
     this.fillGlobals();
     this.runtime = new KernelRuntime(this.memory, { ...options, maps: this.maps });
+    const engine = options.engine ?? 'interp';
+    const build = Object.hasOwn(EXECUTORS, engine) ? EXECUTORS[engine] : undefined;
+    if (build === undefined) {
+      throw new UsageError(`unknown engine "${engine}"`, {}, { hint: 'engines: interp, jit' });
+    }
     const programs = new Map<string, LoadedProgram>();
     for (const linked of object.link()) {
       const helpers = this.helpersFor(linked);
       checkHelpers(linked, helpers);
-      const vm = new Interpreter(withPoisonTrap(linked), {
+      const program = withPoisonTrap(linked);
+      const t0 = process.hrtime.bigint();
+      const vm = build(program, {
         memory: this.memory,
         helpers,
         resolveLddw: this.maps.lddwResolver(),
         packetSlot: isSkbType(linked.definition.type) ? Slot.PACKET : undefined,
       });
-      programs.set(linked.name, { name: linked.name, linked, vm });
+      const compileNs = Number(process.hrtime.bigint() - t0);
+      programs.set(linked.name, { name: linked.name, linked, vm, compileNs });
     }
     this.programs = programs;
     this.fillInitializers();

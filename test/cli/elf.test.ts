@@ -1,7 +1,8 @@
 /**
  * `bpfbox inspect OBJ.o` and `bpfbox run OBJ.o` on clang-19 objects: the JSON contracts exactly,
  * packets in and out, tracing contexts (task, tracepoint args, kprobe regs), `rodata` overrides,
- * `--repeat` on persistent maps, ring buffer and perf events, and one error per class.
+ * `--repeat` on persistent maps, ring buffer and perf events, and one error per class (the JIT engine
+ * and the `--repeat` timing fields: run-timing.test.ts).
  */
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -193,6 +194,8 @@ describe.skipIf(!clangAvailable).concurrent('bpfbox run OBJ.o', () => {
       ok: true,
       r0: '0x2',
       instructions: expect.any(Number),
+      ns_per_run_median: expect.any(Number),
+      compile_ns: expect.any(Number),
       printk: ['seen 1 port 8080 tag xyz', 'seen 2 port 8080 tag xyz', 'seen 3 port 8080 tag xyz'],
       ringbuf: ['01000000', '02000000', '03000000'],
       perf: [],

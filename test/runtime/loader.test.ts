@@ -4,9 +4,10 @@
  * printk output per run, maps that persist across runs, CO-RE failures and traps located by line info.
  */
 import { describe, expect, it } from 'vitest';
-import { CoreRelocationFailed, LoadError, MemoryFault, UsageError } from '../../src/errors.js';
+import { BpfError, CoreRelocationFailed, LoadError, MemoryFault, UsageError } from '../../src/errors.js';
+import { JitProgram } from '../../src/jit/engine.js';
 import { makeTask } from '../../src/runtime/contexts/task.js';
-import { loadBpfObject } from '../../src/runtime/loader.js';
+import { type LoadedObject, loadBpfObject, type ObjectEngine } from '../../src/runtime/loader.js';
 import { ArrayMap } from '../../src/runtime/maps/array.js';
 import { HashMap } from '../../src/runtime/maps/hash.js';
 import { clangAvailable, compileBpf, warnIfMissing } from '../elf/compile.js';
@@ -62,6 +63,18 @@ function hintOf(f: () => unknown): string | undefined {
 }
 
 const PACKET = { packet: '00'.repeat(64) };
+const ENGINES: readonly ObjectEngine[] = ['interp', 'jit'];
+
+/** A run or a trap as plain data, to compare engines. */
+function outcome(obj: LoadedObject, name: string, input: unknown): unknown {
+  try {
+    const { r0, instructions, gasUsed, printk, ringbuf, perf, result, redirect } = obj.run(name, input);
+    return { r0, instructions, gasUsed, printk, ringbuf, perf, result, redirect, maps: obj.maps.dump() };
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    return { error: e.toJSON(), maps: obj.maps.dump() };
+  }
+}
 
 describe.skipIf(!clangAvailable)('loadBpfObject on a clang-19 object', () => {
   const bytes = clangAvailable ? compileBpf(SOURCE) : new Uint8Array();
@@ -118,6 +131,22 @@ describe.skipIf(!clangAvailable)('loadBpfObject on a clang-19 object', () => {
     expect(hintOf(() => obj.run('nope'))).toBe('programs: leaf, entry, faulty');
     expect(hintOf(() => loadBpfObject(bytes, { globals: { nope: 1 } }))).toMatch(/port/);
   });
+
+  it('the JIT gives the same runs, tail call and trap as the interpreter', () => {
+    const events = (engine: ObjectEngine) => {
+      const obj = loadBpfObject(bytes, { globals: { port: 8080 }, engine });
+      for (const p of obj.programs.values()) {
+        expect(p.vm instanceof JitProgram).toBe(engine === 'jit');
+        expect(p.compileNs).toBeGreaterThan(0);
+      }
+      const runs = [1, 2, 3, 4, 5].map(() => outcome(obj, 'entry', PACKET));
+      return [...runs, outcome(obj, 'leaf', PACKET), outcome(obj, 'faulty', {})];
+    };
+    const interp = events('interp');
+    expect(interp.map((o) => (o as { r0?: bigint }).r0)).toEqual([2n, 2n, 1n, 2n, 2n, 1n, undefined]);
+    expect(interp[6]).toMatchObject({ error: { code: 'MEMORY_FAULT' } });
+    expect(events('jit')).toEqual(interp);
+  });
 });
 
 describe.skipIf(!clangAvailable)('helpers bpfbox does not implement', () => {
@@ -144,9 +173,7 @@ char LICENSE[] SEC("license") = "GPL";
   });
 });
 
-describe.skipIf(!clangAvailable)('traps after a tail call', () => {
-  it('name the line of the program that was running', () => {
-    const source = `
+const TAIL_TRAP = `
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 SEC("xdp") int target(struct xdp_md *ctx) {
@@ -164,7 +191,10 @@ SEC("xdp") int entry(struct xdp_md *ctx) {
 }
 char LICENSE[] SEC("license") = "GPL";
 `;
-    const obj = loadBpfObject(compileBpf(source));
+
+describe.skipIf(!clangAvailable)('traps after a tail call', () => {
+  it.each(ENGINES)('name the line of the program that was running (%s)', (engine) => {
+    const obj = loadBpfObject(compileBpf(TAIL_TRAP), { engine });
     let error: unknown;
     try {
       obj.run('entry', PACKET);

@@ -1,7 +1,8 @@
 /**
- * `bpfbox run OBJ.o`: loads an object file (maps, globals, helpers), builds the program's context from
- * IN.json and runs it `--repeat` times like that many events on persistent maps. Prints r0, printk,
- * ring buffer and perf records, the packet and context fields after the last run, and the maps.
+ * `bpfbox run OBJ.o`: loads an object file (maps, globals, helpers) on the interpreter or the JIT,
+ * builds the program's context from IN.json and runs it `--repeat` times like that many events on
+ * persistent maps. Prints r0, printk, ring buffer and perf records, the packet and context fields
+ * after the last run, the maps, and with `--repeat` the timing (run-timing.ts).
  */
 import { OpenObject } from '../../elf/open.js';
 import { BpfError, type BpfErrorJson, Trap, UsageError } from '../../errors.js';
@@ -9,13 +10,19 @@ import type { ContextResult } from '../../runtime/contexts/context.js';
 import type { JsonObject } from '../../runtime/contexts/json.js';
 import { contextResultJson, toHex } from '../../runtime/contexts/result-json.js';
 import type { RedirectTarget } from '../../runtime/helpers/runtime.js';
-import { type LoadedObject, loadBpfObject, type ProgramRun } from '../../runtime/loader.js';
+import {
+  type LoadedObject,
+  loadBpfObject,
+  type ObjectEngine,
+  type ProgramRun,
+} from '../../runtime/loader.js';
 import type { MapEntryJson } from '../../runtime/maps/host-api.js';
 import type { PerfRecord } from '../../runtime/maps/perf-event-array.js';
 import { hex64 } from '../../util/hex.js';
 import { type CliIo, EXIT_FAILURE, isSetupError } from '../io.js';
 import { mapDisplayNames } from '../object-names.js';
 import { applyRodata, readRunInput } from '../run-input.js';
+import { type RunTiming, timedRuns, timingText } from '../run-timing.js';
 
 /** The first bytes of every ELF file. */
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
@@ -33,6 +40,7 @@ export interface ObjectRunFlags {
   cpus?: number;
   seed?: number;
   json?: boolean;
+  engine?: ObjectEngine;
 }
 
 /** What all runs together produced: events accumulated, the rest from the last run. */
@@ -43,6 +51,8 @@ export interface RunSummary {
   readonly ringbuf: readonly Uint8Array[];
   readonly perf: readonly PerfRecord[];
   readonly maps: Record<string, MapEntryJson[]>;
+  /** With `--repeat`: median time per run and the time to build the programs' executors. */
+  readonly timing?: RunTiming;
 }
 
 export async function runObject(
@@ -57,7 +67,7 @@ export async function runObject(
     const open = OpenObject.open(bytes);
     const program = chooseProgram(open, flags.program);
     applyRodata(open, input);
-    const loaded = loadBpfObject(open, { cpus: flags.cpus, seed: flags.seed });
+    const loaded = loadBpfObject(open, { cpus: flags.cpus, seed: flags.seed, engine: flags.engine });
     const summary = runRepeatedly(loaded, program, input, flags, io);
     const names = mapDisplayNames(open, file);
     const rename = new Map(open.maps.map((m, i) => [m.name, names[i]]));
@@ -92,7 +102,11 @@ export function chooseProgram(open: OpenObject, wanted: string | undefined): str
   );
 }
 
-/** Runs `--repeat` times on the same input object, so the loader resets one context between runs. */
+/**
+ * Runs `--repeat` times on the same input object, so the loader resets one context between runs.
+ * Timing covers each `loaded.run` (context reset and event collection included); compile time is
+ * that of every program of the object, since tail calls may reach any of them.
+ */
 function runRepeatedly(
   loaded: LoadedObject,
   program: string,
@@ -104,23 +118,25 @@ function runRepeatedly(
   const printk: string[] = [];
   const ringbuf: Uint8Array[] = [];
   const perf: PerfRecord[] = [];
-  let last: ProgramRun | undefined;
-  for (let i = 1; i <= runs; i++) {
-    try {
-      last = loaded.run(program, input, { maxInstructions: flags.maxInsns, gasLimit: flags.gasLimit });
-    } catch (e) {
-      if (e instanceof Trap && runs > 1) e.message += ` (run ${i} of ${runs})`;
-      // What the program printed before it trapped helps to find why; JSON output keeps its contract.
-      const printed = [...printk, ...loaded.runtime.printk];
-      if (!flags.json && e instanceof Trap && printed.length > 0) io.out(section('printk', printed));
-      throw e;
-    }
-    printk.push(...last.printk);
-    ringbuf.push(...last.ringbuf);
-    perf.push(...last.perf);
+  let timed: { last: ProgramRun; medianNs: number };
+  try {
+    timed = timedRuns(runs, () => {
+      const run = loaded.run(program, input, { maxInstructions: flags.maxInsns, gasLimit: flags.gasLimit });
+      printk.push(...run.printk);
+      ringbuf.push(...run.ringbuf);
+      perf.push(...run.perf);
+      return run;
+    });
+  } catch (e) {
+    // What the program printed before it trapped helps to find why; JSON output keeps its contract.
+    const printed = [...printk, ...loaded.runtime.printk];
+    if (!flags.json && e instanceof Trap && printed.length > 0) io.out(section('printk', printed));
+    throw e;
   }
-  if (last === undefined) throw new UsageError('--repeat must be at least 1');
-  return { runs, last, printk, ringbuf, perf };
+  const compileNs = [...loaded.programs.values()].reduce((sum, p) => sum + p.compileNs, 0);
+  const timing =
+    flags.repeat === undefined ? undefined : { ns_per_run_median: timed.medianNs, compile_ns: compileNs };
+  return { runs, last: timed.last, printk, ringbuf, perf, timing };
 }
 
 export function runJson(summary: RunSummary, gas: { gas_used?: number }): Record<string, unknown> {
@@ -130,6 +146,7 @@ export function runJson(summary: RunSummary, gas: { gas_used?: number }): Record
     r0: hex64(last.r0),
     instructions: last.instructions,
     ...gas,
+    ...summary.timing,
     printk: summary.printk,
     ringbuf: summary.ringbuf.map(toHex),
     perf: summary.perf.map((r) => toHex(r.data)),
@@ -144,6 +161,7 @@ export function runText(summary: RunSummary): string {
   const lines = [`r0: ${hex64(last.r0)}${outcome(last.result)}`];
   if (summary.runs > 1) lines.push(`runs: ${summary.runs} (r0, instructions and packet of the last)`);
   lines.push(`instructions: ${last.instructions}`);
+  if (summary.timing !== undefined) lines.push(timingText(summary.runs, summary.timing));
   if (summary.printk.length > 0) lines.push(section('printk', summary.printk));
   if (summary.ringbuf.length > 0) lines.push(section('ringbuf', summary.ringbuf.map(toHex)));
   if (summary.perf.length > 0)

@@ -8,25 +8,27 @@ import { DEFAULT_ENGINE, ENGINE_NAMES, getEngine } from '../../conformance/engin
 import { conformanceHelpers } from '../../conformance/helpers.js';
 import { BpfError, Trap, UsageError } from '../../errors.js';
 import { readBytes } from '../../util/files.js';
-import { hex64, parseHexBytes } from '../../util/hex.js';
+import { hex64 } from '../../util/hex.js';
 import {
   type CliIo,
   EXIT_FAILURE,
   isSetupError,
   loadProgramInput,
+  memFromFlags,
   parseNonNegativeInt,
   parsePositiveInt,
 } from '../io.js';
+import { prepareProgram, timedRuns, timingText } from '../run-timing.js';
 import { isElf, type ObjectRunFlags, runObject } from './run-object.js';
 
-interface RunFlags extends ObjectRunFlags {
+interface RunFlags extends Omit<ObjectRunFlags, 'engine'> {
   mem?: string;
   memFile?: string;
   engine: string;
 }
 
 /** Flags that only apply to one kind of input, to reject instead of silently ignoring. */
-const OBJECT_ONLY = ['program', 'input', 'repeat', 'cpus', 'seed'] as const;
+const OBJECT_ONLY = ['program', 'input', 'cpus', 'seed'] as const;
 const RAW_ONLY = ['mem', 'memFile'] as const;
 
 export function registerRun(program: Command, io: CliIo): void {
@@ -52,8 +54,10 @@ export function registerRun(program: Command, io: CliIo): void {
       '--input <file>',
       'object files: IN.json with the context ({"packet":"hex"}, {"task":{…},"args":{…}}, "regs", "rodata"); - reads stdin',
     )
-    .option('--repeat <n>', 'object files: run N times on persistent maps; events accumulate', (v) =>
-      parsePositiveInt(v, '--repeat'),
+    .option(
+      '--repeat <n>',
+      'run N times on one compiled program (object files: N events on persistent maps, events accumulate); prints the median time per run and the compile time (--json: "ns_per_run_median", "compile_ns")',
+      (v) => parsePositiveInt(v, '--repeat'),
     )
     .option('--cpus <n>', 'object files: simulated CPUs for per-CPU maps (default 1)', (v) =>
       parsePositiveInt(v, '--cpus'),
@@ -73,12 +77,8 @@ export function registerRun(program: Command, io: CliIo): void {
             `--${kebab(wrong)} does not apply to object files; give the context with --input IN.json`,
           );
         }
-        if (flags.engine !== DEFAULT_ENGINE) {
-          throw new UsageError(
-            `object files run on the ${DEFAULT_ENGINE} engine only; drop --engine ${flags.engine}`,
-          );
-        }
-        await runObject(file, readBytes(file), flags, io);
+        const engine = getEngine(flags.engine);
+        await runObject(file, readBytes(file), { ...flags, engine: engine.jit ? 'jit' : 'interp' }, io);
         return;
       }
       const wrong = OBJECT_ONLY.find(given);
@@ -86,26 +86,36 @@ export function registerRun(program: Command, io: CliIo): void {
         throw new UsageError(`--${kebab(wrong)} applies to object files (.o) only, not to ${file}`);
       }
       const engine = getEngine(flags.engine);
-      const mem =
-        flags.mem !== undefined
-          ? parseHexBytes(flags.mem, { file: '--mem' })
-          : flags.memFile !== undefined
-            ? readBytes(flags.memFile)
-            : undefined;
+      const mem = memFromFlags(flags);
       try {
         const input = loadProgramInput(file);
-        const result = engine.run(input.program, {
+        const prepared = prepareProgram(engine, input.program, {
           mem: mem ?? input.mem,
           helpers: conformanceHelpers(),
           maxInstructions: flags.maxInsns,
           gasLimit: flags.gasLimit,
         });
+        const runs = flags.repeat ?? 1;
+        const { last: result, medianNs } = timedRuns(runs, () => prepared.run());
         const gas = flags.gasLimit === undefined ? {} : { gas_used: result.gasUsed };
+        const timing =
+          flags.repeat === undefined
+            ? undefined
+            : { ns_per_run_median: medianNs, compile_ns: prepared.compileNs };
         if (flags.json)
           io.out(
-            JSON.stringify({ ok: true, r0: hex64(result.r0), instructions: result.instructions, ...gas }),
+            JSON.stringify({
+              ok: true,
+              r0: hex64(result.r0),
+              instructions: result.instructions,
+              ...gas,
+              ...timing,
+            }),
           );
-        else io.out(hex64(result.r0));
+        else
+          io.out(
+            timing === undefined ? hex64(result.r0) : `${hex64(result.r0)}\n${timingText(runs, timing)}`,
+          );
       } catch (e) {
         // Setup errors (unreadable file, bad hex, …) keep their one-line stderr form and exit 2.
         if (!flags.json || !(e instanceof BpfError) || isSetupError(e)) throw e;

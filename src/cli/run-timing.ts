@@ -1,0 +1,88 @@
+/**
+ * `bpfbox run --repeat N`: the JIT issue's timing contract. The executor is built once and timed
+ * apart (`compile_ns`: lowering for the interpreter, code generation and WebAssembly compilation for
+ * the JIT); each of the N runs is timed alone with process.hrtime.bigint and the median reported
+ * (`ns_per_run_median`), so one slow run (GC, tier-up) does not skew it.
+ */
+import type { Engine, EngineRunOptions } from '../conformance/engines.js';
+import { Trap, UsageError } from '../errors.js';
+import { decodeProgram } from '../isa/decoder.js';
+import { JitProgram } from '../jit/engine.js';
+import { Interpreter, type RunResult } from '../vm/interpreter/interpreter.js';
+import { GuestMemory } from '../vm/memory/guest-memory.js';
+import { PERM_READ, PERM_WRITE, type Permissions, Slot } from '../vm/memory/layout.js';
+
+/** The two fields `--repeat` adds to `--json` output. */
+export interface RunTiming {
+  readonly ns_per_run_median: number;
+  readonly compile_ns: number;
+}
+
+/** A raw program ready to run repeatedly with the conformance convention, and its build time. */
+export interface PreparedProgram {
+  readonly compileNs: number;
+  /** Restores the input bytes and runs once. */
+  run(): RunResult;
+}
+
+/**
+ * Decodes `code` and builds `engine`'s executor on a fresh memory (r1 = a writable copy of
+ * `options.mem` in the input region, r2 = its length), timing only the executor.
+ */
+export function prepareProgram(engine: Engine, code: Uint8Array, options: EngineRunOptions): PreparedProgram {
+  const program = decodeProgram(code);
+  const memory = new GuestMemory();
+  memory.mapStack();
+  const mem = options.mem;
+  const input =
+    mem !== undefined && mem.length > 0
+      ? memory.map(Slot.INPUT, 'input', mem.length, (PERM_READ | PERM_WRITE) as Permissions, mem)
+      : undefined;
+  const t0 = process.hrtime.bigint();
+  const executorOptions = { memory, helpers: options.helpers };
+  const executor = engine.jit
+    ? new JitProgram(program, executorOptions)
+    : new Interpreter(program, executorOptions);
+  const compileNs = Number(process.hrtime.bigint() - t0);
+  const args = input === undefined ? [0n, 0n] : [BigInt(input.guestBase), BigInt(input.size)];
+  return {
+    compileNs,
+    run() {
+      if (input !== undefined && mem !== undefined) memory.u8.set(mem, input.hostBase);
+      return executor.run({ args, maxInstructions: options.maxInstructions, gasLimit: options.gasLimit });
+    },
+  };
+}
+
+/**
+ * Calls `run(i)` for i = 1..`count`, each timed alone: the last result and the median time. A trap
+ * names its run when there are several.
+ */
+export function timedRuns<T>(count: number, run: (i: number) => T): { last: T; medianNs: number } {
+  if (!Number.isSafeInteger(count) || count < 1) throw new UsageError('--repeat must be at least 1');
+  const times: bigint[] = [];
+  let last: T | undefined;
+  for (let i = 1; i <= count; i++) {
+    const t0 = process.hrtime.bigint();
+    try {
+      last = run(i);
+    } catch (e) {
+      if (e instanceof Trap && count > 1) e.message += ` (run ${i} of ${count})`;
+      throw e;
+    }
+    times.push(process.hrtime.bigint() - t0);
+  }
+  return { last: last as T, medianNs: median(times) };
+}
+
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly bigint[]): number {
+  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? Number(sorted[mid]) : Number(sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The human-readable form of the timing line. */
+export function timingText(runs: number, timing: RunTiming): string {
+  return `timing: ${timing.ns_per_run_median} ns per run (median of ${runs}), executor built in ${timing.compile_ns} ns`;
+}
