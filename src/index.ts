@@ -132,6 +132,8 @@ export {
   type LoadedProgram,
   type LoadOptions,
   loadBpfObject,
+  type ObjectEngine,
+  type ObjectExecutor,
   type ProgramRun,
   type RunOptions as ObjectRunOptions,
 } from './runtime/loader.js';

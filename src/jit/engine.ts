@@ -125,7 +125,8 @@ export class JitProgram implements TailCallTarget, JitHost {
     this.maxFrames = options.memory.stackMaxFrames;
     if (this.maxFrames === 0) throw new LoadError('INVALID_FIELD', 'the guest memory has no stack mapped');
     this.helperTable = options.helpers?.toTable() ?? [];
-    const t0 = process.hrtime.bigint();
+    // performance.now, not process.hrtime: the JIT runs in browsers too.
+    const t0 = performance.now();
     this.layout = analyze(
       program,
       options.gasCosts ? gasPricer(options.gasCosts) : undefined,
@@ -140,7 +141,7 @@ export class JitProgram implements TailCallTarget, JitHost {
       packetSlot:
         options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT),
     });
-    const t1 = process.hrtime.bigint();
+    const t1 = performance.now();
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       env: {
         memory: this.memory.wasm,
@@ -168,8 +169,8 @@ export class JitProgram implements TailCallTarget, JitHost {
     });
     this.exports = instance.exports as unknown as JitExports;
     this.stats = {
-      codegenNs: Number(t1 - t0),
-      wasmNs: Number(process.hrtime.bigint() - t1),
+      codegenNs: Math.round((t1 - t0) * 1e6),
+      wasmNs: Math.round((performance.now() - t1) * 1e6),
       wasmBytes: bytes.length,
     };
     this.context = new JitCallContext(this);
