@@ -18,7 +18,7 @@ import {
 } from '../../errors.js';
 import type { Insn, Program } from '../../isa/instruction.js';
 import { type GasCostTable, gasPricer } from '../gas.js';
-import type { HelperContext, HelperDefinition, HelperRegistry, TailCallTarget } from '../helpers.js';
+import type { HelperDefinition, HelperRegistry, TailCallTarget } from '../helpers.js';
 import { type GuestMemory, STACK_WINDOW_FP, STACK_WINDOW_STRIDE } from '../memory/guest-memory.js';
 import {
   SLOT_MASK,
@@ -31,6 +31,7 @@ import {
   TABLE_START,
   TABLE_STRIDE,
 } from '../memory/layout.js';
+import { type HelperHost, RegisterHelperContext } from '../register-helper-context.js';
 import { bswap16, bswap32, mul64, neg64, pairToBigInt, sdivmod64, udivmod64 } from './int64.js';
 
 export const DEFAULT_MAX_INSTRUCTIONS = 10_000_000;
@@ -102,7 +103,7 @@ export function codeAddress(pc: number): number {
 }
 
 /** A lowered, linked program ready to run repeatedly. */
-export class Interpreter implements TailCallTarget {
+export class Interpreter implements TailCallTarget, HelperHost {
   private readonly code: Int32Array;
   /** Instructions from each pc through the next control-flow instruction (see `runLengths`). */
   private readonly runs: Int32Array;
@@ -123,7 +124,8 @@ export class Interpreter implements TailCallTarget {
   /** Per-instruction hook of the current run (RunOptions.trace). */
   private tracer: ((step: TraceStep) => void) | undefined;
   private readonly helperTable: (HelperDefinition | undefined)[];
-  private readonly memory: GuestMemory;
+  /** @internal The guest memory (HelperHost); `guestMemory` is the public name. */
+  readonly memory: GuestMemory;
   private readonly packetSlot: number;
   private readonly regs = new Int32Array(22);
   private readonly scratch = new Int32Array(2);
@@ -1309,33 +1311,12 @@ export function helperFailure(e: unknown, helper: HelperDefinition | undefined, 
 }
 
 /** The helper's view of the machine; one instance per interpreter, reused across calls. */
-class CallContext implements HelperContext {
-  pc = 0;
-  constructor(private readonly vm: Interpreter) {}
-  get memory(): GuestMemory {
-    return this.vm.guestMemory;
+class CallContext extends RegisterHelperContext {
+  constructor(private readonly vm: Interpreter) {
+    super(vm);
   }
-  argLo(i: number): number {
-    return this.vm.registerFile[2 * i];
-  }
-  argHi(i: number): number {
-    return this.vm.registerFile[2 * i + 1];
-  }
-  arg(i: number): bigint {
-    return pairToBigInt(this.argLo(i), this.argHi(i));
-  }
-  argNumber(i: number): number {
-    return (this.argHi(i) >>> 0) * 4294967296 + (this.argLo(i) >>> 0);
-  }
-  terminate(r0: bigint | number): void {
-    const v = BigInt.asUintN(64, BigInt(r0));
-    this.vm.requestTerminate(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
-  }
-  tailCall(target: TailCallTarget): boolean {
-    return this.vm.requestTailCall(target);
-  }
-  consumeGas(amount: number): void {
-    this.vm.consumeGas(amount, this.pc);
+  protected get registerHalves(): Int32Array {
+    return this.vm.registerFile;
   }
   callFunction(target: bigint, args: readonly bigint[]): bigint {
     const pc = this.pc;
