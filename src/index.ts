@@ -186,6 +186,14 @@ export {
   type RunResult,
   type TraceStep,
 } from './vm/interpreter/interpreter.js';
-export { createMachine, type Machine, type MachineOptions, runProgram } from './vm/machine.js';
+export {
+  createExecutorMachine,
+  createMachine,
+  type ExecutorMachine,
+  type Machine,
+  type MachineExecutor,
+  type MachineOptions,
+  runProgram,
+} from './vm/machine.js';
 export { GuestMemory, type GuestMemoryOptions, type Region } from './vm/memory/guest-memory.js';
 export { PERM_READ, PERM_WRITE, Slot, slotBase } from './vm/memory/layout.js';

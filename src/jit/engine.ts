@@ -15,10 +15,9 @@ import {
   Trap,
   UsageError,
 } from '../errors.js';
-import { decodeProgram } from '../isa/decoder.js';
 import type { Program } from '../isa/instruction.js';
 import { gasPricer } from '../vm/gas.js';
-import type { HelperDefinition, HelperRegistry, TailCallTarget } from '../vm/helpers.js';
+import type { HelperDefinition, TailCallTarget } from '../vm/helpers.js';
 import {
   DEFAULT_MAX_INSTRUCTIONS,
   helperFailure,
@@ -30,16 +29,9 @@ import {
   type RunOptions,
   type RunResult,
 } from '../vm/interpreter/interpreter.js';
-import { GuestMemory } from '../vm/memory/guest-memory.js';
-import {
-  DEFAULT_FRAME_SIZE,
-  DEFAULT_MAX_FRAMES,
-  PERM_READ,
-  PERM_WRITE,
-  type Permissions,
-  Slot,
-  slotBase,
-} from '../vm/memory/layout.js';
+import { createExecutorMachine, type ExecutorMachine, type MachineOptions } from '../vm/machine.js';
+import type { GuestMemory } from '../vm/memory/guest-memory.js';
+import { Slot, slotBase } from '../vm/memory/layout.js';
 import { JitCallContext, type JitHost } from './call-context.js';
 import { generateModule, TRAP_CALL_DEPTH } from './codegen.js';
 import { analyze, type ProgramLayout } from './control-flow.js';
@@ -473,39 +465,13 @@ export class JitProgram implements TailCallTarget, JitHost {
   }
 }
 
-export interface JitMachineOptions {
-  mem?: Uint8Array;
-  helpers?: HelperRegistry;
-  maxInstructions?: number;
-  frameSize?: number;
-  maxFrames?: number;
-  gasCosts?: InterpreterOptions['gasCosts'];
-}
+export type JitMachineOptions = MachineOptions;
 
-/**
- * The conformance calling convention on the JIT (see vm/machine.ts): r1 = pointer to a writable copy
- * of `mem` in the input region (0 without mem), r2 = its length.
- */
-export function createJitMachine(code: Program | Uint8Array, options: JitMachineOptions = {}) {
-  const program = code instanceof Uint8Array ? decodeProgram(code) : code;
-  const memory = new GuestMemory();
-  memory.mapStack(options.frameSize ?? DEFAULT_FRAME_SIZE, options.maxFrames ?? DEFAULT_MAX_FRAMES);
-  const mem = options.mem;
-  const input =
-    mem && mem.length > 0
-      ? memory.map(Slot.INPUT, 'input', mem.length, (PERM_READ | PERM_WRITE) as Permissions, mem)
-      : null;
-  const jit = new JitProgram(program, { memory, helpers: options.helpers, gasCosts: options.gasCosts });
-  const args = input ? [BigInt(input.guestBase), BigInt(input.size)] : [0n, 0n];
-  const maxInstructions = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
-  return {
-    program,
-    memory,
-    jit,
-    args,
-    run(runOptions: { gasLimit?: number } = {}): RunResult {
-      if (input && mem) memory.u8.set(mem, input.hostBase);
-      return jit.run({ args, maxInstructions, gasLimit: runOptions.gasLimit });
-    },
-  };
+/** The conformance calling convention on the JIT (see vm/machine.ts). */
+export function createJitMachine(
+  code: Program | Uint8Array,
+  options: JitMachineOptions = {},
+): ExecutorMachine<JitProgram> & { readonly jit: JitProgram } {
+  const machine = createExecutorMachine(code, options, (p, o) => new JitProgram(p, o));
+  return { ...machine, jit: machine.executor };
 }
