@@ -6,11 +6,8 @@
  */
 import type { Engine, EngineRunOptions } from '../conformance/engines.js';
 import { Trap, UsageError } from '../errors.js';
-import { decodeProgram } from '../isa/decoder.js';
-import { JitProgram } from '../jit/engine.js';
-import { Interpreter, type RunResult } from '../vm/interpreter/interpreter.js';
-import { GuestMemory } from '../vm/memory/guest-memory.js';
-import { PERM_READ, PERM_WRITE, type Permissions, Slot } from '../vm/memory/layout.js';
+import type { RunResult } from '../vm/interpreter/interpreter.js';
+import { createExecutorMachine } from '../vm/machine.js';
 
 /** The two fields `--repeat` adds to `--json` output. */
 export interface RunTiming {
@@ -30,28 +27,14 @@ export interface PreparedProgram {
  * `options.mem` in the input region, r2 = its length), timing only the executor.
  */
 export function prepareProgram(engine: Engine, code: Uint8Array, options: EngineRunOptions): PreparedProgram {
-  const program = decodeProgram(code);
-  const memory = new GuestMemory();
-  memory.mapStack();
-  const mem = options.mem;
-  const input =
-    mem !== undefined && mem.length > 0
-      ? memory.map(Slot.INPUT, 'input', mem.length, (PERM_READ | PERM_WRITE) as Permissions, mem)
-      : undefined;
-  const t0 = process.hrtime.bigint();
-  const executorOptions = { memory, helpers: options.helpers };
-  const executor = engine.jit
-    ? new JitProgram(program, executorOptions)
-    : new Interpreter(program, executorOptions);
-  const compileNs = Number(process.hrtime.bigint() - t0);
-  const args = input === undefined ? [0n, 0n] : [BigInt(input.guestBase), BigInt(input.size)];
-  return {
-    compileNs,
-    run() {
-      if (input !== undefined && mem !== undefined) memory.u8.set(mem, input.hostBase);
-      return executor.run({ args, maxInstructions: options.maxInstructions, gasLimit: options.gasLimit });
-    },
-  };
+  let compileNs = 0;
+  const machine = createExecutorMachine(code, options, (program, executorOptions) => {
+    const t0 = process.hrtime.bigint();
+    const executor = engine.build(program, executorOptions);
+    compileNs = Number(process.hrtime.bigint() - t0);
+    return executor;
+  });
+  return { compileNs, run: () => machine.run({ gasLimit: options.gasLimit }) };
 }
 
 /**

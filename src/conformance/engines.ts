@@ -3,10 +3,11 @@
  * (conformance runner, `bpfbox run`, the plugin) picks them up by name.
  */
 import { UsageError } from '../errors.js';
-import { createJitMachine } from '../jit/engine.js';
+import type { Program } from '../isa/instruction.js';
+import { JitProgram } from '../jit/engine.js';
 import type { HelperRegistry } from '../vm/helpers.js';
-import type { RunResult } from '../vm/interpreter/interpreter.js';
-import { createMachine } from '../vm/machine.js';
+import { Interpreter, type InterpreterOptions, type RunResult } from '../vm/interpreter/interpreter.js';
+import { createExecutorMachine, type MachineExecutor } from '../vm/machine.js';
 
 export interface EngineRunOptions {
   /** Input bytes: r1 points at a writable copy, r2 holds the length. */
@@ -21,21 +22,24 @@ export interface Engine {
   readonly name: string;
   /** True for engines that compile: uBPF's `-- no jit` tests are skipped on them. */
   readonly jit: boolean;
+  /** Builds the engine's executor for a decoded program on a prepared memory. */
+  build(program: Program, options: InterpreterOptions): MachineExecutor;
   /** Decodes, links and runs once with the conformance calling convention. Throws BpfError. */
   run(program: Uint8Array, options: EngineRunOptions): RunResult;
 }
 
-const interp: Engine = {
-  name: 'interp',
-  jit: false,
-  run: (program, options) => createMachine(program, options).run({ gasLimit: options.gasLimit }),
-};
+function engine(name: string, jit: boolean, build: Engine['build']): Engine {
+  return {
+    name,
+    jit,
+    build,
+    run: (program, options) =>
+      createExecutorMachine(program, options, build).run({ gasLimit: options.gasLimit }),
+  };
+}
 
-const jit: Engine = {
-  name: 'jit',
-  jit: true,
-  run: (program, options) => createJitMachine(program, options).run({ gasLimit: options.gasLimit }),
-};
+const interp = engine('interp', false, (program, options) => new Interpreter(program, options));
+const jit = engine('jit', true, (program, options) => new JitProgram(program, options));
 
 const ENGINES: ReadonlyMap<string, Engine> = new Map([
   [interp.name, interp],
