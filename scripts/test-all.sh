@@ -33,10 +33,12 @@ npm run --silent lint
 
 echo "== conformance through the CLI"
 npx bpfbox conformance ../shared/bpf_conformance/tests
+npx bpfbox conformance ../shared/bpf_conformance/tests --engine jit
 
 echo "== benchmark (reduced)"
 npm run --silent bench -- --quick --out "$(mktemp -d)"
 npm run --silent bench:load -- --quick --out "$(mktemp -d)"
+npm run --silent bench:jit -- --quick
 
 echo "== unit, property and integration tests"
 node scripts/vitest-summary.mjs
