@@ -6,8 +6,6 @@
  * - metering overhead on a loop of ~1 M instructions, and the cost of a host function call.
  * Prints a table and writes JSON to bench/results/host-<date>.json and host-latest.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -15,6 +13,7 @@ import { Engine } from '../src/host/engine.js';
 import { Linker } from '../src/host/linker.js';
 import { Module } from '../src/host/module.js';
 import { murmur3_32 } from '../src/host/murmur3.js';
+import { machineInfo, median, writeResult } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -26,11 +25,6 @@ interface Measurement {
   /** Median and minimum time of one operation, in nanoseconds. */
   medianNs: number;
   minNs: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 /**
@@ -163,18 +157,8 @@ function main(): void {
     meteringOverheadTinyCall: ratio('call: 2 insns, metered', 'call: 2 insns, unmetered') - 1,
     hostCallNs: (byName.get('host call: 10,000 calls of get(key)')?.medianNs ?? 0) / 10_000,
   };
-  const report = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    quick: options.quick === true,
-    summary,
-    results,
-  };
-  mkdirSync(options.out, { recursive: true });
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  writeFileSync(join(options.out, 'host-latest.json'), json);
-  writeFileSync(join(options.out, `host-${report.date.slice(0, 10)}.json`), json);
+  const report = { ...machineInfo(options.quick === true), summary, results };
+  const latest = writeResult(options.out, 'host', report.date, `${JSON.stringify(report, null, 2)}\n`);
 
   console.log('| benchmark | median | min |');
   console.log('|---|---:|---:|');
@@ -190,7 +174,7 @@ function main(): void {
   console.log(
     `host function call: ${summary.hostCallNs.toFixed(0)} ns per call (incl. 5 guest instructions)`,
   );
-  console.log(`results: ${join(options.out, 'host-latest.json')}`);
+  console.log(`results: ${latest}`);
 }
 
 main();

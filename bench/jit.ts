@@ -15,6 +15,7 @@ import { createMachine } from '../src/vm/machine.js';
 import { GuestMemory } from '../src/vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../src/vm/memory/layout.js';
 import { prng } from '../test/jit/program-generator.js';
+import { timeRuns } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const programs = join(here, 'programs');
@@ -27,21 +28,10 @@ function inputFor(name: string): Uint8Array | undefined {
   return mem;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 /** Median (and minimum, steadier on a loaded machine) of `repeats` timed runs after one warm-up. */
 function time(run: () => RunResult, repeats: number): { ns: number; min: number; result: RunResult } {
-  let result = run();
-  const times: number[] = [];
-  for (let k = 0; k < repeats; k++) {
-    const t0 = process.hrtime.bigint();
-    result = run();
-    times.push(Number(process.hrtime.bigint() - t0));
-  }
-  return { ns: median(times), min: Math.min(...times), result };
+  const t = timeRuns(run, 1, repeats);
+  return { ns: t.medianNs, min: t.minNs, result: t.last };
 }
 
 console.log(

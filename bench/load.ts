@@ -21,6 +21,7 @@ import { OpenObject } from '../src/elf/open.js';
 import { readElf } from '../src/elf/reader.js';
 import { loadBpfObject } from '../src/runtime/loader.js';
 import { CLANG, clangAvailable, compileBpf } from '../test/elf/compile.js';
+import { machineInfo, median, writeResult } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -135,11 +136,6 @@ function codeSlots(bytes: Uint8Array): number {
     .reduce((n, s) => n + s.size / 8, 0);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 function main(): void {
   const options = new Command()
     .option('--quick', 'fewer repeats and no 50k object (CI)')
@@ -193,18 +189,8 @@ function main(): void {
     }
   }
   bar?.stop();
-  const report = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    quick: options.quick === true,
-    results,
-  };
-  mkdirSync(options.out, { recursive: true });
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  writeFileSync(join(options.out, 'load-latest.json'), json);
-  writeFileSync(join(options.out, `load-${report.date.slice(0, 10)}.json`), json);
+  const report = { ...machineInfo(options.quick === true), results };
+  const latest = writeResult(options.out, 'load', report.date, `${JSON.stringify(report, null, 2)}\n`);
   console.log('| object | insns | programs | maps | ELF KiB | phase | median ms | min ms |');
   console.log('|---|---:|---:|---:|---:|---|---:|---:|');
   for (const r of results) {
@@ -212,7 +198,7 @@ function main(): void {
       `| ${r.object} | ${r.insns} | ${r.programs} | ${r.maps} | ${(r.bytes / 1024).toFixed(0)} | ${r.phase} | ${r.medianMs.toFixed(2)} | ${r.minMs.toFixed(2)} |`,
     );
   }
-  console.log(`results: ${join(options.out, 'load-latest.json')}`);
+  console.log(`results: ${latest}`);
 }
 
 main();

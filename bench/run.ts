@@ -4,14 +4,14 @@
  * report gives the median time per run and eBPF instructions per second, as a table on stdout and as
  * JSON in bench/results/ (a dated file plus latest.json).
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { assemble } from '../src/asm/index.js';
 import { createMachine } from '../src/vm/machine.js';
+import { machineInfo, median, writeResult } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -34,11 +34,6 @@ function inputFor(name: string): Uint8Array | undefined {
   const mem = new Uint8Array(64 * 1024);
   for (let i = 0; i < mem.length; i++) mem[i] = (i * 131 + 7) & 0xff;
   return mem;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function main(): void {
@@ -89,18 +84,9 @@ function main(): void {
     }
   }
   bar?.stop();
-  const report = {
-    date: new Date().toISOString(),
-    node: process.version,
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    quick: options.quick === true,
-    results,
-  };
-  mkdirSync(options.out, { recursive: true });
+  const report = { ...machineInfo(options.quick === true), results };
   const json = `${JSON.stringify(report, null, 2)}\n`;
-  writeFileSync(join(options.out, 'latest.json'), json);
-  writeFileSync(join(options.out, `interp-${report.date.slice(0, 10)}.json`), json);
+  const latest = writeResult(options.out, 'interp', report.date, json, 'json', 'latest.json');
   console.log('| program | engine | gas | insns/run | median ms | M insns/s |');
   console.log('|---|---|---|---:|---:|---:|');
   for (const r of results) {
@@ -108,7 +94,7 @@ function main(): void {
       `| ${r.name} | ${r.engine} | ${r.metered ? 'metered' : 'off'} | ${r.instructionsPerRun} | ${(r.medianNs / 1e6).toFixed(2)} | ${r.mips.toFixed(1)} |`,
     );
   }
-  console.log(`results: ${join(options.out, 'latest.json')}`);
+  console.log(`results: ${latest}`);
 }
 
 main();

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v clang-19 >/dev/null 2>&1 || need_apt+=(clang-19)
 command -v llvm-objdump-19 >/dev/null 2>&1 || need_apt+=(llvm-19)
+command -v wasm-ld-19 >/dev/null 2>&1 || need_apt+=(lld-19)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 [ -f /usr/include/bpf/bpf.h ] || need_apt+=(libbpf-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -39,6 +40,7 @@ echo "== benchmark (reduced)"
 npm run --silent bench -- --quick --out "$(mktemp -d)"
 npm run --silent bench:load -- --quick --out "$(mktemp -d)"
 npm run --silent bench:jit -- --quick
+npm run --silent bench:kernels -- --quick --out "$(mktemp -d)"
 
 echo "== unit, property and integration tests"
 node scripts/vitest-summary.mjs

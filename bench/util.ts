@@ -1,0 +1,72 @@
+/** What the benchmark scripts share: medians, timed repeats, the machine header and result files. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+export interface Timing<T> {
+  medianNs: number;
+  minNs: number;
+  samples: number;
+  /** What the last run returned. */
+  last: T;
+}
+
+/**
+ * Runs `fn` `warmup` times untimed (at least once: V8 tiers code up meanwhile), then `repeats` timed
+ * runs; `onRun` follows every run (a progress bar).
+ */
+export function timeRuns<T>(
+  fn: () => T,
+  warmup: number,
+  repeats: number,
+  onRun: () => void = () => {},
+): Timing<T> {
+  let last = fn();
+  onRun();
+  for (let k = 1; k < warmup; k++) {
+    last = fn();
+    onRun();
+  }
+  const times: number[] = [];
+  for (let k = 0; k < repeats; k++) {
+    const t0 = process.hrtime.bigint();
+    last = fn();
+    times.push(Number(process.hrtime.bigint() - t0));
+    onRun();
+  }
+  return { medianNs: median(times), minNs: Math.min(...times), samples: times.length, last };
+}
+
+/** Date, Node version and CPU: the header of every result file. */
+export function machineInfo(quick: boolean) {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    quick,
+  };
+}
+
+/**
+ * Writes `contents` to `<dir>/<prefix>-<date>.<ext>` and `<dir>/<latest>` (default
+ * `<prefix>-latest.<ext>`); returns the latest path.
+ */
+export function writeResult(
+  dir: string,
+  prefix: string,
+  date: string,
+  contents: string,
+  ext = 'json',
+  latest = `${prefix}-latest.${ext}`,
+): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${prefix}-${date.slice(0, 10)}.${ext}`), contents);
+  writeFileSync(join(dir, latest), contents);
+  return join(dir, latest);
+}
