@@ -148,7 +148,9 @@ class Verifier {
           return this.error(
             pc,
             state,
-            new Rejection('UNSUPPORTED', `execution falls off the program at pc ${pc}`),
+            new Rejection('UNSUPPORTED', `execution falls off the end of the program at pc ${pc}`, {
+              hint: 'end every path with an exit (r0 set to the return value)',
+            }),
           );
         let next: Successor[];
         try {
@@ -409,10 +411,10 @@ class Verifier {
         state,
         new Rejection(
           'UNBOUNDED_LOOP',
-          `the loop at ${where(this.env, header)} ran ${most} iterations on one path without its bound being established (${this.maxInsns.toLocaleString('en-US')} instructions explored)`,
+          `the loop at ${where(this.env, header)} ran ${most} iterations on one path without leaving it: its bound is unknown or too large (${this.maxInsns.toLocaleString('en-US')} instructions explored)`,
           {
             values: this.loopValues(state),
-            hint: 'give the loop a constant bound (`for (i = 0; i < MAX && i < n; i++)`) or use bpf_loop()',
+            hint: 'give the loop a small constant bound (`for (i = 0; i < MAX && i < n; i++)`) or use bpf_loop()',
           },
         ),
         header,

@@ -8,6 +8,13 @@ export interface AsmCase extends Omit<CorpusCase, 'source'> {
   readonly asm: string;
 }
 
+/** r0 = a 64-bit value with no known bits (two context words). */
+const UNKNOWN64 = ['r0 = *(u32 *)(r1 + 0)', 'r2 = *(u32 *)(r1 + 4)', 'r2 <<= 32', 'r0 |= r2'];
+/** r0 = a sign-extended 32-bit value: [-2^31, 2^31 - 1]. */
+const SIGNED32 = ['r0 = *(u32 *)(r1 + 0)', 'r0 <<= 32', 'r0 s>>= 32'];
+/** 16 zeroed bytes at fp-16 and r3 pointing at them (5 instructions). */
+const STACK16 = ['r2 = 0', '*(u64 *)(r10 - 8) = r2', '*(u64 *)(r10 - 16) = r2', 'r3 = r10', 'r3 += -16'];
+
 export const ASM_CORPUS: readonly AsmCase[] = [
   {
     name: 'store and load on the stack',
@@ -122,5 +129,193 @@ export const ASM_CORPUS: readonly AsmCase[] = [
     name: 'aligned 4-byte stack store and narrower fill',
     expect: 'ok',
     asm: 'r1 = 0x1234\n*(u32 *)(r10 - 8) = r1\nr0 = *(u16 *)(r10 - 8)\nexit',
+  },
+  // ---- 32-bit subregister bounds (JMP32) ----
+  {
+    name: 'jmp32 bounds only the low half of a 64-bit unknown value',
+    expect: 'POINTER_ARITH',
+    asm: [
+      ...UNKNOWN64,
+      'if w0 > 15 goto +7',
+      ...STACK16,
+      'r3 += r0',
+      'r0 = *(u8 *)(r3 + 0)',
+      'r0 = 0',
+      'exit',
+    ].join('\n'),
+  },
+  {
+    name: 'jmp32 bound, then w0 = w0 clears the high half',
+    expect: 'ok',
+    asm: [
+      ...UNKNOWN64,
+      'if w0 > 15 goto +8',
+      'w0 = w0',
+      ...STACK16,
+      'r3 += r0',
+      'r0 = *(u8 *)(r3 + 0)',
+      'r0 = 0',
+      'exit',
+    ].join('\n'),
+  },
+  {
+    name: 'jmp32 countdown loop',
+    expect: 'ok',
+    asm: 'r0 = 0\nw1 = 10\nw1 += -1\nr0 += 1\nif w1 != 0 goto -3\nexit',
+  },
+  // ---- signed against unsigned comparisons ----
+  {
+    name: 'signed upper bound only: the index may be negative',
+    expect: 'POINTER_ARITH',
+    asm: [
+      ...SIGNED32,
+      'if r0 s> 15 goto +7',
+      ...STACK16,
+      'r3 += r0',
+      'r0 = *(u8 *)(r3 + 0)',
+      'r0 = 0',
+      'exit',
+    ].join('\n'),
+  },
+  {
+    name: 'signed upper and lower bounds',
+    expect: 'ok',
+    asm: [
+      ...SIGNED32,
+      'if r0 s> 15 goto +8',
+      'if r0 s< 0 goto +7',
+      ...STACK16,
+      'r3 += r0',
+      'r0 = *(u8 *)(r3 + 0)',
+      'r0 = 0',
+      'exit',
+    ].join('\n'),
+  },
+  {
+    name: 'one unsigned bound covers the negative values of a sign-extended index',
+    expect: 'ok',
+    asm: [
+      ...SIGNED32,
+      'if r0 > 15 goto +7',
+      ...STACK16,
+      'r3 += r0',
+      'r0 = *(u8 *)(r3 + 0)',
+      'r0 = 0',
+      'exit',
+    ].join('\n'),
+  },
+  {
+    // 120 iterations: the kernel check's 64 KiB log (test/kernel/bpf-test-run.c) overflows (ENOSPC) on ~1000.
+    name: 'counted loop with a signed comparison from a negative start',
+    expect: 'ok',
+    asm: 'r0 = 0\nr1 = -20\nr1 += 1\nr0 += 1\nif r1 s< 100 goto -3\nexit',
+  },
+  // ---- pointer arithmetic with masks ----
+  {
+    name: 'variable stack offset clamped by a mask',
+    expect: 'ok',
+    asm: [...UNKNOWN64, 'r0 &= 15', ...STACK16, 'r3 += r0', 'r0 = *(u8 *)(r3 + 0)', 'r0 = 0', 'exit'].join(
+      '\n',
+    ),
+  },
+  {
+    name: 'variable stack offset with a mask wider than the buffer',
+    expect: 'STACK_OOB',
+    asm: [...UNKNOWN64, 'r0 &= 31', ...STACK16, 'r3 += r0', 'r0 = *(u8 *)(r3 + 0)', 'r0 = 0', 'exit'].join(
+      '\n',
+    ),
+  },
+  {
+    name: 'variable offset that reaches above the frame pointer',
+    expect: 'STACK_OOB',
+    asm: [
+      ...UNKNOWN64,
+      'r0 &= 7',
+      'r3 = r10',
+      'r3 += -4',
+      'r3 += r0',
+      'r0 = *(u8 *)(r3 + 0)',
+      'r0 = 0',
+      'exit',
+    ].join('\n'),
+  },
+  { name: 'multiplying the context pointer', expect: 'POINTER_ARITH', asm: 'r1 *= 2\nr0 = 0\nexit' },
+  { name: 'adding two pointers', expect: 'POINTER_ARITH', asm: 'r2 = r10\nr2 += r1\nr0 = 0\nexit' },
+  {
+    name: 'difference of two stack pointers is a scalar',
+    expect: 'ok',
+    asm: 'r2 = r10\nr3 = r10\nr3 += -8\nr2 -= r3\nr0 = r2\nexit',
+  },
+  // ---- spills and fills ----
+  {
+    name: 'bounded scalar spilled and filled keeps its bound',
+    expect: 'ok',
+    asm: [
+      ...UNKNOWN64,
+      'r0 &= 7',
+      '*(u64 *)(r10 - 24) = r0',
+      'r2 = *(u64 *)(r10 - 24)',
+      ...STACK16,
+      'r3 += r2',
+      'r0 = *(u8 *)(r3 + 0)',
+      'r0 = 0',
+      'exit',
+    ].join('\n'),
+  },
+  {
+    name: 'spilled context pointer partly overwritten, then dereferenced',
+    expect: 'INVALID_MEM_ACCESS',
+    asm: '*(u64 *)(r10 - 8) = r1\nr2 = 0\n*(u32 *)(r10 - 8) = r2\nr1 = *(u64 *)(r10 - 8)\nr0 = *(u32 *)(r1 + 0)\nexit',
+  },
+  {
+    name: 'atomic add on an initialized stack slot',
+    expect: 'ok',
+    asm: 'r2 = 1\n*(u64 *)(r10 - 8) = r2\nlock *(u64 *)(r10 - 8) += r2\nr0 = *(u64 *)(r10 - 8)\nexit',
+  },
+  {
+    name: 'atomic add into the context',
+    expect: 'INVALID_MEM_ACCESS',
+    asm: 'r2 = 1\nlock *(u32 *)(r1 + 48) += r2\nr0 = 0\nexit',
+  },
+  // ---- division, shifts, alignment, structure ----
+  { name: 'modulo by the constant 0 (32-bit)', expect: 'DIV_BY_ZERO', asm: 'w0 = 7\nw0 %= 0\nexit' },
+  { name: 'modulo by a constant', expect: 'ok', asm: 'r0 = *(u32 *)(r1 + 0)\nr0 %= 3\nexit' },
+  { name: '32-bit shift by 32', expect: 'INVALID_SHIFT', asm: 'w0 = 1\nw0 <<= 32\nexit' },
+  { name: 'arithmetic shift right by 64', expect: 'INVALID_SHIFT', asm: 'r0 = -1\nr0 s>>= 64\nexit' },
+  {
+    name: 'shift by an unknown register',
+    expect: 'ok',
+    asm: 'r0 = 1\nr2 = *(u32 *)(r1 + 0)\nr0 <<= r2\nexit',
+  },
+  {
+    name: 'misaligned 8-byte stack store',
+    expect: 'MISALIGNED_ACCESS',
+    asm: 'r1 = 0\n*(u64 *)(r10 - 12) = r1\nr0 = 0\nexit',
+  },
+  {
+    name: 'store at the bottom of the 512-byte frame',
+    expect: 'ok',
+    asm: 'r2 = r10\nr2 += -512\nr1 = 0\n*(u8 *)(r2 + 0) = r1\nr0 = 0\nexit',
+  },
+  {
+    name: 'code skipped by an unconditional jump',
+    expect: 'UNREACHABLE_INSN',
+    asm: 'r0 = 0\ngoto +1\nr0 = 1\nexit',
+  },
+  {
+    name: 'both sides of a conditional jump reachable',
+    expect: 'ok',
+    asm: 'r0 = *(u32 *)(r1 + 0)\nif r0 == 0 goto +1\nr0 = 1\nexit',
+  },
+  { name: 'program that does not end with exit', expect: 'UNSUPPORTED', asm: 'r0 = 0\nr0 += 1' },
+  {
+    name: 'helper call with a scalar as the map',
+    expect: 'HELPER_ARG',
+    asm: 'r1 = 0\nr2 = r10\nr2 += -8\ncall 1\nr0 = 0\nexit',
+  },
+  {
+    name: 'bpf_skb_store_bytes from a socket filter',
+    expect: 'HELPER_UNAVAILABLE',
+    asm: 'r2 = 0\n*(u64 *)(r10 - 8) = r2\nr3 = r10\nr3 += -8\nr4 = 1\nr5 = 0\ncall 9\nr0 = 0\nexit',
   },
 ];

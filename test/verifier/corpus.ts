@@ -4,6 +4,8 @@
  * says where the two are expected to differ and why.
  */
 
+import { CORPUS_MORE } from './corpus-more.js';
+
 export interface CorpusCase {
   readonly name: string;
   /** C source after the common prelude (linux/bpf.h, bpf_helpers.h, bpf_endian.h, GPL license). */
@@ -37,7 +39,7 @@ struct event { __u32 pid; __u32 len; char comm[16]; };
 struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } events SEC(".maps");
 `;
 
-export const CORPUS: readonly CorpusCase[] = [
+const CORPUS_FIRST: readonly CorpusCase[] = [
   // ---- NULL_DEREF: map lookups must be checked ----
   {
     name: 'map lookup checked before use',
@@ -646,3 +648,5 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
 }`,
   },
 ];
+
+export const CORPUS: readonly CorpusCase[] = [...CORPUS_FIRST, ...CORPUS_MORE];
