@@ -17,20 +17,23 @@ export interface Timing<T> {
 }
 
 /**
- * Runs `fn` `warmup` times untimed (at least once: V8 tiers code up meanwhile), then `repeats` timed
- * runs; `onRun` follows every run (a progress bar).
+ * Runs `fn` `warmup` times untimed (at least once, and for at least `minWarmupNs`: V8 tiers hot code
+ * up meanwhile, per function and by execution budget), then `repeats` timed runs; `onRun` follows
+ * each of the `warmup + repeats` counted runs (a progress bar).
  */
 export function timeRuns<T>(
   fn: () => T,
   warmup: number,
   repeats: number,
   onRun: () => void = () => {},
+  minWarmupNs = 0,
 ): Timing<T> {
+  const start = process.hrtime.bigint();
   let last = fn();
   onRun();
-  for (let k = 1; k < warmup; k++) {
+  for (let k = 1; k < warmup || Number(process.hrtime.bigint() - start) < minWarmupNs; k++) {
     last = fn();
-    onRun();
+    if (k < warmup) onRun();
   }
   const times: number[] = [];
   for (let k = 0; k < repeats; k++) {
