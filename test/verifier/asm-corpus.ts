@@ -1,6 +1,6 @@
 /**
  * Verifier corpus in assembly (LLVM syntax), for rules C cannot express directly. All are socket
- * filters so the kernel check can load them as raw programs (test/kernel/bpf-test-run.c).
+ * filters so the kernel check can load them as raw programs (test/verifier/kernel-raw.c).
  */
 import type { CorpusCase } from './corpus.js';
 
@@ -205,7 +205,6 @@ export const ASM_CORPUS: readonly AsmCase[] = [
     ].join('\n'),
   },
   {
-    // 120 iterations: the kernel check's 64 KiB log (test/kernel/bpf-test-run.c) overflows (ENOSPC) on ~1000.
     name: 'counted loop with a signed comparison from a negative start',
     expect: 'ok',
     asm: 'r0 = 0\nr1 = -20\nr1 += 1\nr0 += 1\nif r1 s< 100 goto -3\nexit',
