@@ -7,7 +7,7 @@
  */
 import type { CallInsn } from '../isa/instruction.js';
 import type { MapTypeName } from '../runtime/maps/map-def.js';
-import { type Env, mapName, reject, where } from './env.js';
+import { type Env, mapName, noteCallChain, reject, where } from './env.js';
 import { type ArgType, BPF_LOOP_ID, type HelperProto, helperProto, TAIL_CALL_ID } from './helpers.js';
 import { type AccessOptions, constStackValue, helperRegion, regText } from './memory.js';
 import { isConst, scalarConst, scalarToString } from './scalar.js';
@@ -287,7 +287,9 @@ function callHelper(env: Env, state: State, insn: CallInsn, opts: AccessOptions)
   if (insn.imm === BPF_LOOP_ID && meta.callback !== undefined) {
     checkDepth(state);
     // Zero iterations continue at once; otherwise the callback runs with the caller's state.
-    return [after, { state: callbackFrame(state, insn.pc, meta.callback, callbackCtx), pc: meta.callback }];
+    const cb = callbackFrame(state, insn.pc, meta.callback, callbackCtx);
+    noteCallChain(env, cb.frames);
+    return [after, { state: cb, pc: meta.callback }];
   }
   return [after];
 }
@@ -309,6 +311,7 @@ export function execCall(env: Env, state: State, insn: CallInsn, opts: AccessOpt
   for (let r = 1; r <= 5; r++) f.regs[r] = caller.regs[r];
   f.regs[10] = { kind: 'stack', frame: state.frames.length, off: 0, var: scalarConst(0n) };
   state.frames.push(f);
+  noteCallChain(env, state.frames);
   return [{ state, pc: insn.target }];
 }
 

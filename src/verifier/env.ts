@@ -20,6 +20,29 @@ export interface Env {
   readonly lines: readonly (BtfLineInfo | undefined)[];
   /** A fresh id for pointers, scalar links and references. */
   newId(): number;
+  /** What every function uses of the stack, for the combined limit of a call chain. */
+  readonly stackUse: StackUse;
+}
+
+/** Per function (entry pc): the deepest stack byte it touched; per call edge: the callsite. */
+export interface StackUse {
+  readonly depth: Map<number, number>;
+  /** caller entry -> callee entry -> pc of the call. */
+  readonly calls: Map<number, Map<number, number>>;
+}
+
+/** Records the call chain of `frames` (entry and callsite of each, outermost first). */
+export function noteCallChain(env: Env, frames: readonly { entry: number; callsite: number }[]): void {
+  for (let i = 1; i < frames.length; i++) {
+    const callees = env.stackUse.calls.get(frames[i - 1].entry) ?? new Map<number, number>();
+    env.stackUse.calls.set(frames[i - 1].entry, callees);
+    if (!callees.has(frames[i].entry)) callees.set(frames[i].entry, frames[i].callsite);
+  }
+}
+
+/** Records that the function starting at `entry` touches the stack down to fp`lo`. */
+export function noteStackDepth(env: Env, entry: number, lo: number): void {
+  if (-lo > (env.stackUse.depth.get(entry) ?? 0)) env.stackUse.depth.set(entry, -lo);
 }
 
 export interface RejectionDetails {

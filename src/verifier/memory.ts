@@ -5,7 +5,7 @@
  * the stack's spill/fill tracking.
  */
 import { BPF_F_RDONLY_PROG } from '../runtime/maps/constants.js';
-import { type Env, mapName, originText, reject } from './env.js';
+import { type Env, mapName, noteStackDepth, originText, reject } from './env.js';
 import {
   isConst,
   type Scalar,
@@ -194,6 +194,13 @@ function stackFrame(state: State, reg: Extract<RegState, { kind: 'stack' }>): Fr
   return state.frames[reg.frame];
 }
 
+/** The frame `reg` points into, noting how deep its function uses the stack (down to fp`lo`). */
+function usedFrame(env: Env, state: State, reg: Extract<RegState, { kind: 'stack' }>, lo: number): Frame {
+  const frame = stackFrame(state, reg);
+  noteStackDepth(env, frame.entry, lo);
+  return frame;
+}
+
 function loadStack(
   env: Env,
   state: State,
@@ -206,7 +213,7 @@ function loadStack(
   const [lo, hi, fixed] = stackRange(reg, off, size);
   checkStackBounds(regno, lo, hi, `a ${size}-byte read`);
   checkStackAlignment(reg, off, size);
-  const frame = stackFrame(state, reg);
+  const frame = usedFrame(env, state, reg, lo);
   if (fixed) {
     const { slot, j } = byteAt(frame, lo);
     if (slot?.spill !== undefined && j + size <= 8 && slot.bytes.slice(j, j + size) === 's'.repeat(size)) {
@@ -227,6 +234,7 @@ function loadStack(
 }
 
 function storeStack(
+  env: Env,
   state: State,
   regno: number,
   reg: Extract<RegState, { kind: 'stack' }>,
@@ -237,7 +245,7 @@ function storeStack(
   const [lo, hi, fixed] = stackRange(reg, off, size);
   checkStackBounds(regno, lo, hi, `a ${size}-byte write`);
   checkStackAlignment(reg, off, size);
-  const frame = stackFrame(state, reg);
+  const frame = usedFrame(env, state, reg, lo);
   if (fixed && size === 8 && lo % 8 === 0) {
     frame.stack[slotIndex(lo)] = { bytes: 'ssssssss', spill: value };
     return;
@@ -495,7 +503,7 @@ export function store(
   requireMemPointer(env, regno, reg, 'write');
   switch (reg.kind) {
     case 'stack':
-      storeStack(state, regno, reg, off, size, value);
+      storeStack(env, state, regno, reg, off, size, value);
       return;
     case 'ctx':
       storeCtx(env, regno, reg, off, size, value);
@@ -557,7 +565,7 @@ export function helperRegion(
     case 'stack': {
       const [lo, hi] = stackRange(reg, 0, size);
       checkStackBounds(regno, lo, hi, `${what}'s ${size}-byte ${write ? 'write' : 'read'}`);
-      const frame = stackFrame(state, reg);
+      const frame = usedFrame(env, state, reg, lo);
       if (write) writeStackBytes(frame, lo, hi, 'm');
       else readStackBytes(frame, lo, hi, opts, what);
       return;

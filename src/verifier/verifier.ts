@@ -19,12 +19,19 @@ import { type Env, mapName, Rejection, reject, where } from './env.js';
 import { VerifierError } from './errors.js';
 import { type AccessOptions, atomicAccess, load, store } from './memory.js';
 import { isConst, scalarConst, scalarOfSize } from './scalar.js';
-import { cloneState, newFrame, type State, statesEqual, top } from './state.js';
+import { cloneState, newFrame, STACK_SIZE, type State, statesEqual, top } from './state.js';
 import { describe, NOT_INIT, type RegState, scalar, UNKNOWN } from './types.js';
 
 export const DEFAULT_MAX_INSNS = 1_000_000;
 /** Iterations of one loop on one path beyond which running out of budget counts as an unbounded loop. */
 const LOOP_ITERATIONS_UNBOUNDED = 16;
+/** Program types whose large frames the kernel (6.13+, x86-64) moves to a private stack. */
+const PRIVATE_STACK_TYPES: ReadonlySet<string> = new Set([
+  'kprobe',
+  'tracepoint',
+  'perf_event',
+  'raw_tracepoint',
+]);
 /** Instructions a path runs between two stored states outside loop headers. */
 const CHECKPOINT_SPACING = 3;
 /** How many explored states at a prune point are compared with a new one (newest first). */
@@ -98,6 +105,7 @@ class Verifier {
       maps: options.mapDefinitions ?? [],
       lines: options.lines ?? [],
       newId: () => this.nextId++,
+      stackUse: { depth: new Map(), calls: new Map() },
     };
     this.opts = { allowUninitStack: options.allowUninitStack ?? false };
     this.maxInsns = options.maxInsns ?? DEFAULT_MAX_INSNS;
@@ -171,7 +179,42 @@ class Verifier {
         pc = next[0].pc;
       }
     }
-    return undefined;
+    return this.checkCombinedStack();
+  }
+
+  /**
+   * Like the kernel's check_max_stack_depth: the frames of a call chain (bpf_loop callbacks included)
+   * share MAX_BPF_STACK bytes, each frame counted as the deepest stack byte its function touches on any
+   * path, rounded up to 16 (round_up_stack_depth with a JIT, as the kernel runs programs). Tracing program types are left out: there the kernel moves
+   * frames of 64 bytes or more to a private stack and does not count them.
+   */
+  private checkCombinedStack(): VerifierError | undefined {
+    if (PRIVATE_STACK_TYPES.has(this.env.spec.type)) return undefined;
+    const { depth, calls } = this.env.stackUse;
+    const frameSize = (entry: number): number => Math.ceil((depth.get(entry) ?? 0) / 16) * 16;
+    const deepest = (entry: number, seen: Set<number>): { total: number; chain: number[] } => {
+      let best = { total: 0, chain: [] as number[] };
+      for (const [callee, callsite] of calls.get(entry) ?? []) {
+        if (seen.has(callee)) continue;
+        const sub = deepest(callee, new Set([...seen, callee]));
+        if (sub.total > best.total) best = { total: sub.total, chain: [callsite, ...sub.chain] };
+      }
+      return { total: frameSize(entry) + best.total, chain: best.chain };
+    };
+    const { total, chain } = deepest(0, new Set([0]));
+    if (total <= STACK_SIZE || chain.length === 0) return undefined;
+    return this.error(
+      chain[0],
+      undefined,
+      new Rejection(
+        'STACK_OOB',
+        `the call chain through ${chain.map((pc) => where(this.env, pc)).join(' -> ')} uses ${total} bytes of stack: its ${chain.length + 1} frames share ${STACK_SIZE} bytes`,
+        {
+          values: ['each frame counts as the deepest stack byte its function uses, rounded up to 16 bytes'],
+          hint: `move large buffers of the functions on this chain to a per-CPU array map`,
+        },
+      ),
+    );
   }
 
   /** A stored state covering `state` prunes the path; otherwise `state` is stored and returned. */

@@ -878,4 +878,170 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
   return XDP_PASS;
 }`,
   },
+  // ---- combined stack of a call chain, global functions, more helpers and packet checks ----
+  {
+    name: 'stack: two 300-byte frames on one call chain (608 bytes)',
+    expect: 'STACK_OOB',
+    source: `
+static __noinline int inner(int x) { volatile char buf[300]; buf[x & 255] = 1; return buf[7]; }
+SEC("xdp") int prog(struct xdp_md *ctx) { volatile char buf[300]; buf[ctx->rx_queue_index & 255] = 1; return inner(buf[3]) & 1; }`,
+  },
+  {
+    name: 'stack: 300- and 200-byte frames on one call chain (512 bytes with 16-byte rounding under the JIT)',
+    expect: 'ok',
+    source: `
+static __noinline int inner(int x) { volatile char buf[200]; buf[x & 127] = 1; return buf[7]; }
+SEC("xdp") int prog(struct xdp_md *ctx) { volatile char buf[300]; buf[ctx->rx_queue_index & 255] = 1; return inner(buf[3]) & 1; }`,
+  },
+  {
+    name: 'stack: a bpf_loop callback frame counts toward the chain of its caller (528 bytes)',
+    expect: 'STACK_OOB',
+    source: `
+struct fill { __u64 v[40]; };
+static long step(__u64 i, struct fill *f) { volatile char buf[200]; buf[i & 127] = 1; if (i < 40) f->v[i] = buf[3]; return 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) { struct fill f = {}; bpf_loop(40, step, &f, 0); return f.v[3] & 1; }`,
+  },
+  {
+    name: 'stack: two 300-byte frames in a kprobe (the kernel puts large frames on a private stack)',
+    expect: 'ok',
+    source: `
+static __noinline int inner(int x) { volatile char buf[300]; buf[x & 255] = 1; return buf[7]; }
+SEC("kprobe/do_nanosleep") int prog(void *ctx) { volatile char buf[300]; buf[bpf_get_prandom_u32() & 255] = 1; return inner(buf[3]) & 1; }`,
+  },
+  {
+    name: 'global function dereferences its pointer argument without a NULL check',
+    expect: 'ok',
+    kernel: {
+      verdict: 'rejected',
+      why: 'the kernel verifies a global (non-static) function once, from its BTF prototype: a pointer argument may be NULL there; bpfbox verifies it in each calling context like a static function (here the argument is a stack pointer)',
+    },
+    source: `
+__noinline int count(__u32 *p) { return *p + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = ctx->rx_queue_index; return count(&x) & 1; }`,
+  },
+  {
+    name: 'global function checks its pointer argument for NULL',
+    expect: 'ok',
+    source: `
+__noinline int count(__u32 *p) { if (!p) return 0; return *p + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = ctx->rx_queue_index; return count(&x) & 1; }`,
+  },
+  {
+    name: 'atomic add on packet data',
+    expect: 'INVALID_MEM_ACCESS',
+    source: `
+SEC("tc") int prog(struct __sk_buff *skb) {
+  void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+  if (data + 8 > end) return 0;
+  __sync_fetch_and_add((__u32 *)data, 1);
+  return 0;
+}`,
+  },
+  {
+    name: 'tail call from a static subprogram',
+    expect: 'ok',
+    source: `
+struct { __uint(type, BPF_MAP_TYPE_PROG_ARRAY); __uint(max_entries, 4); __type(key, __u32); __type(value, __u32); } jumps SEC(".maps");
+static __noinline int go(struct xdp_md *ctx, __u32 i) { bpf_tail_call(ctx, &jumps, i); return 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return go(ctx, ctx->rx_queue_index & 3) ? XDP_PASS : XDP_DROP; }`,
+  },
+  {
+    name: 'perf_event_output of a stack value from xdp',
+    expect: 'ok',
+    source: `
+struct { __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY); __uint(key_size, 4); __uint(value_size, 4); } perf SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) { __u64 v = ctx->ingress_ifindex; bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &v, sizeof(v)); return XDP_PASS; }`,
+  },
+  {
+    name: 'index bounded by a bit test (i & ~15)',
+    expect: 'ok',
+    source: `
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u8 buf[16] = {};
+  __u32 i = ctx->rx_queue_index;
+  if (i & ~15u) return XDP_PASS;
+  buf[i] = 1;
+  return buf[3];
+}`,
+  },
+  {
+    name: 'packet re-checked after bpf_xdp_adjust_tail',
+    expect: 'ok',
+    source: `
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  if (bpf_xdp_adjust_tail(ctx, -4)) return XDP_DROP;
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  if (data + 1 > end) return XDP_DROP;
+  return *(__u8 *)data == 1 ? XDP_TX : XDP_PASS;
+}`,
+  },
+  {
+    name: 'cmpxchg and xchg on a map value',
+    expect: 'ok',
+    source: `
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u64); } a SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u32 k = 0; __u64 *v = bpf_map_lookup_elem(&a, &k);
+  if (!v) return XDP_PASS;
+  __sync_val_compare_and_swap(v, 0, 5);
+  __sync_lock_test_and_set(v, 3);
+  return XDP_PASS;
+}`,
+  },
+  {
+    name: 'kprobe: probe_read_user and a four-argument bpf_printk',
+    expect: 'ok',
+    source: `
+SEC("kprobe/do_nanosleep") int prog(void *ctx) {
+  char buf[16];
+  bpf_probe_read_user(buf, sizeof(buf), (void *)((unsigned long *)ctx)[13]);
+  bpf_printk("%s %d %d %d", buf, 1, 2, 3);
+  return 0;
+}`,
+  },
+  {
+    name: 'packet bounds from reversed comparisons (end < data + n, end <= data + n)',
+    expect: 'ok',
+    source: `
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  if (end < data + 14) return XDP_DROP;
+  if (end <= data + 20) return XDP_PASS;
+  return ((__u8 *)data)[19];
+}`,
+  },
+  {
+    name: 'packet read at a masked variable length checked against data_end',
+    expect: 'ok',
+    source: `
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  __u32 len = ctx->rx_queue_index & 63;
+  if (data + len + 1 > end) return XDP_PASS;
+  return ((__u8 *)data)[len];
+}`,
+  },
+  {
+    name: 'subprograms: a stack key passed to a subprogram that calls map_lookup_elem',
+    expect: 'ok',
+    source: `
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 64); __type(key, __u32); __type(value, __u64); } counts SEC(".maps");
+static __noinline __u64 get(__u32 *key) { __u64 *v = bpf_map_lookup_elem(&counts, key); return v ? *v : 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 k = ctx->rx_queue_index; return get(&k) & 1; }`,
+  },
+  {
+    name: 'bpf_loop: callback reads a map value through a pointer in its context struct',
+    expect: 'ok',
+    source: `
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u64[8]); } a SEC(".maps");
+struct lctx { __u64 *vals; __u64 sum; };
+static long cb(__u64 i, struct lctx *c) { if (i < 8) c->sum += c->vals[i]; return 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u32 k = 0; __u64 *v = bpf_map_lookup_elem(&a, &k);
+  if (!v) return XDP_PASS;
+  struct lctx c = { .vals = v, .sum = 0 };
+  bpf_loop(8, cb, &c, 0);
+  return c.sum & 1;
+}`,
+  },
 ];

@@ -70,7 +70,7 @@ const KERNEL_REASON: Record<string, RegExp> = {
   MAP_VALUE_OOB: /allowed memory range|unbounded memory access/,
   MEM_OOB: /allowed memory range/,
   READONLY_WRITE: /write into map forbidden/,
-  INVALID_MEM_ACCESS: /invalid mem access 'scalar'|register fill|BPF_ATOMIC stores into R\d ctx/,
+  INVALID_MEM_ACCESS: /invalid mem access 'scalar'|register fill|BPF_ATOMIC stores into/,
   POINTER_ARITH: /pointer|unbounded min value/,
   DIV_BY_ZERO: /div by zero/,
   INVALID_SHIFT: /invalid shift/,
