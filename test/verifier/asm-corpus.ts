@@ -317,4 +317,70 @@ export const ASM_CORPUS: readonly AsmCase[] = [
     expect: 'HELPER_UNAVAILABLE',
     asm: 'r2 = 0\n*(u64 *)(r10 - 8) = r2\nr3 = r10\nr3 += -8\nr4 = 1\nr5 = 0\ncall 9\nr0 = 0\nexit',
   },
+  // ---- more instruction forms, and where bpfbox is stricter than the kernel run as root ----
+  {
+    name: 'negating the context pointer',
+    expect: 'POINTER_ARITH',
+    kernel: {
+      verdict: 'accepted',
+      why: 'deliberately stricter: as root (allow_ptr_leaks) the kernel turns the negated pointer into an unknown scalar; bpfbox rejects it like an unprivileged load, since a negated pointer is never useful',
+    },
+    asm: 'r1 = -r1\nr0 = 0\nexit',
+  },
+  {
+    name: 'atomic add on a never-written stack slot',
+    expect: 'UNINIT_READ',
+    kernel: {
+      verdict: 'accepted',
+      why: 'deliberately stricter: the kernel lets root read uninitialized stack',
+    },
+    asm: 'r2 = 1\nlock *(u64 *)(r10 - 8) += r2\nr0 = 0\nexit',
+  },
+  {
+    name: '32-bit store into a slot, then a 64-bit read of it and the uninitialized half',
+    expect: 'UNINIT_READ',
+    kernel: {
+      verdict: 'accepted',
+      why: 'deliberately stricter: the kernel lets root read uninitialized stack',
+    },
+    asm: 'r0 = *(u32 *)(r1 + 0)\n*(u32 *)(r10 - 8) = r0\nr2 = *(u64 *)(r10 - 8)\nr0 = 0\nexit',
+  },
+  {
+    name: 'two 32-bit immediate stores fill a slot read as 64 bits',
+    expect: 'ok',
+    asm: '*(u32 *)(r10 - 8) = 1\n*(u32 *)(r10 - 4) = 2\nr0 = *(u64 *)(r10 - 8)\nexit',
+  },
+  {
+    name: 'bounded scalar spilled with 4 bytes and filled with 4 keeps its bound',
+    expect: 'ok',
+    asm: [
+      'r0 = *(u32 *)(r1 + 0)',
+      'r0 &= 7',
+      '*(u32 *)(r10 - 24) = r0',
+      'r2 = *(u32 *)(r10 - 24)',
+      'r3 = 0',
+      '*(u64 *)(r10 - 8) = r3',
+      'r3 = r10',
+      'r3 += -8',
+      'r3 += r2',
+      'r0 = *(u8 *)(r3 + 0)',
+      'exit',
+    ].join('\n'),
+  },
+  { name: 'legacy packet load (ld_abs)', expect: 'ok', asm: 'r6 = r1\nr0 = *(u8 *)skb[12]\nexit' },
+  {
+    name: 'legacy indirect packet load (ld_ind)',
+    expect: 'ok',
+    asm: 'r6 = r1\nr2 = 3\nr0 = *(u16 *)skb[r2 + 12]\nexit',
+  },
+  { name: 'sign-extending move (movsx)', expect: 'ok', asm: 'r0 = *(u32 *)(r1 + 0)\nr0 = (s8)r0\nexit' },
+  { name: 'sign-extending load from the context', expect: 'ok', asm: 'r0 = *(s8 *)(r1 + 0)\nexit' },
+  { name: 'signed division by the constant 0', expect: 'DIV_BY_ZERO', asm: 'r0 = 5\nr0 s/= 0\nexit' },
+  { name: 'byte swap of a context word', expect: 'ok', asm: 'r0 = *(u32 *)(r1 + 0)\nr0 = bswap16 r0\nexit' },
+  { name: 'long jump (gotol) by zero', expect: 'ok', asm: 'r0 = 0\ngotol +0\nexit' },
+  {
+    name: 'comparing the stack pointer with the context pointer',
+    expect: 'ok',
+    asm: 'r2 = r10\nif r2 > r1 goto +1\nr0 = 0\nr0 = 0\nexit',
+  },
 ];
