@@ -1,7 +1,7 @@
 /**
- * `bpfbox trace OBJ.o`: loads the object and builds the context exactly like `bpfbox run OBJ.o`
- * (run-object.ts, run-input.ts), runs the program once with every step printed, a source header
- * whenever the line changes, then the result as `run` prints it.
+ * `bpfbox trace OBJ.o`: loads the object, builds the context and verifies first (unless `--no-verify`)
+ * exactly like `bpfbox run OBJ.o` (run-object.ts, run-input.ts, run-verify.ts), runs the program once
+ * with every step printed, a source header whenever the line changes, then the result as `run` prints it.
  */
 import { OpenObject } from '../elf/open.js';
 import { BpfError, Trap } from '../errors.js';
@@ -12,6 +12,7 @@ import { chooseProgram, type RunSummary, runJson, runText, section } from './com
 import { type CliIo, EXIT_FAILURE, isSetupError } from './io.js';
 import { mapDisplayNames } from './object-names.js';
 import { applyRodata, readRunInput } from './run-input.js';
+import { ProgramRejected, reportRejection, verifyBeforeRun } from './run-verify.js';
 import { ObjectStepNotes } from './trace-object-notes.js';
 import { StepPrinter } from './trace-steps.js';
 
@@ -21,6 +22,8 @@ export interface ObjectTraceFlags {
   maxInsns?: number;
   gasLimit?: number;
   json?: boolean;
+  /** false with `--no-verify`: trace without the verifier's check (run-verify.ts). */
+  verify?: boolean;
 }
 
 export async function traceObject(
@@ -38,6 +41,7 @@ export async function traceObject(
     const open = OpenObject.open(bytes);
     const program = chooseProgram(open, flags.program);
     applyRodata(open, input);
+    if (flags.verify !== false) verifyBeforeRun(open, program);
     loaded = loadBpfObject(open);
     const notes = new ObjectStepNotes(loaded, program);
     const vm = notes.program.vm;
@@ -64,6 +68,7 @@ export async function traceObject(
     printer?.finish(registers());
     const printk = loaded?.runtime.printk ?? [];
     if (!flags.json && e instanceof Trap && printk.length > 0) io.out(section('printk', printk));
+    if (e instanceof ProgramRejected && reportRejection(e, flags.json, io)) return;
     // Setup errors (flags, IN.json, unknown names) keep their one-line stderr form and exit 2.
     if (!flags.json || !(e instanceof BpfError) || isSetupError(e)) throw e;
     io.out(JSON.stringify({ ok: false, error: e.toJSON(), ...gas(e instanceof Trap ? e.gasUsed : 0) }));

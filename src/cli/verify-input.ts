@@ -5,7 +5,7 @@
  * or AsmError, reported like `bpfbox run` reports it (exit 1).
  */
 import { basename, extname } from 'node:path';
-import { OpenObject } from '../elf/open.js';
+import { OpenObject, type RunnableProgram } from '../elf/open.js';
 import { UsageError } from '../errors.js';
 import { decodeProgram } from '../isa/decoder.js';
 import { type VerifyOptions, type VerifyResult, verifyProgram, verifyRaw } from '../verifier/index.js';
@@ -78,14 +78,24 @@ function verifyObject(bytes: Uint8Array, flags: VerifyFlags, options: VerifyOpti
   if (flags.program !== undefined && !names.includes(flags.program)) {
     throw new UsageError(`the object has no program named ${flags.program} (programs: ${names.join(', ')})`);
   }
-  return open
-    .link()
-    .filter((p) => flags.program === undefined || p.name === flags.program)
-    .map((p) => ({
-      name: p.name,
-      result: explainCoreFailures(
-        verifyProgram(p, { ...options, mapDefinitions: open.mapDefinitions }),
-        p.coreFailures,
-      ),
-    }));
+  const programs = open.link().filter((p) => flags.program === undefined || p.name === flags.program);
+  return verifyLinkedPrograms(open, programs, options);
+}
+
+/**
+ * Verifies linked programs of an opened object with its maps, explaining failed CO-RE relocations.
+ * Shared by `bpfbox verify` and the check `bpfbox run OBJ.o` makes first (run-verify.ts).
+ */
+export function verifyLinkedPrograms(
+  open: OpenObject,
+  programs: readonly RunnableProgram[],
+  options: VerifyOptions,
+): VerifiedProgram[] {
+  return programs.map((p) => ({
+    name: p.name,
+    result: explainCoreFailures(
+      verifyProgram(p, { ...options, mapDefinitions: open.mapDefinitions }),
+      p.coreFailures,
+    ),
+  }));
 }

@@ -311,7 +311,8 @@ describe.skipIf(!clangAvailable).concurrent('bpfbox run OBJ.o', () => {
 
 describe.skipIf(!clangAvailable).concurrent('bpfbox run OBJ.o: errors', () => {
   test('a trap: JSON with the source line, exit 1; error[CODE] on stderr without --json', async () => {
-    const r = await bpfbox(['run', file('prog.o'), '--program', 'faulty', '--json']);
+    // The verifier rejects it (run-verify.test.ts); --no-verify runs it to its trap.
+    const r = await bpfbox(['run', file('prog.o'), '--program', 'faulty', '--no-verify', '--json']);
     expect(r.code).toBe(1);
     const out = json(r.stdout);
     expect(out).toEqual({ ok: false, error: expect.objectContaining({ code: 'MEMORY_FAULT', pc: 1 }) });
@@ -319,13 +320,13 @@ describe.skipIf(!clangAvailable).concurrent('bpfbox run OBJ.o: errors', () => {
       file: expect.stringMatching(/prog\.c$/),
       message: expect.stringContaining('return *p;'),
     });
-    const text = await bpfbox(['run', file('prog.o'), '--program', 'faulty']);
+    const text = await bpfbox(['run', file('prog.o'), '--program', 'faulty', '--no-verify']);
     expect(text).toMatchObject({ code: 1, stdout: '' });
     expect(text.stderr).toMatch(/^error\[MEMORY_FAULT\]: read of 4 bytes at 0x3039/);
   });
 
   test('a trap in a repeated run names the run; without --json the printk lines before it are shown', async () => {
-    const args = ['run', file('trace.o'), '--program', 'noisy', '--repeat', '2'];
+    const args = ['run', file('trace.o'), '--program', 'noisy', '--repeat', '2', '--no-verify'];
     const [text, asJson] = await Promise.all([bpfbox(args), bpfbox([...args, '--json'])]);
     expect(text).toMatchObject({ code: 1, stdout: 'printk:\n  about to fault\n' });
     expect(text.stderr).toMatch(/^error\[MEMORY_FAULT\]: read of 4 bytes at 0x10 .* \(run 1 of 2\)\n$/);

@@ -183,7 +183,7 @@ describe.skipIf(!clangAvailable).concurrent('bpfbox trace OBJ.o', () => {
 
   test('a trap: the trapping step under its source line, printk, the error with file:line', async () => {
     const line = lineOf('return *(volatile int *)(long)16;');
-    const r = await bpfbox(['trace', file('prog.o'), '--program', 'faulty']);
+    const r = await bpfbox(['trace', file('prog.o'), '--program', 'faulty', '--no-verify']);
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines.at(-2)).toBe('printk:');
@@ -194,7 +194,7 @@ describe.skipIf(!clangAvailable).concurrent('bpfbox trace OBJ.o', () => {
       new RegExp(`^error\\[MEMORY_FAULT\\]: .*prog\\.c:${line}: return \\*\\(volatile`),
     );
 
-    const j = await bpfbox(['trace', file('prog.o'), '--program', 'faulty', '--json']);
+    const j = await bpfbox(['trace', file('prog.o'), '--program', 'faulty', '--no-verify', '--json']);
     expect(j.code).toBe(1);
     const objects = jsonLines(j.stdout);
     expect(objects.at(-2)).toMatchObject({ line, insn: 'r0 = *(u32 *)(r1 + 0x0)' });

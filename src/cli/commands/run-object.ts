@@ -2,7 +2,8 @@
  * `bpfbox run OBJ.o`: loads an object file (maps, globals, helpers) on the interpreter or the JIT,
  * builds the program's context from IN.json and runs it `--repeat` times like that many events on
  * persistent maps. Prints r0, printk, ring buffer and perf records, the packet and context fields
- * after the last run, the maps, and with `--repeat` the timing (run-timing.ts).
+ * after the last run, the maps, and with `--repeat` the timing (run-timing.ts). The program, and the
+ * programs it can tail-call, are verified first unless `--no-verify` (run-verify.ts).
  */
 import { OpenObject } from '../../elf/open.js';
 import { BpfError, type BpfErrorJson, Trap, UsageError } from '../../errors.js';
@@ -23,6 +24,7 @@ import { type CliIo, EXIT_FAILURE, isSetupError } from '../io.js';
 import { mapDisplayNames } from '../object-names.js';
 import { applyRodata, readRunInput } from '../run-input.js';
 import { type RunTiming, timedRuns, timingText } from '../run-timing.js';
+import { ProgramRejected, reportRejection, verifyBeforeRun } from '../run-verify.js';
 
 /** The first bytes of every ELF file. */
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
@@ -41,6 +43,8 @@ export interface ObjectRunFlags {
   seed?: number;
   json?: boolean;
   engine?: ObjectEngine;
+  /** false with `--no-verify`: run without the verifier's check (run-verify.ts). */
+  verify?: boolean;
 }
 
 /** What all runs together produced: events accumulated, the rest from the last run. */
@@ -67,6 +71,7 @@ export async function runObject(
     const open = OpenObject.open(bytes);
     const program = chooseProgram(open, flags.program);
     applyRodata(open, input);
+    if (flags.verify !== false) verifyBeforeRun(open, program);
     const loaded = loadBpfObject(open, { cpus: flags.cpus, seed: flags.seed, engine: flags.engine });
     const summary = runRepeatedly(loaded, program, input, flags, io);
     const names = mapDisplayNames(open, file);
@@ -78,6 +83,7 @@ export async function runObject(
     if (flags.json) io.out(JSON.stringify(runJson(done, gas(done.last.gasUsed))));
     else io.out(runText(done));
   } catch (e) {
+    if (e instanceof ProgramRejected && reportRejection(e, flags.json, io)) return;
     // Setup errors (flags, IN.json, unknown names) keep their one-line stderr form and exit 2.
     if (!flags.json || !(e instanceof BpfError) || isSetupError(e)) throw e;
     const error: BpfErrorJson = e.toJSON();

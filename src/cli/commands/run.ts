@@ -1,6 +1,7 @@
 /**
  * `bpfbox run FILE`: runs a program once with the conformance calling convention and prints r0; an
- * object file (ELF magic) runs as a loaded BPF object instead (see run-object.ts).
+ * object file (ELF magic) runs as a loaded BPF object instead (see run-object.ts), verified first unless
+ * `--no-verify` (run-verify.ts); raw programs have no program type and are never verified.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { type Command, Option } from 'commander';
@@ -28,7 +29,7 @@ interface RunFlags extends Omit<ObjectRunFlags, 'engine'> {
 }
 
 /** Flags that only apply to one kind of input, to reject instead of silently ignoring. */
-const OBJECT_ONLY = ['program', 'input', 'cpus', 'seed'] as const;
+const OBJECT_ONLY = ['program', 'input', 'cpus', 'seed', 'verify'] as const;
 const RAW_ONLY = ['mem', 'memFile'] as const;
 
 export function registerRun(program: Command, io: CliIo): void {
@@ -62,6 +63,10 @@ export function registerRun(program: Command, io: CliIo): void {
     .option('--cpus <n>', 'object files: simulated CPUs for per-CPU maps (default 1)', (v) =>
       parsePositiveInt(v, '--cpus'),
     )
+    .option(
+      '--no-verify',
+      'object files: run without the verifier (by default the program, and the PROG_ARRAY programs it can tail-call, must pass it as in a kernel load; a rejection prints the diagnostic and exits 1); a usage error on .s/.bin/.data, which are never verified',
+    )
     .option('--seed <n>', 'object files: seed of bpf_get_prandom_u32 (default 0)', (v) =>
       parseNonNegativeInt(v, '--seed'),
     )
@@ -83,7 +88,7 @@ export function registerRun(program: Command, io: CliIo): void {
       }
       const wrong = OBJECT_ONLY.find(given);
       if (wrong !== undefined) {
-        throw new UsageError(`--${kebab(wrong)} applies to object files (.o) only, not to ${file}`);
+        throw new UsageError(`${flagName(wrong)} applies to object files (.o) only, not to ${file}`);
       }
       const engine = getEngine(flags.engine);
       const mem = memFromFlags(flags);
@@ -139,6 +144,11 @@ function startsWithElfMagic(path: string): boolean {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** The flag as typed: `verify` is given as --no-verify. */
+function flagName(flag: string): string {
+  return flag === 'verify' ? '--no-verify' : `--${kebab(flag)}`;
 }
 
 function kebab(flag: string): string {

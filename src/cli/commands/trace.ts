@@ -21,7 +21,7 @@ interface TraceFlags extends ObjectTraceFlags {
 }
 
 /** Flags that only apply to one kind of input, to reject instead of silently ignoring. */
-const OBJECT_ONLY = { program: '--program', input: '--input' } as const;
+const OBJECT_ONLY = { program: '--program', input: '--input', verify: '--no-verify' } as const;
 const RAW_ONLY = { mem: '--mem', memFile: '--mem-file' } as const;
 
 export function registerTrace(program: Command, io: CliIo): void {
@@ -41,11 +41,17 @@ export function registerTrace(program: Command, io: CliIo): void {
     .option('--json', 'one JSON object per executed instruction, then the result')
     .option('--program <name>', 'object files: the program to trace (optional when there is only one)')
     .option('--input <file>', 'object files: IN.json with the context, as for `bpfbox run`; - reads stdin')
-    .action(async (file: string, flags: TraceFlags) => {
+    .option(
+      '--no-verify',
+      'object files: trace without verifying the programs first (as `bpfbox run`); a usage error on .s/.bin/.data',
+    )
+    .action(async (file: string, flags: TraceFlags, command: Command) => {
       const object = readObject(file);
-      const wrong = Object.entries(object ? RAW_ONLY : OBJECT_ONLY).find(
-        ([key]) => flags[key as keyof TraceFlags] !== undefined,
-      );
+      const given = (name: string) => {
+        const source = command.getOptionValueSource(name);
+        return source !== undefined && source !== 'default';
+      };
+      const wrong = Object.entries(object ? RAW_ONLY : OBJECT_ONLY).find(([key]) => given(key));
       if (wrong !== undefined) {
         throw new UsageError(
           object
