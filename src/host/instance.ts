@@ -2,6 +2,8 @@
  * `Instance`: a linked module with its own guest memory, called any number of times. `reset()` puts the
  * memory back to its initial state cheaply, so one instance can serve many independent calls.
  */
+
+import { locateTrap } from '../elf/source-line.js';
 import { HelperError, Trap, UsageError } from '../errors.js';
 import type { HelperContext, HelperRegistry } from '../vm/helpers.js';
 import type { RunOptions, TraceStep } from '../vm/interpreter/interpreter.js';
@@ -13,7 +15,7 @@ import type { InstancePre } from './instance-pre.js';
 import type { HostCallContext, HostDefinition, HostResult } from './linker.js';
 import { type InstanceLayout, InstanceMemory, instanceLayout } from './memory.js';
 import { heapSizeOption, type Module } from './module.js';
-import { checkHostResult, describeHost, hostCallOutOfGas, hostFailure, locateTrap } from './traps.js';
+import { checkHostResult, describeHost, hostCallOutOfGas, hostFailure } from './traps.js';
 
 export interface InstantiateOptions {
   /** Default gas limit of every call (default: unlimited); needs an engine with gas metering on. */
@@ -187,7 +189,7 @@ export class Instance {
 
   /** A trap with the source line of its pc, when the module has line info. */
   private located(e: unknown): unknown {
-    if (e instanceof Trap) locateTrap(e, this.module);
+    if (e instanceof Trap) locateTrap(e, this.module.lineAt(e.pc));
     return e;
   }
 

@@ -3,7 +3,7 @@
  * module serves any number of linkers and instances (wasmtime's `Module`, PolkaVM's `Module`).
  */
 import { type AssembleOptions, assemble } from '../asm/index.js';
-import type { BtfLineInfo } from '../elf/btf-ext.js';
+import { knownLine, type SourceLine } from '../elf/source-line.js';
 import { LoadError, UsageError } from '../errors.js';
 import { decodeProgram } from '../isa/decoder.js';
 import type { Program } from '../isa/instruction.js';
@@ -24,7 +24,7 @@ export interface ModuleImport {
 }
 
 /** A source position from debug info (`.BTF.ext` line info). */
-export type SourceLine = Pick<BtfLineInfo, 'file' | 'line' | 'column' | 'text'>;
+export type { SourceLine };
 
 /** What an object file adds to a module. */
 interface ModuleDebug {
@@ -100,8 +100,7 @@ export class Module {
 
   /** Source line of `pc`, when the module came from an object file with line info. */
   lineAt(pc: number): SourceLine | undefined {
-    const line = this.lines[pc];
-    return line === undefined || line.line === 0 ? undefined : line;
+    return knownLine(this.lines[pc]);
   }
 
   /** Decodes raw instructions (8 bytes each, little-endian). */

@@ -1,11 +1,9 @@
 /**
- * How traps read at the embedding API: the source position of the trapping pc (from the module's line
- * info) and host functions named the way the guest imported them, not by the local helper id the
+ * How traps read at the embedding API: host functions named the way the guest imported them, not by the local helper id the
  * InstancePre relocated their calls to.
  */
 import { HelperError, OutOfGas, Trap } from '../errors.js';
 import type { HostDefinition, HostResult } from './linker.js';
-import type { Module, SourceLine } from './module.js';
 
 /** `get (murmur3 0x1b2c3d4e)`, `helper_1 (id 1)` or `log (id 7, murmur3 0x…)`. */
 export function describeHost(definition: HostDefinition): string {
@@ -14,23 +12,6 @@ export function describeHost(definition: HostDefinition): string {
     definition.hash === undefined ? undefined : `murmur3 0x${definition.hash.toString(16).padStart(8, '0')}`,
   ].filter((k) => k !== undefined);
   return `${definition.name} (${keys.join(', ')})`;
-}
-
-/** Sets file/line/column of a trap and appends `(file:line: text)` to its message, once. */
-export function locateTrap(trap: Trap, module: Module): void {
-  if (trap.file !== undefined || trap.line !== undefined) return;
-  const line = module.lineAt(trap.pc);
-  if (line === undefined) return;
-  trap.file = line.file;
-  trap.line = line.line;
-  if (line.column > 0) trap.column = line.column;
-  trap.message += ` (${formatLine(line)})`;
-}
-
-/** `token.c:42: balance -= amount;` (without the text when the compiler recorded none). */
-export function formatLine(line: SourceLine): string {
-  const text = line.text.trim();
-  return `${line.file}:${line.line}${text === '' ? '' : `: ${text}`}`;
 }
 
 /**

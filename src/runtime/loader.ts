@@ -9,6 +9,7 @@ import type { BtfLineInfo } from '../elf/btf-ext.js';
 import type { BtfValue } from '../elf/btf-value.js';
 import { CORE_POISON_HELPER } from '../elf/core.js';
 import { OpenObject, type OpenOptions, type RunnableProgram } from '../elf/open.js';
+import { formatSourceLine, knownLine, locateTrap } from '../elf/source-line.js';
 import { CoreRelocationFailed, LoadError, Trap, UsageError } from '../errors.js';
 import { decodeProgram } from '../isa/decoder.js';
 import type { Program } from '../isa/instruction.js';
@@ -236,13 +237,7 @@ export class LoadedObject {
     const active = entry.vm.activeProgram;
     const program = [...this.programs.values()].find((p) => p.vm.program === active) ?? entry;
     if (program !== entry) trap.message += ` in tail-called program ${program.name}`;
-    const line = program.linked.lines[trap.pc];
-    if (line === undefined || line.line === 0) return;
-    trap.file = line.file;
-    trap.line = line.line;
-    if (line.column > 0) trap.column = line.column;
-    const text = line.text.trim();
-    trap.message += ` (${line.file}:${line.line}${text === '' ? '' : `: ${text}`})`;
+    locateTrap(trap, program.linked.lines[trap.pc]);
   }
 
   /** Kernel helpers, map helpers and the CO-RE poison trap for one program. */
@@ -350,9 +345,8 @@ function checkHelpers(linked: RunnableProgram, helpers: HelperRegistry): void {
     if (insn.kind !== 'call' || insn.op !== 'helper' || helpers.has(insn.imm)) continue;
     if (insn.imm === CORE_POISON_HELPER && linked.coreFailures.has(insn.pc)) continue;
     const name = kernelHelperName(insn.imm);
-    const line = linked.lines[insn.pc];
-    const where =
-      line === undefined || line.line === 0 ? '' : ` (${line.file}:${line.line}: ${line.text.trim()})`;
+    const line = knownLine(linked.lines[insn.pc]);
+    const where = line === undefined ? '' : ` (${formatSourceLine(line)})`;
     throw new LoadError(
       'UNKNOWN_HELPER',
       name === undefined
