@@ -3,10 +3,10 @@
  * (conformance runner, `bpfbox run`, the plugin) picks them up by name.
  */
 import { UsageError } from '../errors.js';
+import { EXECUTORS } from '../executors.js';
 import type { Program } from '../isa/instruction.js';
-import { JitProgram } from '../jit/engine.js';
 import type { HelperRegistry } from '../vm/helpers.js';
-import { Interpreter, type InterpreterOptions, type RunResult } from '../vm/interpreter/interpreter.js';
+import type { InterpreterOptions, RunResult } from '../vm/interpreter/interpreter.js';
 import { createExecutorMachine, type MachineExecutor } from '../vm/machine.js';
 
 export interface EngineRunOptions {
@@ -38,8 +38,8 @@ function engine(name: string, jit: boolean, build: Engine['build']): Engine {
   };
 }
 
-const interp = engine('interp', false, (program, options) => new Interpreter(program, options));
-const jit = engine('jit', true, (program, options) => new JitProgram(program, options));
+const interp = engine('interp', false, EXECUTORS.interp);
+const jit = engine('jit', true, EXECUTORS.jit);
 
 const ENGINES: ReadonlyMap<string, Engine> = new Map([
   [interp.name, interp],

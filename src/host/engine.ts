@@ -4,16 +4,11 @@
  * `Engine` + `Config`, PolkaVM's `Engine` + `ModuleConfig`).
  */
 import { UsageError } from '../errors.js';
+import { EXECUTOR_KINDS, EXECUTORS, type ExecutorKind, isExecutorKind } from '../executors.js';
 import type { Program } from '../isa/instruction.js';
-import { JitProgram } from '../jit/engine.js';
 import { type GasCostTable, gasPricer } from '../vm/gas.js';
 import type { HelperRegistry } from '../vm/helpers.js';
-import {
-  DEFAULT_MAX_INSTRUCTIONS,
-  Interpreter,
-  type RunOptions,
-  type RunResult,
-} from '../vm/interpreter/interpreter.js';
+import { DEFAULT_MAX_INSTRUCTIONS, type RunOptions, type RunResult } from '../vm/interpreter/interpreter.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import { DEFAULT_FRAME_SIZE, DEFAULT_MAX_FRAMES, WASM_PAGE } from '../vm/memory/layout.js';
 
@@ -30,14 +25,9 @@ export interface ExecutorOptions {
   gasCosts: GasCostTable;
 }
 
-/** Execution engines by kind; a JIT adds its factory here and everything above picks it up. */
-const EXECUTORS = {
-  interp: (program: Program, options: ExecutorOptions): Executor => new Interpreter(program, options),
-  jit: (program: Program, options: ExecutorOptions): Executor => new JitProgram(program, options),
-} as const satisfies Record<string, (program: Program, options: ExecutorOptions) => Executor>;
-
-export type EngineKind = keyof typeof EXECUTORS;
-export const ENGINE_KINDS = Object.keys(EXECUTORS) as readonly EngineKind[];
+/** Execution engines by kind (src/executors.ts); each satisfies `Executor`. */
+export type EngineKind = ExecutorKind;
+export const ENGINE_KINDS = EXECUTOR_KINDS;
 
 /** WebAssembly memories address at most 4 GiB. */
 const MAX_MEMORY_BYTES = 2 ** 32;
@@ -70,7 +60,7 @@ export class Engine {
 
   constructor(config: EngineConfig = {}) {
     const kind = config.kind ?? 'interp';
-    if (!Object.hasOwn(EXECUTORS, kind)) {
+    if (!isExecutorKind(kind)) {
       throw new UsageError(
         `engine kind "${String(kind)}" is not available (valid: ${ENGINE_KINDS.join(', ')})`,
       );

@@ -11,11 +11,17 @@ import { CORE_POISON_HELPER } from '../elf/core.js';
 import { OpenObject, type OpenOptions, type RunnableProgram } from '../elf/open.js';
 import { formatSourceLine, knownLine, locateTrap } from '../elf/source-line.js';
 import { CoreRelocationFailed, LoadError, Trap, UsageError } from '../errors.js';
+import {
+  type AnyExecutor,
+  EXECUTOR_KINDS,
+  EXECUTORS,
+  type ExecutorKind,
+  isExecutorKind,
+} from '../executors.js';
 import { decodeProgram } from '../isa/decoder.js';
 import type { Program } from '../isa/instruction.js';
-import { JitProgram } from '../jit/engine.js';
 import { HelperRegistry, type TailCallTarget } from '../vm/helpers.js';
-import { Interpreter, type InterpreterOptions, type TraceStep } from '../vm/interpreter/interpreter.js';
+import type { InterpreterOptions, TraceStep } from '../vm/interpreter/interpreter.js';
 import { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot } from '../vm/memory/layout.js';
 import { createBoundContext } from './contexts/bind.js';
@@ -43,15 +49,10 @@ export interface LoadOptions extends OpenOptions, Omit<KernelRuntimeOptions, 'ma
   readonly engine?: ObjectEngine;
 }
 
-export type ObjectEngine = 'interp' | 'jit';
+export type ObjectEngine = ExecutorKind;
 
 /** What runs one program: the interpreter or its compiled WebAssembly module. */
-export type ObjectExecutor = Interpreter | JitProgram;
-
-const EXECUTORS: Record<ObjectEngine, (program: Program, options: InterpreterOptions) => ObjectExecutor> = {
-  interp: (program, options) => new Interpreter(program, options),
-  jit: (program, options) => new JitProgram(program, options),
-};
+export type ObjectExecutor = AnyExecutor;
 
 export interface RunOptions {
   /** Instruction budget of the run (default 10^7). */
@@ -116,10 +117,14 @@ export class LoadedObject {
     this.fillGlobals();
     this.runtime = new KernelRuntime(this.memory, { ...options, maps: this.maps });
     const engine = options.engine ?? 'interp';
-    const build = Object.hasOwn(EXECUTORS, engine) ? EXECUTORS[engine] : undefined;
-    if (build === undefined) {
-      throw new UsageError(`unknown engine "${engine}"`, {}, { hint: 'engines: interp, jit' });
+    if (!isExecutorKind(engine)) {
+      throw new UsageError(
+        `unknown engine "${engine}"`,
+        {},
+        { hint: `engines: ${EXECUTOR_KINDS.join(', ')}` },
+      );
     }
+    const build: (program: Program, options: InterpreterOptions) => ObjectExecutor = EXECUTORS[engine];
     const programs = new Map<string, LoadedProgram>();
     for (const linked of object.link()) {
       const helpers = this.helpersFor(linked);
