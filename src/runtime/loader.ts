@@ -33,6 +33,7 @@ import { kernelHelperName } from './helpers/names.js';
 import { KernelRuntime, type KernelRuntimeOptions, type RedirectTarget } from './helpers/runtime.js';
 import { ArrayMap } from './maps/array.js';
 import { createMaps, type MapSet } from './maps/host-api.js';
+import { u32Bytes } from './maps/map.js';
 import { ArrayOfMaps, HashOfMaps } from './maps/map-of-maps.js';
 import type { PerfRecord } from './maps/perf-event-array.js';
 import { ProgArray } from './maps/prog-array.js';
@@ -271,26 +272,16 @@ export class LoadedObject {
     return registry;
   }
 
-  /** Writes each global data section's initial bytes into element 0 of its array map. */
+  /**
+   * Writes each global data section's initial bytes into element 0 of its array map, through the
+   * host-side update (which read-only `.rodata` maps accept, as the kernel's syscall does before freeze).
+   */
   private fillGlobals(): void {
     for (const m of this.object.maps) {
       if (m.kind !== 'internal' || m.data.length === 0) continue;
       const map = this.maps.mapById(m.index);
-      if (!(map instanceof ArrayMap)) continue;
-      this.writeHost(map.address(0), m.data);
+      if (map instanceof ArrayMap) map.update(u32Bytes(0), m.data);
     }
-  }
-
-  /** Host write that ignores guest permissions (read-only globals are initialised here). */
-  private writeHost(address: number, bytes: Uint8Array): void {
-    for (const region of this.memory.mappedRegions()) {
-      const offset = address - region.guestBase;
-      if (offset >= 0 && offset + bytes.length <= region.size) {
-        this.memory.u8.set(bytes, region.hostBase + offset);
-        return;
-      }
-    }
-    throw new UsageError(`no region holds 0x${address.toString(16)}`);
   }
 
   /** Program and inner-map pointers of `.maps` definitions (`.values = { [2] = &prog }`). */
@@ -299,8 +290,7 @@ export class LoadedObject {
       const holder = this.maps.mapById(init.map);
       const slotIndex = this.object.valuesSlot(init.map, init.offset);
       if (holder === undefined || slotIndex === undefined) continue;
-      const key = new Uint8Array(4);
-      new DataView(key.buffer).setUint32(0, slotIndex, true);
+      const key = u32Bytes(slotIndex);
       if (init.target.kind === 'program' && holder instanceof ProgArray) {
         const target = this.programs.get(init.target.name);
         if (target !== undefined) (holder as ProgArray<TailCallTarget>).set(slotIndex, target.vm);
