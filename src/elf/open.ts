@@ -59,8 +59,7 @@ export interface RunnableCode extends LinkedCode {
 export interface RunnableProgram extends RunnableCode, LinkedProgram {}
 
 export class OpenObject {
-  /** Per code section: CO-RE relocations the target could not satisfy, by instruction index. */
-  private readonly coreFailures: ReadonlyMap<number, ReadonlyMap<number, FailedCoreRelo>>;
+  private linked: readonly RunnableProgram[] | undefined;
 
   private constructor(
     readonly object: BpfObject,
@@ -69,10 +68,9 @@ export class OpenObject {
     /** One definition per map, in the object's map index order (the lddw immediates). */
     readonly mapDefinitions: readonly MapDefinition[],
     private readonly btfMaps: ReadonlyMap<string, BtfDefinedMap>,
-    coreFailures: ReadonlyMap<number, ReadonlyMap<number, FailedCoreRelo>>,
-  ) {
-    this.coreFailures = coreFailures;
-  }
+    /** Per code section: CO-RE relocations the target could not satisfy, by instruction index. */
+    private readonly coreFailures: ReadonlyMap<number, ReadonlyMap<number, FailedCoreRelo>>,
+  ) {}
 
   /** Parses `bytes`; every defect is a LoadError naming the section and offset. */
   static open(bytes: Uint8Array, options: OpenOptions = {}): OpenObject {
@@ -154,9 +152,13 @@ export class OpenObject {
     return rel >= 0 && rel % 8 === 0 ? rel / 8 : undefined;
   }
 
-  /** Links every program (subprograms appended, map and global references resolved). */
-  link(): RunnableProgram[] {
-    return linkObject(this.object).map((linked) => ({ ...linked, ...this.sourceOf(linked) }));
+  /**
+   * Links every program (subprograms appended, map and global references resolved). Linking depends
+   * on nothing `setGlobal` changes, so it is done once: a verify-then-load (`bpfbox run`) shares it.
+   */
+  link(): readonly RunnableProgram[] {
+    this.linked ??= linkObject(this.object).map((linked) => ({ ...linked, ...this.sourceOf(linked) }));
+    return this.linked;
   }
 
   /**
