@@ -65,31 +65,70 @@ export async function runObject(
   flags: ObjectRunFlags,
   io: CliIo,
 ): Promise<void> {
-  const gas = (used: number) => (flags.gasLimit === undefined ? {} : { gas_used: used });
   try {
-    const input = await readRunInput(flags.input, io);
-    const open = OpenObject.open(bytes);
-    const program = chooseProgram(open, flags.program);
-    applyRodata(open, input);
-    if (flags.verify !== false) verifyBeforeRun(open, program);
+    const { open, program, input } = await openForRun(bytes, flags, io);
     const loaded = loadBpfObject(open, { cpus: flags.cpus, seed: flags.seed, engine: flags.engine });
-    const summary = runRepeatedly(loaded, program, input, flags, io);
-    const names = mapDisplayNames(open, file);
-    const rename = new Map(open.maps.map((m, i) => [m.name, names[i]]));
-    const maps: Record<string, MapEntryJson[]> = {};
-    for (const [name, entries] of Object.entries(loaded.maps.dump()))
-      maps[rename.get(name) ?? name] = entries;
-    const done = { ...summary, maps };
-    if (flags.json) io.out(JSON.stringify(runJson(done, gas(done.last.gasUsed))));
-    else io.out(runText(done));
+    const summary = {
+      ...runRepeatedly(loaded, program, input, flags, io),
+      maps: namedMaps(open, loaded, file),
+    };
+    if (flags.json) io.out(JSON.stringify(runJson(summary, gasUsedField(flags, summary.last.gasUsed))));
+    else io.out(runText(summary));
   } catch (e) {
-    if (e instanceof ProgramRejected && reportRejection(e, flags.json, io)) return;
-    // Setup errors (flags, IN.json, unknown names) keep their one-line stderr form and exit 2.
-    if (!flags.json || !(e instanceof BpfError) || isSetupError(e)) throw e;
-    const error: BpfErrorJson = e.toJSON();
-    io.out(JSON.stringify({ ok: false, error, ...gas(e instanceof Trap ? e.gasUsed : 0) }));
-    io.exitCode = EXIT_FAILURE;
+    reportRunFailure(e, flags, io);
   }
+}
+
+/** `"gas_used"` for JSON outputs when a gas limit was given. */
+export function gasUsedField(flags: { gasLimit?: number }, used: number): { gas_used?: number } {
+  return flags.gasLimit === undefined ? {} : { gas_used: used };
+}
+
+/**
+ * The steps `run` and `trace` share before loading: IN.json read, the program chosen, `rodata`
+ * applied, and the program with its tail-call targets verified unless `--no-verify`.
+ */
+export async function openForRun(
+  bytes: Uint8Array,
+  flags: Pick<ObjectRunFlags, 'input' | 'program' | 'verify'>,
+  io: CliIo,
+): Promise<{ open: OpenObject; program: string; input: JsonObject }> {
+  const input = await readRunInput(flags.input, io);
+  const open = OpenObject.open(bytes);
+  const program = chooseProgram(open, flags.program);
+  applyRodata(open, input);
+  if (flags.verify !== false) verifyBeforeRun(open, program);
+  return { open, program, input };
+}
+
+/**
+ * Reports what stopped an object run: a verifier rejection as the verifier prints it, a load error or
+ * trap as `{"ok":false,"error":{…}}` with `--json` (exit 1); anything else is rethrown for the CLI's
+ * one-line form (setup errors: exit 2; without --json: `error[CODE]`).
+ */
+export function reportRunFailure(
+  e: unknown,
+  flags: Pick<ObjectRunFlags, 'json' | 'gasLimit'>,
+  io: CliIo,
+): void {
+  if (e instanceof ProgramRejected && reportRejection(e, flags.json, io)) return;
+  if (!flags.json || !(e instanceof BpfError) || isSetupError(e)) throw e;
+  const error: BpfErrorJson = e.toJSON();
+  io.out(JSON.stringify({ ok: false, error, ...gasUsedField(flags, e instanceof Trap ? e.gasUsed : 0) }));
+  io.exitCode = EXIT_FAILURE;
+}
+
+/** The maps' contents under the names `bpfbox run` shows (libbpf's internal map names). */
+export function namedMaps(
+  open: OpenObject,
+  loaded: LoadedObject,
+  file: string,
+): Record<string, MapEntryJson[]> {
+  const names = mapDisplayNames(open, file);
+  const rename = new Map(open.maps.map((m, i) => [m.name, names[i]]));
+  const maps: Record<string, MapEntryJson[]> = {};
+  for (const [name, entries] of Object.entries(loaded.maps.dump())) maps[rename.get(name) ?? name] = entries;
+  return maps;
 }
 
 /** `--program NAME`, or the only program; a UsageError that lists the programs otherwise. */
