@@ -26,6 +26,7 @@ import { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot } from '../vm/memory/layout.js';
 import { createBoundContext } from './contexts/bind.js';
 import type { ContextResult, ProgramContext } from './contexts/context.js';
+import { isPacketProgramType, isSkbProgramType } from './contexts/skb-context.js';
 import type { SimulatedTask } from './contexts/task.js';
 import { registerKernelHelpers } from './helpers/index.js';
 import { registerMapHelpers } from './helpers/maps.js';
@@ -136,7 +137,7 @@ export class LoadedObject {
         memory: this.memory,
         helpers,
         resolveLddw: this.maps.lddwResolver(),
-        packetSlot: isSkbType(linked.definition.type) ? Slot.PACKET : undefined,
+        packetSlot: isSkbProgramType(linked.definition.type) ? Slot.PACKET : undefined,
       });
       const compileNs = Math.round((performance.now() - t0) * 1e6);
       programs.set(linked.name, { name: linked.name, linked, vm, compileNs });
@@ -250,7 +251,7 @@ export class LoadedObject {
   private helpersFor(linked: RunnableProgram): HelperRegistry {
     const registry = registerKernelHelpers(new HelperRegistry(), this.runtime);
     registerMapHelpers(this.maps, registry, {
-      packetBytes: isNetworkType(linked.definition.type)
+      packetBytes: isPacketProgramType(linked.definition.type)
         ? (length) => {
             const bytes = this.context?.ctx.packet?.bytes();
             return bytes !== undefined && bytes.length >= length ? bytes.slice(0, length) : undefined;
@@ -356,12 +357,4 @@ function checkHelpers(linked: RunnableProgram, helpers: HelperRegistry): void {
       },
     );
   }
-}
-
-function isSkbType(type: string): boolean {
-  return type === 'socket_filter' || type === 'sched_cls' || type === 'sched_act';
-}
-
-function isNetworkType(type: string): boolean {
-  return isSkbType(type) || type === 'xdp';
 }

@@ -4,9 +4,10 @@
  * must model (references acquired/released, packet pointers invalidated, callbacks).
  */
 import type { ProgramType } from '../elf/object.js';
+import { SKB_PROGRAM_TYPES } from '../runtime/contexts/skb-context.js';
 import { KernelHelperId } from '../runtime/helpers/ids.js';
 import { MapHelperId } from '../runtime/helpers/maps.js';
-import type { MapTypeName } from '../runtime/maps/map-def.js';
+import { ELEMENT_MAP_TYPES, type MapTypeName } from '../runtime/maps/map-def.js';
 
 export type ArgType =
   /** A map pointer (lddw of a map). */
@@ -52,16 +53,8 @@ export interface HelperProto {
   readonly changesPacket?: boolean;
 }
 
-const LOOKUP: MapTypeName[] = [
-  'hash',
-  'percpu_hash',
-  'lru_hash',
-  'lru_percpu_hash',
-  'array',
-  'percpu_array',
-  'lpm_trie',
-];
-const SKB: ProgramType[] = ['socket_filter', 'sched_cls', 'sched_act'];
+const LOOKUP = ELEMENT_MAP_TYPES;
+const SKB: readonly ProgramType[] = SKB_PROGRAM_TYPES;
 const TC: ProgramType[] = ['sched_cls', 'sched_act'];
 const TRACING: ProgramType[] = ['kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event', 'tracing'];
 /** bpf_ktime_get_coarse_ns is not NMI-safe: tracing programs do not get it. */

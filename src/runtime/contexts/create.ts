@@ -28,7 +28,7 @@ import { type ContextAccess, defineStruct } from './layout.js';
 import { PERF_EVENT_ACCESS, PT_REGS_ACCESS, perfEventImage, ptRegsImage } from './pt-regs.js';
 import { rawArgsAccess, rawArgsImage } from './raw-args.js';
 import { SKB_INPUT_FIELDS } from './skb.js';
-import { SkbContext, type SkbProgramType } from './skb-context.js';
+import { isPacketProgramType, SkbContext, type SkbProgramType } from './skb-context.js';
 import { DEFAULT_TASK, parseTask, type SimulatedTask } from './task.js';
 import { tracepointAccess, tracepointRecord } from './tracepoint.js';
 import { type ArgumentMemory, encodeWithArguments, type UserMemoryBuilder } from './user-memory.js';
@@ -122,7 +122,7 @@ export function createProgramContext(
 
 /** Types whose context is a plain struct (no packet). */
 function isStructType(type: ProgramType): boolean {
-  return !['socket_filter', 'sched_cls', 'sched_act', 'xdp'].includes(type);
+  return !isPacketProgramType(type);
 }
 
 /** The struct of a tracing-like type. */

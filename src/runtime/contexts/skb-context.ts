@@ -23,7 +23,18 @@ import type { SimulatedTask } from './task.js';
 /** ifindex of the simulated receiving device (1 is loopback; the first real NIC is 2). */
 export const DEFAULT_IFINDEX = 2;
 
-export type SkbProgramType = 'socket_filter' | 'sched_cls' | 'sched_act';
+/** Program types whose context is a `struct __sk_buff` over a packet (socket filters and tc). */
+export const SKB_PROGRAM_TYPES = ['socket_filter', 'sched_cls', 'sched_act'] as const;
+export type SkbProgramType = (typeof SKB_PROGRAM_TYPES)[number];
+
+export function isSkbProgramType(type: string): type is SkbProgramType {
+  return (SKB_PROGRAM_TYPES as readonly string[]).includes(type);
+}
+
+/** Program types that run on a packet: the __sk_buff ones and XDP. */
+export function isPacketProgramType(type: string): boolean {
+  return type === 'xdp' || isSkbProgramType(type);
+}
 
 /** Builds the __sk_buff of `packet` with the IN.json field overrides in `input`. */
 export function skbImage(packet: Uint8Array, input: JsonObject, data: number, dataEnd: number): Uint8Array {

@@ -13,7 +13,7 @@ import { MapTrap } from '../maps/errors.js';
 import type { HashMap } from '../maps/hash.js';
 import type { MapSet } from '../maps/host-api.js';
 import type { BpfMap } from '../maps/map.js';
-import type { MapTypeName } from '../maps/map-def.js';
+import { ELEMENT_MAP_TYPES, type MapTypeName } from '../maps/map-def.js';
 import type { PerfEventArray } from '../maps/perf-event-array.js';
 import type { ProgArray } from '../maps/prog-array.js';
 import type { QueueStackMap } from '../maps/queue-stack.js';
@@ -36,15 +36,7 @@ export const MapHelperId = {
   map_lookup_percpu_elem: 195,
 } as const;
 
-const HASH_ARRAY_LPM: readonly MapTypeName[] = [
-  'hash',
-  'percpu_hash',
-  'lru_hash',
-  'lru_percpu_hash',
-  'array',
-  'percpu_array',
-  'lpm_trie',
-];
+const HASH_ARRAY_LPM = ELEMENT_MAP_TYPES;
 const LOOKUP_TYPES = new Set<MapTypeName>([...HASH_ARRAY_LPM, 'array_of_maps', 'hash_of_maps']);
 const UPDATE_TYPES = new Set<MapTypeName>(HASH_ARRAY_LPM);
 const QUEUE_TYPES = new Set<MapTypeName>(['queue', 'stack']);

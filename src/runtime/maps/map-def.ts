@@ -24,6 +24,20 @@ export const MapType = {
 /** Lower-case kernel enum name without the `BPF_MAP_TYPE_` prefix, e.g. `"hash"`, `"percpu_array"`. */
 export type MapTypeName = keyof typeof MapType;
 
+/**
+ * Maps whose elements are values in guest memory, looked up, updated and deleted by key (what
+ * bpf_map_lookup/update/delete_elem take, map-in-map lookups aside).
+ */
+export const ELEMENT_MAP_TYPES: readonly MapTypeName[] = [
+  'hash',
+  'percpu_hash',
+  'lru_hash',
+  'lru_percpu_hash',
+  'array',
+  'percpu_array',
+  'lpm_trie',
+];
+
 export function mapTypeName(id: number): MapTypeName | undefined {
   return (Object.keys(MapType) as MapTypeName[]).find((k) => MapType[k] === id);
 }
