@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryFault, UsageError } from '../../src/errors.js';
+import { EXECUTOR_KINDS, EXECUTORS } from '../../src/executors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { encodeProgram, type RawInsn } from '../../src/isa/encoder.js';
-import { Interpreter } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { CONTROL_BLOCK_SIZE, PERM_READ, PERM_WRITE, Slot, slotBase } from '../../src/vm/memory/layout.js';
 
@@ -20,15 +20,13 @@ function lddw(dst: number, v: bigint): RawInsn {
 const EXIT: RawInsn = { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 };
 const SIZE_BITS: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
 
-/** Engines under test; the JIT joins this list when it exists. */
-const engines = [
-  {
-    name: 'interp',
-    run(memory: GuestMemory, insns: RawInsn[]) {
-      return new Interpreter(decodeProgram(encodeProgram(insns)), { memory }).run();
-    },
+/** Every engine must isolate the guest the same way (src/executors.ts lists them). */
+const engines = EXECUTOR_KINDS.map((name) => ({
+  name,
+  run(memory: GuestMemory, insns: RawInsn[]) {
+    return EXECUTORS[name](decodeProgram(encodeProgram(insns)), { memory }).run({});
   },
-];
+}));
 
 function freshMemory(): GuestMemory {
   const m = new GuestMemory();
@@ -145,6 +143,7 @@ describe.each(engines)('guest isolation ($name)', (engine) => {
           expect(f.address).toBe(target);
           expect(f.size).toBe(size);
           expect(f.access).toBe('write');
+          expect(f.instructions).toBe(3);
         }
         const after = hiddenBytes(m);
         expect(after.every((part, k) => Buffer.compare(part, before[k]) === 0)).toBe(true);
