@@ -14,7 +14,7 @@ import type { RunResult } from '../src/vm/interpreter/interpreter.js';
 import { createMachine } from '../src/vm/machine.js';
 import { GuestMemory } from '../src/vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../src/vm/memory/layout.js';
-import { prng } from '../test/jit/program-generator.js';
+import { prng } from '../test/support/prng.js';
 import { timeRuns } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

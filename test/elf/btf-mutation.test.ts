@@ -10,6 +10,7 @@ import { parseBtfExt } from '../../src/elf/btf-ext.js';
 import { decodeBtfMaps } from '../../src/elf/btf-maps.js';
 import { BpfError } from '../../src/errors.js';
 import { MapType } from '../../src/runtime/maps/map-def.js';
+import { prng as rng } from '../support/prng.js';
 import { BtfBuilder, buildBtfExt } from './btf-builder.js';
 import { cleanupCompiled, compileBpfMany, HAVE_BPF_TOOLCHAIN, warnIfMissing } from './btf-fixtures.js';
 
@@ -36,18 +37,6 @@ SEC("tp/sched/sched_process_exec") int prog(void *ctx) {
 }
 char LICENSE[] SEC("license") = "GPL";
 `;
-
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INTERESTING = [
   0, 1, 2, 3, 4, 7, 8, 12, 16, 24, 0x7f, 0x80, 0xff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff,

@@ -10,22 +10,11 @@ import { linkObject } from '../../src/elf/linker.js';
 import { isCodeSection, loadObject } from '../../src/elf/object.js';
 import { readElf, SHT_REL, SHT_SYMTAB } from '../../src/elf/reader.js';
 import { BpfError } from '../../src/errors.js';
+import { prng } from '../support/prng.js';
 import { buildElf } from './build-elf.js';
 import { clangAvailable, compileBpf, MULTI_SOURCE, TAILCALL_SOURCE, TYPES_SOURCE } from './compile.js';
 
 const TOTAL = Number(process.env.BPFBOX_MUTATIONS ?? 10_000);
-
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Region {
   start: number;

@@ -11,7 +11,8 @@ import type { GasCostTable } from '../../src/vm/gas.js';
 import { Interpreter, type RunOptions, type RunResult } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../../src/vm/memory/layout.js';
-import { CALLBACK_HELPER, prng } from './program-generator.js';
+import { prng } from '../support/prng.js';
+import { CALLBACK_HELPER } from './program-generator.js';
 
 export const INPUT_SIZE = 64;
 

@@ -7,17 +7,7 @@
  * forward jumps into loop bodies and from counted backward jumps to arbitrary earlier points.
  */
 import type { RawInsn } from '../../src/isa/encoder.js';
-
-/** mulberry32: small, fast, good enough for test generation. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/prng.js';
 
 /** Helper ids the generated programs call (see the differential test's registry). */
 export const GENERATED_HELPERS = [0, 2, 3, 5, 100, 101];

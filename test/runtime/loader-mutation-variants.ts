@@ -9,6 +9,7 @@ import { isCodeSection } from '../../src/elf/object.js';
 import { readElf, SHT_REL, SHT_SYMTAB } from '../../src/elf/reader.js';
 import { BpfError } from '../../src/errors.js';
 import { loadBpfObject } from '../../src/runtime/loader.js';
+import { prng } from '../support/prng.js';
 
 /** A clean load of these objects takes about a millisecond; a variant far above is a hang in the making. */
 export const VARIANT_LIMIT_MS = 1000;
@@ -84,18 +85,6 @@ SEC("xdp") int entry(struct xdp_md *ctx) {
 }
 char LICENSE[] SEC("license") = "GPL";
 `;
-
-/** mulberry32: small, fast, seedable. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values for generic fields: boundaries of offsets, counts and ids. */
 const INTERESTING = [0, 1, 2, 7, 8, 0x10, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0xffffffff];
