@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { BPF_CFLAGS } from '../../src/cli/demo/clang.js';
 import { CLANG } from '../elf/compile.js';
 
 export { clangAvailable, warnIfMissing } from '../elf/compile.js';
@@ -18,19 +19,8 @@ export function compileExample(name: string): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'bpfbox-example-'));
   try {
     const out = join(dir, `${name}.bpf.o`);
-    const args = [
-      '-target',
-      'bpf',
-      '-O2',
-      '-g',
-      // bpf_tracing.h's PT_REGS_* and BPF_KPROBE need the target architecture.
-      '-D__TARGET_ARCH_x86',
-      '-I/usr/include/x86_64-linux-gnu',
-      '-c',
-      join(EXAMPLES_DIR, `${name}.bpf.c`),
-      '-o',
-      out,
-    ];
+    // The demo's flags: the tests check the objects `bpfbox demo` runs.
+    const args = [...BPF_CFLAGS, '-c', join(EXAMPLES_DIR, `${name}.bpf.c`), '-o', out];
     const r = spawnSync(CLANG, args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${CLANG} failed on ${name}.bpf.c:\n${r.stderr}`);
     return new Uint8Array(readFileSync(out));

@@ -16,7 +16,8 @@ export function clangCommand(): string {
   return process.env.BPFBOX_CLANG || 'clang-19';
 }
 
-const FLAGS = [
+/** The flags the C examples are built with (the demo and test/examples alike). */
+export const BPF_CFLAGS: readonly string[] = [
   ...['-target', 'bpf', '-O2', '-g'],
   // bpf_tracing.h's PT_REGS_* and BPF_KPROBE need the target architecture.
   '-D__TARGET_ARCH_x86',
@@ -30,7 +31,7 @@ const FLAGS = [
  */
 export function toolchainAvailable(clang: string): boolean {
   const probe = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n';
-  const r = spawnSync(clang, [...FLAGS, '-E', '-x', 'c', '-', '-o', '/dev/null'], {
+  const r = spawnSync(clang, [...BPF_CFLAGS, '-E', '-x', 'c', '-', '-o', '/dev/null'], {
     input: probe,
     stdio: ['pipe', 'ignore', 'ignore'],
   });
@@ -42,19 +43,24 @@ export function compileBpfC(clang: string, source: string): Promise<Uint8Array> 
   const dir = mkdtempSync(join(tmpdir(), 'bpfbox-demo-'));
   const out = join(dir, `${basename(source, '.c')}.o`);
   return new Promise<Uint8Array>((resolve, reject) => {
-    execFile(clang, [...FLAGS, '-c', source, '-o', out], { encoding: 'utf8' }, (error, _stdout, stderr) => {
-      try {
-        if (error) {
-          const first = stderr.split('\n').find((l) => /error/.test(l)) ?? error.message;
-          // The file name already leads the row: clang's own path for it is only noise.
-          const message = first.trim().replace(`${source}:`, `${basename(source)}:`);
-          reject(new IoError(`${clang} failed: ${message}`, { file: source }, { cause: error }));
-        } else resolve(new Uint8Array(readFileSync(out)));
-      } catch (e) {
-        reject(e);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    execFile(
+      clang,
+      [...BPF_CFLAGS, '-c', source, '-o', out],
+      { encoding: 'utf8' },
+      (error, _stdout, stderr) => {
+        try {
+          if (error) {
+            const first = stderr.split('\n').find((l) => /error/.test(l)) ?? error.message;
+            // The file name already leads the row: clang's own path for it is only noise.
+            const message = first.trim().replace(`${source}:`, `${basename(source)}:`);
+            reject(new IoError(`${clang} failed: ${message}`, { file: source }, { cause: error }));
+          } else resolve(new Uint8Array(readFileSync(out)));
+        } catch (e) {
+          reject(e);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
   });
 }
