@@ -9,9 +9,6 @@
  * The runtime issue's target is load < 20 ms for the 10k object. Prints a table and writes JSON to
  * bench/results/load-<date>.json and load-latest.json.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
@@ -20,8 +17,8 @@ import { isCodeSection } from '../src/elf/object.js';
 import { OpenObject } from '../src/elf/open.js';
 import { readElf } from '../src/elf/reader.js';
 import { loadBpfObject } from '../src/runtime/loader.js';
-import { CLANG, clangAvailable, compileBpf } from '../test/elf/compile.js';
-import { machineInfo, median, writeResult } from './util.js';
+import { CLANG, clangAvailable } from '../test/elf/compile.js';
+import { compileCached, machineInfo, median, writeResult } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -118,18 +115,6 @@ ${calls.join('\n')}
   return `${out.join('\n')}\n`;
 }
 
-/** The object for `source`, compiled once and cached in the temp dir by the hash of source and compiler. */
-function compileCached(source: string): Uint8Array {
-  const key = createHash('sha256').update(CLANG).update(source).digest('hex').slice(0, 16);
-  const dir = join(os.tmpdir(), 'bpfbox-bench-load');
-  const file = join(dir, `${key}.o`);
-  if (existsSync(file)) return new Uint8Array(readFileSync(file));
-  const bytes = compileBpf(source);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(file, bytes);
-  return bytes;
-}
-
 function codeSlots(bytes: Uint8Array): number {
   return readElf(bytes)
     .sections.filter(isCodeSection)
@@ -159,18 +144,20 @@ function main(): void {
   bar?.start(sizes.length * phases.length * (warmup + repeats), 0, { object: '', phase: 'compile' });
   const results: Measurement[] = [];
   for (const size of sizes) {
-    const bytes = compileCached(generateSource(size.groups, size.perGroup));
+    const bytes = compileCached('load', generateSource(size.groups, size.perGroup));
     const opened = OpenObject.open(bytes);
-    const ops: Record<(typeof phases)[number], () => unknown> = {
+    // `link()` is memoized per object, so each timed link gets a freshly opened one (opened untimed).
+    const ops: Record<(typeof phases)[number], (fresh: OpenObject) => unknown> = {
       open: () => OpenObject.open(bytes),
-      link: () => opened.link(),
+      link: (fresh) => fresh.link(),
       load: () => loadBpfObject(bytes),
     };
     for (const phase of phases) {
       const times: number[] = [];
       for (let k = 0; k < warmup + repeats; k++) {
+        const fresh = phase === 'link' ? OpenObject.open(bytes) : opened;
         const t0 = process.hrtime.bigint();
-        ops[phase]();
+        ops[phase](fresh);
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         if (k >= warmup) times.push(ms);
         bar?.increment(1, { object: size.name, phase });

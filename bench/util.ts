@@ -1,7 +1,9 @@
 /** What the benchmark scripts share: medians, timed repeats, the machine header and result files. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { CLANG, compileBpf } from '../test/elf/compile.js';
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,4 +74,24 @@ export function writeResult(
   writeFileSync(join(dir, `${prefix}-${date.slice(0, 10)}.${ext}`), contents);
   writeFileSync(join(dir, latest), contents);
   return join(dir, latest);
+}
+
+/**
+ * The BPF object for `source` (clang-19 with the project's flags plus `extraFlags`), compiled once and
+ * cached in `<tmp>/bpfbox-bench-<cache>` by the hash of compiler, flags and source.
+ */
+export function compileCached(cache: string, source: string, extraFlags: readonly string[] = []): Uint8Array {
+  const key = createHash('sha256')
+    .update(CLANG)
+    .update(extraFlags.join(' '))
+    .update(source)
+    .digest('hex')
+    .slice(0, 16);
+  const dir = join(os.tmpdir(), `bpfbox-bench-${cache}`);
+  const file = join(dir, `${key}.o`);
+  if (existsSync(file)) return new Uint8Array(readFileSync(file));
+  const bytes = compileBpf(source, extraFlags);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, bytes);
+  return bytes;
 }

@@ -41,6 +41,7 @@ npm run --silent bench -- --quick --out "$(mktemp -d)"
 npm run --silent bench:load -- --quick --out "$(mktemp -d)"
 npm run --silent bench:jit -- --quick
 npm run --silent bench:kernels -- --quick --out "$(mktemp -d)"
+npm run --silent bench:verify -- --quick --out "$(mktemp -d)"
 
 echo "== unit, property and integration tests"
 node scripts/vitest-summary.mjs

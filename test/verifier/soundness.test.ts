@@ -1,7 +1,7 @@
 /**
  * Soundness: random XDP programs (random-programs.ts) are verified; every program the verifier
  * accepts must run on random packets without a memory fault. Seeded, so a failure reproduces;
- * BPFBOX_SOUNDNESS_COUNT sets the number (CI: 5000).
+ * BPFBOX_SOUNDNESS_COUNT sets the number (default and CI: 5000, about 15 s).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { verifyRaw } from '../../src/verifier/index.js';
 import { hex, runBytes } from '../runtime/contexts-fixtures.js';
 import { programSeed, randomProgram } from './random-programs.js';
 
-const COUNT = Number(process.env.BPFBOX_SOUNDNESS_COUNT ?? 1500);
+const COUNT = Number(process.env.BPFBOX_SOUNDNESS_COUNT ?? 5000);
 const XDP = { type: 'xdp' as const };
 
 function packet(seed: number, len: number): Uint8Array {
