@@ -348,9 +348,13 @@ export function execExit(env: Env, state: State, pc: number): Successor[] {
     });
   }
   if (frame.kind === 'global' && r0.kind !== 'scalar') {
-    reject('INVALID_RETURN', `a global function must return a scalar, but r0 is ${describe(r0, (m) => mapName(env, m))}`, {
-      hint: 'return a number; global functions are verified once and their callers get an unknown scalar',
-    });
+    reject(
+      'INVALID_RETURN',
+      `a global function must return a scalar, but r0 is ${describe(r0, (m) => mapName(env, m))}`,
+      {
+        hint: 'return a number; global functions are verified once and their callers get an unknown scalar',
+      },
+    );
   }
   if (frame.kind === 'main' || frame.kind === 'global') {
     const range = frame.kind === 'main' ? env.ctx.returnRange : undefined;

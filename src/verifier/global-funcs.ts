@@ -8,9 +8,9 @@
  */
 import type { Btf, BtfType } from '../elf/btf.js';
 import type { BtfFuncInfo } from '../elf/btf-ext.js';
+import type { ProgramType } from '../elf/object.js';
 import { LoadError } from '../errors.js';
 import type { CallInsn } from '../isa/instruction.js';
-import type { ProgramType } from '../elf/object.js';
 import { type Env, noteCallChain, Rejection, reject } from './env.js';
 import { helperProto } from './helpers.js';
 import { type AccessOptions, helperRegion } from './memory.js';
@@ -105,7 +105,10 @@ function prototype(btf: Btf, fnId: number, type: ProgramType): readonly GlobalAr
     const name = `argument ${i + 1}${params[i].name ? ` (${params[i].name})` : ''}`;
     const unknown = [...argTag].find((t) => !KNOWN_TAGS.has(t));
     if (unknown !== undefined) {
-      return { refused: `${name} has the unsupported tag arg:${unknown}`, hint: 'use __arg_ctx, __arg_nonnull or __arg_nullable' };
+      return {
+        refused: `${name} has the unsupported tag arg:${unknown}`,
+        hint: 'use __arg_ctx, __arg_nonnull or __arg_nullable',
+      };
     }
     const t = btf.resolve(params[i].type);
     if (t.kind !== 'ptr') {
@@ -124,13 +127,16 @@ function prototype(btf: Btf, fnId: number, type: ProgramType): readonly GlobalAr
     const ctxTagged = argTag.has('ctx');
     if (ctxTagged || isContextType(btf, t.type, type)) {
       if (argTag.size > (ctxTagged ? 1 : 0)) {
-        return { refused: `${name} combines __arg_ctx with other tags`, hint: 'a context argument takes no other tag' };
+        return {
+          refused: `${name} combines __arg_ctx with other tags`,
+          hint: 'a context argument takes no other tag',
+        };
       }
       const pointee = btf.resolve(t.type);
       if (ctxTagged && pointee.kind !== 'void' && !isContextType(btf, t.type, type)) {
         return {
           refused: `${name} is tagged __arg_ctx but points to ${btf.describe(t.type)}, not the ${type} context`,
-          hint: 'declare it as `void *ctx __arg_ctx` or as a pointer to the program type\'s context struct',
+          hint: "declare it as `void *ctx __arg_ctx` or as a pointer to the program type's context struct",
         };
       }
       args.push({ kind: 'ctx' });
@@ -158,7 +164,8 @@ function prototype(btf: Btf, fnId: number, type: ProgramType): readonly GlobalAr
 function argTags(btf: Btf, fnId: number): Set<string>[] {
   const tags: Set<string>[] = [];
   for (const t of btf.types) {
-    if (t.kind !== 'decl_tag' || t.type !== fnId || t.componentIdx < 0 || !t.name.startsWith('arg:')) continue;
+    if (t.kind !== 'decl_tag' || t.type !== fnId || t.componentIdx < 0 || !t.name.startsWith('arg:'))
+      continue;
     const set = tags[t.componentIdx] ?? new Set<string>();
     set.add(t.name.slice(4));
     tags[t.componentIdx] = set;
@@ -214,7 +221,13 @@ function packetChangingFunctions(env: Pick<Env, 'program'>): Set<number> {
  * A call to a global function: its prototype must be supported and the caller's r1-r5 must match it;
  * then r1-r5 are clobbered, r0 is an unknown scalar, and the function is queued for verification.
  */
-export function callGlobal(env: Env, state: State, insn: CallInsn, fn: GlobalFunc, opts: AccessOptions): void {
+export function callGlobal(
+  env: Env,
+  state: State,
+  insn: CallInsn,
+  fn: GlobalFunc,
+  opts: AccessOptions,
+): void {
   const caller = top(state);
   if (!Array.isArray(fn.args)) {
     const refused = fn.args as Refused;
@@ -228,7 +241,9 @@ export function callGlobal(env: Env, state: State, insn: CallInsn, fn: GlobalFun
     checkArg(env, state, fn, i, arg, opts);
   });
   if (fn.changesPacket) {
-    mapAllRegs(state, (x) => (x.kind === 'pkt' || x.kind === 'pkt_meta' || x.kind === 'pkt_end' ? UNKNOWN : x));
+    mapAllRegs(state, (x) =>
+      x.kind === 'pkt' || x.kind === 'pkt_meta' || x.kind === 'pkt_end' ? UNKNOWN : x,
+    );
   }
   for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
   caller.regs[0] = UNKNOWN;
@@ -236,7 +251,14 @@ export function callGlobal(env: Env, state: State, insn: CallInsn, fn: GlobalFun
   env.calledGlobals.add(fn.entry);
 }
 
-function checkArg(env: Env, state: State, fn: GlobalFunc, i: number, arg: GlobalArg, opts: AccessOptions): void {
+function checkArg(
+  env: Env,
+  state: State,
+  fn: GlobalFunc,
+  i: number,
+  arg: GlobalArg,
+  opts: AccessOptions,
+): void {
   const regno = i + 1;
   const frame = top(state);
   const reg = frame.regs[regno];
@@ -251,7 +273,10 @@ function checkArg(env: Env, state: State, fn: GlobalFunc, i: number, arg: Global
       'FUNC_ARG',
       `argument ${regno} (r${regno}) of global function ${fn.name}() must be ${expected}: ${why}`,
       {
-        values: [`r${regno} is ${describe(reg)}`, `${fn.name}() is verified once, against its prototype \`${fn.signature}\``],
+        values: [
+          `r${regno} is ${describe(reg)}`,
+          `${fn.name}() is verified once, against its prototype \`${fn.signature}\``,
+        ],
         hint,
       },
     );
@@ -262,11 +287,20 @@ function checkArg(env: Env, state: State, fn: GlobalFunc, i: number, arg: Global
       return;
     case 'ctx':
       if (reg.kind !== 'ctx' || reg.off !== 0 || !isConst(reg.var) || reg.var.umin !== 0n) {
-        mismatch(`it is ${describe(reg)}`, 'pass the program\'s ctx unchanged');
+        mismatch(`it is ${describe(reg)}`, "pass the program's ctx unchanged");
       }
       return;
     case 'mem': {
-      if (reg.kind === 'scalar' && isConst(reg.value) && reg.value.umin === 0n) return;
+      if (reg.kind === 'scalar' && isConst(reg.value) && reg.value.umin === 0n) {
+        // The kernel lets a NULL constant through even here (check_mem_reg returns before the non-NULL
+        // test); the function would then dereference NULL, so bpfbox refuses it.
+        if (!arg.nullable)
+          mismatch(
+            'it is NULL',
+            `pass a valid pointer, or drop __arg_nonnull and check for NULL in ${fn.name}()`,
+          );
+        return;
+      }
       const nullable = (reg.kind === 'map_value' || reg.kind === 'mem') && reg.nullable;
       if (nullable && !arg.nullable) mismatch('it may be NULL', 'check the pointer for NULL before the call');
       // The function may read and write all of it (check_mem_reg: a read, then a write access).
@@ -296,7 +330,16 @@ export function globalEntryState(env: Env, fn: GlobalFunc): State {
     else if (arg.kind === 'scalar') r = UNKNOWN;
     else {
       const id = arg.nullable ? env.newId() : 0;
-      r = { kind: 'mem', size: arg.size, off: 0, var: scalarConst(0n), nullable: arg.nullable, id, ref: 0, origin };
+      r = {
+        kind: 'mem',
+        size: arg.size,
+        off: 0,
+        var: scalarConst(0n),
+        nullable: arg.nullable,
+        id,
+        ref: 0,
+        origin,
+      };
     }
     f.regs[i + 1] = r;
   });

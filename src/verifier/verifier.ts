@@ -200,7 +200,12 @@ class Verifier {
     const fn = entry === undefined ? undefined : this.env.globals.get(entry);
     if (fn === undefined) return false;
     this.verifiedGlobals.add(fn.entry);
-    work.push({ state: globalEntryState(this.env, fn), pc: fn.entry, parent: undefined, since: CHECKPOINT_SPACING });
+    work.push({
+      state: globalEntryState(this.env, fn),
+      pc: fn.entry,
+      parent: undefined,
+      since: CHECKPOINT_SPACING,
+    });
     return true;
   }
 
