@@ -63,7 +63,7 @@ export function globalFunctions(
   funcInfo: readonly BtfFuncInfo[],
 ): Map<number, GlobalFunc> {
   const out = new Map<number, GlobalFunc>();
-  if (btf === undefined) return out;
+  if (btf === undefined || funcInfo.length < 2) return out;
   const packetEntries = packetChangingFunctions(env);
   for (const info of funcInfo) {
     const fn = btf.get(info.typeId);
@@ -196,17 +196,15 @@ function pointeeSize(btf: Btf, pointee: number): number | undefined {
 function packetChangingFunctions(env: Pick<Env, 'program'>): Set<number> {
   const subs = env.program.subprograms;
   const direct = new Set<number>();
-  const callees = new Map<number, number[]>();
-  subs.forEach((entry, k) => {
-    const end = k + 1 < subs.length ? subs[k + 1] : env.program.slotCount;
-    const list: number[] = [];
-    for (const insn of env.program.insns) {
-      if (insn.pc < entry || insn.pc >= end || insn.kind !== 'call') continue;
-      if (insn.op === 'helper' && helperProto(insn.imm)?.changesPacket) direct.add(entry);
-      if (insn.op === 'local') list.push(insn.target);
-    }
-    callees.set(entry, list);
-  });
+  const callees = new Map<number, number[]>(subs.map((e) => [e, []]));
+  // Instructions are in pc order, so one pass attributes each call to the function containing it.
+  let k = 0;
+  for (const insn of env.program.insns) {
+    while (k + 1 < subs.length && insn.pc >= subs[k + 1]) k++;
+    if (insn.kind !== 'call') continue;
+    if (insn.op === 'helper' && helperProto(insn.imm)?.changesPacket) direct.add(subs[k]);
+    if (insn.op === 'local') callees.get(subs[k])?.push(insn.target);
+  }
   const out = new Set<number>();
   const reaches = (entry: number, seen: Set<number>): boolean => {
     if (direct.has(entry)) return true;

@@ -1093,6 +1093,22 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
 }`,
   },
   {
+    name: "global function may write through its pointer argument: the caller's value is unknown after the call",
+    expect: 'MAP_VALUE_OOB',
+    source: `
+__u8 tbl[8];
+__noinline int set(__u32 *p) { if (p) *p &= 7; return 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 i = 0; set(&i); return tbl[i] & 1; }`,
+  },
+  {
+    name: 'static function with the same body: the caller sees what it wrote',
+    expect: 'ok',
+    source: `
+__u8 tbl[8];
+static __noinline int set(__u32 *p) { if (p) *p &= 7; return 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 i = 0; set(&i); return tbl[i] & 1; }`,
+  },
+  {
     name: 'global function called 64 times in a loop (verified once)',
     expect: 'ok',
     source: `
