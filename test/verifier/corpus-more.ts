@@ -1109,6 +1109,30 @@ static __noinline int set(__u32 *p) { if (p) *p &= 7; return 0; }
 SEC("xdp") int prog(struct xdp_md *ctx) { __u32 i = 0; set(&i); return tbl[i] & 1; }`,
   },
   {
+    name: "global function indexes with its integer argument unchecked (the caller's constant does not reach it)",
+    expect: 'MAP_VALUE_OOB',
+    source: `
+__u8 tbl[8];
+__noinline int get(__u32 i) { return tbl[i]; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return get(3) & 1; }`,
+  },
+  {
+    name: 'stack: a 300-byte frame calling a global function with a 300-byte frame (608 bytes)',
+    expect: 'STACK_OOB',
+    source: `
+__noinline int inner(int x) { volatile char buf[300]; buf[x & 255] = 1; return buf[7]; }
+SEC("xdp") int prog(struct xdp_md *ctx) { volatile char buf[300]; buf[ctx->rx_queue_index & 255] = 1; return inner(buf[3]) & 1; }`,
+  },
+  {
+    name: 'two global functions calling each other (recursion through functions verified once)',
+    expect: 'CALL_DEPTH',
+    source: `
+int pong(__u32 i);
+__attribute__((noinline, optnone)) int ping(__u32 i) { if (i == 0 || i > 4) return 0; return pong(i - 1) + 1; }
+__attribute__((noinline, optnone)) int pong(__u32 i) { if (i == 0 || i > 4) return 0; return ping(i - 1) + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return ping(ctx->rx_queue_index) & 1; }`,
+  },
+  {
     name: 'global function called 64 times in a loop (verified once)',
     expect: 'ok',
     source: `
