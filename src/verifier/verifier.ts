@@ -13,7 +13,7 @@ import { type Insn, insnAtPc, type Program } from '../isa/instruction.js';
 import type { MapDefinition } from '../runtime/maps/map-def.js';
 import { execAlu } from './alu.js';
 import { branch } from './branch.js';
-import { execCall, execExit, type Successor } from './calls.js';
+import { execCall, execExit, MAX_CALL_FRAMES, type Successor } from './calls.js';
 import { buildCfg, type Cfg } from './cfg.js';
 import { contextRules, type ProgramTypeSpec } from './context.js';
 import { type Env, mapName, Rejection, reject, where } from './env.js';
@@ -191,7 +191,7 @@ class Verifier {
         pc = next[0].pc;
       }
     }
-    return this.checkRecursion() ?? this.checkCombinedStack();
+    return this.checkCallChains() ?? this.checkCombinedStack();
   }
 
   /** Like do_check_subprogs: after the program, each global function it called, once, on its own. */
@@ -210,33 +210,60 @@ class Verifier {
   }
 
   /**
-   * Global functions are verified once, not along call chains, so a cycle of calls through them (which
-   * would run out of frames) is found on the call graph, as the kernel's check_cfg does.
+   * Global functions are verified once, not along call chains, so the frames a chain needs at run time
+   * are counted on the call graph, as the kernel's check_max_stack_depth does: a cycle (recursion) or a
+   * chain deeper than MAX_CALL_FRAMES is refused.
    */
-  private checkRecursion(): VerifierError | undefined {
+  private checkCallChains(): VerifierError | undefined {
     const { calls } = this.env.stackUse;
+    const frames = new Map<number, number>();
     const onPath = new Set<number>();
-    const done = new Set<number>();
-    const visit = (entry: number): number | undefined => {
+    let cycle: number | undefined;
+    const depth = (entry: number): number => {
+      const known = frames.get(entry);
+      if (known !== undefined) return known;
       onPath.add(entry);
+      let most = 0;
       for (const [callee, callsite] of calls.get(entry) ?? []) {
-        if (onPath.has(callee)) return callsite;
-        if (done.has(callee)) continue;
-        const found = visit(callee);
-        if (found !== undefined) return found;
+        if (onPath.has(callee)) cycle ??= callsite;
+        else most = Math.max(most, depth(callee));
       }
       onPath.delete(entry);
-      done.add(entry);
-      return undefined;
+      frames.set(entry, most + 1);
+      return most + 1;
     };
-    const callsite = visit(0);
-    if (callsite === undefined) return undefined;
+    const total = depth(0);
+    if (cycle !== undefined) {
+      return this.error(
+        cycle,
+        undefined,
+        new Rejection('CALL_DEPTH', `the call at ${where(this.env, cycle)} is recursive`, {
+          hint: 'BPF functions cannot call themselves, directly or through other functions; use a bounded loop',
+        }),
+      );
+    }
+    if (total <= MAX_CALL_FRAMES) return undefined;
+    const chain: number[] = [];
+    let entry: number | undefined = 0;
+    while (entry !== undefined) {
+      const want: number = (frames.get(entry) ?? 0) - 1;
+      let next: number | undefined;
+      for (const [callee, callsite] of calls.get(entry) ?? []) {
+        if (frames.get(callee) !== want) continue;
+        chain.push(callsite);
+        next = callee;
+        break;
+      }
+      entry = next;
+    }
     return this.error(
-      callsite,
+      chain[0],
       undefined,
-      new Rejection('CALL_DEPTH', `the call at ${where(this.env, callsite)} is recursive`, {
-        hint: 'BPF functions cannot call themselves, directly or through other functions; use a bounded loop',
-      }),
+      new Rejection(
+        'CALL_DEPTH',
+        `the call chain through ${chain.map((pc) => where(this.env, pc)).join(' -> ')} needs ${total} frames, more than ${MAX_CALL_FRAMES}`,
+        { hint: 'flatten the call chain (mark small helpers __always_inline)' },
+      ),
     );
   }
 

@@ -1133,6 +1133,31 @@ __attribute__((noinline, optnone)) int pong(__u32 i) { if (i == 0 || i > 4) retu
 SEC("xdp") int prog(struct xdp_md *ctx) { return ping(ctx->rx_queue_index) & 1; }`,
   },
   {
+    name: 'a chain of 8 frames through global functions (the limit)',
+    expect: 'ok',
+    source: `
+#define G(n, m) __noinline int g##n(__u32 i) { return g##m(i + 1) + 1; }
+__noinline int g7(__u32 i) { return i & 1; }
+G(6, 7) G(5, 6) G(4, 5) G(3, 4) G(2, 3) G(1, 2)
+SEC("xdp") int prog(struct xdp_md *ctx) { return g1(ctx->rx_queue_index) & 1; }`,
+  },
+  {
+    name: 'a chain of 9 frames through global functions (each verified alone, counted on the call graph)',
+    expect: 'CALL_DEPTH',
+    source: `
+#define G(n, m) __noinline int g##n(__u32 i) { return g##m(i + 1) + 1; }
+__noinline int g8(__u32 i) { return i & 1; }
+G(7, 8) G(6, 7) G(5, 6) G(4, 5) G(3, 4) G(2, 3) G(1, 2)
+SEC("xdp") int prog(struct xdp_md *ctx) { return g1(ctx->rx_queue_index) & 1; }`,
+  },
+  {
+    name: 'static function recursing a bounded number of times (the kernel refuses any recursion)',
+    expect: 'CALL_DEPTH',
+    source: `
+static __attribute__((noinline, optnone)) int down(__u32 i) { if (i == 0) return 0; return down(i - 1) + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return down(2) & 1; }`,
+  },
+  {
     name: 'global function called 64 times in a loop (verified once)',
     expect: 'ok',
     source: `
