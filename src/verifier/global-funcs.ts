@@ -11,7 +11,7 @@ import type { BtfFuncInfo } from '../elf/btf-ext.js';
 import type { ProgramType } from '../elf/object.js';
 import { LoadError } from '../errors.js';
 import type { CallInsn } from '../isa/instruction.js';
-import { type Env, noteCallChain, Rejection, reject } from './env.js';
+import { type Env, mapName, noteCallChain, Rejection, reject } from './env.js';
 import { helperProto } from './helpers.js';
 import { type AccessOptions, helperRegion } from './memory.js';
 import { isConst, scalarConst } from './scalar.js';
@@ -32,7 +32,7 @@ export interface GlobalFunc {
   /** The C prototype from BTF, for messages. */
   readonly signature: string;
   /** The arguments, or why the kernel refuses the prototype. */
-  readonly args: readonly GlobalArg[] | { readonly refused: string; readonly hint: string };
+  readonly args: readonly GlobalArg[] | Refused;
   /** A helper that moves the packet is called in it or a function it calls: callers lose packet pointers. */
   readonly changesPacket: boolean;
 }
@@ -79,13 +79,18 @@ export function globalFunctions(
   return out;
 }
 
-type Refused = { readonly refused: string; readonly hint: string };
+/** A prototype the kernel refuses (btf_prepare_func_args fails): callers are rejected. */
+export interface Refused {
+  readonly refused: string;
+  readonly hint: string;
+}
 
 /** btf_prepare_func_args for a global function. */
 function prototype(btf: Btf, fnId: number, type: ProgramType): readonly GlobalArg[] | Refused {
   const fn = btf.get(fnId) as Extract<BtfType, { kind: 'func' }>;
   const proto = btf.get(fn.type);
-  if (proto.kind !== 'func_proto') return { refused: 'its BTF type is not a function prototype', hint: '' };
+  if (proto.kind !== 'func_proto')
+    return { refused: 'its BTF type is not a function prototype', hint: 'rebuild the object with clang -g' };
   const params = proto.params;
   const staticHint = `make ${fn.name}() static, so it is verified in each calling context`;
   if (params.length > MAX_ARGS) {
@@ -227,14 +232,13 @@ export function callGlobal(
   opts: AccessOptions,
 ): void {
   const caller = top(state);
-  if (!Array.isArray(fn.args)) {
-    const refused = fn.args as Refused;
-    reject('FUNC_PROTO', `global function ${fn.name}() cannot be called: ${refused.refused}`, {
+  const args = fn.args;
+  if ('refused' in args) {
+    reject('FUNC_PROTO', `global function ${fn.name}() cannot be called: ${args.refused}`, {
       values: [`its prototype is \`${fn.signature}\``],
-      hint: refused.hint,
+      hint: args.hint,
     });
   }
-  const args = fn.args as readonly GlobalArg[];
   args.forEach((arg, i) => {
     checkArg(env, state, fn, i, arg, opts);
   });
@@ -265,14 +269,16 @@ function checkArg(
       ? 'the context pointer'
       : arg.kind === 'scalar'
         ? 'a scalar'
-        : `NULL or a pointer to ${arg.size} readable and writable bytes${arg.nullable ? '' : ' (never NULL: __arg_nonnull)'}`;
+        : arg.nullable
+          ? `NULL or a pointer to ${arg.size} readable and writable bytes`
+          : `a pointer to ${arg.size} readable and writable bytes (never NULL: __arg_nonnull)`;
   const mismatch = (why: string, hint: string): never =>
     reject(
       'FUNC_ARG',
       `argument ${regno} (r${regno}) of global function ${fn.name}() must be ${expected}: ${why}`,
       {
         values: [
-          `r${regno} is ${describe(reg)}`,
+          `r${regno} is ${describe(reg, (m) => mapName(env, m))}`,
           `${fn.name}() is verified once, against its prototype \`${fn.signature}\``,
         ],
         hint,
@@ -285,7 +291,7 @@ function checkArg(
       return;
     case 'ctx':
       if (reg.kind !== 'ctx' || reg.off !== 0 || !isConst(reg.var) || reg.var.umin !== 0n) {
-        mismatch(`it is ${describe(reg)}`, "pass the program's ctx unchanged");
+        mismatch(`it is ${describe(reg, (m) => mapName(env, m))}`, "pass the program's ctx unchanged");
       }
       return;
     case 'mem': {
@@ -317,10 +323,13 @@ function checkArg(
   }
 }
 
-/** The state a global function is verified in: frame 0 with the arguments its prototype gives. */
+/**
+ * The state a global function is verified in: frame 0 with the arguments its prototype gives (only
+ * functions with a supported prototype are ever called, so `args` is never refused here).
+ */
 export function globalEntryState(env: Env, fn: GlobalFunc): State {
   const f = newFrame('global', -1, fn.entry);
-  const args = fn.args as readonly GlobalArg[];
+  const args = 'refused' in fn.args ? [] : fn.args;
   args.forEach((arg, i): void => {
     const origin = { pc: fn.entry, what: `argument ${i + 1} of global function ${fn.name}()` };
     let r: RegState;
