@@ -7,7 +7,7 @@
 import { LoadError, UsageError } from '../errors.js';
 import type { MapDefinition } from '../runtime/maps/map-def.js';
 import { type Btf, parseBtf } from './btf.js';
-import { type BtfExt, type BtfLineInfo, parseBtfExt } from './btf-ext.js';
+import { type BtfExt, type BtfFuncInfo, type BtfLineInfo, parseBtfExt } from './btf-ext.js';
 import { type BtfDefinedMap, decodeBtfMaps } from './btf-maps.js';
 import { applyCoreRelocations, type FailedCoreRelo } from './core.js';
 import {
@@ -53,6 +53,10 @@ export interface RunnableCode extends LinkedCode {
   readonly lines: readonly (BtfLineInfo | undefined)[];
   /** CO-RE relocations of this program the target could not satisfy (their instructions trap). */
   readonly coreFailures: ReadonlyMap<number, FailedCoreRelo>;
+  /** The object's `.BTF`, which `funcInfo` type ids refer to (undefined without `.BTF`). */
+  readonly btf: Btf | undefined;
+  /** Per linked function with `.BTF.ext` func info: its first pc and FUNC type (the kernel's func_info). */
+  readonly funcInfo: readonly BtfFuncInfo[];
 }
 
 /** A program after linking, with its source position per pc. */
@@ -170,8 +174,8 @@ export class OpenObject {
     return { ...linked, ...this.sourceOf(linked) };
   }
 
-  /** Line info and CO-RE failures per pc of linked code. */
-  private sourceOf(linked: LinkedCode): Pick<RunnableCode, 'lines' | 'coreFailures'> {
+  /** Line info and CO-RE failures per pc of linked code, and func info per linked function. */
+  private sourceOf(linked: LinkedCode): Pick<RunnableCode, 'lines' | 'coreFailures' | 'btf' | 'funcInfo'> {
     const lines: (BtfLineInfo | undefined)[] = new Array(linked.originSection.length);
     const failures = new Map<number, FailedCoreRelo>();
     for (let pc = 0; pc < lines.length; pc++) {
@@ -181,7 +185,14 @@ export class OpenObject {
       const failed = this.coreFailures.get(section.index)?.get(slot);
       if (failed !== undefined) failures.set(pc, failed);
     }
-    return { lines, coreFailures: failures };
+    const funcInfo: BtfFuncInfo[] = [];
+    for (const f of linked.functions) {
+      const info = this.btfExt
+        ?.section(f.function.section.name)
+        .funcInfo.find((x) => x.insn === f.function.start);
+      if (info !== undefined) funcInfo.push({ ...info, insn: f.start });
+    }
+    return { lines, coreFailures: failures, btf: this.btf, funcInfo };
   }
 }
 

@@ -8,6 +8,7 @@
 import type { CallInsn } from '../isa/instruction.js';
 import type { MapTypeName } from '../runtime/maps/map-def.js';
 import { type Env, mapName, noteCallChain, reject, where } from './env.js';
+import { callGlobal } from './global-funcs.js';
 import { type ArgType, BPF_LOOP_ID, type HelperProto, helperProto, TAIL_CALL_ID } from './helpers.js';
 import { type AccessOptions, constStackValue, helperRegion, regText } from './memory.js';
 import { isConst, scalarConst, scalarToString } from './scalar.js';
@@ -306,6 +307,11 @@ export function execCall(env: Env, state: State, insn: CallInsn, opts: AccessOpt
     );
   }
   checkDepth(state);
+  const global = env.globals.get(insn.target);
+  if (global !== undefined) {
+    callGlobal(env, state, insn, global, opts);
+    return [{ state, pc: insn.pc + 1 }];
+  }
   const caller = top(state);
   const f = newFrame('subprog', insn.pc, insn.target);
   for (let r = 1; r <= 5; r++) f.regs[r] = caller.regs[r];
@@ -341,8 +347,17 @@ export function execExit(env: Env, state: State, pc: number): Successor[] {
       hint: 'every path must return a value (`return 0;`)',
     });
   }
-  if (frame.kind === 'main') {
-    const range = env.ctx.returnRange;
+  if (frame.kind === 'global' && r0.kind !== 'scalar') {
+    reject(
+      'INVALID_RETURN',
+      `a global function must return a scalar, but r0 is ${describe(r0, (m) => mapName(env, m))}`,
+      {
+        hint: 'return a number; global functions are verified once and their callers get an unknown scalar',
+      },
+    );
+  }
+  if (frame.kind === 'main' || frame.kind === 'global') {
+    const range = frame.kind === 'main' ? env.ctx.returnRange : undefined;
     if (
       range !== undefined &&
       (r0.kind !== 'scalar' || r0.value.smin < range[0] || r0.value.smax > range[1])

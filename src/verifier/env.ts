@@ -9,6 +9,7 @@ import type { MapDefinition } from '../runtime/maps/map-def.js';
 import type { Cfg } from './cfg.js';
 import type { ContextRules, ProgramTypeSpec } from './context.js';
 import type { VerifierErrorCode } from './errors.js';
+import type { GlobalFunc } from './global-funcs.js';
 import type { Origin } from './types.js';
 
 export interface Env {
@@ -22,6 +23,10 @@ export interface Env {
   newId(): number;
   /** What every function uses of the stack, for the combined limit of a call chain. */
   readonly stackUse: StackUse;
+  /** Global functions by entry pc, verified once from their BTF prototype (empty without BTF). */
+  readonly globals: ReadonlyMap<number, GlobalFunc>;
+  /** Entries of the global functions called so far: each is verified after the program. */
+  readonly calledGlobals: Set<number>;
 }
 
 /** Per function (entry pc): the deepest stack byte it touched; per call edge: the callsite. */

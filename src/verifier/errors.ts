@@ -26,6 +26,8 @@ export type VerifierErrorCode =
   | 'INVALID_SHIFT'
   | 'INVALID_RETURN'
   | 'CALL_DEPTH'
+  | 'FUNC_ARG'
+  | 'FUNC_PROTO'
   | 'UNSUPPORTED'
   | 'UNREACHABLE_INSN'
   | 'COMPLEXITY_LIMIT';

@@ -16,7 +16,12 @@ export { DEFAULT_MAX_INSNS, type VerifyOptions, type VerifyResult, type VerifySt
 /** Verifies a linked program; `options.mapDefinitions` are the object's (`OpenObject.mapDefinitions`). */
 export function verifyProgram(linked: RunnableProgram, options: VerifyOptions = {}): VerifyResult {
   const spec: ProgramTypeSpec = { type: linked.definition.type, attachKind: linked.definition.attachKind };
-  return verify(linked.program, spec, { lines: linked.lines, ...options });
+  return verify(linked.program, spec, {
+    lines: linked.lines,
+    btf: linked.btf,
+    funcInfo: linked.funcInfo,
+    ...options,
+  });
 }
 
 /** Verifies a decoded program (assembled text, raw bytes) as a program of the given type. */

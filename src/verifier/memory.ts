@@ -57,10 +57,14 @@ function requireMemPointer(env: Env, regno: number, reg: RegState, access: strin
     });
   }
   if (isNullable(reg)) {
-    const what = reg.kind === 'map_value' ? 'a map lookup result' : 'a ring buffer reservation';
+    const arg = reg.kind === 'mem' && reg.ref === 0;
+    const what =
+      reg.kind === 'map_value' ? 'a map lookup result' : arg ? reg.origin.what : 'a ring buffer reservation';
     reject('NULL_DEREF', `${access} through r${regno}, which may be NULL (${what} is not checked)`, {
       values: [regText(env, regno, reg)],
-      hint: `check the pointer first: \`if (!ptr) return 0;\` before the ${access}`,
+      hint: arg
+        ? `a global function is verified once for all callers: its pointer argument may be NULL; check it (\`if (!p) return 0;\`), or make the function static, or tag the argument __arg_nonnull`
+        : `check the pointer first: \`if (!ptr) return 0;\` before the ${access}`,
     });
   }
   if (reg.kind === 'scalar') {

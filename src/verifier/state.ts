@@ -23,7 +23,8 @@ export interface Slot {
 
 export const EMPTY_SLOT: Slot = { bytes: 'iiiiiiii' };
 
-export type FrameKind = 'main' | 'subprog' | 'callback';
+/** `global`: a global function verified on its own, from its BTF prototype (always frame 0). */
+export type FrameKind = 'main' | 'subprog' | 'callback' | 'global';
 
 export interface Frame {
   readonly kind: FrameKind;

@@ -58,7 +58,10 @@ export interface PacketPtr {
 export interface PacketEnd {
   readonly kind: 'pkt_end';
 }
-/** Memory a helper handed out: a ring buffer reservation (a reference until submitted or discarded). */
+/**
+ * Memory a helper handed out: a ring buffer reservation (a reference until submitted or discarded), or
+ * (`ref` 0) a global function's pointer argument: memory of its BTF pointee size.
+ */
 export interface MemPtr {
   readonly kind: 'mem';
   readonly size: number;
@@ -134,7 +137,7 @@ export function typeName(r: RegState): string {
     case 'map_value':
       return r.nullable ? 'map_value_or_null' : 'map_value';
     case 'mem':
-      return r.nullable ? 'ringbuf_mem_or_null' : 'ringbuf_mem';
+      return `${r.ref === 0 ? '' : 'ringbuf_'}${r.nullable ? 'mem_or_null' : 'mem'}`;
     case 'map_ptr':
       return 'map_ptr';
     case 'func':

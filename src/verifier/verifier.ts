@@ -7,16 +7,18 @@
  * path that exhausts the instruction budget inside a loop is reported as an unbounded loop, anything
  * else past the budget as COMPLEXITY_LIMIT.
  */
-import type { BtfLineInfo } from '../elf/btf-ext.js';
+import type { Btf } from '../elf/btf.js';
+import type { BtfFuncInfo, BtfLineInfo } from '../elf/btf-ext.js';
 import { type Insn, insnAtPc, type Program } from '../isa/instruction.js';
 import type { MapDefinition } from '../runtime/maps/map-def.js';
 import { execAlu } from './alu.js';
 import { branch } from './branch.js';
-import { execCall, execExit, type Successor } from './calls.js';
+import { execCall, execExit, MAX_CALL_FRAMES, type Successor } from './calls.js';
 import { buildCfg, type Cfg } from './cfg.js';
 import { contextRules, type ProgramTypeSpec } from './context.js';
 import { type Env, mapName, Rejection, reject, where } from './env.js';
 import { VerifierError } from './errors.js';
+import { globalEntryState, globalFunctions } from './global-funcs.js';
 import { type AccessOptions, atomicAccess, load, store } from './memory.js';
 import { isConst, scalarConst, scalarOfSize } from './scalar.js';
 import { cloneState, newFrame, STACK_SIZE, type State, statesEqual, top } from './state.js';
@@ -51,6 +53,13 @@ export interface VerifyOptions {
    * Default false: such reads are UNINIT_READ, as for unprivileged loaders.
    */
   readonly allowUninitStack?: boolean;
+  /**
+   * The program's BTF and func info (per function: first pc and FUNC type id). With them, global
+   * functions are verified once from their prototype, as the kernel does; without them (assembly, raw
+   * bytes) every function is verified in each calling context.
+   */
+  readonly btf?: Btf;
+  readonly funcInfo?: readonly BtfFuncInfo[];
 }
 
 export interface VerifyStats {
@@ -87,6 +96,7 @@ class Verifier {
   private readonly all: Checkpoint[][];
   private readonly done: Checkpoint[][];
   private readonly callbackEntries = new Set<number>();
+  private readonly verifiedGlobals = new Set<number>();
   private nextId = 1;
   processed = 0;
   states = 0;
@@ -106,6 +116,8 @@ class Verifier {
       lines: options.lines ?? [],
       newId: () => this.nextId++,
       stackUse: { depth: new Map(), calls: new Map() },
+      globals: globalFunctions({ program, spec }, options.btf, options.funcInfo ?? []),
+      calledGlobals: new Set(),
     };
     this.opts = { allowUninitStack: options.allowUninitStack ?? false };
     this.maxInsns = options.maxInsns ?? DEFAULT_MAX_INSNS;
@@ -130,7 +142,7 @@ class Verifier {
     const work: Work[] = [
       { state: { frames: [main], refs: [] }, pc: 0, parent: undefined, since: CHECKPOINT_SPACING },
     ];
-    while (work.length > 0) {
+    while (work.length > 0 || this.nextGlobal(work)) {
       const item = work.pop() as Work;
       let { state, pc, parent, since } = item;
       for (;;) {
@@ -179,7 +191,80 @@ class Verifier {
         pc = next[0].pc;
       }
     }
-    return this.checkCombinedStack();
+    return this.checkCallChains() ?? this.checkCombinedStack();
+  }
+
+  /** Like do_check_subprogs: after the program, each global function it called, once, on its own. */
+  private nextGlobal(work: Work[]): boolean {
+    const entry = [...this.env.calledGlobals].find((e) => !this.verifiedGlobals.has(e));
+    const fn = entry === undefined ? undefined : this.env.globals.get(entry);
+    if (fn === undefined) return false;
+    this.verifiedGlobals.add(fn.entry);
+    work.push({
+      state: globalEntryState(this.env, fn),
+      pc: fn.entry,
+      parent: undefined,
+      since: CHECKPOINT_SPACING,
+    });
+    return true;
+  }
+
+  /**
+   * Global functions are verified once, not along call chains, so the frames a chain needs at run time
+   * are counted on the call graph, as the kernel's check_max_stack_depth does: a cycle (recursion) or a
+   * chain deeper than MAX_CALL_FRAMES is refused.
+   */
+  private checkCallChains(): VerifierError | undefined {
+    const { calls } = this.env.stackUse;
+    const frames = new Map<number, number>();
+    const onPath = new Set<number>();
+    let cycle: number | undefined;
+    const depth = (entry: number): number => {
+      const known = frames.get(entry);
+      if (known !== undefined) return known;
+      onPath.add(entry);
+      let most = 0;
+      for (const [callee, callsite] of calls.get(entry) ?? []) {
+        if (onPath.has(callee)) cycle ??= callsite;
+        else most = Math.max(most, depth(callee));
+      }
+      onPath.delete(entry);
+      frames.set(entry, most + 1);
+      return most + 1;
+    };
+    const total = depth(0);
+    if (cycle !== undefined) {
+      return this.error(
+        cycle,
+        undefined,
+        new Rejection('CALL_DEPTH', `the call at ${where(this.env, cycle)} is recursive`, {
+          hint: 'BPF functions cannot call themselves, directly or through other functions; use a bounded loop',
+        }),
+      );
+    }
+    if (total <= MAX_CALL_FRAMES) return undefined;
+    const chain: number[] = [];
+    let entry: number | undefined = 0;
+    while (entry !== undefined) {
+      const want: number = (frames.get(entry) ?? 0) - 1;
+      let next: number | undefined;
+      for (const [callee, callsite] of calls.get(entry) ?? []) {
+        if (frames.get(callee) !== want) continue;
+        chain.push(callsite);
+        next = callee;
+        break;
+      }
+      entry = next;
+    }
+    return this.error(
+      chain[0],
+      undefined,
+      new Rejection(
+        'CALL_DEPTH',
+        `the call chain through ${chain.map((pc) => where(this.env, pc)).join(' -> ')} needs ${total} frames, more than ${MAX_CALL_FRAMES}`,
+        { hint: 'flatten the call chain (mark small helpers __always_inline)' },
+      ),
+    );
   }
 
   /**

@@ -908,15 +908,19 @@ SEC("xdp") int prog(struct xdp_md *ctx) { struct fill f = {}; bpf_loop(40, step,
 static __noinline int inner(int x) { volatile char buf[300]; buf[x & 255] = 1; return buf[7]; }
 SEC("kprobe/do_nanosleep") int prog(void *ctx) { volatile char buf[300]; buf[bpf_get_prandom_u32() & 255] = 1; return inner(buf[3]) & 1; }`,
   },
+  // ---- global (non-static) functions: verified once from their BTF prototype, like the kernel ----
   {
     name: 'global function dereferences its pointer argument without a NULL check',
-    expect: 'ok',
-    kernel: {
-      verdict: 'rejected',
-      why: 'the kernel verifies a global (non-static) function once, from its BTF prototype: a pointer argument may be NULL there; bpfbox verifies it in each calling context like a static function (here the argument is a stack pointer)',
-    },
+    expect: 'NULL_DEREF',
     source: `
 __noinline int count(__u32 *p) { return *p + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = ctx->rx_queue_index; return count(&x) & 1; }`,
+  },
+  {
+    name: 'static function with the same body: verified in its calling context, where the pointer is the stack',
+    expect: 'ok',
+    source: `
+static __noinline int count(__u32 *p) { return *p + 1; }
 SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = ctx->rx_queue_index; return count(&x) & 1; }`,
   },
   {
@@ -925,6 +929,252 @@ SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = ctx->rx_queue_index; return 
     source: `
 __noinline int count(__u32 *p) { if (!p) return 0; return *p + 1; }
 SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = ctx->rx_queue_index; return count(&x) & 1; }`,
+  },
+  {
+    name: 'global function called with NULL for its pointer argument',
+    expect: 'ok',
+    source: `
+__noinline int count(__u32 *p) { if (!p) return 0; return (*p + 1) & 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return count(0); }`,
+  },
+  {
+    name: "global function with a context argument (a pointer to the program type's ctx struct)",
+    expect: 'ok',
+    source: `
+__noinline int queue(struct xdp_md *c) { return c->rx_queue_index & 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return queue(ctx) ? XDP_PASS : XDP_DROP; }`,
+  },
+  {
+    name: 'global function with a context argument given a stack pointer',
+    expect: 'FUNC_ARG',
+    source: `
+__noinline int queue(struct xdp_md *c) { return c->rx_queue_index & 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = 0; return queue((struct xdp_md *)&x) ? XDP_PASS : XDP_DROP; }`,
+  },
+  {
+    name: 'global function with a void * context argument tagged __arg_ctx (tracepoint)',
+    expect: 'ok',
+    source: `
+#define __arg_ctx __attribute__((btf_decl_tag("arg:ctx")))
+struct { __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY); __uint(key_size, 4); __uint(value_size, 4); } perf SEC(".maps");
+__noinline int emit(void *ctx __arg_ctx, __u32 v) { bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &v, sizeof(v)); return 0; }
+SEC("tracepoint/syscalls/sys_enter_execve") int prog(void *ctx) { return emit(ctx, bpf_get_prandom_u32()); }`,
+  },
+  {
+    name: 'global function with an untagged void * argument (its size cannot be determined)',
+    expect: 'FUNC_PROTO',
+    source: `
+__noinline int emit(void *ctx, __u32 v) { return v & 1; }
+SEC("tracepoint/syscalls/sys_enter_execve") int prog(void *ctx) { return emit(ctx, bpf_get_prandom_u32()); }`,
+  },
+  {
+    name: 'global function argument too small at the call site (8 bytes for a 16-byte struct)',
+    expect: 'FUNC_ARG',
+    source: `
+struct pair { __u64 a, b; };
+__noinline int sum(struct pair *p) { if (!p) return 0; return (p->a + p->b) & 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u64 x = ctx->rx_queue_index; return sum((struct pair *)&x); }`,
+  },
+  {
+    name: 'global function given packet data checked for its whole pointee (14-byte ethhdr)',
+    expect: 'ok',
+    source: `
+__noinline int proto(struct ethhdr *eth) { if (!eth) return 0; return eth->h_proto == bpf_htons(ETH_P_IP); }
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  if (data + sizeof(struct ethhdr) > end) return XDP_PASS;
+  return proto(data) ? XDP_PASS : XDP_DROP;
+}`,
+  },
+  {
+    name: 'global function given packet data checked for 8 of its 14 bytes',
+    expect: 'FUNC_ARG',
+    source: `
+__noinline int proto(struct ethhdr *eth) { if (!eth) return 0; return eth->h_proto == bpf_htons(ETH_P_IP); }
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  if (data + 8 > end) return XDP_PASS;
+  return proto(data) ? XDP_PASS : XDP_DROP;
+}`,
+  },
+  {
+    name: 'global function given read-only data for a const pointer (the kernel checks it writable too)',
+    expect: 'FUNC_ARG',
+    source: `
+const volatile __u32 cfg = 3;
+__noinline int count(const __u32 *p) { if (!p) return 0; return (*p + 1) & 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return count((const __u32 *)&cfg); }`,
+  },
+  {
+    name: 'global function given a pointer for an integer argument',
+    expect: 'FUNC_ARG',
+    source: `
+__noinline int add(long a, int b) { return (a + b) & 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = 1; return add((long)&x, 1); }`,
+  },
+  {
+    name: 'global function returning a pointer',
+    expect: 'FUNC_PROTO',
+    source: `
+__u32 g;
+__noinline __u32 *pick(int i) { return i ? &g : 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 *p = pick(ctx->rx_queue_index); return p ? XDP_PASS : XDP_DROP; }`,
+  },
+  {
+    name: 'global function returning void',
+    expect: 'FUNC_PROTO',
+    source: `
+__noinline void bump(__u32 *p) { if (p) *p += 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = ctx->rx_queue_index; bump(&x); return x & 1; }`,
+  },
+  {
+    name: 'global function taking a struct by value',
+    expect: 'FUNC_PROTO',
+    source: `
+struct pair { __u64 a, b; };
+__noinline int sum(struct pair p) { return (p.a + p.b) & 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { struct pair p = { ctx->rx_queue_index, 2 }; return sum(p); }`,
+  },
+  {
+    name: 'global function called from two programs (each checks its own call)',
+    expect: 'ok',
+    source: `
+__noinline int count(__u32 *p) { if (!p) return 0; return (*p + 1) & 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = ctx->rx_queue_index; return count(&x); }
+SEC("tc") int prog2(struct __sk_buff *skb) { __u32 y = skb->len; return count(&y); }`,
+  },
+  {
+    name: 'global function called from two programs, the second with a too small argument',
+    expect: 'FUNC_ARG',
+    source: `
+struct pair { __u64 a, b; };
+__noinline int sum(struct pair *p) { if (!p) return 0; return (p->a + p->b) & 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { struct pair q = { ctx->rx_queue_index, 1 }; return sum(&q); }
+SEC("tc") int prog2(struct __sk_buff *skb) { __u64 x = skb->len; return sum((struct pair *)&x); }`,
+  },
+  {
+    name: 'global function tagged __arg_nonnull dereferences its argument without a check',
+    expect: 'ok',
+    source: `
+#define __arg_nonnull __attribute__((btf_decl_tag("arg:nonnull")))
+__noinline int count(__u32 *p __arg_nonnull) { return *p + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = ctx->rx_queue_index; return count(&x) & 1; }`,
+  },
+  {
+    name: 'global function tagged __arg_nonnull given an unchecked map lookup',
+    expect: 'FUNC_ARG',
+    source: `${HASH}
+#define __arg_nonnull __attribute__((btf_decl_tag("arg:nonnull")))
+__noinline int bump(__u64 *v __arg_nonnull) { *v += 1; return 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 k = ctx->rx_queue_index; __u64 *v = bpf_map_lookup_elem(&counts, &k); return bump(v) + XDP_PASS; }`,
+  },
+  {
+    name: 'global function tagged __arg_nonnull given NULL',
+    expect: 'FUNC_ARG',
+    kernel: {
+      verdict: 'accepted',
+      why: 'the kernel lets a NULL constant through to an __arg_nonnull argument (check_mem_reg returns before the non-NULL test), and the function then dereferences NULL; bpfbox refuses it',
+    },
+    source: `
+#define __arg_nonnull __attribute__((btf_decl_tag("arg:nonnull")))
+__noinline int count(__u32 *p __arg_nonnull) { return (*p + 1) & 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return count(0); }`,
+  },
+  {
+    name: "global function calling a packet-moving helper: the caller's packet pointers are invalid after the call",
+    expect: 'INVALID_MEM_ACCESS',
+    source: `
+__noinline int grow(struct xdp_md *c) { return bpf_xdp_adjust_head(c, -4) ? 1 : 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  if (data + 14 > end) return XDP_PASS;
+  grow(ctx);
+  return ((__u8 *)data)[0] ? XDP_PASS : XDP_DROP;
+}`,
+  },
+  {
+    name: "global function may write through its pointer argument: the caller's value is unknown after the call",
+    expect: 'MAP_VALUE_OOB',
+    source: `
+__u8 tbl[8];
+__noinline int set(__u32 *p) { if (p) *p &= 7; return 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 i = 0; set(&i); return tbl[i] & 1; }`,
+  },
+  {
+    name: 'static function with the same body: the caller sees what it wrote',
+    expect: 'ok',
+    source: `
+__u8 tbl[8];
+static __noinline int set(__u32 *p) { if (p) *p &= 7; return 0; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 i = 0; set(&i); return tbl[i] & 1; }`,
+  },
+  {
+    name: "global function indexes with its integer argument unchecked (the caller's constant does not reach it)",
+    expect: 'MAP_VALUE_OOB',
+    source: `
+__u8 tbl[8];
+__noinline int get(__u32 i) { return tbl[i]; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return get(3) & 1; }`,
+  },
+  {
+    name: 'stack: a 300-byte frame calling a global function with a 300-byte frame (608 bytes)',
+    expect: 'STACK_OOB',
+    source: `
+__noinline int inner(int x) { volatile char buf[300]; buf[x & 255] = 1; return buf[7]; }
+SEC("xdp") int prog(struct xdp_md *ctx) { volatile char buf[300]; buf[ctx->rx_queue_index & 255] = 1; return inner(buf[3]) & 1; }`,
+  },
+  {
+    name: 'two global functions calling each other (recursion through functions verified once)',
+    expect: 'CALL_DEPTH',
+    source: `
+int pong(__u32 i);
+__attribute__((noinline, optnone)) int ping(__u32 i) { if (i == 0 || i > 4) return 0; return pong(i - 1) + 1; }
+__attribute__((noinline, optnone)) int pong(__u32 i) { if (i == 0 || i > 4) return 0; return ping(i - 1) + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return ping(ctx->rx_queue_index) & 1; }`,
+  },
+  {
+    name: 'a chain of 8 frames through global functions (the limit)',
+    expect: 'ok',
+    source: `
+#define G(n, m) __noinline int g##n(__u32 i) { return g##m(i + 1) + 1; }
+__noinline int g7(__u32 i) { return i & 1; }
+G(6, 7) G(5, 6) G(4, 5) G(3, 4) G(2, 3) G(1, 2)
+SEC("xdp") int prog(struct xdp_md *ctx) { return g1(ctx->rx_queue_index) & 1; }`,
+  },
+  {
+    name: 'a chain of 9 frames through global functions (each verified alone, counted on the call graph)',
+    expect: 'CALL_DEPTH',
+    source: `
+#define G(n, m) __noinline int g##n(__u32 i) { return g##m(i + 1) + 1; }
+__noinline int g8(__u32 i) { return i & 1; }
+G(7, 8) G(6, 7) G(5, 6) G(4, 5) G(3, 4) G(2, 3) G(1, 2)
+SEC("xdp") int prog(struct xdp_md *ctx) { return g1(ctx->rx_queue_index) & 1; }`,
+  },
+  {
+    name: 'static function recursing a bounded number of times (the kernel refuses any recursion)',
+    expect: 'CALL_DEPTH',
+    source: `
+static __attribute__((noinline, optnone)) int down(__u32 i) { if (i == 0) return 0; return down(i - 1) + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return down(2) & 1; }`,
+  },
+  {
+    name: 'global function called 64 times in a loop (verified once)',
+    expect: 'ok',
+    source: `
+__noinline int mix(__u32 *p, __u32 i) {
+  if (!p) return 0;
+  __u32 v = *p;
+  if (v & 1) v = v * 3 + i; else v >>= 1;
+  if (v > 1000) v -= 1000;
+  if (i & 2) v ^= 0x55;
+  *p = v;
+  return v & 7;
+}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u32 x = ctx->rx_queue_index, acc = 0;
+  for (__u32 i = 0; i < 64; i++) acc += mix(&x, i);
+  return acc & 1;
+}`,
   },
   {
     name: 'atomic add on packet data',

@@ -57,4 +57,40 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
     expect(e.values).toEqual(['r0 is map_value_or_null(counts), from bpf_map_lookup_elem at prog.c:12']);
     expect(e.hint).toContain('if (!ptr) return 0;');
   });
+
+  it('a global function dereferencing its pointer argument names the argument and the three fixes', () => {
+    const open = OpenObject.open(
+      compileBpf(`${PRELUDE}
+__noinline int count(__u32 *p) { return *p + 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = ctx->rx_queue_index; return count(&x) & 1; }`),
+    );
+    const r = verifyProgram(open.link()[0], { mapDefinitions: open.mapDefinitions });
+    const e = r.errors[0];
+    expect(e.code).toBe('NULL_DEREF');
+    expect(e.line).toBe(9);
+    expect(e.message).toBe(
+      'read through r1, which may be NULL (argument 1 of global function count() is not checked)',
+    );
+    expect(e.values).toEqual([
+      'r1 is mem_or_null(4 bytes), from argument 1 of global function count() at prog.c:9',
+    ]);
+    expect(e.hint).toMatch(/verified once for all callers.*make the function static.*__arg_nonnull/);
+  });
+
+  it('a call with a too small argument is refused at the call site, naming the prototype', () => {
+    const open = OpenObject.open(
+      compileBpf(`${PRELUDE}
+struct pair { __u64 a, b; };
+__noinline int sum(struct pair *p) { if (!p) return 0; return (p->a + p->b) & 1; }
+SEC("xdp") int prog(struct xdp_md *ctx) { __u64 x = ctx->rx_queue_index; return sum((struct pair *)&x); }`),
+    );
+    const r = verifyProgram(open.link()[0], { mapDefinitions: open.mapDefinitions });
+    const e = r.errors[0];
+    expect(e.code).toBe('FUNC_ARG');
+    expect(e.line).toBe(11);
+    expect(e.message).toMatch(
+      /^argument 1 \(r1\) of global function sum\(\) must be NULL or a pointer to 16 readable/,
+    );
+    expect(e.values).toContain('sum() is verified once, against its prototype `int sum(struct pair *p)`');
+  });
 });
