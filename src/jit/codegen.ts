@@ -32,24 +32,25 @@ export const IMPORT_TRAP = 2; // (pc, kind) → throws (TRAP_* below)
 export const IMPORT_HELPER = 3; // (pc, id, r1lo, r1hi, …, r5hi) → r0 low half; high half in global RET_HI
 export const IMPORT_CALLX = 4; // (pc, lo, hi) → subprogram index, or -1 for a helper id; throws otherwise
 export const IMPORT_TAIL = 5; // (pc, r0..r9: i64) → unwinds into the tail-called program
-const IMPORT_COUNT = 6;
+// (block pc, extra gas: f64) → 0: meters refilled, go on; 1: over the real budget (→ IMPORT_BUDGET);
+// throws Interrupted. Called when a meter countdown runs out (see `charge`).
+export const IMPORT_METER = 6;
+const IMPORT_COUNT = 7;
 export const TRAP_CALL_DEPTH = 0;
 export const TRAP_PACKET_EXIT = 1;
 
-// Globals: counters as f64 (exact below 2^53, no BigInt at the JS boundary).
-const G_N = 0;
-const G_GAS = 1;
-const G_N_MAX = 2;
-const G_GAS_MAX = 3;
-const G_DEPTH = 4;
-const G_RET_HI = 5;
-const G_TAIL = 6; // 1 when the helper that just returned scheduled a tail call
+// Globals: the meters as i32 countdowns (the engine keeps the absolute counts, see `charge`).
+const G_LEFT_N = 0;
+const G_LEFT_GAS = 1;
+const G_DEPTH = 2;
+const G_RET_HI = 3;
+const G_TAIL = 4; // 1 when the helper that just returned scheduled a tail call
 // Split functions: the part to run next (-1: the function returned) and its entry index.
-const G_PART = 7;
-const G_ENTRY = 8;
+const G_PART = 5;
+const G_ENTRY = 6;
 // r0 and r6..r9 at the current helper call, for callbacks (which start with the caller's registers).
-const G_R0 = 9;
-const G_R6 = 10;
+const G_R0 = 7;
+const G_R6 = 8;
 
 // Locals of a subprogram function: params r0..r9, then these.
 const R10 = 10;
@@ -60,11 +61,27 @@ const L_FPH = 14; // i32 host offset of r10
 const L_T = 15; // i32 scratch
 const L_O = 16; // i32 offset in slot
 const L_H = 17; // i32 host address
-// The meters live in f64 locals inside a function and in the globals across calls and imports.
-const L_N = 18;
-const L_GAS = 19;
-const L_N_MAX = 20;
-const L_GAS_MAX = 21;
+// The meter countdowns live in i32 locals inside a function and in the globals across calls and imports.
+const L_LEFT_N = 18;
+const L_LEFT_GAS = 19;
+
+/**
+ * Largest gas grant of one countdown refill, and largest block cost charged inline: the i32
+ * countdown then never wraps (a dearer block always calls IMPORT_METER with its cost).
+ */
+export const GAS_CHUNK = 2 ** 30;
+
+/**
+ * True when every block's gas equals its instruction count (no cost table, or one of all ones): one
+ * countdown then meters both, the other is unused.
+ */
+export function unitGas(layout: ProgramLayout): boolean {
+  const { blockGas, blockInsns, leader } = layout;
+  if (blockGas === blockInsns) return true;
+  for (let pc = 0; pc < leader.length; pc++)
+    if (leader[pc] === 1 && blockGas[pc] !== blockInsns[pc]) return false;
+  return true;
+}
 
 const T_SUB = 0;
 const TYPES: FuncType[] = [
@@ -77,6 +94,7 @@ const TYPES: FuncType[] = [
   { params: [I32, I32, I32], results: [I32] }, // callx
   { params: [I32, ...Array(10).fill(I64)], results: [I64] }, // run
   { params: Array(10).fill(I64), results: Array(10).fill(I64) }, // part of a split function
+  { params: [I32, F64], results: [I32] }, // meter
 ];
 const T_PART = 8;
 
@@ -130,15 +148,14 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { module: 'env', name: 'helper', kind: 'func', type: 5 },
       { module: 'env', name: 'callx', kind: 'func', type: 6 },
       { module: 'env', name: 'tail', kind: 'func', type: 3 },
+      { module: 'env', name: 'meter', kind: 'func', type: 9 },
     ],
     functions: [...layout.functions.map(() => T_SUB), 7, ...partBodies.map(() => T_PART)],
     tableSize: fnCount,
     elements: layout.functions.map((_, k) => firstSub + k),
     globals: [
-      { type: F64, mutable: true, init: 0, export: 'n' },
-      { type: F64, mutable: true, init: 0, export: 'gas' },
-      { type: F64, mutable: true, init: 0, export: 'nMax' },
-      { type: F64, mutable: true, init: 0, export: 'gasMax' },
+      { type: I32, mutable: true, init: 0, export: 'leftN' },
+      { type: I32, mutable: true, init: 0, export: 'leftGas' },
       { type: I32, mutable: true, init: 0, export: 'depth' },
       { type: I32, mutable: true, init: 0, export: 'retHi' },
       { type: I32, mutable: true, init: 0, export: 'tailPending' },
@@ -293,6 +310,8 @@ class FunctionGen {
   private readonly fpGuestTop: number;
   private readonly fpHostTop: number;
   private readonly stackSize: number;
+  /** See `unitGas`: the gas countdown is not kept. */
+  private readonly unitGas: boolean;
 
   constructor(
     private readonly input: CodegenInput,
@@ -308,6 +327,7 @@ class FunctionGen {
     this.stackSize = stack.size;
     this.openBlock = new Int32Array(input.program.slotCount).fill(-1);
     this.openLoop = new Int32Array(input.program.slotCount).fill(-1);
+    this.unitGas = unitGas(input.layout);
   }
 
   /**
@@ -346,10 +366,6 @@ class FunctionGen {
     w.byte(Op.i64_extend_i32_u);
     w.byte(Op.i64_sub);
     w.op2(Op.local_set, R10);
-    w.op2(Op.global_get, G_N_MAX);
-    w.op2(Op.local_set, L_N_MAX);
-    w.op2(Op.global_get, G_GAS_MAX);
-    w.op2(Op.local_set, L_GAS_MAX);
     this.syncIn();
     // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
     this.open(Op.block, OTHER, 0);
@@ -372,8 +388,7 @@ class FunctionGen {
     return {
       locals: [
         { count: 3, type: I64 },
-        { count: 5, type: I32 },
-        { count: 4, type: F64 },
+        { count: 7, type: I32 },
       ],
       code: w,
     };
@@ -467,7 +482,10 @@ class FunctionGen {
   // ------------------------------------------------------------------------------ metering
 
   /**
-   * Charges the block starting at insns[i]. When the budget cannot pay it, the block is handed to the
+   * Charges the block starting at insns[i] on the countdowns: `left -= len` (and `leftGas -= cost`
+   * unless gas moves with the count or the block is free), one sign test. A countdown runs out every
+   * INTERRUPT_POLL_INSTRUCTIONS instructions (or GAS_CHUNK gas) even when the budget is far, so the
+   * meter import polls for interrupts and refills it; only a real overrun hands the block to the
    * interpreter (budget import), which runs its affordable prefix and stops exactly at the first
    * instruction the budget cannot pay — no second copy of the block here.
    */
@@ -476,48 +494,62 @@ class FunctionGen {
     const { layout, program } = this.input;
     const pc = program.insns[i].pc;
     const len = layout.blockInsns[pc];
-    const gas = layout.blockGas[pc];
-    // n += len; gas += cost; over = n > nMax | gas > gasMax (gas cannot newly pass with cost 0).
-    w.op2(Op.local_get, L_N);
-    w.f64const(len);
-    w.byte(Op.f64_add);
-    w.op2(Op.local_tee, L_N);
-    w.op2(Op.local_get, L_N_MAX);
-    w.byte(Op.f64_gt);
-    if (gas !== 0) {
-      w.op2(Op.local_get, L_GAS);
-      w.f64const(gas);
-      w.byte(Op.f64_add);
-      w.op2(Op.local_tee, L_GAS);
-      w.op2(Op.local_get, L_GAS_MAX);
-      w.byte(Op.f64_gt);
+    const gas = this.unitGas ? 0 : layout.blockGas[pc];
+    w.op2(Op.local_get, L_LEFT_N);
+    w.i32const(len);
+    w.byte(Op.i32_sub);
+    w.op2(Op.local_tee, L_LEFT_N);
+    const inline = gas <= GAS_CHUNK;
+    if (gas !== 0 && inline) {
+      w.op2(Op.local_get, L_LEFT_GAS);
+      w.i32const(gas);
+      w.byte(Op.i32_sub);
+      w.op2(Op.local_tee, L_LEFT_GAS);
       w.byte(Op.i32_or);
     }
-    // Over budget: the shared slow path (the meters still include this block; the engine undoes it).
+    w.i32const(0);
+    w.byte(Op.i32_lt_s);
+    if (!inline) {
+      // Too dear for the i32 countdown: the meter import charges it, every time.
+      w.byte(Op.drop);
+      w.i32const(1);
+    }
+    // Out: the meter import refills and returns 0, or returns 1 when the budget really cannot pay
+    // (the meters still include this block; the engine undoes it) → the shared slow path.
+    w.op2(Op.if, 0x40);
+    this.syncOut();
+    w.i32const(pc);
+    w.f64const(inline ? 0 : gas);
+    w.byte(Op.call);
+    w.u32(IMPORT_METER);
     w.op2(Op.if, 0x40);
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
-    w.u32(this.ctrl.length); // the function-level block (ctrl[0]) seen from inside this `if`
+    w.u32(this.ctrl.length + 1); // the function-level block (ctrl[0]) seen from inside both `if`s
+    w.byte(Op.end);
+    this.syncIn();
     w.byte(Op.end);
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */
   private syncOut(): void {
     const w = this.w;
-    w.op2(Op.local_get, L_N);
-    w.op2(Op.global_set, G_N);
-    w.op2(Op.local_get, L_GAS);
-    w.op2(Op.global_set, G_GAS);
+    w.op2(Op.local_get, L_LEFT_N);
+    w.op2(Op.global_set, G_LEFT_N);
+    if (this.unitGas) return;
+    w.op2(Op.local_get, L_LEFT_GAS);
+    w.op2(Op.global_set, G_LEFT_GAS);
   }
 
   /** Meters from the globals, after anything that changed them (calls, helpers). */
   private syncIn(): void {
     const w = this.w;
-    w.op2(Op.global_get, G_N);
-    w.op2(Op.local_set, L_N);
-    w.op2(Op.global_get, G_GAS);
-    w.op2(Op.local_set, L_GAS);
+    w.op2(Op.global_get, G_LEFT_N);
+    w.op2(Op.local_set, L_LEFT_N);
+    if (this.unitGas) return;
+    w.op2(Op.global_get, G_LEFT_GAS);
+    w.op2(Op.local_set, L_LEFT_GAS);
   }
 
   /** Calls a throwing import with (pc, …ints) and marks the rest unreachable. */
