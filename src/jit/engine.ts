@@ -309,12 +309,13 @@ export class JitProgram implements TailCallTarget, JitHost {
 
   /**
    * Sets the countdowns for the counts `n` and `gas` (within the budget): they run out at the next
-   * interrupt poll, after GAS_CHUNK gas, or at the budget, whichever comes first.
+   * interrupt poll (after `poll` instructions), after GAS_CHUNK gas, or at the budget, whichever
+   * comes first.
    */
-  private grant(n: number, gas: number): void {
+  private grant(n: number, gas: number, poll = INTERRUPT_POLL_INSTRUCTIONS): void {
     const x = this.exports;
     const gasLeft = Math.floor(this.gasLimit - gas);
-    let left = Math.min(INTERRUPT_POLL_INSTRUCTIONS, Math.floor(this.limit - n));
+    let left = Math.min(poll, Math.floor(this.limit - n));
     if (this.unitGas) {
       left = Math.min(left, gasLeft);
       this.gasEnd = gas + left;
@@ -494,7 +495,8 @@ export class JitProgram implements TailCallTarget, JitHost {
     }
     const used = this.gasUsed();
     if (used + amount > this.gasLimit) throw this.count(new OutOfGas(this.gasLimit, pc), pc);
-    this.grant(this.instructions(), used + amount);
+    // Same poll point: helpers charging gas often must not postpone interrupt polls.
+    this.grant(this.instructions(), used + amount, Math.max(0, this.exports.leftN.value as number));
   }
 
   callFunction(target: bigint, args: readonly bigint[], callPc: number): bigint {
