@@ -283,7 +283,10 @@ export class JitProgram implements TailCallTarget, JitHost {
     return this.run(options);
   }
 
-  /** Stops the guest after the current helper call with an `Interrupted` trap. */
+  /**
+   * Stops the guest with an `Interrupted` trap after the current helper call (or at the next poll,
+   * see `RunOptions.interrupt`). No effect when idle.
+   */
   interrupt(): void {
     if (!this.busy) return;
     this.interruptRequested = true;

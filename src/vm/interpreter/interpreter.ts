@@ -322,8 +322,9 @@ export class Interpreter implements TailCallTarget, HelperHost {
   }
 
   /**
-   * Asks a running guest to stop at the next run boundary with an `Interrupted` trap: right after the
-   * current helper call, or when a suspended `runAsync` would resume. No effect when idle.
+   * Asks a running guest to stop at the next poll with an `Interrupted` trap: right after the current
+   * helper call, when a suspended `runAsync` would resume, or at a run boundary within about
+   * INTERRUPT_POLL_INSTRUCTIONS instructions. No effect when idle.
    */
   interrupt(): void {
     if (this.busy) this.interruptRequested = true;
