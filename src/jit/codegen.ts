@@ -32,8 +32,8 @@ export const IMPORT_TRAP = 2; // (pc, kind) → throws (TRAP_* below)
 export const IMPORT_HELPER = 3; // (pc, id, r1lo, r1hi, …, r5hi) → r0 low half; high half in global RET_HI
 export const IMPORT_CALLX = 4; // (pc, lo, hi) → subprogram index, or -1 for a helper id; throws otherwise
 export const IMPORT_TAIL = 5; // (pc, r0..r9: i64) → unwinds into the tail-called program
-// (block pc, extra gas: f64) → 0: meters refilled, go on; 1: over the real budget (→ IMPORT_BUDGET);
-// throws Interrupted. Called when a meter countdown runs out (see `charge`).
+// (block pc, extra gas: f64, r0..r9) → (0: meters refilled, go on | 1: over the real budget, then
+// IMPORT_BUDGET; r0..r9 unchanged); throws Interrupted. Called when a countdown runs out (`charge`).
 export const IMPORT_METER = 6;
 const IMPORT_COUNT = 7;
 export const TRAP_CALL_DEPTH = 0;
@@ -94,7 +94,7 @@ const TYPES: FuncType[] = [
   { params: [I32, I32, I32], results: [I32] }, // callx
   { params: [I32, ...Array(10).fill(I64)], results: [I64] }, // run
   { params: Array(10).fill(I64), results: Array(10).fill(I64) }, // part of a split function
-  { params: [I32, F64], results: [I32] }, // meter
+  { params: [I32, F64, ...Array(10).fill(I64)], results: [I32, ...Array(10).fill(I64)] }, // meter
 ];
 const T_PART = 8;
 
@@ -284,6 +284,51 @@ const STORE_OP: Record<number, number> = {
   8: Op.i64_store,
 };
 
+/** True for an access inside the own stack frame: r10 is read-only, so no window check is needed. */
+function inOwnFrame(base: number, off: number, size: number, frameSize: number): boolean {
+  return base === R10 && off >= -frameSize && off + size <= 0;
+}
+
+/**
+ * Per function: 1 when neither it nor anything it calls reads the stack window of the region table
+ * (only own-frame accesses, no helpers or callx, which may hand stack pointers to the host), so a
+ * call to it need not move the window — the caller's stays valid for everything the callee does.
+ * (A stale window is the caller's, smaller than the callee's: it could never grant more access.)
+ */
+function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize: number): Uint8Array {
+  const { insns } = program;
+  const count = layout.functions.length;
+  const free = new Uint8Array(count);
+  const callees: number[][] = [];
+  for (const f of layout.functions) {
+    let ok = 1;
+    const calls: number[] = [];
+    for (let i = f.first; i <= f.last && ok; i++) {
+      const insn = insns[i];
+      if (insn.kind === 'load') ok = inOwnFrame(insn.src, insn.off, insn.size, frameSize) ? 1 : 0;
+      else if (insn.kind === 'store' || insn.kind === 'atomic')
+        ok = inOwnFrame(insn.dst, insn.off, insn.size, frameSize) ? 1 : 0;
+      else if (insn.kind === 'call') {
+        if (insn.op === 'local') calls.push(layout.functionAt[insn.target]);
+        else ok = 0;
+      } else if (insn.kind === 'packet_load') ok = 0; // its slot is configurable
+    }
+    free[f.index] = ok;
+    callees.push(calls);
+  }
+  // A function calling one that needs the window needs it too: iterate to the fixed point.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let k = 0; k < count; k++) {
+      if (free[k] === 1 && callees[k].some((c) => free[c] === 0)) {
+        free[k] = 0;
+        changed = true;
+      }
+    }
+  }
+  return free;
+}
+
 /** Kinds of open wasm constructs on the control stack. */
 const BLOCK = 0;
 const LOOP = 1;
@@ -312,6 +357,8 @@ class FunctionGen {
   private readonly stackSize: number;
   /** See `unitGas`: the gas countdown is not kept. */
   private readonly unitGas: boolean;
+  /** See `windowFreeFunctions`. */
+  private readonly windowFree: Uint8Array;
 
   constructor(
     private readonly input: CodegenInput,
@@ -328,6 +375,7 @@ class FunctionGen {
     this.openBlock = new Int32Array(input.program.slotCount).fill(-1);
     this.openLoop = new Int32Array(input.program.slotCount).fill(-1);
     this.unitGas = unitGas(input.layout);
+    this.windowFree = windowFreeFunctions(input.program, input.layout, this.frameSize);
   }
 
   /**
@@ -515,13 +563,17 @@ class FunctionGen {
       w.i32const(1);
     }
     // Out: the meter import refills and returns 0, or returns 1 when the budget really cannot pay
-    // (the meters still include this block; the engine undoes it) → the shared slow path.
+    // (the meters still include this block; the engine undoes it) → the shared slow path. The
+    // registers go through the import and back so that no value stays live across this rare call:
+    // V8 would otherwise spill them on the hot path.
     w.op2(Op.if, 0x40);
     this.syncOut();
     w.i32const(pc);
     w.f64const(inline ? 0 : gas);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
     w.byte(Op.call);
     w.u32(IMPORT_METER);
+    for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
     w.op2(Op.if, 0x40);
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
@@ -951,10 +1003,14 @@ class FunctionGen {
     switch (insn.op) {
       case 'local': {
         const k = this.input.layout.functionAt[insn.target];
-        this.localCall(insn.pc, () => {
-          w.byte(Op.call);
-          w.u32(this.firstSub + k);
-        });
+        this.localCall(
+          insn.pc,
+          () => {
+            w.byte(Op.call);
+            w.u32(this.firstSub + k);
+          },
+          this.windowFree[k] === 0,
+        );
         return;
       }
       case 'helper':
@@ -990,12 +1046,16 @@ class FunctionGen {
         w.i32const(0);
         w.byte(Op.i32_ge_s);
         w.op2(Op.if, 0x40);
-        this.localCall(insn.pc, () => {
-          w.op2(Op.local_get, L_T);
-          w.byte(Op.call_indirect);
-          w.u32(T_SUB);
-          w.byte(0);
-        });
+        this.localCall(
+          insn.pc,
+          () => {
+            w.op2(Op.local_get, L_T);
+            w.byte(Op.call_indirect);
+            w.u32(T_SUB);
+            w.byte(0);
+          },
+          true,
+        );
         w.byte(Op.else);
         this.helperCall(insn.pc, () => {
           w.op2(Op.local_get, d);
@@ -1007,8 +1067,11 @@ class FunctionGen {
     }
   }
 
-  /** A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit), window, call, restore. */
-  private localCall(pc: number, emitCall: () => void): void {
+  /**
+   * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit), window (unless the
+   * callee never reads it, see windowFreeFunctions: then only the depth moves), call, restore.
+   */
+  private localCall(pc: number, emitCall: () => void, window: boolean): void {
     const w = this.w;
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(this.maxFrames - 1);
@@ -1016,21 +1079,25 @@ class FunctionGen {
     w.op2(Op.if, 0x40);
     this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
     w.byte(Op.end);
-    this.moveDepth(1);
+    this.moveDepth(1, window);
     this.syncOut();
     for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
     emitCall();
     for (let r = 5; r >= 0; r--) w.op2(Op.local_set, r);
     this.syncIn();
-    this.moveDepth(-1);
+    this.moveDepth(-1, window);
   }
 
-  /** depth += delta, and the stack slot's table entry for the new depth (setWindow, inlined). */
-  private moveDepth(delta: number): void {
+  /** depth += delta, and (with `window`) the stack slot's table entry for the new depth (setWindow, inlined). */
+  private moveDepth(delta: number, window: boolean): void {
     const w = this.w;
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(delta);
     w.byte(Op.i32_add);
+    if (!window) {
+      w.op2(Op.global_set, G_DEPTH);
+      return;
+    }
     w.op2(Op.local_tee, L_O);
     w.op2(Op.global_set, G_DEPTH);
     // len = (depth + 1) · frameSize; start = size − len; host = hostBase + start.
@@ -1114,7 +1181,7 @@ class FunctionGen {
     pc: number,
   ): void {
     const w = this.w;
-    if (base === R10 && off >= -this.frameSize && off + size <= 0) {
+    if (inOwnFrame(base, off, size, this.frameSize)) {
       // Inside the own frame, which every stack window of this depth contains.
       w.op2(Op.local_get, L_FPH);
       w.i32const(off);

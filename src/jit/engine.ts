@@ -350,11 +350,11 @@ export class JitProgram implements TailCallTarget, JitHost {
    * down). Over the real budget: 1, the block goes to budgetStop. Else this is an interrupt poll:
    * stop before the block, or refill the countdowns and let the block run (0).
    */
-  private meter(pc: number, extraGas: number): number {
+  private meter(pc: number, extraGas: number, ...registers: bigint[]): (number | bigint)[] {
     this.gasEnd += extraGas;
     const n = this.instructions();
     const gas = this.gasUsed();
-    if (n > this.limit || gas > this.gasLimit) return 1;
+    if (n > this.limit || gas > this.gasLimit) return [1, ...registers];
     if (this.interruptPending()) {
       const trap = interruptedAt(pc);
       trap.instructions = n - this.layout.blockInsns[pc];
@@ -363,7 +363,7 @@ export class JitProgram implements TailCallTarget, JitHost {
       throw trap;
     }
     this.grant(n, gas);
-    return 0;
+    return [0, ...registers];
   }
 
   /**
