@@ -32,14 +32,15 @@ export const IMPORT_TRAP = 2; // (pc, kind) → throws (TRAP_* below)
 export const IMPORT_HELPER = 3; // (pc, id, r1lo, r1hi, …, r5hi) → r0 low half; high half in global RET_HI
 export const IMPORT_CALLX = 4; // (pc, lo, hi) → subprogram index, or -1 for a helper id; throws otherwise
 export const IMPORT_TAIL = 5; // (pc, r0..r9: i64) → unwinds into the tail-called program
-// (block pc, extra gas: f64, r0..r9) → (0: meters refilled, go on | 1: over the real budget, then
-// IMPORT_BUDGET; r0..r9 unchanged); throws Interrupted. Called when a countdown runs out (`charge`).
+// (block pc, r0..r9) → (0: meters refilled, go on | 1: over the real budget, then IMPORT_BUDGET;
+// r0..r9 unchanged); throws Interrupted. Called at poll sites when the countdown ran out (`charge`).
 export const IMPORT_METER = 6;
 const IMPORT_COUNT = 7;
 export const TRAP_CALL_DEPTH = 0;
 export const TRAP_PACKET_EXIT = 1;
 
-// Globals: the meters as i32 countdowns (the engine keeps the absolute counts, see `charge`).
+// Globals: the meters as countdowns (the engine keeps the absolute counts, see `charge`): i32
+// instructions (gas too when it moves with them), gas left as f64 otherwise.
 const G_LEFT_N = 0;
 const G_LEFT_GAS = 1;
 const G_DEPTH = 2;
@@ -51,6 +52,8 @@ const G_ENTRY = 6;
 // r0 and r6..r9 at the current helper call, for callbacks (which start with the caller's registers).
 const G_R0 = 7;
 const G_R6 = 8;
+// The instruction countdown value below which poll sites call the meter import (see `charge`).
+const G_POLL_AT = 12;
 
 // Locals of a subprogram function: params r0..r9, then these.
 const R10 = 10;
@@ -61,15 +64,29 @@ const L_FPH = 14; // i32 host offset of r10
 const L_T = 15; // i32 scratch
 const L_O = 16; // i32 offset in slot
 const L_H = 17; // i32 host address
-// The meter countdowns live in i32 locals inside a function and in the globals across calls and imports.
+// The meter countdowns live in locals inside a function (i32 instructions, i64 gas) and in the
+// globals across calls and imports.
 const L_LEFT_N = 18;
 const L_LEFT_GAS = 19;
+const L_POLL_AT = 20;
 
 /**
- * Largest gas grant of one countdown refill, and largest block cost charged inline: the i32
- * countdown then never wraps (a dearer block always calls IMPORT_METER with its cost).
+ * How far below 0 the instruction countdown may go between two poll sites (see `charge`): at most
+ * one forward path per frame runs between polls, since loop headers, other backward-jump targets and
+ * function entries all poll.
  */
-export const GAS_CHUNK = 2 ** 30;
+export function pollSlack(layout: ProgramLayout, maxFrames: number): number {
+  let longest = 0;
+  for (const f of layout.functions) longest = Math.max(longest, f.last - f.first + 1);
+  const slack = maxFrames * longest;
+  if (slack > 2 ** 30) {
+    throw new LoadError(
+      'PROGRAM_TOO_LARGE',
+      `${maxFrames} frames of a ${longest}-instruction function are too many for the JIT's meters`,
+    );
+  }
+  return slack;
+}
 
 /**
  * True when every block's gas equals its instruction count (no cost table, or one of all ones): one
@@ -94,7 +111,7 @@ const TYPES: FuncType[] = [
   { params: [I32, I32, I32], results: [I32] }, // callx
   { params: [I32, ...Array(10).fill(I64)], results: [I64] }, // run
   { params: Array(10).fill(I64), results: Array(10).fill(I64) }, // part of a split function
-  { params: [I32, F64, ...Array(10).fill(I64)], results: [I32, ...Array(10).fill(I64)] }, // meter
+  { params: [I32, ...Array(10).fill(I64)], results: [I32, ...Array(10).fill(I64)] }, // meter
 ];
 const T_PART = 8;
 
@@ -155,7 +172,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
     elements: layout.functions.map((_, k) => firstSub + k),
     globals: [
       { type: I32, mutable: true, init: 0, export: 'leftN' },
-      { type: I32, mutable: true, init: 0, export: 'leftGas' },
+      { type: F64, mutable: true, init: 0, export: 'leftGas' },
       { type: I32, mutable: true, init: 0, export: 'depth' },
       { type: I32, mutable: true, init: 0, export: 'retHi' },
       { type: I32, mutable: true, init: 0, export: 'tailPending' },
@@ -166,6 +183,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { type: I64, mutable: true, init: 0, export: 'r7' },
       { type: I64, mutable: true, init: 0, export: 'r8' },
       { type: I64, mutable: true, init: 0, export: 'r9' },
+      { type: I32, mutable: true, init: 0, export: 'pollAt' },
     ],
     exports: [{ name: 'run', func: runFn }],
     bodies,
@@ -359,6 +377,10 @@ class FunctionGen {
   private readonly unitGas: boolean;
   /** See `windowFreeFunctions`. */
   private readonly windowFree: Uint8Array;
+  /** 1 at blocks that poll (see `charge`): function entries and backward-jump targets. */
+  private readonly pollSite: Uint8Array;
+  /** See `pollSlack`. */
+  private readonly slack: number;
 
   constructor(
     private readonly input: CodegenInput,
@@ -376,6 +398,12 @@ class FunctionGen {
     this.openLoop = new Int32Array(input.program.slotCount).fill(-1);
     this.unitGas = unitGas(input.layout);
     this.windowFree = windowFreeFunctions(input.program, input.layout, this.frameSize);
+    this.slack = pollSlack(input.layout, this.maxFrames);
+    this.pollSite = new Uint8Array(input.program.slotCount);
+    for (const f of input.layout.functions) this.pollSite[f.startPc] = 1;
+    for (const insn of input.program.insns) {
+      if (insn.kind === 'jump' && insn.target <= insn.pc) this.pollSite[insn.target] = 1;
+    }
   }
 
   /**
@@ -436,7 +464,9 @@ class FunctionGen {
     return {
       locals: [
         { count: 3, type: I64 },
-        { count: 7, type: I32 },
+        { count: 6, type: I32 },
+        { count: 1, type: I64 }, // L_LEFT_GAS
+        { count: 1, type: I32 }, // L_POLL_AT
       ],
       code: w,
     };
@@ -531,11 +561,14 @@ class FunctionGen {
 
   /**
    * Charges the block starting at insns[i] on the countdowns: `left -= len` (and `leftGas -= cost`
-   * unless gas moves with the count or the block is free), one sign test. A countdown runs out every
-   * INTERRUPT_POLL_INSTRUCTIONS instructions (or GAS_CHUNK gas) even when the budget is far, so the
-   * meter import polls for interrupts and refills it; only a real overrun hands the block to the
-   * interpreter (budget import), which runs its affordable prefix and stops exactly at the first
-   * instruction the budget cannot pay — no second copy of the block here.
+   * unless gas moves with the count or the block is free), one compare. The engine sets `left` to
+   * go below `pollAt` (0) at the next interrupt poll, every INTERRUPT_POLL_INSTRUCTIONS
+   * instructions, but only poll sites (loop headers, other backward-jump targets, function entries)
+   * test that: the meter import polls and refills there. Other blocks only stop below −slack, which
+   * the engine makes the exact end of the budget (at most `slack` instructions run between polls;
+   * within the last ones pollAt is −slack too): they hand the block to the interpreter (budget
+   * import), which runs its affordable prefix and stops exactly at the first instruction the budget
+   * cannot pay — no second copy of the block here.
    */
   private charge(i: number): void {
     const w = this.w;
@@ -543,33 +576,46 @@ class FunctionGen {
     const pc = program.insns[i].pc;
     const len = layout.blockInsns[pc];
     const gas = this.unitGas ? 0 : layout.blockGas[pc];
+    const poll = this.pollSite[pc] === 1;
     w.op2(Op.local_get, L_LEFT_N);
     w.i32const(len);
     w.byte(Op.i32_sub);
     w.op2(Op.local_tee, L_LEFT_N);
-    const inline = gas <= GAS_CHUNK;
-    if (gas !== 0 && inline) {
+    if (poll) w.op2(Op.local_get, L_POLL_AT);
+    else w.i32const(-this.slack);
+    w.byte(Op.i32_lt_s);
+    if (gas !== 0) {
       w.op2(Op.local_get, L_LEFT_GAS);
-      w.i32const(gas);
-      w.byte(Op.i32_sub);
+      w.i64const((gas % 2 ** 32) | 0, Math.floor(gas / 2 ** 32));
+      w.byte(Op.i64_sub);
       w.op2(Op.local_tee, L_LEFT_GAS);
+      w.i64const(0, 0);
+      w.byte(Op.i64_lt_s);
       w.byte(Op.i32_or);
     }
-    w.i32const(0);
-    w.byte(Op.i32_lt_s);
-    if (!inline) {
-      // Too dear for the i32 countdown: the meter import charges it, every time.
-      w.byte(Op.drop);
-      w.i32const(1);
-    }
-    // Out: the meter import refills and returns 0, or returns 1 when the budget really cannot pay
-    // (the meters still include this block; the engine undoes it) → the shared slow path. The
-    // registers go through the import and back so that no value stays live across this rare call:
-    // V8 would otherwise spill them on the hot path.
     w.op2(Op.if, 0x40);
+    if (poll) {
+      this.pollCall(pc);
+    } else {
+      // Over the budget (the meters still include this block; the engine undoes it).
+      w.i32const(pc);
+      w.op2(Op.local_set, L_T);
+      w.byte(Op.br);
+      w.u32(this.ctrl.length); // the function-level block (ctrl[0]) seen from inside this `if`
+    }
+    w.byte(Op.end);
+  }
+
+  /**
+   * Calls the meter import for the block at `pc`: it throws Interrupted, or refills and returns 0, or
+   * returns 1 when the budget really cannot pay → the shared slow path. The registers go through the
+   * import and back, so no value stays live across this rare call (V8 would spill them on the hot
+   * path otherwise). Emitted inside the `if` of `charge`.
+   */
+  private pollCall(pc: number): void {
+    const w = this.w;
     this.syncOut();
     w.i32const(pc);
-    w.f64const(inline ? 0 : gas);
     for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
     w.byte(Op.call);
     w.u32(IMPORT_METER);
@@ -578,10 +624,9 @@ class FunctionGen {
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
-    w.u32(this.ctrl.length + 1); // the function-level block (ctrl[0]) seen from inside both `if`s
+    w.u32(this.ctrl.length + 1); // the function-level block (ctrl[0]) from inside two constructs
     w.byte(Op.end);
     this.syncIn();
-    w.byte(Op.end);
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */
@@ -591,6 +636,7 @@ class FunctionGen {
     w.op2(Op.global_set, G_LEFT_N);
     if (this.unitGas) return;
     w.op2(Op.local_get, L_LEFT_GAS);
+    w.byte(Op.f64_convert_i64_s);
     w.op2(Op.global_set, G_LEFT_GAS);
   }
 
@@ -599,8 +645,11 @@ class FunctionGen {
     const w = this.w;
     w.op2(Op.global_get, G_LEFT_N);
     w.op2(Op.local_set, L_LEFT_N);
+    w.op2(Op.global_get, G_POLL_AT);
+    w.op2(Op.local_set, L_POLL_AT);
     if (this.unitGas) return;
     w.op2(Op.global_get, G_LEFT_GAS);
+    w.byte(Op.i64_trunc_f64_s);
     w.op2(Op.local_set, L_LEFT_GAS);
   }
 

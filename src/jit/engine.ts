@@ -34,7 +34,7 @@ import { createExecutorMachine, type ExecutorMachine, type MachineOptions } from
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot, slotBase } from '../vm/memory/layout.js';
 import { JitCallContext, type JitHost } from './call-context.js';
-import { GAS_CHUNK, generateModule, TRAP_CALL_DEPTH, unitGas } from './codegen.js';
+import { generateModule, pollSlack, TRAP_CALL_DEPTH, unitGas } from './codegen.js';
 import { analyze, type ProgramLayout } from './control-flow.js';
 
 /** Same options as the interpreter (memory, helpers, lddw resolver, packet slot, gas costs). */
@@ -48,6 +48,8 @@ interface JitExports {
   /** The countdowns (i32): instructions (and gas, when it moves with them), gas otherwise. */
   leftN: WebAssembly.Global;
   leftGas: WebAssembly.Global;
+  /** i32: the instruction countdown value below which poll sites poll. */
+  pollAt: WebAssembly.Global;
   depth: WebAssembly.Global;
   retHi: WebAssembly.Global;
   tailPending: WebAssembly.Global;
@@ -106,6 +108,8 @@ export class JitProgram implements TailCallTarget, JitHost {
   private nEnd = 0;
   private gasEnd = 0;
   private readonly unitGas: boolean;
+  /** See codegen's `pollSlack`. */
+  private readonly slack: number;
   /** `RunOptions.interrupt` of the current run. */
   private signal: InterruptSignal | undefined;
   private pendingExit = false;
@@ -143,6 +147,7 @@ export class JitProgram implements TailCallTarget, JitHost {
         options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT),
     });
     this.unitGas = unitGas(this.layout);
+    this.slack = pollSlack(this.layout, this.maxFrames);
     const t1 = performance.now();
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       env: {
@@ -311,21 +316,26 @@ export class JitProgram implements TailCallTarget, JitHost {
   }
 
   /**
-   * Sets the countdowns for the counts `n` and `gas` (within the budget): they run out at the next
-   * interrupt poll (after `poll` instructions), after GAS_CHUNK gas, or at the budget, whichever
-   * comes first.
+   * Sets the countdowns for the counts `n` and `gas` (within the budget). The instruction countdown
+   * goes below pollAt = 0 at the next interrupt poll (after `poll` instructions) and below −slack
+   * exactly at the budget (see codegen's `charge`); within the last `poll` + slack instructions
+   * pollAt is −slack, so poll sites stop polling rather than call the meter at every visit. The gas
+   * countdown is exact: below 0 at the gas limit.
    */
   private grant(n: number, gas: number, poll = INTERRUPT_POLL_INSTRUCTIONS): void {
     const x = this.exports;
-    const gasLeft = Math.floor(this.gasLimit - gas);
-    let left = Math.min(poll, Math.floor(this.limit - n));
+    // Gas counts stay exact below 2^53: gasEnd = gas + gasLeft must not round.
+    const gasLeft = Math.min(Math.floor(this.gasLimit - gas), 2 ** 52);
+    let budget = Math.floor(this.limit - n);
+    if (this.unitGas) budget = Math.min(budget, gasLeft);
+    const far = budget - this.slack > poll;
+    const left = far ? poll : budget - this.slack;
+    x.pollAt.value = far ? 0 : -this.slack;
     if (this.unitGas) {
-      left = Math.min(left, gasLeft);
       this.gasEnd = gas + left;
     } else {
-      const g = Math.min(GAS_CHUNK, gasLeft);
-      x.leftGas.value = g;
-      this.gasEnd = gas + g;
+      x.leftGas.value = gasLeft;
+      this.gasEnd = gas + gasLeft;
     }
     x.leftN.value = left;
     this.nEnd = n + left;
@@ -346,12 +356,11 @@ export class JitProgram implements TailCallTarget, JitHost {
   }
 
   /**
-   * A countdown ran out at the block of `pc` (charged, plus `extraGas` the code could not count
-   * down). Over the real budget: 1, the block goes to budgetStop. Else this is an interrupt poll:
-   * stop before the block, or refill the countdowns and let the block run (0).
+   * A countdown ran out at the poll site `pc` (its block charged). Over the real budget: 1, the
+   * block goes to budgetStop. Else this is an interrupt poll: stop before the block, or refill the
+   * countdowns and let the block run (0, with the registers as they were).
    */
-  private meter(pc: number, extraGas: number, ...registers: bigint[]): (number | bigint)[] {
-    this.gasEnd += extraGas;
+  private meter(pc: number, ...registers: bigint[]): (number | bigint)[] {
     const n = this.instructions();
     const gas = this.gasUsed();
     if (n > this.limit || gas > this.gasLimit) return [1, ...registers];
@@ -499,7 +508,7 @@ export class JitProgram implements TailCallTarget, JitHost {
     const used = this.gasUsed();
     if (used + amount > this.gasLimit) throw this.count(new OutOfGas(this.gasLimit, pc), pc);
     // Same poll point: helpers charging gas often must not postpone interrupt polls.
-    this.grant(this.instructions(), used + amount, Math.max(0, this.exports.leftN.value as number));
+    this.grant(this.instructions(), used + amount, this.exports.leftN.value as number);
   }
 
   callFunction(target: bigint, args: readonly bigint[], callPc: number): bigint {
