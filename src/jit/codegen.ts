@@ -381,6 +381,8 @@ class FunctionGen {
   private readonly pollSite: Uint8Array;
   /** See `pollSlack`. */
   private readonly slack: number;
+  /** Loop header pc → control-stack index of the block its poll path follows (see `region`). */
+  private readonly openPoll = new Map<number, number>();
 
   constructor(
     private readonly input: CodegenInput,
@@ -517,7 +519,14 @@ class FunctionGen {
     const { insns } = this.input.program;
     const { labelAt, labelRegion, loopAt, leader } = this.input.layout;
     const headerPc = insns[R.first].pc;
-    if (R.isLoop) this.open(Op.loop, LOOP, headerPc);
+    if (R.isLoop) {
+      // block $exit { loop $again { block $poll { loop $header … } br $exit } poll; br $again }
+      this.open(Op.block, OTHER, 0);
+      this.open(Op.loop, OTHER, 0);
+      this.open(Op.block, OTHER, 0);
+      this.openPoll.set(headerPc, this.ctrl.length - 1);
+      this.open(Op.loop, LOOP, headerPc);
+    }
     if (R.dispatch) {
       // Entering normally (not by a dispatch jump) starts at the region's first instruction; a part
       // of a split function starts where the driver says.
@@ -554,7 +563,16 @@ class FunctionGen {
       i++;
     }
     if (R.dispatch) this.close(DISPATCH, r);
-    if (R.isLoop) this.close(LOOP, headerPc);
+    if (R.isLoop) {
+      this.close(LOOP, headerPc);
+      this.openPoll.delete(headerPc);
+      w.byte(Op.br);
+      w.u32(2); // $exit
+      this.close(OTHER, 0);
+      this.loopPoll(headerPc);
+      this.close(OTHER, 0);
+      this.close(OTHER, 0);
+    }
   }
 
   // ------------------------------------------------------------------------------ metering
@@ -593,9 +611,16 @@ class FunctionGen {
       w.byte(Op.i64_lt_s);
       w.byte(Op.i32_or);
     }
+    const wrapper = this.openPoll.get(pc);
+    if (wrapper !== undefined) {
+      // A loop header: its poll path lies outside the loop (see `region`), which keeps the loop free
+      // of calls that return into it (V8 neither unrolls such loops nor keeps values in registers).
+      w.op2(Op.br_if, this.depthOf(wrapper));
+      return;
+    }
     w.op2(Op.if, 0x40);
     if (poll) {
-      this.pollCall(pc);
+      this.pollCall(pc, 1);
     } else {
       // Over the budget (the meters still include this block; the engine undoes it).
       w.i32const(pc);
@@ -610,9 +635,10 @@ class FunctionGen {
    * Calls the meter import for the block at `pc`: it throws Interrupted, or refills and returns 0, or
    * returns 1 when the budget really cannot pay → the shared slow path. The registers go through the
    * import and back, so no value stays live across this rare call (V8 would spill them on the hot
-   * path otherwise). Emitted inside the `if` of `charge`.
+   * path otherwise). `nested`: constructs opened since the current control stack (the `if` of
+   * `charge`, or none).
    */
-  private pollCall(pc: number): void {
+  private pollCall(pc: number, nested: number): void {
     const w = this.w;
     this.syncOut();
     w.i32const(pc);
@@ -624,9 +650,32 @@ class FunctionGen {
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
-    w.u32(this.ctrl.length + 1); // the function-level block (ctrl[0]) from inside two constructs
+    w.u32(this.ctrl.length + nested); // the function-level block (ctrl[0]) from inside the `if`
     w.byte(Op.end);
     this.syncIn();
+  }
+
+  /**
+   * The poll path of the loop with header `pc`, in its `$again` loop: poll, give the header block's
+   * charge back (the meters included it) and re-enter the loop, which charges it again.
+   */
+  private loopPoll(pc: number): void {
+    const w = this.w;
+    const { blockInsns, blockGas } = this.input.layout;
+    this.pollCall(pc, 0);
+    w.op2(Op.local_get, L_LEFT_N);
+    w.i32const(blockInsns[pc]);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_set, L_LEFT_N);
+    const gas = this.unitGas ? 0 : blockGas[pc];
+    if (gas !== 0) {
+      w.op2(Op.local_get, L_LEFT_GAS);
+      w.i64const((gas % 2 ** 32) | 0, Math.floor(gas / 2 ** 32));
+      w.byte(Op.i64_add);
+      w.op2(Op.local_set, L_LEFT_GAS);
+    }
+    w.byte(Op.br);
+    w.u32(0); // $again
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */
