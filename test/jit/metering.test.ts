@@ -1,8 +1,9 @@
 /**
  * The JIT's countdown meters on runs longer than one interrupt poll interval (the random differential
  * programs stop long before): every refill, every budget around a poll boundary, gas moving with the
- * instruction count or priced by a table, blocks too dear for the i32 countdown, helper gas and
- * bpf-to-bpf calls, all with the interpreter's exact results, counters and trap pcs.
+ * instruction count or priced by a table (also beyond 32 bits), helper gas, bpf-to-bpf calls, loops
+ * (natural and irreducible) and split functions, all with the interpreter's exact results, counters
+ * and trap pcs.
  */
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
@@ -44,6 +45,18 @@ f:
 /** The same loops without the helper, so only the countdowns' own refills meter them. */
 const PLAIN = LONG.replace('call 101\n', '');
 
+/** A cycle with two entries (irreducible: the JIT's dispatch loop), ~450k instructions. */
+const IRREDUCIBLE = `
+  mov %r0, 0
+  mov %r7, 150000
+  jeq %r1, 0, b
+a:
+  add %r0, 1
+b:
+  sub %r7, 1
+  jne %r7, 0, a
+  exit`;
+
 /** A straight-line block longer than a poll interval, called three times. */
 const WIDE = `mov %r0, 0\ncall local f\ncall local f\ncall local f\nexit\nf:\n${'add %r0, 1\n'.repeat(POLL + 5000)}exit`;
 
@@ -73,11 +86,17 @@ function agree(text: string, runs: RunOptions[], gasCosts?: GasCostTable): Recor
   const program = decodeProgram(assemble(text));
   const interp = new Interpreter(program, { memory: machine(), helpers, gasCosts });
   const jit = new JitProgram(program, { memory: machine(), helpers, gasCosts });
+  // Functions cut into parts of a few instructions: part entries and jumps between parts.
+  const split = new JitProgram(program, { memory: machine(), helpers, gasCosts, partSize: 3 });
   return runs.map((options) => {
     const expected = outcome(() => interp.run(options));
     expect(
       outcome(() => jit.run(options)),
       JSON.stringify(options),
+    ).toEqual(expected);
+    expect(
+      outcome(() => split.run(options)),
+      `split ${JSON.stringify(options)}`,
     ).toEqual(expected);
     return expected;
   });
@@ -87,9 +106,10 @@ const AROUND_POLLS = [POLL - 1, POLL, POLL + 1, 2 * POLL - 3, 2 * POLL + 7, 5 * 
 
 describe('JIT countdown meters on long runs', () => {
   it.each([
-    ['with', LONG],
-    ['without', PLAIN],
-  ])('instruction budgets around every poll boundary, unit gas, %s a gas-charging helper', (_, text) => {
+    ['loops with a gas-charging helper', LONG],
+    ['loops without it', PLAIN],
+    ['an irreducible loop', IRREDUCIBLE],
+  ])('instruction budgets around every poll boundary, unit gas: %s', (_, text) => {
     const outcomes = agree(text, [{}, ...AROUND_POLLS.map((maxInstructions) => ({ maxInstructions }))]);
     expect(outcomes[0].instructions as number).toBeGreaterThan(5 * POLL);
     for (const o of outcomes.slice(1)) expect(o).toMatchObject({ code: 'INSTRUCTION_LIMIT' });
@@ -106,7 +126,7 @@ describe('JIT countdown meters on long runs', () => {
   it('priced gas (two countdowns), and a table of all ones (one countdown)', () => {
     const costs: GasCostTable = { alu: 2, mul: 3, call: 7, exit: 1, jump: 0 };
     const limits = [undefined, ...AROUND_POLLS, 3 * 400_001];
-    for (const text of [LONG, PLAIN]) {
+    for (const text of [LONG, PLAIN, IRREDUCIBLE]) {
       agree(
         text,
         limits.map((gasLimit) => ({ gasLimit })),
@@ -116,7 +136,7 @@ describe('JIT countdown meters on long runs', () => {
     }
   });
 
-  it('blocks dearer than a countdown refill are charged exactly', () => {
+  it('gas costs beyond 32 bits are charged exactly (the i64 gas countdown)', () => {
     const costs: GasCostTable = { call: 2 ** 31 + 5, mul: 2 ** 30 };
     const full = agree(LONG, [{}], costs)[0];
     const used = full.gasUsed as number;
