@@ -7,6 +7,7 @@ import { locateTrap } from '../elf/source-line.js';
 import { HelperError, Trap, UsageError } from '../errors.js';
 import type { HelperContext, HelperRegistry } from '../vm/helpers.js';
 import type { RunOptions, TraceStep } from '../vm/interpreter/interpreter.js';
+import type { InterruptSignal } from '../vm/interrupt.js';
 import { GuestMemory, type Region } from '../vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../vm/memory/layout.js';
 import { BumpAllocator } from './allocator.js';
@@ -24,6 +25,11 @@ export interface InstantiateOptions {
     /** Heap size in bytes (default: the module's `heapSize`). */
     heapSize?: number;
   };
+  /**
+   * Default interrupt signal of every call (see `CallOptions.interrupt`): raise it, from this thread
+   * or another one holding `InterruptSignal.from(signal.buffer)`, to stop whatever call is running.
+   */
+  interrupt?: InterruptSignal;
 }
 
 export interface CallOptions {
@@ -37,6 +43,12 @@ export interface CallOptions {
   maxInstructions?: number;
   /** Called before every executed instruction (pc, instruction, registers, memory access); free when absent. */
   trace?: (step: TraceStep) => void;
+  /**
+   * Interrupt signal of this call (default: the instance's). While raised the guest stops with an
+   * `Interrupted` trap at its next poll — at the start, after a host call, or within about 2^16
+   * executed instructions — so even an endless loop can be stopped, also from another thread.
+   */
+  interrupt?: InterruptSignal;
 }
 
 export interface CallResult {
@@ -59,6 +71,7 @@ export class Instance {
   private readonly guest: GuestMemory;
   private readonly executor: Executor;
   private readonly gas: number | undefined;
+  private readonly signal: InterruptSignal | undefined;
   private readonly data: Region | undefined;
   private readonly heapRegion: Region | undefined;
   private readonly context: HostContext;
@@ -78,6 +91,7 @@ export class Instance {
     this.engine = engine;
     this.module = module;
     this.gas = options.gas === undefined ? undefined : gasOption(engine, options.gas);
+    this.signal = options.interrupt;
     const heapSize = heapSizeOption(options.memory?.heapSize ?? module.heapSize, 'memory.heapSize');
     const guest = new GuestMemory({ maxBytes: engine.maxMemoryBytes });
     if (module.rodata) guest.map(Slot.RODATA, 'rodata', module.rodata.length, PERM_READ, module.rodata);
@@ -133,8 +147,9 @@ export class Instance {
   }
 
   /**
-   * Stops the running guest with an `Interrupted` trap at its next run boundary: right after the
-   * current host call, or when a suspended `callAsync` would resume. No effect when idle.
+   * Stops the running guest with an `Interrupted` trap at its next poll: right after the current host
+   * call, when a suspended `callAsync` would resume, or within about 2^16 executed instructions. No
+   * effect when idle. (From another thread, use an `InterruptSignal`: `CallOptions.interrupt`.)
    */
   interrupt(): void {
     this.executor.interrupt();
@@ -232,6 +247,7 @@ export class Instance {
       gasLimit: gas,
       maxInstructions,
       trace: options.trace,
+      interrupt: options.interrupt ?? this.signal,
     };
   }
 }

@@ -32,24 +32,28 @@ export const IMPORT_TRAP = 2; // (pc, kind) → throws (TRAP_* below)
 export const IMPORT_HELPER = 3; // (pc, id, r1lo, r1hi, …, r5hi) → r0 low half; high half in global RET_HI
 export const IMPORT_CALLX = 4; // (pc, lo, hi) → subprogram index, or -1 for a helper id; throws otherwise
 export const IMPORT_TAIL = 5; // (pc, r0..r9: i64) → unwinds into the tail-called program
-const IMPORT_COUNT = 6;
+// (block pc, r0..r9) → (0: meters refilled, go on | 1: over the real budget, then IMPORT_BUDGET;
+// r0..r9 unchanged); throws Interrupted. Called at poll sites when the countdown ran out (`charge`).
+export const IMPORT_METER = 6;
+const IMPORT_COUNT = 7;
 export const TRAP_CALL_DEPTH = 0;
 export const TRAP_PACKET_EXIT = 1;
 
-// Globals: counters as f64 (exact below 2^53, no BigInt at the JS boundary).
-const G_N = 0;
-const G_GAS = 1;
-const G_N_MAX = 2;
-const G_GAS_MAX = 3;
-const G_DEPTH = 4;
-const G_RET_HI = 5;
-const G_TAIL = 6; // 1 when the helper that just returned scheduled a tail call
+// Globals: the meters as countdowns (the engine keeps the absolute counts, see `charge`): i32
+// instructions (gas too when it moves with them), gas left as f64 otherwise.
+const G_LEFT_N = 0;
+const G_LEFT_GAS = 1;
+const G_DEPTH = 2;
+const G_RET_HI = 3;
+const G_TAIL = 4; // 1 when the helper that just returned scheduled a tail call
 // Split functions: the part to run next (-1: the function returned) and its entry index.
-const G_PART = 7;
-const G_ENTRY = 8;
+const G_PART = 5;
+const G_ENTRY = 6;
 // r0 and r6..r9 at the current helper call, for callbacks (which start with the caller's registers).
-const G_R0 = 9;
-const G_R6 = 10;
+const G_R0 = 7;
+const G_R6 = 8;
+// The instruction countdown value below which poll sites call the meter import (see `charge`).
+const G_POLL_AT = 12;
 
 // Locals of a subprogram function: params r0..r9, then these.
 const R10 = 10;
@@ -60,11 +64,41 @@ const L_FPH = 14; // i32 host offset of r10
 const L_T = 15; // i32 scratch
 const L_O = 16; // i32 offset in slot
 const L_H = 17; // i32 host address
-// The meters live in f64 locals inside a function and in the globals across calls and imports.
-const L_N = 18;
-const L_GAS = 19;
-const L_N_MAX = 20;
-const L_GAS_MAX = 21;
+// The meter countdowns live in locals inside a function (i32 instructions, i64 gas) and in the
+// globals across calls and imports.
+const L_LEFT_N = 18;
+const L_LEFT_GAS = 19;
+const L_POLL_AT = 20;
+
+/**
+ * How far below 0 the instruction countdown may go between two poll sites (see `charge`): at most
+ * one forward path per frame runs between polls, since loop headers, other backward-jump targets and
+ * function entries all poll.
+ */
+export function pollSlack(layout: ProgramLayout, maxFrames: number): number {
+  let longest = 0;
+  for (const f of layout.functions) longest = Math.max(longest, f.last - f.first + 1);
+  const slack = maxFrames * longest;
+  if (slack > 2 ** 30) {
+    throw new LoadError(
+      'PROGRAM_TOO_LARGE',
+      `${maxFrames} frames of a ${longest}-instruction function are too many for the JIT's meters`,
+    );
+  }
+  return slack;
+}
+
+/**
+ * True when every block's gas equals its instruction count (no cost table, or one of all ones): one
+ * countdown then meters both, the other is unused.
+ */
+export function unitGas(layout: ProgramLayout): boolean {
+  const { blockGas, blockInsns, leader } = layout;
+  if (blockGas === blockInsns) return true;
+  for (let pc = 0; pc < leader.length; pc++)
+    if (leader[pc] === 1 && blockGas[pc] !== blockInsns[pc]) return false;
+  return true;
+}
 
 const T_SUB = 0;
 const TYPES: FuncType[] = [
@@ -77,6 +111,7 @@ const TYPES: FuncType[] = [
   { params: [I32, I32, I32], results: [I32] }, // callx
   { params: [I32, ...Array(10).fill(I64)], results: [I64] }, // run
   { params: Array(10).fill(I64), results: Array(10).fill(I64) }, // part of a split function
+  { params: [I32, ...Array(10).fill(I64)], results: [I32, ...Array(10).fill(I64)] }, // meter
 ];
 const T_PART = 8;
 
@@ -130,15 +165,14 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { module: 'env', name: 'helper', kind: 'func', type: 5 },
       { module: 'env', name: 'callx', kind: 'func', type: 6 },
       { module: 'env', name: 'tail', kind: 'func', type: 3 },
+      { module: 'env', name: 'meter', kind: 'func', type: 9 },
     ],
     functions: [...layout.functions.map(() => T_SUB), 7, ...partBodies.map(() => T_PART)],
     tableSize: fnCount,
     elements: layout.functions.map((_, k) => firstSub + k),
     globals: [
-      { type: F64, mutable: true, init: 0, export: 'n' },
-      { type: F64, mutable: true, init: 0, export: 'gas' },
-      { type: F64, mutable: true, init: 0, export: 'nMax' },
-      { type: F64, mutable: true, init: 0, export: 'gasMax' },
+      { type: I32, mutable: true, init: 0, export: 'leftN' },
+      { type: F64, mutable: true, init: 0, export: 'leftGas' },
       { type: I32, mutable: true, init: 0, export: 'depth' },
       { type: I32, mutable: true, init: 0, export: 'retHi' },
       { type: I32, mutable: true, init: 0, export: 'tailPending' },
@@ -149,6 +183,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { type: I64, mutable: true, init: 0, export: 'r7' },
       { type: I64, mutable: true, init: 0, export: 'r8' },
       { type: I64, mutable: true, init: 0, export: 'r9' },
+      { type: I32, mutable: true, init: 0, export: 'pollAt' },
     ],
     exports: [{ name: 'run', func: runFn }],
     bodies,
@@ -267,6 +302,51 @@ const STORE_OP: Record<number, number> = {
   8: Op.i64_store,
 };
 
+/** True for an access inside the own stack frame: r10 is read-only, so no window check is needed. */
+function inOwnFrame(base: number, off: number, size: number, frameSize: number): boolean {
+  return base === R10 && off >= -frameSize && off + size <= 0;
+}
+
+/**
+ * Per function: 1 when neither it nor anything it calls reads the stack window of the region table
+ * (only own-frame accesses, no helpers or callx, which may hand stack pointers to the host), so a
+ * call to it need not move the window — the caller's stays valid for everything the callee does.
+ * (A stale window is the caller's, smaller than the callee's: it could never grant more access.)
+ */
+function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize: number): Uint8Array {
+  const { insns } = program;
+  const count = layout.functions.length;
+  const free = new Uint8Array(count);
+  const callees: number[][] = [];
+  for (const f of layout.functions) {
+    let ok = 1;
+    const calls: number[] = [];
+    for (let i = f.first; i <= f.last && ok; i++) {
+      const insn = insns[i];
+      if (insn.kind === 'load') ok = inOwnFrame(insn.src, insn.off, insn.size, frameSize) ? 1 : 0;
+      else if (insn.kind === 'store' || insn.kind === 'atomic')
+        ok = inOwnFrame(insn.dst, insn.off, insn.size, frameSize) ? 1 : 0;
+      else if (insn.kind === 'call') {
+        if (insn.op === 'local') calls.push(layout.functionAt[insn.target]);
+        else ok = 0;
+      } else if (insn.kind === 'packet_load') ok = 0; // its slot is configurable
+    }
+    free[f.index] = ok;
+    callees.push(calls);
+  }
+  // A function calling one that needs the window needs it too: iterate to the fixed point.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let k = 0; k < count; k++) {
+      if (free[k] === 1 && callees[k].some((c) => free[c] === 0)) {
+        free[k] = 0;
+        changed = true;
+      }
+    }
+  }
+  return free;
+}
+
 /** Kinds of open wasm constructs on the control stack. */
 const BLOCK = 0;
 const LOOP = 1;
@@ -293,6 +373,16 @@ class FunctionGen {
   private readonly fpGuestTop: number;
   private readonly fpHostTop: number;
   private readonly stackSize: number;
+  /** See `unitGas`: the gas countdown is not kept. */
+  private readonly unitGas: boolean;
+  /** See `windowFreeFunctions`. */
+  private readonly windowFree: Uint8Array;
+  /** 1 at blocks that poll (see `charge`): function entries and backward-jump targets. */
+  private readonly pollSite: Uint8Array;
+  /** See `pollSlack`. */
+  private readonly slack: number;
+  /** Loop header pc → control-stack index of the block its poll path follows (see `region`). */
+  private readonly openPoll = new Map<number, number>();
 
   constructor(
     private readonly input: CodegenInput,
@@ -308,6 +398,14 @@ class FunctionGen {
     this.stackSize = stack.size;
     this.openBlock = new Int32Array(input.program.slotCount).fill(-1);
     this.openLoop = new Int32Array(input.program.slotCount).fill(-1);
+    this.unitGas = unitGas(input.layout);
+    this.windowFree = windowFreeFunctions(input.program, input.layout, this.frameSize);
+    this.slack = pollSlack(input.layout, this.maxFrames);
+    this.pollSite = new Uint8Array(input.program.slotCount);
+    for (const f of input.layout.functions) this.pollSite[f.startPc] = 1;
+    for (const insn of input.program.insns) {
+      if (insn.kind === 'jump' && insn.target <= insn.pc) this.pollSite[insn.target] = 1;
+    }
   }
 
   /**
@@ -346,10 +444,6 @@ class FunctionGen {
     w.byte(Op.i64_extend_i32_u);
     w.byte(Op.i64_sub);
     w.op2(Op.local_set, R10);
-    w.op2(Op.global_get, G_N_MAX);
-    w.op2(Op.local_set, L_N_MAX);
-    w.op2(Op.global_get, G_GAS_MAX);
-    w.op2(Op.local_set, L_GAS_MAX);
     this.syncIn();
     // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
     this.open(Op.block, OTHER, 0);
@@ -372,8 +466,9 @@ class FunctionGen {
     return {
       locals: [
         { count: 3, type: I64 },
-        { count: 5, type: I32 },
-        { count: 4, type: F64 },
+        { count: 6, type: I32 },
+        { count: 1, type: I64 }, // L_LEFT_GAS
+        { count: 1, type: I32 }, // L_POLL_AT
       ],
       code: w,
     };
@@ -424,7 +519,14 @@ class FunctionGen {
     const { insns } = this.input.program;
     const { labelAt, labelRegion, loopAt, leader } = this.input.layout;
     const headerPc = insns[R.first].pc;
-    if (R.isLoop) this.open(Op.loop, LOOP, headerPc);
+    if (R.isLoop) {
+      // block $exit { loop $again { block $poll { loop $header … } br $exit } poll; br $again }
+      this.open(Op.block, OTHER, 0);
+      this.open(Op.loop, OTHER, 0);
+      this.open(Op.block, OTHER, 0);
+      this.openPoll.set(headerPc, this.ctrl.length - 1);
+      this.open(Op.loop, LOOP, headerPc);
+    }
     if (R.dispatch) {
       // Entering normally (not by a dispatch jump) starts at the region's first instruction; a part
       // of a split function starts where the driver says.
@@ -461,63 +563,143 @@ class FunctionGen {
       i++;
     }
     if (R.dispatch) this.close(DISPATCH, r);
-    if (R.isLoop) this.close(LOOP, headerPc);
+    if (R.isLoop) {
+      this.close(LOOP, headerPc);
+      this.openPoll.delete(headerPc);
+      w.byte(Op.br);
+      w.u32(2); // $exit
+      this.close(OTHER, 0);
+      this.loopPoll(headerPc);
+      this.close(OTHER, 0);
+      this.close(OTHER, 0);
+    }
   }
 
   // ------------------------------------------------------------------------------ metering
 
   /**
-   * Charges the block starting at insns[i]. When the budget cannot pay it, the block is handed to the
-   * interpreter (budget import), which runs its affordable prefix and stops exactly at the first
-   * instruction the budget cannot pay — no second copy of the block here.
+   * Charges the block starting at insns[i] on the countdowns: `left -= len` (and `leftGas -= cost`
+   * unless gas moves with the count or the block is free), one compare. The engine sets `left` to
+   * go below `pollAt` (0) at the next interrupt poll, every INTERRUPT_POLL_INSTRUCTIONS
+   * instructions, but only poll sites (loop headers, other backward-jump targets, function entries)
+   * test that: the meter import polls and refills there. Other blocks only stop below −slack, which
+   * the engine makes the exact end of the budget (at most `slack` instructions run between polls;
+   * within the last ones pollAt is −slack too): they hand the block to the interpreter (budget
+   * import), which runs its affordable prefix and stops exactly at the first instruction the budget
+   * cannot pay — no second copy of the block here.
    */
   private charge(i: number): void {
     const w = this.w;
     const { layout, program } = this.input;
     const pc = program.insns[i].pc;
     const len = layout.blockInsns[pc];
-    const gas = layout.blockGas[pc];
-    // n += len; gas += cost; over = n > nMax | gas > gasMax (gas cannot newly pass with cost 0).
-    w.op2(Op.local_get, L_N);
-    w.f64const(len);
-    w.byte(Op.f64_add);
-    w.op2(Op.local_tee, L_N);
-    w.op2(Op.local_get, L_N_MAX);
-    w.byte(Op.f64_gt);
+    const gas = this.unitGas ? 0 : layout.blockGas[pc];
+    const poll = this.pollSite[pc] === 1;
+    w.op2(Op.local_get, L_LEFT_N);
+    w.i32const(len);
+    w.byte(Op.i32_sub);
+    w.op2(Op.local_tee, L_LEFT_N);
+    if (poll) w.op2(Op.local_get, L_POLL_AT);
+    else w.i32const(-this.slack);
+    w.byte(Op.i32_lt_s);
     if (gas !== 0) {
-      w.op2(Op.local_get, L_GAS);
-      w.f64const(gas);
-      w.byte(Op.f64_add);
-      w.op2(Op.local_tee, L_GAS);
-      w.op2(Op.local_get, L_GAS_MAX);
-      w.byte(Op.f64_gt);
+      w.op2(Op.local_get, L_LEFT_GAS);
+      w.i64const((gas % 2 ** 32) | 0, Math.floor(gas / 2 ** 32));
+      w.byte(Op.i64_sub);
+      w.op2(Op.local_tee, L_LEFT_GAS);
+      w.i64const(0, 0);
+      w.byte(Op.i64_lt_s);
       w.byte(Op.i32_or);
     }
-    // Over budget: the shared slow path (the meters still include this block; the engine undoes it).
+    const wrapper = this.openPoll.get(pc);
+    if (wrapper !== undefined) {
+      // A loop header: its poll path lies outside the loop (see `region`), which keeps the loop free
+      // of calls that return into it (V8 neither unrolls such loops nor keeps values in registers).
+      w.op2(Op.br_if, this.depthOf(wrapper));
+      return;
+    }
+    w.op2(Op.if, 0x40);
+    if (poll) {
+      this.pollCall(pc, 1);
+    } else {
+      // Over the budget (the meters still include this block; the engine undoes it).
+      w.i32const(pc);
+      w.op2(Op.local_set, L_T);
+      w.byte(Op.br);
+      w.u32(this.ctrl.length); // the function-level block (ctrl[0]) seen from inside this `if`
+    }
+    w.byte(Op.end);
+  }
+
+  /**
+   * Calls the meter import for the block at `pc`: it throws Interrupted, or refills and returns 0, or
+   * returns 1 when the budget really cannot pay → the shared slow path. The registers go through the
+   * import and back, so no value stays live across this rare call (V8 would spill them on the hot
+   * path otherwise). `nested`: constructs opened since the current control stack (the `if` of
+   * `charge`, or none).
+   */
+  private pollCall(pc: number, nested: number): void {
+    const w = this.w;
+    this.syncOut();
+    w.i32const(pc);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.call);
+    w.u32(IMPORT_METER);
+    for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
     w.op2(Op.if, 0x40);
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
-    w.u32(this.ctrl.length); // the function-level block (ctrl[0]) seen from inside this `if`
+    w.u32(this.ctrl.length + nested); // the function-level block (ctrl[0]) from inside the `if`
     w.byte(Op.end);
+    this.syncIn();
+  }
+
+  /**
+   * The poll path of the loop with header `pc`, in its `$again` loop: poll, give the header block's
+   * charge back (the meters included it) and re-enter the loop, which charges it again.
+   */
+  private loopPoll(pc: number): void {
+    const w = this.w;
+    const { blockInsns, blockGas } = this.input.layout;
+    this.pollCall(pc, 0);
+    w.op2(Op.local_get, L_LEFT_N);
+    w.i32const(blockInsns[pc]);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_set, L_LEFT_N);
+    const gas = this.unitGas ? 0 : blockGas[pc];
+    if (gas !== 0) {
+      w.op2(Op.local_get, L_LEFT_GAS);
+      w.i64const((gas % 2 ** 32) | 0, Math.floor(gas / 2 ** 32));
+      w.byte(Op.i64_add);
+      w.op2(Op.local_set, L_LEFT_GAS);
+    }
+    w.byte(Op.br);
+    w.u32(0); // $again
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */
   private syncOut(): void {
     const w = this.w;
-    w.op2(Op.local_get, L_N);
-    w.op2(Op.global_set, G_N);
-    w.op2(Op.local_get, L_GAS);
-    w.op2(Op.global_set, G_GAS);
+    w.op2(Op.local_get, L_LEFT_N);
+    w.op2(Op.global_set, G_LEFT_N);
+    if (this.unitGas) return;
+    w.op2(Op.local_get, L_LEFT_GAS);
+    w.byte(Op.f64_convert_i64_s);
+    w.op2(Op.global_set, G_LEFT_GAS);
   }
 
   /** Meters from the globals, after anything that changed them (calls, helpers). */
   private syncIn(): void {
     const w = this.w;
-    w.op2(Op.global_get, G_N);
-    w.op2(Op.local_set, L_N);
-    w.op2(Op.global_get, G_GAS);
-    w.op2(Op.local_set, L_GAS);
+    w.op2(Op.global_get, G_LEFT_N);
+    w.op2(Op.local_set, L_LEFT_N);
+    w.op2(Op.global_get, G_POLL_AT);
+    w.op2(Op.local_set, L_POLL_AT);
+    if (this.unitGas) return;
+    w.op2(Op.global_get, G_LEFT_GAS);
+    w.byte(Op.i64_trunc_f64_s);
+    w.op2(Op.local_set, L_LEFT_GAS);
   }
 
   /** Calls a throwing import with (pc, …ints) and marks the rest unreachable. */
@@ -919,10 +1101,14 @@ class FunctionGen {
     switch (insn.op) {
       case 'local': {
         const k = this.input.layout.functionAt[insn.target];
-        this.localCall(insn.pc, () => {
-          w.byte(Op.call);
-          w.u32(this.firstSub + k);
-        });
+        this.localCall(
+          insn.pc,
+          () => {
+            w.byte(Op.call);
+            w.u32(this.firstSub + k);
+          },
+          this.windowFree[k] === 0,
+        );
         return;
       }
       case 'helper':
@@ -958,12 +1144,16 @@ class FunctionGen {
         w.i32const(0);
         w.byte(Op.i32_ge_s);
         w.op2(Op.if, 0x40);
-        this.localCall(insn.pc, () => {
-          w.op2(Op.local_get, L_T);
-          w.byte(Op.call_indirect);
-          w.u32(T_SUB);
-          w.byte(0);
-        });
+        this.localCall(
+          insn.pc,
+          () => {
+            w.op2(Op.local_get, L_T);
+            w.byte(Op.call_indirect);
+            w.u32(T_SUB);
+            w.byte(0);
+          },
+          true,
+        );
         w.byte(Op.else);
         this.helperCall(insn.pc, () => {
           w.op2(Op.local_get, d);
@@ -975,8 +1165,11 @@ class FunctionGen {
     }
   }
 
-  /** A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit), window, call, restore. */
-  private localCall(pc: number, emitCall: () => void): void {
+  /**
+   * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit), window (unless the
+   * callee never reads it, see windowFreeFunctions: then only the depth moves), call, restore.
+   */
+  private localCall(pc: number, emitCall: () => void, window: boolean): void {
     const w = this.w;
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(this.maxFrames - 1);
@@ -984,21 +1177,25 @@ class FunctionGen {
     w.op2(Op.if, 0x40);
     this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
     w.byte(Op.end);
-    this.moveDepth(1);
+    this.moveDepth(1, window);
     this.syncOut();
     for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
     emitCall();
     for (let r = 5; r >= 0; r--) w.op2(Op.local_set, r);
     this.syncIn();
-    this.moveDepth(-1);
+    this.moveDepth(-1, window);
   }
 
-  /** depth += delta, and the stack slot's table entry for the new depth (setWindow, inlined). */
-  private moveDepth(delta: number): void {
+  /** depth += delta, and (with `window`) the stack slot's table entry for the new depth (setWindow, inlined). */
+  private moveDepth(delta: number, window: boolean): void {
     const w = this.w;
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(delta);
     w.byte(Op.i32_add);
+    if (!window) {
+      w.op2(Op.global_set, G_DEPTH);
+      return;
+    }
     w.op2(Op.local_tee, L_O);
     w.op2(Op.global_set, G_DEPTH);
     // len = (depth + 1) · frameSize; start = size − len; host = hostBase + start.
@@ -1082,7 +1279,7 @@ class FunctionGen {
     pc: number,
   ): void {
     const w = this.w;
-    if (base === R10 && off >= -this.frameSize && off + size <= 0) {
+    if (inOwnFrame(base, off, size, this.frameSize)) {
       // Inside the own frame, which every stack window of this depth contains.
       w.op2(Op.local_get, L_FPH);
       w.i32const(off);

@@ -9,7 +9,6 @@ import {
   BadCallTarget,
   CallDepthExceeded,
   HelperError,
-  Interrupted,
   LoadError,
   OutOfGas,
   Trap,
@@ -24,16 +23,18 @@ import {
   helperResultInto,
   Interpreter,
   type InterpreterOptions,
+  interruptedAt,
   isThenable,
   MAX_TAIL_CALLS,
   type RunOptions,
   type RunResult,
 } from '../vm/interpreter/interpreter.js';
+import { INTERRUPT_POLL_INSTRUCTIONS, type InterruptSignal } from '../vm/interrupt.js';
 import { createExecutorMachine, type ExecutorMachine, type MachineOptions } from '../vm/machine.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot, slotBase } from '../vm/memory/layout.js';
 import { JitCallContext, type JitHost } from './call-context.js';
-import { generateModule, TRAP_CALL_DEPTH } from './codegen.js';
+import { generateModule, pollSlack, TRAP_CALL_DEPTH, unitGas } from './codegen.js';
 import { analyze, type ProgramLayout } from './control-flow.js';
 
 /** Same options as the interpreter (memory, helpers, lddw resolver, packet slot, gas costs). */
@@ -44,10 +45,11 @@ export interface JitOptions extends InterpreterOptions {
 
 interface JitExports {
   run(k: number, ...registers: bigint[]): bigint;
-  n: WebAssembly.Global;
-  gas: WebAssembly.Global;
-  nMax: WebAssembly.Global;
-  gasMax: WebAssembly.Global;
+  /** The countdowns (i32): instructions (and gas, when it moves with them), gas otherwise. */
+  leftN: WebAssembly.Global;
+  leftGas: WebAssembly.Global;
+  /** i32: the instruction countdown value below which poll sites poll. */
+  pollAt: WebAssembly.Global;
   depth: WebAssembly.Global;
   retHi: WebAssembly.Global;
   tailPending: WebAssembly.Global;
@@ -99,6 +101,17 @@ export class JitProgram implements TailCallTarget, JitHost {
   private stepper: Interpreter | undefined;
   private limit = DEFAULT_MAX_INSTRUCTIONS;
   private gasLimit = Number.POSITIVE_INFINITY;
+  /**
+   * The absolute counts are `nEnd − leftN` and `gasEnd − leftGas` (`gasEnd − leftN` with unit gas):
+   * the compiled code only counts down, the engine refills (see `grant`).
+   */
+  private nEnd = 0;
+  private gasEnd = 0;
+  private readonly unitGas: boolean;
+  /** See codegen's `pollSlack`. */
+  private readonly slack: number;
+  /** `RunOptions.interrupt` of the current run. */
+  private signal: InterruptSignal | undefined;
   private pendingExit = false;
   private pendingTail: JitProgram | undefined;
   /** The program executing the current run: this one, or the target of the last tail call. */
@@ -133,6 +146,8 @@ export class JitProgram implements TailCallTarget, JitHost {
       packetSlot:
         options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT),
     });
+    this.unitGas = unitGas(this.layout);
+    this.slack = pollSlack(this.layout, this.maxFrames);
     const t1 = performance.now();
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       env: {
@@ -157,6 +172,7 @@ export class JitProgram implements TailCallTarget, JitHost {
           this.exports.tailPending.value = 0;
           throw new TailCall(target, registers);
         },
+        meter: this.meter.bind(this),
       },
     });
     this.exports = instance.exports as unknown as JitExports;
@@ -193,6 +209,8 @@ export class JitProgram implements TailCallTarget, JitHost {
     const args = options.args ?? [];
     for (let i = 0; i < args.length && i < 5; i++) registers[i + 1] = BigInt.asIntN(64, BigInt(args[i]));
     const limit = options.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+    const signal = options.interrupt;
+    if (signal?.requested) throw interruptedAt(entry);
     this.memory.clearStack();
     this.memory.setStackDepth(0);
     this.busy = true;
@@ -205,23 +223,27 @@ export class JitProgram implements TailCallTarget, JitHost {
     try {
       // One iteration per program: the entry one, then each bpf_tail_call target.
       for (let fn = k; ; fn = 0) {
-        active.enter(n, gas, limit, gasLimit, tailCalls);
+        active.enter(n, gas, limit, gasLimit, tailCalls, signal);
         const x = active.exports;
         try {
           const r0 = x.run(fn, ...registers);
-          return { r0: BigInt.asUintN(64, r0), instructions: x.n.value, gasUsed: x.gas.value };
+          return {
+            r0: BigInt.asUintN(64, r0),
+            instructions: active.instructions(),
+            gasUsed: active.gasUsed(),
+          };
         } catch (e) {
           if (e instanceof Exit) return active.exitResult();
           if (!(e instanceof TailCall)) {
             if (e instanceof Trap && !counted.has(e)) {
               // Raised outside an import that knows its pc (none expected): the run so far.
-              e.instructions = x.n.value;
-              e.gasUsed = x.gas.value;
+              e.instructions = active.instructions();
+              e.gasUsed = active.gasUsed();
             }
             throw e;
           }
-          n = x.n.value;
-          gas = x.gas.value;
+          n = active.instructions();
+          gas = active.gasUsed();
           registers = e.registers;
           if (active !== this) active.busy = false;
           active = e.target;
@@ -237,15 +259,20 @@ export class JitProgram implements TailCallTarget, JitHost {
   }
 
   /** Resets the meters and run state to continue a run (from its start or after a tail call). */
-  private enter(n: number, gas: number, limit: number, gasLimit: number, tailCalls: number): void {
+  private enter(
+    n: number,
+    gas: number,
+    limit: number,
+    gasLimit: number,
+    tailCalls: number,
+    signal: InterruptSignal | undefined,
+  ): void {
     this.limit = limit;
     this.gasLimit = gasLimit;
     this.tailCalls = tailCalls;
+    this.signal = signal;
+    this.grant(n, gas);
     const x = this.exports;
-    x.n.value = n;
-    x.gas.value = gas;
-    x.nMax.value = limit;
-    x.gasMax.value = gasLimit;
     x.depth.value = 0;
     x.tailPending.value = 0;
     this.pendingExit = false;
@@ -261,7 +288,10 @@ export class JitProgram implements TailCallTarget, JitHost {
     return this.run(options);
   }
 
-  /** Stops the guest after the current helper call with an `Interrupted` trap. */
+  /**
+   * Stops the guest with an `Interrupted` trap after the current helper call (or at the next poll,
+   * see `RunOptions.interrupt`). No effect when idle.
+   */
   interrupt(): void {
     if (!this.busy) return;
     this.interruptRequested = true;
@@ -272,17 +302,77 @@ export class JitProgram implements TailCallTarget, JitHost {
   private exitResult(): RunResult {
     const { lo, hi } = this.exit;
     const r0 = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-    return { r0, instructions: this.exports.n.value, gasUsed: this.exports.gas.value };
+    return { r0, instructions: this.instructions(), gasUsed: this.gasUsed() };
+  }
+
+  /** Instructions counted so far (the compiled code's meters must be synced out). */
+  private instructions(): number {
+    return this.nEnd - (this.exports.leftN.value as number);
+  }
+
+  /** Gas counted so far (the compiled code's meters must be synced out). */
+  private gasUsed(): number {
+    return this.gasEnd - ((this.unitGas ? this.exports.leftN.value : this.exports.leftGas.value) as number);
+  }
+
+  /**
+   * Sets the countdowns for the counts `n` and `gas` (within the budget). The instruction countdown
+   * goes below pollAt = 0 at the next interrupt poll (after `poll` instructions) and below −slack
+   * exactly at the budget (see codegen's `charge`); within the last `poll` + slack instructions
+   * pollAt is −slack, so poll sites stop polling rather than call the meter at every visit. The gas
+   * countdown is exact: below 0 at the gas limit.
+   */
+  private grant(n: number, gas: number, poll = INTERRUPT_POLL_INSTRUCTIONS): void {
+    const x = this.exports;
+    // Gas counts stay exact below 2^53: gasEnd = gas + gasLeft must not round.
+    const gasLeft = Math.min(Math.floor(this.gasLimit - gas), 2 ** 52);
+    let budget = Math.floor(this.limit - n);
+    if (this.unitGas) budget = Math.min(budget, gasLeft);
+    const far = budget - this.slack > poll;
+    const left = far ? poll : budget - this.slack;
+    x.pollAt.value = far ? 0 : -this.slack;
+    if (this.unitGas) {
+      this.gasEnd = gas + left;
+    } else {
+      x.leftGas.value = gasLeft;
+      this.gasEnd = gas + gasLeft;
+    }
+    x.leftN.value = left;
+    this.nEnd = n + left;
   }
 
   /** Sets a trap's counters from the meters, which hold the whole block of `pc`: refund the rest. */
   private count(trap: Trap, pc: number): Trap {
     if (counted.has(trap)) return trap;
-    const x = this.exports;
-    trap.instructions = (x.n.value as number) - this.layout.afterInsns[pc];
-    trap.gasUsed = (x.gas.value as number) - this.layout.afterGas[pc];
+    trap.instructions = this.instructions() - this.layout.afterInsns[pc];
+    trap.gasUsed = this.gasUsed() - this.layout.afterGas[pc];
     counted.add(trap);
     return trap;
+  }
+
+  /** `interrupt()` was called or the run's signal is raised. */
+  private interruptPending(): boolean {
+    return this.interruptRequested || this.signal?.requested === true;
+  }
+
+  /**
+   * A countdown ran out at the poll site `pc` (its block charged). Over the real budget: 1, the
+   * block goes to budgetStop. Else this is an interrupt poll: stop before the block, or refill the
+   * countdowns and let the block run (0, with the registers as they were).
+   */
+  private meter(pc: number, ...registers: bigint[]): (number | bigint)[] {
+    const n = this.instructions();
+    const gas = this.gasUsed();
+    if (n > this.limit || gas > this.gasLimit) return [1, ...registers];
+    if (this.interruptPending()) {
+      const trap = interruptedAt(pc);
+      trap.instructions = n - this.layout.blockInsns[pc];
+      trap.gasUsed = gas - this.layout.blockGas[pc];
+      counted.add(trap);
+      throw trap;
+    }
+    this.grant(n, gas);
+    return [0, ...registers];
   }
 
   /**
@@ -297,8 +387,8 @@ export class JitProgram implements TailCallTarget, JitHost {
     try {
       result = this.stepper.continueRun(pc, x.depth.value as number, registers, {
         // The compiled code charged the whole block before finding it unaffordable.
-        instructions: (x.n.value as number) - this.layout.blockInsns[pc],
-        gasUsed: (x.gas.value as number) - this.layout.blockGas[pc],
+        instructions: this.instructions() - this.layout.blockInsns[pc],
+        gasUsed: this.gasUsed() - this.layout.blockGas[pc],
         maxInstructions: this.limit,
         gasLimit: this.gasLimit,
       });
@@ -361,9 +451,7 @@ export class JitProgram implements TailCallTarget, JitHost {
       this.pendingExit = false;
       throw this.exit;
     }
-    if (this.interruptRequested) {
-      throw this.count(new Interrupted(`interrupted before pc ${pc + 1}`, { pc: pc + 1 }), pc);
-    }
+    if (this.interruptPending()) throw this.count(interruptedAt(pc + 1), pc);
     this.exports.retHi.value = this.result[1];
     return this.result[0];
   }
@@ -417,10 +505,10 @@ export class JitProgram implements TailCallTarget, JitHost {
         pc,
       });
     }
-    const x = this.exports;
-    const used = x.gas.value as number;
+    const used = this.gasUsed();
     if (used + amount > this.gasLimit) throw this.count(new OutOfGas(this.gasLimit, pc), pc);
-    x.gas.value = used + amount;
+    // Same poll point: helpers charging gas often must not postpone interrupt polls.
+    this.grant(this.instructions(), used + amount, this.exports.leftN.value as number);
   }
 
   callFunction(target: bigint, args: readonly bigint[], callPc: number): bigint {

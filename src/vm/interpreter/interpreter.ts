@@ -19,6 +19,7 @@ import {
 import type { Insn, Program } from '../../isa/instruction.js';
 import { type GasCostTable, gasPricer } from '../gas.js';
 import type { HelperDefinition, HelperRegistry, TailCallTarget } from '../helpers.js';
+import { INTERRUPT_POLL_INSTRUCTIONS, type InterruptSignal } from '../interrupt.js';
 import { type GuestMemory, STACK_WINDOW_FP, STACK_WINDOW_STRIDE } from '../memory/guest-memory.js';
 import {
   SLOT_MASK,
@@ -66,6 +67,13 @@ export interface RunOptions {
   trace?: (step: TraceStep) => void;
   /** Entry pc (default 0). */
   entry?: number;
+  /**
+   * Stops the run with an `Interrupted` trap (pc = the next instruction to run, counters exact) once
+   * raised: checked when the run starts, after every helper call and about every
+   * `INTERRUPT_POLL_INSTRUCTIONS` executed instructions, so it also stops endless loops, even from
+   * another thread (see `InterruptSignal`). `interrupt()` on the executor works without it.
+   */
+  interrupt?: InterruptSignal;
 }
 
 /** What the tracer sees before an instruction executes. */
@@ -89,6 +97,11 @@ export interface RunResult {
   instructions: number;
   /** Gas used: the exact sum of the executed instructions' costs plus helper charges. */
   gasUsed: number;
+}
+
+/** The trap of an interrupt that stops the guest before it runs `pc`. */
+export function interruptedAt(pc: number): Interrupted {
+  return new Interrupted(`interrupted before pc ${pc}`, { pc });
 }
 
 /** Traps whose counters are final (set by the innermost run that saw them). */
@@ -148,6 +161,8 @@ export class Interpreter implements TailCallTarget, HelperHost {
   private busy = false;
   private asyncMode = false;
   private interruptRequested = false;
+  /** `RunOptions.interrupt` of the current run. */
+  private signal: InterruptSignal | undefined;
   /** The Promise a helper returned in runAsync, and where to resume when it settles. */
   private pendingPromise: PromiseLike<unknown> | undefined;
   private suspendedHelper: HelperDefinition | undefined;
@@ -253,7 +268,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
         }
         try {
           this.setHelperResult(value, helper, callPc);
-          if (this.interruptRequested) throw new Interrupted(`interrupted before pc ${pc}`, { pc });
+          if (this.interruptPending()) throw interruptedAt(pc);
         } catch (e) {
           throw this.asTrap(e, callPc, instructions, this.gasUsed);
         }
@@ -293,6 +308,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
     this.instructionLimit = maxInstructions;
     this.gasUsed = gasUsed;
     this.interruptRequested = false;
+    this.signal = undefined;
     this.asyncMode = false;
     this.tracer = undefined;
     this.busy = true;
@@ -306,8 +322,9 @@ export class Interpreter implements TailCallTarget, HelperHost {
   }
 
   /**
-   * Asks a running guest to stop at the next run boundary with an `Interrupted` trap: right after the
-   * current helper call, or when a suspended `runAsync` would resume. No effect when idle.
+   * Asks a running guest to stop at the next poll with an `Interrupted` trap: right after the current
+   * helper call, when a suspended `runAsync` would resume, or at a run boundary within about
+   * INTERRUPT_POLL_INSTRUCTIONS instructions. No effect when idle.
    */
   interrupt(): void {
     if (this.busy) this.interruptRequested = true;
@@ -352,6 +369,8 @@ export class Interpreter implements TailCallTarget, HelperHost {
     this.interruptRequested = false;
     this.asyncMode = asyncMode;
     this.tracer = options.trace;
+    this.signal = options.interrupt;
+    if (this.signal?.requested) throw this.asTrap(interruptedAt(entry), entry, 0, 0);
     this.busy = true;
     return { entry, limit, gasLimit };
   }
@@ -390,13 +409,13 @@ export class Interpreter implements TailCallTarget, HelperHost {
     let n = startN;
     let gas = startGas;
     // Tracing takes the partial-run path for every run (a limit nothing fits), so the hot loop
-    // itself has no tracing check.
+    // itself has no tracing check. Otherwise the charge limit is also the next interrupt poll.
     const tracing = this.tracer !== undefined;
-    const chargeLimit = tracing ? -1 : limit;
+    let chargeLimit = tracing ? -1 : Math.min(limit, n + INTERRUPT_POLL_INSTRUCTIONS);
     enterDepth(memory.table, windows, depth, R);
     try {
       if (n + runs[pc] > chargeLimit || gas + costs[pc] > gasLimit) {
-        this.chargePartialRun(pc, n, gas, limit, gasLimit);
+        chargeLimit = this.chargeSlow(pc, n, gas, limit, gasLimit);
         n = this.chargedInstructions;
         gas = this.gasUsed;
       } else {
@@ -991,7 +1010,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
         // Only control-flow instructions get here (all others `continue`): charge the run starting at
         // the next pc, or the part of it the budget can pay.
         if (n + runs[pc] > chargeLimit || gas + costs[pc] > gasLimit) {
-          this.chargePartialRun(pc, n, gas, limit, gasLimit);
+          chargeLimit = this.chargeSlow(pc, n, gas, limit, gasLimit);
           n = this.chargedInstructions;
           gas = this.gasUsed;
         } else {
@@ -1000,12 +1019,12 @@ export class Interpreter implements TailCallTarget, HelperHost {
         }
       }
     } catch (e) {
-      // Budget stops happen exactly where the budget ran out; any other trap refunds what its run
-      // was charged beyond the trapping instruction.
+      // Budget stops happen exactly where the budget ran out, interrupts at a run boundary; any
+      // other trap refunds what its run was charged beyond the trapping instruction.
       let executed = n;
       let used = gas;
       // (Tracing charges each instruction just before it runs, so its counts are always exact.)
-      if (!(tracing || e instanceof InstructionLimit || e instanceof OutOfGas)) {
+      if (!(tracing || e instanceof InstructionLimit || e instanceof OutOfGas || e instanceof Interrupted)) {
         executed -= runs[ipc] - 1;
         used -= costs[ipc] - this.active.insnCosts[ipc];
         if (this.stopPc >= 0) {
@@ -1019,8 +1038,26 @@ export class Interpreter implements TailCallTarget, HelperHost {
     }
   }
 
-  /** Instructions charged by the last `chargePartialRun`. */
+  /** Instructions charged by the last `chargeSlow` or `chargePartialRun`. */
   private chargedInstructions = 0;
+
+  /**
+   * The run at `pc` is over the charge limit. At an interrupt poll (the budget still pays the run):
+   * stop if interrupted, else charge the run and return the next poll point. Otherwise the budget
+   * runs out inside this run: `chargePartialRun`. Counters go to chargedInstructions / gasUsed.
+   */
+  private chargeSlow(pc: number, n: number, gas: number, limit: number, gasLimit: number): number {
+    const run = this.active.runs[pc];
+    const cost = this.active.runCosts[pc];
+    if (this.tracer === undefined && n + run <= limit && gas + cost <= gasLimit) {
+      if (this.interruptPending()) throw interruptedAt(pc);
+      this.chargedInstructions = n + run;
+      this.gasUsed = gas + cost;
+      return Math.min(limit, n + run + INTERRUPT_POLL_INSTRUCTIONS);
+    }
+    this.chargePartialRun(pc, n, gas, limit, gasLimit);
+    return this.tracer === undefined ? limit : -1;
+  }
 
   /**
    * Charges the affordable prefix of the run at `pc` (instructions one by one against both budgets)
@@ -1213,7 +1250,12 @@ export class Interpreter implements TailCallTarget, HelperHost {
       this.suspended = { pc, depth, instructions: n, callPc, helper: this.suspendedHelper };
       return null;
     }
-    throw new Interrupted(`interrupted before pc ${pc}`, { pc });
+    throw interruptedAt(pc);
+  }
+
+  /** `interrupt()` was called or the run's signal is raised. */
+  private interruptPending(): boolean {
+    return this.interruptRequested || this.signal?.requested === true;
   }
 
   /** Switches execution to the pending tail-call target; registers and the stack frame carry over. */
@@ -1250,7 +1292,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
       return;
     }
     this.setHelperResult(result, helper, pc);
-    if (this.interruptRequested && this.pending === 'none') this.pending = 'interrupt';
+    if (this.pending === 'none' && this.interruptPending()) this.pending = 'interrupt';
   }
 
   /** Writes a helper's result to r0. */

@@ -1,0 +1,161 @@
+/**
+ * The JIT's countdown meters on runs longer than one interrupt poll interval (the random differential
+ * programs stop long before): every refill, every budget around a poll boundary, gas moving with the
+ * instruction count or priced by a table (also beyond 32 bits), helper gas, bpf-to-bpf calls, loops
+ * (natural and irreducible) and split functions, all with the interpreter's exact results, counters
+ * and trap pcs.
+ */
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
+import { BpfError, type Trap } from '../../src/errors.js';
+import { decodeProgram } from '../../src/isa/decoder.js';
+import { JitProgram } from '../../src/jit/engine.js';
+import type { GasCostTable } from '../../src/vm/gas.js';
+import { HelperRegistry } from '../../src/vm/helpers.js';
+import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
+import { INTERRUPT_POLL_INSTRUCTIONS } from '../../src/vm/interrupt.js';
+import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+
+const POLL = INTERRUPT_POLL_INSTRUCTIONS;
+
+/** ~450k instructions: nested loops, a gas-burning helper and a local call in the inner loop. */
+const LONG = `
+  mov %r6, 0
+  mov %r7, 2500
+outer:
+  mov %r1, 7
+  call 101
+  add %r6, %r0
+  mov %r8, 20
+inner:
+  mov %r1, %r8
+  call local f
+  add %r6, %r0
+  sub %r8, 1
+  jne %r8, 0, inner
+  sub %r7, 1
+  jne %r7, 0, outer
+  mov %r0, %r6
+  exit
+f:
+  mov %r0, %r1
+  mul %r0, 3
+  exit`;
+
+/** The same loops without the helper, so only the countdowns' own refills meter them. */
+const PLAIN = LONG.replace('call 101\n', '');
+
+/** A cycle with two entries (irreducible: the JIT's dispatch loop), ~450k instructions. */
+const IRREDUCIBLE = `
+  mov %r0, 0
+  mov %r7, 150000
+  jeq %r1, 0, b
+a:
+  add %r0, 1
+b:
+  sub %r7, 1
+  jne %r7, 0, a
+  exit`;
+
+/** A straight-line block longer than a poll interval, called three times. */
+const WIDE = `mov %r0, 0\ncall local f\ncall local f\ncall local f\nexit\nf:\n${'add %r0, 1\n'.repeat(POLL + 5000)}exit`;
+
+const helpers = new HelperRegistry().define(101, 'burn', (c) => {
+  c.consumeGas(c.argLo(1) & 15);
+  return 1;
+});
+
+function machine(): GuestMemory {
+  const m = new GuestMemory();
+  m.mapStack();
+  return m;
+}
+
+function outcome(f: () => { r0: bigint; instructions: number; gasUsed: number }): Record<string, unknown> {
+  try {
+    return { ...f() };
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    const t = e as Trap;
+    return { code: t.code, pc: t.pc, instructions: t.instructions, gasUsed: t.gasUsed };
+  }
+}
+
+/** Runs `text` on both engines under every option set; returns the interpreter's outcomes. */
+function agree(text: string, runs: RunOptions[], gasCosts?: GasCostTable): Record<string, unknown>[] {
+  const program = decodeProgram(assemble(text));
+  const interp = new Interpreter(program, { memory: machine(), helpers, gasCosts });
+  const jit = new JitProgram(program, { memory: machine(), helpers, gasCosts });
+  // Functions cut into parts of a few instructions: part entries and jumps between parts.
+  const split = new JitProgram(program, { memory: machine(), helpers, gasCosts, partSize: 3 });
+  return runs.map((options) => {
+    const expected = outcome(() => interp.run(options));
+    expect(
+      outcome(() => jit.run(options)),
+      JSON.stringify(options),
+    ).toEqual(expected);
+    expect(
+      outcome(() => split.run(options)),
+      `split ${JSON.stringify(options)}`,
+    ).toEqual(expected);
+    return expected;
+  });
+}
+
+const AROUND_POLLS = [POLL - 1, POLL, POLL + 1, 2 * POLL - 3, 2 * POLL + 7, 5 * POLL + 1, 400_001];
+
+describe('JIT countdown meters on long runs', () => {
+  it.each([
+    ['loops with a gas-charging helper', LONG],
+    ['loops without it', PLAIN],
+    ['an irreducible loop', IRREDUCIBLE],
+  ])('instruction budgets around every poll boundary, unit gas: %s', (_, text) => {
+    const outcomes = agree(text, [{}, ...AROUND_POLLS.map((maxInstructions) => ({ maxInstructions }))]);
+    expect(outcomes[0].instructions as number).toBeGreaterThan(5 * POLL);
+    for (const o of outcomes.slice(1)) expect(o).toMatchObject({ code: 'INSTRUCTION_LIMIT' });
+    agree(
+      text,
+      AROUND_POLLS.map((gasLimit) => ({ gasLimit })),
+    );
+    agree(
+      text,
+      AROUND_POLLS.map((gasLimit, k) => ({ gasLimit, maxInstructions: AROUND_POLLS[(k + 3) % 7] })),
+    );
+  });
+
+  it('priced gas (two countdowns), and a table of all ones (one countdown)', () => {
+    const costs: GasCostTable = { alu: 2, mul: 3, call: 7, exit: 1, jump: 0 };
+    const limits = [undefined, ...AROUND_POLLS, 3 * 400_001];
+    for (const text of [LONG, PLAIN, IRREDUCIBLE]) {
+      agree(
+        text,
+        limits.map((gasLimit) => ({ gasLimit })),
+        costs,
+      );
+      agree(text, [{}, { gasLimit: 2 * POLL + 1 }, { maxInstructions: 3 * POLL }], { default: 1 });
+    }
+  });
+
+  it('gas costs beyond 32 bits are charged exactly (the i64 gas countdown)', () => {
+    const costs: GasCostTable = { call: 2 ** 31 + 5, mul: 2 ** 30 };
+    const full = agree(LONG, [{}], costs)[0];
+    const used = full.gasUsed as number;
+    expect(used).toBeGreaterThan(2 ** 40);
+    agree(
+      LONG,
+      [used, used - 1, Math.floor(used / 3), 2 ** 31 + 4, 2 ** 31 + 20].map((gasLimit) => ({ gasLimit })),
+      costs,
+    );
+  });
+
+  it('blocks longer than a poll interval', () => {
+    const [full] = agree(WIDE, [{}]);
+    expect(full).toMatchObject({ r0: 3n * BigInt(POLL + 5000) });
+    agree(
+      WIDE,
+      [POLL, POLL + 5003, 2 * POLL + 10_000, 3 * (POLL + 5002)].map((maxInstructions) => ({
+        maxInstructions,
+      })),
+    );
+  });
+});
