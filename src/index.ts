@@ -186,6 +186,7 @@ export {
   type RunResult,
   type TraceStep,
 } from './vm/interpreter/interpreter.js';
+export { INTERRUPT_POLL_INSTRUCTIONS, InterruptSignal } from './vm/interrupt.js';
 export {
   createExecutorMachine,
   createMachine,
