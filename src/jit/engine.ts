@@ -94,6 +94,8 @@ export class JitProgram implements TailCallTarget, JitHost {
   private readonly maxFrames: number;
   private readonly exit = new Exit();
   private readonly result = new Int32Array(2);
+  /** What the RET_HI global holds: only `callHelper` writes it. */
+  private retHi = 0;
   private readonly options: JitOptions;
   /** Interpreter for blocks the budget cannot pay in full (see budgetStop). */
   private stepper: Interpreter | undefined;
@@ -148,7 +150,21 @@ export class JitProgram implements TailCallTarget, JitHost {
           this.exit.hi = 0;
           throw this.exit;
         },
-        helper: this.callHelper.bind(this),
+        // A plain function of the import's arity: wasm calls it without the bound-function trampoline.
+        helper: (
+          pc: number,
+          id: number,
+          a: number,
+          b: number,
+          c: number,
+          d: number,
+          e: number,
+          f: number,
+          g: number,
+          h: number,
+          i: number,
+          j: number,
+        ) => this.callHelper(pc, id, a, b, c, d, e, f, g, h, i, j),
         callx: this.resolveCallx.bind(this),
         tail: (_pc: number, ...registers: bigint[]) => {
           const target = this.pendingTail;
@@ -364,7 +380,12 @@ export class JitProgram implements TailCallTarget, JitHost {
     if (this.interruptRequested) {
       throw this.count(new Interrupted(`interrupted before pc ${pc + 1}`, { pc: pc + 1 }), pc);
     }
-    this.exports.retHi.value = this.result[1];
+    // Setting a WebAssembly.Global from JS is a slow API call; most results keep the high half.
+    const hi = this.result[1];
+    if (hi !== this.retHi) {
+      this.retHi = hi;
+      this.exports.retHi.value = hi;
+    }
     return this.result[0];
   }
 

@@ -41,29 +41,47 @@ class SlotList {
   }
 }
 
-/** murmur3 (32-bit) of `size` bytes at `bytes[off..]`: one multiply-rotate round per 4 bytes. */
-export function hashBytes(bytes: Uint8Array, off: number, size: number): number {
-  let h = size;
-  let i = 0;
-  for (; i + 4 <= size; i += 4) {
-    const o = off + i;
-    let k = bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    h ^= k;
-    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
-  }
-  if (i < size) {
-    let k = 0;
-    for (let shift = 0; i < size; i++, shift += 8) k |= bytes[off + i] << shift;
-    k = Math.imul(k, 0xcc9e2d51);
-    h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-  }
+/** One key word of murmur3's body: what it xors into the state, before the state's own round. */
+function mixK(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  return Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+}
+
+/** murmur3's body round for a full 4-byte block. */
+function mixH(h: number, k: number): number {
+  h ^= mixK(k);
+  return (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+}
+
+/** murmur3's finalizer, as an unsigned 32-bit hash. */
+function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The little-endian int32 of 4 bytes at `bytes[o..]` (any alignment). */
+function word(bytes: Uint8Array, o: number): number {
+  return bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24);
+}
+
+/** The last `n` (1..3) bytes of a key as a zero-padded little-endian word, murmur3's tail block. */
+function tailWord(bytes: Uint8Array, o: number, n: number): number {
+  let k = bytes[o];
+  if (n > 1) k |= bytes[o + 1] << 8;
+  if (n > 2) k |= bytes[o + 2] << 16;
+  return k;
+}
+
+/** murmur3 (32-bit) of `size` bytes at `bytes[off..]`: one multiply-rotate round per 4 bytes. */
+export function hashBytes(bytes: Uint8Array, off: number, size: number): number {
+  let h = size;
+  let i = 0;
+  for (; i + 4 <= size; i += 4) h = mixH(h, word(bytes, off + i));
+  if (i < size) h ^= mixK(tailWord(bytes, off + i, size - i));
+  return fmix(h);
 }
 
 export class HashIndex {
@@ -73,7 +91,15 @@ export class HashIndex {
   /** Next slot in the same bucket, or -1. */
   private readonly chain: Int32Array;
   private readonly hashOf: Uint32Array;
-  private readonly keyBytes: Uint8Array;
+  /**
+   * The stored keys as little-endian int32 words, `keyWords` per slot, the last one zero-padded: a
+   * key compares in ⌈size/4⌉ integer comparisons, a 4-byte key in one.
+   */
+  private readonly words: Int32Array;
+  private readonly keyWords: number;
+  /** Full 4-byte words of a key, and the bytes of its partial last word (0..3). */
+  private readonly fullWords: number;
+  private readonly tailBytes: number;
   private readonly pool: SlotPool;
   /** Insertion order: what get_next_key walks (the kernel walks buckets; any stable order will do). */
   private readonly order: SlotList;
@@ -92,7 +118,10 @@ export class HashIndex {
     this.chain = new Int32Array(capacity).fill(-1);
     this.hashOf = new Uint32Array(capacity);
     this.pool = new SlotPool(capacity);
-    this.keyBytes = new Uint8Array(capacity * keySize);
+    this.fullWords = keySize >>> 2;
+    this.tailBytes = keySize & 3;
+    this.keyWords = (keySize + 3) >>> 2;
+    this.words = new Int32Array(capacity * this.keyWords);
     this.order = new SlotList(capacity);
     this.recency = lru ? new SlotList(capacity) : undefined;
   }
@@ -102,19 +131,34 @@ export class HashIndex {
   }
 
   hash(bytes: Uint8Array, off: number): number {
-    return hashBytes(bytes, off, this.keySize);
+    // 4- and 8-byte keys (u32, u64, two u32s: most maps) skip the generic loop.
+    const ks = this.keySize;
+    if (ks === 4) return fmix(mixH(4, word(bytes, off)));
+    if (ks === 8) return fmix(mixH(mixH(8, word(bytes, off)), word(bytes, off + 4)));
+    return hashBytes(bytes, off, ks);
   }
 
   /** Slot of the key at `bytes[off..]` whose hash is `hash`, or -1. */
   find(hash: number, bytes: Uint8Array, off: number): number {
-    const ks = this.keySize;
-    const keys = this.keyBytes;
-    for (let slot = this.buckets[hash & this.bucketMask]; slot >= 0; slot = this.chain[slot]) {
-      if (this.hashOf[slot] !== hash) continue;
-      const base = slot * ks;
-      let i = 0;
-      while (i < ks && keys[base + i] === bytes[off + i]) i++;
-      if (i === ks) return slot;
+    const words = this.words;
+    const chain = this.chain;
+    let slot = this.buckets[hash & this.bucketMask];
+    if (this.keySize === 4) {
+      const k = word(bytes, off);
+      while (slot >= 0 && words[slot] !== k) slot = chain[slot];
+      return slot;
+    }
+    const hashOf = this.hashOf;
+    const kw = this.keyWords;
+    const full = this.fullWords;
+    const tail = this.tailBytes;
+    for (; slot >= 0; slot = chain[slot]) {
+      if (hashOf[slot] !== hash) continue;
+      const base = slot * kw;
+      let j = 0;
+      while (j < full && words[base + j] === word(bytes, off + 4 * j)) j++;
+      if (j < full) continue;
+      if (tail === 0 || words[base + full] === tailWord(bytes, off + 4 * full, tail)) return slot;
     }
     return -1;
   }
@@ -127,8 +171,10 @@ export class HashIndex {
     this.chain[slot] = this.buckets[b];
     this.buckets[b] = slot;
     this.hashOf[slot] = hash;
-    const ks = this.keySize;
-    for (let i = 0; i < ks; i++) this.keyBytes[slot * ks + i] = bytes[off + i];
+    const base = slot * this.keyWords;
+    const full = this.fullWords;
+    for (let j = 0; j < full; j++) this.words[base + j] = word(bytes, off + 4 * j);
+    if (this.tailBytes > 0) this.words[base + full] = tailWord(bytes, off + 4 * full, this.tailBytes);
     this.order.append(slot);
     this.recency?.append(slot);
     return slot;
@@ -184,7 +230,10 @@ export class HashIndex {
   }
 
   key(slot: number): Uint8Array {
-    return this.keyBytes.slice(slot * this.keySize, (slot + 1) * this.keySize);
+    const out = new Uint8Array(this.keySize);
+    const base = slot * this.keyWords;
+    for (let i = 0; i < out.length; i++) out[i] = this.words[base + (i >>> 2)] >>> ((i & 3) * 8);
+    return out;
   }
 
   /** get_next_key over slots: the slot after the key's, or the first slot when the key is absent. */
