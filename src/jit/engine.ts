@@ -342,6 +342,11 @@ export class JitProgram implements TailCallTarget, JitHost {
     i: number,
     j: number,
   ): number {
+    const direct = this.helperTable[id]?.direct;
+    if (direct !== undefined) {
+      const r0 = direct(a, b, c, d, e, f, g, h, i, j);
+      if (!Number.isNaN(r0)) return this.helperReturn(pc, r0, r0 >> 31);
+    }
     const ctx = this.context;
     const R = ctx.registers;
     R[2] = a;
@@ -377,16 +382,20 @@ export class JitProgram implements TailCallTarget, JitHost {
       this.pendingExit = false;
       throw this.exit;
     }
+    return this.helperReturn(pc, this.result[0], this.result[1]);
+  }
+
+  /** Ends a helper call at `pc` that returned r0 = (lo, hi): RET_HI gets `hi`, the code gets `lo`. */
+  private helperReturn(pc: number, lo: number, hi: number): number {
     if (this.interruptRequested) {
       throw this.count(new Interrupted(`interrupted before pc ${pc + 1}`, { pc: pc + 1 }), pc);
     }
     // Setting a WebAssembly.Global from JS is a slow API call; most results keep the high half.
-    const hi = this.result[1];
     if (hi !== this.retHi) {
       this.retHi = hi;
       this.exports.retHi.value = hi;
     }
-    return this.result[0];
+    return lo;
   }
 
   /** callx: a code address of a function start → its index; a registered helper id → -1. */

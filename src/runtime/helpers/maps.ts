@@ -5,8 +5,9 @@
  * MapTrap at the call instead of corrupting anything. Keys and values are read in place from guest
  * memory, so a lookup allocates nothing beyond the key's hash.
  */
-import type { HelperContext, TailCallTarget } from '../../vm/helpers.js';
+import type { DirectHelper, HelperContext, TailCallTarget } from '../../vm/helpers.js';
 import { HelperRegistry } from '../../vm/helpers.js';
+import type { GuestMemory } from '../../vm/memory/guest-memory.js';
 import type { ArrayMap } from '../maps/array.js';
 import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, ENOENT } from '../maps/constants.js';
 import { MapTrap } from '../maps/errors.js';
@@ -37,6 +38,7 @@ export const MapHelperId = {
 } as const;
 
 const HASH_ARRAY_LPM = ELEMENT_MAP_TYPES;
+const ELEMENT_TYPES = new Set<MapTypeName>(ELEMENT_MAP_TYPES);
 const LOOKUP_TYPES = new Set<MapTypeName>([...HASH_ARRAY_LPM, 'array_of_maps', 'hash_of_maps']);
 const UPDATE_TYPES = new Set<MapTypeName>(HASH_ARRAY_LPM);
 const QUEUE_TYPES = new Set<MapTypeName>(['queue', 'stack']);
@@ -45,10 +47,14 @@ const PERF_TYPES = new Set<MapTypeName>(['perf_event_array']);
 const PROG_TYPES = new Set<MapTypeName>(['prog_array']);
 const PERCPU_TYPES = new Set<MapTypeName>(['percpu_hash', 'lru_percpu_hash', 'percpu_array']);
 
-/** Argument `i` as a number; values of 2^32 and more stay above every valid flag or size. */
+/** A 64-bit argument as a number; values of 2^32 and more stay above every valid flag or size. */
+function u64(lo: number, hi: number): number {
+  return hi === 0 ? lo >>> 0 : (hi >>> 0) * 2 ** 32 + (lo >>> 0);
+}
+
+/** Argument `i` as a number (see u64). */
 function num(ctx: HelperContext, i: number): number {
-  const hi = ctx.argHi(i);
-  return hi === 0 ? ctx.argLo(i) >>> 0 : (hi >>> 0) * 2 ** 32 + (ctx.argLo(i) >>> 0);
+  return u64(ctx.argLo(i), ctx.argHi(i));
 }
 
 /** Host offset of `size` bytes at the guest pointer in argument `i`, or the MemoryFault at the call. */
@@ -59,8 +65,12 @@ function ptr(ctx: HelperContext, i: number, size: number, access: 'read' | 'writ
   return h >= 0 ? h : memory.checked(ctx.arg(i), size, access, ctx.pc);
 }
 
-/** Reads a helper's map argument: the map in argument `i`, or a MapTrap at the call. */
-type MapArgument = (ctx: HelperContext, i: number) => BpfMap;
+/** A helper's map argument: the map in argument `i`, or a MapTrap at the call. */
+interface MapArgument {
+  (ctx: HelperContext, i: number): BpfMap;
+  /** The map a register (lo, hi) names if the helper accepts it, else undefined: no trap, no message. */
+  accepted(lo: number, hi: number): BpfMap | undefined;
+}
 
 /**
  * The map argument of `helper`, which accepts maps of `types`. `access` is what the helper does to
@@ -100,10 +110,63 @@ function mapArgument(
       ctx.pc,
     );
   };
-  return (ctx, i) => {
-    const id = maps.idOfHandle(ctx.argLo(i), ctx.argHi(i));
-    return (id >= 0 ? accepted[id] : undefined) ?? refuse(ctx, i);
+  const find = (lo: number, hi: number): BpfMap | undefined => {
+    const id = maps.idOfHandle(lo, hi);
+    return id >= 0 ? accepted[id] : undefined;
   };
+  return Object.assign(
+    (ctx: HelperContext, i: number) => find(ctx.argLo(i), ctx.argHi(i)) ?? refuse(ctx, i),
+    {
+      accepted: find,
+    },
+  );
+}
+
+/**
+ * The DirectHelper fast paths of lookup, update, delete and lookup_percpu for element maps (hash,
+ * array, LPM and their per-CPU/LRU kinds): the same map checks and the same `GuestMemory.translate`
+ * of the key and value pointers as the general helpers, without a HelperContext. Anything the general
+ * path would trap on returns NaN before any effect, so the general path raises the trap. Map-in-map
+ * lookups stay on the general path: they return a map handle, which is not an int32.
+ */
+function directMapHelpers(
+  memory: GuestMemory,
+  lookupMap: MapArgument,
+  updateMap: MapArgument,
+  deleteMap: MapArgument,
+  percpuMap: MapArgument,
+) {
+  /** Host offset of a pointer argument, or -1 (the general path will fault). */
+  const at = (lo: number, hi: number, size: number): number =>
+    hi === 0 ? memory.translate(lo >>> 0, size, 'read') : -1;
+  const lookup: DirectHelper = (r1lo, r1hi, r2lo, r2hi) => {
+    const map = lookupMap.accepted(r1lo, r1hi);
+    if (map === undefined) return Number.NaN;
+    const key = at(r2lo, r2hi, map.def.keySize);
+    // Values live in slots 1 and 6, so their addresses are below 2^31: int32 results.
+    return key < 0 ? Number.NaN : map.lookupElem(memory.u8, key);
+  };
+  const update: DirectHelper = (r1lo, r1hi, r2lo, r2hi, r3lo, r3hi, r4lo, r4hi) => {
+    const map = updateMap.accepted(r1lo, r1hi);
+    if (map === undefined) return Number.NaN;
+    const key = at(r2lo, r2hi, map.def.keySize);
+    const value = at(r3lo, r3hi, map.def.valueSize);
+    if (key < 0 || value < 0) return Number.NaN;
+    return map.updateElem(memory.u8, key, memory.u8, value, u64(r4lo, r4hi));
+  };
+  const remove: DirectHelper = (r1lo, r1hi, r2lo, r2hi) => {
+    const map = deleteMap.accepted(r1lo, r1hi);
+    if (map === undefined) return Number.NaN;
+    const key = at(r2lo, r2hi, map.def.keySize);
+    return key < 0 ? Number.NaN : map.deleteElem(memory.u8, key);
+  };
+  const lookupPercpu: DirectHelper = (r1lo, r1hi, r2lo, r2hi, r3lo, r3hi) => {
+    const map = percpuMap.accepted(r1lo, r1hi) as HashMap | ArrayMap | undefined;
+    if (map === undefined) return Number.NaN;
+    const key = at(r2lo, r2hi, map.def.keySize);
+    return key < 0 ? Number.NaN : map.lookupOnCpu(memory.u8, key, u64(r3lo, r3hi));
+  };
+  return { lookup, update, remove, lookupPercpu };
 }
 
 export interface MapHelperOptions {
@@ -158,21 +221,40 @@ export function registerMapHelpers(
     return map.take(memory.u8, ptr(ctx, 2, map.def.valueSize, 'write'), remove);
   };
 
+  // The direct lookup takes element maps only (see directMapHelpers).
+  const elementLookup = arg('bpf_map_lookup_elem', ELEMENT_TYPES);
+  const direct = directMapHelpers(memory, elementLookup, updateMap, deleteMap, percpuMap);
+
   return registry
-    .define(MapHelperId.map_lookup_elem, 'bpf_map_lookup_elem', (ctx) => {
-      const map = lookupMap(ctx, 1);
-      return map.lookupElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
-    })
-    .define(MapHelperId.map_update_elem, 'bpf_map_update_elem', (ctx) => {
-      const map = updateMap(ctx, 1);
-      const key = ptr(ctx, 2, map.def.keySize, 'read');
-      const value = ptr(ctx, 3, map.def.valueSize, 'read');
-      return map.updateElem(memory.u8, key, memory.u8, value, num(ctx, 4));
-    })
-    .define(MapHelperId.map_delete_elem, 'bpf_map_delete_elem', (ctx) => {
-      const map = deleteMap(ctx, 1);
-      return map.deleteElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
-    })
+    .define(
+      MapHelperId.map_lookup_elem,
+      'bpf_map_lookup_elem',
+      (ctx) => {
+        const map = lookupMap(ctx, 1);
+        return map.lookupElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
+      },
+      direct.lookup,
+    )
+    .define(
+      MapHelperId.map_update_elem,
+      'bpf_map_update_elem',
+      (ctx) => {
+        const map = updateMap(ctx, 1);
+        const key = ptr(ctx, 2, map.def.keySize, 'read');
+        const value = ptr(ctx, 3, map.def.valueSize, 'read');
+        return map.updateElem(memory.u8, key, memory.u8, value, num(ctx, 4));
+      },
+      direct.update,
+    )
+    .define(
+      MapHelperId.map_delete_elem,
+      'bpf_map_delete_elem',
+      (ctx) => {
+        const map = deleteMap(ctx, 1);
+        return map.deleteElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
+      },
+      direct.remove,
+    )
     .define(MapHelperId.tail_call, 'bpf_tail_call', (ctx) => {
       // On success the program continues in the target; on failure (no program at the u32 index, or
       // the tail-call limit reached) it goes on after the call, as in the kernel.
@@ -210,8 +292,13 @@ export function registerMapHelpers(
       const map = queryMap(ctx, 1) as RingBuf;
       return map.query(num(ctx, 2));
     })
-    .define(MapHelperId.map_lookup_percpu_elem, 'bpf_map_lookup_percpu_elem', (ctx) => {
-      const map = percpuMap(ctx, 1) as HashMap | ArrayMap;
-      return map.lookupOnCpu(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'), num(ctx, 3));
-    });
+    .define(
+      MapHelperId.map_lookup_percpu_elem,
+      'bpf_map_lookup_percpu_elem',
+      (ctx) => {
+        const map = percpuMap(ctx, 1) as HashMap | ArrayMap;
+        return map.lookupOnCpu(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'), num(ctx, 3));
+      },
+      direct.lookupPercpu,
+    );
 }

@@ -85,15 +85,22 @@ export function hashBytes(bytes: Uint8Array, off: number, size: number): number 
 }
 
 export class HashIndex {
-  /** Head slot of each bucket's chain, or -1; twice as many buckets as slots keeps chains short. */
+  /**
+   * Keys of 4 bytes (u32: the most common) live in an open-addressing table of (key, slot + 1) pairs,
+   * 0 marking a free entry, probed linearly at most half full: a lookup reads one cache line, where
+   * a chain costs a bucket read, then a key read per link. Other keys are chained.
+   */
+  private readonly open: Int32Array;
+  /** Chained keys: head slot of each bucket's chain, or -1. */
   private readonly buckets: Int32Array;
+  /** Bucket (or table entry) mask: twice as many buckets as slots keeps chains and probes short. */
   private readonly bucketMask: number;
-  /** Next slot in the same bucket, or -1. */
+  /** Chained keys: next slot in the same bucket, or -1. */
   private readonly chain: Int32Array;
   private readonly hashOf: Uint32Array;
   /**
    * The stored keys as little-endian int32 words, `keyWords` per slot, the last one zero-padded: a
-   * key compares in ⌈size/4⌉ integer comparisons, a 4-byte key in one.
+   * key compares in ⌈size/4⌉ integer comparisons.
    */
   private readonly words: Int32Array;
   private readonly keyWords: number;
@@ -113,9 +120,12 @@ export class HashIndex {
   ) {
     let buckets = 2;
     while (buckets < 2 * capacity) buckets *= 2;
-    this.buckets = new Int32Array(buckets).fill(-1);
     this.bucketMask = buckets - 1;
-    this.chain = new Int32Array(capacity).fill(-1);
+    const chained = keySize !== 4;
+    // Empty arrays for the other kind keep one object shape (monomorphic property loads).
+    this.open = new Int32Array(chained ? 0 : 2 * buckets);
+    this.buckets = new Int32Array(chained ? buckets : 0).fill(-1);
+    this.chain = new Int32Array(chained ? capacity : 0).fill(-1);
     this.hashOf = new Uint32Array(capacity);
     this.pool = new SlotPool(capacity);
     this.fullWords = keySize >>> 2;
@@ -131,9 +141,9 @@ export class HashIndex {
   }
 
   hash(bytes: Uint8Array, off: number): number {
-    // 4- and 8-byte keys (u32, u64, two u32s: most maps) skip the generic loop.
     const ks = this.keySize;
-    if (ks === 4) return fmix(mixH(4, word(bytes, off)));
+    // A 4-byte key needs only murmur3's finalizer, a bijection of the 32 bits like the full round.
+    if (ks === 4) return fmix(word(bytes, off));
     if (ks === 8) return fmix(mixH(mixH(8, word(bytes, off)), word(bytes, off + 4)));
     return hashBytes(bytes, off, ks);
   }
@@ -141,18 +151,21 @@ export class HashIndex {
   /** Slot of the key at `bytes[off..]` whose hash is `hash`, or -1. */
   find(hash: number, bytes: Uint8Array, off: number): number {
     const words = this.words;
-    const chain = this.chain;
-    let slot = this.buckets[hash & this.bucketMask];
     if (this.keySize === 4) {
+      const open = this.open;
+      const mask = this.bucketMask;
       const k = word(bytes, off);
-      while (slot >= 0 && words[slot] !== k) slot = chain[slot];
-      return slot;
+      for (let e = hash & mask; ; e = (e + 1) & mask) {
+        const s = open[2 * e + 1];
+        if (s === 0 || open[2 * e] === k) return s - 1;
+      }
     }
+    const chain = this.chain;
     const hashOf = this.hashOf;
     const kw = this.keyWords;
     const full = this.fullWords;
     const tail = this.tailBytes;
-    for (; slot >= 0; slot = chain[slot]) {
+    for (let slot = this.buckets[hash & this.bucketMask]; slot >= 0; slot = chain[slot]) {
       if (hashOf[slot] !== hash) continue;
       const base = slot * kw;
       let j = 0;
@@ -167,31 +180,65 @@ export class HashIndex {
   insert(hash: number, bytes: Uint8Array, off: number): number {
     const slot = this.pool.take();
     if (slot < 0) return -1;
-    const b = hash & this.bucketMask;
-    this.chain[slot] = this.buckets[b];
-    this.buckets[b] = slot;
     this.hashOf[slot] = hash;
     const base = slot * this.keyWords;
     const full = this.fullWords;
     for (let j = 0; j < full; j++) this.words[base + j] = word(bytes, off + 4 * j);
     if (this.tailBytes > 0) this.words[base + full] = tailWord(bytes, off + 4 * full, this.tailBytes);
+    if (this.keySize === 4) {
+      const open = this.open;
+      const mask = this.bucketMask;
+      let e = hash & mask;
+      while (open[2 * e + 1] !== 0) e = (e + 1) & mask;
+      open[2 * e] = this.words[slot];
+      open[2 * e + 1] = slot + 1;
+    } else {
+      const b = hash & this.bucketMask;
+      this.chain[slot] = this.buckets[b];
+      this.buckets[b] = slot;
+    }
     this.order.append(slot);
     this.recency?.append(slot);
     return slot;
   }
 
   remove(slot: number): void {
-    const b = this.hashOf[slot] & this.bucketMask;
-    if (this.buckets[b] === slot) this.buckets[b] = this.chain[slot];
+    if (this.keySize === 4) this.unprobe(slot);
     else {
-      let p = this.buckets[b];
-      while (this.chain[p] !== slot) p = this.chain[p];
-      this.chain[p] = this.chain[slot];
+      const b = this.hashOf[slot] & this.bucketMask;
+      if (this.buckets[b] === slot) this.buckets[b] = this.chain[slot];
+      else {
+        let p = this.buckets[b];
+        while (this.chain[p] !== slot) p = this.chain[p];
+        this.chain[p] = this.chain[slot];
+      }
+      this.chain[slot] = -1;
     }
-    this.chain[slot] = -1;
     this.order.unlink(slot);
     this.recency?.unlink(slot);
     this.pool.give(slot);
+  }
+
+  /**
+   * Removes `slot`'s entry from the open table by backward shift (no tombstones, so probes stay as
+   * short as the load allows): each later entry of the run moves into the hole unless its home entry
+   * lies cyclically after the hole.
+   */
+  private unprobe(slot: number): void {
+    const open = this.open;
+    const mask = this.bucketMask;
+    let hole = this.hashOf[slot] & mask;
+    while (open[2 * hole + 1] !== slot + 1) hole = (hole + 1) & mask;
+    for (let e = (hole + 1) & mask; open[2 * e + 1] !== 0; e = (e + 1) & mask) {
+      const home = this.hashOf[open[2 * e + 1] - 1] & mask;
+      // Distances from home: the entry may move back to the hole if the hole is not before its home.
+      if (((e - home) & mask) >= ((e - hole) & mask)) {
+        open[2 * hole] = open[2 * e];
+        open[2 * hole + 1] = open[2 * e + 1];
+        hole = e;
+      }
+    }
+    open[2 * hole + 1] = 0;
   }
 
   /** Slot of the key at `bytes[off..]`, or -1. */
