@@ -48,7 +48,7 @@ describe('HashIndex fast paths', () => {
       const keys = collidingKeys(index, keySize, mask, mask, 5);
       const slots = keys.map((k) => index.insert(index.hash(k, 0), k, 0));
       expect(new Set(slots).size).toBe(5);
-      keys.forEach((k, i) => expect(index.lookup(k, 0)).toBe(slots[i]));
+      expect(keys.map((k) => index.lookup(k, 0))).toEqual(slots);
       // A colliding key never inserted is absent.
       const [stranger] = collidingKeys(index, keySize, mask, mask, 6).slice(5);
       expect(index.lookup(stranger, 0)).toBe(-1);
