@@ -77,29 +77,36 @@ describe('HashIndex fast paths', () => {
     });
   }
 
-  it('4-byte keys against a model through many random inserts and deletes in a small table', () => {
-    const random = prng(42);
-    const capacity = 16;
-    const index = new HashIndex(capacity, 4, false);
-    const model = new Map<number, number>();
-    for (let step = 0; step < 20000; step++) {
-      const n = Math.floor(random() * 40) * 0x01000193; // spread over the 32 bits
-      const key = u32(n);
-      const slot = index.lookup(key, 0);
-      expect(slot).toBe(model.get(n >>> 0) ?? -1);
-      if (slot >= 0 && random() < 0.5) {
-        index.remove(slot);
-        model.delete(n >>> 0);
-      } else if (slot < 0) {
-        const s = index.insert(index.hash(key, 0), key, 0);
-        if (model.size < capacity) {
-          expect(s).toBeGreaterThanOrEqual(0);
-          model.set(n >>> 0, s);
-        } else expect(s).toBe(-1);
+  for (const keySize of [4, 8]) {
+    it(`${keySize}-byte keys against a model through many random inserts and deletes in a small table`, () => {
+      const random = prng(40 + keySize);
+      const capacity = 16;
+      const index = new HashIndex(capacity, keySize, false);
+      const model = new Map<string, number>();
+      for (let step = 0; step < 20000; step++) {
+        const n = Math.floor(random() * 40);
+        const key = new Uint8Array(keySize);
+        const view = new DataView(key.buffer);
+        view.setUint32(0, Math.imul(n, 0x01000193), true); // spread over the 32 bits
+        if (keySize === 8) view.setUint32(4, n % 3, true); // keys that differ only in the high word
+        const k = hex(key);
+        const slot = index.lookup(key, 0);
+        expect(slot).toBe(model.get(k) ?? -1);
+        if (slot >= 0 && random() < 0.5) {
+          index.remove(slot);
+          model.delete(k);
+        } else if (slot < 0) {
+          const s = index.insert(index.hash(key, 0), key, 0);
+          if (model.size < capacity) {
+            expect(s).toBeGreaterThanOrEqual(0);
+            model.set(k, s);
+          } else expect(s).toBe(-1);
+        }
       }
-    }
-    for (const [n, s] of model) expect(index.lookup(u32(n), 0)).toBe(s);
-  });
+      expect(model.size).toBeGreaterThan(0);
+      for (const [k, s] of model) expect(hex(index.key(s))).toBe(k);
+    });
+  }
 });
 
 /** A helper's direct entry point with r1..r5 halves from `halves` (missing ones 0). */

@@ -3,9 +3,11 @@
  * get_next_key), iteration order, and an optional recency list for LRU maps. Values live elsewhere
  * (a ValueStore in guest memory, or inner-map references), so HASH and HASH_OF_MAPS share this.
  *
- * Like the kernel's htab it is a chained hash table over preallocated arrays: a lookup hashes the key
- * bytes where they are (guest memory) and compares them with the stored keys, allocating nothing —
+ * It is a hash table over preallocated typed arrays: a lookup hashes the key bytes where they are
+ * (guest memory) and compares them, as int32 words, with the stored keys, allocating nothing —
  * building JS strings or Map keys from key bytes cost 2-5x more for keys longer than a few bytes.
+ * 4- and 8-byte keys are probed linearly in one flat table; other sizes are chained like the
+ * kernel's htab.
  */
 import { SlotPool } from './value-store.js';
 
@@ -86,11 +88,14 @@ export function hashBytes(bytes: Uint8Array, off: number, size: number): number 
 
 export class HashIndex {
   /**
-   * Keys of 4 bytes (u32: the most common) live in an open-addressing table of (key, slot + 1) pairs,
-   * 0 marking a free entry, probed linearly at most half full: a lookup reads one cache line, where
-   * a chain costs a bucket read, then a key read per link. Other keys are chained.
+   * Keys of 4 and 8 bytes (u32 and u64: the most common) live in an open-addressing table of entries
+   * (key words, slot + 1), 0 marking a free entry, probed linearly at most half full: a lookup reads
+   * one cache line, where a chain costs a bucket read, then a key read per link. Others are chained.
    */
   private readonly open: Int32Array;
+  /** Whether keys are in `open` (else chained), and the int32s per entry there: key words + 1. */
+  private readonly probed: boolean;
+  private readonly stride: number;
   /** Chained keys: head slot of each bucket's chain, or -1. */
   private readonly buckets: Int32Array;
   /** Bucket (or table entry) mask: twice as many buckets as slots keeps chains and probes short. */
@@ -121,9 +126,11 @@ export class HashIndex {
     let buckets = 2;
     while (buckets < 2 * capacity) buckets *= 2;
     this.bucketMask = buckets - 1;
-    const chained = keySize !== 4;
+    this.probed = keySize === 4 || keySize === 8;
+    this.stride = ((keySize + 3) >>> 2) + 1;
+    const chained = !this.probed;
     // Empty arrays for the other kind keep one object shape (monomorphic property loads).
-    this.open = new Int32Array(chained ? 0 : 2 * buckets);
+    this.open = new Int32Array(chained ? 0 : this.stride * buckets);
     this.buckets = new Int32Array(chained ? buckets : 0).fill(-1);
     this.chain = new Int32Array(chained ? capacity : 0).fill(-1);
     this.hashOf = new Uint32Array(capacity);
@@ -151,13 +158,21 @@ export class HashIndex {
   /** Slot of the key at `bytes[off..]` whose hash is `hash`, or -1. */
   find(hash: number, bytes: Uint8Array, off: number): number {
     const words = this.words;
-    if (this.keySize === 4) {
+    if (this.probed) {
       const open = this.open;
       const mask = this.bucketMask;
-      const k = word(bytes, off);
+      const k0 = word(bytes, off);
+      if (this.keySize === 4) {
+        for (let e = hash & mask; ; e = (e + 1) & mask) {
+          const s = open[2 * e + 1];
+          if (s === 0 || open[2 * e] === k0) return s - 1;
+        }
+      }
+      const k1 = word(bytes, off + 4);
       for (let e = hash & mask; ; e = (e + 1) & mask) {
-        const s = open[2 * e + 1];
-        if (s === 0 || open[2 * e] === k) return s - 1;
+        const b = 3 * e;
+        const s = open[b + 2];
+        if (s === 0 || (open[b] === k0 && open[b + 1] === k1)) return s - 1;
       }
     }
     const chain = this.chain;
@@ -185,13 +200,14 @@ export class HashIndex {
     const full = this.fullWords;
     for (let j = 0; j < full; j++) this.words[base + j] = word(bytes, off + 4 * j);
     if (this.tailBytes > 0) this.words[base + full] = tailWord(bytes, off + 4 * full, this.tailBytes);
-    if (this.keySize === 4) {
+    if (this.probed) {
       const open = this.open;
       const mask = this.bucketMask;
+      const st = this.stride;
       let e = hash & mask;
-      while (open[2 * e + 1] !== 0) e = (e + 1) & mask;
-      open[2 * e] = this.words[slot];
-      open[2 * e + 1] = slot + 1;
+      while (open[st * e + st - 1] !== 0) e = (e + 1) & mask;
+      for (let j = 0; j < st - 1; j++) open[st * e + j] = this.words[base + j];
+      open[st * e + st - 1] = slot + 1;
     } else {
       const b = hash & this.bucketMask;
       this.chain[slot] = this.buckets[b];
@@ -203,7 +219,7 @@ export class HashIndex {
   }
 
   remove(slot: number): void {
-    if (this.keySize === 4) this.unprobe(slot);
+    if (this.probed) this.unprobe(slot);
     else {
       const b = this.hashOf[slot] & this.bucketMask;
       if (this.buckets[b] === slot) this.buckets[b] = this.chain[slot];
@@ -227,18 +243,19 @@ export class HashIndex {
   private unprobe(slot: number): void {
     const open = this.open;
     const mask = this.bucketMask;
+    const st = this.stride;
+    const tag = st - 1; // the slot + 1 word of an entry
     let hole = this.hashOf[slot] & mask;
-    while (open[2 * hole + 1] !== slot + 1) hole = (hole + 1) & mask;
-    for (let e = (hole + 1) & mask; open[2 * e + 1] !== 0; e = (e + 1) & mask) {
-      const home = this.hashOf[open[2 * e + 1] - 1] & mask;
+    while (open[st * hole + tag] !== slot + 1) hole = (hole + 1) & mask;
+    for (let e = (hole + 1) & mask; open[st * e + tag] !== 0; e = (e + 1) & mask) {
+      const home = this.hashOf[open[st * e + tag] - 1] & mask;
       // Distances from home: the entry may move back to the hole if the hole is not before its home.
       if (((e - home) & mask) >= ((e - hole) & mask)) {
-        open[2 * hole] = open[2 * e];
-        open[2 * hole + 1] = open[2 * e + 1];
+        open.copyWithin(st * hole, st * e, st * e + st);
         hole = e;
       }
     }
-    open[2 * hole + 1] = 0;
+    open[st * hole + tag] = 0;
   }
 
   /** Slot of the key at `bytes[off..]`, or -1. */
