@@ -150,21 +150,7 @@ export class JitProgram implements TailCallTarget, JitHost {
           this.exit.hi = 0;
           throw this.exit;
         },
-        // A plain function of the import's arity: wasm calls it without the bound-function trampoline.
-        helper: (
-          pc: number,
-          id: number,
-          a: number,
-          b: number,
-          c: number,
-          d: number,
-          e: number,
-          f: number,
-          g: number,
-          h: number,
-          i: number,
-          j: number,
-        ) => this.callHelper(pc, id, a, b, c, d, e, f, g, h, i, j),
+        helper: this.callHelper.bind(this),
         callx: this.resolveCallx.bind(this),
         tail: (_pc: number, ...registers: bigint[]) => {
           const target = this.pendingTail;
