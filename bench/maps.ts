@@ -1,14 +1,15 @@
 /**
  * Map helper micro-benchmark: `npx tsx bench/maps.ts`. A program looks a key up 100,000 times through
  * bpf_map_lookup_elem and increments the value through the returned pointer; the report gives the
- * best time per iteration (8 instructions + one helper call) for each map type and key size.
+ * best time per iteration (8 instructions + one helper call) for each map type and key size, on each
+ * engine.
  */
 import { assemble } from '../src/asm/index.js';
+import { EXECUTOR_KINDS, EXECUTORS, type ExecutorKind } from '../src/executors.js';
 import { decodeProgram } from '../src/isa/decoder.js';
 import { registerMapHelpers } from '../src/runtime/helpers/maps.js';
 import { createMaps } from '../src/runtime/maps/host-api.js';
 import type { MapTypeName } from '../src/runtime/maps/map-def.js';
-import { Interpreter } from '../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../src/vm/memory/guest-memory.js';
 
 const ITERATIONS = 100_000;
@@ -38,7 +39,7 @@ const CASES: [MapTypeName, number][] = [
   ['percpu_hash', 8],
 ];
 
-function bench(type: MapTypeName, keySize: number): number {
+function bench(engine: ExecutorKind, type: MapTypeName, keySize: number): number {
   const memory = new GuestMemory();
   memory.mapStack();
   const maps = createMaps([{ name: 'm', type, keySize, valueSize: 8, maxEntries: 1024, flags: 0 }], memory, {
@@ -47,7 +48,7 @@ function bench(type: MapTypeName, keySize: number): number {
   const key = new Uint8Array(keySize);
   key[0] = 3;
   maps.maps[0].update(key, new Uint8Array(8));
-  const vm = new Interpreter(decodeProgram(assemble(PROGRAM)), {
+  const vm = EXECUTORS[engine](decodeProgram(assemble(PROGRAM)), {
     memory,
     helpers: registerMapHelpers(maps),
     resolveLddw: maps.lddwResolver(),
@@ -61,10 +62,9 @@ function bench(type: MapTypeName, keySize: number): number {
   return (best * 1e6) / ITERATIONS;
 }
 
-for (const [type, keySize] of CASES) bench(type, keySize); // warm-up of the interpreter and helpers
-console.log('map type        key  ns/iteration');
+for (const [type, keySize] of CASES) for (const e of EXECUTOR_KINDS) bench(e, type, keySize); // warm-up
+console.log(`map type        key  ${EXECUTOR_KINDS.map((e) => `${e} ns/iteration`.padStart(18)).join('')}`);
 for (const [type, keySize] of CASES) {
-  console.log(
-    `${type.padEnd(15)} ${String(keySize).padStart(3)}  ${bench(type, keySize).toFixed(0).padStart(12)}`,
-  );
+  const cells = EXECUTOR_KINDS.map((e) => bench(e, type, keySize).toFixed(0).padStart(18));
+  console.log(`${type.padEnd(15)} ${String(keySize).padStart(3)}  ${cells.join('')}`);
 }

@@ -96,6 +96,8 @@ export class JitProgram implements TailCallTarget, JitHost {
   private readonly maxFrames: number;
   private readonly exit = new Exit();
   private readonly result = new Int32Array(2);
+  /** What the RET_HI global holds: only `callHelper` writes it. */
+  private retHi = 0;
   private readonly options: JitOptions;
   /** Interpreter for blocks the budget cannot pay in full (see budgetStop). */
   private stepper: Interpreter | undefined;
@@ -416,6 +418,11 @@ export class JitProgram implements TailCallTarget, JitHost {
     i: number,
     j: number,
   ): number {
+    const direct = this.helperTable[id]?.direct;
+    if (direct !== undefined) {
+      const r0 = direct(a, b, c, d, e, f, g, h, i, j);
+      if (!Number.isNaN(r0)) return this.helperReturn(pc, r0, r0 >> 31);
+    }
     const ctx = this.context;
     const R = ctx.registers;
     R[2] = a;
@@ -451,9 +458,18 @@ export class JitProgram implements TailCallTarget, JitHost {
       this.pendingExit = false;
       throw this.exit;
     }
+    return this.helperReturn(pc, this.result[0], this.result[1]);
+  }
+
+  /** Ends a helper call at `pc` that returned r0 = (lo, hi): RET_HI gets `hi`, the code gets `lo`. */
+  private helperReturn(pc: number, lo: number, hi: number): number {
     if (this.interruptPending()) throw this.count(interruptedAt(pc + 1), pc);
-    this.exports.retHi.value = this.result[1];
-    return this.result[0];
+    // Setting a WebAssembly.Global from JS is a slow API call; most results keep the high half.
+    if (hi !== this.retHi) {
+      this.retHi = hi;
+      this.exports.retHi.value = hi;
+    }
+    return lo;
   }
 
   /** callx: a code address of a function start → its index; a registered helper id → -1. */

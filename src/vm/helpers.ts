@@ -51,19 +51,40 @@ export type HelperFunction = (
   // biome-ignore lint/suspicious/noConfusingVoidType: helpers with no result may be written as returning void
 ) => HelperResult | void | PromiseLike<HelperResult | void>;
 
+/**
+ * An optional fast path of a helper: r1..r5 as int32 halves (lo, hi, lo, hi, …) in, r0 out as an int32
+ * (sign-extended to 64 bits), with no HelperContext to fill. It returns NaN, having changed nothing,
+ * whenever it cannot finish on its own (a bad argument that must trap, anything needing the pc, gas,
+ * terminate or a tail call); the engine then calls the helper's `call` as usual.
+ */
+export type DirectHelper = (
+  r1lo: number,
+  r1hi: number,
+  r2lo: number,
+  r2hi: number,
+  r3lo: number,
+  r3hi: number,
+  r4lo: number,
+  r4hi: number,
+  r5lo: number,
+  r5hi: number,
+) => number;
+
 export interface HelperDefinition {
   readonly id: number;
   readonly name: string;
   readonly call: HelperFunction;
+  /** Same result and effects as `call` whenever it does not return NaN (see DirectHelper). */
+  readonly direct?: DirectHelper;
 }
 
 export class HelperRegistry {
   private readonly byId = new Map<number, HelperDefinition>();
 
-  define(id: number, name: string, call: HelperFunction): this {
+  define(id: number, name: string, call: HelperFunction, direct?: DirectHelper): this {
     if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff)
       throw new UsageError(`helper id ${id} is not valid`);
-    this.byId.set(id, { id, name, call });
+    this.byId.set(id, { id, name, call, direct });
     return this;
   }
 

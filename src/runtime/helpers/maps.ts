@@ -5,8 +5,9 @@
  * MapTrap at the call instead of corrupting anything. Keys and values are read in place from guest
  * memory, so a lookup allocates nothing beyond the key's hash.
  */
-import type { HelperContext, TailCallTarget } from '../../vm/helpers.js';
+import type { DirectHelper, HelperContext, TailCallTarget } from '../../vm/helpers.js';
 import { HelperRegistry } from '../../vm/helpers.js';
+import type { GuestMemory } from '../../vm/memory/guest-memory.js';
 import type { ArrayMap } from '../maps/array.js';
 import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, ENOENT } from '../maps/constants.js';
 import { MapTrap } from '../maps/errors.js';
@@ -37,6 +38,7 @@ export const MapHelperId = {
 } as const;
 
 const HASH_ARRAY_LPM = ELEMENT_MAP_TYPES;
+const ELEMENT_TYPES = new Set<MapTypeName>(ELEMENT_MAP_TYPES);
 const LOOKUP_TYPES = new Set<MapTypeName>([...HASH_ARRAY_LPM, 'array_of_maps', 'hash_of_maps']);
 const UPDATE_TYPES = new Set<MapTypeName>(HASH_ARRAY_LPM);
 const QUEUE_TYPES = new Set<MapTypeName>(['queue', 'stack']);
@@ -45,53 +47,126 @@ const PERF_TYPES = new Set<MapTypeName>(['perf_event_array']);
 const PROG_TYPES = new Set<MapTypeName>(['prog_array']);
 const PERCPU_TYPES = new Set<MapTypeName>(['percpu_hash', 'lru_percpu_hash', 'percpu_array']);
 
-/** Argument `i` as a number; values of 2^32 and more stay above every valid flag or size. */
+/** A 64-bit argument as a number; values of 2^32 and more stay above every valid flag or size. */
+function u64(lo: number, hi: number): number {
+  return hi === 0 ? lo >>> 0 : (hi >>> 0) * 2 ** 32 + (lo >>> 0);
+}
+
+/** Argument `i` as a number (see u64). */
 function num(ctx: HelperContext, i: number): number {
-  const hi = ctx.argHi(i);
-  return hi === 0 ? ctx.argLo(i) >>> 0 : (hi >>> 0) * 2 ** 32 + (ctx.argLo(i) >>> 0);
+  return u64(ctx.argLo(i), ctx.argHi(i));
 }
 
 /** Host offset of `size` bytes at the guest pointer in argument `i`, or the MemoryFault at the call. */
 function ptr(ctx: HelperContext, i: number, size: number, access: 'read' | 'write'): number {
-  const hi = ctx.argHi(i);
-  return ctx.memory.checked(hi === 0 ? ctx.argLo(i) >>> 0 : ctx.arg(i), size, access, ctx.pc);
+  const { memory } = ctx;
+  // Pointers are below 2^32 (high half 0) when valid: translate them without a BigInt.
+  const h = ctx.argHi(i) === 0 ? memory.translate(ctx.argLo(i) >>> 0, size, access) : -1;
+  return h >= 0 ? h : memory.checked(ctx.arg(i), size, access, ctx.pc);
+}
+
+/** A helper's map argument: the map in argument `i`, or a MapTrap at the call. */
+interface MapArgument {
+  (ctx: HelperContext, i: number): BpfMap;
+  /** The map a register (lo, hi) names if the helper accepts it, else undefined: no trap, no message. */
+  accepted(lo: number, hi: number): BpfMap | undefined;
 }
 
 /**
- * The map in argument `i`, which must be of one of `types`. `access` is what the helper does to the
- * map's elements: the verifier refuses writes to BPF_F_RDONLY_PROG maps and reads of BPF_F_WRONLY_PROG.
+ * The map argument of `helper`, which accepts maps of `types`. `access` is what the helper does to
+ * the map's elements: the verifier refuses writes to BPF_F_RDONLY_PROG maps and reads of
+ * BPF_F_WRONLY_PROG. Whether a map passes is decided once, here, so a call costs one array index;
+ * only a refusal goes through the checks again, to say why.
  */
-function mapArg(
+function mapArgument(
   maps: MapSet,
-  ctx: HelperContext,
-  i: number,
   helper: string,
   types: ReadonlySet<MapTypeName>,
   access: 'read' | 'write' = 'read',
-): BpfMap {
-  const map = maps.fromHandle(ctx.argLo(i), ctx.argHi(i));
-  if (map === undefined) {
-    throw new MapTrap(
-      'BAD_MAP_HANDLE',
-      `${helper} at pc ${ctx.pc}: r${i} = 0x${ctx.arg(i).toString(16)} is not a map`,
-      ctx.pc,
-    );
-  }
-  if (!types.has(map.type)) {
-    throw new MapTrap(
-      'BAD_MAP_TYPE',
-      `${helper} at pc ${ctx.pc}: map "${map.name}" is a ${map.type} map, which ${helper} does not accept`,
-      ctx.pc,
-    );
-  }
-  if (map.def.flags & (access === 'read' ? BPF_F_WRONLY_PROG : BPF_F_RDONLY_PROG)) {
+): MapArgument {
+  const forbidden = access === 'read' ? BPF_F_WRONLY_PROG : BPF_F_RDONLY_PROG;
+  const accepted = maps.maps.map((m) =>
+    types.has(m.type) && (m.def.flags & forbidden) === 0 ? m : undefined,
+  );
+  const refuse = (ctx: HelperContext, i: number): never => {
+    const map = maps.fromHandle(ctx.argLo(i), ctx.argHi(i));
+    if (map === undefined) {
+      throw new MapTrap(
+        'BAD_MAP_HANDLE',
+        `${helper} at pc ${ctx.pc}: r${i} = 0x${ctx.arg(i).toString(16)} is not a map`,
+        ctx.pc,
+      );
+    }
+    if (!types.has(map.type)) {
+      throw new MapTrap(
+        'BAD_MAP_TYPE',
+        `${helper} at pc ${ctx.pc}: map "${map.name}" is a ${map.type} map, which ${helper} does not accept`,
+        ctx.pc,
+      );
+    }
     throw new MapTrap(
       'MAP_ACCESS',
       `${helper} at pc ${ctx.pc}: map "${map.name}" is ${access === 'read' ? 'write' : 'read'}-only for programs`,
       ctx.pc,
     );
-  }
-  return map;
+  };
+  const find = (lo: number, hi: number): BpfMap | undefined => {
+    const id = maps.idOfHandle(lo, hi);
+    return id >= 0 ? accepted[id] : undefined;
+  };
+  return Object.assign(
+    (ctx: HelperContext, i: number) => find(ctx.argLo(i), ctx.argHi(i)) ?? refuse(ctx, i),
+    {
+      accepted: find,
+    },
+  );
+}
+
+/**
+ * The DirectHelper fast paths of lookup, update, delete and lookup_percpu for element maps (hash,
+ * array, LPM and their per-CPU/LRU kinds): the same map checks and the same `GuestMemory.translate`
+ * of the key and value pointers as the general helpers, without a HelperContext. Anything the general
+ * path would trap on returns NaN before any effect, so the general path raises the trap. Map-in-map
+ * lookups stay on the general path: they return a map handle, which is not an int32.
+ */
+function directMapHelpers(
+  memory: GuestMemory,
+  lookupMap: MapArgument,
+  updateMap: MapArgument,
+  deleteMap: MapArgument,
+  percpuMap: MapArgument,
+) {
+  /** Host offset of a pointer argument, or -1 (the general path will fault). */
+  const at = (lo: number, hi: number, size: number): number =>
+    hi === 0 ? memory.translate(lo >>> 0, size, 'read') : -1;
+  const lookup: DirectHelper = (r1lo, r1hi, r2lo, r2hi) => {
+    const map = lookupMap.accepted(r1lo, r1hi);
+    if (map === undefined) return Number.NaN;
+    const key = at(r2lo, r2hi, map.def.keySize);
+    // Values live in slots 1 and 6, so their addresses are below 2^31: int32 results.
+    return key < 0 ? Number.NaN : map.lookupElem(memory.u8, key);
+  };
+  const update: DirectHelper = (r1lo, r1hi, r2lo, r2hi, r3lo, r3hi, r4lo, r4hi) => {
+    const map = updateMap.accepted(r1lo, r1hi);
+    if (map === undefined) return Number.NaN;
+    const key = at(r2lo, r2hi, map.def.keySize);
+    const value = at(r3lo, r3hi, map.def.valueSize);
+    if (key < 0 || value < 0) return Number.NaN;
+    return map.updateElem(memory.u8, key, memory.u8, value, u64(r4lo, r4hi));
+  };
+  const remove: DirectHelper = (r1lo, r1hi, r2lo, r2hi) => {
+    const map = deleteMap.accepted(r1lo, r1hi);
+    if (map === undefined) return Number.NaN;
+    const key = at(r2lo, r2hi, map.def.keySize);
+    return key < 0 ? Number.NaN : map.deleteElem(memory.u8, key);
+  };
+  const lookupPercpu: DirectHelper = (r1lo, r1hi, r2lo, r2hi, r3lo, r3hi) => {
+    const map = percpuMap.accepted(r1lo, r1hi) as HashMap | ArrayMap | undefined;
+    if (map === undefined) return Number.NaN;
+    const key = at(r2lo, r2hi, map.def.keySize);
+    return key < 0 ? Number.NaN : map.lookupOnCpu(memory.u8, key, u64(r3lo, r3hi));
+  };
+  return { lookup, update, remove, lookupPercpu };
 }
 
 export interface MapHelperOptions {
@@ -126,52 +201,85 @@ export function registerMapHelpers(
     return 0;
   };
   const { memory } = maps;
-  const take = (ctx: HelperContext, helper: string, remove: boolean): number => {
-    // Pop removes an element: a write to the map, as the verifier sees it.
-    const map = mapArg(maps, ctx, 1, helper, QUEUE_TYPES, remove ? 'write' : 'read') as QueueStackMap;
+  const arg = (helper: string, types: ReadonlySet<MapTypeName>, access: 'read' | 'write' = 'read') =>
+    mapArgument(maps, helper, types, access);
+  const lookupMap = arg('bpf_map_lookup_elem', LOOKUP_TYPES);
+  const updateMap = arg('bpf_map_update_elem', UPDATE_TYPES, 'write');
+  const deleteMap = arg('bpf_map_delete_elem', UPDATE_TYPES, 'write');
+  const tailMap = arg('bpf_tail_call', PROG_TYPES);
+  const perfMap = arg('bpf_perf_event_output', PERF_TYPES);
+  const pushMap = arg('bpf_map_push_elem', QUEUE_TYPES, 'write');
+  // Pop removes an element: a write to the map, as the verifier sees it.
+  const popMap = arg('bpf_map_pop_elem', QUEUE_TYPES, 'write');
+  const peekMap = arg('bpf_map_peek_elem', QUEUE_TYPES);
+  const outputMap = arg('bpf_ringbuf_output', RINGBUF_TYPES);
+  const reserveMap = arg('bpf_ringbuf_reserve', RINGBUF_TYPES);
+  const queryMap = arg('bpf_ringbuf_query', RINGBUF_TYPES);
+  const percpuMap = arg('bpf_map_lookup_percpu_elem', PERCPU_TYPES);
+  const take = (ctx: HelperContext, mapOf: MapArgument, remove: boolean): number => {
+    const map = mapOf(ctx, 1) as QueueStackMap;
     return map.take(memory.u8, ptr(ctx, 2, map.def.valueSize, 'write'), remove);
   };
 
+  // The direct lookup takes element maps only (see directMapHelpers).
+  const elementLookup = arg('bpf_map_lookup_elem', ELEMENT_TYPES);
+  const direct = directMapHelpers(memory, elementLookup, updateMap, deleteMap, percpuMap);
+
   return registry
-    .define(MapHelperId.map_lookup_elem, 'bpf_map_lookup_elem', (ctx) => {
-      const map = mapArg(maps, ctx, 1, 'bpf_map_lookup_elem', LOOKUP_TYPES);
-      return map.lookupElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
-    })
-    .define(MapHelperId.map_update_elem, 'bpf_map_update_elem', (ctx) => {
-      const map = mapArg(maps, ctx, 1, 'bpf_map_update_elem', UPDATE_TYPES, 'write');
-      const key = ptr(ctx, 2, map.def.keySize, 'read');
-      const value = ptr(ctx, 3, map.def.valueSize, 'read');
-      return map.updateElem(memory.u8, key, memory.u8, value, num(ctx, 4));
-    })
-    .define(MapHelperId.map_delete_elem, 'bpf_map_delete_elem', (ctx) => {
-      const map = mapArg(maps, ctx, 1, 'bpf_map_delete_elem', UPDATE_TYPES, 'write');
-      return map.deleteElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
-    })
+    .define(
+      MapHelperId.map_lookup_elem,
+      'bpf_map_lookup_elem',
+      (ctx) => {
+        const map = lookupMap(ctx, 1);
+        return map.lookupElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
+      },
+      direct.lookup,
+    )
+    .define(
+      MapHelperId.map_update_elem,
+      'bpf_map_update_elem',
+      (ctx) => {
+        const map = updateMap(ctx, 1);
+        const key = ptr(ctx, 2, map.def.keySize, 'read');
+        const value = ptr(ctx, 3, map.def.valueSize, 'read');
+        return map.updateElem(memory.u8, key, memory.u8, value, num(ctx, 4));
+      },
+      direct.update,
+    )
+    .define(
+      MapHelperId.map_delete_elem,
+      'bpf_map_delete_elem',
+      (ctx) => {
+        const map = deleteMap(ctx, 1);
+        return map.deleteElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
+      },
+      direct.remove,
+    )
     .define(MapHelperId.tail_call, 'bpf_tail_call', (ctx) => {
       // On success the program continues in the target; on failure (no program at the u32 index, or
       // the tail-call limit reached) it goes on after the call, as in the kernel.
-      const map = mapArg(maps, ctx, 2, 'bpf_tail_call', PROG_TYPES) as ProgArray<TailCallTarget>;
+      const map = tailMap(ctx, 2) as ProgArray<TailCallTarget>;
       const target = map.get(ctx.argLo(3) >>> 0);
       return target !== undefined && ctx.tailCall(target) ? 0 : -ENOENT;
     })
     .define(MapHelperId.perf_event_output, 'bpf_perf_event_output', (ctx) => {
-      const map = mapArg(maps, ctx, 2, 'bpf_perf_event_output', PERF_TYPES) as PerfEventArray;
+      const map = perfMap(ctx, 2) as PerfEventArray;
       const size = num(ctx, 5);
       return map.output(memory.u8, ptr(ctx, 4, size, 'read'), size, num(ctx, 3), options.packetBytes);
     })
     .define(MapHelperId.map_push_elem, 'bpf_map_push_elem', (ctx) => {
-      const map = mapArg(maps, ctx, 1, 'bpf_map_push_elem', QUEUE_TYPES, 'write') as QueueStackMap;
+      const map = pushMap(ctx, 1) as QueueStackMap;
       return map.push(memory.u8, ptr(ctx, 2, map.def.valueSize, 'read'), num(ctx, 3));
     })
-    .define(MapHelperId.map_pop_elem, 'bpf_map_pop_elem', (ctx) => take(ctx, 'bpf_map_pop_elem', true))
-    .define(MapHelperId.map_peek_elem, 'bpf_map_peek_elem', (ctx) => take(ctx, 'bpf_map_peek_elem', false))
+    .define(MapHelperId.map_pop_elem, 'bpf_map_pop_elem', (ctx) => take(ctx, popMap, true))
+    .define(MapHelperId.map_peek_elem, 'bpf_map_peek_elem', (ctx) => take(ctx, peekMap, false))
     .define(MapHelperId.ringbuf_output, 'bpf_ringbuf_output', (ctx) => {
-      const map = mapArg(maps, ctx, 1, 'bpf_ringbuf_output', RINGBUF_TYPES) as RingBuf;
+      const map = outputMap(ctx, 1) as RingBuf;
       const size = num(ctx, 3);
       return map.output(memory.u8, ptr(ctx, 2, size, 'read'), size, num(ctx, 4));
     })
     .define(MapHelperId.ringbuf_reserve, 'bpf_ringbuf_reserve', (ctx) => {
-      const map = mapArg(maps, ctx, 1, 'bpf_ringbuf_reserve', RINGBUF_TYPES) as RingBuf;
+      const map = reserveMap(ctx, 1) as RingBuf;
       return map.reserve(num(ctx, 2), num(ctx, 3));
     })
     .define(MapHelperId.ringbuf_submit, 'bpf_ringbuf_submit', (ctx) =>
@@ -181,11 +289,16 @@ export function registerMapHelpers(
       commit(ctx, 'bpf_ringbuf_discard', true),
     )
     .define(MapHelperId.ringbuf_query, 'bpf_ringbuf_query', (ctx) => {
-      const map = mapArg(maps, ctx, 1, 'bpf_ringbuf_query', RINGBUF_TYPES) as RingBuf;
+      const map = queryMap(ctx, 1) as RingBuf;
       return map.query(num(ctx, 2));
     })
-    .define(MapHelperId.map_lookup_percpu_elem, 'bpf_map_lookup_percpu_elem', (ctx) => {
-      const map = mapArg(maps, ctx, 1, 'bpf_map_lookup_percpu_elem', PERCPU_TYPES) as HashMap | ArrayMap;
-      return map.lookupOnCpu(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'), num(ctx, 3));
-    });
+    .define(
+      MapHelperId.map_lookup_percpu_elem,
+      'bpf_map_lookup_percpu_elem',
+      (ctx) => {
+        const map = percpuMap(ctx, 1) as HashMap | ArrayMap;
+        return map.lookupOnCpu(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'), num(ctx, 3));
+      },
+      direct.lookupPercpu,
+    );
 }

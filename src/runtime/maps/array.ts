@@ -62,7 +62,9 @@ export class ArrayMap extends BpfMap {
 
   override lookupElem(key: Uint8Array, keyOff: number): number {
     const index = u32At(key, keyOff);
-    return index < this.def.maxEntries ? this.values.address(index, this.env.currentCpu) : 0;
+    return index < this.def.maxEntries
+      ? this.values.address(index, this.perCpu ? this.env.currentCpu : 0)
+      : 0;
   }
 
   /** bpf_map_lookup_percpu_elem: the value of `cpu`, or 0 for a bad index or CPU. */

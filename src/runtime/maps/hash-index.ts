@@ -3,9 +3,11 @@
  * get_next_key), iteration order, and an optional recency list for LRU maps. Values live elsewhere
  * (a ValueStore in guest memory, or inner-map references), so HASH and HASH_OF_MAPS share this.
  *
- * Like the kernel's htab it is a chained hash table over preallocated arrays: a lookup hashes the key
- * bytes where they are (guest memory) and compares them with the stored keys, allocating nothing —
+ * It is a hash table over preallocated typed arrays: a lookup hashes the key bytes where they are
+ * (guest memory) and compares them, as int32 words, with the stored keys, allocating nothing —
  * building JS strings or Map keys from key bytes cost 2-5x more for keys longer than a few bytes.
+ * 4- and 8-byte keys are probed linearly in one flat table; other sizes are chained like the
+ * kernel's htab.
  */
 import { SlotPool } from './value-store.js';
 
@@ -41,24 +43,20 @@ class SlotList {
   }
 }
 
-/** murmur3 (32-bit) of `size` bytes at `bytes[off..]`: one multiply-rotate round per 4 bytes. */
-export function hashBytes(bytes: Uint8Array, off: number, size: number): number {
-  let h = size;
-  let i = 0;
-  for (; i + 4 <= size; i += 4) {
-    const o = off + i;
-    let k = bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    h ^= k;
-    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
-  }
-  if (i < size) {
-    let k = 0;
-    for (let shift = 0; i < size; i++, shift += 8) k |= bytes[off + i] << shift;
-    k = Math.imul(k, 0xcc9e2d51);
-    h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-  }
+/** One key word of murmur3's body: what it xors into the state, before the state's own round. */
+function mixK(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  return Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+}
+
+/** murmur3's body round for a full 4-byte block. */
+function mixH(h: number, k: number): number {
+  h ^= mixK(k);
+  return (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+}
+
+/** murmur3's finalizer, as an unsigned 32-bit hash. */
+function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -66,14 +64,54 @@ export function hashBytes(bytes: Uint8Array, off: number, size: number): number 
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** The little-endian int32 of 4 bytes at `bytes[o..]` (any alignment). */
+function word(bytes: Uint8Array, o: number): number {
+  return bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24);
+}
+
+/** The last `n` (1..3) bytes of a key as a zero-padded little-endian word, murmur3's tail block. */
+function tailWord(bytes: Uint8Array, o: number, n: number): number {
+  let k = bytes[o];
+  if (n > 1) k |= bytes[o + 1] << 8;
+  if (n > 2) k |= bytes[o + 2] << 16;
+  return k;
+}
+
+/** murmur3 (32-bit) of `size` bytes at `bytes[off..]`: one multiply-rotate round per 4 bytes. */
+export function hashBytes(bytes: Uint8Array, off: number, size: number): number {
+  let h = size;
+  let i = 0;
+  for (; i + 4 <= size; i += 4) h = mixH(h, word(bytes, off + i));
+  if (i < size) h ^= mixK(tailWord(bytes, off + i, size - i));
+  return fmix(h);
+}
+
 export class HashIndex {
-  /** Head slot of each bucket's chain, or -1; twice as many buckets as slots keeps chains short. */
+  /**
+   * Keys of 4 and 8 bytes (u32 and u64: the most common) live in an open-addressing table of entries
+   * (key words, slot + 1), 0 marking a free entry, probed linearly at most half full: a lookup reads
+   * one cache line, where a chain costs a bucket read, then a key read per link. Others are chained.
+   */
+  private readonly open: Int32Array;
+  /** Whether keys are in `open` (else chained), and the int32s per entry there: key words + 1. */
+  private readonly probed: boolean;
+  private readonly stride: number;
+  /** Chained keys: head slot of each bucket's chain, or -1. */
   private readonly buckets: Int32Array;
+  /** Bucket (or table entry) mask: twice as many buckets as slots keeps chains and probes short. */
   private readonly bucketMask: number;
-  /** Next slot in the same bucket, or -1. */
+  /** Chained keys: next slot in the same bucket, or -1. */
   private readonly chain: Int32Array;
   private readonly hashOf: Uint32Array;
-  private readonly keyBytes: Uint8Array;
+  /**
+   * The stored keys as little-endian int32 words, `keyWords` per slot, the last one zero-padded: a
+   * key compares in ⌈size/4⌉ integer comparisons.
+   */
+  private readonly words: Int32Array;
+  private readonly keyWords: number;
+  /** Full 4-byte words of a key, and the bytes of its partial last word (0..3). */
+  private readonly fullWords: number;
+  private readonly tailBytes: number;
   private readonly pool: SlotPool;
   /** Insertion order: what get_next_key walks (the kernel walks buckets; any stable order will do). */
   private readonly order: SlotList;
@@ -87,12 +125,20 @@ export class HashIndex {
   ) {
     let buckets = 2;
     while (buckets < 2 * capacity) buckets *= 2;
-    this.buckets = new Int32Array(buckets).fill(-1);
     this.bucketMask = buckets - 1;
-    this.chain = new Int32Array(capacity).fill(-1);
+    this.probed = keySize === 4 || keySize === 8;
+    this.stride = ((keySize + 3) >>> 2) + 1;
+    const chained = !this.probed;
+    // Empty arrays for the other kind keep one object shape (monomorphic property loads).
+    this.open = new Int32Array(chained ? 0 : this.stride * buckets);
+    this.buckets = new Int32Array(chained ? buckets : 0).fill(-1);
+    this.chain = new Int32Array(chained ? capacity : 0).fill(-1);
     this.hashOf = new Uint32Array(capacity);
     this.pool = new SlotPool(capacity);
-    this.keyBytes = new Uint8Array(capacity * keySize);
+    this.fullWords = keySize >>> 2;
+    this.tailBytes = keySize & 3;
+    this.keyWords = (keySize + 3) >>> 2;
+    this.words = new Int32Array(capacity * this.keyWords);
     this.order = new SlotList(capacity);
     this.recency = lru ? new SlotList(capacity) : undefined;
   }
@@ -102,19 +148,45 @@ export class HashIndex {
   }
 
   hash(bytes: Uint8Array, off: number): number {
-    return hashBytes(bytes, off, this.keySize);
+    const ks = this.keySize;
+    // A 4-byte key needs only murmur3's finalizer, a bijection of the 32 bits like the full round.
+    if (ks === 4) return fmix(word(bytes, off));
+    if (ks === 8) return fmix(mixH(mixH(8, word(bytes, off)), word(bytes, off + 4)));
+    return hashBytes(bytes, off, ks);
   }
 
   /** Slot of the key at `bytes[off..]` whose hash is `hash`, or -1. */
   find(hash: number, bytes: Uint8Array, off: number): number {
-    const ks = this.keySize;
-    const keys = this.keyBytes;
-    for (let slot = this.buckets[hash & this.bucketMask]; slot >= 0; slot = this.chain[slot]) {
-      if (this.hashOf[slot] !== hash) continue;
-      const base = slot * ks;
-      let i = 0;
-      while (i < ks && keys[base + i] === bytes[off + i]) i++;
-      if (i === ks) return slot;
+    const words = this.words;
+    if (this.probed) {
+      const open = this.open;
+      const mask = this.bucketMask;
+      const k0 = word(bytes, off);
+      if (this.keySize === 4) {
+        for (let e = hash & mask; ; e = (e + 1) & mask) {
+          const s = open[2 * e + 1];
+          if (s === 0 || open[2 * e] === k0) return s - 1;
+        }
+      }
+      const k1 = word(bytes, off + 4);
+      for (let e = hash & mask; ; e = (e + 1) & mask) {
+        const b = 3 * e;
+        const s = open[b + 2];
+        if (s === 0 || (open[b] === k0 && open[b + 1] === k1)) return s - 1;
+      }
+    }
+    const chain = this.chain;
+    const hashOf = this.hashOf;
+    const kw = this.keyWords;
+    const full = this.fullWords;
+    const tail = this.tailBytes;
+    for (let slot = this.buckets[hash & this.bucketMask]; slot >= 0; slot = chain[slot]) {
+      if (hashOf[slot] !== hash) continue;
+      const base = slot * kw;
+      let j = 0;
+      while (j < full && words[base + j] === word(bytes, off + 4 * j)) j++;
+      if (j < full) continue;
+      if (tail === 0 || words[base + full] === tailWord(bytes, off + 4 * full, tail)) return slot;
     }
     return -1;
   }
@@ -123,29 +195,67 @@ export class HashIndex {
   insert(hash: number, bytes: Uint8Array, off: number): number {
     const slot = this.pool.take();
     if (slot < 0) return -1;
-    const b = hash & this.bucketMask;
-    this.chain[slot] = this.buckets[b];
-    this.buckets[b] = slot;
     this.hashOf[slot] = hash;
-    const ks = this.keySize;
-    for (let i = 0; i < ks; i++) this.keyBytes[slot * ks + i] = bytes[off + i];
+    const base = slot * this.keyWords;
+    const full = this.fullWords;
+    for (let j = 0; j < full; j++) this.words[base + j] = word(bytes, off + 4 * j);
+    if (this.tailBytes > 0) this.words[base + full] = tailWord(bytes, off + 4 * full, this.tailBytes);
+    if (this.probed) {
+      const open = this.open;
+      const mask = this.bucketMask;
+      const st = this.stride;
+      let e = hash & mask;
+      while (open[st * e + st - 1] !== 0) e = (e + 1) & mask;
+      for (let j = 0; j < st - 1; j++) open[st * e + j] = this.words[base + j];
+      open[st * e + st - 1] = slot + 1;
+    } else {
+      const b = hash & this.bucketMask;
+      this.chain[slot] = this.buckets[b];
+      this.buckets[b] = slot;
+    }
     this.order.append(slot);
     this.recency?.append(slot);
     return slot;
   }
 
   remove(slot: number): void {
-    const b = this.hashOf[slot] & this.bucketMask;
-    if (this.buckets[b] === slot) this.buckets[b] = this.chain[slot];
+    if (this.probed) this.unprobe(slot);
     else {
-      let p = this.buckets[b];
-      while (this.chain[p] !== slot) p = this.chain[p];
-      this.chain[p] = this.chain[slot];
+      const b = this.hashOf[slot] & this.bucketMask;
+      if (this.buckets[b] === slot) this.buckets[b] = this.chain[slot];
+      else {
+        let p = this.buckets[b];
+        while (this.chain[p] !== slot) p = this.chain[p];
+        this.chain[p] = this.chain[slot];
+      }
+      this.chain[slot] = -1;
     }
-    this.chain[slot] = -1;
     this.order.unlink(slot);
     this.recency?.unlink(slot);
     this.pool.give(slot);
+  }
+
+  /**
+   * Removes `slot`'s entry from the open table by backward shift (no tombstones, so probes stay as
+   * short as the load allows): each later entry of the run moves into the hole unless its home entry
+   * lies cyclically after the hole.
+   */
+  private unprobe(slot: number): void {
+    const open = this.open;
+    const mask = this.bucketMask;
+    const st = this.stride;
+    const tag = st - 1; // the slot + 1 word of an entry
+    let hole = this.hashOf[slot] & mask;
+    while (open[st * hole + tag] !== slot + 1) hole = (hole + 1) & mask;
+    for (let e = (hole + 1) & mask; open[st * e + tag] !== 0; e = (e + 1) & mask) {
+      const home = this.hashOf[open[st * e + tag] - 1] & mask;
+      // Distances from home: the entry may move back to the hole if the hole is not before its home.
+      if (((e - home) & mask) >= ((e - hole) & mask)) {
+        open.copyWithin(st * hole, st * e, st * e + st);
+        hole = e;
+      }
+    }
+    open[st * hole + tag] = 0;
   }
 
   /** Slot of the key at `bytes[off..]`, or -1. */
@@ -184,7 +294,10 @@ export class HashIndex {
   }
 
   key(slot: number): Uint8Array {
-    return this.keyBytes.slice(slot * this.keySize, (slot + 1) * this.keySize);
+    const out = new Uint8Array(this.keySize);
+    const base = slot * this.keyWords;
+    for (let i = 0; i < out.length; i++) out[i] = this.words[base + (i >>> 2)] >>> ((i & 3) * 8);
+    return out;
   }
 
   /** get_next_key over slots: the slot after the key's, or the first slot when the key is absent. */

@@ -78,7 +78,7 @@ export class HashMap extends BpfMap {
     const slot = this.index.lookup(key, keyOff);
     if (slot < 0) return 0;
     if (this.lru) this.index.touch(slot);
-    return this.values.address(slot, this.env.currentCpu);
+    return this.values.address(slot, this.perCpu ? this.env.currentCpu : 0);
   }
 
   /** bpf_map_lookup_percpu_elem: `cpu`'s copy, or 0 for a missing key or CPU. */

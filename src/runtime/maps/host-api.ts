@@ -15,7 +15,7 @@ import { LoadError, UsageError } from '../../errors.js';
 import type { Insn } from '../../isa/instruction.js';
 import { bytesToHex } from '../../util/hex.js';
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
-import { MAX_REGION_SIZE, slotBase } from '../../vm/memory/layout.js';
+import { MAX_REGION_SIZE, SLOT_MASK, SLOT_SHIFT, slotBase } from '../../vm/memory/layout.js';
 import { Arena, align8 } from './arena.js';
 import { ArrayMap } from './array.js';
 import { BPF_F_RDONLY_PROG } from './constants.js';
@@ -34,6 +34,7 @@ import { RingBuf } from './ringbuf.js';
 export const MAP_HANDLE_SLOT = 15;
 /** Distance between two maps' handles. */
 export const MAP_HANDLE_STRIDE = 0x100;
+const MAP_HANDLE_SHIFT = 8;
 const MAP_HANDLE_BASE = slotBase(MAP_HANDLE_SLOT);
 const MAX_MAPS = Math.floor(0x10000000 / MAP_HANDLE_STRIDE);
 /** Simulated CPUs allowed (the kernel's NR_CPUS default is in this range). */
@@ -260,11 +261,21 @@ export class MapSet implements MapEnv {
     return events;
   }
 
+  /**
+   * The id a register value (its low and high 32 bits) names as a map handle, or -1 when it is not a
+   * handle; the id may still be past the last map.
+   */
+  idOfHandle(lo: number, hi = 0): number {
+    // int32 bit operations only: `%` and `/` on the unsigned (double) value cost more than the lookup.
+    return hi !== 0 || lo >>> SLOT_SHIFT !== MAP_HANDLE_SLOT || (lo & (MAP_HANDLE_STRIDE - 1)) !== 0
+      ? -1
+      : (lo & SLOT_MASK) >>> MAP_HANDLE_SHIFT;
+  }
+
   /** The map a register value refers to (its low and high 32 bits), or undefined. */
   fromHandle(lo: number, hi = 0): BpfMap | undefined {
-    const offset = (lo >>> 0) - MAP_HANDLE_BASE;
-    if (hi !== 0 || offset < 0 || offset % MAP_HANDLE_STRIDE !== 0) return undefined;
-    return this.maps[offset / MAP_HANDLE_STRIDE];
+    const id = this.idOfHandle(lo, hi);
+    return id < 0 ? undefined : this.maps[id];
   }
 
   /**

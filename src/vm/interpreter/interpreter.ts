@@ -1271,6 +1271,17 @@ export class Interpreter implements TailCallTarget, HelperHost {
     if (helper === undefined) {
       throw new BadCallTarget(`call at pc ${pc} to helper ${id}, which is not registered`, { pc });
     }
+    const direct = helper.direct;
+    if (direct !== undefined) {
+      const R = this.regs;
+      const r0 = direct(R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11]);
+      if (!Number.isNaN(r0)) {
+        R[0] = r0;
+        R[1] = r0 >> 31;
+        if (this.interruptRequested && this.pending === 'none') this.pending = 'interrupt';
+        return;
+      }
+    }
     const ctx = this.context;
     ctx.pc = pc;
     let result: unknown;
