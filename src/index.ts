@@ -172,6 +172,7 @@ export {
 } from './verifier/index.js';
 export type { GasClass, GasCostTable } from './vm/gas.js';
 export {
+  type DirectHelper,
   type HelperContext,
   type HelperDefinition,
   type HelperFunction,
