@@ -94,6 +94,8 @@ export interface ProgramLayout {
   /** Per pc: instructions and gas after it in its block (refunded when it traps). */
   readonly afterInsns: Int32Array;
   readonly afterGas: ArrayLike<number>;
+  /** Instructions the natural-loop checks visited: at most 4 per instruction plus 64 per part. */
+  readonly loopScanned: number;
 }
 
 /**
@@ -237,6 +239,7 @@ function layOut(
     blockGas,
     afterInsns,
     afterGas,
+    loopScanned: scratch.loopScanned,
   };
 }
 
@@ -255,9 +258,10 @@ interface Scratch {
   maxSource: Int32Array;
   /** Innermost region containing the instruction. */
   regionOf: Int32Array;
-  /** The result's arrays (see ProgramLayout). */
+  /** The result's arrays and counter (see ProgramLayout). */
   loopAt: Int32Array;
   partAt: Int32Array;
+  loopScanned: number;
 }
 
 /** Int32 elements of the work arrays for `count` instructions. */
@@ -277,6 +281,7 @@ function newScratch(work: Int32Array, count: number, loopAt: Int32Array, partAt:
     ends: new Uint8Array(work.buffer, work.byteOffset + 6 * count * 4, count).fill(0),
     loopAt,
     partAt,
+    loopScanned: 0,
   };
 }
 
@@ -326,6 +331,7 @@ function structure(
     if (b >= 0 && budget > 0) {
       budget -= b - h + 1;
       let natural = budget >= 0;
+      if (natural) scratch.loopScanned += b - h + 1;
       const headerPc = pcs[h];
       for (let j = h; natural && j <= b; j++) {
         const t = jumpTarget[j];
