@@ -247,9 +247,18 @@ export class ByteWriter {
   }
 
   name(s: string): void {
-    const data = utf8.encode(s);
-    this.u32(data.length);
-    this.raw(data);
+    // Import and export names are ASCII: written directly, without an encoded copy.
+    let ascii = true;
+    for (let k = 0; k < s.length && ascii; k++) ascii = s.charCodeAt(k) < 0x80;
+    if (!ascii) {
+      const data = utf8.encode(s);
+      this.u32(data.length);
+      this.raw(data);
+      return;
+    }
+    this.u32(s.length);
+    this.reserve(s.length);
+    for (let k = 0; k < s.length; k++) this.bytes[this.length++] = s.charCodeAt(k);
   }
 
   /**
