@@ -104,7 +104,8 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   const functions = layout.functions.map(() => T_SUB);
   functions.push(7);
   for (const f of layout.functions) if (f.parts.length > 1) for (const _ of f.parts) functions.push(T_PART);
-  // Everything goes into one buffer sized for the typical ≈ 18 bytes per instruction.
+  // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
+  // function (prologue, metering exit); it doubles when a program needs more.
   const out = new ModuleWriter(
     {
       types: TYPES,
@@ -138,7 +139,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       ],
       exports: [{ name: 'run', func: runFn }],
     },
-    20 * input.program.slotCount + 2048,
+    20 * input.program.slotCount + 400 * fnCount + 2048,
   );
   const gen = new FunctionGen(input, firstSub, out);
   try {
