@@ -24,7 +24,16 @@ import {
 } from '../vm/memory/layout.js';
 import type { FunctionLayout, ProgramLayout, Region } from './control-flow.js';
 import { borrowWork, releaseWork } from './scratch.js';
-import { type ByteWriter, F64, type FuncType, I32, I64, ModuleWriter, Op } from './wasm-encoder.js';
+import {
+  type ByteWriter,
+  F64,
+  type FuncType,
+  I32,
+  I64,
+  type ModuleHeader,
+  ModuleWriter,
+  Op,
+} from './wasm-encoder.js';
 
 // Imported functions (indices), implemented by the engine.
 export const IMPORT_FAULT = 0; // (pc, address: i64, size, write) → throws MemoryFault
@@ -100,45 +109,10 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   const fnCount = layout.functions.length;
   const firstSub = IMPORT_COUNT;
   const runFn = firstSub + fnCount;
-  // Functions: one per subprogram (its body, or the driver of its parts), run, then every part.
-  const functions = layout.functions.map(() => T_SUB);
-  functions.push(7);
-  for (const f of layout.functions) if (f.parts.length > 1) for (const _ of f.parts) functions.push(T_PART);
   // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
   // function (prologue, metering exit); it doubles when a program needs more.
   const out = new ModuleWriter(
-    {
-      types: TYPES,
-      imports: [
-        { module: 'env', name: 'memory', kind: 'memory' },
-        { module: 'env', name: 'fault', kind: 'func', type: 1 },
-        { module: 'env', name: 'budget', kind: 'func', type: 3 },
-        { module: 'env', name: 'trap', kind: 'func', type: 4 },
-        { module: 'env', name: 'helper', kind: 'func', type: 5 },
-        { module: 'env', name: 'callx', kind: 'func', type: 6 },
-        { module: 'env', name: 'tail', kind: 'func', type: 3 },
-      ],
-      functions,
-      tableSize: fnCount,
-      elements: layout.functions.map((_, k) => firstSub + k),
-      globals: [
-        { type: F64, mutable: true, init: 0, export: 'n' },
-        { type: F64, mutable: true, init: 0, export: 'gas' },
-        { type: F64, mutable: true, init: 0, export: 'nMax' },
-        { type: F64, mutable: true, init: 0, export: 'gasMax' },
-        { type: I32, mutable: true, init: 0, export: 'depth' },
-        { type: I32, mutable: true, init: 0, export: 'retHi' },
-        { type: I32, mutable: true, init: 0, export: 'tailPending' },
-        { type: I32, mutable: true, init: 0 },
-        { type: I32, mutable: true, init: 0 },
-        { type: I64, mutable: true, init: 0, export: 'r0' },
-        { type: I64, mutable: true, init: 0, export: 'r6' },
-        { type: I64, mutable: true, init: 0, export: 'r7' },
-        { type: I64, mutable: true, init: 0, export: 'r8' },
-        { type: I64, mutable: true, init: 0, export: 'r9' },
-      ],
-      exports: [{ name: 'run', func: runFn }],
-    },
+    moduleHeader(layout, firstSub, runFn),
     20 * input.program.slotCount + 400 * fnCount + 2048,
   );
   const gen = new FunctionGen(input, firstSub, out);
@@ -156,6 +130,49 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
     gen.release();
   }
   return out.finish();
+}
+
+/**
+ * The module without its bodies. Functions: one per subprogram (its code, or the driver of its
+ * parts), run, then every part.
+ */
+function moduleHeader(layout: ProgramLayout, firstSub: number, runFn: number): ModuleHeader {
+  const fnCount = layout.functions.length;
+  const functions = layout.functions.map(() => T_SUB);
+  functions.push(7);
+  for (const f of layout.functions) if (f.parts.length > 1) for (const _ of f.parts) functions.push(T_PART);
+  return {
+    types: TYPES,
+    imports: [
+      { module: 'env', name: 'memory', kind: 'memory' },
+      { module: 'env', name: 'fault', kind: 'func', type: 1 },
+      { module: 'env', name: 'budget', kind: 'func', type: 3 },
+      { module: 'env', name: 'trap', kind: 'func', type: 4 },
+      { module: 'env', name: 'helper', kind: 'func', type: 5 },
+      { module: 'env', name: 'callx', kind: 'func', type: 6 },
+      { module: 'env', name: 'tail', kind: 'func', type: 3 },
+    ],
+    functions,
+    tableSize: fnCount,
+    elements: layout.functions.map((_, k) => firstSub + k),
+    globals: [
+      { type: F64, mutable: true, init: 0, export: 'n' },
+      { type: F64, mutable: true, init: 0, export: 'gas' },
+      { type: F64, mutable: true, init: 0, export: 'nMax' },
+      { type: F64, mutable: true, init: 0, export: 'gasMax' },
+      { type: I32, mutable: true, init: 0, export: 'depth' },
+      { type: I32, mutable: true, init: 0, export: 'retHi' },
+      { type: I32, mutable: true, init: 0, export: 'tailPending' },
+      { type: I32, mutable: true, init: 0 },
+      { type: I32, mutable: true, init: 0 },
+      { type: I64, mutable: true, init: 0, export: 'r0' },
+      { type: I64, mutable: true, init: 0, export: 'r6' },
+      { type: I64, mutable: true, init: 0, export: 'r7' },
+      { type: I64, mutable: true, init: 0, export: 'r8' },
+      { type: I64, mutable: true, init: 0, export: 'r9' },
+    ],
+    exports: [{ name: 'run', func: runFn }],
+  };
 }
 
 /** Refuses a function body over V8's limit (it would fail later, less clearly, in WebAssembly.Module). */
