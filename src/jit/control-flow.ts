@@ -116,6 +116,7 @@ export function analyze(
   }
 }
 
+/** `analyze` on borrowed work memory (see scratch.ts). */
 function layOut(
   program: Program,
   price: ((insn: Insn) => number) | undefined,
