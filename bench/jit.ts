@@ -1,6 +1,7 @@
 /**
  * JIT vs interpreter on bench/programs/*.s (median of repeats, unmetered and metered), and compile
- * speed on generated straight-line-and-branch programs of growing size:
+ * speed on generated programs of growing size and on hostile control-flow shapes at the largest size
+ * (test/jit/program-shapes.ts):
  *   node --import tsx bench/jit.ts (npm run bench:jit) [--quick]
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,14 +9,14 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assemble } from '../src/asm/index.js';
 import { decodeProgram } from '../src/isa/decoder.js';
-import { encodeProgram, type RawInsn } from '../src/isa/encoder.js';
+import type { Program } from '../src/isa/instruction.js';
 import { createJitMachine, JitProgram } from '../src/jit/engine.js';
 import type { RunResult } from '../src/vm/interpreter/interpreter.js';
 import { createMachine } from '../src/vm/machine.js';
 import { GuestMemory } from '../src/vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../src/vm/memory/layout.js';
-import { prng } from '../test/support/prng.js';
-import { timeRuns } from './util.js';
+import { SHAPES, type ShapeName, shapedProgram } from '../test/jit/program-shapes.js';
+import { median, timeRuns } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const programs = join(here, 'programs');
@@ -60,66 +61,53 @@ for (const file of readdirSync(programs)
   );
 }
 
-/** A function of `n` instructions: ALU, stack loads/stores and forward branches, one exit. */
-function generated(n: number, seed: number): Uint8Array {
-  const rnd = prng(seed);
-  const insns: RawInsn[] = [];
-  for (let i = 0; i < n - 1; i++) {
-    const r = rnd();
-    const dst = Math.floor(rnd() * 10);
-    const src = Math.floor(rnd() * 10);
-    if (r < 0.6)
-      insns.push({
-        opcode: [0x07, 0x0f, 0x2f, 0xaf, 0x67, 0x04][Math.floor(rnd() * 6)],
-        dst,
-        src,
-        off: 0,
-        imm: 3,
-      });
-    else if (r < 0.75)
-      insns.push({ opcode: 0x79, dst, src: 10, off: -8 * (1 + Math.floor(rnd() * 60)), imm: 0 });
-    else if (r < 0.9)
-      insns.push({ opcode: 0x7b, dst: 10, src, off: -8 * (1 + Math.floor(rnd() * 60)), imm: 0 });
-    else {
-      const off = Math.min(1 + Math.floor(rnd() * 20), n - 2 - i);
-      insns.push({ opcode: 0x2d, dst, src, off, imm: 0 });
-    }
-  }
-  insns.push({ opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 });
-  return encodeProgram(
-    insns.map((x) => {
-      const reg = (x.opcode & 0x08) !== 0 && (x.opcode & 0x07) !== 0x03 && (x.opcode & 0x07) !== 0x01;
-      return x.opcode === 0x79 || x.opcode === 0x7b
-        ? x
-        : { ...x, src: reg ? x.src : 0, imm: reg ? 0 : x.imm };
-    }),
-  );
+/**
+ * Compile time of one program: our codegen (decoded program → wasm bytes: analysis and code
+ * generation) and V8's WebAssembly.Module, median and best of `repeats` compilations.
+ */
+function compileTimes(program: Program, memory: GuestMemory, repeats: number) {
+  const stats = Array.from({ length: repeats }, () => new JitProgram(program, { memory }).stats);
+  const codegen = stats.map((s) => s.codegenNs);
+  const wasm = stats.map((s) => s.wasmNs);
+  return {
+    codegen: median(codegen),
+    codegenBest: Math.min(...codegen),
+    wasm: median(wasm),
+    wasmBest: Math.min(...wasm),
+    bytes: stats[0].wasmBytes,
+  };
 }
 
-console.log(
-  '\n| program size | codegen ms | codegen M insns/s | wasm compile ms | wasm bytes | bytes/insn |',
-);
-console.log('|---:|---:|---:|---:|---:|---:|');
+const mips = (n: number, ns: number) => (n / (ns / 1e3)).toFixed(2);
+const memory = new GuestMemory();
+memory.mapStack();
+memory.map(Slot.INPUT, 'input', 64, PERM_READ | PERM_WRITE);
 {
   // Warm up our own compiler (V8 optimizes it after a few runs), as a long-running host would be.
-  const memory = new GuestMemory();
-  memory.mapStack();
-  const program = decodeProgram(generated(20_000, 7));
+  const program = decodeProgram(shapedProgram('mixed', 20_000, 7));
   for (let k = 0; k < 10; k++) new JitProgram(program, { memory });
 }
-for (const n of quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000]) {
-  const program = decodeProgram(generated(n, n));
-  const memory = new GuestMemory();
-  memory.mapStack();
-  memory.map(Slot.INPUT, 'input', 64, PERM_READ | PERM_WRITE);
+console.log(
+  '\nCompile speed, median (best) of the repeats; codegen = decoded program → wasm bytes, V8 = WebAssembly.Module.',
+);
+console.log(
+  '| shape | insns | codegen ms | codegen M insns/s | V8 compile ms | V8 M insns/s | wasm bytes | bytes/insn |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+const sizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000];
+const runs: [ShapeName, number][] = sizes.map((n) => ['mixed', n]);
+for (const shape of Object.keys(SHAPES) as ShapeName[]) {
+  if (shape !== 'mixed') runs.push([shape, quick ? 10_000 : 1_000_000]);
+}
+for (const [shape, n] of runs) {
+  const program = decodeProgram(shapedProgram(shape, n));
+  const count = program.insns.length;
   try {
-    const best = [0, 1, 2]
-      .map(() => new JitProgram(program, { memory }).stats)
-      .sort((x, y) => x.codegenNs - y.codegenNs)[0];
+    const t = compileTimes(program, memory, n >= 1_000_000 ? 3 : 5);
     console.log(
-      `| ${n} | ${(best.codegenNs / 1e6).toFixed(1)} | ${(n / (best.codegenNs / 1e3)).toFixed(2)} | ${(best.wasmNs / 1e6).toFixed(1)} | ${best.wasmBytes} | ${(best.wasmBytes / n).toFixed(1)} |`,
+      `| ${shape} | ${count} | ${(t.codegen / 1e6).toFixed(2)} (${(t.codegenBest / 1e6).toFixed(2)}) | ${mips(count, t.codegen)} (${mips(count, t.codegenBest)}) | ${(t.wasm / 1e6).toFixed(2)} (${(t.wasmBest / 1e6).toFixed(2)}) | ${mips(count, t.wasm)} | ${t.bytes} | ${(t.bytes / count).toFixed(1)} |`,
     );
   } catch (e) {
-    console.log(`| ${n} | failed: ${e instanceof Error ? e.message : String(e)} |`);
+    console.log(`| ${shape} | ${count} | failed: ${e instanceof Error ? e.message : String(e)} |`);
   }
 }

@@ -23,7 +23,17 @@ import {
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
 import type { FunctionLayout, ProgramLayout, Region } from './control-flow.js';
-import { ByteWriter, encodeModule, F64, type FuncBody, type FuncType, I32, I64, Op } from './wasm-encoder.js';
+import { borrowWork, releaseWork } from './scratch.js';
+import {
+  type ByteWriter,
+  F64,
+  type FuncType,
+  I32,
+  I64,
+  type ModuleHeader,
+  ModuleWriter,
+  Op,
+} from './wasm-encoder.js';
 
 // Imported functions (indices), implemented by the engine.
 export const IMPORT_FAULT = 0; // (pc, address: i64, size, write) → throws MemoryFault
@@ -134,28 +144,39 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   const fnCount = layout.functions.length;
   const firstSub = IMPORT_COUNT;
   const runFn = firstSub + fnCount;
-  const bodies: FuncBody[] = [];
-  const partBodies: FuncBody[] = [];
-  const gen = new FunctionGen(input, firstSub);
-  for (const f of layout.functions) {
-    const { main, parts } = gen.compile(f, runFn + 1 + partBodies.length);
-    for (const body of [main, ...parts]) {
-      if (body.code.length > MAX_FUNCTION_BYTES) {
-        throw new LoadError(
-          'PROGRAM_TOO_LARGE',
-          `the function at pc ${f.startPc} compiles to ${body.code.length} bytes of WebAssembly, over the engine limit of ${MAX_FUNCTION_BYTES} per function`,
-          { pc: f.startPc },
-          {
-            hint: 'split the program into smaller functions (bpf-to-bpf calls), or run it on the interpreter',
-          },
-        );
-      }
+  // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
+  // function (prologue, metering exit); it doubles when a program needs more.
+  const out = new ModuleWriter(
+    moduleHeader(layout, firstSub, runFn),
+    20 * input.program.slotCount + 400 * fnCount + 2048,
+  );
+  const gen = new FunctionGen(input, firstSub, out);
+  try {
+    let nextPartFn = runFn + 1;
+    for (const f of layout.functions) {
+      gen.compile(f, nextPartFn);
+      if (f.parts.length > 1) nextPartFn += f.parts.length;
     }
-    bodies.push(main);
-    partBodies.push(...parts);
+    const at = out.beginBody();
+    runBody(out.w);
+    out.endBody(at, []);
+    for (const f of layout.functions) if (f.parts.length > 1) gen.compileParts(f);
+  } finally {
+    gen.release();
   }
-  bodies.push({ locals: [], code: runBody() }, ...partBodies);
-  return encodeModule({
+  return out.finish();
+}
+
+/**
+ * The module without its bodies. Functions: one per subprogram (its code, or the driver of its
+ * parts), run, then every part.
+ */
+function moduleHeader(layout: ProgramLayout, firstSub: number, runFn: number): ModuleHeader {
+  const fnCount = layout.functions.length;
+  const functions = layout.functions.map(() => T_SUB);
+  functions.push(7);
+  for (const f of layout.functions) if (f.parts.length > 1) for (const _ of f.parts) functions.push(T_PART);
+  return {
     types: TYPES,
     imports: [
       { module: 'env', name: 'memory', kind: 'memory' },
@@ -167,7 +188,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { module: 'env', name: 'tail', kind: 'func', type: 3 },
       { module: 'env', name: 'meter', kind: 'func', type: 9 },
     ],
-    functions: [...layout.functions.map(() => T_SUB), 7, ...partBodies.map(() => T_PART)],
+    functions,
     tableSize: fnCount,
     elements: layout.functions.map((_, k) => firstSub + k),
     globals: [
@@ -186,16 +207,28 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { type: I32, mutable: true, init: 0, export: 'pollAt' },
     ],
     exports: [{ name: 'run', func: runFn }],
-    bodies,
-  });
+  };
+}
+
+/** Refuses a function body over V8's limit (it would fail later, less clearly, in WebAssembly.Module). */
+function checkBodySize(f: FunctionLayout, bytes: number): void {
+  if (bytes > MAX_FUNCTION_BYTES) {
+    throw new LoadError(
+      'PROGRAM_TOO_LARGE',
+      `the function at pc ${f.startPc} compiles to ${bytes} bytes of WebAssembly, over the engine limit of ${MAX_FUNCTION_BYTES} per function`,
+      { pc: f.startPc },
+      {
+        hint: 'split the program into smaller functions (bpf-to-bpf calls), or run it on the interpreter',
+      },
+    );
+  }
 }
 
 /**
  * The function body of a split function: a loop calling part G_PART (starting with part 0, entry 0)
  * until a part returns with G_PART = -1.
  */
-function driverBody(parts: number, firstPartFn: number): FuncBody {
-  const w = new ByteWriter();
+function driverBody(w: ByteWriter, parts: number, firstPartFn: number): void {
   w.i32const(0);
   w.op2(Op.global_set, G_PART);
   w.i32const(0);
@@ -226,12 +259,10 @@ function driverBody(parts: number, firstPartFn: number): FuncBody {
   w.byte(Op.end);
   w.byte(Op.unreachable);
   w.byte(Op.end);
-  return { locals: [], code: w };
 }
 
 /** run(k, r0..r9): calls subprogram k with these registers and returns r0. */
-function runBody(): ByteWriter {
-  const w = new ByteWriter();
+function runBody(w: ByteWriter): void {
   for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r + 1);
   w.op2(Op.local_get, 0);
   w.byte(Op.call_indirect);
@@ -239,7 +270,6 @@ function runBody(): ByteWriter {
   w.byte(0);
   for (let k = 0; k < 5; k++) w.byte(Op.drop);
   w.byte(Op.end);
-  return w;
 }
 
 const JUMP64: Record<string, number> = {
@@ -354,7 +384,7 @@ const DISPATCH = 2;
 const OTHER = 3;
 
 class FunctionGen {
-  private w = new ByteWriter();
+  private readonly w: ByteWriter;
   private f!: FunctionLayout;
   /** Regions of the part being compiled, its index, and whether it is a part of a split function. */
   private regions: readonly Region[] = [];
@@ -367,6 +397,8 @@ class FunctionGen {
   private ctrl: number[] = [];
   private readonly openBlock: Int32Array;
   private readonly openLoop: Int32Array;
+  /** Pooled memory behind openBlock and openLoop (see scratch.ts); `release` when done. */
+  private readonly work: Int32Array;
   private openDispatch: number[] = [];
   private readonly frameSize: number;
   private readonly maxFrames: number;
@@ -387,7 +419,9 @@ class FunctionGen {
   constructor(
     private readonly input: CodegenInput,
     private readonly firstSub: number,
+    private readonly out: ModuleWriter,
   ) {
+    this.w = out.w;
     const memory = input.memory;
     const stack = memory.region(Slot.STACK);
     if (!stack) throw new LoadError('INVALID_FIELD', 'the guest memory has no stack mapped');
@@ -396,35 +430,53 @@ class FunctionGen {
     this.fpGuestTop = stack.guestBase + stack.size;
     this.fpHostTop = stack.hostBase + stack.size;
     this.stackSize = stack.size;
-    this.openBlock = new Int32Array(input.program.slotCount).fill(-1);
-    this.openLoop = new Int32Array(input.program.slotCount).fill(-1);
+    const slots = input.program.slotCount;
+    this.work = borrowWork(2 * slots).fill(-1);
+    this.openBlock = this.work.subarray(0, slots);
+    this.openLoop = this.work.subarray(slots);
     this.unitGas = unitGas(input.layout);
     this.windowFree = windowFreeFunctions(input.program, input.layout, this.frameSize);
     this.slack = pollSlack(input.layout, this.maxFrames);
-    this.pollSite = new Uint8Array(input.program.slotCount);
+    this.pollSite = new Uint8Array(slots);
     for (const f of input.layout.functions) this.pollSite[f.startPc] = 1;
     for (const insn of input.program.insns) {
       if (insn.kind === 'jump' && insn.target <= insn.pc) this.pollSite[insn.target] = 1;
     }
   }
 
-  /**
-   * Compiles function `f`: its body, or for a split function a driver plus one wasm function per
-   * part (numbered from `firstPartFn`).
-   */
-  compile(f: FunctionLayout, firstPartFn: number): { main: FuncBody; parts: FuncBody[] } {
-    this.f = f;
-    this.split = f.parts.length > 1;
-    if (!this.split) return { main: this.compilePart(0), parts: [] };
-    const parts = f.parts.map((_, p) => this.compilePart(p));
-    return { main: driverBody(parts.length, firstPartFn), parts };
+  release(): void {
+    releaseWork(this.work);
   }
 
-  private compilePart(p: number): FuncBody {
+  /**
+   * Writes the body of function `f`: its code, or for a split function the driver of its parts
+   * (wasm functions `firstPartFn`…, written later by compileParts, after `run`).
+   */
+  compile(f: FunctionLayout, firstPartFn: number): void {
+    this.f = f;
+    this.split = f.parts.length > 1;
+    if (!this.split) {
+      checkBodySize(f, this.compilePart(0));
+      return;
+    }
+    const at = this.out.beginBody();
+    driverBody(this.w, f.parts.length, firstPartFn);
+    this.out.endBody(at, []);
+  }
+
+  /** Writes one body per part of the split function `f`. */
+  compileParts(f: FunctionLayout): void {
+    this.f = f;
+    this.split = true;
+    for (let p = 0; p < f.parts.length; p++) checkBodySize(f, this.compilePart(p));
+  }
+
+  /** Writes the body of part `p` of the current function; returns the size of its code. */
+  private compilePart(p: number): number {
     const f = this.f;
     const part = f.parts[p];
-    const w = new ByteWriter(32 * (part.last - part.first + 1) + 256);
-    this.w = w;
+    const w = this.w;
+    const body = this.out.beginBody();
     this.part = p;
     this.regions = part.regions;
     this.ctrl = [];
@@ -463,15 +515,12 @@ class FunctionGen {
     w.u32(IMPORT_BUDGET);
     w.byte(Op.unreachable);
     w.byte(Op.end);
-    return {
-      locals: [
-        { count: 3, type: I64 },
-        { count: 6, type: I32 },
-        { count: 1, type: I64 }, // L_LEFT_GAS
-        { count: 1, type: I32 }, // L_POLL_AT
-      ],
-      code: w,
-    };
+    return this.out.endBody(body, [
+      { count: 3, type: I64 },
+      { count: 6, type: I32 },
+      { count: 1, type: I64 }, // L_LEFT_GAS
+      { count: 1, type: I32 }, // L_POLL_AT
+    ]);
   }
 
   /** Leaves this part for the one holding `t`: the driver calls it with t's entry index. */

@@ -22,10 +22,15 @@
  */
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
+import { borrowWork, releaseWork } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
 export function endsBlock(insn: Insn): boolean {
-  return insn.kind === 'jump' || insn.kind === 'call' || insn.kind === 'exit' || insn.kind === 'packet_load';
+  return kindEndsBlock(insn.kind);
+}
+
+function kindEndsBlock(kind: Insn['kind']): boolean {
+  return kind === 'jump' || kind === 'call' || kind === 'exit' || kind === 'packet_load';
 }
 
 /** A part of a function (region 0) or a natural loop in it. */
@@ -89,6 +94,8 @@ export interface ProgramLayout {
   /** Per pc: instructions and gas after it in its block (refunded when it traps). */
   readonly afterInsns: Int32Array;
   readonly afterGas: ArrayLike<number>;
+  /** Instructions the natural-loop checks visited: at most 4 per instruction plus 64 per part. */
+  readonly loopScanned: number;
 }
 
 /**
@@ -101,33 +108,54 @@ export function analyze(
   price?: (insn: Insn) => number,
   partSize = DEFAULT_PART_SIZE,
 ): ProgramLayout {
+  const work = borrowWork(scratchLength(program.insns.length));
+  try {
+    return layOut(program, price, partSize, work);
+  } finally {
+    releaseWork(work);
+  }
+}
+
+/** `analyze` on borrowed work memory (see scratch.ts). */
+function layOut(
+  program: Program,
+  price: ((insn: Insn) => number) | undefined,
+  partSize: number,
+  work: Int32Array,
+): ProgramLayout {
   const { insns, insnAt, slotCount, subprograms } = program;
   const count = insns.length;
-  const functionAt = new Int32Array(slotCount).fill(-1);
+  // The per-pc and per-instruction arrays of the result share one buffer (one allocation).
+  const kept = new Int32Array(5 * slotCount + 2 * count);
+  const functionAt = kept.subarray(0, slotCount).fill(-1);
+  const labelAt = kept.subarray(slotCount, 2 * slotCount).fill(-1);
+  const labelRegion = kept.subarray(2 * slotCount, 3 * slotCount).fill(-1);
+  const blockInsns = kept.subarray(3 * slotCount, 4 * slotCount);
+  const afterInsns = kept.subarray(4 * slotCount, 5 * slotCount);
+  const loopAt = kept.subarray(5 * slotCount, 5 * slotCount + count).fill(-1);
+  const partAt = kept.subarray(5 * slotCount + count);
   const leader = new Uint8Array(slotCount);
-  const labelAt = new Int32Array(slotCount).fill(-1);
-  const labelRegion = new Int32Array(slotCount).fill(-1);
-  const blockInsns = new Int32Array(slotCount);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
-  const afterInsns = new Int32Array(slotCount);
   const afterGas = priced ? new Float64Array(slotCount) : afterInsns;
   const insnGas = priced ? new Float64Array(slotCount) : undefined;
-  // One pass over the (differently shaped) Insn objects; everything after works on typed arrays.
-  const pcs = new Int32Array(count);
-  const ends = new Uint8Array(count);
-  const jumpTarget = new Int32Array(count).fill(-1);
+  const scratch = newScratch(work, count, loopAt, partAt);
+  const { pcs, ends, jumpTarget } = scratch;
+  for (let pc = 0; pc < slotCount; pc++) {
+    const i = insnAt[pc];
+    if (i >= 0) pcs[i] = pc;
+  }
+  // One pass over the Insn objects, reading as little as possible: their shapes differ by kind, so
+  // every property read is a megamorphic lookup. Everything after works on typed arrays.
   for (let i = 0; i < count; i++) {
     const insn = insns[i];
-    const pc = insn.pc;
-    pcs[i] = pc;
-    if (endsBlock(insn)) ends[i] = 1;
-    if (insn.kind === 'jump') jumpTarget[i] = insn.target;
-    if (insnGas !== undefined && price !== undefined) insnGas[pc] = price(insn);
+    const kind = insn.kind;
+    if (kindEndsBlock(kind)) ends[i] = 1;
+    if (kind === 'jump') jumpTarget[i] = insn.target;
+    if (insnGas !== undefined && price !== undefined) insnGas[pcs[i]] = price(insn);
   }
   for (let k = 0; k < subprograms.length; k++) functionAt[subprograms[k]] = k;
-  const scratch = newScratch(count);
 
   const functions: FunctionLayout[] = [];
   for (let k = 0; k < subprograms.length; k++) {
@@ -157,13 +185,18 @@ export function analyze(
       }
       leader[t] = 1;
     }
-    // Parts: cut at the first block boundary after every `partSize` instructions.
+    // Parts: cut at the first block boundary after every `partSize` instructions (so only the
+    // instructions from `partSize` after the last cut are candidates: none in a short function).
     const bounds: number[] = [first];
-    for (let i = first; i < last; i++) {
-      if (i + 1 - bounds[bounds.length - 1] >= partSize && leader[pcs[i + 1]] === 1) bounds.push(i + 1);
+    for (let i = first + partSize - 1; i < last; i++) {
+      if (leader[pcs[i + 1]] === 1) {
+        bounds.push(i + 1);
+        i += partSize - 1;
+      }
     }
     bounds.push(last + 1);
-    for (let p = 0; p + 1 < bounds.length; p++) scratch.partAt.fill(p, bounds[p], bounds[p + 1]);
+    // partAt starts zeroed: part 0 needs no fill.
+    for (let p = 1; p + 1 < bounds.length; p++) scratch.partAt.fill(p, bounds[p], bounds[p + 1]);
     scanJumps(first, last, pcs, jumpTarget, insnAt, scratch);
     const parts: Part[] = [];
     for (let p = 0; p + 1 < bounds.length; p++) {
@@ -201,36 +234,55 @@ export function analyze(
     leader,
     labelAt,
     labelRegion,
-    loopAt: scratch.loopAt,
-    partAt: scratch.partAt,
+    loopAt,
+    partAt,
     blockInsns,
     blockGas,
     afterInsns,
     afterGas,
+    loopScanned: scratch.loopScanned,
   };
 }
 
 /** Per-instruction work arrays shared by all functions of a program (each function uses its range). */
 interface Scratch {
+  /** pc of every instruction. */
+  pcs: Int32Array;
+  /** 1 when the instruction ends a block. */
+  ends: Uint8Array;
+  /** Target pc of a jump, -1 for other instructions. */
+  jumpTarget: Int32Array;
   /** Last backward jump to this instruction (loop candidate end), -1 if none. */
   lastBack: Int32Array;
   /** First and last instruction jumping here (-1 / count when none). */
   minSource: Int32Array;
   maxSource: Int32Array;
-  loopAt: Int32Array;
   /** Innermost region containing the instruction. */
   regionOf: Int32Array;
+  /** The result's arrays and counter (see ProgramLayout). */
+  loopAt: Int32Array;
   partAt: Int32Array;
+  loopScanned: number;
 }
 
-function newScratch(count: number): Scratch {
+/** Int32 elements of the work arrays for `count` instructions. */
+function scratchLength(count: number): number {
+  return 6 * count + ((count + 3) >> 2);
+}
+
+/** The work arrays as views of `work` (pooled memory: every array is initialized here or in use). */
+function newScratch(work: Int32Array, count: number, loopAt: Int32Array, partAt: Int32Array): Scratch {
   return {
-    lastBack: new Int32Array(count).fill(-1),
-    minSource: new Int32Array(count).fill(count),
-    maxSource: new Int32Array(count).fill(-1),
-    loopAt: new Int32Array(count).fill(-1),
-    regionOf: new Int32Array(count),
-    partAt: new Int32Array(count),
+    pcs: work.subarray(0, count),
+    jumpTarget: work.subarray(count, 2 * count).fill(-1),
+    lastBack: work.subarray(2 * count, 3 * count).fill(-1),
+    minSource: work.subarray(3 * count, 4 * count).fill(count),
+    maxSource: work.subarray(4 * count, 5 * count).fill(-1),
+    regionOf: work.subarray(5 * count, 6 * count),
+    ends: new Uint8Array(work.buffer, work.byteOffset + 6 * count * 4, count).fill(0),
+    loopAt,
+    partAt,
+    loopScanned: 0,
   };
 }
 
@@ -280,6 +332,7 @@ function structure(
     if (b >= 0 && budget > 0) {
       budget -= b - h + 1;
       let natural = budget >= 0;
+      if (natural) scratch.loopScanned += b - h + 1;
       const headerPc = pcs[h];
       for (let j = h; natural && j <= b; j++) {
         const t = jumpTarget[j];

@@ -117,6 +117,20 @@ export const Op = {
   i64_extend32_s: 0xc4,
 } as const;
 
+// One scratch for the f64 bit pattern, shared by every writer (encoding is synchronous).
+const f64Scratch = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64Scratch.buffer);
+const utf8 = new TextEncoder();
+/** Bytes reserved for a length prefix written after its content (the longest u32 LEB128). */
+const SIZE_RESERVE = 5;
+
+/** Bytes of the u32 LEB128 encoding of `v`. */
+function u32Length(v: number): number {
+  let n = 1;
+  for (let x = v >>> 7; x !== 0; x >>>= 7) n++;
+  return n;
+}
+
 /** Growable byte buffer with the LEB128 and float writers of the binary format. */
 export class ByteWriter {
   bytes: Uint8Array<ArrayBuffer>;
@@ -125,9 +139,6 @@ export class ByteWriter {
   constructor(capacity = 256) {
     this.bytes = new Uint8Array(Math.max(16, capacity));
   }
-
-  private readonly f64 = new Float64Array(1);
-  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
   private reserve(n: number): void {
     if (this.length + n <= this.bytes.length) return;
@@ -202,10 +213,13 @@ export class ByteWriter {
 
   f64const(v: number): void {
     if (this.length + 9 > this.bytes.length) this.reserve(9);
-    this.bytes[this.length++] = Op.f64_const;
+    const bytes = this.bytes;
+    let at = this.length;
+    bytes[at++] = Op.f64_const;
     // Float64Array is host-endian; every engine this runs on is little-endian, like wasm.
-    this.f64[0] = v;
-    for (let k = 0; k < 8; k++) this.bytes[this.length++] = this.f64Bytes[k];
+    f64Scratch[0] = v;
+    for (let k = 0; k < 8; k++) bytes[at++] = f64Bytes[k];
+    this.length = at;
   }
 
   i32const(v: number): void {
@@ -235,9 +249,57 @@ export class ByteWriter {
   }
 
   name(s: string): void {
-    const data = new TextEncoder().encode(s);
-    this.u32(data.length);
-    this.raw(data);
+    // Import and export names are ASCII: written directly, without an encoded copy.
+    let ascii = true;
+    for (let k = 0; k < s.length && ascii; k++) ascii = s.charCodeAt(k) < 0x80;
+    if (!ascii) {
+      const data = utf8.encode(s);
+      this.u32(data.length);
+      this.raw(data);
+      return;
+    }
+    this.u32(s.length);
+    this.reserve(s.length);
+    for (let k = 0; k < s.length; k++) this.bytes[this.length++] = s.charCodeAt(k);
+  }
+
+  /**
+   * Starts content whose u32 byte length precedes it (a section, a function body): reserves room for
+   * the length and returns where the content starts, for `endSized`. The content is written in place,
+   * not in a writer of its own that would then be copied.
+   */
+  beginSized(): number {
+    this.reserve(SIZE_RESERVE);
+    this.length += SIZE_RESERVE;
+    return this.length;
+  }
+
+  /**
+   * Writes the length of the content from `start` (see beginSized) in front of it; with `locals`, the
+   * content is a function body whose locals vector goes between its length and its code. The
+   * content moves once (memmove) to close the part of the reservation the length does not need.
+   */
+  endSized(start: number, locals?: readonly LocalRun[]): void {
+    let header = 0;
+    if (locals !== undefined) {
+      header = u32Length(locals.length);
+      for (const l of locals) header += u32Length(l.count) + 1;
+    }
+    const contentLength = this.length - start;
+    const size = header + contentLength;
+    const to = start - SIZE_RESERVE + u32Length(size) + header;
+    if (to > start) this.reserve(to - start);
+    if (to !== start) this.bytes.copyWithin(to, start, start + contentLength);
+    this.length = start - SIZE_RESERVE;
+    this.u32(size);
+    if (locals !== undefined) {
+      this.u32(locals.length);
+      for (const l of locals) {
+        this.u32(l.count);
+        this.byte(l.type);
+      }
+    }
+    this.length = to + contentLength;
   }
 
   result(): Uint8Array<ArrayBuffer> {
@@ -262,14 +324,21 @@ export interface GlobalDesc {
   export?: string;
 }
 
+/** Extra locals of a function body: a run of `count` locals of one type. */
+export interface LocalRun {
+  count: number;
+  type: ValType;
+}
+
 export interface FuncBody {
   /** Extra locals after the parameters, as runs of one type. */
-  locals: readonly { count: number; type: ValType }[];
+  locals: readonly LocalRun[];
   /** The expression bytes, ending with `end`. */
   code: ByteWriter;
 }
 
-export interface ModuleDesc {
+/** Everything of a module but its function bodies. */
+export interface ModuleHeader {
   types: readonly FuncType[];
   imports: readonly ImportDesc[];
   /** Type index of every defined function, in order (function indices follow the imports). */
@@ -279,118 +348,154 @@ export interface ModuleDesc {
   elements: readonly number[];
   globals: readonly GlobalDesc[];
   exports: readonly { name: string; func: number }[];
+}
+
+export interface ModuleDesc extends ModuleHeader {
   bodies: readonly FuncBody[];
 }
 
-function section(out: ByteWriter, id: number, content: ByteWriter): void {
-  out.byte(id);
-  out.u32(content.length);
-  out.append(content);
+/**
+ * A module written in one pass into one buffer: the header sections, then one body per defined
+ * function, in order, straight into the code section (no per-body buffer, no copy of the section).
+ *   const m = new ModuleWriter(header, sizeHint); for each function: const at = m.beginBody();
+ *   …code into m.w…; m.endBody(at, locals); then m.finish().
+ */
+export class ModuleWriter {
+  readonly w: ByteWriter;
+  private readonly codeStart: number;
+  private bodiesLeft: number;
+
+  constructor(m: ModuleHeader, capacity = 1024) {
+    const out = new ByteWriter(capacity);
+    this.w = out;
+    out.raw(MAGIC_VERSION);
+
+    let at = beginSection(out, 1);
+    out.u32(m.types.length);
+    for (const t of m.types) {
+      out.byte(0x60);
+      out.u32(t.params.length);
+      for (const p of t.params) out.byte(p);
+      out.u32(t.results.length);
+      for (const r of t.results) out.byte(r);
+    }
+    out.endSized(at);
+
+    at = beginSection(out, 2);
+    out.u32(m.imports.length);
+    for (const imp of m.imports) {
+      out.name(imp.module);
+      out.name(imp.name);
+      if (imp.kind === 'func') {
+        out.byte(0x00);
+        out.u32(imp.type);
+      } else {
+        // Memory with no maximum: the host's WebAssembly.Memory decides.
+        out.byte(0x02);
+        out.byte(0x00);
+        out.u32(1);
+      }
+    }
+    out.endSized(at);
+
+    at = beginSection(out, 3);
+    out.u32(m.functions.length);
+    for (const f of m.functions) out.u32(f);
+    out.endSized(at);
+
+    if (m.tableSize > 0) {
+      at = beginSection(out, 4);
+      out.u32(1);
+      out.byte(FUNCREF);
+      out.byte(0x00);
+      out.u32(m.tableSize);
+      out.endSized(at);
+    }
+
+    at = beginSection(out, 6);
+    out.u32(m.globals.length);
+    for (const g of m.globals) {
+      out.byte(g.type);
+      out.byte(g.mutable ? 1 : 0);
+      if (g.type === F64) out.f64const(g.init);
+      else if (g.type === I64) out.i64const(g.init | 0, g.init < 0 ? -1 : 0);
+      else out.i32const(g.init);
+      out.byte(Op.end);
+    }
+    out.endSized(at);
+
+    at = beginSection(out, 7);
+    let globalExports = 0;
+    for (const g of m.globals) if (g.export) globalExports++;
+    out.u32(m.exports.length + globalExports);
+    for (const e of m.exports) {
+      out.name(e.name);
+      out.byte(0x00);
+      out.u32(e.func);
+    }
+    for (let i = 0; i < m.globals.length; i++) {
+      const name = m.globals[i].export;
+      if (!name) continue;
+      out.name(name);
+      out.byte(0x03);
+      out.u32(i);
+    }
+    out.endSized(at);
+
+    if (m.elements.length > 0) {
+      at = beginSection(out, 9);
+      out.u32(1);
+      out.byte(0x00);
+      out.i32const(0);
+      out.byte(Op.end);
+      out.u32(m.elements.length);
+      for (const f of m.elements) out.u32(f);
+      out.endSized(at);
+    }
+
+    this.codeStart = beginSection(out, 10);
+    out.u32(m.functions.length);
+    this.bodiesLeft = m.functions.length;
+  }
+
+  /** Starts the next function body; its code goes to `w` until `endBody`. */
+  beginBody(): number {
+    if (this.bodiesLeft === 0) throw new Error('internal: more bodies than functions');
+    this.bodiesLeft--;
+    return this.w.beginSized();
+  }
+
+  /** Ends the body begun at `at` (from beginBody) and returns the size of its code. */
+  endBody(at: number, locals: readonly LocalRun[]): number {
+    const code = this.w.length - at;
+    this.w.endSized(at, locals);
+    return code;
+  }
+
+  /** The module bytes, once every function has its body. */
+  finish(): Uint8Array<ArrayBuffer> {
+    if (this.bodiesLeft !== 0) throw new Error('internal: a function has no body');
+    this.w.endSized(this.codeStart);
+    return this.w.result();
+  }
 }
 
-/** Encodes a whole module. */
+const MAGIC_VERSION = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+
+function beginSection(out: ByteWriter, id: number): number {
+  out.byte(id);
+  return out.beginSized();
+}
+
+/** Encodes a whole module whose bodies are already written. */
 export function encodeModule(m: ModuleDesc): Uint8Array<ArrayBuffer> {
   let size = 1024;
   for (const b of m.bodies) size += b.code.length + 32;
-  const out = new ByteWriter(size);
-  out.raw(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
-
-  const types = new ByteWriter();
-  types.u32(m.types.length);
-  for (const t of m.types) {
-    types.byte(0x60);
-    types.u32(t.params.length);
-    for (const p of t.params) types.byte(p);
-    types.u32(t.results.length);
-    for (const r of t.results) types.byte(r);
-  }
-  section(out, 1, types);
-
-  const imports = new ByteWriter();
-  imports.u32(m.imports.length);
-  for (const imp of m.imports) {
-    imports.name(imp.module);
-    imports.name(imp.name);
-    if (imp.kind === 'func') {
-      imports.byte(0x00);
-      imports.u32(imp.type);
-    } else {
-      // Memory with no maximum: the host's WebAssembly.Memory decides.
-      imports.byte(0x02);
-      imports.byte(0x00);
-      imports.u32(1);
-    }
-  }
-  section(out, 2, imports);
-
-  const funcs = new ByteWriter();
-  funcs.u32(m.functions.length);
-  for (const f of m.functions) funcs.u32(f);
-  section(out, 3, funcs);
-
-  if (m.tableSize > 0) {
-    const table = new ByteWriter();
-    table.u32(1);
-    table.byte(FUNCREF);
-    table.byte(0x00);
-    table.u32(m.tableSize);
-    section(out, 4, table);
-  }
-
-  const globals = new ByteWriter();
-  globals.u32(m.globals.length);
-  for (const g of m.globals) {
-    globals.byte(g.type);
-    globals.byte(g.mutable ? 1 : 0);
-    if (g.type === F64) globals.f64const(g.init);
-    else if (g.type === I64) globals.i64const(g.init | 0, g.init < 0 ? -1 : 0);
-    else globals.i32const(g.init);
-    globals.byte(Op.end);
-  }
-  section(out, 6, globals);
-
-  const exports = new ByteWriter();
-  const globalExports = m.globals.flatMap((g, i) => (g.export ? [{ name: g.export, index: i }] : []));
-  exports.u32(m.exports.length + globalExports.length);
-  for (const e of m.exports) {
-    exports.name(e.name);
-    exports.byte(0x00);
-    exports.u32(e.func);
-  }
-  for (const e of globalExports) {
-    exports.name(e.name);
-    exports.byte(0x03);
-    exports.u32(e.index);
-  }
-  section(out, 7, exports);
-
-  if (m.elements.length > 0) {
-    const elems = new ByteWriter();
-    elems.u32(1);
-    elems.byte(0x00);
-    elems.i32const(0);
-    elems.byte(Op.end);
-    elems.u32(m.elements.length);
-    for (const f of m.elements) elems.u32(f);
-    section(out, 9, elems);
-  }
-
-  // Bodies are written once, straight into the section: locals first, then the code bytes.
-  let codeBytes = 16;
-  for (const b of m.bodies) codeBytes += b.code.length + 16 + 6 * b.locals.length;
-  const code = new ByteWriter(codeBytes);
-  code.u32(m.bodies.length);
+  const writer = new ModuleWriter(m, size);
   for (const b of m.bodies) {
-    const locals = new ByteWriter(16);
-    locals.u32(b.locals.length);
-    for (const l of b.locals) {
-      locals.u32(l.count);
-      locals.byte(l.type);
-    }
-    code.u32(locals.length + b.code.length);
-    code.append(locals);
-    code.append(b.code);
+    const at = writer.beginBody();
+    writer.w.append(b.code);
+    writer.endBody(at, b.locals);
   }
-  section(out, 10, code);
-  return out.result();
+  return writer.finish();
 }
