@@ -664,7 +664,8 @@ class FunctionGen {
     if (wrapper !== undefined) {
       // A loop header: its poll path lies outside the loop (see `region`), which keeps the loop free
       // of calls that return into it (V8 neither unrolls such loops nor keeps values in registers).
-      w.op2(Op.br_if, this.depthOf(wrapper));
+      w.byte(Op.br_if);
+      w.u32(this.depthOf(wrapper)); // a LEB128: nests can be deeper than 127
       return;
     }
     w.op2(Op.if, 0x40);

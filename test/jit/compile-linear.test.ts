@@ -45,8 +45,9 @@ describe('JIT compile work is linear in the program size', () => {
         const large = costs(shape, LARGE, partSize);
         expect(large.count).toBeGreaterThanOrEqual(LARGE - 5);
         if (partSize !== undefined && shape !== 'functions') expect(large.parts).toBeGreaterThan(8);
-        // 8× the instructions, at most ≈ 8× the bytes (a little slack for the fixed module header).
-        expect(large.bytesPerInsn).toBeLessThanOrEqual(small.bytesPerInsn * 1.1 + 1);
+        // 8× the instructions, at most ≈ 8× the bytes: slack for the fixed module header and for pc
+        // constants (poll sites, dispatch) whose LEB128 takes a byte more past pc 8191.
+        expect(large.bytesPerInsn).toBeLessThanOrEqual(small.bytesPerInsn * 1.1 + 2);
         for (const c of [small, large]) expect(c.scanned).toBeLessThanOrEqual(4 * c.count + 64 * c.parts);
       });
     }
