@@ -13,12 +13,18 @@ import type { HelperDefinition } from '../vm/helpers.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import {
-  SLOT_MASK,
+  SLOT_COUNT,
   SLOT_SHIFT,
   Slot,
+  sizeIndex,
+  TABLE_ABS_START,
   TABLE_HOST_BASE,
+  TABLE_HOST_DELTA,
+  TABLE_LAST_READ,
+  TABLE_LAST_WRITE,
   TABLE_LEN_READ,
   TABLE_LEN_WRITE,
+  TABLE_SHIFT,
   TABLE_START,
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
@@ -1001,7 +1007,8 @@ class FunctionGen {
     w.byte(Op.i32_add);
     w.op2(Op.local_tee, L_O);
     w.op2(Op.global_set, G_DEPTH);
-    // len = (depth + 1) · frameSize; start = size − len; host = hostBase + start.
+    // The stack window of the new depth, as GuestMemory.mapStack's rows (writeTableEntry) hold it:
+    // len = (depth + 1) · frameSize, start = size − len. Its end, so every `last` field, stays put.
     w.op2(Op.local_get, L_O);
     w.i32const(1);
     w.byte(Op.i32_add);
@@ -1013,16 +1020,18 @@ class FunctionGen {
       w.op2(Op.local_get, L_O);
       w.mem(Op.i32_store, STACK_ENTRY + field * 4);
     }
-    w.i32const(0);
-    w.i32const(this.stackSize);
-    w.op2(Op.local_get, L_O);
-    w.byte(Op.i32_sub);
-    w.mem(Op.i32_store, STACK_ENTRY + TABLE_START * 4);
-    w.i32const(0);
-    w.i32const(this.fpHostTop);
-    w.op2(Op.local_get, L_O);
-    w.byte(Op.i32_sub);
-    w.mem(Op.i32_store, STACK_ENTRY + TABLE_HOST_BASE * 4);
+    const fromTop: [field: number, top: number][] = [
+      [TABLE_START, this.stackSize],
+      [TABLE_HOST_BASE, this.fpHostTop],
+      [TABLE_ABS_START, this.fpGuestTop],
+    ];
+    for (const [field, top] of fromTop) {
+      w.i32const(0);
+      w.i32const(top);
+      w.op2(Op.local_get, L_O);
+      w.byte(Op.i32_sub);
+      w.mem(Op.i32_store, STACK_ENTRY + field * 4);
+    }
   }
 
   /** Calls the helper import with r1..r5 as int32 halves; r0 = result (high half from RET_HI). */
@@ -1069,8 +1078,7 @@ class FunctionGen {
   // ------------------------------------------------------------------------------ memory
 
   /**
-   * Leaves the host address of `base + off` on the stack, or faults exactly like the interpreter:
-   * high 32 bits zero; o = (addr & SLOT_MASK) − start; o ≥ 0 and o + size ≤ length of the access kind.
+   * Leaves the host address of `base + off` on the stack, or faults exactly like the interpreter.
    * With `alsoRead` (atomics) the read permission is checked after the write permission.
    */
   private address(
@@ -1095,51 +1103,42 @@ class FunctionGen {
       w.byte(Op.i64_add);
     }
     w.op2(Op.local_tee, L_A);
+    // Byte offset of the slot's table entry: (lo >>> SLOT_SHIFT) · TABLE_STRIDE · 4.
     w.byte(Op.i32_wrap_i64);
-    w.op2(Op.local_tee, L_T);
-    // Table entry of the slot: (lo >>> 28) · 16 bytes.
-    w.i32const(SLOT_SHIFT);
+    w.i32const(SLOT_SHIFT - TABLE_SHIFT - 2);
     w.byte(Op.i32_shr_u);
-    w.i32const(4);
-    w.byte(Op.i32_shl);
-    w.op2(Op.local_set, L_H);
-    // o = (lo & SLOT_MASK) − start
-    w.op2(Op.local_get, L_T);
-    w.i32const(SLOT_MASK);
+    w.i32const((SLOT_COUNT - 1) << (TABLE_SHIFT + 2));
     w.byte(Op.i32_and);
+    w.op2(Op.local_set, L_H);
+    this.windowCheck(size, write ? TABLE_LAST_WRITE : TABLE_LAST_READ, pc, write);
+    if (alsoRead) this.windowCheck(size, TABLE_LAST_READ, pc, false);
+    // Accepted: host offset = low half of the address + the entry's delta.
+    w.op2(Op.local_get, L_A);
+    w.byte(Op.i32_wrap_i64);
     w.op2(Op.local_get, L_H);
-    w.mem(Op.i32_load, TABLE_START * 4);
-    w.byte(Op.i32_sub);
-    w.op2(Op.local_set, L_O);
-    this.rangeCheck(size, write ? TABLE_LEN_WRITE : TABLE_LEN_READ, true, pc, write);
-    if (alsoRead) this.rangeCheck(size, TABLE_LEN_READ, false, pc, false);
-    w.op2(Op.local_get, L_H);
-    w.mem(Op.i32_load, TABLE_HOST_BASE * 4);
-    w.op2(Op.local_get, L_O);
+    w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
     w.byte(Op.i32_add);
   }
 
-  /** Faults unless (o | (len − size − o)) ≥ 0, i.e. 0 ≤ o and o + size ≤ len (and, first, hi = 0). */
-  private rangeCheck(size: number, field: number, withHigh: boolean, pc: number, write: boolean): void {
+  /**
+   * Faults unless absStart ≤ addr ≤ last (unsigned 64-bit) for this size and access kind: one pair of
+   * compares tests the high half, the window start, the window end and the permission (layout.ts).
+   */
+  private windowCheck(size: number, field: number, pc: number, write: boolean): void {
     const w = this.w;
-    w.op2(Op.local_get, L_O);
+    w.op2(Op.block, 0x40);
+    w.op2(Op.block, 0x40);
+    w.op2(Op.local_get, L_A);
     w.op2(Op.local_get, L_H);
-    w.mem(Op.i32_load, field * 4);
-    w.i32const(size);
-    w.byte(Op.i32_sub);
-    w.op2(Op.local_get, L_O);
-    w.byte(Op.i32_sub);
-    w.byte(Op.i32_or);
-    w.i32const(0);
-    w.byte(Op.i32_lt_s);
-    if (withHigh) {
-      w.op2(Op.local_get, L_A);
-      w.i64const(32, 0);
-      w.byte(Op.i64_shr_u);
-      w.byte(Op.i32_wrap_i64);
-      w.byte(Op.i32_or);
-    }
-    w.op2(Op.if, 0x40);
+    w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
+    w.byte(Op.i64_lt_u);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, L_A);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i64_load32_u, (field + sizeIndex(size)) * 4);
+    w.byte(Op.i64_le_u);
+    w.op2(Op.br_if, 1);
+    w.byte(Op.end);
     this.syncOut();
     w.i32const(pc);
     w.op2(Op.local_get, L_A);

@@ -28,6 +28,7 @@ import {
   TABLE_HOST_BASE,
   TABLE_LEN_READ,
   TABLE_LEN_WRITE,
+  TABLE_SHIFT,
   TABLE_START,
   TABLE_STRIDE,
 } from '../memory/layout.js';
@@ -897,7 +898,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
             const size = code[i + 3];
             let off = code[i + 2];
             if ((w & 0xe0) === 0x40) off = (off + R[s]) | 0;
-            const t = this.packetSlot * 4;
+            const t = this.packetSlot * TABLE_STRIDE;
             const len = T[t + TABLE_LEN_READ];
             if (off < 0 || off + size > len) {
               R[0] = 0;
@@ -1471,7 +1472,7 @@ function translate(T: Int32Array, lo: number, hi: number, off: number, size: num
   const a = (lo >>> 0) + off;
   // Fold the carry/borrow of adding off into the high half; any non-zero result is outside 4 GiB.
   if (hi + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0) !== 0) return -1;
-  const t = ((a >>> SLOT_SHIFT) & 0xf) << 2;
+  const t = ((a >>> SLOT_SHIFT) & 0xf) << TABLE_SHIFT;
   const o = (a & SLOT_MASK) - T[t + TABLE_START];
   if ((o >>> 0) + size > T[t + field]) return -1;
   return T[t + TABLE_HOST_BASE] + o;
@@ -1631,10 +1632,7 @@ function sgt(alo: number, ahi: number, blo: number, bhi: number): boolean {
 function enterDepth(T: Int32Array, windows: Int32Array, depth: number, R: Int32Array): void {
   const w = depth * STACK_WINDOW_STRIDE;
   const t = Slot.STACK * TABLE_STRIDE;
-  T[t] = windows[w];
-  T[t + 1] = windows[w + 1];
-  T[t + 2] = windows[w + 2];
-  T[t + 3] = windows[w + 3];
+  for (let k = 0; k < TABLE_STRIDE; k++) T[t + k] = windows[w + k];
   R[20] = windows[w + STACK_WINDOW_FP];
 }
 
