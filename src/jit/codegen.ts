@@ -28,6 +28,7 @@ import {
   TABLE_START,
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
+import { CheckedRanges } from './checked-ranges.js';
 import type { FunctionLayout, ProgramLayout, Region } from './control-flow.js';
 import { ByteWriter, encodeModule, F64, type FuncBody, type FuncType, I32, I64, Op } from './wasm-encoder.js';
 
@@ -71,6 +72,8 @@ const L_N = 18;
 const L_GAS = 19;
 const L_N_MAX = 20;
 const L_GAS_MAX = 21;
+// i32 × 11: per register r0..r10, the host address of its last checked access (checked-ranges.ts).
+const L_HOST = 22;
 
 const T_SUB = 0;
 const TYPES: FuncType[] = [
@@ -294,6 +297,8 @@ class FunctionGen {
   private readonly openBlock: Int32Array;
   private readonly openLoop: Int32Array;
   private openDispatch: number[] = [];
+  /** Memory checks proven in the straight-line code being emitted. */
+  private readonly checked = new CheckedRanges();
   private readonly frameSize: number;
   private readonly maxFrames: number;
   private readonly fpGuestTop: number;
@@ -337,6 +342,7 @@ class FunctionGen {
     this.regions = part.regions;
     this.ctrl = [];
     this.openDispatch = new Array(part.regions.length).fill(-1);
+    this.checked.forgetAll();
     // r10 and its host offset for the current depth: top − depth · frameSize.
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(this.frameSize);
@@ -380,6 +386,7 @@ class FunctionGen {
         { count: 3, type: I64 },
         { count: 5, type: I32 },
         { count: 4, type: F64 },
+        { count: 11, type: I32 },
       ],
       code: w,
     };
@@ -540,6 +547,13 @@ class FunctionGen {
   // ------------------------------------------------------------------------------ instructions
 
   private insn(insn: Insn): void {
+    // A jump target is reached from elsewhere: no check proven on the way here holds there.
+    if (this.input.layout.labelAt[insn.pc] >= 0) this.checked.forgetAll();
+    this.emit(insn);
+    this.checked.after(insn);
+  }
+
+  private emit(insn: Insn): void {
     switch (insn.kind) {
       case 'alu':
         if (insn.is64) this.alu64(insn);
@@ -555,17 +569,17 @@ class FunctionGen {
         return;
       }
       case 'load': {
-        this.address(insn.src, insn.off, insn.size, false, false, insn.pc);
+        const at = this.address(insn.src, insn.off, insn.size, false, false, insn.pc);
         const op = insn.signExtend && insn.size < 8 ? LOAD_SX_OP[insn.size] : LOAD_OP[insn.size];
-        this.w.mem(op);
+        this.w.mem(op, at);
         this.w.op2(Op.local_set, insn.dst);
         return;
       }
       case 'store': {
-        this.address(insn.dst, insn.off, insn.size, true, false, insn.pc);
+        const at = this.address(insn.dst, insn.off, insn.size, true, false, insn.pc);
         if (insn.useReg) this.w.op2(Op.local_get, insn.src);
         else this.w.i64const(insn.imm, insn.imm >> 31);
-        this.w.mem(STORE_OP[insn.size]);
+        this.w.mem(STORE_OP[insn.size], at);
         return;
       }
       case 'atomic':
@@ -1078,8 +1092,9 @@ class FunctionGen {
   // ------------------------------------------------------------------------------ memory
 
   /**
-   * Leaves the host address of `base + off` on the stack, or faults exactly like the interpreter.
-   * With `alsoRead` (atomics) the read permission is checked after the write permission.
+   * Leaves the host address of `base + off` on the stack, or faults exactly like the interpreter;
+   * returns the offset the memory instruction adds to it. With `alsoRead` (atomics) the read
+   * permission is checked after the write permission.
    */
   private address(
     base: number,
@@ -1088,14 +1103,23 @@ class FunctionGen {
     write: boolean,
     alsoRead: boolean,
     pc: number,
-  ): void {
+  ): number {
     const w = this.w;
     if (base === R10 && off >= -this.frameSize && off + size <= 0) {
       // Inside the own frame, which every stack window of this depth contains.
       w.op2(Op.local_get, L_FPH);
       w.i32const(off);
       w.byte(Op.i32_add);
-      return;
+      return 0;
+    }
+    const delta = this.checked.lookup(base, off, size, write, alsoRead);
+    if (delta !== undefined) {
+      // Proven by earlier checks of this register's value: the same host region, no check.
+      w.op2(Op.local_get, L_HOST + base);
+      if (delta >= 0) return delta;
+      w.i32const(delta);
+      w.byte(Op.i32_add);
+      return 0;
     }
     w.op2(Op.local_get, base);
     if (off !== 0) {
@@ -1118,6 +1142,9 @@ class FunctionGen {
     w.op2(Op.local_get, L_H);
     w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
     w.byte(Op.i32_add);
+    w.op2(Op.local_tee, L_HOST + base);
+    this.checked.record(base, off, size, write, alsoRead);
+    return 0;
   }
 
   /**
@@ -1155,10 +1182,10 @@ class FunctionGen {
     const w = this.w;
     const s = insn.src;
     const wide = insn.size === 8;
-    this.address(insn.dst, insn.off, insn.size, true, true, insn.pc);
+    const at = this.address(insn.dst, insn.off, insn.size, true, true, insn.pc);
     w.op2(Op.local_tee, L_H);
     w.op2(Op.local_get, L_H);
-    w.mem(wide ? Op.i64_load : Op.i64_load32_u);
+    w.mem(wide ? Op.i64_load : Op.i64_load32_u, at);
     w.op2(Op.local_tee, L_B); // old value
     switch (insn.op) {
       case 'add':
@@ -1187,7 +1214,7 @@ class FunctionGen {
         w.byte(Op.select);
         break;
     }
-    w.mem(wide ? Op.i64_store : Op.i64_store32);
+    w.mem(wide ? Op.i64_store : Op.i64_store32, at);
     if (insn.op === 'cmpxchg') {
       w.op2(Op.local_get, L_B);
       w.op2(Op.local_set, 0);
