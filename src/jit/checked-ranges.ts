@@ -75,8 +75,22 @@ export class CheckedRanges {
     return off - this.ref[reg];
   }
 
-  /** Records a passed check of reg + off whose host address the register's host local now holds. */
-  record(reg: number, off: number, size: number, write: boolean, alsoRead: boolean): void {
+  /**
+   * Like `lookup`, but the range may be proven for either access kind: the address is then inside
+   * the window of the register's slot (both kinds' windows start at the same address).
+   */
+  lookupAnyKind(reg: number, off: number, size: number): number | undefined {
+    if (this.known[reg] === 0) return undefined;
+    const end = off + size;
+    if (!this.covers(2 * reg + READ, off, end) && !this.covers(2 * reg + WRITE, off, end)) return undefined;
+    return off - this.ref[reg];
+  }
+
+  /**
+   * Records a passed check of reg + off; with `moved` the register's host local now holds its host
+   * address (else it still holds the one of the previous reference offset).
+   */
+  record(reg: number, off: number, size: number, write: boolean, alsoRead: boolean, moved: boolean): void {
     const end = off + size;
     if (this.known[reg] === 1) {
       const r = 2 * reg + READ;
@@ -98,7 +112,7 @@ export class CheckedRanges {
       this.lo.fill(0, 2 * reg, 2 * reg + 2);
       this.hi.fill(0, 2 * reg, 2 * reg + 2);
     }
-    this.ref[reg] = off;
+    if (moved) this.ref[reg] = off;
     this.extend(2 * reg + (write ? WRITE : READ), off, end);
     if (alsoRead) this.extend(2 * reg + READ, off, end);
   }

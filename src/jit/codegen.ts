@@ -1113,14 +1113,10 @@ class FunctionGen {
       return 0;
     }
     const delta = this.checked.lookup(base, off, size, write, alsoRead);
-    if (delta !== undefined) {
-      // Proven by earlier checks of this register's value: the same host region, no check.
-      w.op2(Op.local_get, L_HOST + base);
-      if (delta >= 0) return delta;
-      w.i32const(delta);
-      w.byte(Op.i32_add);
-      return 0;
-    }
+    if (delta !== undefined) return this.cachedHost(base, delta);
+    // Proven for the other access kind (a read before a write to the same bytes): in the window and
+    // at or above its start, so only this kind's end of the window remains to check.
+    const inWindow = this.checked.lookupAnyKind(base, off, size);
     w.op2(Op.local_get, base);
     if (off !== 0) {
       w.i64const(off, off >> 31);
@@ -1134,8 +1130,13 @@ class FunctionGen {
     w.i32const((SLOT_COUNT - 1) << (TABLE_SHIFT + 2));
     w.byte(Op.i32_and);
     w.op2(Op.local_set, L_H);
-    this.windowCheck(size, write ? TABLE_LAST_WRITE : TABLE_LAST_READ, pc, write);
-    if (alsoRead) this.windowCheck(size, TABLE_LAST_READ, pc, false);
+    const aboveStart = inWindow !== undefined;
+    this.windowCheck(size, write ? TABLE_LAST_WRITE : TABLE_LAST_READ, pc, write, aboveStart);
+    if (alsoRead) this.windowCheck(size, TABLE_LAST_READ, pc, false, aboveStart);
+    if (inWindow !== undefined) {
+      this.checked.record(base, off, size, write, alsoRead, false);
+      return this.cachedHost(base, inWindow);
+    }
     // Accepted: host offset = low half of the address + the entry's delta.
     w.op2(Op.local_get, L_A);
     w.byte(Op.i32_wrap_i64);
@@ -1143,23 +1144,36 @@ class FunctionGen {
     w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
     w.byte(Op.i32_add);
     w.op2(Op.local_tee, L_HOST + base);
-    this.checked.record(base, off, size, write, alsoRead);
+    this.checked.record(base, off, size, write, alsoRead, true);
+    return 0;
+  }
+
+  /** Leaves the register's cached host address; returns the rest of `delta` for the memory offset. */
+  private cachedHost(base: number, delta: number): number {
+    const w = this.w;
+    w.op2(Op.local_get, L_HOST + base);
+    if (delta >= 0) return delta;
+    w.i32const(delta);
+    w.byte(Op.i32_add);
     return 0;
   }
 
   /**
    * Faults unless absStart ≤ addr ≤ last (unsigned 64-bit) for this size and access kind: one pair of
    * compares tests the high half, the window start, the window end and the permission (layout.ts).
+   * With `aboveStart` the first compare is already proven.
    */
-  private windowCheck(size: number, field: number, pc: number, write: boolean): void {
+  private windowCheck(size: number, field: number, pc: number, write: boolean, aboveStart: boolean): void {
     const w = this.w;
     w.op2(Op.block, 0x40);
     w.op2(Op.block, 0x40);
-    w.op2(Op.local_get, L_A);
-    w.op2(Op.local_get, L_H);
-    w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
-    w.byte(Op.i64_lt_u);
-    w.op2(Op.br_if, 0);
+    if (!aboveStart) {
+      w.op2(Op.local_get, L_A);
+      w.op2(Op.local_get, L_H);
+      w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
+      w.byte(Op.i64_lt_u);
+      w.op2(Op.br_if, 0);
+    }
     w.op2(Op.local_get, L_A);
     w.op2(Op.local_get, L_H);
     w.mem(Op.i64_load32_u, (field + sizeIndex(size)) * 4);
