@@ -3,9 +3,10 @@
  * subprogram (or per part of a long one, see control-flow.ts); registers r0..r9 are its i64 parameters (r0..r5 come back as results, so a caller sees
  * exactly what the interpreter's shared register file would hold), r10 a local fixed at entry.
  *
- * Memory accesses go through the region table in the control block of the imported memory, word for
- * word the check of layout.ts; only r10-relative accesses inside the own frame skip it (r10 is
- * read-only, so the address is provably inside the stack window of every depth).
+ * Memory accesses go through the region table in the control block of the imported memory, with the
+ * same outcome as the check of layout.ts; only r10-relative accesses inside the own frame skip it (r10
+ * is read-only, so the address is provably inside the stack window of every depth), and accesses that
+ * earlier checks of the same register value prove (checked-ranges.ts).
  */
 import { LoadError } from '../errors.js';
 import type { AluInsn, Insn, JumpInsn, Program } from '../isa/instruction.js';
@@ -25,7 +26,6 @@ import {
   TABLE_LEN_READ,
   TABLE_LEN_WRITE,
   TABLE_SHIFT,
-  TABLE_START,
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
 import { CheckedRanges } from './checked-ranges.js';
@@ -303,7 +303,6 @@ class FunctionGen {
   private readonly maxFrames: number;
   private readonly fpGuestTop: number;
   private readonly fpHostTop: number;
-  private readonly stackSize: number;
 
   constructor(
     private readonly input: CodegenInput,
@@ -316,7 +315,6 @@ class FunctionGen {
     this.maxFrames = memory.stackMaxFrames;
     this.fpGuestTop = stack.guestBase + stack.size;
     this.fpHostTop = stack.hostBase + stack.size;
-    this.stackSize = stack.size;
     this.openBlock = new Int32Array(input.program.slotCount).fill(-1);
     this.openLoop = new Int32Array(input.program.slotCount).fill(-1);
   }
@@ -1021,8 +1019,8 @@ class FunctionGen {
     w.byte(Op.i32_add);
     w.op2(Op.local_tee, L_O);
     w.op2(Op.global_set, G_DEPTH);
-    // The stack window of the new depth, as GuestMemory.mapStack's rows (writeTableEntry) hold it:
-    // len = (depth + 1) · frameSize, start = size − len. Its end, so every `last` field, stays put.
+    // len = (depth + 1) · frameSize; window start = top − len; host = hostBase + start. The window's
+    // end, and so every `last` field, stays put (writeTableEntry, GuestMemory.mapStack).
     w.op2(Op.local_get, L_O);
     w.i32const(1);
     w.byte(Op.i32_add);
@@ -1034,18 +1032,16 @@ class FunctionGen {
       w.op2(Op.local_get, L_O);
       w.mem(Op.i32_store, STACK_ENTRY + field * 4);
     }
-    const fromTop: [field: number, top: number][] = [
-      [TABLE_START, this.stackSize],
-      [TABLE_HOST_BASE, this.fpHostTop],
-      [TABLE_ABS_START, this.fpGuestTop],
-    ];
-    for (const [field, top] of fromTop) {
-      w.i32const(0);
-      w.i32const(top);
-      w.op2(Op.local_get, L_O);
-      w.byte(Op.i32_sub);
-      w.mem(Op.i32_store, STACK_ENTRY + field * 4);
-    }
+    w.i32const(0);
+    w.i32const(this.fpGuestTop);
+    w.op2(Op.local_get, L_O);
+    w.byte(Op.i32_sub);
+    w.mem(Op.i32_store, STACK_ENTRY + TABLE_ABS_START * 4);
+    w.i32const(0);
+    w.i32const(this.fpHostTop);
+    w.op2(Op.local_get, L_O);
+    w.byte(Op.i32_sub);
+    w.mem(Op.i32_store, STACK_ENTRY + TABLE_HOST_BASE * 4);
   }
 
   /** Calls the helper import with r1..r5 as int32 halves; r0 = result (high half from RET_HI). */

@@ -21,15 +21,14 @@ import { type GasCostTable, gasPricer } from '../gas.js';
 import type { HelperDefinition, HelperRegistry, TailCallTarget } from '../helpers.js';
 import { type GuestMemory, STACK_WINDOW_FP, STACK_WINDOW_STRIDE } from '../memory/guest-memory.js';
 import {
-  SLOT_MASK,
   SLOT_SHIFT,
   Slot,
   slotBase,
+  TABLE_ABS_START,
   TABLE_HOST_BASE,
   TABLE_LEN_READ,
   TABLE_LEN_WRITE,
   TABLE_SHIFT,
-  TABLE_START,
   TABLE_STRIDE,
 } from '../memory/layout.js';
 import { type HelperHost, RegisterHelperContext } from '../register-helper-context.js';
@@ -1473,7 +1472,8 @@ function translate(T: Int32Array, lo: number, hi: number, off: number, size: num
   // Fold the carry/borrow of adding off into the high half; any non-zero result is outside 4 GiB.
   if (hi + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0) !== 0) return -1;
   const t = ((a >>> SLOT_SHIFT) & 0xf) << TABLE_SHIFT;
-  const o = (a & SLOT_MASK) - T[t + TABLE_START];
+  // a and the window start lie in the same slot: the difference fits an int32.
+  const o = (a - T[t + TABLE_ABS_START]) | 0;
   if ((o >>> 0) + size > T[t + field]) return -1;
   return T[t + TABLE_HOST_BASE] + o;
 }

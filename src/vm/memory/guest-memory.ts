@@ -15,15 +15,14 @@ import {
   type Permissions,
   permString,
   SLOT_COUNT,
-  SLOT_MASK,
   SLOT_SHIFT,
   Slot,
   slotBase,
+  TABLE_ABS_START,
   TABLE_HOST_BASE,
   TABLE_LEN_READ,
   TABLE_LEN_WRITE,
   TABLE_SHIFT,
-  TABLE_START,
   TABLE_STRIDE,
   WASM_PAGE,
   writeTableEntry,
@@ -247,7 +246,7 @@ export class GuestMemory {
       lo = Number(address);
     }
     const t = (lo >>> SLOT_SHIFT) << TABLE_SHIFT;
-    const o = (lo & SLOT_MASK) - this.table[t + TABLE_START];
+    const o = (lo - this.table[t + TABLE_ABS_START]) | 0;
     const len = this.table[t + (access === 'read' ? TABLE_LEN_READ : TABLE_LEN_WRITE)];
     if (o < 0 || o + size > len) return -1;
     return this.table[t + TABLE_HOST_BASE] + o;
@@ -320,6 +319,6 @@ export class GuestMemory {
 
   /** Lowest currently accessible guest address of a region (the stack's moves with depth). */
   private windowStart(r: Region): number {
-    return r.guestBase + this.table[r.slot * TABLE_STRIDE + TABLE_START];
+    return this.table[r.slot * TABLE_STRIDE + TABLE_ABS_START] >>> 0;
   }
 }
