@@ -1632,7 +1632,11 @@ function sgt(alo: number, ahi: number, blo: number, bhi: number): boolean {
 function enterDepth(T: Int32Array, windows: Int32Array, depth: number, R: Int32Array): void {
   const w = depth * STACK_WINDOW_STRIDE;
   const t = Slot.STACK * TABLE_STRIDE;
-  for (let k = 0; k < TABLE_STRIDE; k++) T[t + k] = windows[w + k];
+  // Only start, lengths and host base move with the depth (the window's end and host delta do not).
+  T[t] = windows[w];
+  T[t + 1] = windows[w + 1];
+  T[t + 2] = windows[w + 2];
+  T[t + 3] = windows[w + 3];
   R[20] = windows[w + STACK_WINDOW_FP];
 }
 
