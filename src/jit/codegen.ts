@@ -3,9 +3,10 @@
  * subprogram (or per part of a long one, see control-flow.ts); registers r0..r9 are its i64 parameters (r0..r5 come back as results, so a caller sees
  * exactly what the interpreter's shared register file would hold), r10 a local fixed at entry.
  *
- * Memory accesses go through the region table in the control block of the imported memory, word for
- * word the check of layout.ts; only r10-relative accesses inside the own frame skip it (r10 is
- * read-only, so the address is provably inside the stack window of every depth).
+ * Memory accesses go through the region table in the control block of the imported memory, with the
+ * same outcome as the check of layout.ts; only r10-relative accesses inside the own frame skip it (r10
+ * is read-only, so the address is provably inside the stack window of every depth), and accesses that
+ * earlier checks of the same register value prove (checked-ranges.ts).
  */
 import { LoadError } from '../errors.js';
 import type { AluInsn, Insn, JumpInsn, Program } from '../isa/instruction.js';
@@ -13,15 +14,21 @@ import type { HelperDefinition } from '../vm/helpers.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import {
-  SLOT_MASK,
+  SLOT_COUNT,
   SLOT_SHIFT,
   Slot,
+  sizeIndex,
+  TABLE_ABS_START,
   TABLE_HOST_BASE,
+  TABLE_HOST_DELTA,
+  TABLE_LAST_READ,
+  TABLE_LAST_WRITE,
   TABLE_LEN_READ,
   TABLE_LEN_WRITE,
-  TABLE_START,
+  TABLE_SHIFT,
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
+import { CheckedRanges } from './checked-ranges.js';
 import type { FunctionLayout, ProgramLayout, Region } from './control-flow.js';
 import { borrowWork, releaseWork } from './scratch.js';
 import {
@@ -79,6 +86,8 @@ const L_H = 17; // i32 host address
 const L_LEFT_N = 18;
 const L_LEFT_GAS = 19;
 const L_POLL_AT = 20;
+// i32 × 11: per register r0..r10, the host address of its last checked access (checked-ranges.ts).
+const L_HOST = 21;
 
 /**
  * How far below 0 the instruction countdown may go between two poll sites (see `charge`): at most
@@ -400,6 +409,8 @@ class FunctionGen {
   /** Pooled memory behind openBlock and openLoop (see scratch.ts); `release` when done. */
   private readonly work: Int32Array;
   private openDispatch: number[] = [];
+  /** Memory checks proven in the straight-line code being emitted. */
+  private readonly checked = new CheckedRanges();
   private readonly frameSize: number;
   private readonly maxFrames: number;
   private readonly fpGuestTop: number;
@@ -481,6 +492,7 @@ class FunctionGen {
     this.regions = part.regions;
     this.ctrl = [];
     this.openDispatch = new Array(part.regions.length).fill(-1);
+    this.checked.forgetAll();
     // r10 and its host offset for the current depth: top − depth · frameSize.
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(this.frameSize);
@@ -520,6 +532,7 @@ class FunctionGen {
       { count: 6, type: I32 },
       { count: 1, type: I64 }, // L_LEFT_GAS
       { count: 1, type: I32 }, // L_POLL_AT
+      { count: 11, type: I32 }, // L_HOST
     ]);
   }
 
@@ -766,6 +779,13 @@ class FunctionGen {
   // ------------------------------------------------------------------------------ instructions
 
   private insn(insn: Insn): void {
+    // A jump target is reached from elsewhere: no check proven on the way here holds there.
+    if (this.input.layout.labelAt[insn.pc] >= 0) this.checked.forgetAll();
+    this.emit(insn);
+    this.checked.after(insn);
+  }
+
+  private emit(insn: Insn): void {
     switch (insn.kind) {
       case 'alu':
         if (insn.is64) this.alu64(insn);
@@ -781,17 +801,17 @@ class FunctionGen {
         return;
       }
       case 'load': {
-        this.address(insn.src, insn.off, insn.size, false, false, insn.pc);
+        const at = this.address(insn.src, insn.off, insn.size, false, false, insn.pc);
         const op = insn.signExtend && insn.size < 8 ? LOAD_SX_OP[insn.size] : LOAD_OP[insn.size];
-        this.w.mem(op);
+        this.w.mem(op, at);
         this.w.op2(Op.local_set, insn.dst);
         return;
       }
       case 'store': {
-        this.address(insn.dst, insn.off, insn.size, true, false, insn.pc);
+        const at = this.address(insn.dst, insn.off, insn.size, true, false, insn.pc);
         if (insn.useReg) this.w.op2(Op.local_get, insn.src);
         else this.w.i64const(insn.imm, insn.imm >> 31);
-        this.w.mem(STORE_OP[insn.size]);
+        this.w.mem(STORE_OP[insn.size], at);
         return;
       }
       case 'atomic':
@@ -1248,7 +1268,8 @@ class FunctionGen {
     }
     w.op2(Op.local_tee, L_O);
     w.op2(Op.global_set, G_DEPTH);
-    // len = (depth + 1) · frameSize; start = size − len; host = hostBase + start.
+    // len = (depth + 1) · frameSize; window start = top − len; host = hostBase + start. The window's
+    // end, and so every `last` field, stays put (writeTableEntry, GuestMemory.mapStack).
     w.op2(Op.local_get, L_O);
     w.i32const(1);
     w.byte(Op.i32_add);
@@ -1261,10 +1282,10 @@ class FunctionGen {
       w.mem(Op.i32_store, STACK_ENTRY + field * 4);
     }
     w.i32const(0);
-    w.i32const(this.stackSize);
+    w.i32const(this.fpGuestTop);
     w.op2(Op.local_get, L_O);
     w.byte(Op.i32_sub);
-    w.mem(Op.i32_store, STACK_ENTRY + TABLE_START * 4);
+    w.mem(Op.i32_store, STACK_ENTRY + TABLE_ABS_START * 4);
     w.i32const(0);
     w.i32const(this.fpHostTop);
     w.op2(Op.local_get, L_O);
@@ -1316,9 +1337,9 @@ class FunctionGen {
   // ------------------------------------------------------------------------------ memory
 
   /**
-   * Leaves the host address of `base + off` on the stack, or faults exactly like the interpreter:
-   * high 32 bits zero; o = (addr & SLOT_MASK) − start; o ≥ 0 and o + size ≤ length of the access kind.
-   * With `alsoRead` (atomics) the read permission is checked after the write permission.
+   * Leaves the host address of `base + off` on the stack, or faults exactly like the interpreter;
+   * returns the offset the memory instruction adds to it. With `alsoRead` (atomics) the read
+   * permission is checked after the write permission.
    */
   private address(
     base: number,
@@ -1327,66 +1348,83 @@ class FunctionGen {
     write: boolean,
     alsoRead: boolean,
     pc: number,
-  ): void {
+  ): number {
     const w = this.w;
     if (inOwnFrame(base, off, size, this.frameSize)) {
       // Inside the own frame, which every stack window of this depth contains.
       w.op2(Op.local_get, L_FPH);
       w.i32const(off);
       w.byte(Op.i32_add);
-      return;
+      return 0;
     }
+    const delta = this.checked.lookup(base, off, size, write, alsoRead);
+    if (delta !== undefined) return this.cachedHost(base, delta);
+    // Proven for the other access kind (a read before a write to the same bytes): in the window and
+    // at or above its start, so only this kind's end of the window remains to check.
+    const inWindow = this.checked.lookupAnyKind(base, off, size);
     w.op2(Op.local_get, base);
     if (off !== 0) {
       w.i64const(off, off >> 31);
       w.byte(Op.i64_add);
     }
     w.op2(Op.local_tee, L_A);
+    // Byte offset of the slot's table entry: (lo >>> SLOT_SHIFT) · TABLE_STRIDE · 4.
     w.byte(Op.i32_wrap_i64);
-    w.op2(Op.local_tee, L_T);
-    // Table entry of the slot: (lo >>> 28) · 16 bytes.
-    w.i32const(SLOT_SHIFT);
+    w.i32const(SLOT_SHIFT - TABLE_SHIFT - 2);
     w.byte(Op.i32_shr_u);
-    w.i32const(4);
-    w.byte(Op.i32_shl);
-    w.op2(Op.local_set, L_H);
-    // o = (lo & SLOT_MASK) − start
-    w.op2(Op.local_get, L_T);
-    w.i32const(SLOT_MASK);
+    w.i32const((SLOT_COUNT - 1) << (TABLE_SHIFT + 2));
     w.byte(Op.i32_and);
+    w.op2(Op.local_set, L_H);
+    const aboveStart = inWindow !== undefined;
+    this.windowCheck(size, write ? TABLE_LAST_WRITE : TABLE_LAST_READ, pc, write, aboveStart);
+    if (alsoRead) this.windowCheck(size, TABLE_LAST_READ, pc, false, aboveStart);
+    if (inWindow !== undefined) {
+      this.checked.record(base, off, size, write, alsoRead, false);
+      return this.cachedHost(base, inWindow);
+    }
+    // Accepted: host offset = low half of the address + the entry's delta.
+    w.op2(Op.local_get, L_A);
+    w.byte(Op.i32_wrap_i64);
     w.op2(Op.local_get, L_H);
-    w.mem(Op.i32_load, TABLE_START * 4);
-    w.byte(Op.i32_sub);
-    w.op2(Op.local_set, L_O);
-    this.rangeCheck(size, write ? TABLE_LEN_WRITE : TABLE_LEN_READ, true, pc, write);
-    if (alsoRead) this.rangeCheck(size, TABLE_LEN_READ, false, pc, false);
-    w.op2(Op.local_get, L_H);
-    w.mem(Op.i32_load, TABLE_HOST_BASE * 4);
-    w.op2(Op.local_get, L_O);
+    w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
     w.byte(Op.i32_add);
+    w.op2(Op.local_tee, L_HOST + base);
+    this.checked.record(base, off, size, write, alsoRead, true);
+    return 0;
   }
 
-  /** Faults unless (o | (len − size − o)) ≥ 0, i.e. 0 ≤ o and o + size ≤ len (and, first, hi = 0). */
-  private rangeCheck(size: number, field: number, withHigh: boolean, pc: number, write: boolean): void {
+  /** Leaves the register's cached host address; returns the rest of `delta` for the memory offset. */
+  private cachedHost(base: number, delta: number): number {
     const w = this.w;
-    w.op2(Op.local_get, L_O);
-    w.op2(Op.local_get, L_H);
-    w.mem(Op.i32_load, field * 4);
-    w.i32const(size);
-    w.byte(Op.i32_sub);
-    w.op2(Op.local_get, L_O);
-    w.byte(Op.i32_sub);
-    w.byte(Op.i32_or);
-    w.i32const(0);
-    w.byte(Op.i32_lt_s);
-    if (withHigh) {
+    w.op2(Op.local_get, L_HOST + base);
+    if (delta >= 0) return delta;
+    w.i32const(delta);
+    w.byte(Op.i32_add);
+    return 0;
+  }
+
+  /**
+   * Faults unless absStart ≤ addr ≤ last (unsigned 64-bit) for this size and access kind: one pair of
+   * compares tests the high half, the window start, the window end and the permission (layout.ts).
+   * With `aboveStart` the first compare is already proven.
+   */
+  private windowCheck(size: number, field: number, pc: number, write: boolean, aboveStart: boolean): void {
+    const w = this.w;
+    w.op2(Op.block, 0x40);
+    w.op2(Op.block, 0x40);
+    if (!aboveStart) {
       w.op2(Op.local_get, L_A);
-      w.i64const(32, 0);
-      w.byte(Op.i64_shr_u);
-      w.byte(Op.i32_wrap_i64);
-      w.byte(Op.i32_or);
+      w.op2(Op.local_get, L_H);
+      w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
+      w.byte(Op.i64_lt_u);
+      w.op2(Op.br_if, 0);
     }
-    w.op2(Op.if, 0x40);
+    w.op2(Op.local_get, L_A);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i64_load32_u, (field + sizeIndex(size)) * 4);
+    w.byte(Op.i64_le_u);
+    w.op2(Op.br_if, 1);
+    w.byte(Op.end);
     this.syncOut();
     w.i32const(pc);
     w.op2(Op.local_get, L_A);
@@ -1403,10 +1441,10 @@ class FunctionGen {
     const w = this.w;
     const s = insn.src;
     const wide = insn.size === 8;
-    this.address(insn.dst, insn.off, insn.size, true, true, insn.pc);
+    const at = this.address(insn.dst, insn.off, insn.size, true, true, insn.pc);
     w.op2(Op.local_tee, L_H);
     w.op2(Op.local_get, L_H);
-    w.mem(wide ? Op.i64_load : Op.i64_load32_u);
+    w.mem(wide ? Op.i64_load : Op.i64_load32_u, at);
     w.op2(Op.local_tee, L_B); // old value
     switch (insn.op) {
       case 'add':
@@ -1435,7 +1473,7 @@ class FunctionGen {
         w.byte(Op.select);
         break;
     }
-    w.mem(wide ? Op.i64_store : Op.i64_store32);
+    w.mem(wide ? Op.i64_store : Op.i64_store32, at);
     if (insn.op === 'cmpxchg') {
       w.op2(Op.local_get, L_B);
       w.op2(Op.local_set, 0);

@@ -16,11 +16,8 @@ import {
   PERM_WRITE,
   Slot,
   slotBase,
-  TABLE_HOST_BASE,
-  TABLE_LEN_READ,
-  TABLE_LEN_WRITE,
-  TABLE_START,
   TABLE_STRIDE,
+  writeTableEntry,
 } from '../../vm/memory/layout.js';
 import { XDP_META_MAX } from '../helpers/packet.js';
 import { type PacketContext, SKB_SHARED_INFO_SIZE } from '../helpers/packet-context.js';
@@ -160,11 +157,9 @@ export class PacketBuffer implements PacketContext {
     const end = this.end0 - this.hardStart;
     const valid = start >= 0 && start <= end && end <= this.region.size;
     const length = valid ? end - start : 0;
-    const t = Slot.PACKET * TABLE_STRIDE;
+    const at = Slot.PACKET * TABLE_STRIDE;
+    const s = valid ? start : 0;
     const table = this.memory.table;
-    table[t + TABLE_START] = valid ? start : 0;
-    table[t + TABLE_LEN_READ] = length;
-    table[t + TABLE_LEN_WRITE] = this.writable ? length : 0;
-    table[t + TABLE_HOST_BASE] = this.region.hostBase + (valid ? start : 0);
+    writeTableEntry(table, at, Slot.PACKET, s, length, this.writable ? length : 0, this.region.hostBase + s);
   }
 }

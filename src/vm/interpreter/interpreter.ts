@@ -22,14 +22,14 @@ import type { HelperDefinition, HelperRegistry, TailCallTarget } from '../helper
 import { INTERRUPT_POLL_INSTRUCTIONS, type InterruptSignal } from '../interrupt.js';
 import { type GuestMemory, STACK_WINDOW_FP, STACK_WINDOW_STRIDE } from '../memory/guest-memory.js';
 import {
-  SLOT_MASK,
   SLOT_SHIFT,
   Slot,
   slotBase,
+  TABLE_ABS_START,
   TABLE_HOST_BASE,
   TABLE_LEN_READ,
   TABLE_LEN_WRITE,
-  TABLE_START,
+  TABLE_SHIFT,
   TABLE_STRIDE,
 } from '../memory/layout.js';
 import { type HelperHost, RegisterHelperContext } from '../register-helper-context.js';
@@ -916,7 +916,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
             const size = code[i + 3];
             let off = code[i + 2];
             if ((w & 0xe0) === 0x40) off = (off + R[s]) | 0;
-            const t = this.packetSlot * 4;
+            const t = this.packetSlot * TABLE_STRIDE;
             const len = T[t + TABLE_LEN_READ];
             if (off < 0 || off + size > len) {
               R[0] = 0;
@@ -1524,8 +1524,9 @@ function translate(T: Int32Array, lo: number, hi: number, off: number, size: num
   const a = (lo >>> 0) + off;
   // Fold the carry/borrow of adding off into the high half; any non-zero result is outside 4 GiB.
   if (hi + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0) !== 0) return -1;
-  const t = ((a >>> SLOT_SHIFT) & 0xf) << 2;
-  const o = (a & SLOT_MASK) - T[t + TABLE_START];
+  const t = ((a >>> SLOT_SHIFT) & 0xf) << TABLE_SHIFT;
+  // a and the window start lie in the same slot: the difference fits an int32.
+  const o = (a - T[t + TABLE_ABS_START]) | 0;
   if ((o >>> 0) + size > T[t + field]) return -1;
   return T[t + TABLE_HOST_BASE] + o;
 }
@@ -1684,6 +1685,7 @@ function sgt(alo: number, ahi: number, blo: number, bhi: number): boolean {
 function enterDepth(T: Int32Array, windows: Int32Array, depth: number, R: Int32Array): void {
   const w = depth * STACK_WINDOW_STRIDE;
   const t = Slot.STACK * TABLE_STRIDE;
+  // Only start, lengths and host base move with the depth (the window's end and host delta do not).
   T[t] = windows[w];
   T[t + 1] = windows[w + 1];
   T[t + 2] = windows[w + 2];

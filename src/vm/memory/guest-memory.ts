@@ -15,16 +15,17 @@ import {
   type Permissions,
   permString,
   SLOT_COUNT,
-  SLOT_MASK,
   SLOT_SHIFT,
   Slot,
   slotBase,
+  TABLE_ABS_START,
   TABLE_HOST_BASE,
   TABLE_LEN_READ,
   TABLE_LEN_WRITE,
-  TABLE_START,
+  TABLE_SHIFT,
   TABLE_STRIDE,
   WASM_PAGE,
+  writeTableEntry,
 } from './layout.js';
 
 /** Row layout of `GuestMemory.stackWindows`: region-table words, then the frame pointer. */
@@ -65,8 +66,8 @@ export class GuestMemory {
   private frameSize = 0;
   private maxFrames = 0;
   /**
-   * Precomputed stack window per call depth, STACK_WINDOW_STRIDE words each: the four region-table
-   * words of the stack slot, then the frame pointer (r10) of that depth. Calls copy one row.
+   * Precomputed stack window per call depth, STACK_WINDOW_STRIDE words each: the region-table entry
+   * of the stack slot, then the frame pointer (r10) of that depth. Calls copy one row.
    */
   stackWindows = new Int32Array(0);
 
@@ -74,6 +75,8 @@ export class GuestMemory {
     this.maxBytes = options.maxBytes ?? 1 << 30;
     this.wasm = new WebAssembly.Memory({ initial: 1, maximum: Math.ceil(this.maxBytes / WASM_PAGE) });
     this.refreshViews();
+    // An all-zero entry would accept address 0 in the JIT's check: write every slot as empty.
+    for (let slot = 0; slot < SLOT_COUNT; slot++) this.setEntry(slot, 0, 0, 0, 0);
   }
 
   private refreshViews(): void {
@@ -162,11 +165,9 @@ export class GuestMemory {
   }
 
   private setEntry(slot: number, start: number, len: number, perms: number, hostBase: number): void {
-    const t = slot * TABLE_STRIDE;
-    this.table[t + TABLE_START] = start;
-    this.table[t + TABLE_LEN_READ] = perms & PERM_READ ? len : 0;
-    this.table[t + TABLE_LEN_WRITE] = perms & PERM_WRITE ? len : 0;
-    this.table[t + TABLE_HOST_BASE] = hostBase;
+    const lenRead = perms & PERM_READ ? len : 0;
+    const lenWrite = perms & PERM_WRITE ? len : 0;
+    writeTableEntry(this.table, slot * TABLE_STRIDE, slot, start, lenRead, lenWrite, hostBase);
   }
 
   /** Maps the stack slot: `maxFrames` frames of `frameSize` bytes; depth 0 is the top frame. */
@@ -186,10 +187,7 @@ export class GuestMemory {
       const len = (depth + 1) * frameSize;
       const start = region.size - len;
       const w = depth * STACK_WINDOW_STRIDE;
-      this.stackWindows[w + TABLE_START] = start;
-      this.stackWindows[w + TABLE_LEN_READ] = len;
-      this.stackWindows[w + TABLE_LEN_WRITE] = len;
-      this.stackWindows[w + TABLE_HOST_BASE] = region.hostBase + start;
+      writeTableEntry(this.stackWindows, w, Slot.STACK, start, len, len, region.hostBase + start);
       this.stackWindows[w + STACK_WINDOW_FP] = region.guestBase + region.size - depth * frameSize;
     }
     this.setStackDepth(0);
@@ -247,8 +245,8 @@ export class GuestMemory {
       if (address < 0n || address > 0xffffffffn) return -1;
       lo = Number(address);
     }
-    const t = (lo >>> SLOT_SHIFT) * TABLE_STRIDE;
-    const o = (lo & SLOT_MASK) - this.table[t + TABLE_START];
+    const t = (lo >>> SLOT_SHIFT) << TABLE_SHIFT;
+    const o = (lo - this.table[t + TABLE_ABS_START]) | 0;
     const len = this.table[t + (access === 'read' ? TABLE_LEN_READ : TABLE_LEN_WRITE)];
     if (o < 0 || o + size > len) return -1;
     return this.table[t + TABLE_HOST_BASE] + o;
@@ -321,6 +319,6 @@ export class GuestMemory {
 
   /** Lowest currently accessible guest address of a region (the stack's moves with depth). */
   private windowStart(r: Region): number {
-    return r.guestBase + this.table[r.slot * TABLE_STRIDE + TABLE_START];
+    return this.table[r.slot * TABLE_STRIDE + TABLE_ABS_START] >>> 0;
   }
 }

@@ -5,9 +5,11 @@
  * slot past its region's end is unmapped, so every region is followed by a guard gap of at least
  * 256 MiB minus its size, and slot 0 (the first 256 MiB, including address 0) is never mapped.
  *
- * A check is therefore: high 32 bits zero; slot = addr >>> 28; o = (addr & 0x0fffffff) - regionStart;
- * unsigned o + size <= length-for-this-access-kind (0 when the permission is missing). One table load
- * per field, one subtraction, one unsigned compare — cheap in the interpreter and in the JIT's wasm.
+ * A check is therefore: high 32 bits zero; slot = addr >>> 28; o = addr - windowStart (same slot, so
+ * it fits 32 bits); unsigned o + size <= length-for-this-access-kind (0 when the permission is
+ * missing). One table load per field, one subtraction, one unsigned compare — cheap in the
+ * interpreter. The JIT uses derived fields of the same entry (the last address an access of each size
+ * and kind may start at) instead: see TABLE_LAST_READ.
  */
 
 export const SLOT_SHIFT = 28;
@@ -64,9 +66,65 @@ export const CONTROL_BLOCK_SIZE = 4096;
 export const HOST_ALIGN = 4096;
 export const WASM_PAGE = 65536;
 
-/** Field indices of one slot's entry in the region table (Int32 words, 4 per slot). */
-export const TABLE_START = 0;
+/**
+ * Field indices of one slot's entry in the region table (Int32 words, TABLE_STRIDE per slot). The
+ * first four describe the window; the rest are derived from them by `writeTableEntry` (the only
+ * writer), so the JIT decides an access with two compares of the 64-bit address and no arithmetic.
+ */
+/**
+ * Guest address of the window's first byte (slot base + start), an unsigned 32-bit value (stored as
+ * int32); at least 1, so that no address passes a `last` of 0.
+ */
+export const TABLE_ABS_START = 0;
 export const TABLE_LEN_READ = 1;
 export const TABLE_LEN_WRITE = 2;
 export const TABLE_HOST_BASE = 3;
-export const TABLE_STRIDE = 4;
+/** hostBase − absStart (mod 2^32): the host offset of an accepted address is its low half + delta. */
+export const TABLE_HOST_DELTA = 4;
+/**
+ * Per access size (index `sizeIndex(size)`), the highest guest address such an access may start at:
+ * absStart + len − size, or 0 (below absStart) when the permission is missing or the window is shorter
+ * than the access. An access is allowed exactly when absStart ≤ addr ≤ last as unsigned 64-bit values:
+ * one pair of compares tests the high half, the window start, the window end and the permission. The
+ * stack's end never moves, so a call changes none of these fields.
+ */
+export const TABLE_LAST_READ = 5;
+export const TABLE_LAST_WRITE = 9;
+export const TABLE_STRIDE = 16;
+/** log2(TABLE_STRIDE): word index of a slot's entry = slot << TABLE_SHIFT. */
+export const TABLE_SHIFT = 4;
+/** The access sizes of the `last` fields, in index order. */
+export const ACCESS_SIZES = [1, 2, 4, 8] as const;
+
+/** Index of an access size (1, 2, 4, 8) among the `last` fields. */
+export function sizeIndex(size: number): number {
+  return 31 - Math.clz32(size);
+}
+
+/**
+ * Writes one region-table entry (or a row with the same layout, e.g. a precomputed stack window) at
+ * word `at`: the window [start, start + len) of `slot` (1..15), `len` per access kind (0 when the
+ * permission is missing), mapped at host offset `hostBase`.
+ */
+export function writeTableEntry(
+  table: Int32Array,
+  at: number,
+  slot: number,
+  start: number,
+  lenRead: number,
+  lenWrite: number,
+  hostBase: number,
+): void {
+  // Only slot 0 (never mapped) could start at 0.
+  const absStart = Math.max(slotBase(slot) + start, 1);
+  table[at + TABLE_ABS_START] = absStart | 0;
+  table[at + TABLE_LEN_READ] = lenRead;
+  table[at + TABLE_LEN_WRITE] = lenWrite;
+  table[at + TABLE_HOST_BASE] = hostBase;
+  table[at + TABLE_HOST_DELTA] = (hostBase - absStart) | 0;
+  for (let k = 0; k < ACCESS_SIZES.length; k++) {
+    const size = ACCESS_SIZES[k];
+    table[at + TABLE_LAST_READ + k] = lenRead >= size ? (absStart + lenRead - size) | 0 : 0;
+    table[at + TABLE_LAST_WRITE + k] = lenWrite >= size ? (absStart + lenWrite - size) | 0 : 0;
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * The JIT skips a region check only where an earlier check of the same register value proves it
+ * (src/jit/checked-ranges.ts). Each program here puts an access the interpreter refuses right where a
+ * wrongly reused proof would let it through: both engines must stop with the same MemoryFault (code,
+ * pc, address, size, access) and leave the same bytes behind.
+ */
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
+import { conformanceHelpers } from '../../src/conformance/helpers.js';
+import { MemoryFault } from '../../src/errors.js';
+import { EXECUTOR_KINDS, EXECUTORS } from '../../src/executors.js';
+import { decodeProgram } from '../../src/isa/decoder.js';
+import { CheckedRanges } from '../../src/jit/checked-ranges.js';
+import type { HelperRegistry } from '../../src/vm/helpers.js';
+import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+import { PERM_READ, PERM_WRITE, Slot, slotBase } from '../../src/vm/memory/layout.js';
+
+const INPUT = slotBase(Slot.INPUT);
+const RODATA = slotBase(Slot.RODATA);
+const HEAP = slotBase(Slot.HEAP);
+/** Helper ids of this file: shrink the input to 8 bytes; unmap the input. */
+const SHRINK = 200;
+const UNMAP = 201;
+
+interface Outcome {
+  r0?: bigint;
+  code?: string;
+  pc?: number;
+  address?: bigint;
+  size?: number;
+  access?: string;
+  input: string;
+}
+
+function setUp(): { memory: GuestMemory; helpers: HelperRegistry } {
+  const memory = new GuestMemory();
+  memory.mapStack();
+  const input = new Uint8Array(64).map((_, i) => i + 1);
+  memory.map(Slot.INPUT, 'input', 64, PERM_READ | PERM_WRITE, input);
+  memory.map(Slot.RODATA, 'rodata', 16, PERM_READ, new Uint8Array(16).fill(0x5a));
+  memory.map(Slot.HEAP, 'write-only', 16, PERM_WRITE);
+  const helpers = conformanceHelpers();
+  helpers.define(SHRINK, 'shrink', () => {
+    const bytes = memory.read(INPUT, 8);
+    memory.unmap(Slot.INPUT);
+    memory.map(Slot.INPUT, 'input', 8, PERM_READ | PERM_WRITE, bytes);
+    return 0n;
+  });
+  helpers.define(UNMAP, 'unmap', () => {
+    memory.unmap(Slot.INPUT);
+    return 0n;
+  });
+  return { memory, helpers };
+}
+
+function run(kind: (typeof EXECUTOR_KINDS)[number], source: string): Outcome {
+  const { memory, helpers } = setUp();
+  const program = decodeProgram(assemble(source, { syntax: 'ubpf' }));
+  const input = () => {
+    const r = memory.region(Slot.INPUT);
+    return r ? Buffer.from(memory.u8.subarray(r.hostBase, r.hostBase + r.size)).toString('hex') : '';
+  };
+  try {
+    const r = EXECUTORS[kind](program, { memory, helpers }).run({ args: [BigInt(INPUT), 64n] });
+    return { r0: r.r0, input: input() };
+  } catch (e) {
+    if (!(e instanceof MemoryFault)) throw e;
+    return { code: e.code, pc: e.pc, address: e.address, size: e.size, access: e.access, input: input() };
+  }
+}
+
+/** Runs `source` on every engine, checks they agree and returns the outcome. */
+function agreed(source: string): Outcome {
+  const [first, ...rest] = EXECUTOR_KINDS.map((kind) => run(kind, source));
+  for (const other of rest) expect(other).toEqual(first);
+  return first;
+}
+
+const fault = (pc: number, address: number | bigint, size: number, access: 'read' | 'write') =>
+  expect.objectContaining({ code: 'MEMORY_FAULT', pc, address: BigInt(address), size, access });
+
+describe('elided JIT memory checks fault exactly like the interpreter', () => {
+  it('an access past the end of the checked ranges faults', () => {
+    const source = `
+      ldxw %r2, [%r1+56]
+      ldxw %r3, [%r1+60]
+      ldxdw %r4, [%r1+60]
+      exit`;
+    expect(agreed(source)).toEqual(fault(2, INPUT + 60, 8, 'read'));
+  });
+
+  it('accesses inside the checked ranges read the right bytes, below and above the cached offset', () => {
+    const source = `
+      ldxw %r2, [%r1+4]
+      ldxw %r3, [%r1+8]
+      ldxb %r4, [%r1+5]
+      ldxh %r5, [%r1+10]
+      ldxb %r0, [%r1+4]
+      lsh %r0, 8
+      or %r0, %r4
+      lsh %r0, 16
+      or %r0, %r5
+      add %r0, %r2
+      add %r0, %r3
+      exit`;
+    expect(agreed(source).r0).toBe(0x0506_0c0bn + 0x0807_0605n + 0x0c0b_0a09n);
+  });
+
+  it('a base register redefined between two accesses is checked again', () => {
+    const byAlu = `
+      ldxw %r2, [%r1+0]
+      add %r1, 64
+      ldxw %r3, [%r1+0]
+      exit`;
+    expect(agreed(byAlu)).toEqual(fault(2, INPUT + 64, 4, 'read'));
+    const byLoad = `
+      lddw %r2, 0x30000010
+      stxdw [%r1+0], %r2
+      ldxdw %r1, [%r1+0]
+      ldxdw %r3, [%r1+0]
+      exit`;
+    expect(agreed(byLoad)).toEqual(fault(4, HEAP + 16, 8, 'read'));
+    const byAtomicFetch = `
+      mov %r3, %r1
+      ldxw %r2, [%r3+0]
+      lock xchg [%r1+8], %r3
+      ldxw %r5, [%r3+0]
+      exit`;
+    expect(agreed(byAtomicFetch)).toEqual(fault(3, 0x100f_0e0d_0c0b_0a09n, 4, 'read'));
+  });
+
+  it('a helper call that shrinks or unmaps the region ends every proof', () => {
+    const shrink = `
+      mov %r6, %r1
+      ldxw %r2, [%r6+12]
+      call ${SHRINK}
+      ldxw %r3, [%r6+4]
+      ldxw %r3, [%r6+12]
+      exit`;
+    expect(agreed(shrink)).toEqual(fault(4, INPUT + 12, 4, 'read'));
+    const unmap = `
+      mov %r6, %r1
+      stxw [%r6+0], %r1
+      call ${UNMAP}
+      stxw [%r6+0], %r1
+      exit`;
+    expect(agreed(unmap)).toEqual(fault(3, INPUT, 4, 'write'));
+  });
+
+  it('a jump target gets no proof from the code before it', () => {
+    // pc 3 follows a checked access of r3 in layout order, but the back edge reaches it with r3 + 64.
+    const source = `
+      mov %r3, %r1
+      mov %r4, 0
+      ldxw %r2, [%r3+0]
+    again:
+      ldxw %r2, [%r3+0]
+      add %r3, 64
+      add %r4, 1
+      jlt %r4, 2, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(3, INPUT + 64, 4, 'read'));
+  });
+
+  it('a conditional jump keeps the proof on its fall-through path only', () => {
+    const source = `
+      mov %r3, %r1
+      ldxw %r2, [%r3+0]
+      jeq %r2, 0x04030201, skip
+      ldxw %r0, [%r3+0]
+      exit
+    skip:
+      add %r3, -4
+      ldxw %r0, [%r3+0]
+      exit`;
+    expect(agreed(source)).toEqual(fault(6, INPUT - 4, 4, 'read'));
+  });
+
+  it('a range checked for reading is checked again for writing, and vice versa', () => {
+    const writeAfterRead = `
+      lddw %r1, 0x${RODATA.toString(16)}
+      ldxw %r2, [%r1+0]
+      stxw [%r1+0], %r2
+      exit`;
+    expect(agreed(writeAfterRead)).toEqual(fault(3, RODATA, 4, 'write'));
+    const readAfterWrite = `
+      lddw %r1, 0x${HEAP.toString(16)}
+      stxdw [%r1+8], %r1
+      ldxw %r2, [%r1+12]
+      exit`;
+    expect(agreed(readAfterWrite)).toEqual(fault(3, HEAP + 12, 4, 'read'));
+    const atomicAfterRead = `
+      lddw %r1, 0x${RODATA.toString(16)}
+      ldxdw %r2, [%r1+8]
+      lock add [%r1+8], %r2
+      exit`;
+    expect(agreed(atomicAfterRead)).toEqual(fault(3, RODATA + 8, 8, 'write'));
+    const writeAfterReadPastEnd = `
+      ldxdw %r2, [%r1+56]
+      stxdw [%r1+56], %r2
+      stxdw [%r1+60], %r2
+      exit`;
+    expect(agreed(writeAfterReadPastEnd)).toEqual(fault(2, INPUT + 60, 8, 'write'));
+  });
+
+  it('read-modify-write on a checked address writes the right bytes', () => {
+    const source = `
+      ldxw %r2, [%r1+16]
+      add %r2, 0x100
+      stxw [%r1+16], %r2
+      ldxw %r0, [%r1+16]
+      exit`;
+    const outcome = agreed(source);
+    expect(outcome.r0).toBe(0x1413_1211n + 0x100n);
+    expect(outcome.input.slice(32, 40)).toBe('11131314');
+  });
+});
+
+describe('CheckedRanges', () => {
+  it('proves only what was checked, for the kinds checked, until forgotten', () => {
+    const c = new CheckedRanges();
+    expect(c.lookup(1, 0, 4, false, false)).toBeUndefined();
+    c.record(1, 8, 4, false, false, true);
+    expect(c.lookup(1, 8, 4, false, false)).toBe(0);
+    expect(c.lookup(1, 9, 2, false, false)).toBe(1);
+    expect(c.lookup(1, 8, 4, true, false)).toBeUndefined();
+    expect(c.lookupAnyKind(1, 8, 4)).toBe(0);
+    expect(c.lookup(1, 10, 4, false, false)).toBeUndefined();
+    c.record(1, 0, 4, false, false, true);
+    // [0, 4) and [8, 12) lie within one region, so everything between them would pass too.
+    expect(c.lookup(1, 2, 8, false, false)).toBe(2);
+    c.forget(1);
+    expect(c.lookup(1, 8, 4, false, false)).toBeUndefined();
+  });
+
+  it('never merges ranges that may lie in different regions', () => {
+    const c = new CheckedRanges();
+    c.record(2, 0, 8, true, false, true);
+    c.record(2, 5000, 8, true, false, true);
+    expect(c.lookup(2, 0, 8, true, false)).toBeUndefined();
+    expect(c.lookup(2, 100, 8, true, false)).toBeUndefined();
+    expect(c.lookup(2, 5000, 8, true, false)).toBe(0);
+  });
+
+  it('forgets the registers an instruction writes and everything at calls', () => {
+    const c = new CheckedRanges();
+    const program = decodeProgram(
+      assemble('mov %r1, 0\nstxw [%r2+0], %r1\ncall 1\nexit', { syntax: 'ubpf' }),
+    );
+    const [mov, store, call] = program.insns;
+    for (const reg of [1, 2, 3]) c.record(reg, 0, 4, false, false, true);
+    c.after(mov);
+    expect(c.lookup(1, 0, 4, false, false)).toBeUndefined();
+    c.after(store);
+    expect(c.lookup(2, 0, 4, false, false)).toBe(0);
+    c.after(call);
+    expect(c.lookup(2, 0, 4, false, false)).toBeUndefined();
+    expect(c.lookup(3, 0, 4, false, false)).toBeUndefined();
+  });
+});
