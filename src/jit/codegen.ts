@@ -9,6 +9,7 @@
  */
 import { LoadError } from '../errors.js';
 import type { AluInsn, Insn, JumpInsn, Program } from '../isa/instruction.js';
+import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import type { HelperDefinition } from '../vm/helpers.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
@@ -50,6 +51,8 @@ const G_ENTRY = 8;
 // r0 and r6..r9 at the current helper call, for callbacks (which start with the caller's registers).
 const G_R0 = 9;
 const G_R6 = 10;
+// The may_goto counter of the running frame of a split function (its parts are separate wasm functions).
+const G_LOOPS = 14;
 
 // Locals of a subprogram function: params r0..r9, then these.
 const R10 = 10;
@@ -65,6 +68,9 @@ const L_N = 18;
 const L_GAS = 19;
 const L_N_MAX = 20;
 const L_GAS_MAX = 21;
+// i32: the frame's may_goto counter (BPF_MAX_LOOPS at entry); in a split function's driver, the
+// caller's G_LOOPS, restored on return.
+const L_LOOPS = 22;
 
 const T_SUB = 0;
 const TYPES: FuncType[] = [
@@ -149,6 +155,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       { type: I64, mutable: true, init: 0, export: 'r7' },
       { type: I64, mutable: true, init: 0, export: 'r8' },
       { type: I64, mutable: true, init: 0, export: 'r9' },
+      { type: I32, mutable: true, init: 0 },
     ],
     exports: [{ name: 'run', func: runFn }],
     bodies,
@@ -159,8 +166,15 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
  * The function body of a split function: a loop calling part G_PART (starting with part 0, entry 0)
  * until a part returns with G_PART = -1.
  */
-function driverBody(parts: number, firstPartFn: number): FuncBody {
+function driverBody(parts: number, firstPartFn: number, mayGoto: boolean): FuncBody {
   const w = new ByteWriter();
+  const saved = 10; // i32 local after the params: the caller's G_LOOPS
+  if (mayGoto) {
+    w.op2(Op.global_get, G_LOOPS);
+    w.op2(Op.local_set, saved);
+    w.i32const(BPF_MAX_LOOPS);
+    w.op2(Op.global_set, G_LOOPS);
+  }
   w.i32const(0);
   w.op2(Op.global_set, G_PART);
   w.i32const(0);
@@ -170,6 +184,10 @@ function driverBody(parts: number, firstPartFn: number): FuncBody {
   w.i32const(-1);
   w.byte(Op.i32_eq);
   w.op2(Op.if, 0x40);
+  if (mayGoto) {
+    w.op2(Op.local_get, saved);
+    w.op2(Op.global_set, G_LOOPS);
+  }
   for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
   w.byte(Op.return);
   w.byte(Op.end);
@@ -191,7 +209,7 @@ function driverBody(parts: number, firstPartFn: number): FuncBody {
   w.byte(Op.end);
   w.byte(Op.unreachable);
   w.byte(Op.end);
-  return { locals: [], code: w };
+  return { locals: mayGoto ? [{ count: 1, type: I32 }] : [], code: w };
 }
 
 /** run(k, r0..r9): calls subprogram k with these registers and returns r0. */
@@ -280,6 +298,8 @@ class FunctionGen {
   private regions: readonly Region[] = [];
   private part = 0;
   private split = false;
+  /** The function being compiled contains a may_goto (it then keeps a loop counter). */
+  private mayGoto = false;
   /**
    * Open wasm constructs, innermost last: a `br` to entry k has depth `length − 1 − k`. The per-pc
    * indices below are set while the construct is open and reset to -1 when it closes.
@@ -317,9 +337,15 @@ class FunctionGen {
   compile(f: FunctionLayout, firstPartFn: number): { main: FuncBody; parts: FuncBody[] } {
     this.f = f;
     this.split = f.parts.length > 1;
+    const { insns } = this.input.program;
+    this.mayGoto = false;
+    for (let i = f.first; i <= f.last && !this.mayGoto; i++) {
+      const insn = insns[i];
+      this.mayGoto = insn.kind === 'jump' && insn.op === 'may_goto';
+    }
     if (!this.split) return { main: this.compilePart(0), parts: [] };
     const parts = f.parts.map((_, p) => this.compilePart(p));
-    return { main: driverBody(parts.length, firstPartFn), parts };
+    return { main: driverBody(parts.length, firstPartFn, this.mayGoto), parts };
   }
 
   private compilePart(p: number): FuncBody {
@@ -350,6 +376,10 @@ class FunctionGen {
     w.op2(Op.local_set, L_N_MAX);
     w.op2(Op.global_get, G_GAS_MAX);
     w.op2(Op.local_set, L_GAS_MAX);
+    if (this.mayGoto && !this.split) {
+      w.i32const(BPF_MAX_LOOPS);
+      w.op2(Op.local_set, L_LOOPS);
+    }
     this.syncIn();
     // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
     this.open(Op.block, OTHER, 0);
@@ -374,6 +404,7 @@ class FunctionGen {
         { count: 3, type: I64 },
         { count: 5, type: I32 },
         { count: 4, type: F64 },
+        { count: 1, type: I32 },
       ],
       code: w,
     };
@@ -541,6 +572,7 @@ class FunctionGen {
         return;
       case 'jump':
         this.jump(insn);
+        if (insn.op === 'may_goto') this.loopCounter(-1); // fell through: one iteration used
         return;
       case 'lddw': {
         const v = lddwValue(insn, this.input.resolveLddw);
@@ -870,7 +902,10 @@ class FunctionGen {
   private jump(insn: JumpInsn): void {
     const w = this.w;
     const conditional = insn.op !== 'ja';
-    if (conditional) {
+    if (insn.op === 'may_goto') {
+      this.loopCounter(0);
+      w.byte(Op.i32_eqz);
+    } else if (conditional) {
       if (insn.is64) {
         w.op2(Op.local_get, insn.dst);
         this.operand64(insn);
@@ -912,6 +947,19 @@ class FunctionGen {
     w.byte(Op.br);
     w.u32(this.depthOf(this.openDispatch[r]));
     if (conditional) this.close(OTHER, 0);
+  }
+
+  /** Pushes the frame's may_goto counter (delta 0), or adds `delta` to it. */
+  private loopCounter(delta: number): void {
+    const w = this.w;
+    const [get, set, at] = this.split
+      ? [Op.global_get, Op.global_set, G_LOOPS]
+      : [Op.local_get, Op.local_set, L_LOOPS];
+    w.op2(get, at);
+    if (delta === 0) return;
+    w.i32const(delta);
+    w.byte(Op.i32_add);
+    w.op2(set, at);
   }
 
   private callInsn(insn: Insn & { kind: 'call' }): void {
