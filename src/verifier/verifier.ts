@@ -21,6 +21,7 @@ import { type AccessOptions, atomicAccess, load, store } from './memory.js';
 import { isConst, scalarConst, scalarOfSize } from './scalar.js';
 import { cloneState, newFrame, STACK_SIZE, type State, statesEqual, top } from './state.js';
 import { describe, NOT_INIT, type RegState, scalar, UNKNOWN } from './types.js';
+import { widenState } from './widen.js';
 
 export const DEFAULT_MAX_INSNS = 1_000_000;
 /** Iterations of one loop on one path beyond which running out of budget counts as an unbounded loop. */
@@ -38,6 +39,13 @@ const CHECKPOINT_SPACING = 3;
 const PRUNE_WINDOW = 16;
 /** How many unfinished states at a loop header are compared for an exact repeat. */
 const LOOP_REPEAT_WINDOW = 8;
+/**
+ * Iterations of a may_goto loop followed exactly before the state is widened: loops that end on their
+ * own condition within this many iterations keep exact values (as the kernel's precise scalars do).
+ */
+const MAY_GOTO_EXACT_ITERATIONS = 32;
+/** Checkpoints walked back on the path to find the previous iterations at a may_goto. */
+const MAY_GOTO_LOOKBACK = 4096;
 
 export interface VerifyOptions {
   /** Map definitions in map index order (the lddw immediates). */
@@ -230,6 +238,7 @@ class Verifier {
     for (let i = done.length - 1, n = 0; i >= 0 && n < PRUNE_WINDOW; i--, n++) {
       if (statesEqual(done[i].state, state, live, false)) return 'prune';
     }
+    if (this.env.cfg.mayGoto[pc] && this.mayGotoLoop(state, pc, parent, live)) return 'prune';
     if (this.env.cfg.loopHeader[pc] || this.callbackEntries.has(pc)) {
       const open = this.all[pc];
       let checked = 0;
@@ -257,12 +266,42 @@ class Verifier {
       }
     }
     // Like the kernel, store a new state only every few instructions (always at loop headers).
-    if (since < CHECKPOINT_SPACING && !this.env.cfg.loopHeader[pc] && !this.callbackEntries.has(pc))
+    if (
+      since < CHECKPOINT_SPACING &&
+      !this.env.cfg.loopHeader[pc] &&
+      !this.env.cfg.mayGoto[pc] &&
+      !this.callbackEntries.has(pc)
+    )
       return parent;
     const cp: Checkpoint = { state: cloneState(state), pc, parent, branches: 1 };
     this.all[pc].push(cp);
     this.states++;
     return cp;
+  }
+
+  /**
+   * At a may_goto: true when an earlier iteration on this path — same pc, same call of the function,
+   * fewer may_goto fall-throughs since — includes `state`. That iteration explores everything this one
+   * could do, and the cycle between them spent the frame's counter, so it cannot repeat forever.
+   * Otherwise, after MAY_GOTO_EXACT_ITERATIONS exact iterations, `state` is widened against the
+   * previous one (widen.ts) so the iterations converge instead of counting to BPF_MAX_LOOPS.
+   */
+  private mayGotoLoop(state: State, pc: number, parent: Checkpoint | undefined, live: number): boolean {
+    const frame = top(state);
+    let previous: Checkpoint | undefined;
+    let iterations = 0;
+    for (let c = parent, n = 0; c !== undefined && n < MAY_GOTO_LOOKBACK; c = c.parent, n++) {
+      if (c.pc !== pc) continue;
+      const f = top(c.state);
+      if (f.activation !== frame.activation || c.state.frames.length !== state.frames.length) continue;
+      if (f.mayGotos >= frame.mayGotos) continue;
+      previous ??= c;
+      if (++iterations >= MAY_GOTO_EXACT_ITERATIONS) break;
+    }
+    if (previous === undefined) return false;
+    if (statesEqual(previous.state, state, live, false)) return true;
+    if (iterations >= MAY_GOTO_EXACT_ITERATIONS) widenState(previous.state, state);
+    return false;
   }
 
   /** A path ended: its ancestors with no other unfinished paths are now complete. */
@@ -337,6 +376,18 @@ class Verifier {
       }
       case 'jump': {
         if (insn.op === 'ja') return [{ state, pc: insn.target }];
+        if (insn.op === 'may_goto') {
+          // Both ways: the counter is not tracked. Falling through uses one iteration of this frame's.
+          const spent = cloneState(state);
+          spent.path = { pc: insn.pc, taken: true, prev: state.path };
+          const last = state.frames.length - 1;
+          state.frames[last] = { ...state.frames[last], mayGotos: state.frames[last].mayGotos + 1 };
+          state.path = { pc: insn.pc, taken: false, prev: state.path };
+          return [
+            { state, pc: next },
+            { state: spent, pc: insn.target },
+          ];
+        }
         const r = branch(this.env, state, insn);
         const out: Successor[] = [];
         const both = r.taken !== undefined && r.fall !== undefined;
