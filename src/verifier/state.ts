@@ -44,6 +44,8 @@ export interface Frame {
   readonly activation: number;
   /** may_goto fall-throughs on this path in this activation (the kernel's may_goto_depth, per frame). */
   readonly mayGotos: number;
+  /** pc of the may_goto whose loop widened this frame's values (for explanations). */
+  readonly widenedAt?: number;
 }
 
 export interface Ref {

@@ -280,27 +280,29 @@ class Verifier {
   }
 
   /**
-   * At a may_goto: true when an earlier iteration on this path — same pc, same call of the function,
-   * fewer may_goto fall-throughs since — includes `state`. That iteration explores everything this one
+   * At a may_goto: true when one of the last MAY_GOTO_EXACT_ITERATIONS earlier iterations on this
+   * path — same pc, same call of the function, fewer may_goto fall-throughs since — includes `state`. That iteration explores everything this one
    * could do, and the cycle between them spent the frame's counter, so it cannot repeat forever.
    * Otherwise, after MAY_GOTO_EXACT_ITERATIONS exact iterations, `state` is widened against the
    * previous one (widen.ts) so the iterations converge instead of counting to BPF_MAX_LOOPS.
    */
   private mayGotoLoop(state: State, pc: number, parent: Checkpoint | undefined, live: number): boolean {
     const frame = top(state);
-    let previous: Checkpoint | undefined;
-    let iterations = 0;
+    const earlier: State[] = [];
     for (let c = parent, n = 0; c !== undefined && n < MAY_GOTO_LOOKBACK; c = c.parent, n++) {
       if (c.pc !== pc) continue;
       const f = top(c.state);
       if (f.activation !== frame.activation || c.state.frames.length !== state.frames.length) continue;
       if (f.mayGotos >= frame.mayGotos) continue;
-      previous ??= c;
-      if (++iterations >= MAY_GOTO_EXACT_ITERATIONS) break;
+      // Any of them: values that cycle (an offset wrapping around) repeat an older iteration.
+      if (statesEqual(c.state, state, live, false)) return true;
+      if (earlier.push(c.state) >= MAY_GOTO_EXACT_ITERATIONS) break;
     }
-    if (previous === undefined) return false;
-    if (statesEqual(previous.state, state, live, false)) return true;
-    if (iterations >= MAY_GOTO_EXACT_ITERATIONS) widenState(previous.state, state);
+    if (earlier.length >= MAY_GOTO_EXACT_ITERATIONS) {
+      widenState(earlier, state);
+      const last = state.frames.length - 1;
+      state.frames[last] = { ...state.frames[last], widenedAt: pc };
+    }
     return false;
   }
 
@@ -478,16 +480,36 @@ class Verifier {
     }
   }
 
+  private isMayGoto(pc: number): boolean {
+    return this.env.cfg.mayGoto[pc] === 1;
+  }
+
+  /** The may_goto among the newest branch decisions of the path (the loop is a can_loop loop). */
+  private mayGotoOnPath(state: State): number | undefined {
+    let s = state.path;
+    for (let n = 0; s !== undefined && n < 64; s = s.prev, n++) if (this.isMayGoto(s.pc)) return s.pc;
+    return undefined;
+  }
+
   /** The operands of the last branch on the path, to show what a loop depends on. */
   private loopValues(state: State): string[] {
     const step = state.path;
     if (step === undefined) return [];
     const insn = insnAtPc(this.env.program, step.pc);
     if (insn?.kind !== 'jump') return [];
+    const mayGoto = this.mayGotoOnPath(state);
+    const note =
+      mayGoto === undefined
+        ? []
+        : [
+            `the loop is bounded at run time by the may_goto (can_loop) at ${where(this.env, mayGoto)}, but no iteration reaches a state an earlier one includes: a pointer (or a value used as one) changes every time`,
+          ];
+    if (insn.op === 'may_goto') return note;
     const f = top(state);
     const d = (r: number): string => `r${r} is ${describe(f.regs[r], (m) => mapName(this.env, m))}`;
     return [
       `the loop's last test is at ${where(this.env, step.pc)}: ${d(insn.dst)}${insn.useReg ? `, ${d(insn.src)}` : `, compared with ${insn.imm}`}`,
+      ...note,
     ];
   }
 
@@ -508,7 +530,10 @@ class Verifier {
           `the loop at ${where(this.env, header)} ran ${most} iterations on one path without leaving it: its bound is unknown or too large (${this.maxInsns.toLocaleString('en-US')} instructions explored)`,
           {
             values: this.loopValues(state),
-            hint: 'give the loop a small constant bound (`for (i = 0; i < MAX && i < n; i++)`) or use bpf_loop()',
+            hint:
+              this.mayGotoOnPath(state) !== undefined
+                ? 'keep what changes per iteration in a scalar index checked against a constant bound (`if (i >= N) break; p[i]`) rather than an advancing pointer, or give the loop a small constant bound'
+                : 'give the loop a small constant bound (`for (i = 0; i < MAX && i < n; i++)`), end it with `can_loop` (may_goto), or use bpf_loop()',
           },
         ),
         header,
@@ -536,7 +561,12 @@ class Verifier {
     for (let s = state?.path; s !== undefined; s = s.prev) {
       const l = this.env.lines[s.pc];
       const text = l?.text.trim();
-      const step = `${where(this.env, s.pc)}${text ? ` \`${text}\`` : ''}: branch ${s.taken ? 'taken' : 'not taken'}`;
+      const decision = this.isMayGoto(s.pc)
+        ? s.taken
+          ? 'may_goto jumps (its counter is spent)'
+          : 'may_goto falls through (another iteration)'
+        : `branch ${s.taken ? 'taken' : 'not taken'}`;
+      const step = `${where(this.env, s.pc)}${text ? ` \`${text}\`` : ''}: ${decision}`;
       if (step === last) {
         repeat++;
         path[path.length - 1] = `${step} (${repeat} times in a row)`;
@@ -548,6 +578,14 @@ class Verifier {
       repeat = 1;
     }
     path.reverse();
+    const widenedAt = state === undefined ? undefined : top(state).widenedAt;
+    const values =
+      widenedAt === undefined || e.code === 'UNBOUNDED_LOOP'
+        ? e.details.values
+        : [
+            ...(e.details.values ?? []),
+            `the values are those of every iteration of the may_goto (can_loop) loop at ${where(this.env, widenedAt)}, widened together: the access must be safe for all of them`,
+          ];
     return new VerifierError(
       e.code,
       e.message,
@@ -556,7 +594,7 @@ class Verifier {
         : { pc: reportPc, file: line.file, line: line.line, column: line.column || undefined },
       {
         source: line?.text.trim() || undefined,
-        values: e.details.values,
+        values,
         path,
         witness: e.details.witness,
         hint: e.details.hint,

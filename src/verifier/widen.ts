@@ -1,14 +1,23 @@
 /**
- * Widening at a may_goto: when a loop bounded by may_goto comes back to it with a state the previous
- * iteration's does not include, the new state is replaced by one that includes both, with every
- * growing scalar bound pushed to its extreme. The result includes `cur` (so exploring it covers every
- * execution `cur` stands for), and each widening moves some bound or byte towards its top, so the
- * iterations reach a state the previous one includes after a few rounds and the path is pruned there.
- * Pointers that differ are left as they are (like the kernel, which widens scalars only).
+ * Widening at a may_goto: when a loop bounded by may_goto comes back to it with a state no earlier
+ * iteration's includes, the new state is replaced by one that includes it. A scalar some earlier
+ * iteration already had (a value that cycles, like an offset wrapping around) stays exact; any other
+ * is joined with the previous iteration's with every growing bound pushed to its extreme — a stand-in
+ * for the kernel, which widens the scalars it has not marked precise. The result includes `cur` (so
+ * exploring it covers every execution `cur` stands for), and each widening moves some bound or byte
+ * towards its top, so the iterations soon reach a state an earlier one includes and are pruned there.
+ * Pointers that differ are left as they are (as in the kernel).
  */
-import { scalarEquals, scalarWiden } from './scalar.js';
+import { scalarEquals, scalarIncludes, scalarWiden } from './scalar.js';
 import { EMPTY_SLOT, type Slot, type State } from './state.js';
 import { NOT_INIT, type RegState, scalar } from './types.js';
+
+/** True when `cur` is a scalar value some earlier iteration already had. */
+function seen(earlier: readonly RegState[], cur: RegState): boolean {
+  if (cur.kind !== 'scalar') return false;
+  for (const e of earlier) if (e.kind === 'scalar' && scalarIncludes(e.value, cur.value)) return true;
+  return false;
+}
 
 function widenReg(old: RegState, cur: RegState): RegState {
   if (old === cur) return cur;
@@ -39,12 +48,36 @@ function widenSlot(old: Slot | undefined, cur: Slot | undefined): Slot | undefin
   return bytes === EMPTY_SLOT.bytes ? undefined : { bytes };
 }
 
-/** Widens `cur` in place against `old`, a state of the same frames at the same may_goto. */
-export function widenState(old: State, cur: State): void {
+/**
+ * Widens `cur` in place against `earlier`, the states of the previous iterations at the same may_goto
+ * (same frames), newest first.
+ */
+export function widenState(earlier: readonly State[], cur: State): void {
+  const old = earlier[0];
   for (let f = 0; f < cur.frames.length; f++) {
     const of = old.frames[f];
     const cf = cur.frames[f];
-    for (let r = 0; r < cf.regs.length; r++) cf.regs[r] = widenReg(of.regs[r], cf.regs[r]);
-    for (let i = 0; i < cf.stack.length; i++) cf.stack[i] = widenSlot(of.stack[i], cf.stack[i]);
+    for (let r = 0; r < cf.regs.length; r++) {
+      const c = cf.regs[r];
+      if (
+        !seen(
+          earlier.map((s) => s.frames[f].regs[r]),
+          c,
+        )
+      )
+        cf.regs[r] = widenReg(of.regs[r], c);
+    }
+    for (let i = 0; i < cf.stack.length; i++) {
+      const spill = cf.stack[i]?.spill;
+      if (
+        spill !== undefined &&
+        seen(
+          earlier.map((s) => s.frames[f].stack[i]?.spill ?? NOT_INIT),
+          spill,
+        )
+      )
+        continue;
+      cf.stack[i] = widenSlot(of.stack[i], cf.stack[i]);
+    }
   }
 }

@@ -91,6 +91,35 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
 }`,
   },
   {
+    // clang makes the pointer an offset that cycles through 16 values while the sum keeps growing:
+    // the offset must stay exact (a repeat of an earlier iteration), only the sum is widened.
+    name: 'can_loop: a pointer that wraps around an array',
+    expect: 'ok',
+    source: `${CAN_LOOP}${ARRAY}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u32 key = 0;
+  struct value *v = bpf_map_lookup_elem(&table, &key);
+  if (!v) return XDP_PASS;
+  __u32 *p = v->slots, s = 0;
+  while (can_loop) { s += *p; p++; if (p == &v->slots[16]) p = v->slots; }
+  return s & 1;
+}`,
+  },
+  {
+    name: 'can_loop: a packet pointer advanced until data_end',
+    expect: 'UNBOUNDED_LOOP',
+    // The pointer differs in every iteration; the kernel gives up with "The sequence of 8193 jumps is too complex".
+    maxInsns: 50_000,
+    source: `${CAN_LOOP}
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  __u8 *p = data;
+  __u32 s = 0;
+  while (can_loop) { if ((void *)(p + 1) > end) break; s += *p; p++; }
+  return s & 1;
+}`,
+  },
+  {
     name: 'can_loop: loops in a subprogram called from a can_loop loop',
     expect: 'ok',
     source: `${CAN_LOOP}${ARRAY}

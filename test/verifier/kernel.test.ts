@@ -59,7 +59,7 @@ const KERNEL_REASON: Record<string, RegExp> = {
   NULL_DEREF: /_or_null/,
   PACKET_OOB: /outside of the packet/,
   UNINIT_READ: /!read_ok|invalid (indirect )?read from stack/,
-  UNBOUNDED_LOOP: /too large|old state|infinite loop/,
+  UNBOUNDED_LOOP: /too large|old state|infinite loop|jumps is too complex/,
   REF_LEAK: /reference leak/,
   CTX_WRITE: /invalid bpf_context access/,
   CTX_ACCESS: /invalid bpf_context access|ctx (access|ptr)/,
