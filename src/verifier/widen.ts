@@ -12,10 +12,13 @@ import { scalarEquals, scalarIncludes, scalarWiden } from './scalar.js';
 import { EMPTY_SLOT, type Slot, type State } from './state.js';
 import { NOT_INIT, type RegState, scalar } from './types.js';
 
-/** True when `cur` is a scalar value some earlier iteration already had. */
-function seen(earlier: readonly RegState[], cur: RegState): boolean {
+/** True when `cur` is a scalar value some earlier iteration already had (`at(k)`: its value there). */
+function seen(count: number, at: (k: number) => RegState | undefined, cur: RegState): boolean {
   if (cur.kind !== 'scalar') return false;
-  for (const e of earlier) if (e.kind === 'scalar' && scalarIncludes(e.value, cur.value)) return true;
+  for (let k = 0; k < count; k++) {
+    const e = at(k);
+    if (e?.kind === 'scalar' && scalarIncludes(e.value, cur.value)) return true;
+  }
   return false;
 }
 
@@ -54,30 +57,20 @@ function widenSlot(old: Slot | undefined, cur: Slot | undefined): Slot | undefin
  */
 export function widenState(earlier: readonly State[], cur: State): void {
   const old = earlier[0];
+  const n = earlier.length;
   for (let f = 0; f < cur.frames.length; f++) {
     const of = old.frames[f];
     const cf = cur.frames[f];
     for (let r = 0; r < cf.regs.length; r++) {
       const c = cf.regs[r];
-      if (
-        !seen(
-          earlier.map((s) => s.frames[f].regs[r]),
-          c,
-        )
-      )
-        cf.regs[r] = widenReg(of.regs[r], c);
+      if (c === of.regs[r] || seen(n, (k) => earlier[k].frames[f].regs[r], c)) continue;
+      cf.regs[r] = widenReg(of.regs[r], c);
     }
     for (let i = 0; i < cf.stack.length; i++) {
-      const spill = cf.stack[i]?.spill;
-      if (
-        spill !== undefined &&
-        seen(
-          earlier.map((s) => s.frames[f].stack[i]?.spill ?? NOT_INIT),
-          spill,
-        )
-      )
-        continue;
-      cf.stack[i] = widenSlot(of.stack[i], cf.stack[i]);
+      const c = cf.stack[i];
+      if (c === of.stack[i]) continue;
+      if (c?.spill !== undefined && seen(n, (k) => earlier[k].frames[f].stack[i]?.spill, c.spill)) continue;
+      cf.stack[i] = widenSlot(of.stack[i], c);
     }
   }
 }
