@@ -5,7 +5,9 @@
  * A loop is followed iteration by iteration, with no unrolling limit: a bounded loop ends when its exit
  * condition becomes decidable; a state that repeats exactly at a loop header is an infinite loop; a
  * path that exhausts the instruction budget inside a loop is reported as an unbounded loop, anything
- * else past the budget as COMPLEXITY_LIMIT.
+ * else past the budget as COMPLEXITY_LIMIT. A may_goto (can_loop) bounds its loop at run time: its
+ * iterations are pruned once one is included in an earlier one of the same call, and widened
+ * (widen.ts) after MAY_GOTO_EXACT_ITERATIONS exact ones so they get there.
  */
 import type { BtfLineInfo } from '../elf/btf-ext.js';
 import { type Insn, insnAtPc, type Program } from '../isa/instruction.js';
