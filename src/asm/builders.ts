@@ -93,6 +93,11 @@ export function ja(long: boolean, displacement: number): RawInsn {
     : insn(BPF_JMP | JUMP_OP_CODE.ja, 0, 0, displacement, 0);
 }
 
+/** `may_goto` (JMP|JCOND, src BPF_MAY_GOTO): 16-bit displacement in off. */
+export function mayGoto(displacement: number): RawInsn {
+  return insn(BPF_JMP | JUMP_OP_CODE.may_goto, 0, 0, displacement, 0);
+}
+
 /** Helper call by id. */
 export function callHelper(id: number): RawInsn {
   return insn(BPF_JMP | CALL_OP_CODE, 0, CALL_HELPER, 0, id);

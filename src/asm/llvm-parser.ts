@@ -152,6 +152,11 @@ function parseInstruction(c: Cursor): Encoded {
       acceptAnnotation(c);
       return { insn: build.ja(long, value), fixup };
     }
+    case 'may_goto': {
+      const { value, fixup } = targetField(c, c.target(), 'off');
+      acceptAnnotation(c);
+      return { insn: build.mayGoto(value), fixup };
+    }
     case 'if':
       return parseConditional(c);
     case 'lock':

@@ -66,6 +66,7 @@ function formatBody(insn: Insn): string {
     case 'jump': {
       if (insn.op === 'ja')
         return insn.is64 ? `goto ${relativeHex(insn.off)}` : `gotol ${relativeHex(insn.imm)}`;
+      if (insn.op === 'may_goto') return `may_goto ${relativeHex(insn.off)}`;
       const w = insn.is64 ? 'r' : 'w';
       const rhs = insn.useReg ? `${w}${insn.src}` : hex(insn.imm);
       return `if ${w}${insn.dst} ${JUMP_OPERATOR[insn.op]} ${rhs} goto ${relativeHex(insn.off)}`;

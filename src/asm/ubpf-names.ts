@@ -15,7 +15,7 @@ export const BINARY_ALU_OPS: readonly AluOp[] = (Object.keys(ALU_OP_CODE) as Alu
 );
 
 export const CONDITIONAL_JUMP_OPS: readonly JumpOp[] = (Object.keys(JUMP_OP_CODE) as JumpOp[]).filter(
-  (op) => op !== 'ja',
+  (op) => op !== 'ja' && op !== 'may_goto',
 );
 
 export const ATOMIC_OPS: readonly AtomicOp[] = Object.keys(ATOMIC_OP_CODE) as AtomicOp[];
@@ -70,6 +70,7 @@ export type UbpfMnemonic =
   | { readonly kind: 'packet'; readonly indirect: boolean; readonly size: 1 | 2 | 4 }
   | { readonly kind: 'lddw' }
   | { readonly kind: 'ja'; readonly long: boolean }
+  | { readonly kind: 'may_goto' }
   | { readonly kind: 'jump'; readonly op: JumpOp; readonly is64: boolean }
   | { readonly kind: 'call' }
   | { readonly kind: 'exit' }
@@ -113,6 +114,7 @@ export function buildMnemonicTable(): ReadonlyMap<string, UbpfMnemonic> {
   table.set('lddw', { kind: 'lddw' });
   table.set('ja', { kind: 'ja', long: false });
   table.set('ja32', { kind: 'ja', long: true });
+  table.set('may_goto', { kind: 'may_goto' });
   table.set('call', { kind: 'call' });
   table.set('exit', { kind: 'exit' });
   table.set('lock', { kind: 'lock' });

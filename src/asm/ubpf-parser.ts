@@ -217,6 +217,11 @@ function encode(c: Cursor, mnemonic: UbpfMnemonic, ops: Operands): Encoded {
       const { value, fixup } = targetField(c, ops.target(0), mnemonic.long ? 'imm' : 'off');
       return { insn: build.ja(mnemonic.long, value), fixup };
     }
+    case 'may_goto': {
+      ops.count(1, 'target');
+      const { value, fixup } = targetField(c, ops.target(0), 'off');
+      return { insn: build.mayGoto(value), fixup };
+    }
     case 'jump': {
       ops.count(3, '%rD, %rS or imm, target');
       const dst = ops.reg(0);

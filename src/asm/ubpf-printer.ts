@@ -50,6 +50,7 @@ export function formatUbpf(insn: Insn, labels?: ReadonlyMap<number, string>): st
         const displacement = insn.is64 ? insn.off : insn.imm;
         return `${insn.is64 ? 'ja' : 'ja32'} ${target(insn.target, displacement)}`;
       }
+      if (insn.op === 'may_goto') return `may_goto ${target(insn.target, insn.off)}`;
       return `${jumpMnemonic(insn.op, insn.is64)} ${reg(insn.dst)}, ${insn.useReg ? reg(insn.src) : insn.imm}, ${target(insn.target, insn.off)}`;
     case 'call':
       switch (insn.op) {

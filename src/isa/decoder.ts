@@ -18,6 +18,7 @@ import {
   BPF_JMP32,
   BPF_LD,
   BPF_LDX,
+  BPF_MAY_GOTO,
   BPF_MEM,
   BPF_MEMSX,
   BPF_ST,
@@ -163,7 +164,15 @@ class Decoder {
     const op = JUMP_OP_BY_CODE.get(r.opcode & 0xf0);
     if (op === undefined) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
     let target: number;
-    if (op === 'ja') {
+    if (op === 'may_goto') {
+      // JMP|JCOND: only the K form of the 64-bit class exists; src selects the condition.
+      if (!is64 || useReg) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
+      if (r.src !== BPF_MAY_GOTO) {
+        this.fail('INVALID_FIELD', r, `JCOND src must be 0 (may_goto) but is ${r.src}`);
+      }
+      this.zero(r, ['dst', 'imm']);
+      target = r.pc + 1 + r.off;
+    } else if (op === 'ja') {
       if (useReg) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
       this.zero(r, ['dst', 'src']);
       // JMP|JA uses off; JMP32|JA ("gotol") uses the 32-bit imm.

@@ -37,7 +37,8 @@ export type JumpOp =
   | 'jlt'
   | 'jle'
   | 'jslt'
-  | 'jsle';
+  | 'jsle'
+  | 'may_goto';
 
 export type CallOp = 'helper' | 'local' | 'kfunc' | 'callx';
 
@@ -75,7 +76,10 @@ export interface AluInsn extends InsnBase {
   readonly width: number;
 }
 
-/** JMP/JMP32 conditional and unconditional jumps; `target` is the absolute destination pc. */
+/**
+ * JMP/JMP32 conditional and unconditional jumps; `target` is the absolute destination pc. `may_goto`
+ * (JMP|JCOND) falls through while its frame's hidden loop counter lasts and jumps once it is spent.
+ */
 export interface JumpInsn extends InsnBase {
   readonly kind: 'jump';
   readonly op: JumpOp;

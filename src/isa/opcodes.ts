@@ -52,6 +52,15 @@ export const LDDW_CODE_ADDR = 4;
 export const LDDW_MAP_IDX = 5;
 export const LDDW_MAP_IDX_VALUE = 6;
 
+/** JMP|JCOND (0xe5): `may_goto`, the only conditional pseudo-jump (src = BPF_MAY_GOTO, RFC 9669 §4.3). */
+export const BPF_JCOND = 0xe0;
+export const BPF_MAY_GOTO = 0;
+/**
+ * Iterations a `may_goto` allows per subprogram frame (the kernel's BPF_MAX_LOOPS): the counter
+ * starts here when the frame is entered, and may_goto jumps once it reaches 0.
+ */
+export const BPF_MAX_LOOPS = 8 * 1024 * 1024;
+
 // call src variants.
 export const CALL_HELPER = 0;
 export const CALL_LOCAL = 1;

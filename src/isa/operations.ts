@@ -59,6 +59,7 @@ export const JUMP_OP_CODE: Readonly<Record<JumpOp, number>> = {
   jle: 0xb0,
   jslt: 0xc0,
   jsle: 0xd0,
+  may_goto: 0xe0, // BPF_JCOND
 };
 export const CALL_OP_CODE = 0x80;
 export const EXIT_OP_CODE = 0x90;

@@ -10,6 +10,7 @@
  */
 import { LoadError } from '../errors.js';
 import type { AluInsn, Insn, JumpInsn, Program } from '../isa/instruction.js';
+import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import type { HelperDefinition } from '../vm/helpers.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
@@ -71,6 +72,8 @@ const G_R0 = 7;
 const G_R6 = 8;
 // The instruction countdown value below which poll sites call the meter import (see `charge`).
 const G_POLL_AT = 12;
+// The may_goto counter of the running frame of a split function (its parts are separate wasm functions).
+const G_LOOPS = 13;
 
 // Locals of a subprogram function: params r0..r9, then these.
 const R10 = 10;
@@ -88,6 +91,9 @@ const L_LEFT_GAS = 19;
 const L_POLL_AT = 20;
 // i32 × 11: per register r0..r10, the host address of its last checked access (checked-ranges.ts).
 const L_HOST = 21;
+// i32: the frame's may_goto counter (BPF_MAX_LOOPS at entry); in a split function's driver, the
+// caller's G_LOOPS, restored on return.
+const L_LOOPS = 32;
 
 /**
  * How far below 0 the instruction countdown may go between two poll sites (see `charge`): at most
@@ -214,9 +220,19 @@ function moduleHeader(layout: ProgramLayout, firstSub: number, runFn: number): M
       { type: I64, mutable: true, init: 0, export: 'r8' },
       { type: I64, mutable: true, init: 0, export: 'r9' },
       { type: I32, mutable: true, init: 0, export: 'pollAt' },
+      { type: I32, mutable: true, init: 0 },
     ],
     exports: [{ name: 'run', func: runFn }],
   };
+}
+
+/** True when function `f` contains a may_goto (its frame then needs the counter). */
+function usesMayGoto(program: Program, f: FunctionLayout): boolean {
+  for (let i = f.first; i <= f.last; i++) {
+    const insn = program.insns[i];
+    if (insn.kind === 'jump' && insn.op === 'may_goto') return true;
+  }
+  return false;
 }
 
 /** Refuses a function body over V8's limit (it would fail later, less clearly, in WebAssembly.Module). */
@@ -237,7 +253,14 @@ function checkBodySize(f: FunctionLayout, bytes: number): void {
  * The function body of a split function: a loop calling part G_PART (starting with part 0, entry 0)
  * until a part returns with G_PART = -1.
  */
-function driverBody(w: ByteWriter, parts: number, firstPartFn: number): void {
+function driverBody(w: ByteWriter, parts: number, firstPartFn: number, mayGoto: boolean): void {
+  const saved = 10; // i32 local after the params: the caller's G_LOOPS
+  if (mayGoto) {
+    w.op2(Op.global_get, G_LOOPS);
+    w.op2(Op.local_set, saved);
+    w.i32const(BPF_MAX_LOOPS);
+    w.op2(Op.global_set, G_LOOPS);
+  }
   w.i32const(0);
   w.op2(Op.global_set, G_PART);
   w.i32const(0);
@@ -247,6 +270,10 @@ function driverBody(w: ByteWriter, parts: number, firstPartFn: number): void {
   w.i32const(-1);
   w.byte(Op.i32_eq);
   w.op2(Op.if, 0x40);
+  if (mayGoto) {
+    w.op2(Op.local_get, saved);
+    w.op2(Op.global_set, G_LOOPS);
+  }
   for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
   w.byte(Op.return);
   w.byte(Op.end);
@@ -399,6 +426,8 @@ class FunctionGen {
   private regions: readonly Region[] = [];
   private part = 0;
   private split = false;
+  /** The function being compiled contains a may_goto (it then keeps a loop counter). */
+  private mayGoto = false;
   /**
    * Open wasm constructs, innermost last: a `br` to entry k has depth `length − 1 − k`. The per-pc
    * indices below are set while the construct is open and reset to -1 when it closes.
@@ -415,7 +444,6 @@ class FunctionGen {
   private readonly maxFrames: number;
   private readonly fpGuestTop: number;
   private readonly fpHostTop: number;
-  private readonly stackSize: number;
   /** See `unitGas`: the gas countdown is not kept. */
   private readonly unitGas: boolean;
   /** See `windowFreeFunctions`. */
@@ -440,7 +468,6 @@ class FunctionGen {
     this.maxFrames = memory.stackMaxFrames;
     this.fpGuestTop = stack.guestBase + stack.size;
     this.fpHostTop = stack.hostBase + stack.size;
-    this.stackSize = stack.size;
     const slots = input.program.slotCount;
     this.work = borrowWork(2 * slots).fill(-1);
     this.openBlock = this.work.subarray(0, slots);
@@ -466,19 +493,21 @@ class FunctionGen {
   compile(f: FunctionLayout, firstPartFn: number): void {
     this.f = f;
     this.split = f.parts.length > 1;
+    this.mayGoto = usesMayGoto(this.input.program, f);
     if (!this.split) {
       checkBodySize(f, this.compilePart(0));
       return;
     }
     const at = this.out.beginBody();
-    driverBody(this.w, f.parts.length, firstPartFn);
-    this.out.endBody(at, []);
+    driverBody(this.w, f.parts.length, firstPartFn, this.mayGoto);
+    this.out.endBody(at, this.mayGoto ? [{ count: 1, type: I32 }] : []);
   }
 
   /** Writes one body per part of the split function `f`. */
   compileParts(f: FunctionLayout): void {
     this.f = f;
     this.split = true;
+    this.mayGoto = usesMayGoto(this.input.program, f);
     for (let p = 0; p < f.parts.length; p++) checkBodySize(f, this.compilePart(p));
   }
 
@@ -508,6 +537,10 @@ class FunctionGen {
     w.byte(Op.i64_extend_i32_u);
     w.byte(Op.i64_sub);
     w.op2(Op.local_set, R10);
+    if (this.mayGoto && !this.split) {
+      w.i32const(BPF_MAX_LOOPS);
+      w.op2(Op.local_set, L_LOOPS);
+    }
     this.syncIn();
     // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
     this.open(Op.block, OTHER, 0);
@@ -533,6 +566,7 @@ class FunctionGen {
       { count: 1, type: I64 }, // L_LEFT_GAS
       { count: 1, type: I32 }, // L_POLL_AT
       { count: 11, type: I32 }, // L_HOST
+      { count: 1, type: I32 }, // L_LOOPS
     ]);
   }
 
@@ -793,6 +827,7 @@ class FunctionGen {
         return;
       case 'jump':
         this.jump(insn);
+        if (insn.op === 'may_goto') this.loopCounter(-1); // fell through: one iteration used
         return;
       case 'lddw': {
         const v = lddwValue(insn, this.input.resolveLddw);
@@ -1122,7 +1157,10 @@ class FunctionGen {
   private jump(insn: JumpInsn): void {
     const w = this.w;
     const conditional = insn.op !== 'ja';
-    if (conditional) {
+    if (insn.op === 'may_goto') {
+      this.loopCounter(0);
+      w.byte(Op.i32_eqz);
+    } else if (conditional) {
       if (insn.is64) {
         w.op2(Op.local_get, insn.dst);
         this.operand64(insn);
@@ -1164,6 +1202,19 @@ class FunctionGen {
     w.byte(Op.br);
     w.u32(this.depthOf(this.openDispatch[r]));
     if (conditional) this.close(OTHER, 0);
+  }
+
+  /** Pushes the frame's may_goto counter (delta 0), or adds `delta` to it. */
+  private loopCounter(delta: number): void {
+    const w = this.w;
+    const [get, set, at] = this.split
+      ? [Op.global_get, Op.global_set, G_LOOPS]
+      : [Op.local_get, Op.local_set, L_LOOPS];
+    w.op2(get, at);
+    if (delta === 0) return;
+    w.i32const(delta);
+    w.byte(Op.i32_add);
+    w.op2(set, at);
   }
 
   private callInsn(insn: Insn & { kind: 'call' }): void {

@@ -10,7 +10,7 @@ import { type CompareOp, isConst, NEGATED, type Scalar, scalarCompare, scalarCon
 import { cloneState, mapAllRegs, type State, top } from './state.js';
 import { isNullable, isPointer, type RegState, regId, scalar, ZERO } from './types.js';
 
-const CMP: Readonly<Record<Exclude<JumpOp, 'ja'>, CompareOp>> = {
+const CMP: Readonly<Record<Exclude<JumpOp, 'ja' | 'may_goto'>, CompareOp>> = {
   jeq: 'eq',
   jne: 'ne',
   jgt: 'gt',
@@ -115,7 +115,7 @@ function packetRanges(op: CompareOp, off: number): { taken?: number; fall?: numb
 
 export function branch(env: Env, state: State, insn: JumpInsn): BranchResult {
   void env;
-  const op = CMP[insn.op as Exclude<JumpOp, 'ja'>];
+  const op = CMP[insn.op as Exclude<JumpOp, 'ja' | 'may_goto'>];
   const dst = operand(state, insn, 'dst');
   const src = operand(state, insn, 'src');
   if (dst.kind === 'scalar' && src.kind === 'scalar') {

@@ -14,6 +14,8 @@ export interface Cfg {
   readonly subprogOf: Int32Array;
   readonly prunePoint: Uint8Array;
   readonly loopHeader: Uint8Array;
+  /** pc → 1 at a may_goto: a prune point where loop iterations are compared and widened. */
+  readonly mayGoto: Uint8Array;
   /** Bit r set when register r may be read at or after pc before it is written. */
   readonly liveIn: Uint16Array;
   /** Instructions no path from a subprogram entry reaches. */
@@ -29,7 +31,7 @@ function uses(insn: Insn): number {
     case 'alu':
       return (insn.op === 'mov' || insn.op === 'movsx' ? 0 : b(insn.dst)) | (insn.useReg ? b(insn.src) : 0);
     case 'jump':
-      return insn.op === 'ja' ? 0 : b(insn.dst) | (insn.useReg ? b(insn.src) : 0);
+      return insn.op === 'ja' || insn.op === 'may_goto' ? 0 : b(insn.dst) | (insn.useReg ? b(insn.src) : 0);
     case 'call':
       return ARGS | (insn.op === 'callx' ? b(insn.dst) : 0);
     case 'exit':
@@ -68,6 +70,7 @@ export function buildCfg(program: Program): Cfg {
   const succ: number[][] = Array.from({ length: n }, () => []);
   const prunePoint = new Uint8Array(n);
   const loopHeader = new Uint8Array(n);
+  const mayGoto = new Uint8Array(n);
   const subprogOf = new Int32Array(n).fill(-1);
   for (const insn of program.insns) {
     const next = insn.pc + insn.slots;
@@ -81,6 +84,10 @@ export function buildCfg(program: Program): Cfg {
           if (next < n) prunePoint[next] = 1;
         }
         if (insn.target < n) prunePoint[insn.target] = 1;
+        if (insn.op === 'may_goto') {
+          mayGoto[insn.pc] = 1;
+          prunePoint[insn.pc] = 1;
+        }
         break;
       case 'call':
         succ[insn.pc].push(next);
@@ -125,7 +132,16 @@ export function buildCfg(program: Program): Cfg {
   }
   const unreachable: number[] = [];
   for (const insn of program.insns) if (color[insn.pc] === 0) unreachable.push(insn.pc);
-  return { program, succ, subprogOf, prunePoint, loopHeader, liveIn: liveness(program, succ), unreachable };
+  return {
+    program,
+    succ,
+    subprogOf,
+    prunePoint,
+    loopHeader,
+    mayGoto,
+    liveIn: liveness(program, succ),
+    unreachable,
+  };
 }
 
 /** Backward may-read analysis to a fixpoint; r10 is always live. */

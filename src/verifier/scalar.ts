@@ -665,6 +665,27 @@ export function scalarJoin(a: Scalar, b: Scalar): Scalar {
   );
 }
 
+/**
+ * Widening (for may_goto loops): `old` when it already includes `cur`, else every bound `cur` passes
+ * goes to its extreme and changed known bits become unknown, so a chain of widenings is finite.
+ */
+export function scalarWiden(old: Scalar, cur: Scalar): Scalar {
+  if (scalarIncludes(old, cur)) return old;
+  return (
+    normalize({
+      var: tnumIn(old.var, cur.var) ? old.var : TNUM_UNKNOWN,
+      umin: cur.umin < old.umin ? 0n : old.umin,
+      umax: cur.umax > old.umax ? U64 : old.umax,
+      smin: cur.smin < old.smin ? S64_MIN : old.smin,
+      smax: cur.smax > old.smax ? S64_MAX : old.smax,
+      u32min: cur.u32min < old.u32min ? 0n : old.u32min,
+      u32max: cur.u32max > old.u32max ? U32 : old.u32max,
+      s32min: cur.s32min < old.s32min ? S32_MIN : old.s32min,
+      s32max: cur.s32max > old.s32max ? S32_MAX : old.s32max,
+    }) ?? SCALAR_UNKNOWN
+  );
+}
+
 /** `42`, `[0, 255]`, `s[-4, 12]` or `unknown`: the tightest short description. */
 export function scalarToString(s: Scalar): string {
   if (isConst(s)) return s.smin < 0n && s.smin > -4096n ? `${s.smin}` : `${s.umin}`;

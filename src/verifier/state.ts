@@ -41,6 +41,12 @@ export interface Frame {
   readonly entryStacks?: readonly (readonly (Slot | undefined)[])[];
   /** bpf_loop: references held when the callback was entered (it must release any it acquires). */
   readonly entryRefs?: readonly number[];
+  /** This call of the function (unique per newFrame): may_goto counters belong to one activation. */
+  readonly activation: number;
+  /** may_goto fall-throughs on this path in this activation (the kernel's may_goto_depth, per frame). */
+  readonly mayGotos: number;
+  /** pc of the may_goto whose loop widened this frame's values (for explanations). */
+  readonly widenedAt?: number;
 }
 
 export interface Ref {
@@ -62,6 +68,8 @@ export interface State {
   path?: PathStep;
 }
 
+let activations = 0;
+
 export function newFrame(
   kind: FrameKind,
   callsite: number,
@@ -77,6 +85,8 @@ export function newFrame(
     regs: new Array<RegState>(11).fill(NOT_INIT),
     stack: new Array<Slot | undefined>(SLOT_COUNT).fill(undefined),
     callbackCtx,
+    activation: ++activations,
+    mayGotos: 0,
   };
 }
 
@@ -250,6 +260,8 @@ export function statesEqual(old: State, cur: State, liveTop: number, exact: bool
     const of = old.frames[f];
     const cf = cur.frames[f];
     if (of.callsite !== cf.callsite || of.kind !== cf.kind) return false;
+    // A cycle that passed a may_goto spent its counter: not a repeat (the kernel's may_goto_depth).
+    if (exact && of.mayGotos !== cf.mayGotos) return false;
     // Below the top frame only the callee-saved r6..r9 survive the return.
     const live = f === last ? liveTop : 0b11111000000;
     for (let r = 0; r < 11; r++) {

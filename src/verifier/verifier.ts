@@ -5,7 +5,9 @@
  * A loop is followed iteration by iteration, with no unrolling limit: a bounded loop ends when its exit
  * condition becomes decidable; a state that repeats exactly at a loop header is an infinite loop; a
  * path that exhausts the instruction budget inside a loop is reported as an unbounded loop, anything
- * else past the budget as COMPLEXITY_LIMIT.
+ * else past the budget as COMPLEXITY_LIMIT. A may_goto (can_loop) bounds its loop at run time: its
+ * iterations are pruned once one is included in an earlier one of the same call, and widened
+ * (widen.ts) after MAY_GOTO_EXACT_ITERATIONS exact ones so they get there.
  */
 import type { Btf } from '../elf/btf.js';
 import type { BtfFuncInfo, BtfLineInfo } from '../elf/btf-ext.js';
@@ -23,6 +25,7 @@ import { type AccessOptions, atomicAccess, load, store } from './memory.js';
 import { isConst, scalarConst, scalarOfSize } from './scalar.js';
 import { cloneState, newFrame, STACK_SIZE, type State, statesEqual, top } from './state.js';
 import { describe, NOT_INIT, type RegState, scalar, UNKNOWN } from './types.js';
+import { widenState } from './widen.js';
 
 export const DEFAULT_MAX_INSNS = 1_000_000;
 /** Iterations of one loop on one path beyond which running out of budget counts as an unbounded loop. */
@@ -40,6 +43,13 @@ const CHECKPOINT_SPACING = 3;
 const PRUNE_WINDOW = 16;
 /** How many unfinished states at a loop header are compared for an exact repeat. */
 const LOOP_REPEAT_WINDOW = 8;
+/**
+ * Iterations of a may_goto loop followed exactly before the state is widened: loops that end on their
+ * own condition within this many iterations keep exact values (as the kernel's precise scalars do).
+ */
+const MAY_GOTO_EXACT_ITERATIONS = 32;
+/** Checkpoints walked back on the path to find the previous iterations at a may_goto. */
+const MAY_GOTO_LOOKBACK = 4096;
 
 export interface VerifyOptions {
   /** Map definitions in map index order (the lddw immediates). */
@@ -315,6 +325,7 @@ class Verifier {
     for (let i = done.length - 1, n = 0; i >= 0 && n < PRUNE_WINDOW; i--, n++) {
       if (statesEqual(done[i].state, state, live, false)) return 'prune';
     }
+    if (this.env.cfg.mayGoto[pc] && this.mayGotoLoop(state, pc, parent, live)) return 'prune';
     if (this.env.cfg.loopHeader[pc] || this.callbackEntries.has(pc)) {
       const open = this.all[pc];
       let checked = 0;
@@ -342,12 +353,44 @@ class Verifier {
       }
     }
     // Like the kernel, store a new state only every few instructions (always at loop headers).
-    if (since < CHECKPOINT_SPACING && !this.env.cfg.loopHeader[pc] && !this.callbackEntries.has(pc))
+    if (
+      since < CHECKPOINT_SPACING &&
+      !this.env.cfg.loopHeader[pc] &&
+      !this.env.cfg.mayGoto[pc] &&
+      !this.callbackEntries.has(pc)
+    )
       return parent;
     const cp: Checkpoint = { state: cloneState(state), pc, parent, branches: 1 };
     this.all[pc].push(cp);
     this.states++;
     return cp;
+  }
+
+  /**
+   * At a may_goto: true when one of the last MAY_GOTO_EXACT_ITERATIONS earlier iterations on this
+   * path — same pc, same call of the function, fewer may_goto fall-throughs since — includes `state`. That iteration explores everything this one
+   * could do, and the cycle between them spent the frame's counter, so it cannot repeat forever.
+   * Otherwise, after MAY_GOTO_EXACT_ITERATIONS exact iterations, `state` is widened against the
+   * previous one (widen.ts) so the iterations converge instead of counting to BPF_MAX_LOOPS.
+   */
+  private mayGotoLoop(state: State, pc: number, parent: Checkpoint | undefined, live: number): boolean {
+    const frame = top(state);
+    const earlier: State[] = [];
+    for (let c = parent, n = 0; c !== undefined && n < MAY_GOTO_LOOKBACK; c = c.parent, n++) {
+      if (c.pc !== pc) continue;
+      const f = top(c.state);
+      if (f.activation !== frame.activation || c.state.frames.length !== state.frames.length) continue;
+      if (f.mayGotos >= frame.mayGotos) continue;
+      // Any of them: values that cycle (an offset wrapping around) repeat an older iteration.
+      if (statesEqual(c.state, state, live, false)) return true;
+      if (earlier.push(c.state) >= MAY_GOTO_EXACT_ITERATIONS) break;
+    }
+    if (earlier.length >= MAY_GOTO_EXACT_ITERATIONS) {
+      widenState(earlier, state);
+      const last = state.frames.length - 1;
+      state.frames[last] = { ...state.frames[last], widenedAt: pc };
+    }
+    return false;
   }
 
   /** A path ended: its ancestors with no other unfinished paths are now complete. */
@@ -422,6 +465,18 @@ class Verifier {
       }
       case 'jump': {
         if (insn.op === 'ja') return [{ state, pc: insn.target }];
+        if (insn.op === 'may_goto') {
+          // Both ways: the counter is not tracked. Falling through uses one iteration of this frame's.
+          const spent = cloneState(state);
+          spent.path = { pc: insn.pc, taken: true, prev: state.path };
+          const last = state.frames.length - 1;
+          state.frames[last] = { ...state.frames[last], mayGotos: state.frames[last].mayGotos + 1 };
+          state.path = { pc: insn.pc, taken: false, prev: state.path };
+          return [
+            { state, pc: next },
+            { state: spent, pc: insn.target },
+          ];
+        }
         const r = branch(this.env, state, insn);
         const out: Successor[] = [];
         const both = r.taken !== undefined && r.fall !== undefined;
@@ -512,16 +567,36 @@ class Verifier {
     }
   }
 
+  private isMayGoto(pc: number): boolean {
+    return this.env.cfg.mayGoto[pc] === 1;
+  }
+
+  /** The may_goto among the newest branch decisions of the path (the loop is a can_loop loop). */
+  private mayGotoOnPath(state: State): number | undefined {
+    let s = state.path;
+    for (let n = 0; s !== undefined && n < 64; s = s.prev, n++) if (this.isMayGoto(s.pc)) return s.pc;
+    return undefined;
+  }
+
   /** The operands of the last branch on the path, to show what a loop depends on. */
   private loopValues(state: State): string[] {
     const step = state.path;
     if (step === undefined) return [];
     const insn = insnAtPc(this.env.program, step.pc);
     if (insn?.kind !== 'jump') return [];
+    const mayGoto = this.mayGotoOnPath(state);
+    const note =
+      mayGoto === undefined
+        ? []
+        : [
+            `the loop is bounded at run time by the may_goto (can_loop) at ${where(this.env, mayGoto)}, but no iteration reaches a state an earlier one includes: a pointer (or a value used as one) changes every time`,
+          ];
+    if (insn.op === 'may_goto') return note;
     const f = top(state);
     const d = (r: number): string => `r${r} is ${describe(f.regs[r], (m) => mapName(this.env, m))}`;
     return [
       `the loop's last test is at ${where(this.env, step.pc)}: ${d(insn.dst)}${insn.useReg ? `, ${d(insn.src)}` : `, compared with ${insn.imm}`}`,
+      ...note,
     ];
   }
 
@@ -542,7 +617,10 @@ class Verifier {
           `the loop at ${where(this.env, header)} ran ${most} iterations on one path without leaving it: its bound is unknown or too large (${this.maxInsns.toLocaleString('en-US')} instructions explored)`,
           {
             values: this.loopValues(state),
-            hint: 'give the loop a small constant bound (`for (i = 0; i < MAX && i < n; i++)`) or use bpf_loop()',
+            hint:
+              this.mayGotoOnPath(state) !== undefined
+                ? 'keep what changes per iteration in a scalar index checked against a constant bound (`if (i >= N) break; p[i]`) rather than an advancing pointer, or give the loop a small constant bound'
+                : 'give the loop a small constant bound (`for (i = 0; i < MAX && i < n; i++)`), end it with `can_loop` (may_goto), or use bpf_loop()',
           },
         ),
         header,
@@ -570,7 +648,12 @@ class Verifier {
     for (let s = state?.path; s !== undefined; s = s.prev) {
       const l = this.env.lines[s.pc];
       const text = l?.text.trim();
-      const step = `${where(this.env, s.pc)}${text ? ` \`${text}\`` : ''}: branch ${s.taken ? 'taken' : 'not taken'}`;
+      const decision = this.isMayGoto(s.pc)
+        ? s.taken
+          ? 'may_goto jumps (its counter is spent)'
+          : 'may_goto falls through (another iteration)'
+        : `branch ${s.taken ? 'taken' : 'not taken'}`;
+      const step = `${where(this.env, s.pc)}${text ? ` \`${text}\`` : ''}: ${decision}`;
       if (step === last) {
         repeat++;
         path[path.length - 1] = `${step} (${repeat} times in a row)`;
@@ -582,6 +665,14 @@ class Verifier {
       repeat = 1;
     }
     path.reverse();
+    const widenedAt = state === undefined ? undefined : top(state).widenedAt;
+    const values =
+      widenedAt === undefined || e.code === 'UNBOUNDED_LOOP'
+        ? e.details.values
+        : [
+            ...(e.details.values ?? []),
+            `the values are those of every iteration of the may_goto (can_loop) loop at ${where(this.env, widenedAt)}, widened together: the access must be safe for all of them`,
+          ];
     return new VerifierError(
       e.code,
       e.message,
@@ -590,7 +681,7 @@ class Verifier {
         : { pc: reportPc, file: line.file, line: line.line, column: line.column || undefined },
       {
         source: line?.text.trim() || undefined,
-        values: e.details.values,
+        values,
         path,
         witness: e.details.witness,
         hint: e.details.hint,

@@ -203,6 +203,21 @@ u64 inline_asm(u64 a, u64 b) {
 }`,
   },
   {
+    // may_goto from the can_loop macro of the kernel's bpf_experimental.h.
+    name: 'may_goto',
+    cpus: ALL_CPUS,
+    source: `
+#define can_loop ({ __label__ l_break, l_continue; int ret = 1; \\
+  asm volatile goto("may_goto %l[l_break]" :::: l_break); goto l_continue; \\
+  l_break: ret = 0; l_continue:; ret; })
+int may_goto(volatile int *p) {
+  int i = 0, s = 0;
+  while (can_loop) s += i++;
+  for (i = 0; i < p[0] && can_loop; i++) s += p[i & 7];
+  return s;
+}`,
+  },
+  {
     // More than 32767 slots between a jump and its target: clang emits gotol (v4 only).
     name: 'gotol',
     cpus: ['v4'],
@@ -380,6 +395,7 @@ describe.skipIf(missing.length > 0)('LLVM syntax vs llvm-objdump-19', () => {
       ...bits(['jeq', 'jne', 'jgt', 'jge', 'jlt', 'jle', 'jsgt', 'jsge', 'jslt', 'jsle', 'jset'], [32, 64]),
       'ja64',
       'ja32',
+      'may_goto64',
       ...[1, 2, 4, 8].flatMap((size) => [`load${size}`, `store${size}`, `storex${size}`]),
       ...[1, 2, 4].map((size) => `loads${size}`),
       'packet_load',

@@ -81,6 +81,8 @@ const PAIRS: readonly (readonly [string, string])[] = [
   ['if r10 != r2 goto +0x1 <L2>', 'jne %r10, %r2, +1'],
   ['goto +0x1 <L2>', 'ja +1'],
   ['gotol +0x1 <L2>', 'ja32 +1'],
+  ['may_goto +0x1 <L2>', 'may_goto +1'],
+  ['may_goto +0x0 <L1>', 'may_goto +0'],
   ['call 0x5', 'call 5'],
   ['call -0x1', 'call -1'],
   ['call 0x2 <L3>', 'call local +2'],

@@ -62,6 +62,16 @@ describe('decodeProgram: typed representation', () => {
   });
 });
 
+describe('decodeProgram: may_goto (JMP|JCOND)', () => {
+  it('decodes 0xe5 as a jump with the target of its 16-bit offset', () => {
+    const p = decode(I(0xb7), I(0xe5, 0, 0, 1), I(0x05, 0, 0, -2), EXIT);
+    const insn = p.insns[1];
+    expect(insn.kind === 'jump' && insn.op).toBe('may_goto');
+    expect(insn.kind === 'jump' && insn.target).toBe(3);
+    expect(insn.kind === 'jump' && insn.is64).toBe(true);
+  });
+});
+
 describe('decodeProgram: malformed input', () => {
   const cases: [string, () => unknown, string, number | undefined][] = [
     ['empty', () => decodeProgram(new Uint8Array()), 'EMPTY_PROGRAM', undefined],
@@ -106,6 +116,13 @@ describe('decodeProgram: malformed input', () => {
       2,
     ],
     ['movsx32 in ALU32', () => decode(I(0xbc, 1, 2, 32), EXIT), 'INVALID_FIELD', 0],
+    ['JCOND src 1 (not may_goto)', () => decode(I(0xe5, 0, 1, 0), EXIT), 'INVALID_FIELD', 0],
+    ['may_goto with dst', () => decode(I(0xe5, 1, 0, 0), EXIT), 'INVALID_FIELD', 0],
+    ['may_goto with imm', () => decode(I(0xe5, 0, 0, 0, 1), EXIT), 'INVALID_FIELD', 0],
+    ['may_goto in JMP32 (0xe6)', () => decode(I(0xe6), EXIT), 'UNKNOWN_OPCODE', 0],
+    ['may_goto with X source (0xed)', () => decode(I(0xed), EXIT), 'UNKNOWN_OPCODE', 0],
+    ['may_goto out of range', () => decode(I(0xe5, 0, 0, 5), EXIT), 'JUMP_OUT_OF_RANGE', 0],
+    ['may_goto as the last instruction', () => decode(EXIT, I(0xe5, 0, 0, -2)), 'NO_EXIT', 1],
   ];
   it.each(cases)('%s', (_name, f, code, pc) => {
     const e = loadError(f);

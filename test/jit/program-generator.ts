@@ -2,7 +2,7 @@
  * A seeded generator of valid eBPF programs for differential testing: every ALU form (including the
  * edge divisors), forward branches into anything (irreducible flow included), counted loops, loads,
  * stores and atomics on the stack, the input region, read-only data and wild pointers, lddw, legacy
- * packet loads, local calls (recursion included), helper calls and helper callbacks into functions. Programs always decode; whether
+ * packet loads, may_goto (forward and as a loop header), local calls (recursion included), helper calls and helper callbacks into functions. Programs always decode; whether
  * they finish, trap or run out of budget is what the engines must agree on. Irreducible flow comes from
  * forward jumps into loop bodies and from counted backward jumps to arbitrary earlier points.
  */
@@ -109,11 +109,13 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       // Forward conditional (or unconditional) jump to a label placed a few statements later.
       const label = nextLabel++;
       pending.push({ label, after: int(6) });
-      const op = chance(0.1) ? 0x00 : pick(JUMP_OPS);
+      const op = chance(0.1) ? 0x00 : chance(0.05) ? 0xe0 : pick(JUMP_OPS);
       const x = chance(0.5);
       const cls = op === 0 ? 0x05 : chance(0.5) ? 0x05 : 0x06;
       fixups.push({ index: insns.length, label, kind: 'jump' });
       if (op === 0) emit(raw(0x05, 0, 0, 0, 0));
+      else if (op === 0xe0)
+        emit(raw(0xe5, 0, 0, 0, 0)); // may_goto: falls through (the budget ends first)
       else emit(raw(op | cls | (x ? 0x08 : 0), int(11), x ? src : 0, 0, x ? 0 : imm32()));
       return;
     }
@@ -182,6 +184,13 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       const top = nextLabel++;
       place(top);
       const inner: { label: number; after: number }[] = [];
+      if (chance(0.3)) {
+        // A can_loop-style header: may_goto to the loop's exit.
+        const out = nextLabel++;
+        inner.push({ label: out, after: 1_000_000 });
+        fixups.push({ index: insns.length, label: out, kind: 'jump' });
+        emit(raw(0xe5, 0, 0, 0, 0));
+      }
       const body = 1 + int(6);
       for (let k = 0; k < body; k++) {
         statement(inner, true, depthBudget - 1);

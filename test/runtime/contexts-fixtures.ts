@@ -58,7 +58,13 @@ export function runOn(spec: ContextSpec, input: unknown, asm: string, kernel = f
  * KernelRuntime wired as the CLI must wire it: the context's user memory is the runtime's, the
  * runtime's packet is the context's, and the task is the input's.
  */
-export function runBytes(spec: ContextSpec, input: unknown, code: Uint8Array, kernel = false): Ran {
+export function runBytes(
+  spec: ContextSpec,
+  input: unknown,
+  code: Uint8Array,
+  kernel = false,
+  maxInstructions?: number,
+): Ran {
   const memory = new GuestMemory();
   memory.mapStack();
   const runtime = kernel ? new KernelRuntime(memory) : undefined;
@@ -69,7 +75,7 @@ export function runBytes(spec: ContextSpec, input: unknown, code: Uint8Array, ke
   runtime?.beginRun();
   const helpers = runtime === undefined ? undefined : registerKernelHelpers(new HelperRegistry(), runtime);
   const vm = new Interpreter(decodeProgram(code), { memory, packetSlot: ctx.packetSlot, helpers });
-  const { r0 } = vm.run({ args: [ctx.r1] });
+  const { r0 } = vm.run({ args: [ctx.r1], maxInstructions });
   return { ctx, r0, result: ctx.result(r0), memory, vm };
 }
 

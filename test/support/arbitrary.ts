@@ -70,6 +70,8 @@ const shape: fc.Arbitrary<Shape> = fc.oneof(
     ),
   ),
   branch(bool.map((long) => (d: number) => (long ? raw(0x06, 0, 0, 0, d) : raw(0x05, 0, 0, d, 0)))),
+  // may_goto (JMP|JCOND, src 0).
+  branch(fc.constant((d: number) => raw(0xe5, 0, 0, d, 0))),
   // Calls.
   plain(imm32.map((imm) => raw(0x85, 0, 0, 0, imm))),
   plain(imm32.map((imm) => raw(0x85, 0, 2, 0, imm))),

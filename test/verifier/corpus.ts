@@ -4,6 +4,7 @@
  * says where the two are expected to differ and why.
  */
 
+import { CORPUS_MAY_GOTO } from './corpus-may-goto.js';
 import { CORPUS_MORE } from './corpus-more.js';
 
 export interface CorpusCase {
@@ -649,4 +650,4 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
   },
 ];
 
-export const CORPUS: readonly CorpusCase[] = [...CORPUS_FIRST, ...CORPUS_MORE];
+export const CORPUS: readonly CorpusCase[] = [...CORPUS_FIRST, ...CORPUS_MORE, ...CORPUS_MAY_GOTO];

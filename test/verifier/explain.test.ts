@@ -93,4 +93,49 @@ SEC("xdp") int prog(struct xdp_md *ctx) { __u64 x = ctx->rx_queue_index; return 
     );
     expect(e.values).toContain('sum() is verified once, against its prototype `int sum(struct pair *p)`');
   });
+
+  const CAN_LOOP = `
+#define can_loop ({ __label__ l_break, l_continue; int ret = 1; \\
+  asm volatile goto("may_goto %l[l_break]" :::: l_break); goto l_continue; \\
+  l_break: ret = 0; l_continue:; ret; })
+struct value { __u32 slots[16]; __u64 total; };
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, struct value); } table SEC(".maps");
+SEC("xdp") int prog(struct xdp_md *ctx) {
+  __u32 key = 0;
+  struct value *v = bpf_map_lookup_elem(&table, &key);
+  if (!v) return XDP_PASS;`;
+
+  it('a can_loop loop: the path shows the may_goto decisions, widened values are said to be', () => {
+    const open = OpenObject.open(
+      compileBpf(`${PRELUDE}${CAN_LOOP}
+  __u32 i = 0, s = 0;
+  while (can_loop) { if (i > 100) break; if (i >= 40) s += v->slots[i - 40]; i++; }
+  return s & 1;
+}`),
+    );
+    const r = verifyProgram(open.link()[0], { mapDefinitions: open.mapDefinitions });
+    const e = r.errors[0];
+    expect(e.code).toBe('MAP_VALUE_OOB');
+    expect(e.path.join('\n')).toMatch(/may_goto falls through \(another iteration\) \(\d+ times in a row\)/);
+    expect(e.values.join('\n')).toContain(
+      'the values are those of every iteration of the may_goto (can_loop) loop at prog.c:19, widened together',
+    );
+  });
+
+  it('a can_loop loop that never converges says so and suggests an index instead of a pointer', () => {
+    const open = OpenObject.open(
+      compileBpf(`${PRELUDE}${CAN_LOOP}
+  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+  __u8 *p = data;
+  __u32 s = 0;
+  while (can_loop) { if ((void *)(p + 1) > end) break; s += *p; p++; }
+  return s & 1;
+}`),
+    );
+    const r = verifyProgram(open.link()[0], { mapDefinitions: open.mapDefinitions, maxInsns: 20_000 });
+    const e = r.errors[0];
+    expect(e.code).toBe('UNBOUNDED_LOOP');
+    expect(e.values.join('\n')).toContain('bounded at run time by the may_goto (can_loop) at prog.c:21');
+    expect(e.hint).toContain('scalar index checked against a constant bound');
+  });
 });

@@ -119,8 +119,14 @@ const MAP_BLOCKS: readonly Block[] = [
   (r) => ['r1 = r3', 'r2 = 0', `call ${r() % 2 === 0 ? 132 : 133}`],
 ];
 
-/** A random program; with `maps`, also map and ring buffer blocks; with `loops`, counted loops (r5). */
-export function randomProgram(seed: number[], options: { maps?: boolean; loops?: boolean } = {}): string {
+/**
+ * A random program; with `maps`, also map and ring buffer blocks; with `loops`, counted loops (r5);
+ * with `mayGoto`, some loops are bounded only by a may_goto at their bottom (`do … while (can_loop)`).
+ */
+export function randomProgram(
+  seed: number[],
+  options: { maps?: boolean; loops?: boolean; mayGoto?: boolean } = {},
+): string {
   let i = 0;
   const r = (): number => seed[i++ % seed.length];
   const blocks = options.maps ? [...BLOCKS, ...MAP_BLOCKS, ...MAP_BLOCKS] : BLOCKS;
@@ -138,6 +144,12 @@ export function randomProgram(seed: number[], options: { maps?: boolean; loops?:
       const start = lines.length;
       for (let k = 1 + (r() % 3); k > 0; k--) lines.push(...pick(r, blocks)(r));
       lines.push(r() % 8 === 0 ? `r5 += ${r() % 3}` : 'r5 += 1');
+      if (options.mayGoto && r() % 2 === 0) {
+        lines.push('may_goto +1');
+        back.set(lines.length, start);
+        lines.push('goto BACK');
+        continue;
+      }
       back.set(lines.length, start);
       lines.push(`if r5 ${pick(r, ['<', '<', '!=', 's<'])} ${1 + (r() % 20)} goto BACK`);
     } else {

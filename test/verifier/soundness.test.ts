@@ -46,4 +46,33 @@ describe('verifier soundness', () => {
     // The check means something only if a fair share of programs is accepted.
     expect(accepted).toBeGreaterThan(COUNT / 10);
   });
+
+  it(`${COUNT / 10} random programs with may_goto loops: the first 100,000 instructions never fault`, () => {
+    let accepted = 0;
+    let withMayGoto = 0;
+    fc.assert(
+      fc.property(programSeed, (seed) => {
+        const text = randomProgram(seed, { loops: true, mayGoto: true });
+        const prog = decodeProgram(assemble(text));
+        const r = verifyRaw(prog, { programType: 'xdp', maxInsns: 100_000 });
+        if (!r.ok) return;
+        accepted++;
+        if (text.includes('may_goto')) withMayGoto++;
+        for (const len of [0, 14, 64]) {
+          try {
+            // A may_goto loop runs BPF_MAX_LOOPS times: a budget stop is fine, a fault is not.
+            runBytes(XDP, { packet: hex(packet(seed[0], len)) }, prog.bytes, true, 100_000);
+          } catch (e) {
+            if (e instanceof BpfError && e.code === 'INSTRUCTION_LIMIT') continue;
+            const what = e instanceof BpfError ? `${e.code}: ${e.message}` : String(e);
+            throw new Error(`accepted program faulted on a ${len}-byte packet: ${what}\n${text}`);
+          }
+        }
+      }),
+      { numRuns: COUNT / 10, seed: 20261201 },
+    );
+    // Most random programs fail for other reasons; enough may_goto loops are accepted to mean something.
+    expect(withMayGoto).toBeGreaterThanOrEqual(COUNT / 500);
+    expect(accepted).toBeGreaterThanOrEqual(COUNT / 200);
+  });
 });

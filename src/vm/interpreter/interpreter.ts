@@ -17,6 +17,7 @@ import {
   UsageError,
 } from '../../errors.js';
 import type { Insn, Program } from '../../isa/instruction.js';
+import { BPF_MAX_LOOPS } from '../../isa/opcodes.js';
 import { type GasCostTable, gasPricer } from '../gas.js';
 import type { HelperDefinition, HelperRegistry, TailCallTarget } from '../helpers.js';
 import { INTERRUPT_POLL_INSTRUCTIONS, type InterruptSignal } from '../interrupt.js';
@@ -144,6 +145,11 @@ export class Interpreter implements TailCallTarget, HelperHost {
   private readonly scratch = new Int32Array(2);
   /** Per frame: return pc, r6..r9 as 8 words. */
   private readonly frames: Int32Array;
+  /**
+   * Per frame: what its `may_goto`s have left, BPF_MAX_LOOPS when the frame is entered (the kernel
+   * keeps it in a hidden stack slot; here it is outside guest memory). Deterministic: no timed variant.
+   */
+  private readonly loops: Int32Array;
   private readonly maxFrames: number;
   private readonly context: CallContext;
   /** The program executing now: this one, or the target of the last tail call. */
@@ -186,6 +192,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
     this.maxFrames = options.memory.stackMaxFrames;
     if (this.maxFrames === 0) throw new LoadError('INVALID_FIELD', 'the guest memory has no stack mapped');
     this.frames = new Int32Array(this.maxFrames * 9);
+    this.loops = new Int32Array(this.maxFrames);
     this.packetSlot =
       options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT);
     this.code = lower(program, options, this.helperTable);
@@ -311,6 +318,8 @@ export class Interpreter implements TailCallTarget, HelperHost {
     this.signal = undefined;
     this.asyncMode = false;
     this.tracer = undefined;
+    // The JIT hands over at most one block, which stops before a may_goto could run; reset anyway.
+    this.loops[depth] = BPF_MAX_LOOPS;
     this.busy = true;
     try {
       const result = this.execute(pc, depth, instructions, gasUsed, maxInstructions, gasLimit, depth);
@@ -369,6 +378,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
     this.interruptRequested = false;
     this.asyncMode = asyncMode;
     this.tracer = options.trace;
+    this.loops[0] = BPF_MAX_LOOPS;
     this.signal = options.interrupt;
     if (this.signal?.requested) throw this.asTrap(interruptedAt(entry), entry, 0, 0);
     this.busy = true;
@@ -396,6 +406,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
     const u8 = memory.u8;
     const dv = memory.view;
     const frames = this.frames;
+    const loops = this.loops;
     const maxFrames = this.maxFrames;
     const windows = memory.stackWindows;
     let runs = this.active.runs;
@@ -736,6 +747,10 @@ export class Interpreter implements TailCallTarget, HelperHost {
           case 0xdd:
             if (!sgt(R[d], R[d + 1], R[s], R[s + 1])) pc = code[i + 1];
             break;
+          case 0xe5: // may_goto: falls through while this frame's counter lasts, then jumps
+            if (loops[depth] === 0) pc = code[i + 1];
+            else loops[depth]--;
+            break;
           // ---------------------------------------------------------------- JMP32 (low halves)
           case 0x06: // gotol (ja32)
             pc = code[i + 1];
@@ -937,6 +952,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
               pushFrame(frames, depth, pc, R);
               depth++;
               enterDepth(T, windows, depth, R);
+              loops[depth] = BPF_MAX_LOOPS;
               pc = code[i + 3];
             } else {
               this.helperDepth = depth;
@@ -965,6 +981,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
               pushFrame(frames, depth, pc, R);
               depth++;
               enterDepth(T, windows, depth, R);
+              loops[depth] = BPF_MAX_LOOPS;
               pc = codePc / 8;
             } else if (hi === 0 && lo >= 0 && this.active.helperTable[lo] !== undefined) {
               this.helperDepth = depth;
@@ -1164,6 +1181,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
     // The helper's own arguments (r1..r5) stay readable after the callback returns.
     const helperArgs = R.slice(2, 12);
     pushFrame(this.frames, depth, callPc, R);
+    this.loops[depth + 1] = BPF_MAX_LOOPS;
     for (let k = 0; k < 5; k++) {
       const v = BigInt.asUintN(64, args[k] ?? 0n);
       R[2 + 2 * k] = Number(v & 0xffffffffn) | 0;
@@ -1262,6 +1280,7 @@ export class Interpreter implements TailCallTarget, HelperHost {
   private enterTailCall(): Int32Array {
     this.pending = 'none';
     this.tailCalls++;
+    this.loops[0] = BPF_MAX_LOOPS; // the new program starts its own frame 0
     this.active = this.pendingTarget;
     return this.active.code;
   }
