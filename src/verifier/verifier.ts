@@ -18,6 +18,7 @@ import { contextRules, type ProgramTypeSpec } from './context.js';
 import { type Env, mapName, Rejection, reject, where } from './env.js';
 import { VerifierError } from './errors.js';
 import { type AccessOptions, atomicAccess, load, store } from './memory.js';
+import { historyEntry, newMarks, type PreciseMarks, Precision } from './precision.js';
 import { isConst, scalarConst, scalarOfSize } from './scalar.js';
 import { cloneState, newFrame, STACK_SIZE, type State, statesEqual, top } from './state.js';
 import { describe, NOT_INIT, type RegState, scalar, UNKNOWN } from './types.js';
@@ -51,6 +52,11 @@ export interface VerifyOptions {
    * Default false: such reads are UNINIT_READ, as for unprivileged loaders.
    */
   readonly allowUninitStack?: boolean;
+  /**
+   * Default true: a stored state compares only the scalars some check depended on (the kernel's
+   * precision tracking). False compares every scalar, which prunes less (for differential tests).
+   */
+  readonly precision?: boolean;
 }
 
 export interface VerifyStats {
@@ -70,6 +76,10 @@ interface Checkpoint {
   readonly pc: number;
   readonly parent: Checkpoint | undefined;
   branches: number;
+  /** Which scalars the paths from here compared (final once `branches` is 0). */
+  readonly marks: PreciseMarks;
+  /** The instructions run from the parent to here (precision.ts history entries). */
+  hist: number[];
 }
 
 interface Work {
@@ -78,6 +88,8 @@ interface Work {
   parent: Checkpoint | undefined;
   /** Instructions on this path since its last stored state. */
   since: number;
+  /** Their history entries, for precision marking. */
+  hist: number[];
 }
 
 class Verifier {
@@ -88,6 +100,8 @@ class Verifier {
   private readonly done: Checkpoint[][];
   private readonly callbackEntries = new Set<number>();
   private nextId = 1;
+  /** Undefined when every scalar is compared. */
+  private readonly precision: Precision | undefined;
   processed = 0;
   states = 0;
 
@@ -108,6 +122,7 @@ class Verifier {
       stackUse: { depth: new Map(), calls: new Map() },
     };
     this.opts = { allowUninitStack: options.allowUninitStack ?? false };
+    this.precision = options.precision === false ? undefined : new Precision(this.env);
     this.maxInsns = options.maxInsns ?? DEFAULT_MAX_INSNS;
     this.all = Array.from({ length: program.slotCount }, () => []);
     this.done = Array.from({ length: program.slotCount }, () => []);
@@ -128,18 +143,18 @@ class Verifier {
     main.regs[1] = { kind: 'ctx', off: 0, var: scalarConst(0n) };
     main.regs[10] = { kind: 'stack', frame: 0, off: 0, var: scalarConst(0n) };
     const work: Work[] = [
-      { state: { frames: [main], refs: [] }, pc: 0, parent: undefined, since: CHECKPOINT_SPACING },
+      { state: { frames: [main], refs: [] }, pc: 0, parent: undefined, since: CHECKPOINT_SPACING, hist: [] },
     ];
     while (work.length > 0) {
       const item = work.pop() as Work;
-      let { state, pc, parent, since } = item;
+      let { state, pc, parent, since, hist } = item;
       for (;;) {
         if (++this.processed > this.maxInsns) return this.limit(state, pc, parent);
         since++;
         if (this.env.cfg.prunePoint[pc]) {
           let seen: Checkpoint | undefined | 'prune';
           try {
-            seen = this.visit(state, pc, parent, since);
+            seen = this.visit(state, pc, parent, since, hist);
           } catch (e) {
             if (e instanceof Rejection) return this.error(pc, state, e);
             throw e;
@@ -148,7 +163,10 @@ class Verifier {
             this.finish(parent);
             break;
           }
-          if (seen !== parent) since = 0;
+          if (seen !== parent) {
+            since = 0;
+            hist = [];
+          }
           parent = seen;
         }
         const insn = insnAtPc(this.env.program, pc);
@@ -162,7 +180,10 @@ class Verifier {
           );
         let next: Successor[];
         try {
+          this.precision?.useBy(state, insn, hist, parent);
+          const entry = historyEntry(state, insn);
           next = this.step(state, insn);
+          hist.push(entry);
         } catch (e) {
           if (e instanceof Rejection) return this.error(pc, state, e);
           throw e;
@@ -172,7 +193,7 @@ class Verifier {
           break;
         }
         for (let i = next.length - 1; i >= 1; i--) {
-          work.push({ state: next[i].state, pc: next[i].pc, parent, since });
+          work.push({ state: next[i].state, pc: next[i].pc, parent, since, hist: hist.slice() });
           if (parent !== undefined) parent.branches++;
         }
         state = next[0].state;
@@ -223,12 +244,18 @@ class Verifier {
     pc: number,
     parent: Checkpoint | undefined,
     since: number,
+    hist: number[],
   ): Checkpoint | undefined | 'prune' {
     const live = this.env.cfg.liveIn[pc];
     // Newest first, and only so many: a missed prune costs time, never soundness.
     const done = this.done[pc];
     for (let i = done.length - 1, n = 0; i >= 0 && n < PRUNE_WINDOW; i--, n++) {
-      if (statesEqual(done[i].state, state, live, false)) return 'prune';
+      const d = done[i];
+      if (statesEqual(d.state, state, live, false, this.precision && d.marks)) {
+        // This path goes on as d's did: what d compared, its values decided.
+        this.precision?.inherit(state, d.marks, hist, parent);
+        return 'prune';
+      }
     }
     if (this.env.cfg.loopHeader[pc] || this.callbackEntries.has(pc)) {
       const open = this.all[pc];
@@ -242,8 +269,12 @@ class Verifier {
         if (cp.branches === 0) continue;
         checked++;
         if (this.callbackEntries.has(pc) && top(state).kind === 'callback') {
-          // Re-entering a callback with nothing new: its iterations have converged.
-          if (statesEqual(cp.state, state, live, false)) return 'prune';
+          // Re-entering a callback with nothing new: its iterations have converged. cp is still being
+          // explored, so its marks are not final: every value counts, here and on this path.
+          if (statesEqual(cp.state, state, live, false)) {
+            this.precision?.markAll(parent);
+            return 'prune';
+          }
         } else if (statesEqual(cp.state, state, live, true)) {
           reject(
             'UNBOUNDED_LOOP',
@@ -259,7 +290,14 @@ class Verifier {
     // Like the kernel, store a new state only every few instructions (always at loop headers).
     if (since < CHECKPOINT_SPACING && !this.env.cfg.loopHeader[pc] && !this.callbackEntries.has(pc))
       return parent;
-    const cp: Checkpoint = { state: cloneState(state), pc, parent, branches: 1 };
+    const cp: Checkpoint = {
+      state: cloneState(state),
+      pc,
+      parent,
+      branches: 1,
+      marks: newMarks(state.frames.length),
+      hist,
+    };
     this.all[pc].push(cp);
     this.states++;
     return cp;

@@ -1,0 +1,295 @@
+/**
+ * Precision tracking, the kernel's mark_chain_precision: a stored state compares only the scalars
+ * (registers and spilled stack slots) whose value some later safety decision depended on. Every
+ * instruction a path runs is recorded (pc plus, for stack loads/stores at a known slot, which slot);
+ * when a decision uses a scalar (a conditional jump, pointer arithmetic, a helper's size/flag/constant
+ * argument, a constant map key on the stack, a checked return value), the recorded instructions are
+ * walked backwards to find every register and slot the value came from, and those are marked in each
+ * stored state of the path. A path pruned by a stored state inherits that state's marks the same way.
+ * A mark set is final once its state is fully explored, which is the only time it is compared.
+ * What the walk cannot follow (bpf_loop callbacks) marks everything on the path: today's exact rule.
+ */
+import type { Insn } from '../isa/instruction.js';
+import type { Env } from './env.js';
+import { BPF_LOOP_ID, helperProto } from './helpers.js';
+import { isConst } from './scalar.js';
+import { SLOT_COUNT, STACK_SIZE, type State, top } from './state.js';
+
+/** Words per frame in a mark set: registers (bit r), slots 0..31, slots 32..63 (slot i: fp-8(i+1)). */
+const W = 3;
+const MAX_FRAMES = 8;
+const ARGS = 0b111110;
+const CALLER_SAVED = 0b111111;
+
+/** Marks of one stored state, per frame (absolute index); `all` when every scalar counts. */
+export interface PreciseMarks {
+  readonly words: Int32Array;
+  all: boolean;
+}
+
+export function newMarks(frames: number): PreciseMarks {
+  return { words: new Int32Array(frames * W), all: false };
+}
+
+export function regMarked(m: PreciseMarks, frame: number, r: number): boolean {
+  return m.all || (m.words[frame * W] & (1 << r)) !== 0;
+}
+
+export function slotMarked(m: PreciseMarks, frame: number, slot: number): boolean {
+  return m.all || (m.words[frame * W + 1 + (slot >> 5)] & (1 << (slot & 31))) !== 0;
+}
+
+/** One history entry per instruction run: `pc * TAG_SPAN + tag`. */
+const TAG_SPAN = 1024;
+const TAG_PLAIN = 0;
+/** Something the backward walk cannot see through (a bpf_loop call, a callback's return). */
+const TAG_OPAQUE = 1;
+/** 2 + frame * 64 + slot: a load or store of a known stack slot. */
+const TAG_SLOT = 2;
+
+/** The stack slot (frame * 64 + slot) a load or store with constant offset touches, or -1. */
+function stackSlot(state: State, regno: number, off: number): number {
+  const reg = top(state).regs[regno];
+  if (reg.kind !== 'stack' || !isConst(reg.var)) return -1;
+  const lo = reg.off + off + Number(BigInt.asIntN(64, reg.var.umin));
+  if (lo < -STACK_SIZE || lo >= 0) return -1;
+  return reg.frame * SLOT_COUNT + Math.floor((-lo - 1) / 8);
+}
+
+/** The history entry for `insn` about to run in `state`. */
+export function historyEntry(state: State, insn: Insn): number {
+  let tag = TAG_PLAIN;
+  switch (insn.kind) {
+    case 'load': {
+      const s = stackSlot(state, insn.src, insn.off);
+      if (s >= 0) tag = TAG_SLOT + s;
+      break;
+    }
+    case 'store': {
+      const s = stackSlot(state, insn.dst, insn.off);
+      if (s >= 0) tag = TAG_SLOT + s;
+      break;
+    }
+    case 'call':
+      if (insn.op === 'helper' && insn.imm === BPF_LOOP_ID) tag = TAG_OPAQUE;
+      break;
+    case 'exit':
+      if (top(state).kind === 'callback') tag = TAG_OPAQUE;
+      break;
+  }
+  return insn.pc * TAG_SPAN + tag;
+}
+
+/** A stored state as the walk sees it: its marks, its parent and the instructions from the parent. */
+export interface MarkedCheckpoint {
+  readonly state: State;
+  readonly parent: MarkedCheckpoint | undefined;
+  readonly marks: PreciseMarks;
+  /** History entries from the parent's pc up to (not including) this state's pc. */
+  hist: number[];
+}
+
+/** Walks histories backwards; one instance per verification (its work arrays are reused). */
+export class Precision {
+  private readonly set = new Int32Array(MAX_FRAMES * W);
+  /** Walks done / entries walked, for stats. */
+  walks = 0;
+
+  constructor(private readonly env: Env) {}
+
+  /**
+   * The scalars `insn` (about to run in `state`) uses for a safety decision, marked through `hist`
+   * (the path since `parent`) and the stored states above it.
+   */
+  useBy(state: State, insn: Insn, hist: readonly number[], parent: MarkedCheckpoint | undefined): void {
+    const d = state.frames.length - 1;
+    const f = top(state);
+    const set = this.set;
+    set.fill(0);
+    const scalarReg = (r: number): void => {
+      if (f.regs[r].kind === 'scalar') set[d * W] |= 1 << r;
+    };
+    switch (insn.kind) {
+      case 'alu': {
+        if (insn.op === 'mov' || insn.op === 'movsx' || !insn.useReg) break;
+        // pointer ± scalar: the scalar becomes part of the pointer, which is always compared.
+        const dk = f.regs[insn.dst].kind;
+        const sk = f.regs[insn.src].kind;
+        if (dk === 'scalar' && sk !== 'scalar' && sk !== 'not_init') scalarReg(insn.dst);
+        if (sk === 'scalar' && dk !== 'scalar' && dk !== 'not_init') scalarReg(insn.src);
+        break;
+      }
+      case 'jump':
+        // Every compared scalar: the branches a state explores must not depend on unmarked values.
+        if (insn.op === 'ja') break;
+        scalarReg(insn.dst);
+        if (insn.useReg) scalarReg(insn.src);
+        break;
+      case 'call': {
+        if (insn.op !== 'helper') break;
+        const proto = helperProto(insn.imm);
+        if (proto === undefined) break;
+        proto.args.forEach((t, i) => {
+          if (t !== 'anything') scalarReg(i + 1);
+          if (t === 'map_key') {
+            // A constant key on the stack can make an array lookup non-NULL.
+            const reg = f.regs[i + 1];
+            if (reg.kind === 'stack' && isConst(reg.var)) {
+              const s = stackSlot(state, i + 1, 0);
+              if (s >= 0) set[(s >> 6) * W + 1 + ((s & 63) >> 5)] |= 1 << (s & 31);
+            }
+          }
+        });
+        break;
+      }
+      case 'exit':
+        if (f.kind === 'callback' || (f.kind === 'main' && this.env.ctx.returnRange !== undefined))
+          scalarReg(0);
+        break;
+      default:
+        break;
+    }
+    if (this.empty()) return;
+    this.walk(d, hist, parent);
+  }
+
+  /** A path pruned at a state covered by `by`: what `by` compared, the pruned path relies on. */
+  inherit(
+    state: State,
+    by: PreciseMarks,
+    hist: readonly number[],
+    parent: MarkedCheckpoint | undefined,
+  ): void {
+    if (by.all) {
+      this.markAll(parent);
+      return;
+    }
+    this.set.fill(0);
+    this.set.set(by.words);
+    if (this.empty()) return;
+    this.walk(state.frames.length - 1, hist, parent);
+  }
+
+  /** Every scalar of every stored state on the path counts (what the walk cannot follow). */
+  markAll(from: MarkedCheckpoint | undefined): void {
+    for (let c = from; c !== undefined && !c.marks.all; c = c.parent) c.marks.all = true;
+  }
+
+  private empty(): boolean {
+    const s = this.set;
+    for (let i = 0; i < s.length; i++) if (s[i] !== 0) return false;
+    return true;
+  }
+
+  private walk(depth: number, hist: readonly number[], parent: MarkedCheckpoint | undefined): void {
+    this.walks++;
+    let d = depth;
+    let h = hist;
+    let cp = parent;
+    for (;;) {
+      for (let i = h.length - 1; i >= 0; i--) {
+        const e = h[i];
+        const r = this.back(e, d);
+        if (r === -1) {
+          this.markAll(cp);
+          return;
+        }
+        d = r;
+      }
+      if (cp === undefined) return;
+      // Keep walking with what is new to this state: the rest was propagated when it was marked.
+      if (cp.marks.all || cp.state.frames.length - 1 !== d) {
+        if (!cp.marks.all) this.markAll(cp);
+        return;
+      }
+      const m = cp.marks.words;
+      const s = this.set;
+      let any = false;
+      for (let i = 0; i < m.length; i++) {
+        const fresh = s[i] & ~m[i];
+        m[i] |= fresh;
+        s[i] = fresh;
+        if (fresh !== 0) any = true;
+      }
+      for (let i = m.length; i < s.length; i++) s[i] = 0;
+      if (!any) return;
+      h = cp.hist;
+      cp = cp.parent;
+    }
+  }
+
+  /** One instruction backwards at frame `d`: the frame before it, or -1 when everything must count. */
+  private back(entry: number, d: number): number {
+    const s = this.set;
+    const pc = Math.floor(entry / TAG_SPAN);
+    const tag = entry - pc * TAG_SPAN;
+    const insn = this.env.program.insns[this.env.program.insnAt[pc]];
+    const R = d * W;
+    const has = (r: number): boolean => (s[R] & (1 << r)) !== 0;
+    switch (insn.kind) {
+      case 'alu':
+        if (!has(insn.dst)) return d;
+        if (insn.op === 'mov' || insn.op === 'movsx') s[R] &= ~(1 << insn.dst);
+        if (insn.useReg && insn.op !== 'neg' && insn.op !== 'le' && insn.op !== 'be' && insn.op !== 'bswap')
+          s[R] |= 1 << insn.src;
+        return d;
+      case 'lddw':
+        s[R] &= ~(1 << insn.dst);
+        return d;
+      case 'load':
+        if (!has(insn.dst)) return d;
+        s[R] &= ~(1 << insn.dst);
+        if (tag >= TAG_SLOT) {
+          const k = tag - TAG_SLOT;
+          s[(k >> 6) * W + 1 + ((k & 63) >> 5)] |= 1 << (k & 31);
+        }
+        return d;
+      case 'store': {
+        if (tag < TAG_SLOT) return d;
+        const k = tag - TAG_SLOT;
+        const w = (k >> 6) * W + 1 + ((k & 63) >> 5);
+        const bit = 1 << (k & 31);
+        if ((s[w] & bit) === 0) return d;
+        // A whole-slot store replaces the slot; a narrower one leaves the other bytes as they were.
+        if (insn.size === 8) s[w] &= ~bit;
+        if (insn.useReg) s[R] |= 1 << insn.src;
+        return d;
+      }
+      case 'atomic':
+        // The verifier gives fetched values no known bounds: they depend on nothing.
+        if (insn.op === 'cmpxchg') s[R] &= ~1;
+        else if (insn.fetch) s[R] &= ~(1 << insn.src);
+        return d;
+      case 'jump':
+        return d;
+      case 'packet_load':
+        s[R] &= ~CALLER_SAVED;
+        return d;
+      case 'call':
+        if (tag === TAG_OPAQUE) return this.empty() ? d : -1;
+        if (insn.op === 'local') {
+          // Into the caller: the callee's arguments are the caller's r1-r5.
+          if (d === 0) return -1;
+          s[R - W] |= s[R] & ARGS;
+          s[R] = 0;
+          s[R + 1] = 0;
+          s[R + 2] = 0;
+          return d - 1;
+        }
+        // A helper's r0 gets no bounds from its arguments (a constant map key is marked when used).
+        s[R] &= ~CALLER_SAVED;
+        return d;
+      case 'exit': {
+        if (tag === TAG_OPAQUE) return this.empty() ? d : -1;
+        // Into the callee that returned: the caller's r0 is its r0.
+        if (d + 1 >= MAX_FRAMES) return -1;
+        const r0 = s[R] & 1;
+        s[R] &= ~CALLER_SAVED;
+        s[R + W] = r0;
+        s[R + W + 1] = 0;
+        s[R + W + 2] = 0;
+        return d + 1;
+      }
+    }
+  }
+}
