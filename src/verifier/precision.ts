@@ -14,6 +14,7 @@ import type { Env } from './env.js';
 import { BPF_LOOP_ID, helperProto } from './helpers.js';
 import { isConst } from './scalar.js';
 import { SLOT_COUNT, STACK_SIZE, type State, top } from './state.js';
+import type { RegState } from './types.js';
 
 /** Words per frame in a mark set: registers (bit r), slots 0..31, slots 32..63 (slot i: fp-8(i+1)). */
 const W = 3;
@@ -56,6 +57,10 @@ function stackSlot(state: State, regno: number, off: number): number {
   return reg.frame * SLOT_COUNT + Math.floor((-lo - 1) / 8);
 }
 
+function scalarBit(regs: readonly RegState[], r: number): number {
+  return regs[r].kind === 'scalar' ? 1 << r : 0;
+}
+
 /** The history entry for `insn` about to run in `state`. */
 export function historyEntry(state: State, insn: Insn): number {
   let tag = TAG_PLAIN;
@@ -92,8 +97,6 @@ export interface MarkedCheckpoint {
 /** Walks histories backwards; one instance per verification (its work arrays are reused). */
 export class Precision {
   private readonly set = new Int32Array(MAX_FRAMES * W);
-  /** Walks done / entries walked, for stats. */
-  walks = 0;
 
   constructor(private readonly env: Env) {}
 
@@ -104,52 +107,45 @@ export class Precision {
   useBy(state: State, insn: Insn, hist: readonly number[], parent: MarkedCheckpoint | undefined): void {
     const d = state.frames.length - 1;
     const f = top(state);
-    const set = this.set;
-    set.fill(0);
-    const scalarReg = (r: number): void => {
-      if (f.regs[r].kind === 'scalar') set[d * W] |= 1 << r;
-    };
+    let mask = 0;
+    let slot = -1;
     switch (insn.kind) {
       case 'alu': {
         if (insn.op === 'mov' || insn.op === 'movsx' || !insn.useReg) break;
         // pointer ± scalar: the scalar becomes part of the pointer, which is always compared.
         const dk = f.regs[insn.dst].kind;
         const sk = f.regs[insn.src].kind;
-        if (dk === 'scalar' && sk !== 'scalar' && sk !== 'not_init') scalarReg(insn.dst);
-        if (sk === 'scalar' && dk !== 'scalar' && dk !== 'not_init') scalarReg(insn.src);
+        if (dk === 'scalar' && sk !== 'scalar' && sk !== 'not_init') mask = 1 << insn.dst;
+        if (sk === 'scalar' && dk !== 'scalar' && dk !== 'not_init') mask = 1 << insn.src;
         break;
       }
       case 'jump':
         // Every compared scalar: the branches a state explores must not depend on unmarked values.
         if (insn.op === 'ja') break;
-        scalarReg(insn.dst);
-        if (insn.useReg) scalarReg(insn.src);
+        mask = scalarBit(f.regs, insn.dst) | (insn.useReg ? scalarBit(f.regs, insn.src) : 0);
         break;
       case 'call': {
         if (insn.op !== 'helper') break;
-        const proto = helperProto(insn.imm);
-        if (proto === undefined) break;
-        proto.args.forEach((t, i) => {
-          if (t !== 'anything') scalarReg(i + 1);
-          if (t === 'map_key') {
-            // A constant key on the stack can make an array lookup non-NULL.
-            const reg = f.regs[i + 1];
-            if (reg.kind === 'stack' && isConst(reg.var)) {
-              const s = stackSlot(state, i + 1, 0);
-              if (s >= 0) set[(s >> 6) * W + 1 + ((s & 63) >> 5)] |= 1 << (s & 31);
-            }
-          }
-        });
+        const args = helperProto(insn.imm)?.args ?? [];
+        for (let i = 0; i < args.length; i++) {
+          if (args[i] !== 'anything') mask |= scalarBit(f.regs, i + 1);
+          // A constant key on the stack can make an array lookup non-NULL.
+          if (args[i] === 'map_key') slot = stackSlot(state, i + 1, 0);
+        }
         break;
       }
       case 'exit':
         if (f.kind === 'callback' || (f.kind === 'main' && this.env.ctx.returnRange !== undefined))
-          scalarReg(0);
+          mask = scalarBit(f.regs, 0);
         break;
       default:
         break;
     }
-    if (this.empty()) return;
+    if (mask === 0 && slot < 0) return;
+    const set = this.set;
+    set.fill(0);
+    set[d * W] = mask;
+    if (slot >= 0) set[(slot >> 6) * W + 1 + ((slot & 63) >> 5)] |= 1 << (slot & 31);
     this.walk(d, hist, parent);
   }
 
@@ -182,7 +178,6 @@ export class Precision {
   }
 
   private walk(depth: number, hist: readonly number[], parent: MarkedCheckpoint | undefined): void {
-    this.walks++;
     let d = depth;
     let h = hist;
     let cp = parent;
