@@ -45,8 +45,10 @@ const TAG_SPAN = 1024;
 const TAG_PLAIN = 0;
 /** Something the backward walk cannot see through (a bpf_loop call, a callback's return). */
 const TAG_OPAQUE = 1;
-/** 2 + frame * 64 + slot: a load or store of a known stack slot. */
-const TAG_SLOT = 2;
+/** A conditional jump whose scalar operand has copies (narrowed along with it). */
+const TAG_LINKED = 2;
+/** 3 + frame * 64 + slot: a load or store of a known stack slot. */
+const TAG_SLOT = 3;
 
 /** The stack slot (frame * 64 + slot) a load or store with constant offset touches, or -1. */
 function stackSlot(state: State, regno: number, off: number): number {
@@ -81,6 +83,14 @@ export function historyEntry(state: State, insn: Insn): number {
     case 'exit':
       if (top(state).kind === 'callback') tag = TAG_OPAQUE;
       break;
+    case 'jump': {
+      if (insn.op === 'ja') break;
+      const regs = top(state).regs;
+      const d = regs[insn.dst];
+      const s = insn.useReg ? regs[insn.src] : undefined;
+      if ((d.kind === 'scalar' && d.id !== 0) || (s?.kind === 'scalar' && s.id !== 0)) tag = TAG_LINKED;
+      break;
+    }
   }
   return insn.pc * TAG_SPAN + tag;
 }
@@ -119,11 +129,15 @@ export class Precision {
         if (sk === 'scalar' && dk !== 'scalar' && dk !== 'not_init') mask = 1 << insn.src;
         break;
       }
-      case 'jump':
-        // Every compared scalar: the branches a state explores must not depend on unmarked values.
+      case 'jump': {
+        // A comparison with a pointer may be decided by the scalar (NULL checks): always counts.
+        // Scalar comparisons count when decided (see decided()).
         if (insn.op === 'ja') break;
+        const sk = insn.useReg ? f.regs[insn.src].kind : 'scalar';
+        if (f.regs[insn.dst].kind === 'scalar' && sk === 'scalar') break;
         mask = scalarBit(f.regs, insn.dst) | (insn.useReg ? scalarBit(f.regs, insn.src) : 0);
         break;
+      }
       case 'call': {
         if (insn.op !== 'helper') break;
         const args = helperProto(insn.imm)?.args ?? [];
@@ -146,6 +160,21 @@ export class Precision {
     set.fill(0);
     set[d * W] = mask;
     if (slot >= 0) set[(slot >> 6) * W + 1 + ((slot & 63) >> 5)] |= 1 << (slot & 31);
+    this.walk(d, hist, parent);
+  }
+
+  /**
+   * A conditional jump between scalars in `state` (before it) went one way only: the operands
+   * decided it, so they count (a state whose values allow both ways explores both).
+   */
+  decided(state: State, insn: Insn, hist: readonly number[], parent: MarkedCheckpoint | undefined): void {
+    if (insn.kind !== 'jump' || insn.op === 'ja') return;
+    const d = state.frames.length - 1;
+    const regs = top(state).regs;
+    const mask = scalarBit(regs, insn.dst) | (insn.useReg ? scalarBit(regs, insn.src) : 0);
+    if (mask === 0) return;
+    this.set.fill(0);
+    this.set[d * W] = mask;
     this.walk(d, hist, parent);
   }
 
@@ -256,6 +285,12 @@ export class Precision {
         else if (insn.fetch) s[R] &= ~(1 << insn.src);
         return d;
       case 'jump':
+        // `a < b` narrows each by the other, so either marked needs both; copies of an operand were
+        // narrowed with it, so anything marked may rely on the operands.
+        if ((insn.useReg && (has(insn.dst) || has(insn.src))) || (tag === TAG_LINKED && !this.empty())) {
+          s[R] |= 1 << insn.dst;
+          if (insn.useReg) s[R] |= 1 << insn.src;
+        }
         return d;
       case 'packet_load':
         s[R] &= ~CALLER_SAVED;

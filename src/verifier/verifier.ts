@@ -183,6 +183,7 @@ class Verifier {
           this.precision?.useBy(state, insn, hist, parent);
           const entry = historyEntry(state, insn);
           next = this.step(state, insn);
+          if (next.length === 1 && insn.kind === 'jump') this.precision?.decided(state, insn, hist, parent);
           hist.push(entry);
         } catch (e) {
           if (e instanceof Rejection) return this.error(pc, state, e);
