@@ -54,7 +54,8 @@ const TAG_SLOT = 3;
 function stackSlot(state: State, regno: number, off: number): number {
   const reg = top(state).regs[regno];
   if (reg.kind !== 'stack' || !isConst(reg.var)) return -1;
-  const lo = reg.off + off + Number(BigInt.asIntN(64, reg.var.umin));
+  const v = reg.var.umin;
+  const lo = reg.off + off + (v === 0n ? 0 : Number(BigInt.asIntN(64, v)));
   if (lo < -STACK_SIZE || lo >= 0) return -1;
   return reg.frame * SLOT_COUNT + Math.floor((-lo - 1) / 8);
 }
@@ -249,10 +250,10 @@ export class Precision {
     const tag = entry - pc * TAG_SPAN;
     const insn = this.env.program.insns[this.env.program.insnAt[pc]];
     const R = d * W;
-    const has = (r: number): boolean => (s[R] & (1 << r)) !== 0;
+    const regs = s[R];
     switch (insn.kind) {
       case 'alu':
-        if (!has(insn.dst)) return d;
+        if ((regs & (1 << insn.dst)) === 0) return d;
         if (insn.op === 'mov' || insn.op === 'movsx') s[R] &= ~(1 << insn.dst);
         if (insn.useReg && insn.op !== 'neg' && insn.op !== 'le' && insn.op !== 'be' && insn.op !== 'bswap')
           s[R] |= 1 << insn.src;
@@ -261,7 +262,7 @@ export class Precision {
         s[R] &= ~(1 << insn.dst);
         return d;
       case 'load':
-        if (!has(insn.dst)) return d;
+        if ((regs & (1 << insn.dst)) === 0) return d;
         s[R] &= ~(1 << insn.dst);
         if (tag >= TAG_SLOT) {
           const k = tag - TAG_SLOT;
@@ -287,7 +288,10 @@ export class Precision {
       case 'jump':
         // `a < b` narrows each by the other, so either marked needs both; copies of an operand were
         // narrowed with it, so anything marked may rely on the operands.
-        if ((insn.useReg && (has(insn.dst) || has(insn.src))) || (tag === TAG_LINKED && !this.empty())) {
+        if (
+          (insn.useReg && (regs & ((1 << insn.dst) | (1 << insn.src))) !== 0) ||
+          (tag === TAG_LINKED && !this.empty())
+        ) {
           s[R] |= 1 << insn.dst;
           if (insn.useReg) s[R] |= 1 << insn.src;
         }
