@@ -5,6 +5,7 @@
  * new one when every value of the new one is a value of the old (range inclusion, consistent ids), so
  * the new path cannot reach anything the old one did not.
  */
+import { type PreciseMarks, regMarked, slotMarked } from './precision.js';
 import { isConst, scalarEquals, scalarIncludes } from './scalar.js';
 import { U64 } from './tnum.js';
 import { NOT_INIT, type RegState } from './types.js';
@@ -157,12 +158,14 @@ class IdMap {
   }
 }
 
-function regSafe(old: RegState, cur: RegState, ids: IdMap, exact: boolean): boolean {
+function regSafe(old: RegState, cur: RegState, ids: IdMap, exact: boolean, precise = true): boolean {
   if (old.kind === 'not_init') return exact ? cur.kind === 'not_init' : true;
   if (old.kind !== cur.kind) return false;
   const within = exact ? scalarEquals : scalarIncludes;
   switch (old.kind) {
     case 'scalar': {
+      // No decision on the old state's paths depended on this value: any number will do.
+      if (!precise && !exact) return true;
       const c = cur as typeof old;
       if (!within(old.value, c.value)) return false;
       // A link the old path relied on must hold here too; constants need none.
@@ -217,7 +220,13 @@ function byteSafe(o: string, c: string): boolean {
   return o === c;
 }
 
-function slotSafe(old: Slot | undefined, cur: Slot | undefined, ids: IdMap, exact: boolean): boolean {
+function slotSafe(
+  old: Slot | undefined,
+  cur: Slot | undefined,
+  ids: IdMap,
+  exact: boolean,
+  precise = true,
+): boolean {
   const o = old ?? EMPTY_SLOT;
   const c = cur ?? EMPTY_SLOT;
   if (exact) {
@@ -227,7 +236,7 @@ function slotSafe(old: Slot | undefined, cur: Slot | undefined, ids: IdMap, exac
   }
   if (o.spill !== undefined) {
     if (c.spill !== undefined) {
-      if (!regSafe(o.spill, c.spill, ids, false)) return false;
+      if (!regSafe(o.spill, c.spill, ids, false, precise)) return false;
       for (let j = 0; j < 8; j++) {
         const ob = o.bytes[j];
         const cb = c.bytes[j];
@@ -235,8 +244,13 @@ function slotSafe(old: Slot | undefined, cur: Slot | undefined, ids: IdMap, exac
       }
       return true;
     }
-    // An unknown scalar spill covers any initialized bytes.
-    return o.spill.kind === 'scalar' && o.spill.value.var.mask === U64 && !c.bytes.includes('i');
+    // An unknown (or unmarked) scalar spill covers any initialized bytes in its place.
+    if (o.spill.kind !== 'scalar' || (precise && o.spill.value.var.mask !== U64)) return false;
+    for (let j = 0; j < 8; j++) {
+      const ob = o.bytes[j];
+      if (ob === 's' ? c.bytes[j] === 'i' : !byteSafe(ob, c.bytes[j])) return false;
+    }
+    return true;
   }
   for (let j = 0; j < 8; j++) {
     const ob = o.bytes[j];
@@ -250,8 +264,15 @@ function slotSafe(old: Slot | undefined, cur: Slot | undefined, ids: IdMap, exac
 /**
  * True when `old` (fully explored) covers `cur`: same frames and call sites, every live register and
  * stack slot of `cur` within the old one, the same references. `exact` requires equality (loop detection).
+ * With `marks` (the old state's precision), only marked scalars are compared; any scalar fits the others.
  */
-export function statesEqual(old: State, cur: State, liveTop: number, exact: boolean): boolean {
+export function statesEqual(
+  old: State,
+  cur: State,
+  liveTop: number,
+  exact: boolean,
+  marks?: PreciseMarks,
+): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
   const ids = new IdMap();
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(-old.refs[i].id, -cur.refs[i].id)) return false;
@@ -266,14 +287,16 @@ export function statesEqual(old: State, cur: State, liveTop: number, exact: bool
     const live = f === last ? liveTop : 0b11111000000;
     for (let r = 0; r < 11; r++) {
       if ((live & (1 << r)) === 0) continue;
-      if (!regSafe(of.regs[r], cf.regs[r], ids, exact)) return false;
+      if (!regSafe(of.regs[r], cf.regs[r], ids, exact, marks === undefined || regMarked(marks, f, r)))
+        return false;
     }
     if (of.callbackCtx !== undefined && cf.callbackCtx !== undefined) {
       if (!regSafe(of.callbackCtx, cf.callbackCtx, ids, exact)) return false;
     }
     for (let i = 0; i < of.stack.length; i++) {
       if (of.stack[i] === cf.stack[i]) continue;
-      if (!slotSafe(of.stack[i], cf.stack[i], ids, exact)) return false;
+      if (!slotSafe(of.stack[i], cf.stack[i], ids, exact, marks === undefined || slotMarked(marks, f, i)))
+        return false;
     }
   }
   return true;

@@ -22,6 +22,7 @@ import { type Env, mapName, Rejection, reject, where } from './env.js';
 import { VerifierError } from './errors.js';
 import { globalEntryState, globalFunctions } from './global-funcs.js';
 import { type AccessOptions, atomicAccess, load, store } from './memory.js';
+import { historyEntry, newMarks, type PreciseMarks, Precision } from './precision.js';
 import { isConst, scalarConst, scalarOfSize } from './scalar.js';
 import { cloneState, newFrame, STACK_SIZE, type State, statesEqual, top } from './state.js';
 import { describe, NOT_INIT, type RegState, scalar, UNKNOWN } from './types.js';
@@ -70,6 +71,11 @@ export interface VerifyOptions {
    */
   readonly btf?: Btf;
   readonly funcInfo?: readonly BtfFuncInfo[];
+  /**
+   * Default true: a stored state compares only the scalars some check depended on (the kernel's
+   * precision tracking). False compares every scalar, which prunes less (for differential tests).
+   */
+  readonly precision?: boolean;
 }
 
 export interface VerifyStats {
@@ -89,6 +95,10 @@ interface Checkpoint {
   readonly pc: number;
   readonly parent: Checkpoint | undefined;
   branches: number;
+  /** Which scalars the paths from here compared (final once `branches` is 0). */
+  readonly marks: PreciseMarks;
+  /** The instructions run from the parent to here (precision.ts history entries). */
+  hist: number[];
 }
 
 interface Work {
@@ -97,6 +107,8 @@ interface Work {
   parent: Checkpoint | undefined;
   /** Instructions on this path since its last stored state. */
   since: number;
+  /** Their history entries, for precision marking. */
+  hist: number[];
 }
 
 class Verifier {
@@ -108,6 +120,8 @@ class Verifier {
   private readonly callbackEntries = new Set<number>();
   private readonly verifiedGlobals = new Set<number>();
   private nextId = 1;
+  /** Undefined when every scalar is compared. */
+  private readonly precision: Precision | undefined;
   processed = 0;
   states = 0;
 
@@ -130,6 +144,7 @@ class Verifier {
       calledGlobals: new Set(),
     };
     this.opts = { allowUninitStack: options.allowUninitStack ?? false };
+    this.precision = options.precision === false ? undefined : new Precision(this.env);
     this.maxInsns = options.maxInsns ?? DEFAULT_MAX_INSNS;
     this.all = Array.from({ length: program.slotCount }, () => []);
     this.done = Array.from({ length: program.slotCount }, () => []);
@@ -150,18 +165,18 @@ class Verifier {
     main.regs[1] = { kind: 'ctx', off: 0, var: scalarConst(0n) };
     main.regs[10] = { kind: 'stack', frame: 0, off: 0, var: scalarConst(0n) };
     const work: Work[] = [
-      { state: { frames: [main], refs: [] }, pc: 0, parent: undefined, since: CHECKPOINT_SPACING },
+      { state: { frames: [main], refs: [] }, pc: 0, parent: undefined, since: CHECKPOINT_SPACING, hist: [] },
     ];
     while (work.length > 0 || this.nextGlobal(work)) {
       const item = work.pop() as Work;
-      let { state, pc, parent, since } = item;
+      let { state, pc, parent, since, hist } = item;
       for (;;) {
         if (++this.processed > this.maxInsns) return this.limit(state, pc, parent);
         since++;
         if (this.env.cfg.prunePoint[pc]) {
           let seen: Checkpoint | undefined | 'prune';
           try {
-            seen = this.visit(state, pc, parent, since);
+            seen = this.visit(state, pc, parent, since, hist);
           } catch (e) {
             if (e instanceof Rejection) return this.error(pc, state, e);
             throw e;
@@ -170,7 +185,10 @@ class Verifier {
             this.finish(parent);
             break;
           }
-          if (seen !== parent) since = 0;
+          if (seen !== parent) {
+            since = 0;
+            hist = [];
+          }
           parent = seen;
         }
         const insn = insnAtPc(this.env.program, pc);
@@ -184,7 +202,15 @@ class Verifier {
           );
         let next: Successor[];
         try {
+          this.precision?.useBy(state, insn, hist, parent);
+          const entry = historyEntry(
+            state,
+            insn,
+            insn.kind === 'call' && insn.op === 'local' && this.env.globals.has(insn.target),
+          );
           next = this.step(state, insn);
+          if (next.length === 1 && insn.kind === 'jump') this.precision?.decided(state, insn, hist, parent);
+          hist.push(entry);
         } catch (e) {
           if (e instanceof Rejection) return this.error(pc, state, e);
           throw e;
@@ -194,7 +220,7 @@ class Verifier {
           break;
         }
         for (let i = next.length - 1; i >= 1; i--) {
-          work.push({ state: next[i].state, pc: next[i].pc, parent, since });
+          work.push({ state: next[i].state, pc: next[i].pc, parent, since, hist: hist.slice() });
           if (parent !== undefined) parent.branches++;
         }
         state = next[0].state;
@@ -215,6 +241,7 @@ class Verifier {
       pc: fn.entry,
       parent: undefined,
       since: CHECKPOINT_SPACING,
+      hist: [],
     });
     return true;
   }
@@ -318,12 +345,18 @@ class Verifier {
     pc: number,
     parent: Checkpoint | undefined,
     since: number,
+    hist: number[],
   ): Checkpoint | undefined | 'prune' {
     const live = this.env.cfg.liveIn[pc];
     // Newest first, and only so many: a missed prune costs time, never soundness.
     const done = this.done[pc];
     for (let i = done.length - 1, n = 0; i >= 0 && n < PRUNE_WINDOW; i--, n++) {
-      if (statesEqual(done[i].state, state, live, false)) return 'prune';
+      const d = done[i];
+      if (statesEqual(d.state, state, live, false, this.precision && d.marks)) {
+        // This path goes on as d's did: what d compared, its values decided.
+        this.precision?.inherit(state, d.marks, hist, parent);
+        return 'prune';
+      }
     }
     if (this.env.cfg.mayGoto[pc] && this.mayGotoLoop(state, pc, parent, live)) return 'prune';
     if (this.env.cfg.loopHeader[pc] || this.callbackEntries.has(pc)) {
@@ -338,8 +371,12 @@ class Verifier {
         if (cp.branches === 0) continue;
         checked++;
         if (this.callbackEntries.has(pc) && top(state).kind === 'callback') {
-          // Re-entering a callback with nothing new: its iterations have converged.
-          if (statesEqual(cp.state, state, live, false)) return 'prune';
+          // Re-entering a callback with nothing new: its iterations have converged. cp is still being
+          // explored, so its marks are not final: every value counts, here and on this path.
+          if (statesEqual(cp.state, state, live, false)) {
+            this.precision?.markAll(parent);
+            return 'prune';
+          }
         } else if (statesEqual(cp.state, state, live, true)) {
           reject(
             'UNBOUNDED_LOOP',
@@ -360,7 +397,14 @@ class Verifier {
       !this.callbackEntries.has(pc)
     )
       return parent;
-    const cp: Checkpoint = { state: cloneState(state), pc, parent, branches: 1 };
+    const cp: Checkpoint = {
+      state: cloneState(state),
+      pc,
+      parent,
+      branches: 1,
+      marks: newMarks(state.frames.length),
+      hist,
+    };
     this.all[pc].push(cp);
     this.states++;
     return cp;
@@ -381,8 +425,12 @@ class Verifier {
       const f = top(c.state);
       if (f.activation !== frame.activation || c.state.frames.length !== state.frames.length) continue;
       if (f.mayGotos >= frame.mayGotos) continue;
-      // Any of them: values that cycle (an offset wrapping around) repeat an older iteration.
-      if (statesEqual(c.state, state, live, false)) return true;
+      // Any of them: values that cycle (an offset wrapping around) repeat an older iteration. c is
+      // still being explored, so its marks are not final: every value counts on this path.
+      if (statesEqual(c.state, state, live, false)) {
+        this.precision?.markAll(parent);
+        return true;
+      }
       if (earlier.push(c.state) >= MAY_GOTO_EXACT_ITERATIONS) break;
     }
     if (earlier.length >= MAY_GOTO_EXACT_ITERATIONS) {

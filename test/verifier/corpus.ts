@@ -596,14 +596,10 @@ SEC("xdp") int prog(struct xdp_md *ctx) {
   return XDP_PASS;
 }`,
   },
-  // ---- where bpfbox is less precise than the kernel (no precision tracking yet) ----
+  // ---- precision tracking: scalars no check depends on do not block pruning ----
   {
     name: 'many independent branches on values that never matter',
-    expect: 'COMPLEXITY_LIMIT',
-    kernel: {
-      verdict: 'accepted',
-      why: "the kernel's precision tracking sees that x never reaches a check and prunes; bpfbox keeps x exact and explores every combination",
-    },
+    expect: 'ok',
     maxInsns: 100_000,
     source: `
 #define B(k) if (bpf_get_prandom_u32() & 1) { x |= 1ULL << k; asm volatile("" : "+r"(x)); }
