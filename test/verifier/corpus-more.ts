@@ -1044,6 +1044,38 @@ SEC("xdp") int prog(struct xdp_md *ctx) { __u32 x = ctx->rx_queue_index; return 
 SEC("tc") int prog2(struct __sk_buff *skb) { __u32 y = skb->len; return count(&y); }`,
   },
   {
+    name: 'precision through a global call in a subprogram: index 8 or 15 into 16 bytes',
+    expect: 'ok',
+    source: `
+__noinline int g(int v) { return v + 1; }
+static __noinline int sub(__u32 sel) {
+  __u8 buf[16] = {};
+  __u32 x = 15;
+  if (sel & 1) x = 8;
+  asm volatile("" : "+r"(x));
+  int r = g(sel);
+  asm volatile("" : "+r"(x));
+  return buf[x] + r;
+}
+SEC("xdp") int prog(struct xdp_md *ctx) { return sub(bpf_get_prandom_u32()) & 1; }`,
+  },
+  {
+    name: 'precision through a global call in a subprogram: index 8 or 100 into 16 bytes',
+    expect: 'STACK_OOB',
+    source: `
+__noinline int g(int v) { return v + 1; }
+static __noinline int sub(__u32 sel) {
+  __u8 buf[16] = {};
+  __u32 x = 100;
+  if (sel & 1) x = 8;
+  asm volatile("" : "+r"(x));
+  int r = g(sel);
+  asm volatile("" : "+r"(x));
+  return buf[x] + r;
+}
+SEC("xdp") int prog(struct xdp_md *ctx) { return sub(bpf_get_prandom_u32()) & 1; }`,
+  },
+  {
     name: 'global function called from two programs, the second with a too small argument',
     expect: 'FUNC_ARG',
     source: `
