@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
-import { BpfError, type Trap } from '../../src/errors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { JitProgram } from '../../src/jit/engine.js';
 import { ByteWriter, encodeModule, I64, Op } from '../../src/jit/wasm-encoder.js';
@@ -14,6 +13,7 @@ import { HelperRegistry, type TailCallTarget } from '../../src/vm/helpers.js';
 import { Interpreter, type RunOptions, type RunResult } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../../src/vm/memory/layout.js';
+import { outcome } from '../support/outcome.js';
 
 function machine(): GuestMemory {
   const m = new GuestMemory();
@@ -42,21 +42,10 @@ function both(text: string, helpers?: HelperRegistry, gasCosts?: GasCostTable): 
   ];
 }
 
-/** Result or trap as a plain object, so the engines can be compared with toEqual. */
-function outcome(f: () => { r0: bigint; instructions: number; gasUsed: number }): Record<string, unknown> {
-  try {
-    return { ...f() };
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-    const t = e as Trap;
-    return { code: t.code, pc: t.pc, instructions: t.instructions, gasUsed: t.gasUsed, message: t.message };
-  }
-}
-
 function agree(text: string, options: RunOptions = {}, helpers?: HelperRegistry, gasCosts?: GasCostTable) {
   const [interp, jit] = both(text, helpers, gasCosts);
-  const expected = outcome(() => interp.run(options));
-  expect(outcome(() => jit.run(options))).toEqual(expected);
+  const expected = outcome(() => interp.run(options), { message: true });
+  expect(outcome(() => jit.run(options), { message: true })).toEqual(expected);
   return expected;
 }
 
@@ -187,7 +176,11 @@ describe('JIT helpers and calls', () => {
     const [, jit] = both('call 6\nexit', registry());
     expect(jit.run().r0).toBe(0n);
     const [, promise] = both('call 7\nexit', registry());
-    expect(outcome(() => promise.run())).toMatchObject({ code: 'HELPER_ERROR', pc: 0, instructions: 1 });
+    expect(outcome(() => promise.run(), { message: true })).toMatchObject({
+      code: 'HELPER_ERROR',
+      pc: 0,
+      instructions: 1,
+    });
     expect(agree('call 8\nexit', {}, registry())).toMatchObject({ code: 'HELPER_ERROR', pc: 0 });
   });
 
@@ -251,7 +244,7 @@ describe('JIT helpers and calls', () => {
     };
     const first = load(entry);
     targets.push(first, ...others.map(load));
-    return outcome(() => first.run());
+    return outcome(() => first.run(), { message: true });
   }
 
   it('tail calls keep registers and the stack frame, and stop after MAX_TAIL_CALLS like the interpreter', () => {

@@ -7,7 +7,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
-import { BpfError, type Trap } from '../../src/errors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { JitProgram } from '../../src/jit/engine.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
@@ -15,6 +14,7 @@ import { HelperRegistry } from '../../src/vm/helpers.js';
 import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { INTERRUPT_POLL_INSTRUCTIONS } from '../../src/vm/interrupt.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+import { outcome } from '../support/outcome.js';
 
 const POLL = INTERRUPT_POLL_INSTRUCTIONS;
 
@@ -69,16 +69,6 @@ function machine(): GuestMemory {
   const m = new GuestMemory();
   m.mapStack();
   return m;
-}
-
-function outcome(f: () => { r0: bigint; instructions: number; gasUsed: number }): Record<string, unknown> {
-  try {
-    return { ...f() };
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-    const t = e as Trap;
-    return { code: t.code, pc: t.pc, instructions: t.instructions, gasUsed: t.gasUsed };
-  }
 }
 
 /** Runs `text` on both engines under every option set; returns the interpreter's outcomes. */

@@ -6,7 +6,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
-import { BpfError, type Trap } from '../../src/errors.js';
 import { EXECUTOR_KINDS, EXECUTORS, type ExecutorKind } from '../../src/executors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
@@ -14,6 +13,7 @@ import { HelperRegistry } from '../../src/vm/helpers.js';
 import type { RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { INTERRUPT_POLL_INSTRUCTIONS, InterruptSignal } from '../../src/vm/interrupt.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+import { outcome } from '../support/outcome.js';
 
 /** while (1) r0++ with a bpf-to-bpf call in the body: the loop is pcs 1..3, the callee 5..6. */
 const ENDLESS = 'mov %r0, 0\nl:\nadd %r0, 1\ncall local f\nja l\nexit\nf:\nadd %r6, 1\nexit';
@@ -48,16 +48,6 @@ function interruptInWorker(kind: ExecutorKind): Promise<WorkerOutcome> {
     });
     worker.on('error', (e) => finish(() => reject(e)));
   });
-}
-
-function outcome(f: () => { r0: bigint; instructions: number; gasUsed: number }): Record<string, unknown> {
-  try {
-    return { ...f() };
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-    const t = e as Trap;
-    return { code: t.code, pc: t.pc, instructions: t.instructions, gasUsed: t.gasUsed };
-  }
 }
 
 function load(kind: ExecutorKind, text: string, helpers?: HelperRegistry, gasCosts?: GasCostTable) {
