@@ -1,5 +1,6 @@
 /**
- * JIT vs interpreter on bench/programs/*.s (median of repeats, unmetered and metered), and compile
+ * JIT vs interpreter on bench/programs/*.s (median of repeats, unmetered and metered: a gas limit and a
+ * cost table that prices blocks apart from their length, so both countdowns run), and compile
  * speed on generated programs of growing size and on hostile control-flow shapes at the largest size
  * (test/jit/program-shapes.ts):
  *   node --import tsx bench/jit.ts (npm run bench:jit) [--quick]
@@ -47,11 +48,16 @@ for (const file of readdirSync(programs)
   const options = { mem: inputFor(name), maxInstructions: 1e10 };
   const interp = createMachine(bytes, options);
   const jit = createJitMachine(bytes, options);
+  const metered = createJitMachine(bytes, { ...options, gasCosts: { load: 2, store: 2, mul: 3, call: 5 } });
   const repeats = quick ? 3 : 9;
   const a = time(() => interp.run(), repeats);
-  for (let k = 0; k < 3; k++) jit.run(); // let V8 tier the module up
+  for (let k = 0; k < 3; k++) {
+    // Let V8 tier the modules up.
+    jit.run();
+    metered.run({ gasLimit: 1e15 });
+  }
   const b = time(() => jit.run(), repeats);
-  const c = time(() => jit.run({ gasLimit: 1e15 }), repeats);
+  const c = time(() => metered.run({ gasLimit: 1e15 }), repeats);
   if (a.result.r0 !== b.result.r0 || a.result.instructions !== b.result.instructions) {
     throw new Error(`${name}: engines disagree (${a.result.r0} vs ${b.result.r0})`);
   }

@@ -34,7 +34,7 @@ import { createExecutorMachine, type ExecutorMachine, type MachineOptions } from
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot, slotBase } from '../vm/memory/layout.js';
 import { JitCallContext, type JitHost } from './call-context.js';
-import { generateModule, pollSlack, TRAP_CALL_DEPTH, unitGas } from './codegen.js';
+import { gasSlack, generateModule, pollSlack, TRAP_CALL_DEPTH, unitGas, wideGas } from './codegen.js';
 import { analyze, type ProgramLayout } from './control-flow.js';
 
 /** Same options as the interpreter (memory, helpers, lddw resolver, packet slot, gas costs). */
@@ -45,11 +45,12 @@ export interface JitOptions extends InterpreterOptions {
 
 interface JitExports {
   run(k: number, ...registers: bigint[]): bigint;
-  /** The countdowns (i32): instructions (and gas, when it moves with them), gas otherwise. */
+  /** The countdowns (i32): instructions (and gas, when it moves with them), gas otherwise (f64 if wide). */
   leftN: WebAssembly.Global;
   leftGas: WebAssembly.Global;
-  /** i32: the instruction countdown value below which poll sites poll. */
+  /** i32: the instruction (gas) countdown value below which poll sites poll. */
   pollAt: WebAssembly.Global;
+  gasPollAt: WebAssembly.Global;
   depth: WebAssembly.Global;
   retHi: WebAssembly.Global;
   tailPending: WebAssembly.Global;
@@ -77,6 +78,8 @@ class TailCall {
 
 /** Traps whose counters are final. */
 const counted = new WeakSet<Trap>();
+/** Gas granted to an i32 gas countdown at a time (within codegen's MAX_SLACK bounds, see `grant`). */
+const GAS_CHUNK = 2 ** 30;
 
 /** Time spent compiling, in nanoseconds: our code generation and V8's wasm compilation. */
 export interface CompileStats {
@@ -112,6 +115,9 @@ export class JitProgram implements TailCallTarget, JitHost {
   private readonly unitGas: boolean;
   /** See codegen's `pollSlack`. */
   private readonly slack: number;
+  /** See codegen's `gasSlack` (0 with unit gas) and `wideGas`. */
+  private readonly gasSlack: number;
+  private readonly wideGas: boolean;
   /** `RunOptions.interrupt` of the current run. */
   private signal: InterruptSignal | undefined;
   private pendingExit = false;
@@ -150,6 +156,8 @@ export class JitProgram implements TailCallTarget, JitHost {
     });
     this.unitGas = unitGas(this.layout);
     this.slack = pollSlack(this.layout, this.maxFrames);
+    this.gasSlack = this.unitGas ? 0 : gasSlack(program, this.layout, this.maxFrames);
+    this.wideGas = wideGas(this.gasSlack);
     const t1 = performance.now();
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       env: {
@@ -322,7 +330,8 @@ export class JitProgram implements TailCallTarget, JitHost {
    * goes below pollAt = 0 at the next interrupt poll (after `poll` instructions) and below −slack
    * exactly at the budget (see codegen's `charge`); within the last `poll` + slack instructions
    * pollAt is −slack, so poll sites stop polling rather than call the meter at every visit. The gas
-   * countdown is exact: below 0 at the gas limit.
+   * countdown does the same with gasPollAt and gasSlack, refilled every GAS_CHUNK; a wide one is
+   * exact: below 0 at the gas limit.
    */
   private grant(n: number, gas: number, poll = INTERRUPT_POLL_INSTRUCTIONS): void {
     const x = this.exports;
@@ -335,9 +344,15 @@ export class JitProgram implements TailCallTarget, JitHost {
     x.pollAt.value = far ? 0 : -this.slack;
     if (this.unitGas) {
       this.gasEnd = gas + left;
-    } else {
+    } else if (this.wideGas) {
       x.leftGas.value = gasLeft;
       this.gasEnd = gas + gasLeft;
+    } else {
+      const farGas = gasLeft - this.gasSlack > GAS_CHUNK;
+      const leftGas = farGas ? GAS_CHUNK : gasLeft - this.gasSlack;
+      x.gasPollAt.value = farGas ? 0 : -this.gasSlack;
+      x.leftGas.value = leftGas;
+      this.gasEnd = gas + leftGas;
     }
     x.leftN.value = left;
     this.nEnd = n + left;

@@ -126,6 +126,19 @@ describe('JIT countdown meters on long runs', () => {
     }
   });
 
+  it('gas beyond 32 bits on the i32 gas countdown: limits around its refills are exact', () => {
+    const costs: GasCostTable = { call: 2 ** 12, mul: 2 ** 16 };
+    const used = agree(LONG, [{}], costs)[0].gasUsed as number;
+    expect(used).toBeGreaterThan(2 ** 31);
+    agree(
+      LONG,
+      [used, used - 1, Math.floor(used / 3), 2 ** 30 - 1, 2 ** 30 + 7, 2 ** 31 + 4].map((gasLimit) => ({
+        gasLimit,
+      })),
+      costs,
+    );
+  });
+
   it('gas costs beyond 32 bits are charged exactly (the i64 gas countdown)', () => {
     const costs: GasCostTable = { call: 2 ** 31 + 5, mul: 2 ** 30 };
     const full = agree(LONG, [{}], costs)[0];
