@@ -257,15 +257,6 @@ function moduleHeader(layout: ProgramLayout, firstSub: number, runFn: number, wi
   };
 }
 
-/** True when function `f` contains a may_goto (its frame then needs the counter). */
-function usesMayGoto(program: Program, f: FunctionLayout): boolean {
-  for (let i = f.first; i <= f.last; i++) {
-    const insn = program.insns[i];
-    if (insn.kind === 'jump' && insn.op === 'may_goto') return true;
-  }
-  return false;
-}
-
 /** Refuses a function body over V8's limit (it would fail later, less clearly, in WebAssembly.Module). */
 function checkBodySize(f: FunctionLayout, bytes: number): void {
   if (bytes > MAX_FUNCTION_BYTES) {
@@ -404,44 +395,70 @@ function inOwnFrame(base: number, off: number, size: number, frameSize: number):
   return base === R10 && off >= -frameSize && off + size <= 0;
 }
 
-/**
- * Per function: 1 when neither it nor anything it calls reads the stack window of the region table
- * (only own-frame accesses, no helpers or callx, which may hand stack pointers to the host), so a
- * call to it need not move the window — the caller's stays valid for everything the callee does.
- * (A stale window is the caller's, smaller than the callee's: it could never grant more access.)
- */
-function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize: number): Uint8Array {
+/** What the code generator needs to know ahead, from one pass over the instructions. */
+interface ProgramFacts {
+  /**
+   * Per function: 1 when neither it nor anything it calls reads the stack window of the region
+   * table (only own-frame accesses, no helpers or callx, which may hand stack pointers to the
+   * host), so a call to it need not move the window — the caller's stays valid for everything the
+   * callee does. (A stale window is the caller's, smaller than the callee's: it could never grant
+   * more access.)
+   */
+  readonly windowFree: Uint8Array;
+  /** Per function: 1 when it contains a may_goto (its frame then needs the counter). */
+  readonly mayGoto: Uint8Array;
+  /** Per pc: 1 at blocks that poll (see `charge`): function entries and backward-jump targets. */
+  readonly pollSite: Uint8Array;
+}
+
+function scanProgram(program: Program, layout: ProgramLayout, frameSize: number): ProgramFacts {
   const { insns } = program;
   const count = layout.functions.length;
-  const free = new Uint8Array(count);
+  const windowFree = new Uint8Array(count);
+  const mayGoto = new Uint8Array(count);
+  const pollSite = new Uint8Array(program.slotCount);
   const callees: number[][] = [];
   for (const f of layout.functions) {
+    pollSite[f.startPc] = 1;
     let ok = 1;
     const calls: number[] = [];
-    for (let i = f.first; i <= f.last && ok; i++) {
+    for (let i = f.first; i <= f.last; i++) {
       const insn = insns[i];
-      if (insn.kind === 'load') ok = inOwnFrame(insn.src, insn.off, insn.size, frameSize) ? 1 : 0;
-      else if (insn.kind === 'store' || insn.kind === 'atomic')
-        ok = inOwnFrame(insn.dst, insn.off, insn.size, frameSize) ? 1 : 0;
-      else if (insn.kind === 'call') {
-        if (insn.op === 'local') calls.push(layout.functionAt[insn.target]);
-        else ok = 0;
-      } else if (insn.kind === 'packet_load') ok = 0; // its slot is configurable
+      switch (insn.kind) {
+        case 'jump':
+          if (insn.target <= insn.pc) pollSite[insn.target] = 1;
+          if (insn.op === 'may_goto') mayGoto[f.index] = 1;
+          break;
+        case 'load':
+          if (!inOwnFrame(insn.src, insn.off, insn.size, frameSize)) ok = 0;
+          break;
+        case 'store':
+        case 'atomic':
+          if (!inOwnFrame(insn.dst, insn.off, insn.size, frameSize)) ok = 0;
+          break;
+        case 'call':
+          if (insn.op === 'local') calls.push(layout.functionAt[insn.target]);
+          else ok = 0;
+          break;
+        case 'packet_load':
+          ok = 0; // its slot is configurable
+          break;
+      }
     }
-    free[f.index] = ok;
+    windowFree[f.index] = ok;
     callees.push(calls);
   }
   // A function calling one that needs the window needs it too: iterate to the fixed point.
   for (let changed = true; changed; ) {
     changed = false;
     for (let k = 0; k < count; k++) {
-      if (free[k] === 1 && callees[k].some((c) => free[c] === 0)) {
-        free[k] = 0;
+      if (windowFree[k] === 1 && callees[k].some((c) => windowFree[c] === 0)) {
+        windowFree[k] = 0;
         changed = true;
       }
     }
   }
-  return free;
+  return { windowFree, mayGoto, pollSite };
 }
 
 /** Kinds of open wasm constructs on the control stack. */
@@ -477,10 +494,7 @@ class FunctionGen {
   private readonly fpHostTop: number;
   /** See `unitGas`: the gas countdown is not kept. */
   private readonly unitGas: boolean;
-  /** See `windowFreeFunctions`. */
-  private readonly windowFree: Uint8Array;
-  /** 1 at blocks that poll (see `charge`): function entries and backward-jump targets. */
-  private readonly pollSite: Uint8Array;
+  private readonly facts: ProgramFacts;
   /** See `pollSlack`. */
   private readonly slack: number;
   /** See `gasSlack` (0 with unit gas) and `wideGas`. */
@@ -508,13 +522,8 @@ class FunctionGen {
     this.openLoop = this.work.subarray(slots);
     this.unitGas = unitGas(input.layout);
     this.wideGas = wideGas(gasSlack);
-    this.windowFree = windowFreeFunctions(input.program, input.layout, this.frameSize);
+    this.facts = scanProgram(input.program, input.layout, this.frameSize);
     this.slack = pollSlack(input.layout, this.maxFrames);
-    this.pollSite = new Uint8Array(slots);
-    for (const f of input.layout.functions) this.pollSite[f.startPc] = 1;
-    for (const insn of input.program.insns) {
-      if (insn.kind === 'jump' && insn.target <= insn.pc) this.pollSite[insn.target] = 1;
-    }
   }
 
   release(): void {
@@ -528,7 +537,7 @@ class FunctionGen {
   compile(f: FunctionLayout, firstPartFn: number): void {
     this.f = f;
     this.split = f.parts.length > 1;
-    this.mayGoto = usesMayGoto(this.input.program, f);
+    this.mayGoto = this.facts.mayGoto[f.index] === 1;
     if (!this.split) {
       checkBodySize(f, this.compilePart(0));
       return;
@@ -542,7 +551,7 @@ class FunctionGen {
   compileParts(f: FunctionLayout): void {
     this.f = f;
     this.split = true;
-    this.mayGoto = usesMayGoto(this.input.program, f);
+    this.mayGoto = this.facts.mayGoto[f.index] === 1;
     for (let p = 0; p < f.parts.length; p++) checkBodySize(f, this.compilePart(p));
   }
 
@@ -728,7 +737,7 @@ class FunctionGen {
     const pc = program.insns[i].pc;
     const len = layout.blockInsns[pc];
     const gas = this.unitGas ? 0 : layout.blockGas[pc];
-    const poll = this.pollSite[pc] === 1;
+    const poll = this.facts.pollSite[pc] === 1;
     const wrapper = this.openPoll.get(pc);
     if (gas !== 0 && !this.wideGas) {
       // Both i32 countdowns: a compare-and-branch each runs faster on V8 than one branch on an
@@ -1329,7 +1338,7 @@ class FunctionGen {
             w.byte(Op.call);
             w.u32(this.firstSub + k);
           },
-          this.windowFree[k] === 0,
+          this.facts.windowFree[k] === 0,
         );
         return;
       }
