@@ -252,7 +252,8 @@ interface Scratch {
   ends: Uint8Array;
   /** Target pc of a jump, -1 for other instructions. */
   jumpTarget: Int32Array;
-  /** Last backward jump to this instruction (loop candidate end), -1 if none. */
+  /** First and last backward jump to this instruction (loop candidate ends), -1 if none. */
+  firstBack: Int32Array;
   lastBack: Int32Array;
   /** First and last instruction jumping here (-1 / count when none). */
   minSource: Int32Array;
@@ -267,7 +268,7 @@ interface Scratch {
 
 /** Int32 elements of the work arrays for `count` instructions. */
 function scratchLength(count: number): number {
-  return 6 * count + ((count + 3) >> 2);
+  return 7 * count + ((count + 3) >> 2);
 }
 
 /** The work arrays as views of `work` (pooled memory: every array is initialized here or in use). */
@@ -279,7 +280,8 @@ function newScratch(work: Int32Array, count: number, loopAt: Int32Array, partAt:
     minSource: work.subarray(3 * count, 4 * count).fill(count),
     maxSource: work.subarray(4 * count, 5 * count).fill(-1),
     regionOf: work.subarray(5 * count, 6 * count),
-    ends: new Uint8Array(work.buffer, work.byteOffset + 6 * count * 4, count).fill(0),
+    firstBack: work.subarray(6 * count, 7 * count).fill(-1),
+    ends: new Uint8Array(work.buffer, work.byteOffset + 7 * count * 4, count).fill(0),
     loopAt,
     partAt,
     loopScanned: 0,
@@ -298,22 +300,28 @@ function scanJumps(
   insnAt: Int32Array,
   scratch: Scratch,
 ): void {
-  const { lastBack, minSource, maxSource, partAt } = scratch;
+  const { firstBack, lastBack, minSource, maxSource, partAt } = scratch;
   for (let i = first; i <= last; i++) {
     const t = jumpTarget[i];
     if (t < 0) continue;
     const ti = insnAt[t];
     if (i < minSource[ti]) minSource[ti] = i;
     if (i > maxSource[ti]) maxSource[ti] = i;
-    if (t <= pcs[i] && i > lastBack[ti] && partAt[i] === partAt[ti]) lastBack[ti] = i;
+    if (t <= pcs[i] && partAt[i] === partAt[ti]) {
+      if (i > lastBack[ti]) lastBack[ti] = i;
+      if (firstBack[ti] < 0) firstBack[ti] = i;
+    }
   }
 }
 
 /**
  * Finds the natural loops of one part and returns its regions. A candidate is a backward target
  * `h` with its last back edge `b`; it is a loop when nothing outside [h, b] jumps into (h, b] and
- * nothing inside jumps to before h. Loops that pass nest properly (a partial overlap would be a jump
- * into the other one's interior), so one stack pass builds the tree.
+ * nothing inside jumps to before h. When that fails, [h, first back edge] is tried: clang's rotated
+ * loops jump back to an inner loop's header from the end of an outer, irreducible cycle, and the
+ * inner loop should still be a wasm loop (the outer jump re-enters by dispatch). Loops that pass nest
+ * properly (a partial overlap would be a jump into the other one's interior), so one stack pass
+ * builds the tree.
  */
 function structure(
   first: number,
@@ -322,22 +330,31 @@ function structure(
   jumpTarget: Int32Array,
   scratch: Scratch,
 ): Region[] {
-  const { lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
+  const { firstBack, lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
   const regions: Region[] = [{ first, last, parent: -1, isLoop: false, labels: [], dispatch: false }];
   const stack = [0];
   let budget = 4 * (last - first + 1) + 64;
+  /** True when [h, b] is a natural loop; its scan is paid from the budget. */
+  const naturalLoop = (h: number, b: number): boolean => {
+    budget -= b - h + 1;
+    if (budget < 0) return false;
+    scratch.loopScanned += b - h + 1;
+    const headerPc = pcs[h];
+    for (let j = h; j <= b; j++) {
+      const t = jumpTarget[j];
+      if (t >= 0 && t < headerPc) return false;
+      if (j > h && maxSource[j] >= 0 && (minSource[j] < h || maxSource[j] > b)) return false;
+    }
+    return true;
+  };
   for (let h = first; h <= last; h++) {
     while (regions[stack[stack.length - 1]].last < h) stack.pop();
-    const b = lastBack[h];
+    let b = lastBack[h];
     if (b >= 0 && budget > 0) {
-      budget -= b - h + 1;
-      let natural = budget >= 0;
-      if (natural) scratch.loopScanned += b - h + 1;
-      const headerPc = pcs[h];
-      for (let j = h; natural && j <= b; j++) {
-        const t = jumpTarget[j];
-        if (t >= 0 && t < headerPc) natural = false;
-        if (j > h && maxSource[j] >= 0 && (minSource[j] < h || maxSource[j] > b)) natural = false;
+      let natural = naturalLoop(h, b);
+      if (!natural && firstBack[h] !== b && budget > 0) {
+        b = firstBack[h];
+        natural = naturalLoop(h, b);
       }
       if (natural) {
         loopAt[h] = regions.length;
