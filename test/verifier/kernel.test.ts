@@ -83,6 +83,17 @@ const KERNEL_REASON: Record<string, RegExp> = {
   COMPLEXITY_LIMIT: /too large|too complex/,
 };
 
+/**
+ * The typed runner's line for each raw program (`type`: the BPF_PROG_TYPE_* number): "accepted", or
+ * "rejected" with the kernel's log line.
+ */
+function kernelVerdicts(typed: string, progs: readonly { type: number; code: Uint8Array }[]): string[] {
+  const input = progs.map((p) => `${p.type} ${Buffer.from(p.code).toString('hex').replace(/(..)/g, '$1 ')}`);
+  return spawnSync(typed, { input: `${input.join('\n')}\n`, encoding: 'utf8', maxBuffer: 1 << 26 })
+    .stdout.trimEnd()
+    .split('\n');
+}
+
 /** Why the kernel's answer disagrees with the recorded one, or undefined when it agrees. */
 function disagreement(expect: string, expected: string, got: string): string | undefined {
   const verdict = got.startsWith('accepted') ? 'accepted' : got.startsWith('rejected') ? 'rejected' : got;
@@ -123,12 +134,10 @@ describe.skipIf('skip' in env)('verifier corpus against the running kernel', () 
     if (!('typed' in env)) return;
     // As socket filters (BPF_PROG_TYPE_SOCKET_FILTER = 1) through the typed runner, whose log shows the
     // kernel's error line.
-    const input = ASM_CORPUS.map(
-      (c) => `1 ${Buffer.from(assemble(c.asm)).toString('hex').replace(/(..)/g, '$1 ')}`,
-    ).join('\n');
-    const lines = spawnSync(env.typed, { input: `${input}\n`, encoding: 'utf8' })
-      .stdout.trimEnd()
-      .split('\n');
+    const lines = kernelVerdicts(
+      env.typed,
+      ASM_CORPUS.map((c) => ({ type: 1, code: assemble(c.asm) })),
+    );
     const mismatches: string[] = [];
     ASM_CORPUS.forEach((c, i) => {
       const expected = c.kernel?.verdict ?? (c.expect === 'ok' ? 'accepted' : 'rejected');
@@ -144,16 +153,10 @@ describe.skipIf('skip' in env)('verifier corpus against the running kernel', () 
    */
   function compareRandom(typed: string, texts: readonly string[]): { mismatches: string[]; ok: boolean[] } {
     const codes = texts.map((t) => assemble(t));
-    const input = codes.map(
-      (b) => `${PROG_TYPE_XDP} ${Buffer.from(b).toString('hex').replace(/(..)/g, '$1 ')}`,
+    const lines = kernelVerdicts(
+      typed,
+      codes.map((code) => ({ type: PROG_TYPE_XDP, code })),
     );
-    const lines = spawnSync(typed, {
-      input: `${input.join('\n')}\n`,
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
-    })
-      .stdout.trimEnd()
-      .split('\n');
     const mismatches: string[] = [];
     const ok = texts.map((text, i) => {
       // The kernel runs as root here, which may read uninitialized stack.
@@ -216,16 +219,10 @@ describe.skipIf('skip' in env)('verifier corpus against the running kernel', () 
       }
     }
     const codes = progs.map((p) => assemble(p.text));
-    const input = progs.map(
-      (p, i) => `${p.code} ${Buffer.from(codes[i]).toString('hex').replace(/(..)/g, '$1 ')}`,
+    const lines = kernelVerdicts(
+      env.typed,
+      progs.map((p, i) => ({ type: p.code, code: codes[i] })),
     );
-    const lines = spawnSync(env.typed, {
-      input: `${input.join('\n')}\n`,
-      encoding: 'utf8',
-      maxBuffer: 1 << 26,
-    })
-      .stdout.trimEnd()
-      .split('\n');
     const mismatches: string[] = [];
     progs.forEach((p, i) => {
       const r = verifyRaw(decodeProgram(codes[i]), { programType: p.type });
@@ -257,16 +254,10 @@ describe.skipIf('skip' in env)('verifier corpus against the running kernel', () 
       })),
     );
     const codes = progs.map((p) => assemble(p.text));
-    const input = progs.map(
-      (p, i) => `${p.code} ${Buffer.from(codes[i]).toString('hex').replace(/(..)/g, '$1 ')}`,
+    const lines = kernelVerdicts(
+      env.typed,
+      progs.map((p, i) => ({ type: p.code, code: codes[i] })),
     );
-    const lines = spawnSync(env.typed, {
-      input: `${input.join('\n')}\n`,
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
-    })
-      .stdout.trimEnd()
-      .split('\n');
     const mismatches: string[] = [];
     progs.forEach((p, i) => {
       const r = verifyRaw(decodeProgram(codes[i]), { programType: p.type });
