@@ -23,13 +23,12 @@ import {
   helperResultInto,
   Interpreter,
   type InterpreterOptions,
-  interruptedAt,
   isThenable,
   MAX_TAIL_CALLS,
   type RunOptions,
   type RunResult,
 } from '../vm/interpreter/interpreter.js';
-import { INTERRUPT_POLL_INSTRUCTIONS, type InterruptSignal } from '../vm/interrupt.js';
+import { INTERRUPT_POLL_INSTRUCTIONS, type InterruptSignal, interruptedAt } from '../vm/interrupt.js';
 import { createExecutorMachine, type ExecutorMachine, type MachineOptions } from '../vm/machine.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot, slotBase } from '../vm/memory/layout.js';

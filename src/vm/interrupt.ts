@@ -10,6 +10,13 @@
  * cross-origin isolation) it is a plain ArrayBuffer and works within one thread only.
  */
 
+import { Interrupted } from '../errors.js';
+
+/** The trap of an interrupt that stops the guest before it runs `pc` (both engines). */
+export function interruptedAt(pc: number): Interrupted {
+  return new Interrupted(`interrupted before pc ${pc}`, { pc });
+}
+
 /** How often (in executed instructions, roughly) both engines look at the signal. */
 export const INTERRUPT_POLL_INSTRUCTIONS = 1 << 16;
 

@@ -20,7 +20,7 @@ import type { Insn, Program } from '../../isa/instruction.js';
 import { BPF_MAX_LOOPS } from '../../isa/opcodes.js';
 import { type GasCostTable, gasPricer } from '../gas.js';
 import type { HelperDefinition, HelperRegistry, TailCallTarget } from '../helpers.js';
-import { INTERRUPT_POLL_INSTRUCTIONS, type InterruptSignal } from '../interrupt.js';
+import { INTERRUPT_POLL_INSTRUCTIONS, type InterruptSignal, interruptedAt } from '../interrupt.js';
 import { type GuestMemory, STACK_WINDOW_FP, STACK_WINDOW_STRIDE } from '../memory/guest-memory.js';
 import {
   SLOT_SHIFT,
@@ -98,11 +98,6 @@ export interface RunResult {
   instructions: number;
   /** Gas used: the exact sum of the executed instructions' costs plus helper charges. */
   gasUsed: number;
-}
-
-/** The trap of an interrupt that stops the guest before it runs `pc`. */
-export function interruptedAt(pc: number): Interrupted {
-  return new Interrupted(`interrupted before pc ${pc}`, { pc });
 }
 
 /** Traps whose counters are final (set by the innermost run that saw them). */
