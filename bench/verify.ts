@@ -14,7 +14,7 @@ import { Command } from 'commander';
 import { OpenObject } from '../src/elf/open.js';
 import { verifyProgram } from '../src/verifier/index.js';
 import { CLANG, clangAvailable } from '../test/elf/compile.js';
-import { compileCached, machineInfo, median, writeResult } from './util.js';
+import { compileCached, machineInfo, timeRuns, writeResult } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const examples = join(here, '../examples');
@@ -131,15 +131,9 @@ for (const job of jobs) {
   bar.update({ object: `${job.object}:${job.p.name}` });
   const verify = () => verifyProgram(job.p, { mapDefinitions: job.maps });
   // Big programs take long enough that a few repeats give a stable median.
-  const first = verify();
-  const repeats = first.stats.ms > 200 ? 3 : quick ? 10 : 30;
-  const times: number[] = [];
-  let last = first;
-  for (let k = 0; k < repeats; k++) {
-    const t0 = performance.now();
-    last = verify();
-    times.push(performance.now() - t0);
-  }
+  const repeats = job.p.program.insns.length > 5_000 ? 3 : quick ? 10 : 30;
+  const t = timeRuns(verify, 1, repeats);
+  const last = t.last;
   results.push({
     object: job.object,
     program: job.p.name,
@@ -147,9 +141,9 @@ for (const job of jobs) {
     ok: last.ok,
     insnsProcessed: last.stats.insnsProcessed,
     states: last.stats.states,
-    samples: times.length,
-    medianMs: median(times),
-    minMs: Math.min(...times),
+    samples: t.samples,
+    medianMs: t.medianNs / 1e6,
+    minMs: t.minNs / 1e6,
     targetMs: job.targetMs,
   });
   bar.increment();
