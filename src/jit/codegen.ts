@@ -97,6 +97,8 @@ const L_HOST = 21;
 // caller's G_LOOPS, restored on return.
 const L_LOOPS = 32;
 const L_GAS_POLL_AT = 33;
+// i32: 1 while entering a rotated loop at its mid entry (see Region.mid); 0 everywhere else.
+const L_MID = 34;
 
 /** Largest slack of a countdown: from +2^30 (a refill) down to −slack − one block stays in i32. */
 const MAX_SLACK = 2 ** 30;
@@ -612,6 +614,7 @@ class FunctionGen {
       { count: 11, type: I32 }, // L_HOST
       { count: 1, type: I32 }, // L_LOOPS
       { count: 1, type: I32 }, // L_GAS_POLL_AT
+      { count: 1, type: I32 }, // L_MID
     ]);
   }
 
@@ -687,6 +690,16 @@ class FunctionGen {
       w.u32(0);
       for (let j = 0; j < labels.length; j++) w.u32(this.depthOf(this.openBlock[labels[j]]));
       w.u32(0);
+      this.close(OTHER, 0);
+    }
+    if (R.mid >= 0) {
+      // Entered from outside at the mid entry: clear the flag and go there, before the header's block.
+      w.op2(Op.local_get, L_MID);
+      this.open(Op.if, OTHER, 0);
+      w.i32const(0);
+      w.op2(Op.local_set, L_MID);
+      w.byte(Op.br);
+      w.u32(this.depthOf(this.openBlock[R.mid]));
       this.close(OTHER, 0);
     }
     for (let i = R.first; i <= R.last; ) {
@@ -1289,6 +1302,26 @@ class FunctionGen {
       }
     }
     const t = insn.target;
+    const mid = this.input.layout.midOf[t];
+    if (mid >= 0) {
+      const loop = this.regions[mid];
+      const { insns } = this.input.program;
+      if (insn.pc < insns[loop.first].pc || insn.pc > insns[loop.last].pc) {
+        // Into a rotated loop from outside: raise the flag, jump to its header (see `region`).
+        if (conditional) this.open(Op.if, OTHER, 0);
+        w.i32const(1);
+        w.op2(Op.local_set, L_MID);
+        this.jumpTo(insns[loop.first].pc, false);
+        if (conditional) this.close(OTHER, 0);
+        return;
+      }
+    }
+    this.jumpTo(t, conditional);
+  }
+
+  /** The branch of a jump to `t` (taken when the condition on the stack holds, if `conditional`). */
+  private jumpTo(t: number, conditional: boolean): void {
+    const w = this.w;
     // Forward to an open block, or back to the header of an enclosing loop: one `br`.
     const direct = this.openBlock[t] >= 0 ? this.openBlock[t] : this.openLoop[t];
     if (direct >= 0) {

@@ -5,7 +5,10 @@
  * its jump targets T_0 < … < T_{k-1}; the code from T_j on is placed right after the `end` of block
  * T_j and all the blocks nest, so a forward jump to T_j is a plain `br` out of block T_j. A natural
  * loop — entered only at its header, left only forwards — is a region of its own inside a wasm `loop`,
- * so its back edges are `br`s to that loop. Every other backward jump (irreducible flow, loops left
+ * so its back edges are `br`s to that loop. So is a *rotated* loop, clang's favourite shape: laid out
+ * from the top of its body but entered from outside at one instruction in the middle (its *mid
+ * entry*). A jump from outside to the mid entry sets a flag and enters the wasm loop at its start,
+ * where the flag branches straight to the mid entry's block; the iterations themselves pay nothing. Every other backward jump (irreducible flow, loops left
  * backwards) sets a dispatch index and branches to a `loop` + `br_table` around its region, which
  * re-enters the right block: every CFG compiles, with one block per target and one table entry per
  * target. Loop candidates are checked by scanning them; the scans share a budget proportional to the
@@ -45,6 +48,11 @@ export interface Region {
   readonly labels: number[];
   /** True when a backward jump re-enters this region through its br_table dispatch. */
   dispatch: boolean;
+  /**
+   * A loop's mid entry: the pc of the one instruction after the header that code outside the loop
+   * jumps to (it then enters through the loop's start with the mid-entry flag set); -1 if none.
+   */
+  readonly mid: number;
 }
 
 /**
@@ -86,6 +94,8 @@ export interface ProgramLayout {
   readonly labelRegion: Int32Array;
   /** Instruction index → region id of the natural loop headed there, -1 otherwise. */
   readonly loopAt: Int32Array;
+  /** pc → region id of the loop whose mid entry it is (see Region.mid), -1 otherwise. */
+  readonly midOf: Int32Array;
   /** Instruction index → part of its function. */
   readonly partAt: Int32Array;
   /** Per leader pc: instructions and gas of its block. */
@@ -126,14 +136,15 @@ function layOut(
   const { insns, insnAt, slotCount, subprograms } = program;
   const count = insns.length;
   // The per-pc and per-instruction arrays of the result share one buffer (one allocation).
-  const kept = new Int32Array(5 * slotCount + 2 * count);
+  const kept = new Int32Array(6 * slotCount + 2 * count);
   const functionAt = kept.subarray(0, slotCount).fill(-1);
   const labelAt = kept.subarray(slotCount, 2 * slotCount).fill(-1);
   const labelRegion = kept.subarray(2 * slotCount, 3 * slotCount).fill(-1);
   const blockInsns = kept.subarray(3 * slotCount, 4 * slotCount);
   const afterInsns = kept.subarray(4 * slotCount, 5 * slotCount);
   const loopAt = kept.subarray(5 * slotCount, 5 * slotCount + count).fill(-1);
-  const partAt = kept.subarray(5 * slotCount + count);
+  const partAt = kept.subarray(5 * slotCount + count, 5 * slotCount + 2 * count);
+  const midOf = kept.subarray(5 * slotCount + 2 * count).fill(-1);
   const leader = new Uint8Array(slotCount);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
   const priced = price !== undefined;
@@ -202,8 +213,16 @@ function layOut(
     for (let p = 0; p + 1 < bounds.length; p++) {
       const pFirst = bounds[p];
       const pLast = bounds[p + 1] - 1;
-      const regions = structure(pFirst, pLast, pcs, jumpTarget, scratch);
-      labelJumpTargets(pFirst, pLast, pcs, jumpTarget, insnAt, regions, scratch, labelAt, labelRegion);
+      // A split function's parts are entered by the driver's dispatch only: no mid entries there.
+      const regions = structure(
+        pFirst,
+        pLast,
+        pcs,
+        jumpTarget,
+        scratch,
+        bounds.length > 2 ? undefined : midOf,
+      );
+      labelJumpTargets(pFirst, pLast, pcs, jumpTarget, insnAt, regions, scratch, labelAt, labelRegion, midOf);
       // A split function's parts are entered through their dispatch table (entry index 0 = start).
       if (bounds.length > 2) regions[0].dispatch = true;
       parts.push({ first: pFirst, last: pLast, regions });
@@ -235,6 +254,7 @@ function layOut(
     labelAt,
     labelRegion,
     loopAt,
+    midOf,
     partAt,
     blockInsns,
     blockGas,
@@ -314,10 +334,14 @@ function scanJumps(
   }
 }
 
+/** Results of `loopKind` besides a mid entry's index. */
+const NOT_A_LOOP = -2;
+const NATURAL = -1;
+
 /**
  * Finds the natural loops of one part and returns its regions. A candidate is a backward target
- * `h` with its last back edge `b`; it is a loop when nothing outside [h, b] jumps into (h, b] and
- * nothing inside jumps to before h. When that fails, [h, first back edge] is tried: clang's rotated
+ * `h` with its last back edge `b`; it is a loop when nothing outside [h, b] jumps into (h, b] — or
+ * into one instruction of it only, its mid entry — and nothing inside jumps to before h. When that fails, [h, first back edge] is tried: clang's rotated
  * loops jump back to an inner loop's header from the end of an outer, irreducible cycle, and the
  * inner loop should still be a wasm loop (the outer jump re-enters by dispatch). Loops that pass nest
  * properly (a partial overlap would be a jump into the other one's interior), so one stack pass
@@ -329,35 +353,53 @@ function structure(
   pcs: Int32Array,
   jumpTarget: Int32Array,
   scratch: Scratch,
+  midOf: Int32Array | undefined,
 ): Region[] {
   const { firstBack, lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
-  const regions: Region[] = [{ first, last, parent: -1, isLoop: false, labels: [], dispatch: false }];
+  const regions: Region[] = [
+    { first, last, parent: -1, isLoop: false, labels: [], dispatch: false, mid: -1 },
+  ];
   const stack = [0];
   let budget = 4 * (last - first + 1) + 64;
-  /** True when [h, b] is a natural loop; its scan is paid from the budget. */
-  const naturalLoop = (h: number, b: number): boolean => {
+  /**
+   * Whether [h, b] is a loop: NOT_A_LOOP, NATURAL, or the index of its mid entry (allowed when
+   * `midOf` is given and no enclosing loop already enters there); its scan is paid from the budget.
+   */
+  const loopKind = (h: number, b: number): number => {
     budget -= b - h + 1;
-    if (budget < 0) return false;
+    if (budget < 0) return NOT_A_LOOP;
     scratch.loopScanned += b - h + 1;
     const headerPc = pcs[h];
+    let mid = NATURAL;
     for (let j = h; j <= b; j++) {
       const t = jumpTarget[j];
-      if (t >= 0 && t < headerPc) return false;
-      if (j > h && maxSource[j] >= 0 && (minSource[j] < h || maxSource[j] > b)) return false;
+      if (t >= 0 && t < headerPc) return NOT_A_LOOP;
+      if (j > h && maxSource[j] >= 0 && (minSource[j] < h || maxSource[j] > b)) {
+        if (mid !== NATURAL || midOf === undefined || midOf[pcs[j]] >= 0) return NOT_A_LOOP;
+        mid = j;
+      }
     }
-    return true;
+    return mid;
   };
   for (let h = first; h <= last; h++) {
     while (regions[stack[stack.length - 1]].last < h) stack.pop();
     let b = lastBack[h];
     if (b >= 0 && budget > 0) {
-      let natural = naturalLoop(h, b);
-      if (!natural && firstBack[h] !== b && budget > 0) {
-        b = firstBack[h];
-        natural = naturalLoop(h, b);
+      // Preference: natural to the last back edge, natural to the first, then the same with a mid
+      // entry: a natural inner loop keeps its iterations free of any dispatch around them, and the
+      // last back edge keeps the most iterations inside the loop.
+      let kind = loopKind(h, b);
+      if (kind !== NATURAL && firstBack[h] !== b && budget > 0) {
+        const inner = loopKind(h, firstBack[h]);
+        if (inner === NATURAL || (inner !== NOT_A_LOOP && kind === NOT_A_LOOP)) {
+          b = firstBack[h];
+          kind = inner;
+        }
       }
-      if (natural) {
+      if (kind !== NOT_A_LOOP) {
         loopAt[h] = regions.length;
+        const mid = kind === NATURAL ? -1 : pcs[kind];
+        if (midOf !== undefined && mid >= 0) midOf[mid] = regions.length;
         regions.push({
           first: h,
           last: b,
@@ -365,6 +407,7 @@ function structure(
           isLoop: true,
           labels: [],
           dispatch: false,
+          mid,
         });
         stack.push(loopAt[h]);
       }
@@ -388,6 +431,7 @@ function labelJumpTargets(
   scratch: Scratch,
   labelAt: Int32Array,
   labelRegion: Int32Array,
+  midOf: Int32Array,
 ): void {
   const { maxSource, loopAt, regionOf, partAt } = scratch;
   const startPc = pcs[first];
@@ -402,8 +446,12 @@ function labelJumpTargets(
     regions[r].labels.push(pc);
   }
   for (let i = first; i <= last; i++) {
-    const t = jumpTarget[i];
-    if (t < 0 || t > pcs[i]) continue;
+    let t = jumpTarget[i];
+    if (t < 0) continue;
+    // From outside a rotated loop to its mid entry: through the loop's header (see Region.mid).
+    const m = midOf[t];
+    if (m >= 0 && (i < regions[m].first || i > regions[m].last)) t = pcs[regions[m].first];
+    if (t > pcs[i]) continue;
     const ti = insnAt[t];
     if (partAt[ti] !== partAt[i]) continue; // to another part: through the driver
     const loop = loopAt[ti];

@@ -2,7 +2,8 @@
  * Loop layout (src/jit/control-flow.ts) on the shapes clang emits: a rotated outer loop that jumps back
  * into an inner loop's header from below makes the outer cycle irreducible, yet the inner loop must
  * stay a wasm loop (the outer jump re-enters it by dispatch) — otherwise every inner iteration pays
- * the dispatch. The program is the sieve kernel's control flow over a 64-byte stack buffer.
+ * the dispatch. The program is the sieve kernel's control flow over a 64-byte stack buffer. Rotated
+ * loops (laid out from the top of the body, entered in the middle) are wasm loops with a mid entry.
  */
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
@@ -62,11 +63,89 @@ describe('JIT loop layout', () => {
     });
     // The outer cycle (entered at `check`) is irreducible: its region re-enters by dispatch.
     expect(regions[0].dispatch).toBe(true);
+    // Its rotated part [next, goto next] is a loop entered at `check` from the top.
+    expect(regions.find((r) => r.isLoop && r.first === program.insnAt[12])).toMatchObject({
+      last: program.insnAt[21],
+      mid: 15,
+    });
   });
 
   it('runs like the interpreter: 18 primes below 64', () => {
     const expected = new Interpreter(program, { memory: memory() }).run();
     expect(expected.r0).toBe(18n);
     expect(new JitProgram(program, { memory: memory() }).run()).toEqual(expected);
+  });
+});
+
+/**
+ * Trial division as clang lays it out (the prime kernel): the inner loop's body starts above its
+ * entry, which the code before it and the outer loop's end both jump to; the outer loop is rotated
+ * the same way. The inner loop must be a wasm loop, the jumps from below re-entering through the function's dispatch.
+ */
+const PRIME = `
+  r0 = 0
+  r1 = 200
+  r2 = 2
+  r3 = 4
+  goto outer_entry
+inner_top:
+  r5 += 1
+  r7 = r5
+  r7 *= r7
+  r0 = 1
+  if r7 > r6 goto inner_done
+inner_entry:
+  r6 = r2
+  r7 = r6
+  r7 %= r5
+  r0 = 0
+  if r7 != 0 goto inner_top
+inner_done:
+  r4 += r0
+  r2 += 1
+  if r1 > r2 goto outer_entry
+  goto out
+outer_entry:
+  r0 = 1
+  if r3 > r2 goto inner_done_jump
+  r5 = 2
+  goto inner_entry
+inner_done_jump:
+  r0 = 1
+  goto inner_done
+out:
+  r0 = r4
+  exit
+`;
+
+describe('JIT rotated loops', () => {
+  const program = decodeProgram(assemble(PRIME));
+  const layout = analyze(program);
+  const regions = layout.functions[0].parts[0].regions;
+
+  it('a loop entered in the middle of its body is a wasm loop with a mid entry', () => {
+    const inner = regions.find((r) => r.isLoop && r.first === program.insnAt[5]);
+    expect(inner).toMatchObject({ last: program.insnAt[14], mid: 10 });
+    expect(layout.midOf[10]).toBe(regions.indexOf(inner as (typeof regions)[number]));
+  });
+
+  it('counts the 46 primes below 200 like the interpreter, with the same gas', () => {
+    const expected = new Interpreter(program, { memory: memory() }).run();
+    expect(expected.r0).toBe(46n);
+    expect(new JitProgram(program, { memory: memory() }).run()).toEqual(expected);
+  });
+
+  it('stops at the same pc when the budget runs out inside the rotated loop', () => {
+    for (const maxInstructions of [7, 8, 9, 50, 51, 333, 1000]) {
+      const run = (jit: boolean) => {
+        try {
+          const options = { memory: memory(), maxInstructions };
+          return jit ? new JitProgram(program, options).run() : new Interpreter(program, options).run();
+        } catch (err) {
+          return { error: String(err), pc: (err as { pc?: number }).pc };
+        }
+      };
+      expect(run(true)).toEqual(run(false));
+    }
   });
 });
