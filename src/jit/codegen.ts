@@ -32,6 +32,7 @@ import {
 import { CheckedRanges } from './checked-ranges.js';
 import type { FunctionLayout, ProgramLayout, Region } from './control-flow.js';
 import { borrowWork, releaseWork } from './scratch.js';
+import { predictSlots, type SlotPrediction } from './slot-prediction.js';
 import {
   type ByteWriter,
   F64,
@@ -41,6 +42,7 @@ import {
   type ModuleHeader,
   ModuleWriter,
   Op,
+  type ValType,
 } from './wasm-encoder.js';
 
 // Imported functions (indices), implemented by the engine.
@@ -99,6 +101,10 @@ const L_LOOPS = 32;
 const L_GAS_POLL_AT = 33;
 // i32: 1 while entering a rotated loop at its mid entry (see Region.mid); 0 everywhere else.
 const L_MID = 34;
+// Then the window caches of call-free loops (see `loadWindows`), allocated per part as used.
+const L_CACHE = 35;
+/** At most this many cached window fields per loop (each is a register V8 keeps in the loop). */
+const MAX_CACHED_FIELDS = 12;
 
 /** Largest slack of a countdown: from +2^30 (a refill) down to −slack − one block stays in i32. */
 const MAX_SLACK = 2 ** 30;
@@ -503,6 +509,17 @@ class FunctionGen {
   private readonly wideGas: boolean;
   /** Loop header pc → control-stack index of the block its poll path follows (see `region`). */
   private readonly openPoll = new Map<number, number>();
+  private readonly prediction: SlotPrediction;
+  /** The innermost open loop when it is call-free and caches windows (see `loadWindows`), else -1. */
+  private cacheLoop = -1;
+  /** Window field (slot · TABLE_STRIDE + field) → its cache local in the current part, -1 if none. */
+  private readonly cacheLocal = new Int32Array(SLOT_COUNT * TABLE_STRIDE);
+  /** Types of the cache locals L_CACHE… of the current part, in order. */
+  private cacheTypes: ValType[] = [];
+  /** Per window field: the last loop (region + 1) whose entry loads it, to load each once per loop. */
+  private readonly loadedBy = new Int32Array(SLOT_COUNT * TABLE_STRIDE);
+  /** Per loop region of the current part: the window fields its entry loads. */
+  private loopFields: number[][] = [];
 
   constructor(
     private readonly input: CodegenInput,
@@ -526,6 +543,7 @@ class FunctionGen {
     this.wideGas = wideGas(gasSlack);
     this.facts = scanProgram(input.program, input.layout, this.frameSize);
     this.slack = pollSlack(input.layout, this.maxFrames);
+    this.prediction = predictSlots(input.program, input.layout, input.resolveLddw);
   }
 
   release(): void {
@@ -568,6 +586,11 @@ class FunctionGen {
     this.ctrl = [];
     this.openDispatch = new Array(part.regions.length).fill(-1);
     this.checked.forgetAll();
+    this.cacheLocal.fill(-1);
+    this.loadedBy.fill(0);
+    this.cacheTypes = [];
+    this.cacheLoop = -1;
+    this.loopFields = [];
     // r10 and its host offset for the current depth: top − depth · frameSize.
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(this.frameSize);
@@ -615,6 +638,7 @@ class FunctionGen {
       { count: 1, type: I32 }, // L_LOOPS
       { count: 1, type: I32 }, // L_GAS_POLL_AT
       { count: 1, type: I32 }, // L_MID
+      ...this.cacheTypes.map((type) => ({ count: 1, type })),
     ]);
   }
 
@@ -663,10 +687,12 @@ class FunctionGen {
     const { insns } = this.input.program;
     const { labelAt, labelRegion, loopAt, leader } = this.input.layout;
     const headerPc = insns[R.first].pc;
+    const outerCacheLoop = this.cacheLoop;
     if (R.isLoop) {
       // block $exit { loop $again { block $poll { loop $header … } br $exit } poll; br $again }
       this.open(Op.block, OTHER, 0);
       this.open(Op.loop, OTHER, 0);
+      this.cacheLoop = this.loadWindows(r) ? r : -1;
       this.open(Op.block, OTHER, 0);
       this.openPoll.set(headerPc, this.ctrl.length - 1);
       this.open(Op.loop, LOOP, headerPc);
@@ -727,6 +753,54 @@ class FunctionGen {
       this.close(OTHER, 0);
       this.close(OTHER, 0);
     }
+    this.cacheLoop = outerCacheLoop;
+  }
+
+  /**
+   * At the entry of loop `r` (inside `$again`, so a poll re-reads them): when the loop is call-free,
+   * reads the window fields its own accesses with a predicted slot need into cache locals and returns
+   * true (see slot-prediction.ts). Nested loops read their own.
+   */
+  private loadWindows(r: number): boolean {
+    const R = this.regions[r];
+    const { tableWritersBefore, slotAt } = this.prediction;
+    if (tableWritersBefore[R.first] !== tableWritersBefore[R.last + 1]) return false;
+    const { insns } = this.input.program;
+    const { loopAt } = this.input.layout;
+    const w = this.w;
+    const loaded: number[] = [];
+    this.loopFields[r] = loaded;
+    for (let i = R.first; i <= R.last; i++) {
+      const child = loopAt[i];
+      if (child >= 0 && child !== r) {
+        i = this.regions[child].last;
+        continue;
+      }
+      const insn = insns[i];
+      if (insn.kind !== 'load' && insn.kind !== 'store') continue;
+      const slot = slotAt[insn.pc];
+      const base = insn.kind === 'load' ? insn.src : insn.dst;
+      if (slot < 0 || inOwnFrame(base, insn.off, insn.size, this.frameSize)) continue;
+      const at = slot * TABLE_STRIDE;
+      const last = (insn.kind === 'store' ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(insn.size);
+      for (const field of [TABLE_ABS_START, TABLE_HOST_DELTA, last]) {
+        if (this.loadedBy[at + field] === r + 1 || loaded.length === MAX_CACHED_FIELDS) continue;
+        this.loadedBy[at + field] = r + 1;
+        loaded.push(at + field);
+        const wide = field !== TABLE_HOST_DELTA;
+        let local = this.cacheLocal[at + field];
+        if (local < 0) {
+          local = L_CACHE + this.cacheTypes.length;
+          this.cacheTypes.push(wide ? I64 : I32);
+          this.cacheLocal[at + field] = local;
+        }
+        w.i32const(0);
+        w.mem(wide ? Op.i64_load32_u : Op.i32_load, (at + field) * 4);
+        w.byte(Op.local_set);
+        w.u32(local); // a LEB128: a part may cache more fields than fit one byte
+      }
+    }
+    return true;
   }
 
   // ------------------------------------------------------------------------------ metering
@@ -1561,14 +1635,12 @@ class FunctionGen {
       w.i64const(off, off >> 31);
       w.byte(Op.i64_add);
     }
+    if (inWindow === undefined && !alsoRead && this.cachedCheck(base, size, write, pc)) {
+      this.checked.record(base, off, size, write, alsoRead, true);
+      return 0;
+    }
     w.op2(Op.local_tee, L_A);
-    // Byte offset of the slot's table entry: (lo >>> SLOT_SHIFT) · TABLE_STRIDE · 4.
-    w.byte(Op.i32_wrap_i64);
-    w.i32const(SLOT_SHIFT - TABLE_SHIFT - 2);
-    w.byte(Op.i32_shr_u);
-    w.i32const((SLOT_COUNT - 1) << (TABLE_SHIFT + 2));
-    w.byte(Op.i32_and);
-    w.op2(Op.local_set, L_H);
+    this.locateEntry();
     const aboveStart = inWindow !== undefined;
     this.windowCheck(size, write ? TABLE_LAST_WRITE : TABLE_LAST_READ, pc, write, aboveStart);
     if (alsoRead) this.windowCheck(size, TABLE_LAST_READ, pc, false, aboveStart);
@@ -1576,15 +1648,81 @@ class FunctionGen {
       this.checked.record(base, off, size, write, alsoRead, false);
       return this.cachedHost(base, inWindow);
     }
-    // Accepted: host offset = low half of the address + the entry's delta.
+    this.entryHost();
+    w.op2(Op.local_tee, L_HOST + base);
+    this.checked.record(base, off, size, write, alsoRead, true);
+    return 0;
+  }
+
+  /** Address (i64) on the stack → L_H = byte offset of its slot's table entry. */
+  private locateEntry(): void {
+    const w = this.w;
+    // (lo >>> SLOT_SHIFT) · TABLE_STRIDE · 4.
+    w.byte(Op.i32_wrap_i64);
+    w.i32const(SLOT_SHIFT - TABLE_SHIFT - 2);
+    w.byte(Op.i32_shr_u);
+    w.i32const((SLOT_COUNT - 1) << (TABLE_SHIFT + 2));
+    w.byte(Op.i32_and);
+    w.op2(Op.local_set, L_H);
+  }
+
+  /** Pushes the host offset of an accepted access: low half of L_A + the entry's delta. */
+  private entryHost(): void {
+    const w = this.w;
     w.op2(Op.local_get, L_A);
     w.byte(Op.i32_wrap_i64);
     w.op2(Op.local_get, L_H);
     w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
     w.byte(Op.i32_add);
-    w.op2(Op.local_tee, L_HOST + base);
-    this.checked.record(base, off, size, write, alsoRead, true);
-    return 0;
+  }
+
+  /**
+   * With the address on the stack, in a call-free loop whose entry loaded the predicted slot's window
+   * (see `loadWindows`): two compares against the cached window, else the ordinary check (which
+   * accepts the access in its own region or faults). Leaves the host address in the register's
+   * L_HOST local and on the stack and returns true; returns false, emitting nothing, when no cached
+   * window applies.
+   */
+  private cachedCheck(base: number, size: number, write: boolean, pc: number): boolean {
+    if (this.cacheLoop < 0) return false;
+    const slot = this.prediction.slotAt[pc];
+    if (slot < 0) return false;
+    const at = slot * TABLE_STRIDE;
+    const fields = this.loopFields[this.cacheLoop];
+    const lastField = at + (write ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(size);
+    if (!fields.includes(at + TABLE_ABS_START) || !fields.includes(at + TABLE_HOST_DELTA)) return false;
+    if (!fields.includes(lastField)) return false;
+    const w = this.w;
+    w.op2(Op.local_set, L_A);
+    this.open(Op.block, OTHER, 0);
+    this.open(Op.block, OTHER, 0);
+    w.op2(Op.local_get, L_A);
+    w.byte(Op.local_get);
+    w.u32(this.cacheLocal[at + TABLE_ABS_START]);
+    w.byte(Op.i64_lt_u);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, L_A);
+    w.byte(Op.local_get);
+    w.u32(this.cacheLocal[lastField]);
+    w.byte(Op.i64_gt_u);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, L_A);
+    w.byte(Op.i32_wrap_i64);
+    w.byte(Op.local_get);
+    w.u32(this.cacheLocal[at + TABLE_HOST_DELTA]);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_set, L_HOST + base);
+    w.op2(Op.br, 1);
+    this.close(OTHER, 0);
+    // Outside the predicted window: the ordinary check.
+    w.op2(Op.local_get, L_A);
+    this.locateEntry();
+    this.windowCheck(size, write ? TABLE_LAST_WRITE : TABLE_LAST_READ, pc, write, false);
+    this.entryHost();
+    w.op2(Op.local_set, L_HOST + base);
+    this.close(OTHER, 0);
+    w.op2(Op.local_get, L_HOST + base);
+    return true;
   }
 
   /** Leaves the register's cached host address; returns the rest of `delta` for the memory offset. */

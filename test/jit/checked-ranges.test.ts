@@ -2,7 +2,9 @@
  * The JIT skips a region check only where an earlier check of the same register value proves it
  * (src/jit/checked-ranges.ts). Each program here puts an access the interpreter refuses right where a
  * wrongly reused proof would let it through: both engines must stop with the same MemoryFault (code,
- * pc, address, size, access) and leave the same bytes behind.
+ * pc, address, size, access) and leave the same bytes behind. The same holds for the window a
+ * call-free loop reads at its entry for the slot it predicts (src/jit/slot-prediction.ts): a wrong
+ * prediction, an access past the window or of the wrong kind must behave as without the cache.
  */
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
@@ -256,5 +258,90 @@ describe('CheckedRanges', () => {
     c.after(call);
     expect(c.lookup(2, 0, 4, false, false)).toBeUndefined();
     expect(c.lookup(3, 0, 4, false, false)).toBeUndefined();
+  });
+});
+
+describe('cached windows of call-free loops behave like the ordinary check', () => {
+  it('an access predicted for one slot but landing in another region is accepted there', () => {
+    // r2 comes from the heap's address (predicted: heap) but r7 moves it onto the input: sum of 1..64.
+    const source = `
+      mov %r0, 0
+      mov %r6, 0
+      lddw %r7, 0x${(INPUT - HEAP).toString(16)}
+    again:
+      lddw %r2, 0x${HEAP.toString(16)}
+      add %r2, %r7
+      add %r2, %r6
+      ldxb %r3, [%r2+0]
+      add %r0, %r3
+      add %r6, 1
+      jlt %r6, 64, again
+      exit`;
+    expect(agreed(source).r0).toBe(2080n);
+  });
+
+  it('walking off the end of the predicted window faults at the first byte past it', () => {
+    const source = `
+      mov %r0, 0
+      mov %r6, 0
+    again:
+      mov %r2, %r1
+      add %r2, %r6
+      ldxh %r3, [%r2+0]
+      add %r0, %r3
+      add %r6, 2
+      jlt %r6, 100, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(4, INPUT + 64, 2, 'read'));
+    const unaligned = source.replace('ldxh %r3, [%r2+0]', 'ldxdw %r3, [%r2+1]');
+    expect(agreed(unaligned)).toEqual(fault(4, INPUT + 57, 8, 'read'));
+  });
+
+  it('a write through a pointer predicted for read-only data faults; the loop before it ran', () => {
+    const source = `
+      mov %r6, 0
+      lddw %r7, 0x${RODATA.toString(16)}
+    again:
+      mov %r2, %r7
+      add %r2, %r6
+      ldxb %r0, [%r2+0]
+      jge %r6, 12, store
+      add %r6, 4
+      ja again
+    store:
+      stxb [%r2+0], %r0
+      add %r6, 1
+      jlt %r6, 16, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(9, RODATA + 12, 1, 'write'));
+    // Write-only memory: the store passes, the load of the same address faults.
+    const writeOnly = `
+      mov %r6, 0
+      lddw %r7, 0x${HEAP.toString(16)}
+    again:
+      mov %r2, %r7
+      add %r2, %r6
+      stxb [%r2+0], %r6
+      add %r6, 1
+      jlt %r6, 8, again
+      ldxb %r0, [%r2+0]
+      exit`;
+    expect(agreed(writeOnly)).toEqual(fault(8, HEAP + 7, 1, 'read'));
+  });
+
+  it('a helper in the loop that shrinks the region is seen by the next access', () => {
+    // Not call-free: the loop checks every access against the table as it is now.
+    const source = `
+      mov %r6, 0
+      mov %r9, %r1
+    again:
+      mov %r2, %r9
+      add %r2, %r6
+      ldxb %r0, [%r2+0]
+      call ${SHRINK}
+      add %r6, 4
+      jlt %r6, 16, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(4, INPUT + 8, 1, 'read'));
   });
 });

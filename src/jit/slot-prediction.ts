@@ -1,0 +1,99 @@
+/**
+ * Facts behind the JIT's cached window checks in call-free loops (see codegen's `address`).
+ *
+ * Inside a loop that calls nothing (no helper, local call, callx or packet load), nothing can rewrite
+ * the region table: only the engine and helpers write it, and no guest access reaches it. A loop can
+ * then read the window of a slot (start, last address per access size and kind, host delta) into
+ * locals once, at its entry, and check an access with two compares against registers instead of
+ * locating and reading the slot's table entry every time. Which slot to read is a *prediction*: the
+ * slot of the last address constant (lddw, or r10 for the stack) the base register was derived from.
+ * A wrong prediction costs speed, never safety: an access outside the predicted window takes the
+ * ordinary check, which accepts it in its own region or faults exactly like the interpreter.
+ */
+import type { Insn, Program } from '../isa/instruction.js';
+import { lddwValue } from '../vm/interpreter/interpreter.js';
+import { SLOT_COUNT, SLOT_SHIFT, Slot } from '../vm/memory/layout.js';
+import type { ProgramLayout } from './control-flow.js';
+
+export interface SlotPrediction {
+  /** Per pc of a load or store: the slot its address most likely lies in, -1 when unknown. */
+  readonly slotAt: Int8Array;
+  /**
+   * Per instruction index i: how many of the instructions before i may rewrite the region table
+   * (calls of every kind, packet loads), so a range [a, b] is call-free when the counts at a and
+   * b + 1 are equal.
+   */
+  readonly tableWritersBefore: Int32Array;
+}
+
+const UNKNOWN = -1;
+
+/** Slot of a guest address constant, or UNKNOWN (above 4 GiB, or the never-mapped slot 0). */
+function slotOf(value: bigint): number {
+  if (value < 0n || value >= BigInt(SLOT_COUNT) << BigInt(SLOT_SHIFT)) return UNKNOWN;
+  const slot = Number(value >> BigInt(SLOT_SHIFT));
+  return slot === Slot.NULL ? UNKNOWN : slot;
+}
+
+/** One pass over every function in program order, following register copies and pointer arithmetic. */
+export function predictSlots(
+  program: Program,
+  layout: ProgramLayout,
+  resolveLddw: ((insn: Insn & { kind: 'lddw' }) => bigint) | undefined,
+): SlotPrediction {
+  const { insns } = program;
+  const slotAt = new Int8Array(program.slotCount).fill(UNKNOWN);
+  const tableWritersBefore = new Int32Array(insns.length + 1);
+  const reg = new Int8Array(11);
+  let writers = 0;
+  for (const f of layout.functions) {
+    reg.fill(UNKNOWN);
+    reg[10] = Slot.STACK;
+    // The entry function gets the input (context) pointer in r1.
+    if (f.index === 0) reg[1] = Slot.INPUT;
+    for (let i = f.first; i <= f.last; i++) {
+      tableWritersBefore[i] = writers;
+      const insn = insns[i];
+      switch (insn.kind) {
+        case 'lddw':
+          reg[insn.dst] = insn.source === 'map_fd' || insn.source === 'map_idx' ? UNKNOWN : predictLddw(insn);
+          break;
+        case 'alu':
+          if (!insn.is64) reg[insn.dst] = UNKNOWN;
+          else if (insn.op === 'mov') reg[insn.dst] = insn.useReg ? reg[insn.src] : slotOf(BigInt(insn.imm));
+          else if (insn.op === 'add' && insn.useReg && reg[insn.dst] === UNKNOWN)
+            reg[insn.dst] = reg[insn.src];
+          else if (insn.op !== 'add' && insn.op !== 'sub') reg[insn.dst] = UNKNOWN;
+          break;
+        case 'load':
+          slotAt[insn.pc] = reg[insn.src];
+          reg[insn.dst] = UNKNOWN;
+          break;
+        case 'store':
+          slotAt[insn.pc] = reg[insn.dst];
+          break;
+        case 'atomic':
+          slotAt[insn.pc] = reg[insn.dst];
+          if (insn.fetch) reg[insn.src] = UNKNOWN;
+          reg[0] = UNKNOWN;
+          break;
+        case 'call':
+        case 'packet_load':
+          writers++;
+          reg.fill(UNKNOWN, 0, 6);
+          break;
+      }
+    }
+    tableWritersBefore[f.last + 1] = writers;
+  }
+
+  function predictLddw(insn: Insn & { kind: 'lddw' }): number {
+    try {
+      return slotOf(lddwValue(insn, resolveLddw));
+    } catch {
+      return UNKNOWN; // unresolvable here: the code generator reports it
+    }
+  }
+
+  return { slotAt, tableWritersBefore };
+}
