@@ -1376,6 +1376,13 @@ class FunctionGen {
       }
     }
     const t = insn.target;
+    if (this.input.layout.tailCopy[insn.pc] === 1) {
+      if (conditional) this.open(Op.if, OTHER, 0);
+      this.copyBlock(t);
+      if (conditional) this.close(OTHER, 0);
+      this.checked.forgetAll(); // what the copy proved holds on its own path only
+      return;
+    }
     const mid = this.input.layout.midOf[t];
     if (mid >= 0) {
       const loop = this.regions[mid];
@@ -1391,6 +1398,18 @@ class FunctionGen {
       }
     }
     this.jumpTo(t, conditional);
+  }
+
+  /** A copy of the block at `t`, which ends in exit or a forward `ja` (see ProgramLayout.tailCopy). */
+  private copyBlock(t: number): void {
+    const { insns, insnAt } = this.input.program;
+    let i = insnAt[t];
+    this.charge(i);
+    for (;;) {
+      const insn = insns[i++];
+      this.insn(insn);
+      if (insn.kind === 'exit' || insn.kind === 'jump') return;
+    }
   }
 
   /** The branch of a jump to `t` (taken when the condition on the stack holds, if `conditional`). */

@@ -96,6 +96,12 @@ export interface ProgramLayout {
   readonly loopAt: Int32Array;
   /** pc → region id of the loop whose mid entry it is (see Region.mid), -1 otherwise. */
   readonly midOf: Int32Array;
+  /**
+   * pc of a backward jump → 1 when it is compiled as a copy of its target block instead (a short
+   * block outside any cycle through the jump, ending in exit or a forward `ja`: clang's shared
+   * switch tails), which spares the function a dispatch region.
+   */
+  readonly tailCopy: Uint8Array;
   /** Instruction index → part of its function. */
   readonly partAt: Int32Array;
   /** Per leader pc: instructions and gas of its block. */
@@ -146,6 +152,7 @@ function layOut(
   const partAt = kept.subarray(5 * slotCount + count, 5 * slotCount + 2 * count);
   const midOf = kept.subarray(5 * slotCount + 2 * count).fill(-1);
   const leader = new Uint8Array(slotCount);
+  const tailCopy = new Uint8Array(slotCount);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
@@ -222,7 +229,17 @@ function layOut(
         scratch,
         bounds.length > 2 ? undefined : midOf,
       );
-      labelJumpTargets(pFirst, pLast, pcs, jumpTarget, insnAt, regions, scratch, labelAt, labelRegion, midOf);
+      labelJumpTargets(pFirst, pLast, regions, scratch, {
+        pcs,
+        jumpTarget,
+        insnAt,
+        insns,
+        labelAt,
+        labelRegion,
+        midOf,
+        leader,
+        tailCopy: bounds.length > 2 ? undefined : tailCopy,
+      });
       // A split function's parts are entered through their dispatch table (entry index 0 = start).
       if (bounds.length > 2) regions[0].dispatch = true;
       parts.push({ first: pFirst, last: pLast, regions });
@@ -255,6 +272,7 @@ function layOut(
     labelRegion,
     loopAt,
     midOf,
+    tailCopy,
     partAt,
     blockInsns,
     blockGas,
@@ -417,6 +435,24 @@ function structure(
   return regions;
 }
 
+/** The per-pc arrays `labelJumpTargets` reads and fills (tailCopy: none in a split function). */
+interface LabelArrays {
+  readonly pcs: Int32Array;
+  readonly jumpTarget: Int32Array;
+  readonly insnAt: Int32Array;
+  readonly insns: readonly Insn[];
+  readonly labelAt: Int32Array;
+  readonly labelRegion: Int32Array;
+  readonly midOf: Int32Array;
+  readonly leader: Uint8Array;
+  readonly tailCopy: Uint8Array | undefined;
+}
+
+/** Longest block a backward jump copies instead of dispatching (see ProgramLayout.tailCopy). */
+const MAX_TAIL_COPY = 4;
+/** Enclosing regions `copyableTail` climbs to find the copied `ja`'s target block open. */
+const MAX_TAIL_NESTING = 8;
+
 /**
  * Gives every jump target its block: in the region enclosing a loop for a loop header, else in the
  * innermost region holding it. Marks the regions that backward jumps must re-enter by dispatch.
@@ -424,15 +460,11 @@ function structure(
 function labelJumpTargets(
   first: number,
   last: number,
-  pcs: Int32Array,
-  jumpTarget: Int32Array,
-  insnAt: Int32Array,
   regions: Region[],
   scratch: Scratch,
-  labelAt: Int32Array,
-  labelRegion: Int32Array,
-  midOf: Int32Array,
+  a: LabelArrays,
 ): void {
+  const { pcs, jumpTarget, insnAt, labelAt, labelRegion, midOf } = a;
   const { maxSource, loopAt, regionOf, partAt } = scratch;
   const startPc = pcs[first];
   for (let i = first; i <= last; i++) {
@@ -456,6 +488,43 @@ function labelJumpTargets(
     if (partAt[ti] !== partAt[i]) continue; // to another part: through the driver
     const loop = loopAt[ti];
     if (loop >= 0 && i <= regions[loop].last) continue; // a loop's own back edge: `br` to the loop
+    if (t === jumpTarget[i] && t !== startPc && loop < 0 && copyableTail(i, ti, regions, scratch, a)) {
+      (a.tailCopy as Uint8Array)[pcs[i]] = 1;
+      continue;
+    }
     regions[t === startPc && loop < 0 ? 0 : labelRegion[t]].dispatch = true;
   }
+}
+
+/**
+ * True when the backward jump at index `i` can run a copy of the block at `ti` in place: the block is
+ * short, ends in exit or in a `ja` forward past `i` to a block that is open at `i` (its label's
+ * region encloses i's), so the copy leaves no cycle behind and needs no dispatch.
+ */
+function copyableTail(
+  i: number,
+  ti: number,
+  regions: readonly Region[],
+  scratch: Scratch,
+  a: LabelArrays,
+): boolean {
+  const { pcs, insns, leader, labelRegion, midOf, tailCopy } = a;
+  if (tailCopy === undefined) return false;
+  let e = ti;
+  while (e - ti < MAX_TAIL_COPY && e < insns.length) {
+    const insn = insns[e];
+    if (insn.kind === 'exit') return true;
+    if (insn.kind === 'jump') {
+      if (insn.op !== 'ja' || insn.target <= pcs[i] || midOf[insn.target] >= 0) return false;
+      const home = labelRegion[insn.target];
+      let r = scratch.regionOf[i];
+      for (let up = 0; up < MAX_TAIL_NESTING && r >= 0; up++, r = regions[r].parent)
+        if (r === home) return true;
+      return false;
+    }
+    if (insn.kind === 'call' || insn.kind === 'packet_load') return false; // ends the block otherwise
+    e++;
+    if (e < insns.length && leader[pcs[e]] === 1) return false; // falls into another block
+  }
+  return false;
 }

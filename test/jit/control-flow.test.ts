@@ -149,3 +149,94 @@ describe('JIT rotated loops', () => {
     }
   });
 });
+
+/**
+ * A switch whose cases share a tail laid out earlier (clang's lowering of the parser kernel's
+ * l4_class): the backward jump to the tail is compiled as a copy of it, so the function needs no
+ * dispatch region, and every outcome — result, gas, out-of-budget pc — stays the interpreter's.
+ */
+const SWITCH = `
+  r0 = 0
+  if r1 == 1 goto one
+  if r1 == 2 goto two
+  goto check
+rst:
+  r0 += 14
+  goto out
+one:
+  r0 = 10
+  goto out
+two:
+  *(u64 *)(r10 - 8) = r1
+  goto out
+check:
+  if r1 == 20 goto rst
+  if r1 > 20 goto other
+  r0 = 15
+  goto out
+other:
+  if r1 == 30 goto rst
+  r0 = 40
+out:
+  r0 += r1
+  exit
+`;
+
+describe('JIT shared switch tails', () => {
+  const program = decodeProgram(assemble(SWITCH));
+  const layout = analyze(program);
+
+  it('copies the tail at both backward jumps to it instead of dispatching', () => {
+    expect([...layout.tailCopy.keys()].filter((pc) => layout.tailCopy[pc] === 1)).toEqual([10, 14]);
+    expect(layout.functions[0].parts[0].regions.some((r) => r.dispatch)).toBe(false);
+  });
+
+  it('runs every case like the interpreter, down to the budget running out at each instruction', () => {
+    for (const r1 of [1n, 2n, 3n, 20n, 25n, 30n]) {
+      for (const maxInstructions of [1, 2, 3, 4, 5, 6, 7, 8, 9, 100]) {
+        const run = (jit: boolean) => {
+          try {
+            const options = { memory: memory(), maxInstructions };
+            const vm = jit ? new JitProgram(program, options) : new Interpreter(program, options);
+            return vm.run({ args: [r1] });
+          } catch (err) {
+            return { error: String(err), pc: (err as { pc?: number }).pc };
+          }
+        };
+        expect(run(true)).toEqual(run(false));
+      }
+    }
+  });
+
+  it('a check in the copied tail proves nothing on the path that skips it', () => {
+    const source = `
+      r2 = r10
+      r2 += -600
+      if r1 == 5 goto other
+      goto start
+    tail:
+      r0 = *(u64 *)(r2 + 0)
+      exit
+    other:
+      r0 = 1
+      exit
+    start:
+      if r1 == 7 goto tail
+      r0 = *(u64 *)(r2 + 0)
+      exit
+    `;
+    const p = decodeProgram(assemble(source));
+    expect(analyze(p).tailCopy[8]).toBe(1);
+    const fault = (vm: { run(o: { args: bigint[] }): unknown }) => {
+      try {
+        vm.run({ args: [0n] });
+        return 'no fault';
+      } catch (err) {
+        return String(err);
+      }
+    };
+    const expected = fault(new Interpreter(p, { memory: memory() }));
+    expect(expected).toMatch(/pc 9/);
+    expect(fault(new JitProgram(p, { memory: memory() }))).toBe(expected);
+  });
+});

@@ -2,9 +2,11 @@
  * A seeded generator of valid eBPF programs for differential testing: every ALU form (including the
  * edge divisors), forward branches into anything (irreducible flow included), counted loops, loads,
  * stores and atomics on the stack, the input region, read-only data and wild pointers, lddw, legacy
- * packet loads, may_goto (forward and as a loop header), local calls (recursion included), helper calls and helper callbacks into functions. Programs always decode; whether
- * they finish, trap or run out of budget is what the engines must agree on. Irreducible flow comes from
- * forward jumps into loop bodies and from counted backward jumps to arbitrary earlier points.
+ * packet loads, may_goto (forward and as a loop header), local calls (recursion included), helper
+ * calls and helper callbacks into functions. Programs always decode; whether they finish, trap or run
+ * out of budget is what the engines must agree on. Irreducible flow comes from forward jumps into loop
+ * bodies and from counted backward jumps to arbitrary earlier points; shared tails (short blocks
+ * reached by backward jumps, leaving forwards) from clang's switch lowering.
  */
 import type { RawInsn } from '../../src/isa/encoder.js';
 import { prng } from '../support/prng.js';
@@ -73,6 +75,12 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
 
   /** Labels placed at earlier statement boundaries of the current function (backward jump targets). */
   let anchors: number[] = [];
+  /**
+   * Shared tails of the current function (clang's switch tails): short blocks jumped over when laid
+   * out, reached by later backward jumps, ending in exit or a jump to the function's end.
+   */
+  let tails: number[] = [];
+  let endLabel = -1;
 
   const statement = (pending: { label: number; after: number }[], inLoop: boolean, depthBudget: number) => {
     const r = rnd();
@@ -81,6 +89,32 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       emit(raw(0x07, 7, 0, 0, -1));
       fixups.push({ index: insns.length, label: pick(anchors), kind: 'jump' });
       emit(raw(0x65, 7, 0, 0, 0));
+      return;
+    }
+    if (tails.length > 0 && chance(0.04)) {
+      // Backward jump to a shared tail (no cycle: the tail leaves forwards).
+      fixups.push({ index: insns.length, label: pick(tails), kind: 'jump' });
+      if (chance(0.3)) emit(raw(0x05, 0, 0, 0, 0));
+      else emit(raw(pick(JUMP_OPS) | 0x05, int(11), 0, 0, imm32()));
+      return;
+    }
+    if (chance(0.03)) {
+      const over = nextLabel++;
+      fixups.push({ index: insns.length, label: over, kind: 'jump' });
+      emit(raw(0x05, 0, 0, 0, 0));
+      const tail = nextLabel++;
+      place(tail);
+      tails.push(tail);
+      for (let k = int(3); k > 0; k--) {
+        if (chance(0.3)) emit(raw(0x7b, 10, pick(WRITABLE), -8 * (1 + int(8)), 0));
+        else emit(raw(pick([0x07, 0xa7, 0x27]), pick(WRITABLE), 0, 0, imm32()));
+      }
+      if (chance(0.3)) emit(raw(0x95, 0, 0, 0, 0));
+      else {
+        fixups.push({ index: insns.length, label: endLabel, kind: 'jump' });
+        emit(raw(0x05, 0, 0, 0, 0));
+      }
+      place(over);
       return;
     }
     const dst = pick(WRITABLE);
@@ -236,6 +270,8 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
     if (f === 0) emit(raw(0xbf, 6, 1, 0, 0));
     emit(raw(0xb7, 7, 0, 0, 1 + int(3)));
     anchors = [];
+    tails = [];
+    endLabel = nextLabel++;
     const count = (f === 0 ? 8 : 3) + int(f === 0 ? 30 : 12);
     for (let k = 0; k < count; k++) {
       if (chance(0.2)) {
@@ -247,6 +283,7 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       flush(pending);
     }
     for (const p of pending) place(p.label);
+    place(endLabel);
     exit();
   }
 
