@@ -403,6 +403,26 @@ function inOwnFrame(base: number, off: number, size: number, frameSize: number):
   return base === R10 && off >= -frameSize && off + size <= 0;
 }
 
+/**
+ * The block that polls for the backward jump at index `i` to `target`: the target, except for a jump
+ * from outside a rotated loop to its mid entry, which polls at its own block (`block`) instead, so
+ * the poll path stays out of the loop. Every cycle still passes a poll site, and between two polls a
+ * frame runs that block plus one forward path from the mid entry that cannot reach it again
+ * unpolled: at most the function's length, as `pollSlack` assumes.
+ */
+function pollSiteOf(
+  layout: ProgramLayout,
+  f: FunctionLayout,
+  i: number,
+  target: number,
+  block: number,
+): number {
+  const mid = layout.midOf[target];
+  if (mid < 0) return target;
+  const loop = f.parts[layout.partAt[i]].regions[mid];
+  return i < loop.first || i > loop.last ? block : target;
+}
+
 /** What the code generator needs to know ahead, from one pass over the instructions. */
 interface ProgramFacts {
   /**
@@ -430,11 +450,13 @@ function scanProgram(program: Program, layout: ProgramLayout, frameSize: number)
     pollSite[f.startPc] = 1;
     let ok = 1;
     const calls: number[] = [];
+    let block = f.startPc;
     for (let i = f.first; i <= f.last; i++) {
       const insn = insns[i];
+      if (layout.leader[insn.pc] === 1) block = insn.pc;
       switch (insn.kind) {
         case 'jump':
-          if (insn.target <= insn.pc) pollSite[insn.target] = 1;
+          if (insn.target <= insn.pc) pollSite[pollSiteOf(layout, f, i, insn.target, block)] = 1;
           if (insn.op === 'may_goto') mayGoto[f.index] = 1;
           break;
         case 'load':
@@ -510,6 +532,8 @@ class FunctionGen {
   /** Loop header pc → control-stack index of the block its poll path follows (see `region`). */
   private readonly openPoll = new Map<number, number>();
   private readonly prediction: SlotPrediction;
+  /** pc of an instruction already emitted together with the one before it (see `zeroExtension`). */
+  private fusedPc = -1;
   /** The innermost open loop when it is call-free and caches windows (see `loadWindows`), else -1. */
   private cacheLoop = -1;
   /** Window field (slot · TABLE_STRIDE + field) → its cache local in the current part, -1 if none. */
@@ -586,6 +610,7 @@ class FunctionGen {
     this.ctrl = [];
     this.openDispatch = new Array(part.regions.length).fill(-1);
     this.checked.forgetAll();
+    this.fusedPc = -1;
     this.cacheLocal.fill(-1);
     this.loadedBy.fill(0);
     this.cacheTypes = [];
@@ -1012,7 +1037,9 @@ class FunctionGen {
   private insn(insn: Insn): void {
     // A jump target is reached from elsewhere: no check proven on the way here holds there.
     if (this.input.layout.labelAt[insn.pc] >= 0) this.checked.forgetAll();
-    this.emit(insn);
+    if (insn.pc === this.fusedPc)
+      this.fusedPc = -1; // emitted with the instruction before it
+    else this.emit(insn);
     this.checked.after(insn);
   }
 
@@ -1086,6 +1113,7 @@ class FunctionGen {
   private alu64(insn: AluInsn): void {
     const w = this.w;
     const d = insn.dst;
+    if (insn.op === 'lsh' && !insn.useReg && insn.imm === 32 && this.zeroExtension(insn)) return;
     const simple = ALU64[insn.op];
     if (simple !== undefined) {
       w.op2(Op.local_get, d);
@@ -1124,6 +1152,28 @@ class FunctionGen {
         throw new LoadError('UNKNOWN_OPCODE', `internal: no JIT code for alu64 ${insn.op}`, { pc: insn.pc });
     }
     w.op2(Op.local_set, d);
+  }
+
+  /**
+   * `dst <<= 32; dst >>= 32` in one block (clang's zero extension of a 32-bit value): one wasm
+   * wrap + extend, which V8 compiles to a single 32-bit move instead of two shifts. Returns false,
+   * emitting nothing, when the next instruction is not that shift.
+   */
+  private zeroExtension(insn: AluInsn): boolean {
+    const { insns, insnAt, slotCount } = this.input.program;
+    const pc = insn.pc + 1;
+    if (pc >= slotCount || this.input.layout.leader[pc] === 1) return false;
+    const next = insns[insnAt[pc]];
+    if (next.kind !== 'alu' || !next.is64 || next.op !== 'rsh' || next.useReg || next.imm !== 32)
+      return false;
+    if (next.dst !== insn.dst) return false;
+    const w = this.w;
+    w.op2(Op.local_get, insn.dst);
+    w.byte(Op.i32_wrap_i64);
+    w.byte(Op.i64_extend_i32_u);
+    w.op2(Op.local_set, insn.dst);
+    this.fusedPc = pc;
+    return true;
   }
 
   /** Leaves dst's new value on the stack; false when dst does not change (modulo by constant 0). */

@@ -6,7 +6,8 @@
  * calls and helper callbacks into functions. Programs always decode; whether they finish, trap or run
  * out of budget is what the engines must agree on. Irreducible flow comes from forward jumps into loop
  * bodies and from counted backward jumps to arbitrary earlier points; shared tails (short blocks
- * reached by backward jumps, leaving forwards) from clang's switch lowering.
+ * reached by backward jumps, leaving forwards) from clang's switch lowering; zero extensions
+ * (`<<= 32; >>= 32`) as clang writes them.
  */
 import type { RawInsn } from '../../src/isa/encoder.js';
 import { prng } from '../support/prng.js';
@@ -119,6 +120,13 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
     }
     const dst = pick(WRITABLE);
     const src = int(11);
+    if (chance(0.02)) {
+      // clang's zero extension (`<<= 32; >>= 32`), sometimes split by a jump target.
+      emit(raw(0x67, dst, 0, 0, 32));
+      if (chance(0.3)) flush(pending);
+      emit(raw(0x77, dst, 0, 0, 32));
+      return;
+    }
     if (r < 0.4) {
       // ALU: op, width, source, including sdiv/smod, movsx and byte swaps.
       const op = pick(ALU_OPS);
