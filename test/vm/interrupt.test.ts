@@ -25,12 +25,19 @@ interface WorkerOutcome {
   instructions?: number;
 }
 
-/** Runs ENDLESS in a worker, raises the signal 50 ms after it started; resolves with how it ended. */
-function interruptInWorker(kind: ExecutorKind): Promise<WorkerOutcome> {
+/**
+ * An endless cycle that never passes its rotated loop's header: it enters the loop [top, jeq] at its
+ * mid entry from below (the JIT polls at the jumping block, not at the loop).
+ */
+const ENDLESS_MID_ENTRY =
+  'mov %r0, 0\nja entry\ntop:\nadd %r1, 1\nentry:\nadd %r0, 1\njeq %r0, 0, top\nadd %r3, 1\nja entry\nexit';
+
+/** Runs `text` in a worker, raises the signal 50 ms after it started; resolves with how it ended. */
+function interruptInWorker(kind: ExecutorKind, text = ENDLESS): Promise<WorkerOutcome> {
   const signal = new InterruptSignal();
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./interrupt-worker.mjs', import.meta.url), {
-      workerData: { kind, buffer: signal.buffer, text: ENDLESS },
+      workerData: { kind, buffer: signal.buffer, text },
     });
     const finish = (f: () => void): void => {
       clearTimeout(watchdog);
@@ -62,6 +69,12 @@ describe.each(EXECUTOR_KINDS)('InterruptSignal (%s)', (kind) => {
     expect(m).toMatchObject({ kind: 'trap', code: 'INTERRUPTED' });
     // Stopped at a poll inside the loop or the callee, after running at least one poll interval.
     expect([1, 2, 3, 5, 6]).toContain(m.pc);
+    expect(m.instructions).toBeGreaterThanOrEqual(INTERRUPT_POLL_INSTRUCTIONS);
+  });
+
+  it('stops an endless cycle that enters a rotated loop in the middle, never passing its header', async () => {
+    const m = await interruptInWorker(kind, ENDLESS_MID_ENTRY);
+    expect(m).toMatchObject({ kind: 'trap', code: 'INTERRUPTED' });
     expect(m.instructions).toBeGreaterThanOrEqual(INTERRUPT_POLL_INSTRUCTIONS);
   });
 
