@@ -1,10 +1,11 @@
 /**
  * Facts behind the JIT's cached window checks in call-free loops (see codegen's `address`).
  *
- * Inside a loop that calls nothing (no helper, local call, callx or packet load), nothing can rewrite
- * the region table: only the engine and helpers write it, and no guest access reaches it. A loop can
- * then read the window of a slot (start, last address per access size and kind, host delta) into
- * locals once, at its entry, and check an access with two compares against registers instead of
+ * Inside a loop that reaches no host code (no helper, kfunc, callx or packet load, itself or in the
+ * functions it calls), nothing rewrites the region table but local calls, which move the stack
+ * window only: the engine and helpers write the table, no guest access reaches it. Such a loop can
+ * read the window of a slot (start, last address per access size and kind, host delta; not the stack
+ * when the loop calls) into locals once, at its entry, and check an access with two compares against registers instead of
  * locating and reading the slot's table entry every time. Which slot to read is a *prediction*: the
  * slot of the last address constant (lddw, or r10 for the stack) the base register was derived from.
  * A wrong prediction costs speed, never safety: an access outside the predicted window takes the
@@ -19,11 +20,13 @@ export interface SlotPrediction {
   /** Per pc of a load or store: the slot its address most likely lies in, -1 when unknown. */
   readonly slotAt: Int8Array;
   /**
-   * Per instruction index i: how many of the instructions before i may rewrite the region table
-   * (calls of every kind, packet loads), so a range [a, b] is call-free when the counts at a and
-   * b + 1 are equal.
+   * Per instruction index i: how many of the instructions before i may run host code, which may
+   * rewrite any window (helper, kfunc and callx calls, packet loads, local calls of functions that
+   * reach any of these), so a range [a, b] runs none when the counts at a and b + 1 are equal.
    */
-  readonly tableWritersBefore: Int32Array;
+  readonly hostCallsBefore: Int32Array;
+  /** The same for local calls, which move the stack window. */
+  readonly localCallsBefore: Int32Array;
 }
 
 const UNKNOWN = -1;
@@ -43,16 +46,20 @@ export function predictSlots(
 ): SlotPrediction {
   const { insns } = program;
   const slotAt = new Int8Array(program.slotCount).fill(UNKNOWN);
-  const tableWritersBefore = new Int32Array(insns.length + 1);
+  const hostCallsBefore = new Int32Array(insns.length + 1);
+  const localCallsBefore = new Int32Array(insns.length + 1);
+  const hostFree = hostFreeFunctions(program, layout);
   const reg = new Int8Array(11);
-  let writers = 0;
+  let hostCalls = 0;
+  let localCalls = 0;
   for (const f of layout.functions) {
     reg.fill(UNKNOWN);
     reg[10] = Slot.STACK;
     // The entry function gets the input (context) pointer in r1.
     if (f.index === 0) reg[1] = Slot.INPUT;
     for (let i = f.first; i <= f.last; i++) {
-      tableWritersBefore[i] = writers;
+      hostCallsBefore[i] = hostCalls;
+      localCallsBefore[i] = localCalls;
       const insn = insns[i];
       switch (insn.kind) {
         case 'lddw':
@@ -78,13 +85,22 @@ export function predictSlots(
           reg[0] = UNKNOWN;
           break;
         case 'call':
+          if (insn.op === 'local') {
+            localCalls++;
+            if (hostFree[layout.functionAt[insn.target]] === 0) hostCalls++;
+          } else {
+            hostCalls++;
+          }
+          reg.fill(UNKNOWN, 0, 6);
+          break;
         case 'packet_load':
-          writers++;
+          hostCalls++;
           reg.fill(UNKNOWN, 0, 6);
           break;
       }
     }
-    tableWritersBefore[f.last + 1] = writers;
+    hostCallsBefore[f.last + 1] = hostCalls;
+    localCallsBefore[f.last + 1] = localCalls;
   }
 
   function predictLddw(insn: Insn & { kind: 'lddw' }): number {
@@ -95,5 +111,32 @@ export function predictSlots(
     }
   }
 
-  return { slotAt, tableWritersBefore };
+  return { slotAt, hostCallsBefore, localCallsBefore };
+}
+
+/** Per function: 1 when neither it nor any function it calls reaches host code (see above). */
+function hostFreeFunctions(program: Program, layout: ProgramLayout): Uint8Array {
+  const { insns } = program;
+  const free = new Uint8Array(layout.functions.length);
+  const callers: number[][] = layout.functions.map(() => []);
+  const pending: number[] = [];
+  for (const f of layout.functions) {
+    free[f.index] = 1;
+    for (let i = f.first; i <= f.last; i++) {
+      const insn = insns[i];
+      if (insn.kind === 'packet_load' || (insn.kind === 'call' && insn.op !== 'local')) free[f.index] = 0;
+      else if (insn.kind === 'call') callers[layout.functionAt[insn.target]].push(f.index);
+    }
+    if (free[f.index] === 0) pending.push(f.index);
+  }
+  // Whatever calls a function that reaches the host reaches it too: spread backwards once each.
+  while (pending.length > 0) {
+    for (const caller of callers[pending.pop() as number]) {
+      if (free[caller] === 1) {
+        free[caller] = 0;
+        pending.push(caller);
+      }
+    }
+  }
+  return free;
 }

@@ -343,5 +343,36 @@ describe('cached windows of call-free loops behave like the ordinary check', () 
       jlt %r6, 16, again
       exit`;
     expect(agreed(source)).toEqual(fault(4, INPUT + 8, 1, 'read'));
+    // Through a local call: the callee reaches the helper, so the loop reads the table as it is.
+    const nested = source.replace(`call ${SHRINK}`, 'call local shrink').concat(`
+    shrink:
+      call ${SHRINK}
+      exit`);
+    expect(agreed(nested)).toEqual(fault(4, INPUT + 8, 1, 'read'));
+  });
+
+  it('a loop calling a function that reaches no host code keeps its windows across the calls', () => {
+    const source = `
+      mov %r6, 0
+      mov %r9, %r1
+      mov %r7, 0
+    again:
+      mov %r2, %r9
+      add %r2, %r6
+      ldxb %r1, [%r2+0]
+      call local twice
+      add %r7, %r0
+      add %r6, 1
+      jlt %r6, 70, again
+      mov %r0, %r7
+      exit
+    twice:
+      stxdw [%r10-8], %r1
+      ldxdw %r0, [%r10-8]
+      add %r0, %r1
+      exit`;
+    // 2 · (1 + … + 64) before the read at offset 64 faults.
+    expect(agreed(source)).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    expect(agreed(source.replace('70, again', '64, again')).r0).toBe(2n * 2080n);
   });
 });
