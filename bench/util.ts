@@ -3,12 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { median } from '../src/util/median.js';
 import { CLANG, compileBpf } from '../test/elf/compile.js';
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+export { median };
 
 export interface Timing<T> {
   medianNs: number;

@@ -6,6 +6,7 @@
  */
 import type { Engine, EngineRunOptions } from '../conformance/engines.js';
 import { Trap, UsageError } from '../errors.js';
+import { median } from '../util/median.js';
 import type { RunResult } from '../vm/interpreter/interpreter.js';
 import { createExecutorMachine } from '../vm/machine.js';
 
@@ -43,7 +44,7 @@ export function prepareProgram(engine: Engine, code: Uint8Array, options: Engine
  */
 export function timedRuns<T>(count: number, run: (i: number) => T): { last: T; medianNs: number } {
   if (!Number.isSafeInteger(count) || count < 1) throw new UsageError('--repeat must be at least 1');
-  const times: bigint[] = [];
+  const times: number[] = [];
   let last: T | undefined;
   for (let i = 1; i <= count; i++) {
     const t0 = process.hrtime.bigint();
@@ -53,16 +54,9 @@ export function timedRuns<T>(count: number, run: (i: number) => T): { last: T; m
       if (e instanceof Trap && count > 1) e.message += ` (run ${i} of ${count})`;
       throw e;
     }
-    times.push(process.hrtime.bigint() - t0);
+    times.push(Number(process.hrtime.bigint() - t0));
   }
   return { last: last as T, medianNs: median(times) };
-}
-
-/** The median of `values` (the mean of the middle two for an even count). */
-export function median(values: readonly bigint[]): number {
-  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? Number(sorted[mid]) : Number(sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** The human-readable form of the timing line. */
