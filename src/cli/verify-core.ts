@@ -3,7 +3,7 @@
  * is poisoned with `call 0xbad2310`, which the verifier can only call an unknown helper. Say which
  * relocation failed and why instead, keeping the location, source line and path.
  */
-import type { FailedCoreRelo } from '../elf/core.js';
+import { CORE_FAILURE_HINT, coreFailureText, type FailedCoreRelo } from '../elf/core.js';
 import { VerifierError, type VerifyResult } from '../verifier/index.js';
 
 export function explainCoreFailures(
@@ -19,13 +19,13 @@ function explain(e: VerifierError, failures: ReadonlyMap<number, FailedCoreRelo>
   if (failed === undefined || !failed.poisoned || e.code !== 'HELPER_UNAVAILABLE') return e;
   return new VerifierError(
     e.code,
-    `the CO-RE relocation here (${failed.kind} of ${failed.spec}) cannot be satisfied by the kernel BTF: ${failed.reason}; libbpf poisoned the instruction (call 0xbad2310)`,
+    `${coreFailureText(failed)}; libbpf poisoned the instruction (call 0xbad2310)`,
     { pc: e.pc, section: e.section, offset: e.offset, file: e.file, line: e.line, column: e.column },
     {
       source: e.source,
       values: e.values,
       path: e.path,
-      hint: 'guard the access with bpf_core_field_exists() / bpf_core_type_exists(), or fix the field or type name',
+      hint: CORE_FAILURE_HINT,
     },
   );
 }

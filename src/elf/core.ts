@@ -43,6 +43,18 @@ export interface FailedCoreRelo {
   readonly poisoned: boolean;
 }
 
+/**
+ * The one wording of an unsatisfiable relocation, for the verifier's explanation, the runtime trap
+ * and the contract loader: "the CO-RE relocation (kind of spec) cannot be satisfied by <target>: why".
+ */
+export function coreFailureText(failed: FailedCoreRelo, target = 'the kernel BTF'): string {
+  return `the CO-RE relocation (${failed.kind} of ${failed.spec}) cannot be satisfied by ${target}: ${failed.reason}`;
+}
+
+/** The fix both the verifier and the runtime trap suggest for an unsatisfiable relocation. */
+export const CORE_FAILURE_HINT =
+  'guard the access with bpf_core_field_exists() / bpf_core_type_exists(), or fix the field or type name, or give a target BTF that has it';
+
 export interface CoreRelocationOptions {
   /** Line info lookup by instruction index, for the `source` of failures. */
   readonly lineAt?: (insn: number) => BtfLineInfo | undefined;

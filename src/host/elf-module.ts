@@ -7,6 +7,7 @@
  * 64-bit guest address it refers to.
  */
 import type { BtfLineInfo } from '../elf/btf-ext.js';
+import { coreFailureText } from '../elf/core.js';
 import type { BpfFunction, InternalMap, ObjectMap } from '../elf/object.js';
 import { symbolName, symbolSection } from '../elf/object.js';
 import { OpenObject, type RunnableCode } from '../elf/open.js';
@@ -69,7 +70,7 @@ export function elfModuleParts(bytes: Uint8Array, options: ElfModuleOptions = {}
     const [pc, failed] = [...linked.coreFailures][0];
     throw new LoadError(
       'UNSUPPORTED_ELF',
-      `pc ${pc} has a CO-RE relocation (${failed.kind} of ${failed.spec}) that cannot be satisfied: ${failed.reason}`,
+      `pc ${pc}: ${coreFailureText(failed, 'a contract, which has no kernel types')}`,
       { pc },
       { hint: 'contracts have no kernel types; do not use BPF_CORE_READ or __builtin_preserve_access_index' },
     );

@@ -7,7 +7,7 @@
  */
 import type { BtfLineInfo } from '../elf/btf-ext.js';
 import type { BtfValue } from '../elf/btf-value.js';
-import { CORE_POISON_HELPER } from '../elf/core.js';
+import { CORE_FAILURE_HINT, CORE_POISON_HELPER, coreFailureText } from '../elf/core.js';
 import { OpenObject, type OpenOptions, type RunnableProgram } from '../elf/open.js';
 import { formatSourceLine, knownLine, locateTrap } from '../elf/source-line.js';
 import { CoreRelocationFailed, LoadError, Trap, UsageError } from '../errors.js';
@@ -261,13 +261,9 @@ export class LoadedObject {
     if (linked.coreFailures.size > 0) {
       registry.define(POISON_TRAP_HELPER, 'bpf_core_poison', (ctx) => {
         const failed = linked.coreFailures.get(ctx.pc);
-        throw new CoreRelocationFailed(
-          `pc ${ctx.pc} uses a CO-RE relocation (${failed?.kind ?? 'unknown'} of ${failed?.spec ?? '?'}) that the kernel BTF cannot satisfy: ${failed?.reason ?? 'unresolved'}`,
-          { pc: ctx.pc },
-          {
-            hint: 'guard the access with bpf_core_field_exists() / bpf_core_type_exists(), or give a target BTF that has the field',
-          },
-        );
+        const what =
+          failed === undefined ? 'a CO-RE relocation here cannot be satisfied' : coreFailureText(failed);
+        throw new CoreRelocationFailed(`pc ${ctx.pc}: ${what}`, { pc: ctx.pc }, { hint: CORE_FAILURE_HINT });
       });
     }
     return registry;

@@ -202,7 +202,7 @@ describe.skipIf(!clangAvailable)('bpfbox verify OBJ.o', () => {
     const r = await bpfbox(['verify', objectFile(CORE_SOURCE)]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      "the CO-RE relocation here (field_byte_offset of task_struct.no_such_field) cannot be satisfied by the kernel BTF: 'struct task_struct' has no field no_such_field",
+      "the CO-RE relocation (field_byte_offset of task_struct.no_such_field) cannot be satisfied by the kernel BTF: 'struct task_struct' has no field no_such_field",
     );
     expect(r.stdout).toMatch(new RegExp(`prog\\.c:${lineOf(CORE_SOURCE, 'SEC("kprobe')}:`));
     expect(r.stdout).toMatch(/= help: guard the access with bpf_core_field_exists\(\)/);
