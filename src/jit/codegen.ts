@@ -155,8 +155,11 @@ export function wideGas(slack: number): boolean {
 }
 
 const T_SUB = 0;
+/**
+ * Types; T_SUB (a subprogram) depends on the meters (see `subType`): TYPES[0] is replaced per module.
+ */
 const TYPES: FuncType[] = [
-  { params: Array(10).fill(I64), results: Array(6).fill(I64) },
+  { params: [], results: [] }, // T_SUB, see subType
   { params: [I32, I64, I32, I32], results: [] }, // fault
   { params: [I32], results: [] }, // (unused)
   { params: [I32, ...Array(10).fill(I64)], results: [] }, // budget
@@ -168,6 +171,21 @@ const TYPES: FuncType[] = [
   { params: [I32, ...Array(10).fill(I64)], results: [I32, ...Array(10).fill(I64)] }, // meter
 ];
 const T_PART = 8;
+
+/**
+ * A subprogram's calling convention: r0..r9, then the frame and the countdowns, which thus cross a
+ * call in registers rather than through globals: param P_META (an i64 in the slot of the R10 local,
+ * which the prologue sets from it) = host offset of the callee's r10 << 32 | instruction countdown,
+ * and with a gas countdown param P_GAS (i64, in the slot of the L_A scratch). Results: r0..r5, the
+ * instruction countdown (i32) and the gas countdown (i32, or i64 when wide).
+ */
+const P_META = 10;
+const P_GAS = 11;
+function subType(unit: boolean, wide: boolean): FuncType {
+  return unit
+    ? { params: Array(11).fill(I64), results: [...Array(6).fill(I64), I32] }
+    : { params: Array(12).fill(I64), results: [...Array(6).fill(I64), I32, wide ? I64 : I32] };
+}
 
 export interface CodegenInput {
   readonly program: Program;
@@ -192,7 +210,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
   // function (prologue, metering exit); it doubles when a program needs more.
   const out = new ModuleWriter(
-    moduleHeader(layout, firstSub, runFn, wideGas(slackOfGas)),
+    moduleHeader(layout, firstSub, runFn, unitGas(layout), wideGas(slackOfGas)),
     20 * input.program.slotCount + 400 * fnCount + 2048,
   );
   const gen = new FunctionGen(input, firstSub, out, slackOfGas);
@@ -203,7 +221,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       if (f.parts.length > 1) nextPartFn += f.parts.length;
     }
     const at = out.beginBody();
-    runBody(out.w);
+    gen.runBody();
     out.endBody(at, []);
     for (const f of layout.functions) if (f.parts.length > 1) gen.compileParts(f);
   } finally {
@@ -216,13 +234,19 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
  * The module without its bodies. Functions: one per subprogram (its code, or the driver of its
  * parts), run, then every part.
  */
-function moduleHeader(layout: ProgramLayout, firstSub: number, runFn: number, wide: boolean): ModuleHeader {
+function moduleHeader(
+  layout: ProgramLayout,
+  firstSub: number,
+  runFn: number,
+  unit: boolean,
+  wide: boolean,
+): ModuleHeader {
   const fnCount = layout.functions.length;
   const functions = layout.functions.map(() => T_SUB);
   functions.push(7);
   for (const f of layout.functions) if (f.parts.length > 1) for (const _ of f.parts) functions.push(T_PART);
   return {
-    types: TYPES,
+    types: [subType(unit, wide), ...TYPES.slice(1)],
     imports: [
       { module: 'env', name: 'memory', kind: 'memory' },
       { module: 'env', name: 'fault', kind: 'func', type: 1 },
@@ -269,65 +293,6 @@ function checkBodySize(f: FunctionLayout, bytes: number): void {
       },
     );
   }
-}
-
-/**
- * The function body of a split function: a loop calling part G_PART (starting with part 0, entry 0)
- * until a part returns with G_PART = -1.
- */
-function driverBody(w: ByteWriter, parts: number, firstPartFn: number, mayGoto: boolean): void {
-  const saved = 10; // i32 local after the params: the caller's G_LOOPS
-  if (mayGoto) {
-    w.op2(Op.global_get, G_LOOPS);
-    w.op2(Op.local_set, saved);
-    w.i32const(BPF_MAX_LOOPS);
-    w.op2(Op.global_set, G_LOOPS);
-  }
-  w.i32const(0);
-  w.op2(Op.global_set, G_PART);
-  w.i32const(0);
-  w.op2(Op.global_set, G_ENTRY);
-  w.op2(Op.loop, 0x40);
-  w.op2(Op.global_get, G_PART);
-  w.i32const(-1);
-  w.byte(Op.i32_eq);
-  w.op2(Op.if, 0x40);
-  if (mayGoto) {
-    w.op2(Op.local_get, saved);
-    w.op2(Op.global_set, G_LOOPS);
-  }
-  for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
-  w.byte(Op.return);
-  w.byte(Op.end);
-  for (let p = 0; p < parts; p++) w.op2(Op.block, 0x40);
-  w.op2(Op.global_get, G_PART);
-  w.byte(Op.br_table);
-  w.u32(parts);
-  for (let p = 0; p < parts; p++) w.u32(p);
-  w.u32(0);
-  for (let p = 0; p < parts; p++) {
-    w.byte(Op.end);
-    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
-    w.byte(Op.call);
-    w.u32(firstPartFn + p);
-    for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
-    w.byte(Op.br);
-    w.u32(parts - 1 - p); // back to the loop
-  }
-  w.byte(Op.end);
-  w.byte(Op.unreachable);
-  w.byte(Op.end);
-}
-
-/** run(k, r0..r9): calls subprogram k with these registers and returns r0. */
-function runBody(w: ByteWriter): void {
-  for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r + 1);
-  w.op2(Op.local_get, 0);
-  w.byte(Op.call_indirect);
-  w.u32(T_SUB);
-  w.byte(0);
-  for (let k = 0; k < 5; k++) w.byte(Op.drop);
-  w.byte(Op.end);
 }
 
 const JUMP64: Record<string, number> = {
@@ -543,8 +508,124 @@ class FunctionGen {
       return;
     }
     const at = this.out.beginBody();
-    driverBody(this.w, f.parts.length, firstPartFn, this.mayGoto);
-    this.out.endBody(at, this.mayGoto ? [{ count: 1, type: I32 }] : []);
+    this.driverBody(f.parts.length, firstPartFn);
+    this.out.endBody(at, [{ count: 2, type: I32 }]);
+  }
+
+  /**
+   * The function body of a split function: a loop calling part G_PART (starting with part 0, entry 0)
+   * until a part returns with G_PART = -1. Its parts keep the meters in the globals and take the
+   * depth from G_DEPTH, restored on return (a caller that calls this function without moving the
+   * window relies on it, see `localCall`).
+   */
+  private driverBody(parts: number, firstPartFn: number): void {
+    const w = this.w;
+    const savedLoops = this.unitGas ? P_META + 1 : P_GAS + 1; // i32 locals after the params
+    const savedDepth = savedLoops + 1;
+    w.op2(Op.global_get, G_DEPTH);
+    w.op2(Op.local_set, savedDepth);
+    w.i32const(this.fpHostTop);
+    w.op2(Op.local_get, P_META);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shr_u);
+    w.byte(Op.i32_wrap_i64);
+    w.byte(Op.i32_sub);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_div_u);
+    w.op2(Op.global_set, G_DEPTH);
+    w.op2(Op.local_get, P_META);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.global_set, G_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, P_GAS);
+      w.byte(this.wideGas ? Op.f64_convert_i64_s : Op.i32_wrap_i64);
+      w.op2(Op.global_set, G_LEFT_GAS);
+    }
+    if (this.mayGoto) {
+      w.op2(Op.global_get, G_LOOPS);
+      w.op2(Op.local_set, savedLoops);
+      w.i32const(BPF_MAX_LOOPS);
+      w.op2(Op.global_set, G_LOOPS);
+    }
+    w.i32const(0);
+    w.op2(Op.global_set, G_PART);
+    w.i32const(0);
+    w.op2(Op.global_set, G_ENTRY);
+    w.op2(Op.loop, 0x40);
+    w.op2(Op.global_get, G_PART);
+    w.i32const(-1);
+    w.byte(Op.i32_eq);
+    w.op2(Op.if, 0x40);
+    if (this.mayGoto) {
+      w.op2(Op.local_get, savedLoops);
+      w.op2(Op.global_set, G_LOOPS);
+    }
+    w.op2(Op.local_get, savedDepth);
+    w.op2(Op.global_set, G_DEPTH);
+    for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
+    w.op2(Op.global_get, G_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.global_get, G_LEFT_GAS);
+      if (this.wideGas) w.byte(Op.i64_trunc_f64_s);
+    }
+    w.byte(Op.return);
+    w.byte(Op.end);
+    for (let p = 0; p < parts; p++) w.op2(Op.block, 0x40);
+    w.op2(Op.global_get, G_PART);
+    w.byte(Op.br_table);
+    w.u32(parts);
+    for (let p = 0; p < parts; p++) w.u32(p);
+    w.u32(0);
+    for (let p = 0; p < parts; p++) {
+      w.byte(Op.end);
+      for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+      w.byte(Op.call);
+      w.u32(firstPartFn + p);
+      for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
+      w.byte(Op.br);
+      w.u32(parts - 1 - p); // back to the loop
+    }
+    w.byte(Op.end);
+    w.byte(Op.unreachable);
+    w.byte(Op.end);
+  }
+
+  /** run(k, r0..r9): calls subprogram k at depth G_DEPTH with these registers and returns r0. */
+  runBody(): void {
+    const w = this.w;
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r + 1);
+    w.i32const(this.fpHostTop);
+    w.op2(Op.global_get, G_DEPTH);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_mul);
+    w.byte(Op.i32_sub);
+    this.packMeta(Op.global_get, G_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.global_get, G_LEFT_GAS);
+      w.byte(this.wideGas ? Op.i64_trunc_f64_s : Op.i64_extend_i32_s);
+    }
+    w.op2(Op.local_get, 0);
+    w.byte(Op.call_indirect);
+    w.u32(T_SUB);
+    w.byte(0);
+    if (!this.unitGas) {
+      if (this.wideGas) w.byte(Op.f64_convert_i64_s);
+      w.op2(Op.global_set, G_LEFT_GAS);
+    }
+    w.op2(Op.global_set, G_LEFT_N);
+    for (let k = 0; k < 5; k++) w.byte(Op.drop);
+    w.byte(Op.end);
+  }
+
+  /** The callee's r10 host offset (i32) on the stack → P_META, with the countdown from `get left`. */
+  private packMeta(get: number, left: number): void {
+    const w = this.w;
+    w.byte(Op.i64_extend_i32_u);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shl);
+    w.op2(get, left);
+    w.byte(Op.i64_extend_i32_u);
+    w.byte(Op.i64_or);
   }
 
   /** Writes one body per part of the split function `f`. */
@@ -566,6 +647,84 @@ class FunctionGen {
     this.ctrl = [];
     this.openDispatch = new Array(part.regions.length).fill(-1);
     this.checked.forgetAll();
+    if (this.split) this.partPrologue();
+    else this.prologue();
+    // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
+    this.open(Op.block, OTHER, 0);
+    this.region(0);
+    const { insns } = this.input.program;
+    const tail = insns[part.last];
+    if (this.split && !(tail.kind === 'exit' || (tail.kind === 'jump' && tail.op === 'ja'))) {
+      this.toPart(insns[part.last + 1].pc); // falls through into the next part
+    } else {
+      w.byte(Op.unreachable);
+    }
+    this.close(OTHER, 0);
+    this.syncOut();
+    // The engine's interpreter continues at this depth (G_DEPTH is not kept in every function).
+    w.i32const(this.fpHostTop);
+    w.op2(Op.local_get, L_FPH);
+    w.byte(Op.i32_sub);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_div_u);
+    w.op2(Op.global_set, G_DEPTH);
+    w.op2(Op.local_get, L_T);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.call);
+    w.u32(IMPORT_BUDGET);
+    w.byte(Op.unreachable);
+    w.byte(Op.end);
+    // Params (see subType) take the first slots of the i64 locals R10, L_A.
+    const params = this.split ? 10 : this.unitGas ? 11 : 12;
+    return this.out.endBody(body, [
+      { count: 13 - params, type: I64 },
+      { count: 6, type: I32 },
+      { count: 1, type: this.wideGas ? I64 : I32 }, // L_LEFT_GAS
+      { count: 1, type: I32 }, // L_POLL_AT
+      { count: 11, type: I32 }, // L_HOST
+      { count: 1, type: I32 }, // L_LOOPS
+      { count: 1, type: I32 }, // L_GAS_POLL_AT
+    ]);
+  }
+
+  /**
+   * Entry of a subprogram: frame and countdowns from P_META/P_GAS (see subType), r10 from its host
+   * offset (the guest and host tops differ by a constant), the poll thresholds from the globals.
+   */
+  private prologue(): void {
+    const w = this.w;
+    w.op2(Op.local_get, P_META);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.local_set, L_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, P_GAS);
+      if (!this.wideGas) w.byte(Op.i32_wrap_i64);
+      w.op2(Op.local_set, L_LEFT_GAS);
+    }
+    w.op2(Op.local_get, P_META);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shr_u);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.local_tee, L_FPH);
+    w.i32const((this.fpGuestTop - this.fpHostTop) | 0);
+    w.byte(Op.i32_add);
+    w.byte(Op.i64_extend_i32_u);
+    w.op2(Op.local_set, R10);
+    if (this.mayGoto) {
+      w.i32const(BPF_MAX_LOOPS);
+      w.op2(Op.local_set, L_LOOPS);
+    }
+    w.op2(Op.global_get, G_POLL_AT);
+    w.op2(Op.local_set, L_POLL_AT);
+    if (!this.unitGas && !this.wideGas) {
+      w.op2(Op.global_get, G_GAS_POLL_AT);
+      w.op2(Op.local_set, L_GAS_POLL_AT);
+    }
+  }
+
+  /** Entry of a part of a split function: frame from G_DEPTH, meters from the globals. */
+  private partPrologue(): void {
+    const w = this.w;
     // r10 and its host offset for the current depth: top − depth · frameSize.
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(this.frameSize);
@@ -581,38 +740,7 @@ class FunctionGen {
     w.byte(Op.i64_extend_i32_u);
     w.byte(Op.i64_sub);
     w.op2(Op.local_set, R10);
-    if (this.mayGoto && !this.split) {
-      w.i32const(BPF_MAX_LOOPS);
-      w.op2(Op.local_set, L_LOOPS);
-    }
     this.syncIn();
-    // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
-    this.open(Op.block, OTHER, 0);
-    this.region(0);
-    const { insns } = this.input.program;
-    const tail = insns[part.last];
-    if (this.split && !(tail.kind === 'exit' || (tail.kind === 'jump' && tail.op === 'ja'))) {
-      this.toPart(insns[part.last + 1].pc); // falls through into the next part
-    } else {
-      w.byte(Op.unreachable);
-    }
-    this.close(OTHER, 0);
-    this.syncOut();
-    w.op2(Op.local_get, L_T);
-    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
-    w.byte(Op.call);
-    w.u32(IMPORT_BUDGET);
-    w.byte(Op.unreachable);
-    w.byte(Op.end);
-    return this.out.endBody(body, [
-      { count: 3, type: I64 },
-      { count: 6, type: I32 },
-      { count: 1, type: this.wideGas ? I64 : I32 }, // L_LEFT_GAS
-      { count: 1, type: I32 }, // L_POLL_AT
-      { count: 11, type: I32 }, // L_HOST
-      { count: 1, type: I32 }, // L_LOOPS
-      { count: 1, type: I32 }, // L_GAS_POLL_AT
-    ]);
   }
 
   /** Leaves this part for the one holding `t`: the driver calls it with t's entry index. */
@@ -970,12 +1098,16 @@ class FunctionGen {
         return;
       case 'exit': {
         const w = this.w;
-        this.syncOut();
         if (this.split) {
+          this.syncOut();
           w.i32const(-1);
           w.op2(Op.global_set, G_PART);
+          for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+        } else {
+          for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
+          w.op2(Op.local_get, L_LEFT_N);
+          if (!this.unitGas) w.op2(Op.local_get, L_LEFT_GAS);
         }
-        for (let r = 0; r <= (this.split ? 9 : 5); r++) w.op2(Op.local_get, r);
         w.byte(Op.return);
         return;
       }
@@ -1402,31 +1534,41 @@ class FunctionGen {
    */
   private localCall(pc: number, emitCall: () => void, window: boolean): void {
     const w = this.w;
-    w.op2(Op.global_get, G_DEPTH);
-    w.i32const(this.maxFrames - 1);
-    w.byte(Op.i32_ge_s);
+    // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
+    w.op2(Op.local_get, L_FPH);
+    w.i32const(this.fpHostTop - (this.maxFrames - 1) * this.frameSize);
+    w.byte(Op.i32_le_u);
     w.op2(Op.if, 0x40);
     this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
     w.byte(Op.end);
-    this.moveDepth(1, window);
-    this.syncOut();
+    if (window) this.moveDepth(1);
     for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.op2(Op.local_get, L_FPH);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_sub);
+    this.packMeta(Op.local_get, L_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, L_LEFT_GAS);
+      if (!this.wideGas) w.byte(Op.i64_extend_i32_s);
+    }
     emitCall();
+    if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
+    w.op2(Op.local_set, L_LEFT_N);
     for (let r = 5; r >= 0; r--) w.op2(Op.local_set, r);
-    this.syncIn();
-    this.moveDepth(-1, window);
+    // The poll thresholds stay: the engine only lowers them (see `grant`), and a stale one costs
+    // one early meter call.
+    if (window) this.moveDepth(-1);
   }
 
-  /** depth += delta, and (with `window`) the stack slot's table entry for the new depth (setWindow, inlined). */
-  private moveDepth(delta: number, window: boolean): void {
+  /**
+   * G_DEPTH += delta and the stack slot's table entry for the new depth (setWindow, inlined). Only
+   * functions that call such a callee keep G_DEPTH (see ProgramFacts.windowFree).
+   */
+  private moveDepth(delta: number): void {
     const w = this.w;
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(delta);
     w.byte(Op.i32_add);
-    if (!window) {
-      w.op2(Op.global_set, G_DEPTH);
-      return;
-    }
     w.op2(Op.local_tee, L_O);
     w.op2(Op.global_set, G_DEPTH);
     // len = (depth + 1) · frameSize; window start = top − len; host = hostBase + start. The window's
