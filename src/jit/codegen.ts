@@ -29,6 +29,7 @@ import {
   TABLE_SHIFT,
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
+import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
 import type { FunctionLayout, ProgramLayout, Region } from './control-flow.js';
 import { borrowWork, releaseWork } from './scratch.js';
@@ -173,18 +174,56 @@ const TYPES: FuncType[] = [
 const T_PART = 8;
 
 /**
- * A subprogram's calling convention: r0..r9, then the frame and the countdowns, which thus cross a
- * call in registers rather than through globals: param P_META (an i64 in the slot of the R10 local,
- * which the prologue sets from it) = host offset of the callee's r10 << 32 | instruction countdown,
- * and with a gas countdown param P_GAS (i64, in the slot of the L_A scratch). Results: r0..r5, the
- * instruction countdown (i32) and the gas countdown (i32, or i64 when wide).
+ * A subprogram's calling convention: registers r0..r(regs−1) (see call-registers.ts: what the callee
+ * may read before writing), then the frame and the countdowns, which thus cross a call in registers
+ * rather than through globals: an i64 "meta" param = host offset of the callee's r10 << 32 |
+ * instruction countdown, and with a gas countdown an i64 param for it. They take the slots of locals
+ * the callee does not read before setting them (the next registers, or R10 and L_A), which the
+ * prologue fills from them. Results: r0..r(results−1) (what it may write), the instruction countdown
+ * (i32) and the gas countdown (i32, or i64 when wide). T_SUB, the full convention (10 registers in,
+ * 6 out), is what `run`, callx and the table use: a trimmed function is in the table as an adapter.
  */
-const P_META = 10;
-const P_GAS = 11;
-function subType(unit: boolean, wide: boolean): FuncType {
-  return unit
-    ? { params: Array(11).fill(I64), results: [...Array(6).fill(I64), I32] }
-    : { params: Array(12).fill(I64), results: [...Array(6).fill(I64), I32, wide ? I64 : I32] };
+function subType(regs: number, results: number, unit: boolean, wide: boolean): FuncType {
+  const params: number[] = Array(regs + (unit ? 1 : 2)).fill(I64);
+  const out: number[] = [...Array(results).fill(I64), I32];
+  if (!unit) out.push(wide ? I64 : I32);
+  return { params: params as FuncType['params'], results: out as FuncType['results'] };
+}
+
+/** Wasm types and table entries of the subprograms (see subType). */
+interface Signatures {
+  readonly regs: CallRegisters;
+  readonly types: FuncType[];
+  /** Per subprogram: its type index. */
+  readonly typeOf: Int32Array;
+  /** Per subprogram: the function index of its full-convention adapter, -1 when it has none. */
+  readonly adapterOf: Int32Array;
+  readonly adapterCount: number;
+}
+
+function signatures(input: CodegenInput, firstAdapter: number, unit: boolean, wide: boolean): Signatures {
+  const regs = callRegisters(input.program, input.layout);
+  const count = input.layout.functions.length;
+  const types = [subType(10, 6, unit, wide), ...TYPES.slice(1)];
+  const typeOf = new Int32Array(count);
+  const adapterOf = new Int32Array(count).fill(-1);
+  const known = new Map<number, number>();
+  let adapters = 0;
+  for (let k = 0; k < count; k++) {
+    const p = regs.params[k];
+    const q = regs.results[k];
+    if (p === 10 && q === 6) continue; // T_SUB
+    const key = p * 8 + q;
+    let t = known.get(key);
+    if (t === undefined) {
+      t = types.length;
+      types.push(subType(p, q, unit, wide));
+      known.set(key, t);
+    }
+    typeOf[k] = t;
+    adapterOf[k] = firstAdapter + adapters++;
+  }
+  return { regs, types, typeOf, adapterOf, adapterCount: adapters };
 }
 
 export interface CodegenInput {
@@ -206,14 +245,18 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   const fnCount = layout.functions.length;
   const firstSub = IMPORT_COUNT;
   const runFn = firstSub + fnCount;
-  const slackOfGas = unitGas(layout) ? 0 : gasSlack(input.program, layout, input.memory.stackMaxFrames);
+  const unit = unitGas(layout);
+  const slackOfGas = unit ? 0 : gasSlack(input.program, layout, input.memory.stackMaxFrames);
+  let partCount = 0;
+  for (const f of layout.functions) if (f.parts.length > 1) partCount += f.parts.length;
+  const sigs = signatures(input, runFn + 1 + partCount, unit, wideGas(slackOfGas));
   // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
   // function (prologue, metering exit); it doubles when a program needs more.
   const out = new ModuleWriter(
-    moduleHeader(layout, firstSub, runFn, unitGas(layout), wideGas(slackOfGas)),
+    moduleHeader(layout, firstSub, wideGas(slackOfGas), sigs),
     20 * input.program.slotCount + 400 * fnCount + 2048,
   );
-  const gen = new FunctionGen(input, firstSub, out, slackOfGas);
+  const gen = new FunctionGen(input, firstSub, out, slackOfGas, sigs.regs);
   try {
     let nextPartFn = runFn + 1;
     for (const f of layout.functions) {
@@ -224,6 +267,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
     gen.runBody();
     out.endBody(at, []);
     for (const f of layout.functions) if (f.parts.length > 1) gen.compileParts(f);
+    for (const f of layout.functions) if (sigs.adapterOf[f.index] >= 0) gen.adapter(f.index);
   } finally {
     gen.release();
   }
@@ -232,21 +276,16 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
 
 /**
  * The module without its bodies. Functions: one per subprogram (its code, or the driver of its
- * parts), run, then every part.
+ * parts), run, every part, then the adapters of trimmed subprograms (see subType).
  */
-function moduleHeader(
-  layout: ProgramLayout,
-  firstSub: number,
-  runFn: number,
-  unit: boolean,
-  wide: boolean,
-): ModuleHeader {
+function moduleHeader(layout: ProgramLayout, firstSub: number, wide: boolean, sigs: Signatures): ModuleHeader {
   const fnCount = layout.functions.length;
-  const functions = layout.functions.map(() => T_SUB);
+  const functions = Array.from(sigs.typeOf);
   functions.push(7);
   for (const f of layout.functions) if (f.parts.length > 1) for (const _ of f.parts) functions.push(T_PART);
+  for (let k = 0; k < sigs.adapterCount; k++) functions.push(T_SUB);
   return {
-    types: [subType(unit, wide), ...TYPES.slice(1)],
+    types: sigs.types,
     imports: [
       { module: 'env', name: 'memory', kind: 'memory' },
       { module: 'env', name: 'fault', kind: 'func', type: 1 },
@@ -259,7 +298,7 @@ function moduleHeader(
     ],
     functions,
     tableSize: fnCount,
-    elements: layout.functions.map((_, k) => firstSub + k),
+    elements: layout.functions.map((_, k) => (sigs.adapterOf[k] >= 0 ? sigs.adapterOf[k] : firstSub + k)),
     globals: [
       { type: I32, mutable: true, init: 0, export: 'leftN' },
       { type: wide ? F64 : I32, mutable: true, init: 0, export: 'leftGas' },
@@ -277,7 +316,7 @@ function moduleHeader(
       { type: I32, mutable: true, init: 0 },
       { type: I32, mutable: true, init: 0, export: 'gasPollAt' },
     ],
-    exports: [{ name: 'run', func: runFn }],
+    exports: [{ name: 'run', func: firstSub + fnCount }],
   };
 }
 
@@ -441,6 +480,9 @@ class FunctionGen {
   private split = false;
   /** The function being compiled contains a may_goto (it then keeps a loop counter). */
   private mayGoto = false;
+  /** Registers the function being compiled takes and returns (see subType); its meta param follows. */
+  private params = 10;
+  private results = 6;
   /**
    * Open wasm constructs, innermost last: a `br` to entry k has depth `length − 1 − k`. The per-pc
    * indices below are set while the construct is open and reset to -1 when it closes.
@@ -472,6 +514,7 @@ class FunctionGen {
     private readonly firstSub: number,
     private readonly out: ModuleWriter,
     private readonly gasSlack: number,
+    private readonly regs: CallRegisters,
   ) {
     this.w = out.w;
     const memory = input.memory;
@@ -503,6 +546,8 @@ class FunctionGen {
     this.f = f;
     this.split = f.parts.length > 1;
     this.mayGoto = this.facts.mayGoto[f.index] === 1;
+    this.params = this.regs.params[f.index];
+    this.results = this.regs.results[f.index];
     if (!this.split) {
       checkBodySize(f, this.compilePart(0));
       return;
@@ -520,12 +565,13 @@ class FunctionGen {
    */
   private driverBody(parts: number, firstPartFn: number): void {
     const w = this.w;
-    const savedLoops = this.unitGas ? P_META + 1 : P_GAS + 1; // i32 locals after the params
+    const meta = this.params; // 10: a split function takes every register
+    const savedLoops = meta + (this.unitGas ? 1 : 2); // i32 locals after the params
     const savedDepth = savedLoops + 1;
     w.op2(Op.global_get, G_DEPTH);
     w.op2(Op.local_set, savedDepth);
     w.i32const(this.fpHostTop);
-    w.op2(Op.local_get, P_META);
+    w.op2(Op.local_get, meta);
     w.i64const(32, 0);
     w.byte(Op.i64_shr_u);
     w.byte(Op.i32_wrap_i64);
@@ -533,11 +579,11 @@ class FunctionGen {
     w.i32const(this.frameSize);
     w.byte(Op.i32_div_u);
     w.op2(Op.global_set, G_DEPTH);
-    w.op2(Op.local_get, P_META);
+    w.op2(Op.local_get, meta);
     w.byte(Op.i32_wrap_i64);
     w.op2(Op.global_set, G_LEFT_N);
     if (!this.unitGas) {
-      w.op2(Op.local_get, P_GAS);
+      w.op2(Op.local_get, meta + 1);
       w.byte(this.wideGas ? Op.f64_convert_i64_s : Op.i32_wrap_i64);
       w.op2(Op.global_set, G_LEFT_GAS);
     }
@@ -617,7 +663,37 @@ class FunctionGen {
     w.byte(Op.end);
   }
 
-  /** The callee's r10 host offset (i32) on the stack → P_META, with the countdown from `get left`. */
+  /**
+   * The full-convention adapter of trimmed subprogram k (see subType): passes its registers, and
+   * returns the ones k does not return unchanged.
+   */
+  adapter(k: number): void {
+    const w = this.w;
+    const params = this.regs.params[k];
+    const results = this.regs.results[k];
+    const meta = 10;
+    const extra = this.unitGas ? 1 : 2;
+    const left = meta + extra; // locals after the params
+    const gas = left + 1;
+    const at = this.out.beginBody();
+    for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
+    for (let j = 0; j < extra; j++) w.op2(Op.local_get, meta + j);
+    w.byte(Op.call);
+    w.u32(this.firstSub + k);
+    if (!this.unitGas) w.op2(Op.local_set, gas);
+    w.op2(Op.local_set, left);
+    for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
+    for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
+    w.op2(Op.local_get, left);
+    if (!this.unitGas) w.op2(Op.local_get, gas);
+    w.byte(Op.end);
+    this.out.endBody(at, [
+      { count: 1, type: I32 },
+      { count: 1, type: this.wideGas ? I64 : I32 },
+    ]);
+  }
+
+  /** The callee's r10 host offset (i32) on the stack → its meta param, with the countdown from `get left`. */
   private packMeta(get: number, left: number): void {
     const w = this.w;
     w.byte(Op.i64_extend_i32_u);
@@ -674,8 +750,8 @@ class FunctionGen {
     w.u32(IMPORT_BUDGET);
     w.byte(Op.unreachable);
     w.byte(Op.end);
-    // Params (see subType) take the first slots of the i64 locals R10, L_A.
-    const params = this.split ? 10 : this.unitGas ? 11 : 12;
+    // Params (see subType) take the first slots of the i64 locals r0..L_B.
+    const params = this.split ? 10 : this.params + (this.unitGas ? 1 : 2);
     return this.out.endBody(body, [
       { count: 13 - params, type: I64 },
       { count: 6, type: I32 },
@@ -688,20 +764,22 @@ class FunctionGen {
   }
 
   /**
-   * Entry of a subprogram: frame and countdowns from P_META/P_GAS (see subType), r10 from its host
-   * offset (the guest and host tops differ by a constant), the poll thresholds from the globals.
+   * Entry of a subprogram: frame and countdowns from the params after its registers (see subType),
+   * r10 from its host offset (the guest and host tops differ by a constant), the poll thresholds
+   * from the globals. R10 is set last: it may be the slot of a param.
    */
   private prologue(): void {
     const w = this.w;
-    w.op2(Op.local_get, P_META);
+    const meta = this.params;
+    w.op2(Op.local_get, meta);
     w.byte(Op.i32_wrap_i64);
     w.op2(Op.local_set, L_LEFT_N);
     if (!this.unitGas) {
-      w.op2(Op.local_get, P_GAS);
+      w.op2(Op.local_get, meta + 1);
       if (!this.wideGas) w.byte(Op.i32_wrap_i64);
       w.op2(Op.local_set, L_LEFT_GAS);
     }
-    w.op2(Op.local_get, P_META);
+    w.op2(Op.local_get, meta);
     w.i64const(32, 0);
     w.byte(Op.i64_shr_u);
     w.byte(Op.i32_wrap_i64);
@@ -1104,7 +1182,7 @@ class FunctionGen {
           w.op2(Op.global_set, G_PART);
           for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
         } else {
-          for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
+          for (let r = 0; r < this.results; r++) w.op2(Op.local_get, r);
           w.op2(Op.local_get, L_LEFT_N);
           if (!this.unitGas) w.op2(Op.local_get, L_LEFT_GAS);
         }
@@ -1471,6 +1549,8 @@ class FunctionGen {
             w.u32(this.firstSub + k);
           },
           this.facts.windowFree[k] === 0,
+          this.regs.params[k],
+          this.regs.results[k],
         );
         return;
       }
@@ -1516,6 +1596,8 @@ class FunctionGen {
             w.byte(0);
           },
           true,
+          10,
+          6,
         );
         w.byte(Op.else);
         this.helperCall(insn.pc, () => {
@@ -1532,7 +1614,7 @@ class FunctionGen {
    * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit), window (unless the
    * callee never reads it, see windowFreeFunctions: then only the depth moves), call, restore.
    */
-  private localCall(pc: number, emitCall: () => void, window: boolean): void {
+  private localCall(pc: number, emitCall: () => void, window: boolean, params: number, results: number): void {
     const w = this.w;
     // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
     w.op2(Op.local_get, L_FPH);
@@ -1542,7 +1624,7 @@ class FunctionGen {
     this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
     w.byte(Op.end);
     if (window) this.moveDepth(1);
-    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
     w.op2(Op.local_get, L_FPH);
     w.i32const(this.frameSize);
     w.byte(Op.i32_sub);
@@ -1554,7 +1636,7 @@ class FunctionGen {
     emitCall();
     if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
     w.op2(Op.local_set, L_LEFT_N);
-    for (let r = 5; r >= 0; r--) w.op2(Op.local_set, r);
+    for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
     // The poll thresholds stay: the engine only lowers them (see `grant`), and a stale one costs
     // one early meter call.
     if (window) this.moveDepth(-1);
