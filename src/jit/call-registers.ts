@@ -4,8 +4,11 @@
  * every register of its caller and hands r0..r5 back; a compiled call only needs
  *  - in: the registers the callee (or anything it calls) may read before writing them — live at its
  *    entry; everything else starts with a meaningless value that nothing observes;
- *  - out: the registers among r0..r5 it (or anything it calls) may write; the others keep the
- *    caller's value, so the caller keeps its own.
+ *  - out: the registers among r0..r5 it (or anything it calls) may write and some caller may read
+ *    after the call (r0 always: `run` returns it); the others keep the caller's value, so the caller
+ *    keeps its own, or are dead there. With a callx in the program any function may be called
+ *    through its full-convention adapter, whose caller may read all of r0..r5: then every register
+ *    the function may write comes back.
  * Both are rounded up to a prefix r0..rN, so register r stays wasm local r. Helper calls and callx
  * read every register (callbacks start with r0 and r6..r9, tail calls take all of them), and
  * functions cut into parts take and return all of them. Linear: one liveness worklist per function
@@ -17,6 +20,8 @@ import type { ProgramLayout } from './control-flow.js';
 /** Registers r0..r9 as bits. */
 const ALL = 0x3ff;
 const R0_TO_R5 = 0x3f;
+/** Liveness passes over the whole program before the results fall back to everything written. */
+const MAX_ROUNDS = 4;
 
 export interface CallRegisters {
   /** Per function: registers passed in (r0..r(n−1)), 0..10. */
@@ -27,7 +32,7 @@ export interface CallRegisters {
 
 const bit = (r: number): number => (r < 10 ? 1 << r : 0);
 
-/** Registers `insn` may read (calls: only what the instruction itself reads, see `callRegisters`). */
+/** Registers `insn` may read (local calls: their callee's live-in, see `liveAtEntry`). */
 function uses(insn: Insn, exitUses: number): number {
   switch (insn.kind) {
     case 'alu': {
@@ -80,17 +85,19 @@ function writes(insn: Insn): number {
 const prefix = (mask: number): number => 32 - Math.clz32(mask);
 
 export function callRegisters(program: Program, layout: ProgramLayout): CallRegisters {
-  const { insns, insnAt } = program;
+  const { insns } = program;
   const { functions, functionAt } = layout;
   const count = functions.length;
   const callees: number[][] = functions.map(() => []);
   const callers: number[][] = functions.map(() => []);
   const written = new Uint16Array(count);
+  let callx = false;
   for (const f of functions) {
     let w = 0;
     for (let i = f.first; i <= f.last; i++) {
       const insn = insns[i];
       w |= writes(insn);
+      if (insn.kind === 'call' && insn.op === 'callx') callx = true;
       if (insn.kind === 'call' && insn.op === 'local') {
         const g = functionAt[insn.target];
         callees[f.index].push(g);
@@ -101,18 +108,55 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
   }
   // A callee's r0..r5 come back to its caller: close over the call graph.
   closeOver(written, callees, callers, R0_TO_R5);
-  const results = new Uint8Array(count);
-  for (let k = 0; k < count; k++) results[k] = Math.max(1, prefix(written[k] & R0_TO_R5));
-
+  const mayReturn = new Uint8Array(count);
+  for (let k = 0; k < count; k++) mayReturn[k] = Math.max(1, prefix(written[k] & R0_TO_R5));
+  // Liveness across functions: a local call reads its callee's live-in registers, and an exit its
+  // function's results, which are r0 and whatever some caller reads after a call among what the
+  // function may write (with callx: all it may write). Start from nothing, repeat until nothing
+  // grows (both only grow); callees usually follow their callers, so go backwards.
   const live = new Uint16Array(count);
+  const results = new Uint8Array(count);
+  for (const f of functions) {
+    results[f.index] = f.parts.length > 1 ? 6 : callx ? mayReturn[f.index] : 1;
+    if (f.parts.length > 1) live[f.index] = ALL;
+  }
+  const liveAfter = new Uint16Array(count);
   const maxLen = functions.reduce((m, f) => Math.max(m, f.last - f.first + 1), 0);
   const work = new LivenessWork(maxLen);
-  for (const f of functions) {
-    live[f.index] = f.parts.length > 1 ? ALL : work.liveAtEntry(insns, insnAt, f.first, f.last, (1 << results[f.index]) - 1);
+  for (let round = 0; ; round++) {
+    if (round === MAX_ROUNDS) {
+      // Deep call chains: pass everything and return everything written (no liveness needed).
+      return { params: new Uint8Array(count).fill(10), results: mayReturn };
+    }
+    let grown = false;
+    liveAfter.fill(0);
+    for (let k = count - 1; k >= 0; k--) {
+      const f = functions[k];
+      if (f.parts.length > 1) {
+        for (const g of callees[k]) liveAfter[g] = ALL;
+        continue;
+      }
+      const exitUses = (1 << results[k]) - 1;
+      const entry =
+        live[k] | work.liveAtEntry(program, functionAt, f.first, f.last, exitUses, live, liveAfter);
+      if (entry !== live[k]) {
+        live[k] = entry;
+        grown = true;
+      }
+    }
+    if (!callx) {
+      for (const f of functions) {
+        const k = f.index;
+        if (f.parts.length > 1) continue;
+        const q = Math.max(results[k], prefix(written[k] & (liveAfter[k] | 1) & R0_TO_R5));
+        if (q !== results[k]) {
+          results[k] = q;
+          grown = true;
+        }
+      }
+    }
+    if (!grown) break;
   }
-  // What a callee reads at its entry, its caller may have to pass on (an over-approximation: the
-  // caller may write it first).
-  closeOver(live, callees, callers, ALL);
   const params = new Uint8Array(count);
   for (let k = 0; k < count; k++) params[k] = prefix(live[k]);
   return { params, results };
@@ -158,14 +202,21 @@ class LivenessWork {
     this.stack = new Int32Array(n);
   }
 
-  /** Registers live at insns[first] (instructions first..last, jumps stay inside). */
+  /**
+   * Registers live at insns[first] (instructions first..last, jumps stay inside), a local call
+   * reading `entryLive` of its callee; adds those live after each local call to `liveAfter` of its
+   * callee.
+   */
   liveAtEntry(
-    insns: readonly Insn[],
-    insnAt: Int32Array,
+    program: Program,
+    functionAt: Int32Array,
     first: number,
     last: number,
     exitUses: number,
+    entryLive: Uint16Array,
+    liveAfter: Uint16Array,
   ): number {
+    const { insns, insnAt } = program;
     const n = last - first + 1;
     const { liveIn, predStart, preds, queued, stack } = this;
     // Successors of local instruction j: j + 1 unless it ends the flow, and a jump's target.
@@ -207,7 +258,11 @@ class LivenessWork {
       const b = target(j);
       const out = (a >= 0 ? liveIn[a] : 0) | (b >= 0 ? liveIn[b] : 0);
       const insn = insns[first + j];
-      const live = uses(insn, exitUses) | (out & ~defs(insn));
+      const read =
+        insn.kind === 'call' && insn.op === 'local'
+          ? entryLive[functionAt[insn.target]]
+          : uses(insn, exitUses);
+      const live = read | (out & ~defs(insn));
       if (live === liveIn[j]) continue;
       liveIn[j] = live;
       for (let p = predStart[j]; p < predStart[j + 1]; p++) {
@@ -217,6 +272,10 @@ class LivenessWork {
           stack[top++] = q;
         }
       }
+    }
+    for (let j = 0; j + 1 < n; j++) {
+      const insn = insns[first + j];
+      if (insn.kind === 'call' && insn.op === 'local') liveAfter[functionAt[insn.target]] |= liveIn[j + 1];
     }
     return liveIn[0];
   }

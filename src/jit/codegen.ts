@@ -278,7 +278,12 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
  * The module without its bodies. Functions: one per subprogram (its code, or the driver of its
  * parts), run, every part, then the adapters of trimmed subprograms (see subType).
  */
-function moduleHeader(layout: ProgramLayout, firstSub: number, wide: boolean, sigs: Signatures): ModuleHeader {
+function moduleHeader(
+  layout: ProgramLayout,
+  firstSub: number,
+  wide: boolean,
+  sigs: Signatures,
+): ModuleHeader {
   const fnCount = layout.functions.length;
   const functions = Array.from(sigs.typeOf);
   functions.push(7);
@@ -1614,7 +1619,13 @@ class FunctionGen {
    * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit), window (unless the
    * callee never reads it, see windowFreeFunctions: then only the depth moves), call, restore.
    */
-  private localCall(pc: number, emitCall: () => void, window: boolean, params: number, results: number): void {
+  private localCall(
+    pc: number,
+    emitCall: () => void,
+    window: boolean,
+    params: number,
+    results: number,
+  ): void {
     const w = this.w;
     // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
     w.op2(Op.local_get, L_FPH);
