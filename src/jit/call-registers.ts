@@ -11,17 +11,19 @@
  *    the function may write comes back.
  * Both are rounded up to a prefix r0..rN, so register r stays wasm local r. Helper calls and callx
  * read every register (callbacks start with r0 and r6..r9, tail calls take all of them), and
- * functions cut into parts take and return all of them. Linear: one liveness worklist per function
- * (a mask grows at most 10 times, each time revisiting the predecessors) and one over the call graph.
+ * functions cut into parts take and return all of them. Linear: a few rounds of liveness worklists
+ * (a set grows at most 10 times, each time revisiting the predecessors) and closures over the call
+ * graph.
  */
 import type { Insn, Program } from '../isa/instruction.js';
 import type { ProgramLayout } from './control-flow.js';
+import { borrowWork, releaseWork } from './scratch.js';
 
 /** Registers r0..r9 as bits. */
 const ALL = 0x3ff;
 const R0_TO_R5 = 0x3f;
 /** Liveness passes over the whole program before the results fall back to everything written. */
-const MAX_ROUNDS = 4;
+const MAX_ROUNDS = 6;
 
 export interface CallRegisters {
   /** Per function: registers passed in (r0..r(n−1)), 0..10. */
@@ -32,8 +34,8 @@ export interface CallRegisters {
 
 const bit = (r: number): number => (r < 10 ? 1 << r : 0);
 
-/** Registers `insn` may read (local calls: their callee's live-in, see `liveAtEntry`). */
-function uses(insn: Insn, exitUses: number): number {
+/** Registers `insn` may read (local calls: their callee's live-in; exits: see `liveAtEntry`). */
+function uses(insn: Insn): number {
   switch (insn.kind) {
     case 'alu': {
       const src = insn.useReg || insn.op === 'movsx' ? bit(insn.src) : 0;
@@ -53,7 +55,6 @@ function uses(insn: Insn, exitUses: number): number {
     case 'call':
       return insn.op === 'local' ? 0 : ALL;
     case 'exit':
-      return exitUses;
     case 'lddw':
       return 0;
   }
@@ -84,82 +85,118 @@ function writes(insn: Insn): number {
 
 const prefix = (mask: number): number => 32 - Math.clz32(mask);
 
+// Per instruction, in `info`: falls through to the next one, is an exit, what it reads and writes.
+const FALLS = 1;
+const EXIT = 2;
+const USE_SHIFT = 2;
+const DEF_SHIFT = 12;
+
 export function callRegisters(program: Program, layout: ProgramLayout): CallRegisters {
-  const { insns } = program;
+  const { insns, insnAt } = program;
   const { functions, functionAt } = layout;
   const count = functions.length;
-  const callees: number[][] = functions.map(() => []);
-  const callers: number[][] = functions.map(() => []);
-  const written = new Uint16Array(count);
-  let callx = false;
-  for (const f of functions) {
-    let w = 0;
-    for (let i = f.first; i <= f.last; i++) {
-      const insn = insns[i];
-      w |= writes(insn);
-      if (insn.kind === 'call' && insn.op === 'callx') callx = true;
-      if (insn.kind === 'call' && insn.op === 'local') {
-        const g = functionAt[insn.target];
-        callees[f.index].push(g);
-        callers[g].push(f.index);
+  const n = insns.length;
+  // Work memory (scratch.ts): per instruction its info and successor (a jump's target, or
+  // -2 − callee for a local call), predecessors as offsets into a list, liveness and the worklist.
+  const work = borrowWork(7 * n + 1);
+  try {
+    const info = work.subarray(0, n);
+    const succ = work.subarray(n, 2 * n);
+    const predStart = work.subarray(2 * n, 3 * n + 1);
+    const preds = work.subarray(3 * n + 1, 5 * n + 1);
+    const live = work.subarray(5 * n + 1, 6 * n + 1);
+    const stack = work.subarray(6 * n + 1, 7 * n + 1);
+    const callees: number[][] = functions.map(() => []);
+    const callers: number[][] = functions.map(() => []);
+    const written = new Uint16Array(count);
+    let callx = false;
+    predStart.fill(0);
+    for (const f of functions) {
+      let w = 0;
+      for (let i = f.first; i <= f.last; i++) {
+        const insn = insns[i];
+        w |= writes(insn);
+        const flow = insn.kind === 'exit' ? EXIT : insn.kind === 'jump' && insn.op === 'ja' ? 0 : FALLS;
+        info[i] = (i < f.last ? flow : flow & EXIT) | (uses(insn) << USE_SHIFT) | (defs(insn) << DEF_SHIFT);
+        succ[i] = insn.kind === 'jump' ? insnAt[insn.target] : -1;
+        if (insn.kind === 'call' && insn.op === 'callx') callx = true;
+        if (insn.kind === 'call' && insn.op === 'local') {
+          const g = functionAt[insn.target];
+          succ[i] = -2 - g;
+          callees[f.index].push(g);
+          callers[g].push(f.index);
+        }
+        if (info[i] & FALLS) predStart[i + 2]++;
+        if (succ[i] >= 0) predStart[succ[i] + 1]++;
       }
+      written[f.index] = f.parts.length > 1 ? ALL : w;
     }
-    written[f.index] = f.parts.length > 1 ? ALL : w;
-  }
-  // A callee's r0..r5 come back to its caller: close over the call graph.
-  closeOver(written, callees, callers, R0_TO_R5);
-  const mayReturn = new Uint8Array(count);
-  for (let k = 0; k < count; k++) mayReturn[k] = Math.max(1, prefix(written[k] & R0_TO_R5));
-  // Liveness across functions: a local call reads its callee's live-in registers, and an exit its
-  // function's results, which are r0 and whatever some caller reads after a call among what the
-  // function may write (with callx: all it may write). Start from nothing, repeat until nothing
-  // grows (both only grow); callees usually follow their callers, so go backwards.
-  const live = new Uint16Array(count);
-  const results = new Uint8Array(count);
-  for (const f of functions) {
-    results[f.index] = f.parts.length > 1 ? 6 : callx ? mayReturn[f.index] : 1;
-    if (f.parts.length > 1) live[f.index] = ALL;
-  }
-  const liveAfter = new Uint16Array(count);
-  const maxLen = functions.reduce((m, f) => Math.max(m, f.last - f.first + 1), 0);
-  const work = new LivenessWork(maxLen);
-  for (let round = 0; ; round++) {
-    if (round === MAX_ROUNDS) {
-      // Deep call chains: pass everything and return everything written (no liveness needed).
-      return { params: new Uint8Array(count).fill(10), results: mayReturn };
+    if (!callers.some((c) => c.length > 0)) {
+      // No local calls: every function is entered through `run` (or callx) with all registers.
+      return { params: new Uint8Array(count).fill(10), results: new Uint8Array(count).fill(6) };
     }
-    let grown = false;
-    liveAfter.fill(0);
-    for (let k = count - 1; k >= 0; k--) {
-      const f = functions[k];
-      if (f.parts.length > 1) {
-        for (const g of callees[k]) liveAfter[g] = ALL;
-        continue;
+    for (let i = 0; i < n; i++) predStart[i + 1] += predStart[i];
+    const fill = stack; // the fill cursors, before the stack is used
+    fill.set(predStart.subarray(0, n));
+    for (let i = 0; i < n; i++) {
+      if (info[i] & FALLS) preds[fill[i + 1]++] = i;
+      if (succ[i] >= 0) preds[fill[succ[i]]++] = i;
+    }
+    // A callee's r0..r5 come back to its caller: close over the call graph.
+    closeOver(written, callees, callers, R0_TO_R5);
+    const mayReturn = new Uint8Array(count);
+    for (let k = 0; k < count; k++) mayReturn[k] = Math.max(1, prefix(written[k] & R0_TO_R5));
+    // Liveness across functions: a local call reads its callee's live-in registers, and an exit its
+    // function's results, which are r0 and whatever some caller reads after a call among what the
+    // function may write (with callx: all it may write). Start from nothing, repeat until nothing
+    // grows (both only grow); callees usually follow their callers, so go backwards.
+    const entry = new Uint16Array(count);
+    const results = new Uint8Array(count);
+    for (const f of functions) {
+      results[f.index] = f.parts.length > 1 ? 6 : callx ? mayReturn[f.index] : 1;
+      if (f.parts.length > 1) entry[f.index] = ALL;
+    }
+    const liveAfter = new Uint16Array(count);
+    const flow: Flow = { info, succ, predStart, preds, live, stack };
+    for (let round = 0; ; round++) {
+      if (round === MAX_ROUNDS) {
+        // Deep call chains: pass everything and return everything written (no liveness needed).
+        return { params: new Uint8Array(count).fill(10), results: mayReturn };
       }
-      const exitUses = (1 << results[k]) - 1;
-      const entry =
-        live[k] | work.liveAtEntry(program, functionAt, f.first, f.last, exitUses, live, liveAfter);
-      if (entry !== live[k]) {
-        live[k] = entry;
-        grown = true;
-      }
-    }
-    if (!callx) {
-      for (const f of functions) {
-        const k = f.index;
-        if (f.parts.length > 1) continue;
-        const q = Math.max(results[k], prefix(written[k] & (liveAfter[k] | 1) & R0_TO_R5));
-        if (q !== results[k]) {
-          results[k] = q;
+      let grown = false;
+      liveAfter.fill(0);
+      for (let k = count - 1; k >= 0; k--) {
+        const f = functions[k];
+        if (f.parts.length > 1) {
+          for (const g of callees[k]) liveAfter[g] = ALL;
+          continue;
+        }
+        const exitUses = (1 << results[k]) - 1;
+        const e = entry[k] | liveAtEntry(flow, f.first, f.last, exitUses, entry, liveAfter);
+        if (e !== entry[k]) {
+          entry[k] = e;
           grown = true;
         }
       }
+      if (!callx) {
+        for (const f of functions) {
+          const k = f.index;
+          if (f.parts.length > 1) continue;
+          const q = Math.max(results[k], prefix(written[k] & (liveAfter[k] | 1) & R0_TO_R5));
+          if (q !== results[k]) {
+            results[k] = q;
+            grown = true;
+          }
+        }
+      }
+      if (!grown) break;
     }
-    if (!grown) break;
+    const params = new Uint8Array(count);
+    for (let k = 0; k < count; k++) params[k] = prefix(entry[k]);
+    return { params, results };
+  } finally {
+    releaseWork(work);
   }
-  const params = new Uint8Array(count);
-  for (let k = 0; k < count; k++) params[k] = prefix(live[k]);
-  return { params, results };
 }
 
 /** mask[f] |= mask[g] & keep for every call f → g, to the fixed point (a worklist over callers). */
@@ -186,97 +223,58 @@ function closeOver(mask: Uint16Array, callees: number[][], callers: number[][], 
   }
 }
 
-/** Backward liveness of one function's registers, on arrays sized for the longest function. */
-class LivenessWork {
-  private readonly liveIn: Uint16Array;
-  private readonly predStart: Int32Array;
-  private readonly preds: Int32Array;
-  private readonly queued: Uint8Array;
-  private readonly stack: Int32Array;
+/** The program's flow graph and liveness work arrays (see callRegisters). */
+interface Flow {
+  readonly info: Int32Array;
+  readonly succ: Int32Array;
+  readonly predStart: Int32Array;
+  readonly preds: Int32Array;
+  /** Per instruction: registers live before it, | QUEUED while on the worklist. */
+  readonly live: Int32Array;
+  readonly stack: Int32Array;
+}
 
-  constructor(n: number) {
-    this.liveIn = new Uint16Array(n);
-    this.predStart = new Int32Array(n + 1);
-    this.preds = new Int32Array(2 * n);
-    this.queued = new Uint8Array(n);
-    this.stack = new Int32Array(n);
+const QUEUED = 1 << 16;
+
+/**
+ * Registers live at insns[first] of the function first..last (jumps stay inside it), a local call
+ * reading `entry` of its callee and an exit `exitUses`; adds what is live after each local call to
+ * `liveAfter` of its callee. A worklist: every instruction once, last first, then the predecessors
+ * of each change (a set grows at most 10 times).
+ */
+function liveAtEntry(
+  flow: Flow,
+  first: number,
+  last: number,
+  exitUses: number,
+  entry: Uint16Array,
+  liveAfter: Uint16Array,
+): number {
+  const { info, succ, predStart, preds, live, stack } = flow;
+  let top = 0;
+  for (let i = first; i <= last; i++) {
+    live[i] = QUEUED;
+    stack[top++] = i;
   }
-
-  /**
-   * Registers live at insns[first] (instructions first..last, jumps stay inside), a local call
-   * reading `entryLive` of its callee; adds those live after each local call to `liveAfter` of its
-   * callee.
-   */
-  liveAtEntry(
-    program: Program,
-    functionAt: Int32Array,
-    first: number,
-    last: number,
-    exitUses: number,
-    entryLive: Uint16Array,
-    liveAfter: Uint16Array,
-  ): number {
-    const { insns, insnAt } = program;
-    const n = last - first + 1;
-    const { liveIn, predStart, preds, queued, stack } = this;
-    // Successors of local instruction j: j + 1 unless it ends the flow, and a jump's target.
-    const next = (j: number) => {
-      const insn = insns[first + j];
-      return insn.kind === 'exit' || (insn.kind === 'jump' && insn.op === 'ja') || j + 1 >= n ? -1 : j + 1;
-    };
-    const target = (j: number) => {
-      const insn = insns[first + j];
-      return insn.kind === 'jump' ? insnAt[insn.target] - first : -1;
-    };
-    predStart.fill(0, 0, n + 1);
-    for (let j = 0; j < n; j++) {
-      const a = next(j);
-      const b = target(j);
-      if (a >= 0) predStart[a + 1]++;
-      if (b >= 0) predStart[b + 1]++;
-    }
-    for (let j = 0; j < n; j++) predStart[j + 1] += predStart[j];
-    const fill = stack; // the fill cursors, before the stack is used
-    fill.set(predStart.subarray(0, n));
-    for (let j = 0; j < n; j++) {
-      const a = next(j);
-      const b = target(j);
-      if (a >= 0) preds[fill[a]++] = j;
-      if (b >= 0) preds[fill[b]++] = j;
-    }
-    liveIn.fill(0, 0, n);
-    // Every instruction once, last first; then whatever a change reaches.
-    let top = 0;
-    for (let j = 0; j < n; j++) {
-      stack[top++] = j;
-      queued[j] = 1;
-    }
-    while (top > 0) {
-      const j = stack[--top];
-      queued[j] = 0;
-      const a = next(j);
-      const b = target(j);
-      const out = (a >= 0 ? liveIn[a] : 0) | (b >= 0 ? liveIn[b] : 0);
-      const insn = insns[first + j];
-      const read =
-        insn.kind === 'call' && insn.op === 'local'
-          ? entryLive[functionAt[insn.target]]
-          : uses(insn, exitUses);
-      const live = read | (out & ~defs(insn));
-      if (live === liveIn[j]) continue;
-      liveIn[j] = live;
-      for (let p = predStart[j]; p < predStart[j + 1]; p++) {
-        const q = preds[p];
-        if (queued[q] === 0) {
-          queued[q] = 1;
-          stack[top++] = q;
-        }
+  while (top > 0) {
+    const i = stack[--top];
+    const was = live[i] & ALL;
+    const x = info[i];
+    const s = succ[i];
+    let out = x & FALLS ? live[i + 1] : 0;
+    if (s >= 0) out |= live[s];
+    const read = s < -1 ? entry[-2 - s] : x & EXIT ? exitUses : (x >>> USE_SHIFT) & ALL;
+    const now = (read | (out & ~((x >>> DEF_SHIFT) & ALL))) & ALL;
+    live[i] = now;
+    if (now === was) continue;
+    for (let p = predStart[i]; p < predStart[i + 1]; p++) {
+      const q = preds[p];
+      if ((live[q] & QUEUED) === 0) {
+        live[q] |= QUEUED;
+        stack[top++] = q;
       }
     }
-    for (let j = 0; j + 1 < n; j++) {
-      const insn = insns[first + j];
-      if (insn.kind === 'call' && insn.op === 'local') liveAfter[functionAt[insn.target]] |= liveIn[j + 1];
-    }
-    return liveIn[0];
   }
+  for (let i = first; i < last; i++) if (succ[i] < -1) liveAfter[-2 - succ[i]] |= live[i + 1];
+  return live[first];
 }

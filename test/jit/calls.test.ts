@@ -106,12 +106,17 @@ describe('call registers', () => {
     expect(registers(text)).toEqual({ params: Uint8Array.of(4, 7), results: Uint8Array.of(1, 4) });
   });
 
-  it('passes everything to functions calling helpers or split into parts, and returns everything with callx', () => {
+  it('passes everything to functions calling helpers or split into parts, returns everything with callx, trims nothing without local calls', () => {
     expect(registers('call local f\nexit\nf:\ncall 1\nexit').params[1]).toBe(10);
     const split = registers('call local f\nexit\nf:\nmov %r0, 1\njeq %r1, 0, a\nmov %r0, 2\na:\nexit', 2);
     expect([split.params[1], split.results[1]]).toEqual([10, 6]);
-    const callx = registers('lddw code_addr %r2, f\ncall %r2\nexit\nf:\nmov %r4, 1\nmov %r0, 0\nexit');
+    const callx = registers(
+      'lddw code_addr %r2, f\ncall %r2\ncall local f\nexit\nf:\nmov %r4, 1\nmov %r0, 0\nexit',
+    );
     expect(callx.results[1]).toBe(5);
+    // Without local calls nothing is trimmed: every function is entered with all registers.
+    const entries = registers('lddw code_addr %r2, f\ncall %r2\nexit\nf:\nmov %r0, 0\nexit');
+    expect(entries).toEqual({ params: Uint8Array.of(10, 10), results: Uint8Array.of(6, 6) });
   });
 });
 
