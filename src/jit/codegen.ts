@@ -1,7 +1,9 @@
 /**
  * eBPF → WebAssembly code generation, one pass over the decoded instructions. One wasm function per
- * subprogram (or per part of a long one, see control-flow.ts); registers r0..r9 are its i64 parameters (r0..r5 come back as results, so a caller sees
- * exactly what the interpreter's shared register file would hold), r10 a local fixed at entry.
+ * subprogram (or per part of a long one, see control-flow.ts); registers r0..r9 are i64 locals 0..9,
+ * r10 a local fixed at entry. A call passes the registers the callee may read and gets back those a
+ * caller may read after it (call-registers.ts, `subType`), so a caller sees exactly what the
+ * interpreter's shared register file would hold; the frame and the countdowns cross it as params.
  *
  * Memory accesses go through the region table in the control block of the imported memory, with the
  * same outcome as the check of layout.ts; only r10-relative accesses inside the own frame skip it (r10
