@@ -14,6 +14,7 @@ import { JitProgram } from '../../src/jit/engine.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
 import { HelperRegistry } from '../../src/vm/helpers.js';
 import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
+import { INTERRUPT_POLL_INSTRUCTIONS } from '../../src/vm/interrupt.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { Slot } from '../../src/vm/memory/layout.js';
 import { outcome } from '../support/outcome.js';
@@ -197,6 +198,56 @@ describe('trimmed calls agree with the interpreter', () => {
     const costs: GasCostTable = { load: 3, store: 2, call: 5, exit: 2 };
     const gas = agree(FIB, {}, costs).gasUsed as number;
     for (let limit = 0; limit <= gas; limit += 7) agree(FIB, { gasLimit: limit }, costs);
+  });
+
+  it('stops exactly around every poll boundary when the meters are refilled inside callees', () => {
+    // Refills happen in the callees' loops and in their caller's: a callee starts with its caller's
+    // poll thresholds (see codegen's prologue). Long callee loops with a block that does not poll,
+    // and many short calls; budgets around each poll boundary, and gas limits.
+    const text = `
+      mov %r6, 0
+      mov %r7, 6
+    outer:
+      mov %r1, 30000
+      call local long
+      add %r6, %r0
+      mov %r8, 3000
+    calls:
+      mov %r1, %r8
+      call local short
+      add %r6, %r0
+      sub %r8, 1
+      jne %r8, 0, calls
+      sub %r7, 1
+      jne %r7, 0, outer
+      mov %r0, %r6
+      exit
+    long:
+      mov %r0, 0
+    again:
+      add %r0, %r1
+      jgt %r0, 1000, skip
+      add %r0, 3
+    skip:
+      sub %r1, 1
+      jne %r1, 0, again
+      exit
+    short:
+      mov %r0, %r1
+      mul %r0, 3
+      exit`;
+    const total = agree(text).instructions as number;
+    expect(total).toBeGreaterThan(10 * INTERRUPT_POLL_INSTRUCTIONS);
+    const costs: GasCostTable = { alu: 2, mul: 5, call: 5 };
+    const gas = agree(text, {}, costs).gasUsed as number;
+    for (const k of [1, 2, 5]) {
+      for (const d of [-300, -17, -1, 0, 1, 17, 300]) {
+        agree(text, { maxInstructions: k * INTERRUPT_POLL_INSTRUCTIONS + d });
+        agree(text, { gasLimit: gas - k * INTERRUPT_POLL_INSTRUCTIONS + d }, costs);
+      }
+    }
+    agree(text, { maxInstructions: total - 1 });
+    agree(text, { gasLimit: gas - 1 }, costs);
   });
 
   it('faults on recursion past the frame limit at the same pc and count', () => {
