@@ -772,8 +772,8 @@ class FunctionGen {
 
   /**
    * Entry of a subprogram: frame and countdowns from the params after its registers (see subType),
-   * r10 from its host offset (the guest and host tops differ by a constant), the poll thresholds
-   * from the globals. R10 is set last: it may be the slot of a param.
+   * r10 from its host offset (the guest and host tops differ by a constant). R10 is set last: it
+   * may be the slot of a param.
    */
   private prologue(): void {
     const w = this.w;
@@ -799,10 +799,13 @@ class FunctionGen {
       w.i32const(BPF_MAX_LOOPS);
       w.op2(Op.local_set, L_LOOPS);
     }
-    w.op2(Op.global_get, G_POLL_AT);
+    // The poll thresholds start at 0, not read from their globals: the engine only lowers them (to
+    // −slack near the end of the budget, see `grant`), so 0 at worst polls early, within the last
+    // `slack` instructions (gas), and that meter call reads the real ones (`pollCall`).
+    w.i32const(0);
     w.op2(Op.local_set, L_POLL_AT);
     if (!this.unitGas && !this.wideGas) {
-      w.op2(Op.global_get, G_GAS_POLL_AT);
+      w.i32const(0);
       w.op2(Op.local_set, L_GAS_POLL_AT);
     }
   }
