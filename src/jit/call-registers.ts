@@ -1,6 +1,6 @@
 /**
  * Which registers a bpf-to-bpf call must carry, per function, so the JIT's calls pass no more than
- * that (codegen.ts, `Signature`). With the interpreter's shared register file a callee starts with
+ * that (codegen.ts, `subType`). With the interpreter's shared register file a callee starts with
  * every register of its caller and hands r0..r5 back; a compiled call only needs
  *  - in: the registers the callee (or anything it calls) may read before writing them — live at its
  *    entry; everything else starts with a meaningless value that nothing observes;
