@@ -1,7 +1,9 @@
 /**
  * eBPF → WebAssembly code generation, one pass over the decoded instructions. One wasm function per
- * subprogram (or per part of a long one, see control-flow.ts); registers r0..r9 are its i64 parameters (r0..r5 come back as results, so a caller sees
- * exactly what the interpreter's shared register file would hold), r10 a local fixed at entry.
+ * subprogram (or per part of a long one, see control-flow.ts); registers r0..r9 are i64 locals 0..9,
+ * r10 a local fixed at entry. A call passes the registers the callee may read and gets back those a
+ * caller may read after it (call-registers.ts, `subType`), so a caller sees exactly what the
+ * interpreter's shared register file would hold; the frame and the countdowns cross it as params.
  *
  * Memory accesses go through the region table in the control block of the imported memory, with the
  * same outcome as the check of layout.ts; only r10-relative accesses inside the own frame skip it (r10
@@ -29,6 +31,7 @@ import {
   TABLE_SHIFT,
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
+import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
 import type { FunctionLayout, ProgramLayout, Region } from './control-flow.js';
 import { borrowWork, releaseWork } from './scratch.js';
@@ -163,8 +166,11 @@ export function wideGas(slack: number): boolean {
 }
 
 const T_SUB = 0;
+/**
+ * Types; T_SUB (a subprogram) depends on the meters (see `subType`): TYPES[0] is replaced per module.
+ */
 const TYPES: FuncType[] = [
-  { params: Array(10).fill(I64), results: Array(6).fill(I64) },
+  { params: [], results: [] }, // T_SUB, see subType
   { params: [I32, I64, I32, I32], results: [] }, // fault
   { params: [I32], results: [] }, // (unused)
   { params: [I32, ...Array(10).fill(I64)], results: [] }, // budget
@@ -176,6 +182,59 @@ const TYPES: FuncType[] = [
   { params: [I32, ...Array(10).fill(I64)], results: [I32, ...Array(10).fill(I64)] }, // meter
 ];
 const T_PART = 8;
+
+/**
+ * A subprogram's calling convention: registers r0..r(regs−1) (see call-registers.ts: what the callee
+ * may read before writing), then the frame and the countdowns, which thus cross a call in registers
+ * rather than through globals: an i64 "meta" param = host offset of the callee's r10 << 32 |
+ * instruction countdown, and with a gas countdown an i64 param for it. They take the slots of locals
+ * the callee does not read before setting them (the next registers, or R10 and L_A), which the
+ * prologue fills from them. Results: r0..r(results−1) (what it may write), the instruction countdown
+ * (i32) and the gas countdown (i32, or i64 when wide). T_SUB, the full convention (10 registers in,
+ * 6 out), is what `run`, callx and the table use: a trimmed function is in the table as an adapter.
+ */
+function subType(regs: number, results: number, unit: boolean, wide: boolean): FuncType {
+  const params: number[] = Array(regs + (unit ? 1 : 2)).fill(I64);
+  const out: number[] = [...Array(results).fill(I64), I32];
+  if (!unit) out.push(wide ? I64 : I32);
+  return { params: params as FuncType['params'], results: out as FuncType['results'] };
+}
+
+/** Wasm types and table entries of the subprograms (see subType). */
+interface Signatures {
+  readonly regs: CallRegisters;
+  readonly types: FuncType[];
+  /** Per subprogram: its type index. */
+  readonly typeOf: Int32Array;
+  /** Per subprogram: the function index of its full-convention adapter, -1 when it has none. */
+  readonly adapterOf: Int32Array;
+  readonly adapterCount: number;
+}
+
+function signatures(input: CodegenInput, firstAdapter: number, unit: boolean, wide: boolean): Signatures {
+  const regs = callRegisters(input.program, input.layout);
+  const count = input.layout.functions.length;
+  const types = [subType(10, 6, unit, wide), ...TYPES.slice(1)];
+  const typeOf = new Int32Array(count);
+  const adapterOf = new Int32Array(count).fill(-1);
+  const known = new Map<number, number>();
+  let adapters = 0;
+  for (let k = 0; k < count; k++) {
+    const p = regs.params[k];
+    const q = regs.results[k];
+    if (p === 10 && q === 6) continue; // T_SUB
+    const key = p * 8 + q;
+    let t = known.get(key);
+    if (t === undefined) {
+      t = types.length;
+      types.push(subType(p, q, unit, wide));
+      known.set(key, t);
+    }
+    typeOf[k] = t;
+    adapterOf[k] = firstAdapter + adapters++;
+  }
+  return { regs, types, typeOf, adapterOf, adapterCount: adapters };
+}
 
 export interface CodegenInput {
   readonly program: Program;
@@ -196,14 +255,18 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   const fnCount = layout.functions.length;
   const firstSub = IMPORT_COUNT;
   const runFn = firstSub + fnCount;
-  const slackOfGas = unitGas(layout) ? 0 : gasSlack(input.program, layout, input.memory.stackMaxFrames);
+  const unit = unitGas(layout);
+  const slackOfGas = unit ? 0 : gasSlack(input.program, layout, input.memory.stackMaxFrames);
+  let partCount = 0;
+  for (const f of layout.functions) if (f.parts.length > 1) partCount += f.parts.length;
+  const sigs = signatures(input, runFn + 1 + partCount, unit, wideGas(slackOfGas));
   // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
   // function (prologue, metering exit); it doubles when a program needs more.
   const out = new ModuleWriter(
-    moduleHeader(layout, firstSub, runFn, wideGas(slackOfGas)),
+    moduleHeader(layout, firstSub, wideGas(slackOfGas), sigs),
     20 * input.program.slotCount + 400 * fnCount + 2048,
   );
-  const gen = new FunctionGen(input, firstSub, out, slackOfGas);
+  const gen = new FunctionGen(input, firstSub, out, slackOfGas, sigs.regs);
   try {
     let nextPartFn = runFn + 1;
     for (const f of layout.functions) {
@@ -211,9 +274,10 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
       if (f.parts.length > 1) nextPartFn += f.parts.length;
     }
     const at = out.beginBody();
-    runBody(out.w);
+    gen.runBody();
     out.endBody(at, []);
     for (const f of layout.functions) if (f.parts.length > 1) gen.compileParts(f);
+    for (const f of layout.functions) if (sigs.adapterOf[f.index] >= 0) gen.adapter(f.index);
   } finally {
     gen.release();
   }
@@ -222,15 +286,21 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
 
 /**
  * The module without its bodies. Functions: one per subprogram (its code, or the driver of its
- * parts), run, then every part.
+ * parts), run, every part, then the adapters of trimmed subprograms (see subType).
  */
-function moduleHeader(layout: ProgramLayout, firstSub: number, runFn: number, wide: boolean): ModuleHeader {
+function moduleHeader(
+  layout: ProgramLayout,
+  firstSub: number,
+  wide: boolean,
+  sigs: Signatures,
+): ModuleHeader {
   const fnCount = layout.functions.length;
-  const functions = layout.functions.map(() => T_SUB);
+  const functions = Array.from(sigs.typeOf);
   functions.push(7);
   for (const f of layout.functions) if (f.parts.length > 1) for (const _ of f.parts) functions.push(T_PART);
+  for (let k = 0; k < sigs.adapterCount; k++) functions.push(T_SUB);
   return {
-    types: TYPES,
+    types: sigs.types,
     imports: [
       { module: 'env', name: 'memory', kind: 'memory' },
       { module: 'env', name: 'fault', kind: 'func', type: 1 },
@@ -243,7 +313,7 @@ function moduleHeader(layout: ProgramLayout, firstSub: number, runFn: number, wi
     ],
     functions,
     tableSize: fnCount,
-    elements: layout.functions.map((_, k) => firstSub + k),
+    elements: layout.functions.map((_, k) => (sigs.adapterOf[k] >= 0 ? sigs.adapterOf[k] : firstSub + k)),
     globals: [
       { type: I32, mutable: true, init: 0, export: 'leftN' },
       { type: wide ? F64 : I32, mutable: true, init: 0, export: 'leftGas' },
@@ -261,7 +331,7 @@ function moduleHeader(layout: ProgramLayout, firstSub: number, runFn: number, wi
       { type: I32, mutable: true, init: 0 },
       { type: I32, mutable: true, init: 0, export: 'gasPollAt' },
     ],
-    exports: [{ name: 'run', func: runFn }],
+    exports: [{ name: 'run', func: firstSub + fnCount }],
   };
 }
 
@@ -277,65 +347,6 @@ function checkBodySize(f: FunctionLayout, bytes: number): void {
       },
     );
   }
-}
-
-/**
- * The function body of a split function: a loop calling part G_PART (starting with part 0, entry 0)
- * until a part returns with G_PART = -1.
- */
-function driverBody(w: ByteWriter, parts: number, firstPartFn: number, mayGoto: boolean): void {
-  const saved = 10; // i32 local after the params: the caller's G_LOOPS
-  if (mayGoto) {
-    w.op2(Op.global_get, G_LOOPS);
-    w.op2(Op.local_set, saved);
-    w.i32const(BPF_MAX_LOOPS);
-    w.op2(Op.global_set, G_LOOPS);
-  }
-  w.i32const(0);
-  w.op2(Op.global_set, G_PART);
-  w.i32const(0);
-  w.op2(Op.global_set, G_ENTRY);
-  w.op2(Op.loop, 0x40);
-  w.op2(Op.global_get, G_PART);
-  w.i32const(-1);
-  w.byte(Op.i32_eq);
-  w.op2(Op.if, 0x40);
-  if (mayGoto) {
-    w.op2(Op.local_get, saved);
-    w.op2(Op.global_set, G_LOOPS);
-  }
-  for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
-  w.byte(Op.return);
-  w.byte(Op.end);
-  for (let p = 0; p < parts; p++) w.op2(Op.block, 0x40);
-  w.op2(Op.global_get, G_PART);
-  w.byte(Op.br_table);
-  w.u32(parts);
-  for (let p = 0; p < parts; p++) w.u32(p);
-  w.u32(0);
-  for (let p = 0; p < parts; p++) {
-    w.byte(Op.end);
-    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
-    w.byte(Op.call);
-    w.u32(firstPartFn + p);
-    for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
-    w.byte(Op.br);
-    w.u32(parts - 1 - p); // back to the loop
-  }
-  w.byte(Op.end);
-  w.byte(Op.unreachable);
-  w.byte(Op.end);
-}
-
-/** run(k, r0..r9): calls subprogram k with these registers and returns r0. */
-function runBody(w: ByteWriter): void {
-  for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r + 1);
-  w.op2(Op.local_get, 0);
-  w.byte(Op.call_indirect);
-  w.u32(T_SUB);
-  w.byte(0);
-  for (let k = 0; k < 5; k++) w.byte(Op.drop);
-  w.byte(Op.end);
 }
 
 const JUMP64: Record<string, number> = {
@@ -506,6 +517,9 @@ class FunctionGen {
   private split = false;
   /** The function being compiled contains a may_goto (it then keeps a loop counter). */
   private mayGoto = false;
+  /** Registers the function being compiled takes and returns (see subType); its meta param follows. */
+  private params = 10;
+  private results = 6;
   /**
    * Open wasm constructs, innermost last: a `br` to entry k has depth `length − 1 − k`. The per-pc
    * indices below are set while the construct is open and reset to -1 when it closes.
@@ -550,6 +564,7 @@ class FunctionGen {
     private readonly firstSub: number,
     private readonly out: ModuleWriter,
     private readonly gasSlack: number,
+    private readonly regs: CallRegisters,
   ) {
     this.w = out.w;
     const memory = input.memory;
@@ -582,13 +597,162 @@ class FunctionGen {
     this.f = f;
     this.split = f.parts.length > 1;
     this.mayGoto = this.facts.mayGoto[f.index] === 1;
+    this.params = this.regs.params[f.index];
+    this.results = this.regs.results[f.index];
     if (!this.split) {
       checkBodySize(f, this.compilePart(0));
       return;
     }
     const at = this.out.beginBody();
-    driverBody(this.w, f.parts.length, firstPartFn, this.mayGoto);
-    this.out.endBody(at, this.mayGoto ? [{ count: 1, type: I32 }] : []);
+    this.driverBody(f.parts.length, firstPartFn);
+    this.out.endBody(at, [{ count: 2, type: I32 }]);
+  }
+
+  /**
+   * The function body of a split function: a loop calling part G_PART (starting with part 0, entry 0)
+   * until a part returns with G_PART = -1. Its parts keep the meters in the globals and take the
+   * depth from G_DEPTH, restored on return (a caller that calls this function without moving the
+   * window relies on it, see `localCall`).
+   */
+  private driverBody(parts: number, firstPartFn: number): void {
+    const w = this.w;
+    const meta = this.params; // 10: a split function takes every register
+    const savedLoops = meta + (this.unitGas ? 1 : 2); // i32 locals after the params
+    const savedDepth = savedLoops + 1;
+    w.op2(Op.global_get, G_DEPTH);
+    w.op2(Op.local_set, savedDepth);
+    w.i32const(this.fpHostTop);
+    w.op2(Op.local_get, meta);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shr_u);
+    w.byte(Op.i32_wrap_i64);
+    w.byte(Op.i32_sub);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_div_u);
+    w.op2(Op.global_set, G_DEPTH);
+    w.op2(Op.local_get, meta);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.global_set, G_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, meta + 1);
+      w.byte(this.wideGas ? Op.f64_convert_i64_s : Op.i32_wrap_i64);
+      w.op2(Op.global_set, G_LEFT_GAS);
+    }
+    if (this.mayGoto) {
+      w.op2(Op.global_get, G_LOOPS);
+      w.op2(Op.local_set, savedLoops);
+      w.i32const(BPF_MAX_LOOPS);
+      w.op2(Op.global_set, G_LOOPS);
+    }
+    w.i32const(0);
+    w.op2(Op.global_set, G_PART);
+    w.i32const(0);
+    w.op2(Op.global_set, G_ENTRY);
+    w.op2(Op.loop, 0x40);
+    w.op2(Op.global_get, G_PART);
+    w.i32const(-1);
+    w.byte(Op.i32_eq);
+    w.op2(Op.if, 0x40);
+    if (this.mayGoto) {
+      w.op2(Op.local_get, savedLoops);
+      w.op2(Op.global_set, G_LOOPS);
+    }
+    w.op2(Op.local_get, savedDepth);
+    w.op2(Op.global_set, G_DEPTH);
+    for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
+    w.op2(Op.global_get, G_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.global_get, G_LEFT_GAS);
+      if (this.wideGas) w.byte(Op.i64_trunc_f64_s);
+    }
+    w.byte(Op.return);
+    w.byte(Op.end);
+    for (let p = 0; p < parts; p++) w.op2(Op.block, 0x40);
+    w.op2(Op.global_get, G_PART);
+    w.byte(Op.br_table);
+    w.u32(parts);
+    for (let p = 0; p < parts; p++) w.u32(p);
+    w.u32(0);
+    for (let p = 0; p < parts; p++) {
+      w.byte(Op.end);
+      for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+      w.byte(Op.call);
+      w.u32(firstPartFn + p);
+      for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
+      w.byte(Op.br);
+      w.u32(parts - 1 - p); // back to the loop
+    }
+    w.byte(Op.end);
+    w.byte(Op.unreachable);
+    w.byte(Op.end);
+  }
+
+  /** run(k, r0..r9): calls subprogram k at depth G_DEPTH with these registers and returns r0. */
+  runBody(): void {
+    const w = this.w;
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r + 1);
+    w.i32const(this.fpHostTop);
+    w.op2(Op.global_get, G_DEPTH);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_mul);
+    w.byte(Op.i32_sub);
+    this.packMeta(Op.global_get, G_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.global_get, G_LEFT_GAS);
+      w.byte(this.wideGas ? Op.i64_trunc_f64_s : Op.i64_extend_i32_s);
+    }
+    w.op2(Op.local_get, 0);
+    w.byte(Op.call_indirect);
+    w.u32(T_SUB);
+    w.byte(0);
+    if (!this.unitGas) {
+      if (this.wideGas) w.byte(Op.f64_convert_i64_s);
+      w.op2(Op.global_set, G_LEFT_GAS);
+    }
+    w.op2(Op.global_set, G_LEFT_N);
+    for (let k = 0; k < 5; k++) w.byte(Op.drop);
+    w.byte(Op.end);
+  }
+
+  /**
+   * The full-convention adapter of trimmed subprogram k (see subType): passes its registers, and
+   * returns the ones k does not return unchanged.
+   */
+  adapter(k: number): void {
+    const w = this.w;
+    const params = this.regs.params[k];
+    const results = this.regs.results[k];
+    const meta = 10;
+    const extra = this.unitGas ? 1 : 2;
+    const left = meta + extra; // locals after the params
+    const gas = left + 1;
+    const at = this.out.beginBody();
+    for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
+    for (let j = 0; j < extra; j++) w.op2(Op.local_get, meta + j);
+    w.byte(Op.call);
+    w.u32(this.firstSub + k);
+    if (!this.unitGas) w.op2(Op.local_set, gas);
+    w.op2(Op.local_set, left);
+    for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
+    for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
+    w.op2(Op.local_get, left);
+    if (!this.unitGas) w.op2(Op.local_get, gas);
+    w.byte(Op.end);
+    this.out.endBody(at, [
+      { count: 1, type: I32 },
+      { count: 1, type: this.wideGas ? I64 : I32 },
+    ]);
+  }
+
+  /** The callee's r10 host offset (i32) on the stack → its meta param, with the countdown from `get left`. */
+  private packMeta(get: number, left: number): void {
+    const w = this.w;
+    w.byte(Op.i64_extend_i32_u);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shl);
+    w.op2(get, left);
+    w.byte(Op.i64_extend_i32_u);
+    w.byte(Op.i64_or);
   }
 
   /** Writes one body per part of the split function `f`. */
@@ -616,6 +780,91 @@ class FunctionGen {
     this.cacheTypes = [];
     this.cacheLoop = -1;
     this.loopFields = [];
+    if (this.split) this.partPrologue();
+    else this.prologue();
+    // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
+    this.open(Op.block, OTHER, 0);
+    this.region(0);
+    const { insns } = this.input.program;
+    const tail = insns[part.last];
+    if (this.split && !(tail.kind === 'exit' || (tail.kind === 'jump' && tail.op === 'ja'))) {
+      this.toPart(insns[part.last + 1].pc); // falls through into the next part
+    } else {
+      w.byte(Op.unreachable);
+    }
+    this.close(OTHER, 0);
+    this.syncOut();
+    // The engine's interpreter continues at this depth (G_DEPTH is not kept in every function).
+    w.i32const(this.fpHostTop);
+    w.op2(Op.local_get, L_FPH);
+    w.byte(Op.i32_sub);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_div_u);
+    w.op2(Op.global_set, G_DEPTH);
+    w.op2(Op.local_get, L_T);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.call);
+    w.u32(IMPORT_BUDGET);
+    w.byte(Op.unreachable);
+    w.byte(Op.end);
+    // Params (see subType) take the first slots of the i64 locals r0..L_B.
+    const params = this.split ? 10 : this.params + (this.unitGas ? 1 : 2);
+    return this.out.endBody(body, [
+      { count: 13 - params, type: I64 },
+      { count: 6, type: I32 },
+      { count: 1, type: this.wideGas ? I64 : I32 }, // L_LEFT_GAS
+      { count: 1, type: I32 }, // L_POLL_AT
+      { count: 11, type: I32 }, // L_HOST
+      { count: 1, type: I32 }, // L_LOOPS
+      { count: 1, type: I32 }, // L_GAS_POLL_AT
+      { count: 1, type: I32 }, // L_MID
+      ...this.cacheTypes.map((type) => ({ count: 1, type })),
+    ]);
+  }
+
+  /**
+   * Entry of a subprogram: frame and countdowns from the params after its registers (see subType),
+   * r10 from its host offset (the guest and host tops differ by a constant). R10 is set last: it
+   * may be the slot of a param.
+   */
+  private prologue(): void {
+    const w = this.w;
+    const meta = this.params;
+    w.op2(Op.local_get, meta);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.local_set, L_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, meta + 1);
+      if (!this.wideGas) w.byte(Op.i32_wrap_i64);
+      w.op2(Op.local_set, L_LEFT_GAS);
+    }
+    w.op2(Op.local_get, meta);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shr_u);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.local_tee, L_FPH);
+    w.i32const((this.fpGuestTop - this.fpHostTop) | 0);
+    w.byte(Op.i32_add);
+    w.byte(Op.i64_extend_i32_u);
+    w.op2(Op.local_set, R10);
+    if (this.mayGoto) {
+      w.i32const(BPF_MAX_LOOPS);
+      w.op2(Op.local_set, L_LOOPS);
+    }
+    // The poll thresholds start at 0, not read from their globals: the engine only lowers them (to
+    // −slack near the end of the budget, see `grant`), so 0 at worst polls early, within the last
+    // `slack` instructions (gas), and that meter call reads the real ones (`pollCall`).
+    w.i32const(0);
+    w.op2(Op.local_set, L_POLL_AT);
+    if (!this.unitGas && !this.wideGas) {
+      w.i32const(0);
+      w.op2(Op.local_set, L_GAS_POLL_AT);
+    }
+  }
+
+  /** Entry of a part of a split function: frame from G_DEPTH, meters from the globals. */
+  private partPrologue(): void {
+    const w = this.w;
     // r10 and its host offset for the current depth: top − depth · frameSize.
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(this.frameSize);
@@ -631,40 +880,7 @@ class FunctionGen {
     w.byte(Op.i64_extend_i32_u);
     w.byte(Op.i64_sub);
     w.op2(Op.local_set, R10);
-    if (this.mayGoto && !this.split) {
-      w.i32const(BPF_MAX_LOOPS);
-      w.op2(Op.local_set, L_LOOPS);
-    }
     this.syncIn();
-    // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
-    this.open(Op.block, OTHER, 0);
-    this.region(0);
-    const { insns } = this.input.program;
-    const tail = insns[part.last];
-    if (this.split && !(tail.kind === 'exit' || (tail.kind === 'jump' && tail.op === 'ja'))) {
-      this.toPart(insns[part.last + 1].pc); // falls through into the next part
-    } else {
-      w.byte(Op.unreachable);
-    }
-    this.close(OTHER, 0);
-    this.syncOut();
-    w.op2(Op.local_get, L_T);
-    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
-    w.byte(Op.call);
-    w.u32(IMPORT_BUDGET);
-    w.byte(Op.unreachable);
-    w.byte(Op.end);
-    return this.out.endBody(body, [
-      { count: 3, type: I64 },
-      { count: 6, type: I32 },
-      { count: 1, type: this.wideGas ? I64 : I32 }, // L_LEFT_GAS
-      { count: 1, type: I32 }, // L_POLL_AT
-      { count: 11, type: I32 }, // L_HOST
-      { count: 1, type: I32 }, // L_LOOPS
-      { count: 1, type: I32 }, // L_GAS_POLL_AT
-      { count: 1, type: I32 }, // L_MID
-      ...this.cacheTypes.map((type) => ({ count: 1, type })),
-    ]);
   }
 
   /** Leaves this part for the one holding `t`: the driver calls it with t's entry index. */
@@ -1092,12 +1308,16 @@ class FunctionGen {
         return;
       case 'exit': {
         const w = this.w;
-        this.syncOut();
         if (this.split) {
+          this.syncOut();
           w.i32const(-1);
           w.op2(Op.global_set, G_PART);
+          for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+        } else {
+          for (let r = 0; r < this.results; r++) w.op2(Op.local_get, r);
+          w.op2(Op.local_get, L_LEFT_N);
+          if (!this.unitGas) w.op2(Op.local_get, L_LEFT_GAS);
         }
-        for (let r = 0; r <= (this.split ? 9 : 5); r++) w.op2(Op.local_get, r);
         w.byte(Op.return);
         return;
       }
@@ -1523,6 +1743,8 @@ class FunctionGen {
             w.u32(this.firstSub + k);
           },
           this.facts.windowFree[k] === 0,
+          this.regs.params[k],
+          this.regs.results[k],
         );
         return;
       }
@@ -1568,6 +1790,8 @@ class FunctionGen {
             w.byte(0);
           },
           true,
+          10,
+          6,
         );
         w.byte(Op.else);
         this.helperCall(insn.pc, () => {
@@ -1584,33 +1808,49 @@ class FunctionGen {
    * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit), window (unless the
    * callee never reads it, see windowFreeFunctions: then only the depth moves), call, restore.
    */
-  private localCall(pc: number, emitCall: () => void, window: boolean): void {
+  private localCall(
+    pc: number,
+    emitCall: () => void,
+    window: boolean,
+    params: number,
+    results: number,
+  ): void {
     const w = this.w;
-    w.op2(Op.global_get, G_DEPTH);
-    w.i32const(this.maxFrames - 1);
-    w.byte(Op.i32_ge_s);
+    // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
+    w.op2(Op.local_get, L_FPH);
+    w.i32const(this.fpHostTop - (this.maxFrames - 1) * this.frameSize);
+    w.byte(Op.i32_le_u);
     w.op2(Op.if, 0x40);
     this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
     w.byte(Op.end);
-    this.moveDepth(1, window);
-    this.syncOut();
-    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    if (window) this.moveDepth(1);
+    for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
+    w.op2(Op.local_get, L_FPH);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_sub);
+    this.packMeta(Op.local_get, L_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, L_LEFT_GAS);
+      if (!this.wideGas) w.byte(Op.i64_extend_i32_s);
+    }
     emitCall();
-    for (let r = 5; r >= 0; r--) w.op2(Op.local_set, r);
-    this.syncIn();
-    this.moveDepth(-1, window);
+    if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
+    w.op2(Op.local_set, L_LEFT_N);
+    for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
+    // The poll thresholds stay: the engine only lowers them (see `grant`), and a stale one costs
+    // one early meter call.
+    if (window) this.moveDepth(-1);
   }
 
-  /** depth += delta, and (with `window`) the stack slot's table entry for the new depth (setWindow, inlined). */
-  private moveDepth(delta: number, window: boolean): void {
+  /**
+   * G_DEPTH += delta and the stack slot's table entry for the new depth (setWindow, inlined). Only
+   * functions that call such a callee keep G_DEPTH (see ProgramFacts.windowFree).
+   */
+  private moveDepth(delta: number): void {
     const w = this.w;
     w.op2(Op.global_get, G_DEPTH);
     w.i32const(delta);
     w.byte(Op.i32_add);
-    if (!window) {
-      w.op2(Op.global_set, G_DEPTH);
-      return;
-    }
     w.op2(Op.local_tee, L_O);
     w.op2(Op.global_set, G_DEPTH);
     // len = (depth + 1) · frameSize; window start = top − len; host = hostBase + start. The window's

@@ -1,0 +1,280 @@
+/**
+ * Which registers a bpf-to-bpf call must carry, per function, so the JIT's calls pass no more than
+ * that (codegen.ts, `subType`). With the interpreter's shared register file a callee starts with
+ * every register of its caller and hands r0..r5 back; a compiled call only needs
+ *  - in: the registers the callee (or anything it calls) may read before writing them — live at its
+ *    entry; everything else starts with a meaningless value that nothing observes;
+ *  - out: the registers among r0..r5 it (or anything it calls) may write and some caller may read
+ *    after the call (r0 always: `run` returns it); the others keep the caller's value, so the caller
+ *    keeps its own, or are dead there. With a callx in the program any function may be called
+ *    through its full-convention adapter, whose caller may read all of r0..r5: then every register
+ *    the function may write comes back.
+ * Both are rounded up to a prefix r0..rN, so register r stays wasm local r. Helper calls and callx
+ * read every register (callbacks start with r0 and r6..r9, tail calls take all of them), and
+ * functions cut into parts take and return all of them. Linear: a few rounds of liveness worklists
+ * (a set grows at most 10 times, each time revisiting the predecessors) and closures over the call
+ * graph.
+ */
+import type { Insn, Program } from '../isa/instruction.js';
+import type { ProgramLayout } from './control-flow.js';
+import { borrowWork, releaseWork } from './scratch.js';
+
+/** Registers r0..r9 as bits. */
+const ALL = 0x3ff;
+const R0_TO_R5 = 0x3f;
+/** Liveness passes over the whole program before the results fall back to everything written. */
+const MAX_ROUNDS = 6;
+
+export interface CallRegisters {
+  /** Per function: registers passed in (r0..r(n−1)), 0..10. */
+  readonly params: Uint8Array;
+  /** Per function: registers returned (r0..r(n−1)), 1..6. */
+  readonly results: Uint8Array;
+}
+
+const bit = (r: number): number => (r < 10 ? 1 << r : 0);
+
+/** Registers `insn` may read (local calls: their callee's live-in; exits: see `liveAtEntry`). */
+function uses(insn: Insn): number {
+  switch (insn.kind) {
+    case 'alu': {
+      const src = insn.useReg || insn.op === 'movsx' ? bit(insn.src) : 0;
+      return insn.op === 'mov' || insn.op === 'movsx' ? src : src | bit(insn.dst);
+    }
+    case 'jump':
+      if (insn.op === 'ja' || insn.op === 'may_goto') return 0;
+      return bit(insn.dst) | (insn.useReg ? bit(insn.src) : 0);
+    case 'load':
+      return bit(insn.src);
+    case 'store':
+      return bit(insn.dst) | (insn.useReg ? bit(insn.src) : 0);
+    case 'atomic':
+      return bit(insn.dst) | bit(insn.src) | 1;
+    case 'packet_load':
+      return insn.indirect ? bit(insn.src) : 0;
+    case 'call':
+      return insn.op === 'local' ? 0 : ALL;
+    case 'exit':
+    case 'lddw':
+      return 0;
+  }
+}
+
+/** Registers `insn` certainly writes (only those, so liveness stays an over-approximation). */
+function defs(insn: Insn): number {
+  return insn.kind === 'alu' || insn.kind === 'lddw' || insn.kind === 'load' ? bit(insn.dst) : 0;
+}
+
+/** Registers `insn` may write, for the results (local calls: added over the call graph). */
+function writes(insn: Insn): number {
+  switch (insn.kind) {
+    case 'alu':
+    case 'lddw':
+    case 'load':
+      return bit(insn.dst);
+    case 'atomic':
+      return 1 | bit(insn.src);
+    case 'packet_load':
+      return 1;
+    case 'call':
+      return insn.op === 'local' ? 0 : insn.op === 'helper' ? 1 : R0_TO_R5;
+    default:
+      return 0;
+  }
+}
+
+const prefix = (mask: number): number => 32 - Math.clz32(mask);
+
+// Per instruction, in `info`: falls through to the next one, is an exit, what it reads and writes.
+const FALLS = 1;
+const EXIT = 2;
+const USE_SHIFT = 2;
+const DEF_SHIFT = 12;
+
+export function callRegisters(program: Program, layout: ProgramLayout): CallRegisters {
+  const { insns, insnAt } = program;
+  const { functions, functionAt } = layout;
+  const count = functions.length;
+  const n = insns.length;
+  // Work memory (scratch.ts): per instruction its info and successor (a jump's target, or
+  // -2 − callee for a local call), predecessors as offsets into a list, liveness and the worklist.
+  const work = borrowWork(7 * n + 1);
+  try {
+    const info = work.subarray(0, n);
+    const succ = work.subarray(n, 2 * n);
+    const predStart = work.subarray(2 * n, 3 * n + 1);
+    const preds = work.subarray(3 * n + 1, 5 * n + 1);
+    const live = work.subarray(5 * n + 1, 6 * n + 1);
+    const stack = work.subarray(6 * n + 1, 7 * n + 1);
+    const callees: number[][] = functions.map(() => []);
+    const callers: number[][] = functions.map(() => []);
+    const written = new Uint16Array(count);
+    let callx = false;
+    predStart.fill(0);
+    for (const f of functions) {
+      let w = 0;
+      for (let i = f.first; i <= f.last; i++) {
+        const insn = insns[i];
+        w |= writes(insn);
+        const flow = insn.kind === 'exit' ? EXIT : insn.kind === 'jump' && insn.op === 'ja' ? 0 : FALLS;
+        info[i] = (i < f.last ? flow : flow & EXIT) | (uses(insn) << USE_SHIFT) | (defs(insn) << DEF_SHIFT);
+        succ[i] = insn.kind === 'jump' ? insnAt[insn.target] : -1;
+        if (insn.kind === 'call' && insn.op === 'callx') callx = true;
+        if (insn.kind === 'call' && insn.op === 'local') {
+          const g = functionAt[insn.target];
+          succ[i] = -2 - g;
+          callees[f.index].push(g);
+          callers[g].push(f.index);
+        }
+        if (info[i] & FALLS) predStart[i + 2]++;
+        if (succ[i] >= 0) predStart[succ[i] + 1]++;
+      }
+      written[f.index] = f.parts.length > 1 ? ALL : w;
+    }
+    if (!callers.some((c) => c.length > 0)) {
+      // No local calls: every function is entered through `run` (or callx) with all registers.
+      return { params: new Uint8Array(count).fill(10), results: new Uint8Array(count).fill(6) };
+    }
+    for (let i = 0; i < n; i++) predStart[i + 1] += predStart[i];
+    const fill = stack; // the fill cursors, before the stack is used
+    fill.set(predStart.subarray(0, n));
+    for (let i = 0; i < n; i++) {
+      if (info[i] & FALLS) preds[fill[i + 1]++] = i;
+      if (succ[i] >= 0) preds[fill[succ[i]]++] = i;
+    }
+    // A callee's r0..r5 come back to its caller: close over the call graph.
+    closeOver(written, callees, callers, R0_TO_R5);
+    const mayReturn = new Uint8Array(count);
+    for (let k = 0; k < count; k++) mayReturn[k] = Math.max(1, prefix(written[k] & R0_TO_R5));
+    // Liveness across functions: a local call reads its callee's live-in registers, and an exit its
+    // function's results, which are r0 and whatever some caller reads after a call among what the
+    // function may write (with callx: all it may write). Start from nothing, repeat until nothing
+    // grows (both only grow); callees usually follow their callers, so go backwards.
+    const entry = new Uint16Array(count);
+    const results = new Uint8Array(count);
+    for (const f of functions) {
+      results[f.index] = f.parts.length > 1 ? 6 : callx ? mayReturn[f.index] : 1;
+      if (f.parts.length > 1) entry[f.index] = ALL;
+    }
+    const liveAfter = new Uint16Array(count);
+    const flow: Flow = { info, succ, predStart, preds, live, stack };
+    for (let round = 0; ; round++) {
+      if (round === MAX_ROUNDS) {
+        // Deep call chains: pass everything and return everything written (no liveness needed).
+        return { params: new Uint8Array(count).fill(10), results: mayReturn };
+      }
+      let grown = false;
+      liveAfter.fill(0);
+      for (let k = count - 1; k >= 0; k--) {
+        const f = functions[k];
+        if (f.parts.length > 1) {
+          for (const g of callees[k]) liveAfter[g] = ALL;
+          continue;
+        }
+        const exitUses = (1 << results[k]) - 1;
+        const e = entry[k] | liveAtEntry(flow, f.first, f.last, exitUses, entry, liveAfter);
+        if (e !== entry[k]) {
+          entry[k] = e;
+          grown = true;
+        }
+      }
+      if (!callx) {
+        for (const f of functions) {
+          const k = f.index;
+          if (f.parts.length > 1) continue;
+          const q = Math.max(results[k], prefix(written[k] & (liveAfter[k] | 1) & R0_TO_R5));
+          if (q !== results[k]) {
+            results[k] = q;
+            grown = true;
+          }
+        }
+      }
+      if (!grown) break;
+    }
+    const params = new Uint8Array(count);
+    for (let k = 0; k < count; k++) params[k] = prefix(entry[k]);
+    return { params, results };
+  } finally {
+    releaseWork(work);
+  }
+}
+
+/** mask[f] |= mask[g] & keep for every call f → g, to the fixed point (a worklist over callers). */
+function closeOver(mask: Uint16Array, callees: number[][], callers: number[][], keep: number): void {
+  const stack: number[] = [];
+  const queued = new Uint8Array(mask.length);
+  for (let k = 0; k < mask.length; k++) {
+    stack.push(k);
+    queued[k] = 1;
+  }
+  while (stack.length > 0) {
+    const f = stack.pop() as number;
+    queued[f] = 0;
+    let m = mask[f];
+    for (const g of callees[f]) m |= mask[g] & keep;
+    if (m === mask[f]) continue;
+    mask[f] = m;
+    for (const c of callers[f]) {
+      if (queued[c] === 0) {
+        queued[c] = 1;
+        stack.push(c);
+      }
+    }
+  }
+}
+
+/** The program's flow graph and liveness work arrays (see callRegisters). */
+interface Flow {
+  readonly info: Int32Array;
+  readonly succ: Int32Array;
+  readonly predStart: Int32Array;
+  readonly preds: Int32Array;
+  /** Per instruction: registers live before it, | QUEUED while on the worklist. */
+  readonly live: Int32Array;
+  readonly stack: Int32Array;
+}
+
+const QUEUED = 1 << 16;
+
+/**
+ * Registers live at insns[first] of the function first..last (jumps stay inside it), a local call
+ * reading `entry` of its callee and an exit `exitUses`; adds what is live after each local call to
+ * `liveAfter` of its callee. A worklist: every instruction once, last first, then the predecessors
+ * of each change (a set grows at most 10 times).
+ */
+function liveAtEntry(
+  flow: Flow,
+  first: number,
+  last: number,
+  exitUses: number,
+  entry: Uint16Array,
+  liveAfter: Uint16Array,
+): number {
+  const { info, succ, predStart, preds, live, stack } = flow;
+  let top = 0;
+  for (let i = first; i <= last; i++) {
+    live[i] = QUEUED;
+    stack[top++] = i;
+  }
+  while (top > 0) {
+    const i = stack[--top];
+    const was = live[i] & ALL;
+    const x = info[i];
+    const s = succ[i];
+    let out = x & FALLS ? live[i + 1] : 0;
+    if (s >= 0) out |= live[s];
+    const read = s < -1 ? entry[-2 - s] : x & EXIT ? exitUses : (x >>> USE_SHIFT) & ALL;
+    const now = (read | (out & ~((x >>> DEF_SHIFT) & ALL))) & ALL;
+    live[i] = now;
+    if (now === was) continue;
+    for (let p = predStart[i]; p < predStart[i + 1]; p++) {
+      const q = preds[p];
+      if ((live[q] & QUEUED) === 0) {
+        live[q] |= QUEUED;
+        stack[top++] = q;
+      }
+    }
+  }
+  for (let i = first; i < last; i++) if (succ[i] < -1) liveAfter[-2 - succ[i]] |= live[i + 1];
+  return live[first];
+}

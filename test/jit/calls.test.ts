@@ -1,0 +1,259 @@
+/**
+ * bpf-to-bpf calls in the JIT: which registers a call carries (call-registers.ts) and that trimmed
+ * calls keep the interpreter's shared register file, counters, traps and stack frames: registers a
+ * callee reads from its caller, registers it leaves alone or writes on some paths only, callx and
+ * callbacks through the full-convention adapters, entries, and every budget inside callees.
+ */
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
+import { decodeProgram } from '../../src/isa/decoder.js';
+import type { Program } from '../../src/isa/instruction.js';
+import { callRegisters } from '../../src/jit/call-registers.js';
+import { analyze } from '../../src/jit/control-flow.js';
+import { JitProgram } from '../../src/jit/engine.js';
+import type { GasCostTable } from '../../src/vm/gas.js';
+import { HelperRegistry } from '../../src/vm/helpers.js';
+import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
+import { INTERRUPT_POLL_INSTRUCTIONS } from '../../src/vm/interrupt.js';
+import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+import { Slot } from '../../src/vm/memory/layout.js';
+import { outcome } from '../support/outcome.js';
+
+function registers(text: string, partSize?: number) {
+  const program = decodeProgram(assemble(text));
+  return callRegisters(program, analyze(program, undefined, partSize));
+}
+
+function machine(): GuestMemory {
+  const m = new GuestMemory();
+  m.mapStack();
+  return m;
+}
+
+const helpers = () =>
+  new HelperRegistry()
+    .define(1, 'sum', (c) => c.arg(1) + c.arg(2))
+    .define(5, 'loop', (c) => {
+      let acc = 0n;
+      for (let i = 0n; i < c.arg(2); i++) acc += c.callFunction(c.arg(1), [i, c.arg(3)]);
+      return acc;
+    });
+
+/** Result (or trap) and the stack bytes of one run. */
+function observe(
+  engine: 'interp' | 'jit',
+  program: Program,
+  options: RunOptions,
+  gasCosts?: GasCostTable,
+): Record<string, unknown> {
+  const memory = machine();
+  const o = { memory, helpers: helpers(), gasCosts };
+  const vm = engine === 'jit' ? new JitProgram(program, o) : new Interpreter(program, o);
+  const result = outcome(() => vm.run(options), { message: true });
+  const stack = memory.region(Slot.STACK);
+  if (!stack) throw new Error('no stack');
+  return {
+    ...result,
+    stack: Buffer.from(memory.u8.subarray(stack.hostBase, stack.hostBase + stack.size)).toString('hex'),
+  };
+}
+
+function agree(text: string, options: RunOptions = {}, gasCosts?: GasCostTable) {
+  const program = decodeProgram(assemble(text));
+  const expected = observe('interp', program, options, gasCosts);
+  expect(observe('jit', program, options, gasCosts)).toEqual(expected);
+  return expected;
+}
+
+// fib(n) with its accumulator on the stack, so a budget stop inside a callee must continue in the
+// callee's own frame (the interpreter takes the depth from the JIT).
+const FIB = `
+  mov %r1, 7
+  call local fib
+  exit
+fib:
+  mov %r0, %r1
+  jlt %r1, 2, done
+  stxdw [%r10-8], %r1
+  sub %r1, 1
+  call local fib
+  stxdw [%r10-16], %r0
+  ldxdw %r1, [%r10-8]
+  sub %r1, 2
+  call local fib
+  ldxdw %r1, [%r10-16]
+  add %r0, %r1
+done:
+  exit`;
+
+describe('call registers', () => {
+  it('passes what a callee reads first and returns what a caller reads after', () => {
+    // fib reads r1; callers only read r0 after the call (the entry's r0 counts as read: a call
+    // might leave it alone).
+    expect(registers(FIB)).toEqual({ params: Uint8Array.of(1, 2), results: Uint8Array.of(1, 1) });
+    // The callee reads the caller's r6 before writing it; the caller reads r3 after the call, which
+    // the callee writes on one path only: r3 comes back and must go in, too.
+    const text = `
+      mov %r6, 5
+      call local f
+      mov %r0, %r3
+      exit
+    f:
+      jeq %r1, 0, skip
+      mov %r3, %r6
+    skip:
+      mov %r0, 0
+      exit`;
+    expect(registers(text)).toEqual({ params: Uint8Array.of(4, 7), results: Uint8Array.of(1, 4) });
+  });
+
+  it('passes everything to functions calling helpers or split into parts, returns everything with callx, trims nothing without local calls', () => {
+    expect(registers('call local f\nexit\nf:\ncall 1\nexit').params[1]).toBe(10);
+    const split = registers('call local f\nexit\nf:\nmov %r0, 1\njeq %r1, 0, a\nmov %r0, 2\na:\nexit', 2);
+    expect([split.params[1], split.results[1]]).toEqual([10, 6]);
+    const callx = registers(
+      'lddw code_addr %r2, f\ncall %r2\ncall local f\nexit\nf:\nmov %r4, 1\nmov %r0, 0\nexit',
+    );
+    expect(callx.results[1]).toBe(5);
+    // Without local calls nothing is trimmed: every function is entered with all registers.
+    const entries = registers('lddw code_addr %r2, f\ncall %r2\nexit\nf:\nmov %r0, 0\nexit');
+    expect(entries).toEqual({ params: Uint8Array.of(10, 10), results: Uint8Array.of(6, 6) });
+  });
+});
+
+describe('trimmed calls agree with the interpreter', () => {
+  it('callees see the caller registers they read, and callers keep what callees leave alone', () => {
+    const text = `
+      mov %r0, 100
+      mov %r1, 1
+      mov %r2, 2
+      mov %r3, 3
+      mov %r4, 4
+      mov %r5, 5
+      mov %r6, 6
+      mov %r9, 9
+      call local f
+      lsh %r0, 8
+      add %r0, %r2
+      lsh %r0, 8
+      add %r0, %r3
+      lsh %r0, 8
+      add %r0, %r5
+      lsh %r0, 8
+      add %r0, %r6
+      exit
+    f:
+      add %r0, %r9
+      add %r0, %r6
+      mov %r6, 77
+      jeq %r1, 0, out
+      mov %r3, 33
+    out:
+      exit`;
+    expect(agree(text)).toMatchObject({ r0: 0x73_02_21_05_06n });
+    expect(agree(text.replace('mov %r1, 1', 'mov %r1, 0'))).toMatchObject({ r0: 0x73_02_03_05_06n });
+  });
+
+  it('callx and helper callbacks reach trimmed functions through their adapters', () => {
+    const callx = `
+      mov %r3, 3
+      mov %r4, 4
+      lddw code_addr %r6, f
+      mov %r1, 1
+      call %r6
+      add %r0, %r3
+      add %r0, %r4
+      exit
+    f:
+      mov %r4, 40
+      mov %r0, %r1
+      exit`;
+    expect(agree(callx)).toMatchObject({ r0: 44n });
+    const callback = `
+      lddw code_addr %r1, f
+      mov %r2, 4
+      mov %r3, 10
+      mov %r6, 1000
+      call 5
+      add %r0, %r6
+      exit
+    f:
+      mov %r0, %r1
+      add %r0, %r2
+      exit`;
+    expect(agree(callback)).toMatchObject({ r0: 1046n });
+  });
+
+  it('enters at a trimmed function with arguments', () => {
+    const program = decodeProgram(assemble(FIB));
+    const options = { entry: 3, args: [6n] };
+    expect(observe('jit', program, options)).toEqual(observe('interp', program, options));
+    expect(observe('jit', program, options)).toMatchObject({ r0: 8n });
+  });
+
+  it('stops exactly at every instruction budget and gas limit inside recursive callees', () => {
+    const total = agree(FIB).instructions as number;
+    expect(agree(FIB)).toMatchObject({ r0: 13n });
+    for (let budget = 1; budget <= total; budget++) agree(FIB, { maxInstructions: budget });
+    const costs: GasCostTable = { load: 3, store: 2, call: 5, exit: 2 };
+    const gas = agree(FIB, {}, costs).gasUsed as number;
+    for (let limit = 0; limit <= gas; limit += 7) agree(FIB, { gasLimit: limit }, costs);
+  });
+
+  it('stops exactly around every poll boundary when the meters are refilled inside callees', () => {
+    // Refills happen in the callees' loops and in their caller's: a callee starts with its caller's
+    // poll thresholds (see codegen's prologue). Long callee loops with a block that does not poll,
+    // and many short calls; budgets around each poll boundary, and gas limits.
+    const text = `
+      mov %r6, 0
+      mov %r7, 6
+    outer:
+      mov %r1, 30000
+      call local long
+      add %r6, %r0
+      mov %r8, 3000
+    calls:
+      mov %r1, %r8
+      call local short
+      add %r6, %r0
+      sub %r8, 1
+      jne %r8, 0, calls
+      sub %r7, 1
+      jne %r7, 0, outer
+      mov %r0, %r6
+      exit
+    long:
+      mov %r0, 0
+    again:
+      add %r0, %r1
+      jgt %r0, 1000, skip
+      add %r0, 3
+    skip:
+      sub %r1, 1
+      jne %r1, 0, again
+      exit
+    short:
+      mov %r0, %r1
+      mul %r0, 3
+      exit`;
+    const total = agree(text).instructions as number;
+    expect(total).toBeGreaterThan(10 * INTERRUPT_POLL_INSTRUCTIONS);
+    const costs: GasCostTable = { alu: 2, mul: 5, call: 5 };
+    const gas = agree(text, {}, costs).gasUsed as number;
+    for (const k of [1, 2, 5]) {
+      for (const d of [-300, -17, -1, 0, 1, 17, 300]) {
+        agree(text, { maxInstructions: k * INTERRUPT_POLL_INSTRUCTIONS + d });
+        agree(text, { gasLimit: gas - k * INTERRUPT_POLL_INSTRUCTIONS + d }, costs);
+      }
+    }
+    agree(text, { maxInstructions: total - 1 });
+    agree(text, { gasLimit: gas - 1 }, costs);
+  });
+
+  it('faults on recursion past the frame limit at the same pc and count', () => {
+    expect(agree('mov %r1, 0\ncall local f\nexit\nf:\nadd %r1, 1\ncall local f\nexit')).toMatchObject({
+      code: 'CALL_DEPTH_EXCEEDED',
+      pc: 4,
+    });
+  });
+});
