@@ -12,6 +12,16 @@ import { LoadError } from '../errors.js';
 import type { AluInsn, Insn, JumpInsn, Program } from '../isa/instruction.js';
 import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import type { HelperDefinition } from '../vm/helpers.js';
+import {
+  LOOKUP_BASE,
+  LOOKUP_ENTRY_SHIFT,
+  LOOKUP_KIND,
+  LOOKUP_LIMIT,
+  LOOKUP_STRIDE,
+  LOOKUP_TABLE,
+  LookupKind,
+  type MapLookupTable,
+} from '../vm/map-lookup.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import {
@@ -97,6 +107,13 @@ const L_HOST = 21;
 // caller's G_LOOPS, restored on return.
 const L_LOOPS = 32;
 const L_GAS_POLL_AT = 33;
+// i32 scratch of inline map lookups (`inlineLookup`): the map's table entry, key words, probe index
+// and entry mask.
+const L_ENTRY = 34;
+const L_K0 = 35;
+const L_K1 = 36;
+const L_PROBE = 37;
+const L_MASK = 38;
 
 /** Largest slack of a countdown: from +2^30 (a refill) down to −slack − one block stays in i32. */
 const MAX_SLACK = 2 ** 30;
@@ -612,6 +629,7 @@ class FunctionGen {
       { count: 11, type: I32 }, // L_HOST
       { count: 1, type: I32 }, // L_LOOPS
       { count: 1, type: I32 }, // L_GAS_POLL_AT
+      { count: 5, type: I32 }, // L_ENTRY … L_MASK
     ]);
   }
 
@@ -1351,7 +1369,8 @@ class FunctionGen {
             { hint: 'register the helper, or check the helper id' },
           );
         }
-        this.helperCall(insn.pc, () => w.i32const(insn.imm));
+        if (this.inlineTable(insn.imm) !== undefined) this.inlineLookup(insn.pc, insn.imm);
+        else this.helperCall(insn.pc, () => w.i32const(insn.imm));
         return;
       case 'kfunc':
         throw new LoadError(
@@ -1493,6 +1512,232 @@ class FunctionGen {
     w.u32(IMPORT_TAIL);
     w.byte(Op.unreachable);
     w.byte(Op.end);
+  }
+
+  /** The lookup table of helper `id` if the JIT may inline its lookups (same memory, some maps). */
+  private inlineTable(id: number): MapLookupTable | undefined {
+    const table = this.input.helpers[id]?.inlineLookup;
+    return table !== undefined && table.memory === this.input.memory.wasm && table.count > 0 ? table : undefined;
+  }
+
+  /**
+   * bpf_map_lookup_elem (helper `id`) without leaving wasm where the map's table entry allows
+   * (vm/map-lookup.ts): r1 a handle of a map with an inline kind, the key readable by the same
+   * region-table check as any load. Anything else — another map, a bad handle, a key that would
+   * fault — takes the helper call, which then does exactly what it always did (trap, fault or
+   * result). r1..r5 and r6..r9 keep their values either way, as after a call.
+   */
+  private inlineLookup(pc: number, id: number): void {
+    const w = this.w;
+    const table = this.inlineTable(id) as MapLookupTable;
+    const entry = (word: number) => {
+      w.op2(Op.local_get, L_ENTRY);
+      w.mem(Op.i32_load, word * 4);
+    };
+    this.open(Op.block, OTHER, 0); // $done
+    this.open(Op.block, OTHER, 0); // $call
+    // Handle → id: r1 − base below count << shift (unsigned 64-bit, so a high half fails), low bits 0.
+    w.op2(Op.local_get, 1);
+    w.i64const(table.handleBase | 0, 0);
+    w.byte(Op.i64_sub);
+    w.op2(Op.local_tee, L_A);
+    w.i64const((table.count * 2 ** table.handleShift) | 0, Math.floor((table.count * 2 ** table.handleShift) / 2 ** 32));
+    w.byte(Op.i64_ge_u);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, L_A);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.local_tee, L_ENTRY);
+    w.i32const(2 ** table.handleShift - 1);
+    w.byte(Op.i32_and);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, L_ENTRY);
+    w.i32const(table.handleShift);
+    w.byte(Op.i32_shr_u);
+    w.i32const(LOOKUP_ENTRY_SHIFT);
+    w.byte(Op.i32_shl);
+    w.i32const(table.at);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_tee, L_ENTRY);
+    w.mem(Op.i32_load, LOOKUP_KIND * 4);
+    w.op2(Op.local_tee, L_PROBE); // the kind, for now
+    w.byte(Op.i32_eqz);
+    w.op2(Op.br_if, 0);
+    // The key: 4 bytes (8 for HASH8) readable at r2, the check of `address` (layout.ts).
+    w.op2(Op.local_get, 2);
+    w.byte(Op.i32_wrap_i64);
+    w.i32const(SLOT_SHIFT - TABLE_SHIFT - 2);
+    w.byte(Op.i32_shr_u);
+    w.i32const((SLOT_COUNT - 1) << (TABLE_SHIFT + 2));
+    w.byte(Op.i32_and);
+    w.op2(Op.local_tee, L_H);
+    w.op2(Op.local_get, 2);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
+    w.byte(Op.i64_lt_u);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, 2);
+    w.op2(Op.local_get, L_H);
+    w.op2(Op.local_get, L_PROBE);
+    w.i32const(LookupKind.HASH8);
+    w.byte(Op.i32_eq);
+    w.i32const(2); // the `last` field of size 8 follows that of size 4
+    w.byte(Op.i32_shl);
+    w.byte(Op.i32_add);
+    w.mem(Op.i64_load32_u, (TABLE_LAST_READ + sizeIndex(4)) * 4);
+    w.byte(Op.i64_gt_u);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, 2);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_tee, L_H); // the key's host address
+    w.mem(Op.i32_load);
+    w.op2(Op.local_set, L_K0);
+    // ARRAY: base + index · stride, or NULL past max_entries.
+    w.op2(Op.local_get, L_PROBE);
+    w.i32const(LookupKind.ARRAY);
+    w.byte(Op.i32_eq);
+    w.op2(Op.if, 0x40);
+    entry(LOOKUP_BASE);
+    w.op2(Op.local_get, L_K0);
+    entry(LOOKUP_STRIDE);
+    w.byte(Op.i32_mul);
+    w.byte(Op.i32_add);
+    w.i32const(0);
+    w.op2(Op.local_get, L_K0);
+    entry(LOOKUP_LIMIT);
+    w.byte(Op.i32_lt_u);
+    w.byte(Op.select);
+    w.byte(Op.i64_extend_i32_u);
+    w.op2(Op.local_set, 0);
+    w.op2(Op.br, 2); // $done
+    w.byte(Op.end);
+    // HASH4 / HASH8: the hash of hash-index.ts (`probedHash`), then linear probing of its table.
+    w.op2(Op.local_get, L_PROBE);
+    w.i32const(LookupKind.HASH4);
+    w.byte(Op.i32_eq);
+    w.op2(Op.if, 0x40);
+    this.probe(4);
+    w.byte(Op.else);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i32_load, 4);
+    w.op2(Op.local_set, L_K1);
+    this.probe(8);
+    w.byte(Op.end);
+    w.op2(Op.br, 1); // $done
+    this.close(OTHER, 0);
+    this.helperCall(pc, () => w.i32const(id));
+    this.close(OTHER, 0);
+  }
+
+  /**
+   * Probes the open table of the entry in L_ENTRY for the key in L_K0 (and L_K1 for 8 bytes), as
+   * HashIndex.find does, and sets r0 to the value's guest address or 0.
+   */
+  private probe(keySize: 4 | 8): void {
+    const w = this.w;
+    const entry = (word: number) => {
+      w.op2(Op.local_get, L_ENTRY);
+      w.mem(Op.i32_load, word * 4);
+    };
+    if (keySize === 4) {
+      w.op2(Op.local_get, L_K0);
+    } else {
+      w.i32const(8);
+      this.mixH(L_K0);
+      this.mixH(L_K1);
+    }
+    // murmur3's fmix.
+    for (const [shift, factor] of [
+      [16, 0x85ebca6b],
+      [13, 0xc2b2ae35],
+      [16, 0],
+    ]) {
+      w.op2(Op.local_tee, L_PROBE);
+      w.op2(Op.local_get, L_PROBE);
+      w.i32const(shift);
+      w.byte(Op.i32_shr_u);
+      w.byte(Op.i32_xor);
+      if (factor !== 0) {
+        w.i32const(factor | 0);
+        w.byte(Op.i32_mul);
+      }
+    }
+    entry(LOOKUP_LIMIT);
+    w.op2(Op.local_tee, L_MASK);
+    w.byte(Op.i32_and);
+    w.op2(Op.local_set, L_PROBE);
+    entry(LOOKUP_TABLE);
+    w.op2(Op.local_set, L_H);
+    const bytes = keySize === 4 ? 8 : 12;
+    // block $found { loop $next { entry = table + e · bytes; s = its slot + 1; s = 0 or key equal →
+    // $found; e = (e + 1) & mask } } — the table is at most half full, so a free entry ends it.
+    w.op2(Op.block, 0x40);
+    w.op2(Op.loop, 0x40);
+    w.op2(Op.local_get, L_H);
+    w.op2(Op.local_get, L_PROBE);
+    w.i32const(bytes);
+    w.byte(Op.i32_mul);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_tee, L_O);
+    w.mem(Op.i32_load, bytes - 4);
+    w.op2(Op.local_tee, L_T);
+    w.byte(Op.i32_eqz);
+    w.op2(Op.local_get, L_O);
+    w.mem(Op.i32_load);
+    w.op2(Op.local_get, L_K0);
+    w.byte(Op.i32_eq);
+    if (keySize === 8) {
+      w.op2(Op.local_get, L_O);
+      w.mem(Op.i32_load, 4);
+      w.op2(Op.local_get, L_K1);
+      w.byte(Op.i32_eq);
+      w.byte(Op.i32_and);
+    }
+    w.byte(Op.i32_or);
+    w.op2(Op.br_if, 1);
+    w.op2(Op.local_get, L_PROBE);
+    w.i32const(1);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_get, L_MASK);
+    w.byte(Op.i32_and);
+    w.op2(Op.local_set, L_PROBE);
+    w.op2(Op.br, 0);
+    w.byte(Op.end);
+    w.byte(Op.end);
+    // r0 = s ? base + (s − 1) · stride : 0
+    entry(LOOKUP_BASE);
+    w.op2(Op.local_get, L_T);
+    w.i32const(1);
+    w.byte(Op.i32_sub);
+    entry(LOOKUP_STRIDE);
+    w.byte(Op.i32_mul);
+    w.byte(Op.i32_add);
+    w.i32const(0);
+    w.op2(Op.local_get, L_T);
+    w.byte(Op.select);
+    w.byte(Op.i64_extend_i32_u);
+    w.op2(Op.local_set, 0);
+  }
+
+  /** murmur3's body round: h (on the stack) ← mixH(h, key word in `local`), see hash-index.ts. */
+  private mixH(local: number): void {
+    const w = this.w;
+    w.op2(Op.local_get, local);
+    w.i32const(0xcc9e2d51 | 0);
+    w.byte(Op.i32_mul);
+    w.i32const(15);
+    w.byte(Op.i32_rotl);
+    w.i32const(0x1b873593);
+    w.byte(Op.i32_mul);
+    w.byte(Op.i32_xor);
+    w.i32const(13);
+    w.byte(Op.i32_rotl);
+    w.i32const(5);
+    w.byte(Op.i32_mul);
+    w.i32const(0xe6546b64 | 0);
+    w.byte(Op.i32_add);
   }
 
   // ------------------------------------------------------------------------------ memory

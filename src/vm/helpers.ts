@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Program } from '../isa/instruction.js';
+import type { MapLookupTable } from './map-lookup.js';
 import type { GuestMemory } from './memory/guest-memory.js';
 
 /** What a helper sees of the machine while it runs. Reading arguments allocates nothing. */
@@ -76,15 +77,26 @@ export interface HelperDefinition {
   readonly call: HelperFunction;
   /** Same result and effects as `call` whenever it does not return NaN (see DirectHelper). */
   readonly direct?: DirectHelper;
+  /**
+   * Set on bpf_map_lookup_elem: the table the JIT's inline lookup reads (vm/map-lookup.ts). Where
+   * the table says so, the inline code has the same result as `call`; everywhere else it calls.
+   */
+  readonly inlineLookup?: MapLookupTable;
 }
 
 export class HelperRegistry {
   private readonly byId = new Map<number, HelperDefinition>();
 
-  define(id: number, name: string, call: HelperFunction, direct?: DirectHelper): this {
+  define(
+    id: number,
+    name: string,
+    call: HelperFunction,
+    direct?: DirectHelper,
+    inlineLookup?: MapLookupTable,
+  ): this {
     if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff)
       throw new UsageError(`helper id ${id} is not valid`);
-    this.byId.set(id, { id, name, call, direct });
+    this.byId.set(id, { id, name, call, direct, inlineLookup });
     return this;
   }
 
