@@ -12,6 +12,7 @@ import { LoadError } from '../errors.js';
 import type { AluInsn, Insn, JumpInsn, Program } from '../isa/instruction.js';
 import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import type { HelperDefinition } from '../vm/helpers.js';
+import { lddwValue } from '../vm/interpreter/interpreter.js';
 import {
   LOOKUP_BASE,
   LOOKUP_ENTRY_SHIFT,
@@ -22,7 +23,6 @@ import {
   LookupKind,
   type MapLookupTable,
 } from '../vm/map-lookup.js';
-import { lddwValue } from '../vm/interpreter/interpreter.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import {
   SLOT_COUNT,
@@ -1517,7 +1517,9 @@ class FunctionGen {
   /** The lookup table of helper `id` if the JIT may inline its lookups (same memory, some maps). */
   private inlineTable(id: number): MapLookupTable | undefined {
     const table = this.input.helpers[id]?.inlineLookup;
-    return table !== undefined && table.memory === this.input.memory.wasm && table.count > 0 ? table : undefined;
+    return table !== undefined && table.memory === this.input.memory.wasm && table.count > 0
+      ? table
+      : undefined;
   }
 
   /**
@@ -1541,7 +1543,10 @@ class FunctionGen {
     w.i64const(table.handleBase | 0, 0);
     w.byte(Op.i64_sub);
     w.op2(Op.local_tee, L_A);
-    w.i64const((table.count * 2 ** table.handleShift) | 0, Math.floor((table.count * 2 ** table.handleShift) / 2 ** 32));
+    w.i64const(
+      (table.count * 2 ** table.handleShift) | 0,
+      Math.floor((table.count * 2 ** table.handleShift) / 2 ** 32),
+    );
     w.byte(Op.i64_ge_u);
     w.op2(Op.br_if, 0);
     w.op2(Op.local_get, L_A);

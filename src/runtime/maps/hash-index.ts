@@ -183,7 +183,9 @@ export class HashIndex {
    * table is a JS array.
    */
   get openTable(): { byteOffset: number; mask: number; stride: number } | undefined {
-    return this.inMemory ? { byteOffset: 4 * this.openAt, mask: this.bucketMask, stride: this.stride } : undefined;
+    return this.inMemory
+      ? { byteOffset: 4 * this.openAt, mask: this.bucketMask, stride: this.stride }
+      : undefined;
   }
 
   hash(bytes: Uint8Array, off: number): number {

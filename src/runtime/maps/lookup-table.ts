@@ -4,7 +4,16 @@
  * values); hash entries point at the map's own open-addressing table, which host and program updates
  * edit in place, so the table never needs syncing after an update or delete.
  */
-import { type LookupKind, LOOKUP_BASE, LOOKUP_ENTRY_WORDS, LOOKUP_KIND, LOOKUP_LIMIT, LOOKUP_STRIDE, LOOKUP_TABLE, type MapLookupTable } from '../../vm/map-lookup.js';
+import {
+  LOOKUP_BASE,
+  LOOKUP_ENTRY_WORDS,
+  LOOKUP_KIND,
+  LOOKUP_LIMIT,
+  LOOKUP_STRIDE,
+  LOOKUP_TABLE,
+  type LookupKind,
+  type MapLookupTable,
+} from '../../vm/map-lookup.js';
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
 import { BPF_F_WRONLY_PROG } from './constants.js';
 import type { BpfMap } from './map.js';
