@@ -14,7 +14,7 @@ import { decodeProgram } from '../../src/isa/decoder.js';
 import { MapHelperId, registerMapHelpers } from '../../src/runtime/helpers/maps.js';
 import { BPF_F_WRONLY_PROG } from '../../src/runtime/maps/constants.js';
 import { HashMap } from '../../src/runtime/maps/hash.js';
-import { createMaps, type MapSet } from '../../src/runtime/maps/host-api.js';
+import { createMaps } from '../../src/runtime/maps/host-api.js';
 import type { MapDefinition, MapTypeName } from '../../src/runtime/maps/map-def.js';
 import type { DirectHelper, HelperDefinition } from '../../src/vm/helpers.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
