@@ -45,6 +45,7 @@ import { borrowWork, releaseWork } from './scratch.js';
 import {
   type ByteWriter,
   F64,
+  FC_I32_TRUNC_SAT_F64_S,
   type FuncType,
   I32,
   I64,
@@ -64,6 +65,8 @@ export const IMPORT_TAIL = 5; // (pc, r0..r9: i64) → unwinds into the tail-cal
 // r0..r9 unchanged); throws Interrupted. Called at poll sites when the countdown ran out (`charge`).
 export const IMPORT_METER = 6;
 const IMPORT_COUNT = 7;
+// Then one import per helper with a `direct` entry that a `call imm` uses: `direct<id>`, the
+// DirectHelper itself ((r1lo, r1hi, …, r5hi) → r0 as an int32, or NaN to take the helper import).
 export const TRAP_CALL_DEPTH = 0;
 export const TRAP_PACKET_EXIT = 1;
 
@@ -114,6 +117,8 @@ const L_K0 = 35;
 const L_K1 = 36;
 const L_PROBE = 37;
 const L_MASK = 38;
+// f64: a direct helper's result (NaN: take the helper import).
+const L_DIRECT = 39;
 
 /** Largest slack of a countdown: from +2^30 (a refill) down to −slack − one block stays in i32. */
 const MAX_SLACK = 2 ** 30;
@@ -183,8 +188,10 @@ const TYPES: FuncType[] = [
   { params: [I32, ...Array(10).fill(I64)], results: [I64] }, // run
   { params: Array(10).fill(I64), results: Array(10).fill(I64) }, // part of a split function
   { params: [I32, ...Array(10).fill(I64)], results: [I32, ...Array(10).fill(I64)] }, // meter
+  { params: Array(10).fill(I32), results: [F64] }, // direct helper
 ];
 const T_PART = 8;
+const T_DIRECT = 10;
 
 export interface CodegenInput {
   readonly program: Program;
@@ -199,20 +206,43 @@ const STACK_ENTRY = Slot.STACK * TABLE_STRIDE * 4;
 /** V8's (and the JS API spec's) limit on one function body. */
 const MAX_FUNCTION_BYTES = 7_654_321;
 
-/** Compiles the whole program to a wasm module (bytes). Exports `run`, the counters and `depth`. */
-export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
+/** A compiled module and the helpers whose direct entry it imports as `direct<id>`, in import order. */
+export interface GeneratedModule {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly directHelpers: readonly number[];
+}
+
+/**
+ * Helper ids with a `direct` entry that `call imm` instructions use, in first-use order: each gets its
+ * own import, called without the helper import's id dispatch, spills and meter syncs.
+ */
+function directHelperIds(input: CodegenInput): number[] {
+  const ids: number[] = [];
+  const seen = new Set<number>();
+  for (const insn of input.program.insns) {
+    if (insn.kind !== 'call' || insn.op !== 'helper' || seen.has(insn.imm)) continue;
+    seen.add(insn.imm);
+    if (input.helpers[insn.imm]?.direct !== undefined) ids.push(insn.imm);
+  }
+  return ids;
+}
+
+/** Compiles the whole program to a wasm module. Exports `run`, the counters and `depth`. */
+export function generateModule(input: CodegenInput): GeneratedModule {
   const { layout } = input;
   const fnCount = layout.functions.length;
-  const firstSub = IMPORT_COUNT;
+  const directHelpers = directHelperIds(input);
+  const firstSub = IMPORT_COUNT + directHelpers.length;
   const runFn = firstSub + fnCount;
   const slackOfGas = unitGas(layout) ? 0 : gasSlack(input.program, layout, input.memory.stackMaxFrames);
   // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
   // function (prologue, metering exit); it doubles when a program needs more.
   const out = new ModuleWriter(
-    moduleHeader(layout, firstSub, runFn, wideGas(slackOfGas)),
+    moduleHeader(layout, firstSub, runFn, wideGas(slackOfGas), directHelpers),
     20 * input.program.slotCount + 400 * fnCount + 2048,
   );
-  const gen = new FunctionGen(input, firstSub, out, slackOfGas);
+  const directFn = new Map(directHelpers.map((id, j) => [id, IMPORT_COUNT + j]));
+  const gen = new FunctionGen(input, firstSub, out, slackOfGas, directFn);
   try {
     let nextPartFn = runFn + 1;
     for (const f of layout.functions) {
@@ -226,14 +256,20 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   } finally {
     gen.release();
   }
-  return out.finish();
+  return { bytes: out.finish(), directHelpers };
 }
 
 /**
  * The module without its bodies. Functions: one per subprogram (its code, or the driver of its
  * parts), run, then every part.
  */
-function moduleHeader(layout: ProgramLayout, firstSub: number, runFn: number, wide: boolean): ModuleHeader {
+function moduleHeader(
+  layout: ProgramLayout,
+  firstSub: number,
+  runFn: number,
+  wide: boolean,
+  directHelpers: readonly number[],
+): ModuleHeader {
   const fnCount = layout.functions.length;
   const functions = layout.functions.map(() => T_SUB);
   functions.push(7);
@@ -249,6 +285,12 @@ function moduleHeader(layout: ProgramLayout, firstSub: number, runFn: number, wi
       { module: 'env', name: 'callx', kind: 'func', type: 6 },
       { module: 'env', name: 'tail', kind: 'func', type: 3 },
       { module: 'env', name: 'meter', kind: 'func', type: 9 },
+      ...directHelpers.map((id) => ({
+        module: 'env',
+        name: `direct${id}`,
+        kind: 'func' as const,
+        type: T_DIRECT,
+      })),
     ],
     functions,
     tableSize: fnCount,
@@ -524,6 +566,8 @@ class FunctionGen {
     private readonly firstSub: number,
     private readonly out: ModuleWriter,
     private readonly gasSlack: number,
+    /** Helper id → function index of its `direct` import. */
+    private readonly directFn: ReadonlyMap<number, number>,
   ) {
     this.w = out.w;
     const memory = input.memory;
@@ -630,6 +674,7 @@ class FunctionGen {
       { count: 1, type: I32 }, // L_LOOPS
       { count: 1, type: I32 }, // L_GAS_POLL_AT
       { count: 5, type: I32 }, // L_ENTRY … L_MASK
+      { count: 1, type: F64 }, // L_DIRECT
     ]);
   }
 
@@ -1370,7 +1415,7 @@ class FunctionGen {
           );
         }
         if (this.inlineTable(insn.imm) !== undefined) this.inlineLookup(insn.pc, insn.imm);
-        else this.helperCall(insn.pc, () => w.i32const(insn.imm));
+        else this.callHelperId(insn.pc, insn.imm);
         return;
       case 'kfunc':
         throw new LoadError(
@@ -1473,6 +1518,51 @@ class FunctionGen {
     w.mem(Op.i32_store, STACK_ENTRY + TABLE_HOST_BASE * 4);
   }
 
+  /**
+   * `call imm` of helper `id`: its direct import first, if it has one — no spills, no meter syncs,
+   * no tail-call check, since a direct entry uses none of them (DirectHelper) — and the helper import
+   * when that returns NaN. r0 = the int32 result, sign-extended, as in the interpreter.
+   */
+  private callHelperId(pc: number, id: number): void {
+    const w = this.w;
+    const fn = this.directFn.get(id);
+    if (fn === undefined) {
+      this.helperCall(pc, () => w.i32const(id));
+      return;
+    }
+    this.open(Op.block, OTHER, 0); // $done
+    this.open(Op.block, OTHER, 0); // $call
+    this.halves();
+    w.byte(Op.call);
+    w.u32(fn);
+    w.op2(Op.local_tee, L_DIRECT);
+    w.op2(Op.local_get, L_DIRECT);
+    w.byte(Op.f64_ne); // NaN
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, L_DIRECT);
+    w.byte(Op.prefix_fc);
+    w.u32(FC_I32_TRUNC_SAT_F64_S);
+    w.byte(Op.i64_extend_i32_s);
+    w.op2(Op.local_set, 0);
+    w.op2(Op.br, 1);
+    this.close(OTHER, 0);
+    this.helperCall(pc, () => w.i32const(id));
+    this.close(OTHER, 0);
+  }
+
+  /** Pushes r1..r5 as int32 halves (lo, hi, …). */
+  private halves(): void {
+    const w = this.w;
+    for (let r = 1; r <= 5; r++) {
+      w.op2(Op.local_get, r);
+      w.byte(Op.i32_wrap_i64);
+      w.op2(Op.local_get, r);
+      w.i64const(32, 0);
+      w.byte(Op.i64_shr_u);
+      w.byte(Op.i32_wrap_i64);
+    }
+  }
+
   /** Calls the helper import with r1..r5 as int32 halves; r0 = result (high half from RET_HI). */
   private helperCall(pc: number, emitId: () => void): void {
     const w = this.w;
@@ -1485,14 +1575,7 @@ class FunctionGen {
     }
     w.i32const(pc);
     emitId();
-    for (let r = 1; r <= 5; r++) {
-      w.op2(Op.local_get, r);
-      w.byte(Op.i32_wrap_i64);
-      w.op2(Op.local_get, r);
-      w.i64const(32, 0);
-      w.byte(Op.i64_shr_u);
-      w.byte(Op.i32_wrap_i64);
-    }
+    this.halves();
     w.byte(Op.call);
     w.u32(IMPORT_HELPER);
     w.byte(Op.i64_extend_i32_u);
@@ -1632,7 +1715,7 @@ class FunctionGen {
     w.byte(Op.end);
     w.op2(Op.br, 1); // $done
     this.close(OTHER, 0);
-    this.helperCall(pc, () => w.i32const(id));
+    this.callHelperId(pc, id);
     this.close(OTHER, 0);
   }
 
