@@ -28,8 +28,8 @@ type Def = Partial<MapDefinition> & { name: string; type: MapTypeName };
 const def = (d: Def): MapDefinition => ({ keySize: 4, valueSize: 8, maxEntries: 16, flags: 0, ...d });
 
 /** One engine's world: memory with a stack and an input region, the maps, a counting lookup helper. */
-function world(defs: Def[], cpus = 1) {
-  const memory = new GuestMemory();
+function world(defs: Def[], cpus = 1, maxBytes?: number) {
+  const memory = new GuestMemory({ maxBytes });
   memory.mapStack();
   memory.map(Slot.INPUT, 'input', 4096, PERM_READ | PERM_WRITE);
   const maps = createMaps(defs.map(def), memory, { cpus });
@@ -325,6 +325,17 @@ describe('inline map lookups in JIT code', () => {
     expect(a).toEqual({ r0: 9000n, instructions: 5 }); // lddw counts once
     expect(b).toEqual(a);
     expect(w.counter.calls).toBe(1);
+  });
+
+  it('a hash index too large for the memory limit stays in JS: lookups call the helper, same results', () => {
+    const defs: Def[] = [{ name: 'big', type: 'hash', keySize: 4, maxEntries: 32768 }];
+    const [wi, wj] = ENGINES.map(() => world(defs, 1, 2 << 20));
+    expect(wj.maps.maps[0].lookupEntry(0)).toBeUndefined();
+    const keys = [1, 2, 3, 1].map((n) => keyBytes(4, n));
+    for (const w of [wi, wj]) for (let n = 0; n < 3; n++) w.maps.maps[0].update(keyBytes(4, n), value(n));
+    const [a, b] = [wi, wj].map((w, i) => runKeys(w, ENGINES[i], scan(0, 4), keys));
+    expect(b).toEqual(a);
+    expect(wj.counter.calls).toBe(keys.length);
   });
 
   it('LRU and other key sizes still call the helper, with the same recency order', () => {

@@ -152,7 +152,9 @@ export class HashIndex {
     const chained = !this.probed;
     // Empty arrays for the other kind keep one object shape (monomorphic property loads).
     const words = chained ? 0 : this.stride * buckets;
-    if (memory !== undefined && words > 0) {
+    // In the guest's linear memory only while it takes a small part of what the memory limit leaves
+    // for regions; a larger table stays a JS array (lookups then call the helper: slower, same result).
+    if (memory !== undefined && words > 0 && 4 * words <= memory.freeBytes / 4) {
       this.openAt = memory.reserve(4 * words) >>> 2;
       this.store = memory;
       this.inMemory = true;

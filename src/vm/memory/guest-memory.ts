@@ -110,6 +110,11 @@ export class GuestMemory {
     return base;
   }
 
+  /** Bytes the linear memory may still grow by before reaching its limit. */
+  get freeBytes(): number {
+    return this.maxBytes - this.hostTop;
+  }
+
   /**
    * Reserves `size` zeroed bytes of linear memory for the host's own use (e.g. a map's hash index
    * that compiled code probes in place) and returns their host offset, 4 KiB-aligned. The block
@@ -117,9 +122,8 @@ export class GuestMemory {
    * guest access can ever read or write it. Counts against the memory limit like a region.
    */
   reserve(size: number): number {
-    if (!Number.isInteger(size) || size < 0 || size > MAX_REGION_SIZE) {
-      throw new UsageError(`reserved block size ${size} is outside 0..${MAX_REGION_SIZE}`);
-    }
+    if (!Number.isInteger(size) || size < 0)
+      throw new UsageError(`reserved block size ${size} is not a size`);
     return this.allocateHost(size);
   }
 
