@@ -56,7 +56,8 @@ export type HelperFunction = (
  * An optional fast path of a helper: r1..r5 as int32 halves (lo, hi, lo, hi, …) in, r0 out as an int32
  * (sign-extended to 64 bits), with no HelperContext to fill. It returns NaN, having changed nothing,
  * whenever it cannot finish on its own (a bad argument that must trap, anything needing the pc, gas,
- * terminate or a tail call); the engine then calls the helper's `call` as usual.
+ * terminate or a tail call); the engine then calls the helper's `call` as usual. The JIT imports it
+ * as a wasm function of its own (called without `this`) at every `call imm` of the helper.
  */
 export type DirectHelper = (
   r1lo: number,

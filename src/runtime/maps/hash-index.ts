@@ -14,7 +14,10 @@
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
 import { SlotPool } from './value-store.js';
 
-/** Where the open-addressing table's words are: a JS array, or a GuestMemory (its `i32` view changes when the memory grows). */
+/**
+ * Where the open-addressing table's words are: a JS array, or a GuestMemory, whose `i32` view is
+ * replaced when the memory grows (so it is read afresh by every operation).
+ */
 interface WordStore {
   readonly i32: Int32Array;
 }
@@ -86,10 +89,10 @@ function tailWord(bytes: Uint8Array, o: number, n: number): number {
 }
 
 /**
- * The hash of a 4- or 8-byte key from its little-endian words (`k1` unused for 4 bytes): the JIT
- * computes the same in wasm (codegen's `inlineHash`).
+ * The hash of a 4- or 8-byte key from its little-endian words (`k1` unused for 4 bytes); JIT code
+ * computes the same in wasm (codegen's `probe`).
  */
-export function probedHash(keySize: 4 | 8, k0: number, k1: number): number {
+function probedHash(keySize: 4 | 8, k0: number, k1: number): number {
   return keySize === 4 ? fmix(k0) : fmix(mixH(mixH(8, k0), k1));
 }
 
@@ -113,7 +116,7 @@ export class HashIndex {
   private readonly openAt: number;
   /** The table is in a GuestMemory (see `openTable`). */
   private readonly inMemory: boolean;
-  /** Whether keys are in `open` (else chained), and the int32s per entry there: key words + 1. */
+  /** Whether keys are in the open table (else chained), and the int32s per entry there: key words + 1. */
   private readonly probed: boolean;
   private readonly stride: number;
   /** Chained keys: head slot of each bucket's chain, or -1. */
@@ -180,14 +183,11 @@ export class HashIndex {
   }
 
   /**
-   * Byte offset of the open-addressing table in the GuestMemory given to the constructor, its entry
-   * mask, and int32 words per entry (key words + slot + 1); undefined when keys are chained or the
-   * table is a JS array.
+   * Byte offset of the open-addressing table in the GuestMemory given to the constructor and its
+   * entry mask; undefined when keys are chained or the table is a JS array.
    */
-  get openTable(): { byteOffset: number; mask: number; stride: number } | undefined {
-    return this.inMemory
-      ? { byteOffset: 4 * this.openAt, mask: this.bucketMask, stride: this.stride }
-      : undefined;
+  get openTable(): { byteOffset: number; mask: number } | undefined {
+    return this.inMemory ? { byteOffset: 4 * this.openAt, mask: this.bucketMask } : undefined;
   }
 
   hash(bytes: Uint8Array, off: number): number {
