@@ -15,6 +15,16 @@ import type { AluInsn, Insn, JumpInsn, Program } from '../isa/instruction.js';
 import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import type { HelperDefinition } from '../vm/helpers.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
+import {
+  LOOKUP_BASE,
+  LOOKUP_ENTRY_SHIFT,
+  LOOKUP_KIND,
+  LOOKUP_LIMIT,
+  LOOKUP_STRIDE,
+  LOOKUP_TABLE,
+  LookupKind,
+  type MapLookupTable,
+} from '../vm/map-lookup.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import {
   SLOT_COUNT,
@@ -39,6 +49,7 @@ import { predictSlots, type SlotPrediction } from './slot-prediction.js';
 import {
   type ByteWriter,
   F64,
+  FC_I32_TRUNC_SAT_F64_S,
   type FuncType,
   I32,
   I64,
@@ -59,6 +70,8 @@ export const IMPORT_TAIL = 5; // (pc, r0..r9: i64) → unwinds into the tail-cal
 // r0..r9 unchanged); throws Interrupted. Called at poll sites when the countdown ran out (`charge`).
 export const IMPORT_METER = 6;
 const IMPORT_COUNT = 7;
+// Then one import per helper with a `direct` entry that a `call imm` uses: `direct<id>`, the
+// DirectHelper itself ((r1lo, r1hi, …, r5hi) → r0 as an int32, or NaN to take the helper import).
 export const TRAP_CALL_DEPTH = 0;
 export const TRAP_PACKET_EXIT = 1;
 
@@ -104,8 +117,17 @@ const L_LOOPS = 32;
 const L_GAS_POLL_AT = 33;
 // i32: 1 while entering a rotated loop at its mid entry (see Region.mid); 0 everywhere else.
 const L_MID = 34;
+// i32 scratch of inline map lookups (`inlineLookup`): the map's table entry, key words, probe index
+// and entry mask.
+const L_ENTRY = 35;
+const L_K0 = 36;
+const L_K1 = 37;
+const L_PROBE = 38;
+const L_MASK = 39;
+// f64: a direct helper's result (NaN: take the helper import).
+const L_DIRECT = 40;
 // Then the window caches of call-free loops (see `loadWindows`), allocated per part as used.
-const L_CACHE = 35;
+const L_CACHE = 41;
 /** At most this many cached window fields per loop (each is a register V8 keeps in the loop). */
 const MAX_CACHED_FIELDS = 12;
 
@@ -180,8 +202,10 @@ const TYPES: FuncType[] = [
   { params: [I32, ...Array(10).fill(I64)], results: [I64] }, // run
   { params: Array(10).fill(I64), results: Array(10).fill(I64) }, // part of a split function
   { params: [I32, ...Array(10).fill(I64)], results: [I32, ...Array(10).fill(I64)] }, // meter
+  { params: Array(10).fill(I32), results: [F64] }, // direct helper
 ];
 const T_PART = 8;
+const T_DIRECT = 10;
 
 /**
  * A subprogram's calling convention: registers r0..r(regs−1) (see call-registers.ts: what the callee
@@ -249,11 +273,33 @@ const STACK_ENTRY = Slot.STACK * TABLE_STRIDE * 4;
 /** V8's (and the JS API spec's) limit on one function body. */
 const MAX_FUNCTION_BYTES = 7_654_321;
 
-/** Compiles the whole program to a wasm module (bytes). Exports `run`, the counters and `depth`. */
-export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
+/** A compiled module and the helpers whose direct entry it imports as `direct<id>`, in import order. */
+export interface GeneratedModule {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly directHelpers: readonly number[];
+}
+
+/**
+ * Helper ids with a `direct` entry that `call imm` instructions use, in first-use order: each gets its
+ * own import, called without the helper import's id dispatch, spills and meter syncs.
+ */
+function directHelperIds(input: CodegenInput): number[] {
+  const ids: number[] = [];
+  const seen = new Set<number>();
+  for (const insn of input.program.insns) {
+    if (insn.kind !== 'call' || insn.op !== 'helper' || seen.has(insn.imm)) continue;
+    seen.add(insn.imm);
+    if (input.helpers[insn.imm]?.direct !== undefined) ids.push(insn.imm);
+  }
+  return ids;
+}
+
+/** Compiles the whole program to a wasm module. Exports `run`, the counters and `depth`. */
+export function generateModule(input: CodegenInput): GeneratedModule {
   const { layout } = input;
   const fnCount = layout.functions.length;
-  const firstSub = IMPORT_COUNT;
+  const directHelpers = directHelperIds(input);
+  const firstSub = IMPORT_COUNT + directHelpers.length;
   const runFn = firstSub + fnCount;
   const unit = unitGas(layout);
   const slackOfGas = unit ? 0 : gasSlack(input.program, layout, input.memory.stackMaxFrames);
@@ -263,10 +309,11 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
   // function (prologue, metering exit); it doubles when a program needs more.
   const out = new ModuleWriter(
-    moduleHeader(layout, firstSub, wideGas(slackOfGas), sigs),
+    moduleHeader(layout, firstSub, wideGas(slackOfGas), sigs, directHelpers),
     20 * input.program.slotCount + 400 * fnCount + 2048,
   );
-  const gen = new FunctionGen(input, firstSub, out, slackOfGas, sigs.regs);
+  const directFn = new Map(directHelpers.map((id, j) => [id, IMPORT_COUNT + j]));
+  const gen = new FunctionGen(input, firstSub, out, slackOfGas, sigs.regs, directFn);
   try {
     let nextPartFn = runFn + 1;
     for (const f of layout.functions) {
@@ -281,7 +328,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   } finally {
     gen.release();
   }
-  return out.finish();
+  return { bytes: out.finish(), directHelpers };
 }
 
 /**
@@ -293,6 +340,7 @@ function moduleHeader(
   firstSub: number,
   wide: boolean,
   sigs: Signatures,
+  directHelpers: readonly number[],
 ): ModuleHeader {
   const fnCount = layout.functions.length;
   const functions = Array.from(sigs.typeOf);
@@ -310,6 +358,12 @@ function moduleHeader(
       { module: 'env', name: 'callx', kind: 'func', type: 6 },
       { module: 'env', name: 'tail', kind: 'func', type: 3 },
       { module: 'env', name: 'meter', kind: 'func', type: 9 },
+      ...directHelpers.map((id) => ({
+        module: 'env',
+        name: `direct${id}`,
+        kind: 'func' as const,
+        type: T_DIRECT,
+      })),
     ],
     functions,
     tableSize: fnCount,
@@ -565,6 +619,8 @@ class FunctionGen {
     private readonly out: ModuleWriter,
     private readonly gasSlack: number,
     private readonly regs: CallRegisters,
+    /** Helper id → function index of its `direct` import. */
+    private readonly directFn: ReadonlyMap<number, number>,
   ) {
     this.w = out.w;
     const memory = input.memory;
@@ -818,6 +874,8 @@ class FunctionGen {
       { count: 1, type: I32 }, // L_LOOPS
       { count: 1, type: I32 }, // L_GAS_POLL_AT
       { count: 1, type: I32 }, // L_MID
+      { count: 5, type: I32 }, // L_ENTRY … L_MASK
+      { count: 1, type: F64 }, // L_DIRECT
       ...this.cacheTypes.map((type) => ({ count: 1, type })),
     ]);
   }
@@ -1757,7 +1815,8 @@ class FunctionGen {
             { hint: 'register the helper, or check the helper id' },
           );
         }
-        this.helperCall(insn.pc, () => w.i32const(insn.imm));
+        if (this.inlineTable(insn.imm) !== undefined) this.inlineLookup(insn.pc, insn.imm);
+        else this.callHelperId(insn.pc, insn.imm);
         return;
       case 'kfunc':
         throw new LoadError(
@@ -1878,6 +1937,51 @@ class FunctionGen {
     w.mem(Op.i32_store, STACK_ENTRY + TABLE_HOST_BASE * 4);
   }
 
+  /**
+   * `call imm` of helper `id`: its direct import first, if it has one — no spills, no meter syncs,
+   * no tail-call check, since a direct entry uses none of them (DirectHelper) — and the helper import
+   * when that returns NaN. r0 = the int32 result, sign-extended, as in the interpreter.
+   */
+  private callHelperId(pc: number, id: number): void {
+    const w = this.w;
+    const fn = this.directFn.get(id);
+    if (fn === undefined) {
+      this.helperCall(pc, () => w.i32const(id));
+      return;
+    }
+    this.open(Op.block, OTHER, 0); // $done
+    this.open(Op.block, OTHER, 0); // $call
+    this.halves();
+    w.byte(Op.call);
+    w.u32(fn);
+    w.op2(Op.local_tee, L_DIRECT);
+    w.op2(Op.local_get, L_DIRECT);
+    w.byte(Op.f64_ne); // NaN
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, L_DIRECT);
+    w.byte(Op.prefix_fc);
+    w.u32(FC_I32_TRUNC_SAT_F64_S);
+    w.byte(Op.i64_extend_i32_s);
+    w.op2(Op.local_set, 0);
+    w.op2(Op.br, 1);
+    this.close(OTHER, 0);
+    this.helperCall(pc, () => w.i32const(id));
+    this.close(OTHER, 0);
+  }
+
+  /** Pushes r1..r5 as int32 halves (lo, hi, …). */
+  private halves(): void {
+    const w = this.w;
+    for (let r = 1; r <= 5; r++) {
+      w.op2(Op.local_get, r);
+      w.byte(Op.i32_wrap_i64);
+      w.op2(Op.local_get, r);
+      w.i64const(32, 0);
+      w.byte(Op.i64_shr_u);
+      w.byte(Op.i32_wrap_i64);
+    }
+  }
+
   /** Calls the helper import with r1..r5 as int32 halves; r0 = result (high half from RET_HI). */
   private helperCall(pc: number, emitId: () => void): void {
     const w = this.w;
@@ -1890,14 +1994,7 @@ class FunctionGen {
     }
     w.i32const(pc);
     emitId();
-    for (let r = 1; r <= 5; r++) {
-      w.op2(Op.local_get, r);
-      w.byte(Op.i32_wrap_i64);
-      w.op2(Op.local_get, r);
-      w.i64const(32, 0);
-      w.byte(Op.i64_shr_u);
-      w.byte(Op.i32_wrap_i64);
-    }
+    this.halves();
     w.byte(Op.call);
     w.u32(IMPORT_HELPER);
     w.byte(Op.i64_extend_i32_u);
@@ -1917,6 +2014,237 @@ class FunctionGen {
     w.u32(IMPORT_TAIL);
     w.byte(Op.unreachable);
     w.byte(Op.end);
+  }
+
+  /** The lookup table of helper `id` if the JIT may inline its lookups (same memory, some maps). */
+  private inlineTable(id: number): MapLookupTable | undefined {
+    const table = this.input.helpers[id]?.inlineLookup;
+    return table !== undefined && table.memory === this.input.memory.wasm && table.count > 0
+      ? table
+      : undefined;
+  }
+
+  /**
+   * bpf_map_lookup_elem (helper `id`) without leaving wasm where the map's table entry allows
+   * (vm/map-lookup.ts): r1 a handle of a map with an inline kind, the key readable by the same
+   * region-table check as any load. Anything else — another map, a bad handle, a key that would
+   * fault — takes the helper call, which then does exactly what it always did (trap, fault or
+   * result). r1..r5 and r6..r9 keep their values either way, as after a call.
+   */
+  private inlineLookup(pc: number, id: number): void {
+    const w = this.w;
+    const table = this.inlineTable(id) as MapLookupTable;
+    const entry = (word: number) => {
+      w.op2(Op.local_get, L_ENTRY);
+      w.mem(Op.i32_load, word * 4);
+    };
+    this.open(Op.block, OTHER, 0); // $done
+    this.open(Op.block, OTHER, 0); // $call
+    // Handle → id: r1 − base below count << shift (unsigned 64-bit, so a high half fails), low bits 0.
+    w.op2(Op.local_get, 1);
+    w.i64const(table.handleBase | 0, 0);
+    w.byte(Op.i64_sub);
+    w.op2(Op.local_tee, L_A);
+    w.i64const(
+      (table.count * 2 ** table.handleShift) | 0,
+      Math.floor((table.count * 2 ** table.handleShift) / 2 ** 32),
+    );
+    w.byte(Op.i64_ge_u);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, L_A);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.local_tee, L_ENTRY);
+    w.i32const(2 ** table.handleShift - 1);
+    w.byte(Op.i32_and);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, L_ENTRY);
+    w.i32const(table.handleShift);
+    w.byte(Op.i32_shr_u);
+    w.i32const(LOOKUP_ENTRY_SHIFT);
+    w.byte(Op.i32_shl);
+    w.i32const(table.at);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_tee, L_ENTRY);
+    w.mem(Op.i32_load, LOOKUP_KIND * 4);
+    w.op2(Op.local_tee, L_PROBE); // the kind, for now
+    w.byte(Op.i32_eqz);
+    w.op2(Op.br_if, 0);
+    // The key: 4 bytes (8 for HASH8) readable at r2, the check of `address` (layout.ts).
+    w.op2(Op.local_get, 2);
+    w.byte(Op.i32_wrap_i64);
+    w.i32const(SLOT_SHIFT - TABLE_SHIFT - 2);
+    w.byte(Op.i32_shr_u);
+    w.i32const((SLOT_COUNT - 1) << (TABLE_SHIFT + 2));
+    w.byte(Op.i32_and);
+    w.op2(Op.local_tee, L_H);
+    w.op2(Op.local_get, 2);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
+    w.byte(Op.i64_lt_u);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, 2);
+    w.op2(Op.local_get, L_H);
+    w.op2(Op.local_get, L_PROBE);
+    w.i32const(LookupKind.HASH8);
+    w.byte(Op.i32_eq);
+    w.i32const(2); // the `last` field of size 8 follows that of size 4
+    w.byte(Op.i32_shl);
+    w.byte(Op.i32_add);
+    w.mem(Op.i64_load32_u, (TABLE_LAST_READ + sizeIndex(4)) * 4);
+    w.byte(Op.i64_gt_u);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.local_get, 2);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_tee, L_H); // the key's host address
+    w.mem(Op.i32_load);
+    w.op2(Op.local_set, L_K0);
+    // ARRAY: base + index · stride, or NULL past max_entries.
+    w.op2(Op.local_get, L_PROBE);
+    w.i32const(LookupKind.ARRAY);
+    w.byte(Op.i32_eq);
+    w.op2(Op.if, 0x40);
+    entry(LOOKUP_BASE);
+    w.op2(Op.local_get, L_K0);
+    entry(LOOKUP_STRIDE);
+    w.byte(Op.i32_mul);
+    w.byte(Op.i32_add);
+    w.i32const(0);
+    w.op2(Op.local_get, L_K0);
+    entry(LOOKUP_LIMIT);
+    w.byte(Op.i32_lt_u);
+    w.byte(Op.select);
+    w.byte(Op.i64_extend_i32_u);
+    w.op2(Op.local_set, 0);
+    w.op2(Op.br, 2); // $done
+    w.byte(Op.end);
+    // HASH4 / HASH8: the hash of hash-index.ts (`probedHash`), then linear probing of its table.
+    w.op2(Op.local_get, L_PROBE);
+    w.i32const(LookupKind.HASH4);
+    w.byte(Op.i32_eq);
+    w.op2(Op.if, 0x40);
+    this.probe(4);
+    w.byte(Op.else);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i32_load, 4);
+    w.op2(Op.local_set, L_K1);
+    this.probe(8);
+    w.byte(Op.end);
+    w.op2(Op.br, 1); // $done
+    this.close(OTHER, 0);
+    this.callHelperId(pc, id);
+    this.close(OTHER, 0);
+  }
+
+  /**
+   * Probes the open table of the entry in L_ENTRY for the key in L_K0 (and L_K1 for 8 bytes), as
+   * HashIndex.find does, and sets r0 to the value's guest address or 0.
+   */
+  private probe(keySize: 4 | 8): void {
+    const w = this.w;
+    const entry = (word: number) => {
+      w.op2(Op.local_get, L_ENTRY);
+      w.mem(Op.i32_load, word * 4);
+    };
+    if (keySize === 4) {
+      w.op2(Op.local_get, L_K0);
+    } else {
+      w.i32const(8);
+      this.mixH(L_K0);
+      this.mixH(L_K1);
+    }
+    // murmur3's fmix.
+    for (const [shift, factor] of [
+      [16, 0x85ebca6b],
+      [13, 0xc2b2ae35],
+      [16, 0],
+    ]) {
+      w.op2(Op.local_tee, L_PROBE);
+      w.op2(Op.local_get, L_PROBE);
+      w.i32const(shift);
+      w.byte(Op.i32_shr_u);
+      w.byte(Op.i32_xor);
+      if (factor !== 0) {
+        w.i32const(factor | 0);
+        w.byte(Op.i32_mul);
+      }
+    }
+    entry(LOOKUP_LIMIT);
+    w.op2(Op.local_tee, L_MASK);
+    w.byte(Op.i32_and);
+    w.op2(Op.local_set, L_PROBE);
+    entry(LOOKUP_TABLE);
+    w.op2(Op.local_set, L_H);
+    const bytes = keySize === 4 ? 8 : 12;
+    // block $found { loop $next { entry = table + e · bytes; s = its slot + 1; s = 0 or key equal →
+    // $found; e = (e + 1) & mask } } — the table is at most half full, so a free entry ends it.
+    w.op2(Op.block, 0x40);
+    w.op2(Op.loop, 0x40);
+    w.op2(Op.local_get, L_H);
+    w.op2(Op.local_get, L_PROBE);
+    w.i32const(bytes);
+    w.byte(Op.i32_mul);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_tee, L_O);
+    w.mem(Op.i32_load, bytes - 4);
+    w.op2(Op.local_tee, L_T);
+    w.byte(Op.i32_eqz);
+    w.op2(Op.local_get, L_O);
+    w.mem(Op.i32_load);
+    w.op2(Op.local_get, L_K0);
+    w.byte(Op.i32_eq);
+    if (keySize === 8) {
+      w.op2(Op.local_get, L_O);
+      w.mem(Op.i32_load, 4);
+      w.op2(Op.local_get, L_K1);
+      w.byte(Op.i32_eq);
+      w.byte(Op.i32_and);
+    }
+    w.byte(Op.i32_or);
+    w.op2(Op.br_if, 1);
+    w.op2(Op.local_get, L_PROBE);
+    w.i32const(1);
+    w.byte(Op.i32_add);
+    w.op2(Op.local_get, L_MASK);
+    w.byte(Op.i32_and);
+    w.op2(Op.local_set, L_PROBE);
+    w.op2(Op.br, 0);
+    w.byte(Op.end);
+    w.byte(Op.end);
+    // r0 = s ? base + (s − 1) · stride : 0
+    entry(LOOKUP_BASE);
+    w.op2(Op.local_get, L_T);
+    w.i32const(1);
+    w.byte(Op.i32_sub);
+    entry(LOOKUP_STRIDE);
+    w.byte(Op.i32_mul);
+    w.byte(Op.i32_add);
+    w.i32const(0);
+    w.op2(Op.local_get, L_T);
+    w.byte(Op.select);
+    w.byte(Op.i64_extend_i32_u);
+    w.op2(Op.local_set, 0);
+  }
+
+  /** murmur3's body round: h (on the stack) ← mixH(h, key word in `local`), see hash-index.ts. */
+  private mixH(local: number): void {
+    const w = this.w;
+    w.op2(Op.local_get, local);
+    w.i32const(0xcc9e2d51 | 0);
+    w.byte(Op.i32_mul);
+    w.i32const(15);
+    w.byte(Op.i32_rotl);
+    w.i32const(0x1b873593);
+    w.byte(Op.i32_mul);
+    w.byte(Op.i32_xor);
+    w.i32const(13);
+    w.byte(Op.i32_rotl);
+    w.i32const(5);
+    w.byte(Op.i32_mul);
+    w.i32const(0xe6546b64 | 0);
+    w.byte(Op.i32_add);
   }
 
   // ------------------------------------------------------------------------------ memory

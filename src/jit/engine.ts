@@ -144,7 +144,7 @@ export class JitProgram implements TailCallTarget, JitHost {
       options.gasCosts ? gasPricer(options.gasCosts) : undefined,
       options.partSize,
     );
-    const bytes = generateModule({
+    const { bytes, directHelpers } = generateModule({
       program,
       layout: this.layout,
       memory: this.memory,
@@ -182,6 +182,7 @@ export class JitProgram implements TailCallTarget, JitHost {
           throw new TailCall(target, registers);
         },
         meter: this.meter.bind(this),
+        ...Object.fromEntries(directHelpers.map((id) => [`direct${id}`, this.helperTable[id]?.direct])),
       },
     });
     this.exports = instance.exports as unknown as JitExports;
@@ -432,11 +433,8 @@ export class JitProgram implements TailCallTarget, JitHost {
     i: number,
     j: number,
   ): number {
-    const direct = this.helperTable[id]?.direct;
-    if (direct !== undefined) {
-      const r0 = direct(a, b, c, d, e, f, g, h, i, j);
-      if (!Number.isNaN(r0)) return this.helperReturn(pc, r0, r0 >> 31);
-    }
+    // No `direct` attempt here: `call imm` sites call it through their own import first (codegen's
+    // callHelperId); callx, rare, goes straight to `call`, which has the same result.
     const ctx = this.context;
     const R = ctx.registers;
     R[2] = a;

@@ -72,6 +72,7 @@ export const Op = {
   i64_le_u: 0x58,
   i64_ge_s: 0x59,
   i64_ge_u: 0x5a,
+  f64_ne: 0x62,
   f64_gt: 0x64,
   i32_add: 0x6a,
   i32_sub: 0x6b,
@@ -115,7 +116,11 @@ export const Op = {
   i64_extend8_s: 0xc2,
   i64_extend16_s: 0xc3,
   i64_extend32_s: 0xc4,
+  /** Prefix of the 0xfc opcodes (FC_* below: a LEB128 after the prefix). */
+  prefix_fc: 0xfc,
 } as const;
+/** i32.trunc_sat_f64_s: never traps (NaN → 0, out of range → the nearest int32). */
+export const FC_I32_TRUNC_SAT_F64_S = 2;
 
 // One scratch for the f64 bit pattern, shared by every writer (encoding is synchronous).
 const f64Scratch = new Float64Array(1);

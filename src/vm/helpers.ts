@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Program } from '../isa/instruction.js';
+import type { MapLookupTable } from './map-lookup.js';
 import type { GuestMemory } from './memory/guest-memory.js';
 
 /** What a helper sees of the machine while it runs. Reading arguments allocates nothing. */
@@ -55,7 +56,8 @@ export type HelperFunction = (
  * An optional fast path of a helper: r1..r5 as int32 halves (lo, hi, lo, hi, …) in, r0 out as an int32
  * (sign-extended to 64 bits), with no HelperContext to fill. It returns NaN, having changed nothing,
  * whenever it cannot finish on its own (a bad argument that must trap, anything needing the pc, gas,
- * terminate or a tail call); the engine then calls the helper's `call` as usual.
+ * terminate or a tail call); the engine then calls the helper's `call` as usual. The JIT imports it
+ * as a wasm function of its own (called without `this`) at every `call imm` of the helper.
  */
 export type DirectHelper = (
   r1lo: number,
@@ -76,15 +78,26 @@ export interface HelperDefinition {
   readonly call: HelperFunction;
   /** Same result and effects as `call` whenever it does not return NaN (see DirectHelper). */
   readonly direct?: DirectHelper;
+  /**
+   * Set on bpf_map_lookup_elem: the table the JIT's inline lookup reads (vm/map-lookup.ts). Where
+   * the table says so, the inline code has the same result as `call`; everywhere else it calls.
+   */
+  readonly inlineLookup?: MapLookupTable;
 }
 
 export class HelperRegistry {
   private readonly byId = new Map<number, HelperDefinition>();
 
-  define(id: number, name: string, call: HelperFunction, direct?: DirectHelper): this {
+  define(
+    id: number,
+    name: string,
+    call: HelperFunction,
+    direct?: DirectHelper,
+    inlineLookup?: MapLookupTable,
+  ): this {
     if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff)
       throw new UsageError(`helper id ${id} is not valid`);
-    this.byId.set(id, { id, name, call, direct });
+    this.byId.set(id, { id, name, call, direct, inlineLookup });
     return this;
   }
 

@@ -234,6 +234,7 @@ export function registerMapHelpers(
         return map.lookupElem(memory.u8, ptr(ctx, 2, map.def.keySize, 'read'));
       },
       direct.lookup,
+      maps.lookupTable,
     )
     .define(
       MapHelperId.map_update_elem,

@@ -3,9 +3,11 @@
  * guest memory indexed by a u32 key; elements always exist, so delete is -EINVAL and BPF_NOEXIST is
  * -EEXIST.
  */
+import { LookupKind } from '../../vm/map-lookup.js';
 import type { Arena } from './arena.js';
 import { BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL } from './constants.js';
 import { PERCPU_VALUE_MAX } from './hash.js';
+import type { LookupEntry } from './lookup-table.js';
 import { BpfMap, type MapEnv, requireDef, requireSizes, u32At, u32Bytes } from './map.js';
 import type { MapDefinition } from './map-def.js';
 import { ALL_CPUS, ValueStore } from './value-store.js';
@@ -65,6 +67,16 @@ export class ArrayMap extends BpfMap {
     return index < this.def.maxEntries
       ? this.values.address(index, this.perCpu ? this.env.currentCpu : 0)
       : 0;
+  }
+
+  override lookupEntry(cpu: number): LookupEntry {
+    return {
+      kind: LookupKind.ARRAY,
+      limit: this.def.maxEntries,
+      base: this.values.address(0, this.perCpu ? cpu : 0),
+      stride: this.values.stride,
+      table: 0,
+    };
   }
 
   /** bpf_map_lookup_percpu_elem: the value of `cpu`, or 0 for a bad index or CPU. */

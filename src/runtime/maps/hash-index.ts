@@ -7,9 +7,20 @@
  * (guest memory) and compares them, as int32 words, with the stored keys, allocating nothing —
  * building JS strings or Map keys from key bytes cost 2-5x more for keys longer than a few bytes.
  * 4- and 8-byte keys are probed linearly in one flat table; other sizes are chained like the
- * kernel's htab.
+ * kernel's htab. Given a GuestMemory, the flat table lives in a reserved block of its linear memory
+ * (outside every region), where JIT code probes it in place (see lookup-table.ts): there is one copy
+ * of the index, so host and program updates need no syncing.
  */
+import type { GuestMemory } from '../../vm/memory/guest-memory.js';
 import { SlotPool } from './value-store.js';
+
+/**
+ * Where the open-addressing table's words are: a JS array, or a GuestMemory, whose `i32` view is
+ * replaced when the memory grows (so it is read afresh by every operation).
+ */
+interface WordStore {
+  readonly i32: Int32Array;
+}
 
 /** Doubly linked list over slot numbers in two Int32Arrays; -1 ends it. */
 class SlotList {
@@ -77,6 +88,14 @@ function tailWord(bytes: Uint8Array, o: number, n: number): number {
   return k;
 }
 
+/**
+ * The hash of a 4- or 8-byte key from its little-endian words (`k1` unused for 4 bytes); JIT code
+ * computes the same in wasm (codegen's `probe`).
+ */
+function probedHash(keySize: 4 | 8, k0: number, k1: number): number {
+  return keySize === 4 ? fmix(k0) : fmix(mixH(mixH(8, k0), k1));
+}
+
 /** murmur3 (32-bit) of `size` bytes at `bytes[off..]`: one multiply-rotate round per 4 bytes. */
 export function hashBytes(bytes: Uint8Array, off: number, size: number): number {
   let h = size;
@@ -92,8 +111,12 @@ export class HashIndex {
    * (key words, slot + 1), 0 marking a free entry, probed linearly at most half full: a lookup reads
    * one cache line, where a chain costs a bucket read, then a key read per link. Others are chained.
    */
-  private readonly open: Int32Array;
-  /** Whether keys are in `open` (else chained), and the int32s per entry there: key words + 1. */
+  private readonly store: WordStore;
+  /** Index of the table's first word in `store.i32`. */
+  private readonly openAt: number;
+  /** The table is in a GuestMemory (see `openTable`). */
+  private readonly inMemory: boolean;
+  /** Whether keys are in the open table (else chained), and the int32s per entry there: key words + 1. */
   private readonly probed: boolean;
   private readonly stride: number;
   /** Chained keys: head slot of each bucket's chain, or -1. */
@@ -122,6 +145,7 @@ export class HashIndex {
     readonly capacity: number,
     readonly keySize: number,
     lru: boolean,
+    memory?: GuestMemory,
   ) {
     let buckets = 2;
     while (buckets < 2 * capacity) buckets *= 2;
@@ -130,7 +154,18 @@ export class HashIndex {
     this.stride = ((keySize + 3) >>> 2) + 1;
     const chained = !this.probed;
     // Empty arrays for the other kind keep one object shape (monomorphic property loads).
-    this.open = new Int32Array(chained ? 0 : this.stride * buckets);
+    const words = chained ? 0 : this.stride * buckets;
+    // In the guest's linear memory only while it takes a small part of what the memory limit leaves
+    // for regions; a larger table stays a JS array (lookups then call the helper: slower, same result).
+    if (memory !== undefined && words > 0 && 4 * words <= memory.freeBytes / 4) {
+      this.openAt = memory.reserve(4 * words) >>> 2;
+      this.store = memory;
+      this.inMemory = true;
+    } else {
+      this.inMemory = false;
+      this.openAt = 0;
+      this.store = { i32: new Int32Array(words) };
+    }
     this.buckets = new Int32Array(chained ? buckets : 0).fill(-1);
     this.chain = new Int32Array(chained ? capacity : 0).fill(-1);
     this.hashOf = new Uint32Array(capacity);
@@ -147,11 +182,18 @@ export class HashIndex {
     return this.pool.used;
   }
 
+  /**
+   * Byte offset of the open-addressing table in the GuestMemory given to the constructor and its
+   * entry mask; undefined when keys are chained or the table is a JS array.
+   */
+  get openTable(): { byteOffset: number; mask: number } | undefined {
+    return this.inMemory ? { byteOffset: 4 * this.openAt, mask: this.bucketMask } : undefined;
+  }
+
   hash(bytes: Uint8Array, off: number): number {
     const ks = this.keySize;
     // A 4-byte key needs only murmur3's finalizer, a bijection of the 32 bits like the full round.
-    if (ks === 4) return fmix(word(bytes, off));
-    if (ks === 8) return fmix(mixH(mixH(8, word(bytes, off)), word(bytes, off + 4)));
+    if (ks === 4 || ks === 8) return probedHash(ks, word(bytes, off), ks === 8 ? word(bytes, off + 4) : 0);
     return hashBytes(bytes, off, ks);
   }
 
@@ -159,18 +201,20 @@ export class HashIndex {
   find(hash: number, bytes: Uint8Array, off: number): number {
     const words = this.words;
     if (this.probed) {
-      const open = this.open;
+      const open = this.store.i32;
+      const at = this.openAt;
       const mask = this.bucketMask;
       const k0 = word(bytes, off);
       if (this.keySize === 4) {
         for (let e = hash & mask; ; e = (e + 1) & mask) {
-          const s = open[2 * e + 1];
-          if (s === 0 || open[2 * e] === k0) return s - 1;
+          const b = at + 2 * e;
+          const s = open[b + 1];
+          if (s === 0 || open[b] === k0) return s - 1;
         }
       }
       const k1 = word(bytes, off + 4);
       for (let e = hash & mask; ; e = (e + 1) & mask) {
-        const b = 3 * e;
+        const b = at + 3 * e;
         const s = open[b + 2];
         if (s === 0 || (open[b] === k0 && open[b + 1] === k1)) return s - 1;
       }
@@ -201,13 +245,14 @@ export class HashIndex {
     for (let j = 0; j < full; j++) this.words[base + j] = word(bytes, off + 4 * j);
     if (this.tailBytes > 0) this.words[base + full] = tailWord(bytes, off + 4 * full, this.tailBytes);
     if (this.probed) {
-      const open = this.open;
+      const open = this.store.i32;
       const mask = this.bucketMask;
       const st = this.stride;
       let e = hash & mask;
-      while (open[st * e + st - 1] !== 0) e = (e + 1) & mask;
-      for (let j = 0; j < st - 1; j++) open[st * e + j] = this.words[base + j];
-      open[st * e + st - 1] = slot + 1;
+      while (open[this.openAt + st * e + st - 1] !== 0) e = (e + 1) & mask;
+      const b = this.openAt + st * e;
+      for (let j = 0; j < st - 1; j++) open[b + j] = this.words[base + j];
+      open[b + st - 1] = slot + 1;
     } else {
       const b = hash & this.bucketMask;
       this.chain[slot] = this.buckets[b];
@@ -241,17 +286,18 @@ export class HashIndex {
    * lies cyclically after the hole.
    */
   private unprobe(slot: number): void {
-    const open = this.open;
+    const open = this.store.i32;
+    const at = this.openAt;
     const mask = this.bucketMask;
     const st = this.stride;
-    const tag = st - 1; // the slot + 1 word of an entry
+    const tag = at + st - 1; // the slot + 1 word of an entry, from the entry's first word
     let hole = this.hashOf[slot] & mask;
     while (open[st * hole + tag] !== slot + 1) hole = (hole + 1) & mask;
     for (let e = (hole + 1) & mask; open[st * e + tag] !== 0; e = (e + 1) & mask) {
       const home = this.hashOf[open[st * e + tag] - 1] & mask;
       // Distances from home: the entry may move back to the hole if the hole is not before its home.
       if (((e - home) & mask) >= ((e - hole) & mask)) {
-        open.copyWithin(st * hole, st * e, st * e + st);
+        open.copyWithin(at + st * hole, at + st * e, at + st * e + st);
         hole = e;
       }
     }

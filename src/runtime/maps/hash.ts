@@ -11,9 +11,11 @@
  * Updates of an existing key write the value in place; the kernel swaps in a new element, so a
  * pointer a program kept from an earlier lookup would still see the old value there.
  */
+import { LookupKind } from '../../vm/map-lookup.js';
 import type { Arena } from './arena.js';
 import { BPF_EXIST, BPF_F_NO_PREALLOC, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT } from './constants.js';
 import { HashIndex } from './hash-index.js';
+import type { LookupEntry } from './lookup-table.js';
 import { BpfMap, type MapEnv, requireDef, requireSizes } from './map.js';
 import type { MapDefinition } from './map-def.js';
 import { ALL_CPUS, ValueStore } from './value-store.js';
@@ -59,7 +61,7 @@ export class HashMap extends BpfMap {
       !this.lru || (def.flags & BPF_F_NO_PREALLOC) === 0,
       'LRU maps cannot use BPF_F_NO_PREALLOC',
     );
-    this.index = new HashIndex(def.maxEntries, def.keySize, this.lru);
+    this.index = new HashIndex(def.maxEntries, def.keySize, this.lru, env.memory);
     this.values = new ValueStore(
       env.memory,
       arena,
@@ -79,6 +81,19 @@ export class HashMap extends BpfMap {
     if (slot < 0) return 0;
     if (this.lru) this.index.touch(slot);
     return this.values.address(slot, this.perCpu ? this.env.currentCpu : 0);
+  }
+
+  /** Inline lookups for 4- and 8-byte keys; LRU lookups call, to update the recency list. */
+  override lookupEntry(cpu: number): LookupEntry | undefined {
+    const table = this.index.openTable;
+    if (this.lru || table === undefined) return undefined;
+    return {
+      kind: this.def.keySize === 4 ? LookupKind.HASH4 : LookupKind.HASH8,
+      limit: table.mask,
+      base: this.values.address(0, this.perCpu ? cpu : 0),
+      stride: this.values.stride,
+      table: table.byteOffset,
+    };
   }
 
   /** bpf_map_lookup_percpu_elem: `cpu`'s copy, or 0 for a missing key or CPU. */

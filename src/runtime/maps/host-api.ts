@@ -21,6 +21,7 @@ import { ArrayMap } from './array.js';
 import { BPF_F_RDONLY_PROG } from './constants.js';
 import { MapDefinitionError } from './errors.js';
 import { HashMap } from './hash.js';
+import { LookupTable } from './lookup-table.js';
 import { LpmTrie } from './lpm-trie.js';
 import type { BpfMap, MapEnv } from './map.js';
 import { type MapDefinition, MapType } from './map-def.js';
@@ -142,6 +143,8 @@ export interface MapEvents {
 export class MapSet implements MapEnv {
   readonly maps: readonly BpfMap[];
   readonly cpus: number;
+  /** The JIT's inline lookup table (vm/map-lookup.ts); undefined without maps. */
+  readonly lookupTable: LookupTable | undefined;
   private cpu = 0;
   private readonly byNameIndex = new Map<string, BpfMap>();
 
@@ -205,6 +208,9 @@ export class MapSet implements MapEnv {
       this.byNameIndex.set(def.name, map);
       return map;
     });
+    this.lookupTable =
+      defs.length > 0 ? new LookupTable(memory, this.maps, MAP_HANDLE_BASE, MAP_HANDLE_SHIFT) : undefined;
+    this.lookupTable?.write(this.cpu);
   }
 
   get currentCpu(): number {
@@ -216,6 +222,8 @@ export class MapSet implements MapEnv {
       throw new UsageError(`current CPU ${cpu} is outside 0..${this.cpus - 1}`);
     }
     this.cpu = cpu;
+    // Per-CPU values of inline lookups move with the CPU (unset while the constructor runs).
+    this.lookupTable?.write(cpu);
   }
 
   mapById(id: number): BpfMap | undefined {

@@ -128,7 +128,9 @@ export class HashOfMaps extends MapOfMaps {
 
   constructor(def: MapDefinition, env: MapEnv) {
     super(def, env, 'any');
-    this.index = new HashIndex(def.maxEntries, def.keySize, false);
+    // In guest memory like HashMap's (never probed by JIT code here, whose lookups return handles):
+    // one kind of word store keeps HashIndex's hot loads monomorphic.
+    this.index = new HashIndex(def.maxEntries, def.keySize, false, env.memory);
     this.inner = new Array<BpfMap | undefined>(def.maxEntries).fill(undefined);
   }
 

@@ -10,6 +10,7 @@ import { UsageError } from '../../errors.js';
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
 import { EINVAL } from './constants.js';
 import { MapDefinitionError } from './errors.js';
+import type { LookupEntry } from './lookup-table.js';
 import type { MapDefinition, MapTypeName } from './map-def.js';
 
 /** What maps see of their surroundings; `MapSet` implements it. */
@@ -66,6 +67,14 @@ export abstract class BpfMap {
 
   deleteElem(_key: Uint8Array, _keyOff: number): number {
     return -EINVAL;
+  }
+
+  /**
+   * How compiled code may run `lookupElem` itself for programs on `cpu` (lookup-table.ts), or
+   * undefined when every lookup must call it.
+   */
+  lookupEntry(_cpu: number): LookupEntry | undefined {
+    return undefined;
   }
 
   // ------------------------------------------------------------------ host side

@@ -53,6 +53,8 @@ export class GuestMemory {
   /** Views over `wasm.buffer`; refreshed when the memory grows. */
   u8!: Uint8Array;
   view!: DataView;
+  /** Int32 view of the whole linear memory (word `i` at byte `4·i`); refreshed with the others. */
+  i32!: Int32Array;
   /** Region table: TABLE_STRIDE Int32 words per slot, inside the control block. */
   table!: Int32Array;
   private readonly regions: (Region | undefined)[] = new Array(SLOT_COUNT).fill(undefined);
@@ -83,6 +85,7 @@ export class GuestMemory {
     const buffer = this.wasm.buffer;
     this.u8 = new Uint8Array(buffer);
     this.view = new DataView(buffer);
+    this.i32 = new Int32Array(buffer);
     this.table = new Int32Array(buffer, 0, SLOT_COUNT * TABLE_STRIDE);
   }
 
@@ -105,6 +108,23 @@ export class GuestMemory {
     this.hostTop = end;
     this.u8.fill(0, base, end);
     return base;
+  }
+
+  /** Bytes the linear memory may still grow by before reaching its limit. */
+  get freeBytes(): number {
+    return this.maxBytes - this.hostTop;
+  }
+
+  /**
+   * Reserves `size` zeroed bytes of linear memory for the host's own use (e.g. a map's hash index
+   * that compiled code probes in place) and returns their host offset, 4 KiB-aligned. The block
+   * belongs to no region, and guest addresses only reach bytes through the region table, so no
+   * guest access can ever read or write it. Counts against the memory limit like a region.
+   */
+  reserve(size: number): number {
+    if (!Number.isInteger(size) || size < 0)
+      throw new UsageError(`reserved block size ${size} is not a size`);
+    return this.allocateHost(size);
   }
 
   /**

@@ -1,0 +1,47 @@
+/**
+ * The map lookup table: what compiled code needs to run bpf_map_lookup_elem without leaving wasm.
+ * runtime/maps/lookup-table.ts writes it into a reserved block of the guest's linear memory (outside
+ * every region: no guest access reaches it); the JIT reads it (codegen's `inlineLookup`). One entry of
+ * LOOKUP_ENTRY_WORDS int32 words per map id, kind first; every other kind of map, and every argument
+ * the inline code does not accept, goes through the helper call as before.
+ */
+
+/** int32 words per map entry (a power of two: entry offset = id << LOOKUP_ENTRY_SHIFT bytes). */
+export const LOOKUP_ENTRY_WORDS = 8;
+export const LOOKUP_ENTRY_SHIFT = 5;
+
+/** Word indices in an entry. */
+export const LOOKUP_KIND = 0;
+/** ARRAY: max_entries; HASH*: the open table's entry mask. */
+export const LOOKUP_LIMIT = 1;
+/** Guest address of slot 0's value for the current CPU (int32: values live below 2^31). */
+export const LOOKUP_BASE = 2;
+/** Bytes between two slots' values. */
+export const LOOKUP_STRIDE = 3;
+/** HASH*: byte offset of the open-addressing table (hash-index.ts) in the linear memory. */
+export const LOOKUP_TABLE = 4;
+
+/** Entry kinds: how a lookup in this map runs. */
+export const LookupKind = {
+  /** Through the helper call (other map types, LRU recency, other key sizes, refused maps). */
+  CALL: 0,
+  /** ARRAY / PERCPU_ARRAY: value = base + index · stride when the u32 key < max_entries. */
+  ARRAY: 1,
+  /** HASH / PERCPU_HASH with 4-byte keys: entries (key, slot + 1) probed linearly. */
+  HASH4: 2,
+  /** Same with 8-byte keys: entries (key lo, key hi, slot + 1). */
+  HASH8: 3,
+} as const;
+
+/** A lookup helper's table, attached to its HelperDefinition (`inlineLookup`). */
+export interface MapLookupTable {
+  /** The linear memory holding the table (the JIT inlines only on the memory it runs on). */
+  readonly memory: WebAssembly.Memory;
+  /** Byte offset of entry 0. */
+  readonly at: number;
+  /** Number of entries (map ids 0..count-1). */
+  readonly count: number;
+  /** Map handles: `handleBase + id << handleShift` (runtime/maps/host-api.ts). */
+  readonly handleBase: number;
+  readonly handleShift: number;
+}

@@ -1,0 +1,367 @@
+/**
+ * The JIT's inline bpf_map_lookup_elem (codegen's `inlineLookup`, vm/map-lookup.ts): hits, misses,
+ * host updates and deletes between runs (backward-shift deletes in colliding runs), guest updates in
+ * the same run, value writes through the returned pointer seen by the host, per-CPU values after a
+ * CPU change, the index moving with a growing memory, and every argument the inline code must hand
+ * to the helper (bad handles, refused maps, faulting keys) trapping exactly like the interpreter. A
+ * counting lookup helper proves which lookups stayed in wasm, so a test cannot pass by falling back.
+ */
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
+import { BpfError } from '../../src/errors.js';
+import { EXECUTORS, type ExecutorKind } from '../../src/executors.js';
+import { decodeProgram } from '../../src/isa/decoder.js';
+import { MapHelperId, registerMapHelpers } from '../../src/runtime/helpers/maps.js';
+import { BPF_F_WRONLY_PROG } from '../../src/runtime/maps/constants.js';
+import { HashMap } from '../../src/runtime/maps/hash.js';
+import { createMaps } from '../../src/runtime/maps/host-api.js';
+import type { MapDefinition, MapTypeName } from '../../src/runtime/maps/map-def.js';
+import type { DirectHelper, HelperDefinition } from '../../src/vm/helpers.js';
+import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+import { PERM_READ, PERM_WRITE, Slot, slotBase } from '../../src/vm/memory/layout.js';
+import { prng } from '../support/prng.js';
+
+const INPUT = slotBase(Slot.INPUT);
+const ENGINES: readonly ExecutorKind[] = ['interp', 'jit'];
+
+type Def = Partial<MapDefinition> & { name: string; type: MapTypeName };
+const def = (d: Def): MapDefinition => ({ keySize: 4, valueSize: 8, maxEntries: 16, flags: 0, ...d });
+
+/** One engine's world: memory with a stack and an input region, the maps, a counting lookup helper. */
+function world(defs: Def[], cpus = 1, maxBytes?: number) {
+  const memory = new GuestMemory({ maxBytes });
+  memory.mapStack();
+  memory.map(Slot.INPUT, 'input', 4096, PERM_READ | PERM_WRITE);
+  const maps = createMaps(defs.map(def), memory, { cpus });
+  const helpers = registerMapHelpers(maps);
+  const lookup = helpers.get(MapHelperId.map_lookup_elem) as HelperDefinition;
+  const counter = { calls: 0 };
+  const direct = lookup.direct as DirectHelper;
+  helpers.define(
+    lookup.id,
+    lookup.name,
+    (ctx) => {
+      counter.calls++;
+      return lookup.call(ctx);
+    },
+    (...args) => {
+      counter.calls++;
+      return direct(...args);
+    },
+    lookup.inlineLookup,
+  );
+  const load = (kind: ExecutorKind, text: string) =>
+    EXECUTORS[kind](decodeProgram(assemble(text)), { memory, helpers, resolveLddw: maps.lddwResolver() });
+  return { memory, maps, counter, load };
+}
+
+/**
+ * Looks up `count` keys of `keySize` bytes from the input in map `m`; per key: sum = sum · 31 + r0,
+ * and on a hit sum += *value and *value += 1 (the host must see the increments). r0 = sum.
+ */
+const scan = (m: number, keySize: number) => `
+  mov %r6, %r1
+  mov %r7, %r2
+  mov %r8, 0
+loop:
+  jeq %r7, 0, done
+  lddw map_idx %r1, ${m}
+  mov %r2, %r6
+  call 1
+  mul %r8, 31
+  add %r8, %r0
+  jeq %r0, 0, skip
+  ldxdw %r1, [%r0]
+  add %r8, %r1
+  add %r1, 1
+  stxdw [%r0], %r1
+skip:
+  add %r6, ${keySize}
+  sub %r7, 1
+  ja loop
+done:
+  mov %r0, %r8
+  exit`;
+
+/** Key `n`; 8-byte keys share their low word with some keys and their high word with others. */
+function keyBytes(keySize: number, n: number): Uint8Array {
+  const key = new Uint8Array(keySize);
+  const view = new DataView(key.buffer);
+  if (keySize < 8) view.setUint32(0, n >>> 0, true);
+  else {
+    view.setUint32(0, n % 7, true);
+    view.setUint32(4, Math.floor(n / 7), true);
+  }
+  return key;
+}
+
+function value(n: number): Uint8Array {
+  const v = new Uint8Array(8);
+  new DataView(v.buffer).setBigUint64(0, BigInt(n) * 1000n, true);
+  return v;
+}
+
+/** Runs `text` with the keys in the input: r0, or the error's code and pc. */
+function runKeys(w: ReturnType<typeof world>, kind: ExecutorKind, text: string, keys: Uint8Array[]) {
+  const flat = new Uint8Array(keys.reduce((n, k) => n + k.length, 0));
+  let at = 0;
+  for (const k of keys) {
+    flat.set(k, at);
+    at += k.length;
+  }
+  w.memory.write(INPUT, flat);
+  return outcome(() => w.load(kind, text).run({ args: [INPUT, keys.length] }));
+}
+
+function outcome(run: () => { r0: bigint; instructions: number }) {
+  try {
+    const { r0, instructions } = run();
+    return { r0, instructions };
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    const t = e as BpfError & { pc?: number; instructions?: number };
+    return { code: t.code, pc: t.pc, instructions: t.instructions, message: t.message };
+  }
+}
+
+describe('inline map lookups in JIT code', () => {
+  const inlineCases: [MapTypeName, number][] = [
+    ['array', 4],
+    ['percpu_array', 4],
+    ['hash', 4],
+    ['hash', 8],
+    ['percpu_hash', 4],
+    ['percpu_hash', 8],
+  ];
+  for (const [type, keySize] of inlineCases) {
+    it(`${type}, ${keySize}-byte keys: random host updates and deletes between runs, same results as the interpreter, no helper call`, () => {
+      const cpus = type.startsWith('percpu') ? 3 : 1;
+      const worlds = ENGINES.map(() => world([{ name: 'm', type, keySize, maxEntries: 16 }], cpus));
+      const random = prng(keySize * 131 + type.length);
+      for (let round = 0; round < 60; round++) {
+        // The same host operations on both worlds: few keys, so runs in the table collide and wrap.
+        const ops = Math.floor(random() * 6);
+        const cpu = Math.floor(random() * cpus);
+        const edits: [number, boolean][] = [];
+        for (let i = 0; i < ops; i++) edits.push([Math.floor(random() * 40), random() < 0.35]);
+        const keys = Array.from({ length: 12 }, () => keyBytes(keySize, Math.floor(random() * 40)));
+        const results = worlds.map((w) => {
+          w.maps.currentCpu = cpu;
+          for (const [n, remove] of edits) {
+            if (type.endsWith('array')) {
+              if (!remove) w.maps.maps[0].update(keyBytes(4, n % 16), value(n));
+            } else if (remove) w.maps.maps[0].delete(keyBytes(keySize, n));
+            else w.maps.maps[0].update(keyBytes(keySize, n), value(n));
+          }
+          return runKeys(w, w === worlds[0] ? 'interp' : 'jit', scan(0, keySize), keys);
+        });
+        expect(results[1]).toEqual(results[0]);
+        expect(worlds[0].maps.dump()).toEqual(worlds[1].maps.dump());
+      }
+      expect(worlds[0].counter.calls).toBeGreaterThan(0);
+      expect(worlds[1].counter.calls).toBe(0);
+    });
+  }
+
+  it('a hit returns the same pointer as the interpreter, and writes through it reach the host', () => {
+    const w = world([
+      { name: 'h', type: 'hash', keySize: 4 },
+      { name: 'a', type: 'array', keySize: 4, maxEntries: 4 },
+    ]);
+    const h = w.maps.maps[0];
+    h.update(keyBytes(4, 7), value(1));
+    const pointer = (m: number, n: number, kind: ExecutorKind) =>
+      runKeys(
+        w,
+        kind,
+        `lddw map_idx %r1, ${m}\nmov %r2, %r10\nstw [%r10-4], ${n}\nadd %r2, -4\ncall 1\nexit`,
+        [],
+      );
+    for (const [m, n] of [
+      [0, 7],
+      [0, 8],
+      [1, 3],
+      [1, 4],
+    ]) {
+      expect(pointer(m, n, 'jit')).toEqual(pointer(m, n, 'interp'));
+    }
+    expect(pointer(0, 8, 'jit').r0).toBe(0n); // miss
+    expect(pointer(1, 4, 'jit').r0).toBe(0n); // index = max_entries
+    expect(pointer(1, 3, 'jit').r0).not.toBe(0n);
+    // Three lookups of key 7 through the scan program add 1 each.
+    expect(runKeys(w, 'jit', scan(0, 4), [keyBytes(4, 7), keyBytes(4, 7), keyBytes(4, 7)]).r0).toBeDefined();
+    expect(new DataView(h.lookup(keyBytes(4, 7))?.buffer as ArrayBuffer).getBigUint64(0, true)).toBe(1003n);
+    expect(w.counter.calls).toBe(4); // only the interpreter's lookups called the helper
+  });
+
+  it('sees guest updates and deletes made earlier in the same run', () => {
+    const w = world([{ name: 'h', type: 'hash', keySize: 8 }]);
+    // update(k, v) then lookup(k) → *r0, delete(k), lookup(k) → 0: r0 = v · 2 + (second lookup == 0).
+    const text = `
+      stdw [%r10-8], 0x1234
+      stdw [%r10-16], 77
+      lddw map_idx %r1, 0
+      mov %r2, %r10
+      add %r2, -8
+      mov %r3, %r10
+      add %r3, -16
+      mov %r4, 0
+      call 2
+      lddw map_idx %r1, 0
+      mov %r2, %r10
+      add %r2, -8
+      call 1
+      ldxdw %r6, [%r0]
+      lsh %r6, 1
+      lddw map_idx %r1, 0
+      mov %r2, %r10
+      add %r2, -8
+      call 3
+      lddw map_idx %r1, 0
+      mov %r2, %r10
+      add %r2, -8
+      call 1
+      jne %r0, 0, out
+      add %r6, 1
+    out:
+      mov %r0, %r6
+      exit`;
+    const interp = runKeys(w, 'interp', text, []);
+    const calls = w.counter.calls;
+    expect(interp.r0).toBe(155n);
+    expect(runKeys(w, 'jit', text, [])).toEqual(interp);
+    expect(w.counter.calls).toBe(calls);
+  });
+
+  it('finds entries after the memory grew (the index lives in the linear memory, views refreshed)', () => {
+    const w = world([{ name: 'h', type: 'hash', keySize: 4, maxEntries: 64 }]);
+    const jit = w.load('jit', scan(0, 4));
+    const before = w.memory.wasm.buffer.byteLength;
+    w.memory.map(Slot.HEAP, 'heap', 8 << 20, PERM_READ | PERM_WRITE);
+    expect(w.memory.wasm.buffer.byteLength).toBeGreaterThan(before);
+    for (let n = 0; n < 40; n++) w.maps.maps[0].update(keyBytes(4, n), value(n));
+    w.maps.maps[0].delete(keyBytes(4, 5));
+    const keys = [3, 5, 39, 40].map((n) => keyBytes(4, n));
+    w.memory.write(INPUT, Uint8Array.from(keys.flatMap((k) => [...k])));
+    const jitR0 = jit.run({ args: [INPUT, 4] }).r0;
+    expect(runKeys(w, 'interp', scan(0, 4), keys).r0).not.toBe(jitR0); // values were incremented
+    const h = w.maps.get('h', HashMap);
+    const v = (n: number) =>
+      new DataView((h.lookup(keyBytes(4, n)) as Uint8Array).buffer).getBigUint64(0, true);
+    expect([v(3), v(39)]).toEqual([3002n, 39002n]); // one increment per engine
+    expect(h.lookup(keyBytes(4, 5))).toBeUndefined();
+  });
+
+  it('leaves the index and the table outside every guest region', () => {
+    const w = world([
+      { name: 'h4', type: 'hash', keySize: 4 },
+      { name: 'h8', type: 'hash', keySize: 8 },
+    ]);
+    const table = w.maps.lookupTable;
+    expect(table).toBeDefined();
+    const blocks: [number, number][] = [[table?.at ?? 0, 32 * 2]];
+    for (const e of w.maps.maps.map((m) => m.lookupEntry(0))) {
+      expect(e).toBeDefined();
+      blocks.push([e?.table ?? 0, 32 * (e?.kind === 3 ? 12 : 8)]);
+    }
+    for (const r of w.memory.mappedRegions()) {
+      for (const [at, size] of blocks) {
+        expect(at + size <= r.hostBase || at >= r.hostBase + r.size).toBe(true);
+      }
+    }
+  });
+
+  const traps: [string, Def[], string][] = [
+    ['a register that is no handle', [{ name: 'h', type: 'hash' }], 'mov %r1, 0'],
+    ['a handle plus 8', [{ name: 'h', type: 'hash' }], 'lddw map_idx %r1, 0\nadd %r1, 8'],
+    [
+      'a handle with a high half',
+      [{ name: 'h', type: 'hash' }],
+      'lddw map_idx %r1, 0\nlddw %r3, 0x100000000\nadd %r1, %r3',
+    ],
+    ['the handle after the last map', [{ name: 'h', type: 'hash' }], 'lddw map_idx %r1, 0\nadd %r1, 0x100'],
+    ['a handle below the first', [{ name: 'h', type: 'hash' }], 'lddw map_idx %r1, 0\nsub %r1, 0x100'],
+    ['a queue', [{ name: 'q', type: 'queue', keySize: 0 }], 'lddw map_idx %r1, 0'],
+    ['a write-only map', [{ name: 'a', type: 'array', flags: BPF_F_WRONLY_PROG }], 'lddw map_idx %r1, 0'],
+  ];
+  for (const [what, defs, r1] of traps) {
+    it(`${what} in r1 traps at the call like the interpreter`, () => {
+      const text = `stw [%r10-4], 1\n${r1}\nmov %r2, %r10\nadd %r2, -4\ncall 1\nexit`;
+      const [a, b] = ENGINES.map((kind) => runKeys(world(defs), kind, text, []));
+      expect(a.code).toBeDefined();
+      expect(b).toEqual(a);
+    });
+  }
+
+  for (const [type, keySize] of [
+    ['hash', 4],
+    ['hash', 8],
+    ['array', 4],
+  ] as const) {
+    const keys: [string, string][] = [
+      ['NULL', 'mov %r2, 0'],
+      ['past the end of the input', `lddw %r2, ${INPUT + 4096 - keySize + 1}`],
+      ['below the stack frame', 'mov %r2, %r10\nadd %r2, -600'],
+      ['with a high half', `lddw %r2, ${INPUT + 2 ** 32}`],
+      ['in the map handle slot', 'lddw map_idx %r2, 0'],
+    ];
+    for (const [what, r2] of keys) {
+      it(`${type} with ${keySize}-byte keys: a key pointer ${what} faults at the same pc`, () => {
+        const text = `mov %r6, 1\nlddw map_idx %r1, 0\n${r2}\ncall 1\nexit`;
+        const [a, b] = ENGINES.map((kind) => runKeys(world([{ name: 'm', type, keySize }]), kind, text, []));
+        expect(a.code).toBe('MEMORY_FAULT');
+        expect(b).toEqual(a);
+      });
+    }
+  }
+
+  it('a key that ends exactly at the end of its region is still inline', () => {
+    const w = world([{ name: 'h', type: 'hash', keySize: 8 }]);
+    const key = keyBytes(8, 9);
+    w.maps.maps[0].update(key, value(9));
+    w.memory.write(INPUT + 4096 - 8, key);
+    const text = `lddw map_idx %r1, 0\nlddw %r2, ${INPUT + 4096 - 8}\ncall 1\nldxdw %r0, [%r0]\nexit`;
+    const [a, b] = ENGINES.map((kind) => outcome(() => w.load(kind, text).run()));
+    expect(a).toEqual({ r0: 9000n, instructions: 5 }); // lddw counts once
+    expect(b).toEqual(a);
+    expect(w.counter.calls).toBe(1);
+  });
+
+  it('a hash index too large for the memory limit stays in JS: lookups call the helper, same results', () => {
+    const defs: Def[] = [{ name: 'big', type: 'hash', keySize: 4, maxEntries: 32768 }];
+    const [wi, wj] = ENGINES.map(() => world(defs, 1, 2 << 20));
+    expect(wj.maps.maps[0].lookupEntry(0)).toBeUndefined();
+    const keys = [1, 2, 3, 1].map((n) => keyBytes(4, n));
+    for (const w of [wi, wj]) for (let n = 0; n < 3; n++) w.maps.maps[0].update(keyBytes(4, n), value(n));
+    const [a, b] = [wi, wj].map((w, i) => runKeys(w, ENGINES[i], scan(0, 4), keys));
+    expect(b).toEqual(a);
+    expect(wj.counter.calls).toBe(keys.length);
+  });
+
+  it('LRU and other key sizes still call the helper, with the same recency order', () => {
+    const defs: Def[] = [
+      { name: 'lru', type: 'lru_hash', keySize: 4, maxEntries: 4 },
+      { name: 'h12', type: 'hash', keySize: 12 },
+    ];
+    const [wi, wj] = ENGINES.map(() => world(defs));
+    const keys4 = [1, 2, 3, 4, 2, 1].map((n) => keyBytes(4, n));
+    const keys12 = [1, 2, 3].map((n) => keyBytes(12, n));
+    for (const w of [wi, wj]) {
+      for (let n = 1; n <= 4; n++) w.maps.maps[0].update(keyBytes(4, n), value(n));
+      for (let n = 1; n <= 2; n++) w.maps.maps[1].update(keyBytes(12, n), value(n));
+    }
+    const r = [wi, wj].map((w, i) => [
+      runKeys(w, ENGINES[i], scan(0, 4), keys4),
+      runKeys(w, ENGINES[i], scan(1, 12), keys12),
+    ]);
+    expect(r[1]).toEqual(r[0]);
+    const order = (w: ReturnType<typeof world>) =>
+      w.maps
+        .get('lru', HashMap)
+        .recencyOrder()
+        .map((k) => k[0]);
+    expect(order(wj)).toEqual(order(wi));
+    expect(order(wj)).toEqual([3, 4, 2, 1]);
+    expect(wj.counter.calls).toBe(keys4.length + keys12.length);
+  });
+});
