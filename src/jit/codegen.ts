@@ -30,8 +30,8 @@ import {
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
 import { CheckedRanges } from './checked-ranges.js';
-import type { FunctionLayout, ProgramLayout, Region } from './control-flow.js';
-import { borrowWork, releaseWork } from './scratch.js';
+import { type FunctionLayout, type ProgramLayout, type Region, recycleLayout } from './control-flow.js';
+import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import {
   type ByteWriter,
   F64,
@@ -124,10 +124,10 @@ export function pollSlack(layout: ProgramLayout, maxFrames: number): number {
  * countdown then meters both, the other is unused.
  */
 export function unitGas(layout: ProgramLayout): boolean {
-  const { blockGas, blockInsns, leader } = layout;
+  const { blockGas, blockInsns } = layout;
   if (blockGas === blockInsns) return true;
-  for (let pc = 0; pc < leader.length; pc++)
-    if (leader[pc] === 1 && blockGas[pc] !== blockInsns[pc]) return false;
+  // Both are 0 where no block starts (no `leader` here: its memory is recycled after codegen).
+  for (let pc = 0; pc < blockInsns.length; pc++) if (blockGas[pc] !== blockInsns[pc]) return false;
   return true;
 }
 
@@ -136,14 +136,12 @@ export function unitGas(layout: ProgramLayout): boolean {
  * charge. Beyond MAX_SLACK (huge costs), gas is counted exactly on an i64 instead (`wideGas`).
  */
 export function gasSlack(program: Program, layout: ProgramLayout, maxFrames: number): number {
-  const { blockGas, leader } = layout;
+  const { blockGas } = layout;
   let most = 0;
   for (const f of layout.functions) {
     let sum = 0;
-    for (let i = f.first; i <= f.last; i++) {
-      const pc = program.insns[i].pc;
-      if (leader[pc] === 1) sum += blockGas[pc];
-    }
+    // blockGas is 0 where no block starts.
+    for (let i = f.first; i <= f.last; i++) sum += blockGas[program.insns[i].pc];
     most = Math.max(most, sum);
   }
   return maxFrames * most;
@@ -182,6 +180,9 @@ const STACK_ENTRY = Slot.STACK * TABLE_STRIDE * 4;
 /** V8's (and the JS API spec's) limit on one function body. */
 const MAX_FUNCTION_BYTES = 7_654_321;
 
+/** The buffer modules are written into (generateModule returns a copy of the right size). */
+const moduleMemory = new WorkPool();
+
 /** Compiles the whole program to a wasm module (bytes). Exports `run`, the counters and `depth`. */
 export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   const { layout } = input;
@@ -194,6 +195,7 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
   const out = new ModuleWriter(
     moduleHeader(layout, firstSub, runFn, wideGas(slackOfGas)),
     20 * input.program.slotCount + 400 * fnCount + 2048,
+    moduleMemory,
   );
   const gen = new FunctionGen(input, firstSub, out, slackOfGas);
   try {
@@ -206,8 +208,12 @@ export function generateModule(input: CodegenInput): Uint8Array<ArrayBuffer> {
     runBody(out.w);
     out.endBody(at, []);
     for (const f of layout.functions) if (f.parts.length > 1) gen.compileParts(f);
+  } catch (e) {
+    out.release();
+    throw e;
   } finally {
     gen.release();
+    recycleLayout(layout);
   }
   return out.finish();
 }
@@ -411,12 +417,17 @@ interface ProgramFacts {
   readonly pollSite: Uint8Array;
 }
 
-function scanProgram(program: Program, layout: ProgramLayout, frameSize: number): ProgramFacts {
+/** `pollSite`: zeroed memory for the per-pc poll sites. */
+function scanProgram(
+  program: Program,
+  layout: ProgramLayout,
+  frameSize: number,
+  pollSite: Uint8Array,
+): ProgramFacts {
   const { insns } = program;
   const count = layout.functions.length;
   const windowFree = new Uint8Array(count);
   const mayGoto = new Uint8Array(count);
-  const pollSite = new Uint8Array(program.slotCount);
   const callees: number[][] = [];
   for (const f of layout.functions) {
     pollSite[f.startPc] = 1;
@@ -517,12 +528,13 @@ class FunctionGen {
     this.fpGuestTop = stack.guestBase + stack.size;
     this.fpHostTop = stack.hostBase + stack.size;
     const slots = input.program.slotCount;
-    this.work = borrowWork(2 * slots).fill(-1);
-    this.openBlock = this.work.subarray(0, slots);
-    this.openLoop = this.work.subarray(slots);
+    this.work = borrowWork(2 * slots + ((slots + 3) >> 2));
+    this.openBlock = this.work.subarray(0, slots).fill(-1);
+    this.openLoop = this.work.subarray(slots, 2 * slots).fill(-1);
+    const pollSite = new Uint8Array(this.work.buffer, this.work.byteOffset + 8 * slots, slots).fill(0);
     this.unitGas = unitGas(input.layout);
     this.wideGas = wideGas(gasSlack);
-    this.facts = scanProgram(input.program, input.layout, this.frameSize);
+    this.facts = scanProgram(input.program, input.layout, this.frameSize, pollSite);
     this.slack = pollSlack(input.layout, this.maxFrames);
   }
 

@@ -22,7 +22,7 @@
  */
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
-import { borrowWork, releaseWork } from './scratch.js';
+import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
 export function endsBlock(insn: Insn): boolean {
@@ -74,6 +74,11 @@ export interface FunctionLayout {
 /** Instructions per wasm function before a function is split (≈ 17 bytes each, under V8's limit). */
 export const DEFAULT_PART_SIZE = 100_000;
 
+/**
+ * The analysis of a program. `leader`, `labelAt`, `labelRegion`, `loopAt` and `partAt` are for the
+ * code generator only: their memory is pooled, and `generateModule` hands it back (`recycleLayout`),
+ * after which they hold another program's facts.
+ */
 export interface ProgramLayout {
   readonly functions: readonly FunctionLayout[];
   /** pc → subprogram index, -1 when `pc` does not start a subprogram. */
@@ -96,6 +101,14 @@ export interface ProgramLayout {
   readonly afterGas: ArrayLike<number>;
   /** Instructions the natural-loop checks visited: at most 4 per instruction plus 64 per part. */
   readonly loopScanned: number;
+}
+
+/** Memory of the code generator's layout arrays (one buffer per layout). */
+const codegenMemory = new WorkPool();
+
+/** Returns the memory of the layout's code-generator arrays to the pool (they are stale afterwards). */
+export function recycleLayout(layout: ProgramLayout): void {
+  codegenMemory.release(layout.labelAt.buffer as ArrayBuffer);
 }
 
 /**
@@ -125,16 +138,19 @@ function layOut(
 ): ProgramLayout {
   const { insns, insnAt, slotCount, subprograms } = program;
   const count = insns.length;
-  // The per-pc and per-instruction arrays of the result share one buffer (one allocation).
-  const kept = new Int32Array(5 * slotCount + 2 * count);
+  // The per-pc arrays the engine keeps share one buffer (one allocation); those only the code
+  // generator reads share pooled memory, which generateModule recycles (see ProgramLayout).
+  const kept = new Int32Array(3 * slotCount);
   const functionAt = kept.subarray(0, slotCount).fill(-1);
-  const labelAt = kept.subarray(slotCount, 2 * slotCount).fill(-1);
-  const labelRegion = kept.subarray(2 * slotCount, 3 * slotCount).fill(-1);
-  const blockInsns = kept.subarray(3 * slotCount, 4 * slotCount);
-  const afterInsns = kept.subarray(4 * slotCount, 5 * slotCount);
-  const loopAt = kept.subarray(5 * slotCount, 5 * slotCount + count).fill(-1);
-  const partAt = kept.subarray(5 * slotCount + count);
-  const leader = new Uint8Array(slotCount);
+  const blockInsns = kept.subarray(slotCount, 2 * slotCount);
+  const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
+  const words = 2 * slotCount + 2 * count;
+  const pooled = codegenMemory.borrow(4 * words + slotCount);
+  const labelAt = new Int32Array(pooled, 0, slotCount).fill(-1);
+  const labelRegion = new Int32Array(pooled, 4 * slotCount, slotCount).fill(-1);
+  const loopAt = new Int32Array(pooled, 8 * slotCount, count).fill(-1);
+  const partAt = new Int32Array(pooled, 4 * (2 * slotCount + count), count).fill(0);
+  const leader = new Uint8Array(pooled, 4 * words, slotCount).fill(0);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;

@@ -3,6 +3,7 @@
  * and the module layout (types, imports, functions, tables, globals, exports, elements, code). Only
  * what the JIT needs; everything is written in one pass with no intermediate tree.
  */
+import type { WorkPool } from './scratch.js';
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
@@ -135,9 +136,12 @@ function u32Length(v: number): number {
 export class ByteWriter {
   bytes: Uint8Array<ArrayBuffer>;
   length = 0;
-  /** `capacity`: expected size, so big outputs are not copied over and over while they grow. */
-  constructor(capacity = 256) {
-    this.bytes = new Uint8Array(Math.max(16, capacity));
+  /**
+   * `capacity`: expected size, so big outputs are not copied over and over while they grow; or
+   * `buffer`: memory to write into (grown like any other).
+   */
+  constructor(capacity = 256, buffer?: ArrayBuffer) {
+    this.bytes = buffer !== undefined ? new Uint8Array(buffer) : new Uint8Array(Math.max(16, capacity));
   }
 
   private reserve(n: number): void {
@@ -365,8 +369,16 @@ export class ModuleWriter {
   private readonly codeStart: number;
   private bodiesLeft: number;
 
-  constructor(m: ModuleHeader, capacity = 1024) {
-    const out = new ByteWriter(capacity);
+  /**
+   * With a `pool`, the module is written into its buffer and `finish` returns a copy of exactly the
+   * module's size (fresh memory costs page faults and garbage collections at every compilation).
+   */
+  constructor(
+    m: ModuleHeader,
+    capacity = 1024,
+    private readonly pool?: WorkPool,
+  ) {
+    const out = new ByteWriter(capacity, pool?.borrow(Math.max(16, capacity)));
     this.w = out;
     out.raw(MAGIC_VERSION);
 
@@ -476,7 +488,15 @@ export class ModuleWriter {
   finish(): Uint8Array<ArrayBuffer> {
     if (this.bodiesLeft !== 0) throw new Error('internal: a function has no body');
     this.w.endSized(this.codeStart);
-    return this.w.result();
+    if (this.pool === undefined) return this.w.result();
+    const bytes = this.w.result().slice();
+    this.release();
+    return bytes;
+  }
+
+  /** Gives the pooled buffer back (done by `finish`; for a module abandoned on an error). */
+  release(): void {
+    this.pool?.release(this.w.bytes.buffer);
   }
 }
 
