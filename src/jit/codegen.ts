@@ -401,45 +401,24 @@ function inOwnFrame(base: number, off: number, size: number, frameSize: number):
   return base === R10 && off >= -frameSize && off + size <= 0;
 }
 
-/** What the code generator needs to know ahead, from one pass over the instructions. */
-interface ProgramFacts {
-  /**
-   * Per function: 1 when neither it nor anything it calls reads the stack window of the region
-   * table (only own-frame accesses, no helpers or callx, which may hand stack pointers to the
-   * host), so a call to it need not move the window — the caller's stays valid for everything the
-   * callee does. (A stale window is the caller's, smaller than the callee's: it could never grant
-   * more access.)
-   */
-  readonly windowFree: Uint8Array;
-  /** Per function: 1 when it contains a may_goto (its frame then needs the counter). */
-  readonly mayGoto: Uint8Array;
-  /** Per pc: 1 at blocks that poll (see `charge`): function entries and backward-jump targets. */
-  readonly pollSite: Uint8Array;
-}
-
-/** `pollSite`: zeroed memory for the per-pc poll sites. */
-function scanProgram(
-  program: Program,
-  layout: ProgramLayout,
-  frameSize: number,
-  pollSite: Uint8Array,
-): ProgramFacts {
+/**
+ * Per function: 1 when neither it nor anything it calls reads the stack window of the region table
+ * (only own-frame accesses, no helpers or callx, which may hand stack pointers to the host), so a
+ * call to it need not move the window — the caller's stays valid for everything the callee does. (A
+ * stale window is the caller's, smaller than the callee's: it could never grant more access.)
+ * Computed at the first local call: a program without one is not read a second time.
+ */
+function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize: number): Uint8Array {
   const { insns } = program;
   const count = layout.functions.length;
   const windowFree = new Uint8Array(count);
-  const mayGoto = new Uint8Array(count);
   const callees: number[][] = [];
   for (const f of layout.functions) {
-    pollSite[f.startPc] = 1;
     let ok = 1;
     const calls: number[] = [];
     for (let i = f.first; i <= f.last; i++) {
       const insn = insns[i];
       switch (insn.kind) {
-        case 'jump':
-          if (insn.target <= insn.pc) pollSite[insn.target] = 1;
-          if (insn.op === 'may_goto') mayGoto[f.index] = 1;
-          break;
         case 'load':
           if (!inOwnFrame(insn.src, insn.off, insn.size, frameSize)) ok = 0;
           break;
@@ -469,7 +448,7 @@ function scanProgram(
       }
     }
   }
-  return { windowFree, mayGoto, pollSite };
+  return windowFree;
 }
 
 /** Kinds of open wasm constructs on the control stack. */
@@ -505,7 +484,8 @@ class FunctionGen {
   private readonly fpHostTop: number;
   /** See `unitGas`: the gas countdown is not kept. */
   private readonly unitGas: boolean;
-  private readonly facts: ProgramFacts;
+  /** See windowFreeFunctions (undefined until the first local call). */
+  private windowFree: Uint8Array | undefined;
   /** See `pollSlack`. */
   private readonly slack: number;
   /** See `gasSlack` (0 with unit gas) and `wideGas`. */
@@ -528,18 +508,21 @@ class FunctionGen {
     this.fpGuestTop = stack.guestBase + stack.size;
     this.fpHostTop = stack.hostBase + stack.size;
     const slots = input.program.slotCount;
-    this.work = borrowWork(2 * slots + ((slots + 3) >> 2));
-    this.openBlock = this.work.subarray(0, slots).fill(-1);
-    this.openLoop = this.work.subarray(slots, 2 * slots).fill(-1);
-    const pollSite = new Uint8Array(this.work.buffer, this.work.byteOffset + 8 * slots, slots).fill(0);
+    this.work = borrowWork(2 * slots).fill(-1);
+    this.openBlock = this.work.subarray(0, slots);
+    this.openLoop = this.work.subarray(slots);
     this.unitGas = unitGas(input.layout);
     this.wideGas = wideGas(gasSlack);
-    this.facts = scanProgram(input.program, input.layout, this.frameSize, pollSite);
     this.slack = pollSlack(input.layout, this.maxFrames);
   }
 
   release(): void {
     releaseWork(this.work);
+  }
+
+  private windowFreeAt(k: number): number {
+    this.windowFree ??= windowFreeFunctions(this.input.program, this.input.layout, this.frameSize);
+    return this.windowFree[k];
   }
 
   /**
@@ -549,7 +532,7 @@ class FunctionGen {
   compile(f: FunctionLayout, firstPartFn: number): void {
     this.f = f;
     this.split = f.parts.length > 1;
-    this.mayGoto = this.facts.mayGoto[f.index] === 1;
+    this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     if (!this.split) {
       checkBodySize(f, this.compilePart(0));
       return;
@@ -563,7 +546,7 @@ class FunctionGen {
   compileParts(f: FunctionLayout): void {
     this.f = f;
     this.split = true;
-    this.mayGoto = this.facts.mayGoto[f.index] === 1;
+    this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     for (let p = 0; p < f.parts.length; p++) checkBodySize(f, this.compilePart(p));
   }
 
@@ -749,7 +732,7 @@ class FunctionGen {
     const pc = program.insns[i].pc;
     const len = layout.blockInsns[pc];
     const gas = this.unitGas ? 0 : layout.blockGas[pc];
-    const poll = this.facts.pollSite[pc] === 1;
+    const poll = layout.pollSite[pc] === 1;
     const wrapper = this.openPoll.get(pc);
     if (gas !== 0 && !this.wideGas) {
       // Both i32 countdowns: a compare-and-branch each runs faster on V8 than one branch on an
@@ -1350,7 +1333,7 @@ class FunctionGen {
             w.byte(Op.call);
             w.u32(this.firstSub + k);
           },
-          this.facts.windowFree[k] === 0,
+          this.windowFreeAt(k) === 0,
         );
         return;
       }

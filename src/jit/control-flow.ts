@@ -75,8 +75,8 @@ export interface FunctionLayout {
 export const DEFAULT_PART_SIZE = 100_000;
 
 /**
- * The analysis of a program. `leader`, `labelAt`, `labelRegion`, `loopAt` and `partAt` are for the
- * code generator only: their memory is pooled, and `generateModule` hands it back (`recycleLayout`),
+ * The analysis of a program. `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt` and `partAt`
+ * are for the code generator only: their memory is pooled, and `generateModule` hands it back (`recycleLayout`),
  * after which they hold another program's facts.
  */
 export interface ProgramLayout {
@@ -85,6 +85,10 @@ export interface ProgramLayout {
   readonly functionAt: Int32Array;
   /** pc → 1 when a basic block starts there. */
   readonly leader: Uint8Array;
+  /** pc → 1 at blocks that poll the meters: function entries and backward-jump targets. */
+  readonly pollSite: Uint8Array;
+  /** Per function: 1 when it contains a may_goto (its frame then needs the counter). */
+  readonly mayGoto: Uint8Array;
   /** pc → label index of a jump target within its label region, -1 otherwise. */
   readonly labelAt: Int32Array;
   /** pc → region (of its function) whose nesting holds the target's block. */
@@ -145,12 +149,14 @@ function layOut(
   const blockInsns = kept.subarray(slotCount, 2 * slotCount);
   const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
   const words = 2 * slotCount + 2 * count;
-  const pooled = codegenMemory.borrow(4 * words + slotCount);
+  const pooled = codegenMemory.borrow(4 * words + 2 * slotCount);
   const labelAt = new Int32Array(pooled, 0, slotCount).fill(-1);
   const labelRegion = new Int32Array(pooled, 4 * slotCount, slotCount).fill(-1);
   const loopAt = new Int32Array(pooled, 8 * slotCount, count).fill(-1);
   const partAt = new Int32Array(pooled, 4 * (2 * slotCount + count), count).fill(0);
   const leader = new Uint8Array(pooled, 4 * words, slotCount).fill(0);
+  const pollSite = new Uint8Array(pooled, 4 * words + slotCount, slotCount).fill(0);
+  const mayGoto = new Uint8Array(subprograms.length);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
@@ -168,7 +174,10 @@ function layOut(
     const insn = insns[i];
     const kind = insn.kind;
     if (kindEndsBlock(kind)) ends[i] = 1;
-    if (kind === 'jump') jumpTarget[i] = insn.target;
+    if (kind === 'jump') {
+      jumpTarget[i] = insn.target;
+      if (insn.op === 'may_goto') ends[i] = MAY_GOTO;
+    }
     if (insnGas !== undefined && price !== undefined) insnGas[pcs[i]] = price(insn);
   }
   for (let k = 0; k < subprograms.length; k++) functionAt[subprograms[k]] = k;
@@ -188,8 +197,10 @@ function layOut(
       );
     }
     leader[startPc] = 1;
+    pollSite[startPc] = 1;
     for (let i = first; i <= last; i++) {
-      if (ends[i] === 1 && i < last) leader[pcs[i + 1]] = 1;
+      if (ends[i] !== 0 && i < last) leader[pcs[i + 1]] = 1;
+      if (ends[i] === MAY_GOTO) mayGoto[k] = 1;
       const t = jumpTarget[i];
       if (t < 0) continue;
       if (t < startPc || t >= endPc) {
@@ -200,6 +211,7 @@ function layOut(
         );
       }
       leader[t] = 1;
+      if (t <= pcs[i]) pollSite[t] = 1;
     }
     // Parts: cut at the first block boundary after every `partSize` instructions (so only the
     // instructions from `partSize` after the last cut are candidates: none in a short function).
@@ -248,6 +260,8 @@ function layOut(
     functions,
     functionAt,
     leader,
+    pollSite,
+    mayGoto,
     labelAt,
     labelRegion,
     loopAt,
@@ -264,7 +278,7 @@ function layOut(
 interface Scratch {
   /** pc of every instruction. */
   pcs: Int32Array;
-  /** 1 when the instruction ends a block. */
+  /** 1 when the instruction ends a block (MAY_GOTO for a may_goto). */
   ends: Uint8Array;
   /** Target pc of a jump, -1 for other instructions. */
   jumpTarget: Int32Array;
@@ -281,6 +295,9 @@ interface Scratch {
   partAt: Int32Array;
   loopScanned: number;
 }
+
+/** `ends` of a may_goto. */
+const MAY_GOTO = 2;
 
 /** Int32 elements of the work arrays for `count` instructions. */
 function scratchLength(count: number): number {

@@ -180,6 +180,11 @@ export class ByteWriter {
   s32(v: number): void {
     if (this.length + 5 > this.bytes.length) this.reserve(5);
     let x = v | 0;
+    // One byte for −64..63 (most constants: lengths, offsets, small immediates).
+    if (x >= -64 && x < 64) {
+      this.bytes[this.length++] = x & 0x7f;
+      return;
+    }
     for (;;) {
       const b = x & 0x7f;
       x >>= 7;
@@ -227,19 +232,25 @@ export class ByteWriter {
   }
 
   i32const(v: number): void {
-    this.byte(Op.i32_const);
+    if (this.length + 6 > this.bytes.length) this.reserve(6);
+    this.bytes[this.length++] = Op.i32_const;
     this.s32(v);
   }
 
   i64const(lo: number, hi: number): void {
-    this.byte(Op.i64_const);
+    if (this.length + 11 > this.bytes.length) this.reserve(11);
+    this.bytes[this.length++] = Op.i64_const;
     this.s64(lo, hi);
   }
 
   /** Memory access with alignment hint 0 (the guest may be unaligned) and a static offset. */
   mem(op: number, offset = 0): void {
-    this.op2(op, 0);
-    this.u32(offset);
+    if (this.length + 7 > this.bytes.length) this.reserve(7);
+    const bytes = this.bytes;
+    bytes[this.length++] = op;
+    bytes[this.length++] = 0;
+    if (offset >= 0 && offset < 0x80) bytes[this.length++] = offset;
+    else this.u32(offset);
   }
 
   append(other: ByteWriter): void {
