@@ -89,9 +89,9 @@ export interface ProgramLayout {
   readonly pollSite: Uint8Array;
   /** Per function: 1 when it contains a may_goto (its frame then needs the counter). */
   readonly mayGoto: Uint8Array;
-  /** pc → label index of a jump target within its label region, -1 otherwise. */
+  /** pc of an instruction → label index of a jump target within its label region, -1 otherwise. */
   readonly labelAt: Int32Array;
-  /** pc → region (of its function) whose nesting holds the target's block. */
+  /** pc of a label → region (of its function) whose nesting holds the target's block. */
   readonly labelRegion: Int32Array;
   /** Instruction index → region id of the natural loop headed there, -1 otherwise. */
   readonly loopAt: Int32Array;
@@ -150,9 +150,11 @@ function layOut(
   const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
   const words = 2 * slotCount + 2 * count;
   const pooled = codegenMemory.borrow(4 * words + 2 * slotCount);
-  const labelAt = new Int32Array(pooled, 0, slotCount).fill(-1);
-  const labelRegion = new Int32Array(pooled, 4 * slotCount, slotCount).fill(-1);
-  const loopAt = new Int32Array(pooled, 8 * slotCount, count).fill(-1);
+  // labelAt and loopAt are set where they are computed (labelJumpTargets, structure); labelRegion
+  // only at labels.
+  const labelAt = new Int32Array(pooled, 0, slotCount);
+  const labelRegion = new Int32Array(pooled, 4 * slotCount, slotCount);
+  const loopAt = new Int32Array(pooled, 8 * slotCount, count);
   const partAt = new Int32Array(pooled, 4 * (2 * slotCount + count), count).fill(0);
   const leader = new Uint8Array(pooled, 4 * words, slotCount).fill(0);
   const pollSite = new Uint8Array(pooled, 4 * words + slotCount, slotCount).fill(0);
@@ -164,16 +166,14 @@ function layOut(
   const insnGas = priced ? new Float64Array(slotCount) : undefined;
   const scratch = newScratch(work, count, loopAt, partAt);
   const { pcs, ends, jumpTarget } = scratch;
-  for (let pc = 0; pc < slotCount; pc++) {
-    const i = insnAt[pc];
-    if (i >= 0) pcs[i] = pc;
-  }
-  // One pass over the Insn objects, reading as little as possible: their shapes differ by kind, so
-  // every property read is a megamorphic lookup. Everything after works on typed arrays.
+  // One pass over the Insn objects (1M of them are far bigger than the caches), reading as little as
+  // possible; it sets every element of pcs, ends and jumpTarget. Everything after works on typed arrays.
   for (let i = 0; i < count; i++) {
     const insn = insns[i];
     const kind = insn.kind;
-    if (kindEndsBlock(kind)) ends[i] = 1;
+    pcs[i] = insn.pc;
+    ends[i] = kindEndsBlock(kind) ? 1 : 0;
+    jumpTarget[i] = -1;
     if (kind === 'jump') {
       jumpTarget[i] = insn.target;
       if (insn.op === 'may_goto') ends[i] = MAY_GOTO;
@@ -282,12 +282,15 @@ interface Scratch {
   ends: Uint8Array;
   /** Target pc of a jump, -1 for other instructions. */
   jumpTarget: Int32Array;
-  /** First and last backward jump to this instruction (loop candidate ends), -1 if none. */
+  /**
+   * Last and first instruction jumping here, -1 when none. Where maxSource ≥ 0: the first and last
+   * backward jump from the same part (loop candidate ends), -1 if none. (Only maxSource is filled:
+   * the others are set at the first jump to the instruction.)
+   */
+  maxSource: Int32Array;
+  minSource: Int32Array;
   firstBack: Int32Array;
   lastBack: Int32Array;
-  /** First and last instruction jumping here (-1 / count when none). */
-  minSource: Int32Array;
-  maxSource: Int32Array;
   /** Innermost region containing the instruction. */
   regionOf: Int32Array;
   /** The result's arrays and counter (see ProgramLayout). */
@@ -304,17 +307,17 @@ function scratchLength(count: number): number {
   return 7 * count + ((count + 3) >> 2);
 }
 
-/** The work arrays as views of `work` (pooled memory: every array is initialized here or in use). */
+/** The work arrays as views of `work` (pooled memory: every array is initialized here or before use). */
 function newScratch(work: Int32Array, count: number, loopAt: Int32Array, partAt: Int32Array): Scratch {
   return {
     pcs: work.subarray(0, count),
-    jumpTarget: work.subarray(count, 2 * count).fill(-1),
-    lastBack: work.subarray(2 * count, 3 * count).fill(-1),
-    minSource: work.subarray(3 * count, 4 * count).fill(count),
+    jumpTarget: work.subarray(count, 2 * count),
+    lastBack: work.subarray(2 * count, 3 * count),
+    minSource: work.subarray(3 * count, 4 * count),
     maxSource: work.subarray(4 * count, 5 * count).fill(-1),
     regionOf: work.subarray(5 * count, 6 * count),
-    firstBack: work.subarray(6 * count, 7 * count).fill(-1),
-    ends: new Uint8Array(work.buffer, work.byteOffset + 7 * count * 4, count).fill(0),
+    firstBack: work.subarray(6 * count, 7 * count),
+    ends: new Uint8Array(work.buffer, work.byteOffset + 7 * count * 4, count),
     loopAt,
     partAt,
     loopScanned: 0,
@@ -323,7 +326,8 @@ function newScratch(work: Int32Array, count: number, loopAt: Int32Array, partAt:
 
 /**
  * Sources of the jumps to every instruction, over the whole function (so a part's loop also sees
- * jumps from other parts), and the last back edge within the same part.
+ * jumps from other parts), and the first and last back edge within the same part. Sources come in
+ * ascending order, so the first one seen is the minimum and the last the maximum.
  */
 function scanJumps(
   first: number,
@@ -338,10 +342,14 @@ function scanJumps(
     const t = jumpTarget[i];
     if (t < 0) continue;
     const ti = insnAt[t];
-    if (i < minSource[ti]) minSource[ti] = i;
-    if (i > maxSource[ti]) maxSource[ti] = i;
+    if (maxSource[ti] < 0) {
+      minSource[ti] = i;
+      firstBack[ti] = -1;
+      lastBack[ti] = -1;
+    }
+    maxSource[ti] = i;
     if (t <= pcs[i] && partAt[i] === partAt[ti]) {
-      if (i > lastBack[ti]) lastBack[ti] = i;
+      lastBack[ti] = i;
       if (firstBack[ti] < 0) firstBack[ti] = i;
     }
   }
@@ -382,7 +390,8 @@ function structure(
   };
   for (let h = first; h <= last; h++) {
     while (regions[stack[stack.length - 1]].last < h) stack.pop();
-    let b = lastBack[h];
+    loopAt[h] = -1;
+    let b = maxSource[h] >= 0 ? lastBack[h] : -1;
     if (b >= 0 && budget > 0) {
       let natural = naturalLoop(h, b);
       if (!natural && firstBack[h] !== b && budget > 0) {
@@ -425,8 +434,9 @@ function labelJumpTargets(
   const { maxSource, loopAt, regionOf, partAt } = scratch;
   const startPc = pcs[first];
   for (let i = first; i <= last; i++) {
-    if (maxSource[i] < 0) continue;
     const pc = pcs[i];
+    labelAt[pc] = -1;
+    if (maxSource[i] < 0) continue;
     const loop = loopAt[i];
     if (pc === startPc && loop < 0) continue;
     const r = loop >= 0 ? regions[loop].parent : regionOf[i];
