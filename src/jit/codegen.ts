@@ -360,28 +360,34 @@ const JUMP32: Record<string, number> = {
   jslt: Op.i32_lt_s,
   jsle: Op.i32_le_s,
 };
-const ALU64: Partial<Record<string, number>> = {
-  add: Op.i64_add,
-  sub: Op.i64_sub,
-  mul: Op.i64_mul,
-  or: Op.i64_or,
-  and: Op.i64_and,
-  xor: Op.i64_xor,
-  lsh: Op.i64_shl,
-  rsh: Op.i64_shr_u,
-  arsh: Op.i64_shr_s,
-};
-const ALU32: Partial<Record<string, number>> = {
-  add: Op.i32_add,
-  sub: Op.i32_sub,
-  mul: Op.i32_mul,
-  or: Op.i32_or,
-  and: Op.i32_and,
-  xor: Op.i32_xor,
-  lsh: Op.i32_shl,
-  rsh: Op.i32_shr_u,
-  arsh: Op.i32_shr_s,
-};
+/**
+ * The wasm opcode of a two-operand ALU op that is one wasm instruction, else undefined. A switch:
+ * cheaper than a keyed lookup by op name, once per ALU instruction.
+ */
+function simpleAlu(op: string, wide: boolean): number | undefined {
+  switch (op) {
+    case 'add':
+      return wide ? Op.i64_add : Op.i32_add;
+    case 'sub':
+      return wide ? Op.i64_sub : Op.i32_sub;
+    case 'mul':
+      return wide ? Op.i64_mul : Op.i32_mul;
+    case 'or':
+      return wide ? Op.i64_or : Op.i32_or;
+    case 'and':
+      return wide ? Op.i64_and : Op.i32_and;
+    case 'xor':
+      return wide ? Op.i64_xor : Op.i32_xor;
+    case 'lsh':
+      return wide ? Op.i64_shl : Op.i32_shl;
+    case 'rsh':
+      return wide ? Op.i64_shr_u : Op.i32_shr_u;
+    case 'arsh':
+      return wide ? Op.i64_shr_s : Op.i32_shr_s;
+    default:
+      return undefined;
+  }
+}
 const LOAD_OP: Record<number, number> = {
   1: Op.i64_load8_u,
   2: Op.i64_load16_u,
@@ -994,7 +1000,7 @@ class FunctionGen {
   private alu64(insn: AluInsn): void {
     const w = this.w;
     const d = insn.dst;
-    const simple = ALU64[insn.op];
+    const simple = simpleAlu(insn.op, true);
     if (simple !== undefined) {
       w.op2(Op.local_get, d);
       this.operand64(insn);
@@ -1085,7 +1091,7 @@ class FunctionGen {
   private alu32(insn: AluInsn): void {
     const w = this.w;
     const d = insn.dst;
-    const simple = ALU32[insn.op];
+    const simple = simpleAlu(insn.op, false);
     if (simple !== undefined) {
       w.op2(Op.local_get, d);
       w.byte(Op.i32_wrap_i64);
@@ -1608,7 +1614,7 @@ class FunctionGen {
       case 'and':
       case 'xor':
         w.op2(Op.local_get, s);
-        w.byte(ALU64[insn.op] as number);
+        w.byte(simpleAlu(insn.op, true) as number);
         break;
       case 'xchg':
         w.byte(Op.drop);
