@@ -4,7 +4,19 @@
  * known opcodes, zero reserved fields, valid registers, complete lddw pairs, in-range jump targets.
  */
 import { LoadError, type LoadErrorCode } from '../errors.js';
-import type { AluInsn, AluOp, AtomicInsn, CallInsn, Insn, LddwInsn, Program } from './instruction.js';
+import type {
+  AluInsn,
+  AluOp,
+  AtomicInsn,
+  AtomicOp,
+  CallInsn,
+  CallOp,
+  Insn,
+  JumpOp,
+  LddwInsn,
+  LddwSource,
+  Program,
+} from './instruction.js';
 import {
   BPF_ABS,
   BPF_ALU,
@@ -65,6 +77,78 @@ interface Raw {
   src: number;
   off: number;
   imm: number;
+}
+
+/** Every field of every instruction kind; those of other kinds are undefined. */
+interface AllFields {
+  readonly kind: Insn['kind'];
+  readonly op: AluOp | JumpOp | CallOp | AtomicOp | undefined;
+  readonly is64: boolean | undefined;
+  readonly useReg: boolean | undefined;
+  readonly width: number | undefined;
+  readonly target: number | undefined;
+  readonly size: number | undefined;
+  readonly signExtend: boolean | undefined;
+  readonly indirect: boolean | undefined;
+  readonly fetch: boolean | undefined;
+  readonly source: LddwSource | undefined;
+  readonly imm2: number | undefined;
+}
+
+/**
+ * Builds every decoded instruction through this one object literal, with the fields of all kinds in
+ * one order (undefined where a kind has none): all instructions then share one hidden class, so the
+ * consumers' property reads (JIT, interpreter lowering, verifier) stay monomorphic, and each object
+ * holds its fields in place (a spread copy had a shape per kind and a separate property store).
+ */
+function decoded(
+  r: Raw,
+  slots: 1 | 2,
+  kind: Insn['kind'],
+  op: AllFields['op'],
+  is64: boolean | undefined,
+  useReg: boolean | undefined,
+  width: number | undefined,
+  target: number | undefined,
+  size: number | undefined,
+  flag: boolean | undefined,
+  source: LddwSource | undefined = undefined,
+  imm2: number | undefined = undefined,
+): Insn {
+  const insn: AllFields & InsnFields = {
+    kind,
+    op,
+    pc: r.pc,
+    opcode: r.opcode,
+    dst: r.dst,
+    src: r.src,
+    off: r.off,
+    imm: r.imm,
+    slots,
+    is64,
+    useReg,
+    width,
+    target,
+    size,
+    // The one boolean each kind may have besides is64/useReg.
+    signExtend: kind === 'load' ? flag : undefined,
+    indirect: kind === 'packet_load' ? flag : undefined,
+    fetch: kind === 'atomic' ? flag : undefined,
+    source,
+    imm2,
+  };
+  return insn as Insn;
+}
+
+/** The raw fields every kind has. */
+interface InsnFields {
+  readonly pc: number;
+  readonly opcode: number;
+  readonly dst: number;
+  readonly src: number;
+  readonly off: number;
+  readonly imm: number;
+  readonly slots: 1 | 2;
 }
 
 class Decoder {
@@ -128,7 +212,7 @@ class Decoder {
       }
       width = r.imm;
       this.registers(r, true);
-      return { kind: 'alu', op, is64, useReg: false, width, slots: 1, ...r };
+      return decoded(r, 1, 'alu', op, is64, false, width, undefined, undefined, undefined) as AluInsn;
     }
     if (op === undefined) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
     if (op === 'neg') {
@@ -149,7 +233,7 @@ class Decoder {
       }
     }
     this.registers(r, true);
-    return { kind: 'alu', op, is64, useReg, width, slots: 1, ...r };
+    return decoded(r, 1, 'alu', op, is64, useReg, width, undefined, undefined, undefined) as AluInsn;
   }
 
   decodeJump(r: Raw, is64: boolean, slotCount: number): Insn {
@@ -159,7 +243,18 @@ class Decoder {
     if ((r.opcode & 0xf0) === EXIT_OP_CODE) {
       if (!is64 || useReg) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
       this.zero(r, ['dst', 'src', 'off', 'imm']);
-      return { kind: 'exit', slots: 1, ...r };
+      return decoded(
+        r,
+        1,
+        'exit',
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      );
     }
     const op = JUMP_OP_BY_CODE.get(r.opcode & 0xf0);
     if (op === undefined) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
@@ -189,7 +284,7 @@ class Decoder {
       this.registers(r, false);
       target = r.pc + 1 + r.off;
     }
-    return { kind: 'jump', op, is64, useReg, target, slots: 1, ...r };
+    return decoded(r, 1, 'jump', op, is64, useReg, undefined, target, undefined, undefined);
   }
 
   decodeCall(r: Raw, is64: boolean, useReg: boolean, slotCount: number): CallInsn {
@@ -198,21 +293,21 @@ class Decoder {
       // callx: the register holding the target is in dst (as LLVM and bpf_conformance encode it).
       this.zero(r, ['src', 'off', 'imm']);
       this.registers(r, false);
-      return { kind: 'call', op: 'callx', target: -1, slots: 1, ...r };
+      return this.call(r, 'callx', -1);
     }
     this.zero(r, ['dst', 'off']);
     switch (r.src) {
       case 0:
-        return { kind: 'call', op: 'helper', target: -1, slots: 1, ...r };
+        return this.call(r, 'helper', -1);
       case 1: {
         const target = r.pc + 1 + r.imm;
         if (target < 0 || target >= slotCount) {
           this.fail('JUMP_OUT_OF_RANGE', r, `local call target ${target} is outside the program`);
         }
-        return { kind: 'call', op: 'local', target, slots: 1, ...r };
+        return this.call(r, 'local', target);
       }
       case 2:
-        return { kind: 'call', op: 'kfunc', target: -1, slots: 1, ...r };
+        return this.call(r, 'kfunc', -1);
       default:
         return this.fail(
           'INVALID_FIELD',
@@ -220,6 +315,21 @@ class Decoder {
           `call src must be 0 (helper), 1 (local) or 2 (kfunc) but is ${r.src}`,
         );
     }
+  }
+
+  call(r: Raw, op: CallOp, target: number): CallInsn {
+    return decoded(
+      r,
+      1,
+      'call',
+      op,
+      undefined,
+      undefined,
+      undefined,
+      target,
+      undefined,
+      undefined,
+    ) as CallInsn;
   }
 
   decodeLd(r: Raw, slotCount: number): Insn {
@@ -241,15 +351,38 @@ class Decoder {
       const source = LDDW_SOURCE_BY_CODE.get(r.src);
       if (source === undefined) this.fail('INVALID_LDDW', r, `lddw src ${r.src} is not one of 0..6`);
       this.registers({ ...r, src: 0 }, true);
-      const insn: LddwInsn = { kind: 'lddw', source, imm2: next.imm, slots: 2, ...r };
-      return insn;
+      return decoded(
+        r,
+        2,
+        'lddw',
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        source,
+        next.imm,
+      ) as LddwInsn;
     }
     if (mode === BPF_ABS || mode === BPF_IND) {
       const size = sizeOfMemOpcode(r.opcode);
       if (size === 8) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
       this.zero(r, mode === BPF_ABS ? ['dst', 'src', 'off'] : ['dst', 'off']);
       this.registers(r, false);
-      return { kind: 'packet_load', indirect: mode === BPF_IND, size, slots: 1, ...r };
+      return decoded(
+        r,
+        1,
+        'packet_load',
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        size,
+        mode === BPF_IND,
+      );
     }
     return this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
   }
@@ -262,19 +395,30 @@ class Decoder {
         this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
       this.zero(r, ['imm']);
       this.registers(r, true);
-      return { kind: 'load', size, signExtend: mode === BPF_MEMSX, slots: 1, ...r };
+      return decoded(
+        r,
+        1,
+        'load',
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        size,
+        mode === BPF_MEMSX,
+      );
     }
     if (cls === BPF_ST) {
       if (mode !== BPF_MEM) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
       this.zero(r, ['src']);
       this.registers(r, false);
-      return { kind: 'store', size, useReg: false, slots: 1, ...r };
+      return decoded(r, 1, 'store', undefined, undefined, false, undefined, undefined, size, undefined);
     }
     // STX
     if (mode === BPF_MEM) {
       this.zero(r, ['imm']);
       this.registers(r, false);
-      return { kind: 'store', size, useReg: true, slots: 1, ...r };
+      return decoded(r, 1, 'store', undefined, undefined, true, undefined, undefined, size, undefined);
     }
     if (mode === BPF_ATOMIC && (size === 4 || size === 8)) {
       // add/or/and/xor take an optional FETCH bit; xchg and cmpxchg always have it.
@@ -287,8 +431,18 @@ class Decoder {
       if (fetch && r.src === FRAME_POINTER && op !== 'cmpxchg') {
         this.fail('WRITE_TO_R10', r, 'r10 (the frame pointer) is read-only but a fetching atomic writes it');
       }
-      const insn: AtomicInsn = { kind: 'atomic', op, size, fetch, slots: 1, ...r };
-      return insn;
+      return decoded(
+        r,
+        1,
+        'atomic',
+        op,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        size,
+        fetch,
+      ) as AtomicInsn;
     }
     return this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
   }

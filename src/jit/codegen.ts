@@ -43,8 +43,8 @@ import {
 } from '../vm/memory/layout.js';
 import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
-import type { FunctionLayout, ProgramLayout, Region } from './control-flow.js';
-import { borrowWork, releaseWork } from './scratch.js';
+import { type FunctionLayout, type ProgramLayout, type Region, recycleLayout } from './control-flow.js';
+import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
 import {
   type ByteWriter,
@@ -157,10 +157,10 @@ export function pollSlack(layout: ProgramLayout, maxFrames: number): number {
  * countdown then meters both, the other is unused.
  */
 export function unitGas(layout: ProgramLayout): boolean {
-  const { blockGas, blockInsns, leader } = layout;
+  const { blockGas, blockInsns } = layout;
   if (blockGas === blockInsns) return true;
-  for (let pc = 0; pc < leader.length; pc++)
-    if (leader[pc] === 1 && blockGas[pc] !== blockInsns[pc]) return false;
+  // Both are 0 where no block starts (no `leader` here: its memory is recycled after codegen).
+  for (let pc = 0; pc < blockInsns.length; pc++) if (blockGas[pc] !== blockInsns[pc]) return false;
   return true;
 }
 
@@ -169,14 +169,12 @@ export function unitGas(layout: ProgramLayout): boolean {
  * charge. Beyond MAX_SLACK (huge costs), gas is counted exactly on an i64 instead (`wideGas`).
  */
 export function gasSlack(program: Program, layout: ProgramLayout, maxFrames: number): number {
-  const { blockGas, leader } = layout;
+  const { blockGas } = layout;
   let most = 0;
   for (const f of layout.functions) {
     let sum = 0;
-    for (let i = f.first; i <= f.last; i++) {
-      const pc = program.insns[i].pc;
-      if (leader[pc] === 1) sum += blockGas[pc];
-    }
+    // blockGas is 0 where no block starts.
+    for (let i = f.first; i <= f.last; i++) sum += blockGas[program.insns[i].pc];
     most = Math.max(most, sum);
   }
   return maxFrames * most;
@@ -294,6 +292,9 @@ function directHelperIds(input: CodegenInput): number[] {
   return ids;
 }
 
+/** The buffer modules are written into (generateModule returns a copy of the right size). */
+const moduleMemory = new WorkPool();
+
 /** Compiles the whole program to a wasm module. Exports `run`, the counters and `depth`. */
 export function generateModule(input: CodegenInput): GeneratedModule {
   const { layout } = input;
@@ -311,6 +312,7 @@ export function generateModule(input: CodegenInput): GeneratedModule {
   const out = new ModuleWriter(
     moduleHeader(layout, firstSub, wideGas(slackOfGas), sigs, directHelpers),
     20 * input.program.slotCount + 400 * fnCount + 2048,
+    moduleMemory,
   );
   const directFn = new Map(directHelpers.map((id, j) => [id, IMPORT_COUNT + j]));
   const gen = new FunctionGen(input, firstSub, out, slackOfGas, sigs.regs, directFn);
@@ -325,8 +327,12 @@ export function generateModule(input: CodegenInput): GeneratedModule {
     out.endBody(at, []);
     for (const f of layout.functions) if (f.parts.length > 1) gen.compileParts(f);
     for (const f of layout.functions) if (sigs.adapterOf[f.index] >= 0) gen.adapter(f.index);
+  } catch (e) {
+    out.release();
+    throw e;
   } finally {
     gen.release();
+    recycleLayout(layout);
   }
   return { bytes: out.finish(), directHelpers };
 }
@@ -427,28 +433,34 @@ const JUMP32: Record<string, number> = {
   jslt: Op.i32_lt_s,
   jsle: Op.i32_le_s,
 };
-const ALU64: Partial<Record<string, number>> = {
-  add: Op.i64_add,
-  sub: Op.i64_sub,
-  mul: Op.i64_mul,
-  or: Op.i64_or,
-  and: Op.i64_and,
-  xor: Op.i64_xor,
-  lsh: Op.i64_shl,
-  rsh: Op.i64_shr_u,
-  arsh: Op.i64_shr_s,
-};
-const ALU32: Partial<Record<string, number>> = {
-  add: Op.i32_add,
-  sub: Op.i32_sub,
-  mul: Op.i32_mul,
-  or: Op.i32_or,
-  and: Op.i32_and,
-  xor: Op.i32_xor,
-  lsh: Op.i32_shl,
-  rsh: Op.i32_shr_u,
-  arsh: Op.i32_shr_s,
-};
+/**
+ * The wasm opcode of a two-operand ALU op that is one wasm instruction, else undefined. A switch:
+ * cheaper than a keyed lookup by op name, once per ALU instruction.
+ */
+function simpleAlu(op: string, wide: boolean): number | undefined {
+  switch (op) {
+    case 'add':
+      return wide ? Op.i64_add : Op.i32_add;
+    case 'sub':
+      return wide ? Op.i64_sub : Op.i32_sub;
+    case 'mul':
+      return wide ? Op.i64_mul : Op.i32_mul;
+    case 'or':
+      return wide ? Op.i64_or : Op.i32_or;
+    case 'and':
+      return wide ? Op.i64_and : Op.i32_and;
+    case 'xor':
+      return wide ? Op.i64_xor : Op.i32_xor;
+    case 'lsh':
+      return wide ? Op.i64_shl : Op.i32_shl;
+    case 'rsh':
+      return wide ? Op.i64_shr_u : Op.i32_shr_u;
+    case 'arsh':
+      return wide ? Op.i64_shr_s : Op.i32_shr_s;
+    default:
+      return undefined;
+  }
+}
 const LOAD_OP: Record<number, number> = {
   1: Op.i64_load8_u,
   2: Op.i64_load16_u,
@@ -469,61 +481,23 @@ function inOwnFrame(base: number, off: number, size: number, frameSize: number):
 }
 
 /**
- * The block that polls for the backward jump at index `i` to `target`: the target, except for a jump
- * from outside a rotated loop to its mid entry, which polls at its own block (`block`) instead, so
- * the poll path stays out of the loop. Every cycle still passes a poll site, and between two polls a
- * frame runs that block plus one forward path from the mid entry that cannot reach it again
- * unpolled: at most the function's length, as `pollSlack` assumes.
+ * Per function: 1 when neither it nor anything it calls reads the stack window of the region table
+ * (only own-frame accesses, no helpers or callx, which may hand stack pointers to the host), so a
+ * call to it need not move the window — the caller's stays valid for everything the callee does. (A
+ * stale window is the caller's, smaller than the callee's: it could never grant more access.)
+ * Computed at the first local call: a program without one is not read a second time.
  */
-function pollSiteOf(
-  layout: ProgramLayout,
-  f: FunctionLayout,
-  i: number,
-  target: number,
-  block: number,
-): number {
-  const mid = layout.midOf[target];
-  if (mid < 0) return target;
-  const loop = f.parts[layout.partAt[i]].regions[mid];
-  return i < loop.first || i > loop.last ? block : target;
-}
-
-/** What the code generator needs to know ahead, from one pass over the instructions. */
-interface ProgramFacts {
-  /**
-   * Per function: 1 when neither it nor anything it calls reads the stack window of the region
-   * table (only own-frame accesses, no helpers or callx, which may hand stack pointers to the
-   * host), so a call to it need not move the window — the caller's stays valid for everything the
-   * callee does. (A stale window is the caller's, smaller than the callee's: it could never grant
-   * more access.)
-   */
-  readonly windowFree: Uint8Array;
-  /** Per function: 1 when it contains a may_goto (its frame then needs the counter). */
-  readonly mayGoto: Uint8Array;
-  /** Per pc: 1 at blocks that poll (see `charge`): function entries and backward-jump targets. */
-  readonly pollSite: Uint8Array;
-}
-
-function scanProgram(program: Program, layout: ProgramLayout, frameSize: number): ProgramFacts {
+function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize: number): Uint8Array {
   const { insns } = program;
   const count = layout.functions.length;
   const windowFree = new Uint8Array(count);
-  const mayGoto = new Uint8Array(count);
-  const pollSite = new Uint8Array(program.slotCount);
   const callees: number[][] = [];
   for (const f of layout.functions) {
-    pollSite[f.startPc] = 1;
     let ok = 1;
     const calls: number[] = [];
-    let block = f.startPc;
     for (let i = f.first; i <= f.last; i++) {
       const insn = insns[i];
-      if (layout.leader[insn.pc] === 1) block = insn.pc;
       switch (insn.kind) {
-        case 'jump':
-          if (insn.target <= insn.pc) pollSite[pollSiteOf(layout, f, i, insn.target, block)] = 1;
-          if (insn.op === 'may_goto') mayGoto[f.index] = 1;
-          break;
         case 'load':
           if (!inOwnFrame(insn.src, insn.off, insn.size, frameSize)) ok = 0;
           break;
@@ -553,7 +527,7 @@ function scanProgram(program: Program, layout: ProgramLayout, frameSize: number)
       }
     }
   }
-  return { windowFree, mayGoto, pollSite };
+  return windowFree;
 }
 
 /** Kinds of open wasm constructs on the control stack. */
@@ -592,7 +566,8 @@ class FunctionGen {
   private readonly fpHostTop: number;
   /** See `unitGas`: the gas countdown is not kept. */
   private readonly unitGas: boolean;
-  private readonly facts: ProgramFacts;
+  /** See windowFreeFunctions (undefined until the first local call). */
+  private windowFree: Uint8Array | undefined;
   /** See `pollSlack`. */
   private readonly slack: number;
   /** See `gasSlack` (0 with unit gas) and `wideGas`. */
@@ -636,13 +611,17 @@ class FunctionGen {
     this.openLoop = this.work.subarray(slots);
     this.unitGas = unitGas(input.layout);
     this.wideGas = wideGas(gasSlack);
-    this.facts = scanProgram(input.program, input.layout, this.frameSize);
     this.slack = pollSlack(input.layout, this.maxFrames);
     this.prediction = predictSlots(input.program, input.layout, input.resolveLddw);
   }
 
   release(): void {
     releaseWork(this.work);
+  }
+
+  private windowFreeAt(k: number): number {
+    this.windowFree ??= windowFreeFunctions(this.input.program, this.input.layout, this.frameSize);
+    return this.windowFree[k];
   }
 
   /**
@@ -652,7 +631,7 @@ class FunctionGen {
   compile(f: FunctionLayout, firstPartFn: number): void {
     this.f = f;
     this.split = f.parts.length > 1;
-    this.mayGoto = this.facts.mayGoto[f.index] === 1;
+    this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     this.params = this.regs.params[f.index];
     this.results = this.regs.results[f.index];
     if (!this.split) {
@@ -815,7 +794,7 @@ class FunctionGen {
   compileParts(f: FunctionLayout): void {
     this.f = f;
     this.split = true;
-    this.mayGoto = this.facts.mayGoto[f.index] === 1;
+    this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     for (let p = 0; p < f.parts.length; p++) checkBodySize(f, this.compilePart(p));
   }
 
@@ -1131,8 +1110,8 @@ class FunctionGen {
     const pc = program.insns[i].pc;
     const len = layout.blockInsns[pc];
     const gas = this.unitGas ? 0 : layout.blockGas[pc];
-    const poll = this.facts.pollSite[pc] === 1;
-    const wrapper = this.openPoll.get(pc);
+    const poll = layout.pollSite[pc] === 1;
+    const wrapper = layout.loopAt[i] >= 0 ? this.openPoll.get(pc) : undefined; // only loop headers
     if (gas !== 0 && !this.wideGas) {
       // Both i32 countdowns: a compare-and-branch each runs faster on V8 than one branch on an
       // `or` of the compares.
@@ -1400,7 +1379,7 @@ class FunctionGen {
     const w = this.w;
     const d = insn.dst;
     if (insn.op === 'lsh' && !insn.useReg && insn.imm === 32 && this.zeroExtension(insn)) return;
-    const simple = ALU64[insn.op];
+    const simple = simpleAlu(insn.op, true);
     if (simple !== undefined) {
       w.op2(Op.local_get, d);
       this.operand64(insn);
@@ -1513,7 +1492,7 @@ class FunctionGen {
   private alu32(insn: AluInsn): void {
     const w = this.w;
     const d = insn.dst;
-    const simple = ALU32[insn.op];
+    const simple = simpleAlu(insn.op, false);
     if (simple !== undefined) {
       w.op2(Op.local_get, d);
       w.byte(Op.i32_wrap_i64);
@@ -1800,7 +1779,7 @@ class FunctionGen {
             w.byte(Op.call);
             w.u32(this.firstSub + k);
           },
-          this.facts.windowFree[k] === 0,
+          this.windowFreeAt(k) === 0,
           this.regs.params[k],
           this.regs.results[k],
         );
@@ -2429,7 +2408,7 @@ class FunctionGen {
       case 'and':
       case 'xor':
         w.op2(Op.local_get, s);
-        w.byte(ALU64[insn.op] as number);
+        w.byte(simpleAlu(insn.op, true) as number);
         break;
       case 'xchg':
         w.byte(Op.drop);

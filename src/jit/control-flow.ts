@@ -25,7 +25,7 @@
  */
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
-import { borrowWork, releaseWork } from './scratch.js';
+import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
 export function endsBlock(insn: Insn): boolean {
@@ -82,15 +82,24 @@ export interface FunctionLayout {
 /** Instructions per wasm function before a function is split (≈ 17 bytes each, under V8's limit). */
 export const DEFAULT_PART_SIZE = 100_000;
 
+/**
+ * The analysis of a program. `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt`, `midOf`,
+ * `tailCopy` and `partAt` are for the code generator only: their memory is pooled, and `generateModule` hands it back (`recycleLayout`),
+ * after which they hold another program's facts.
+ */
 export interface ProgramLayout {
   readonly functions: readonly FunctionLayout[];
   /** pc → subprogram index, -1 when `pc` does not start a subprogram. */
   readonly functionAt: Int32Array;
   /** pc → 1 when a basic block starts there. */
   readonly leader: Uint8Array;
-  /** pc → label index of a jump target within its label region, -1 otherwise. */
+  /** pc → 1 at blocks that poll the meters: function entries and backward-jump targets. */
+  readonly pollSite: Uint8Array;
+  /** Per function: 1 when it contains a may_goto (its frame then needs the counter). */
+  readonly mayGoto: Uint8Array;
+  /** pc of an instruction → label index of a jump target within its label region, -1 otherwise. */
   readonly labelAt: Int32Array;
-  /** pc → region (of its function) whose nesting holds the target's block. */
+  /** pc of a label → region (of its function) whose nesting holds the target's block. */
   readonly labelRegion: Int32Array;
   /** Instruction index → region id of the natural loop headed there, -1 otherwise. */
   readonly loopAt: Int32Array;
@@ -112,6 +121,14 @@ export interface ProgramLayout {
   readonly afterGas: ArrayLike<number>;
   /** Instructions the natural-loop checks visited: at most 4 per instruction plus 64 per part. */
   readonly loopScanned: number;
+}
+
+/** Memory of the code generator's layout arrays (one buffer per layout). */
+const codegenMemory = new WorkPool();
+
+/** Returns the memory of the layout's code-generator arrays to the pool (they are stale afterwards). */
+export function recycleLayout(layout: ProgramLayout): void {
+  codegenMemory.release(layout.labelAt.buffer as ArrayBuffer);
 }
 
 /**
@@ -141,18 +158,25 @@ function layOut(
 ): ProgramLayout {
   const { insns, insnAt, slotCount, subprograms } = program;
   const count = insns.length;
-  // The per-pc and per-instruction arrays of the result share one buffer (one allocation).
-  const kept = new Int32Array(6 * slotCount + 2 * count);
+  // The per-pc arrays the engine keeps share one buffer (one allocation); those only the code
+  // generator reads share pooled memory, which generateModule recycles (see ProgramLayout).
+  const kept = new Int32Array(3 * slotCount);
   const functionAt = kept.subarray(0, slotCount).fill(-1);
-  const labelAt = kept.subarray(slotCount, 2 * slotCount).fill(-1);
-  const labelRegion = kept.subarray(2 * slotCount, 3 * slotCount).fill(-1);
-  const blockInsns = kept.subarray(3 * slotCount, 4 * slotCount);
-  const afterInsns = kept.subarray(4 * slotCount, 5 * slotCount);
-  const loopAt = kept.subarray(5 * slotCount, 5 * slotCount + count).fill(-1);
-  const partAt = kept.subarray(5 * slotCount + count, 5 * slotCount + 2 * count);
-  const midOf = kept.subarray(5 * slotCount + 2 * count).fill(-1);
-  const leader = new Uint8Array(slotCount);
-  const tailCopy = new Uint8Array(slotCount);
+  const blockInsns = kept.subarray(slotCount, 2 * slotCount);
+  const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
+  const words = 3 * slotCount + 2 * count;
+  const pooled = codegenMemory.borrow(4 * words + 3 * slotCount);
+  // labelAt and loopAt are set where they are computed (labelJumpTargets, structure); labelRegion
+  // only at labels.
+  const labelAt = new Int32Array(pooled, 0, slotCount);
+  const labelRegion = new Int32Array(pooled, 4 * slotCount, slotCount);
+  const loopAt = new Int32Array(pooled, 8 * slotCount, count);
+  const partAt = new Int32Array(pooled, 4 * (2 * slotCount + count), count).fill(0);
+  const leader = new Uint8Array(pooled, 4 * words, slotCount).fill(0);
+  const pollSite = new Uint8Array(pooled, 4 * words + slotCount, slotCount).fill(0);
+  const midOf = new Int32Array(pooled, 4 * (2 * slotCount + 2 * count), slotCount).fill(-1);
+  const tailCopy = new Uint8Array(pooled, 4 * words + 2 * slotCount, slotCount).fill(0);
+  const mayGoto = new Uint8Array(subprograms.length);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
@@ -160,17 +184,18 @@ function layOut(
   const insnGas = priced ? new Float64Array(slotCount) : undefined;
   const scratch = newScratch(work, count, loopAt, partAt);
   const { pcs, ends, jumpTarget } = scratch;
-  for (let pc = 0; pc < slotCount; pc++) {
-    const i = insnAt[pc];
-    if (i >= 0) pcs[i] = pc;
-  }
-  // One pass over the Insn objects, reading as little as possible: their shapes differ by kind, so
-  // every property read is a megamorphic lookup. Everything after works on typed arrays.
+  // One pass over the Insn objects (1M of them are far bigger than the caches), reading as little as
+  // possible; it sets every element of pcs, ends and jumpTarget. Everything after works on typed arrays.
   for (let i = 0; i < count; i++) {
     const insn = insns[i];
     const kind = insn.kind;
-    if (kindEndsBlock(kind)) ends[i] = 1;
-    if (kind === 'jump') jumpTarget[i] = insn.target;
+    pcs[i] = insn.pc;
+    ends[i] = kindEndsBlock(kind) ? 1 : 0;
+    jumpTarget[i] = -1;
+    if (kind === 'jump') {
+      jumpTarget[i] = insn.target;
+      if (insn.op === 'may_goto') ends[i] = MAY_GOTO;
+    }
     if (insnGas !== undefined && price !== undefined) insnGas[pcs[i]] = price(insn);
   }
   for (let k = 0; k < subprograms.length; k++) functionAt[subprograms[k]] = k;
@@ -190,8 +215,10 @@ function layOut(
       );
     }
     leader[startPc] = 1;
+    pollSite[startPc] = 1;
     for (let i = first; i <= last; i++) {
-      if (ends[i] === 1 && i < last) leader[pcs[i + 1]] = 1;
+      if (ends[i] !== 0 && i < last) leader[pcs[i + 1]] = 1;
+      if (ends[i] === MAY_GOTO) mayGoto[k] = 1;
       const t = jumpTarget[i];
       if (t < 0) continue;
       if (t < startPc || t >= endPc) {
@@ -202,6 +229,7 @@ function layOut(
         );
       }
       leader[t] = 1;
+      if (t <= pcs[i]) pollSite[t] = 1;
     }
     // Parts: cut at the first block boundary after every `partSize` instructions (so only the
     // instructions from `partSize` after the last cut are candidates: none in a short function).
@@ -244,6 +272,8 @@ function layOut(
       if (bounds.length > 2) regions[0].dispatch = true;
       parts.push({ first: pFirst, last: pLast, regions });
     }
+    if (parts.length === 1)
+      movePollsOutOfRotatedLoops(first, last, parts[0].regions, pcs, jumpTarget, leader, midOf, pollSite);
     // Block sizes, backwards: a block runs from its leader to the next leader or the function end.
     let n = 0;
     let gas = 0;
@@ -268,6 +298,8 @@ function layOut(
     functions,
     functionAt,
     leader,
+    pollSite,
+    mayGoto,
     labelAt,
     labelRegion,
     loopAt,
@@ -282,20 +314,58 @@ function layOut(
   };
 }
 
+/**
+ * A jump from outside a rotated loop to its mid entry polls at its own block instead of the mid entry,
+ * so the meter call stays out of the loop (V8 keeps a loop with a returning call in it out of
+ * registers). Every cycle still passes a poll site, and between two polls a frame runs that block
+ * plus one forward path from the mid entry that cannot reach it again unpolled: at most the
+ * function's length, as codegen's `pollSlack` assumes.
+ */
+function movePollsOutOfRotatedLoops(
+  first: number,
+  last: number,
+  regions: readonly Region[],
+  pcs: Int32Array,
+  jumpTarget: Int32Array,
+  leader: Uint8Array,
+  midOf: Int32Array,
+  pollSite: Uint8Array,
+): void {
+  let rotated = false;
+  for (const r of regions) {
+    if (r.mid < 0) continue;
+    pollSite[r.mid] = 0; // set again below for a backward jump from inside the loop
+    rotated = true;
+  }
+  if (!rotated) return;
+  let block = pcs[first];
+  for (let i = first; i <= last; i++) {
+    if (leader[pcs[i]] === 1) block = pcs[i];
+    const t = jumpTarget[i];
+    if (t < 0 || t > pcs[i]) continue;
+    const m = midOf[t];
+    if (m < 0) continue;
+    pollSite[i < regions[m].first || i > regions[m].last ? block : t] = 1;
+  }
+}
+
 /** Per-instruction work arrays shared by all functions of a program (each function uses its range). */
 interface Scratch {
   /** pc of every instruction. */
   pcs: Int32Array;
-  /** 1 when the instruction ends a block. */
+  /** 1 when the instruction ends a block (MAY_GOTO for a may_goto). */
   ends: Uint8Array;
   /** Target pc of a jump, -1 for other instructions. */
   jumpTarget: Int32Array;
-  /** First and last backward jump to this instruction (loop candidate ends), -1 if none. */
+  /**
+   * Last and first instruction jumping here, -1 when none. Where maxSource ≥ 0: the first and last
+   * backward jump from the same part (loop candidate ends), -1 if none. (Only maxSource is filled:
+   * the others are set at the first jump to the instruction.)
+   */
+  maxSource: Int32Array;
+  minSource: Int32Array;
   firstBack: Int32Array;
   lastBack: Int32Array;
-  /** First and last instruction jumping here (-1 / count when none). */
-  minSource: Int32Array;
-  maxSource: Int32Array;
   /** Innermost region containing the instruction. */
   regionOf: Int32Array;
   /** The result's arrays and counter (see ProgramLayout). */
@@ -304,22 +374,25 @@ interface Scratch {
   loopScanned: number;
 }
 
+/** `ends` of a may_goto. */
+const MAY_GOTO = 2;
+
 /** Int32 elements of the work arrays for `count` instructions. */
 function scratchLength(count: number): number {
   return 7 * count + ((count + 3) >> 2);
 }
 
-/** The work arrays as views of `work` (pooled memory: every array is initialized here or in use). */
+/** The work arrays as views of `work` (pooled memory: every array is initialized here or before use). */
 function newScratch(work: Int32Array, count: number, loopAt: Int32Array, partAt: Int32Array): Scratch {
   return {
     pcs: work.subarray(0, count),
-    jumpTarget: work.subarray(count, 2 * count).fill(-1),
-    lastBack: work.subarray(2 * count, 3 * count).fill(-1),
-    minSource: work.subarray(3 * count, 4 * count).fill(count),
+    jumpTarget: work.subarray(count, 2 * count),
+    lastBack: work.subarray(2 * count, 3 * count),
+    minSource: work.subarray(3 * count, 4 * count),
     maxSource: work.subarray(4 * count, 5 * count).fill(-1),
     regionOf: work.subarray(5 * count, 6 * count),
-    firstBack: work.subarray(6 * count, 7 * count).fill(-1),
-    ends: new Uint8Array(work.buffer, work.byteOffset + 7 * count * 4, count).fill(0),
+    firstBack: work.subarray(6 * count, 7 * count),
+    ends: new Uint8Array(work.buffer, work.byteOffset + 7 * count * 4, count),
     loopAt,
     partAt,
     loopScanned: 0,
@@ -328,7 +401,8 @@ function newScratch(work: Int32Array, count: number, loopAt: Int32Array, partAt:
 
 /**
  * Sources of the jumps to every instruction, over the whole function (so a part's loop also sees
- * jumps from other parts), and the last back edge within the same part.
+ * jumps from other parts), and the first and last back edge within the same part. Sources come in
+ * ascending order, so the first one seen is the minimum and the last the maximum.
  */
 function scanJumps(
   first: number,
@@ -343,10 +417,14 @@ function scanJumps(
     const t = jumpTarget[i];
     if (t < 0) continue;
     const ti = insnAt[t];
-    if (i < minSource[ti]) minSource[ti] = i;
-    if (i > maxSource[ti]) maxSource[ti] = i;
+    if (maxSource[ti] < 0) {
+      minSource[ti] = i;
+      firstBack[ti] = -1;
+      lastBack[ti] = -1;
+    }
+    maxSource[ti] = i;
     if (t <= pcs[i] && partAt[i] === partAt[ti]) {
-      if (i > lastBack[ti]) lastBack[ti] = i;
+      lastBack[ti] = i;
       if (firstBack[ti] < 0) firstBack[ti] = i;
     }
   }
@@ -401,7 +479,8 @@ function structure(
   };
   for (let h = first; h <= last; h++) {
     while (regions[stack[stack.length - 1]].last < h) stack.pop();
-    let b = lastBack[h];
+    loopAt[h] = -1;
+    let b = maxSource[h] >= 0 ? lastBack[h] : -1;
     if (b >= 0 && budget > 0) {
       // Preference: natural to the last back edge, natural to the first, then the same with a mid
       // entry: a natural inner loop keeps its iterations free of any dispatch around them, and the
@@ -468,8 +547,9 @@ function labelJumpTargets(
   const { maxSource, loopAt, regionOf, partAt } = scratch;
   const startPc = pcs[first];
   for (let i = first; i <= last; i++) {
-    if (maxSource[i] < 0) continue;
     const pc = pcs[i];
+    labelAt[pc] = -1;
+    if (maxSource[i] < 0) continue;
     const loop = loopAt[i];
     if (pc === startPc && loop < 0) continue;
     const r = loop >= 0 ? regions[loop].parent : regionOf[i];

@@ -1,40 +1,57 @@
 /**
  * Work memory of the compiler, reused from one compilation to the next. The analysis and the code
- * generator need int32 work arrays of a few words per instruction; allocating them afresh for every
- * program costs more than filling them at small sizes, and at 1M instructions (tens of MB) page
- * faults and full garbage collections on a heap that holds the decoded program. Up to
- * `KEEP_BYTES` the buffer stays for the next compilation; a larger one is held through a WeakRef, so
- * an idle host gives it back to the garbage collector.
+ * generator need work arrays of a few words per instruction, and the module is written into a byte
+ * buffer; allocating them afresh for every program costs more than filling them at small sizes, and
+ * at 1M instructions (tens of MB) page faults and full garbage collections (fresh external memory
+ * triggers them, and they mark the whole decoded program). Up to `KEEP_BYTES` a pool's buffer stays
+ * for the next compilation; a larger one is held through a WeakRef, so an idle host gives it back to
+ * the garbage collector.
  *
- * One borrower at a time: a nested compilation (a host callback compiling another program while one
- * is being compiled) gets fresh memory instead.
+ * A borrowed buffer leaves its pool until it is released: a nested compilation (a host callback
+ * compiling another program while one is being compiled) gets fresh memory instead, and a buffer
+ * that is never released only costs the next borrower an allocation.
  */
 
-/** Largest work buffer kept for good: 4 MB, enough for programs of about 160k instructions. */
+/** Largest buffer a pool keeps for good: 4 MB, enough for programs of about 160k instructions. */
 const KEEP_BYTES = 4 << 20;
 
-let kept: Int32Array | undefined;
-let weak: WeakRef<Int32Array> | undefined;
-let lent = false;
+/** One reusable buffer. */
+export class WorkPool {
+  private kept: ArrayBuffer | undefined;
+  private weak: WeakRef<ArrayBuffer> | undefined;
+
+  /** A buffer of at least `bytes` bytes with unspecified contents; give it back with `release`. */
+  borrow(bytes: number): ArrayBuffer {
+    const cached = this.kept ?? this.weak?.deref();
+    this.kept = undefined;
+    this.weak = undefined;
+    if (cached !== undefined && cached.byteLength >= bytes) return cached;
+    return new ArrayBuffer(bytes);
+  }
+
+  /** Returns a buffer to the pool, which keeps the larger of it and the one it holds. */
+  release(buffer: ArrayBuffer): void {
+    const held = this.kept ?? this.weak?.deref();
+    if (held !== undefined && held.byteLength >= buffer.byteLength) return;
+    if (buffer.byteLength <= KEEP_BYTES) {
+      this.kept = buffer;
+      this.weak = undefined;
+    } else {
+      this.kept = undefined;
+      this.weak = new WeakRef(buffer);
+    }
+  }
+}
+
+/** The analysis' and then the code generator's int32 work arrays (one at a time). */
+const work = new WorkPool();
 
 /** An Int32Array of `length` elements with unspecified contents; give it back with `releaseWork`. */
 export function borrowWork(length: number): Int32Array {
-  if (lent) return new Int32Array(length);
-  lent = true;
-  const cached = kept ?? weak?.deref();
-  if (cached !== undefined && cached.length >= length) return cached.subarray(0, length);
-  const fresh = new Int32Array(length);
-  if (length * 4 <= KEEP_BYTES) {
-    kept = fresh;
-    weak = undefined;
-  } else {
-    kept = undefined;
-    weak = new WeakRef(fresh);
-  }
-  return fresh;
+  return new Int32Array(work.borrow(4 * length), 0, length);
 }
 
-/** Returns memory from `borrowWork` (a no-op for memory that was not pooled). */
-export function releaseWork(work: Int32Array): void {
-  if (work.buffer === (kept ?? weak?.deref())?.buffer) lent = false;
+/** Returns memory from `borrowWork`. */
+export function releaseWork(array: Int32Array): void {
+  work.release(array.buffer as ArrayBuffer);
 }

@@ -3,6 +3,7 @@
  * and the module layout (types, imports, functions, tables, globals, exports, elements, code). Only
  * what the JIT needs; everything is written in one pass with no intermediate tree.
  */
+import type { WorkPool } from './scratch.js';
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
@@ -140,9 +141,12 @@ function u32Length(v: number): number {
 export class ByteWriter {
   bytes: Uint8Array<ArrayBuffer>;
   length = 0;
-  /** `capacity`: expected size, so big outputs are not copied over and over while they grow. */
-  constructor(capacity = 256) {
-    this.bytes = new Uint8Array(Math.max(16, capacity));
+  /**
+   * `capacity`: expected size, so big outputs are not copied over and over while they grow; or
+   * `buffer`: memory to write into (grown like any other).
+   */
+  constructor(capacity = 256, buffer?: ArrayBuffer) {
+    this.bytes = buffer !== undefined ? new Uint8Array(buffer) : new Uint8Array(Math.max(16, capacity));
   }
 
   private reserve(n: number): void {
@@ -181,6 +185,11 @@ export class ByteWriter {
   s32(v: number): void {
     if (this.length + 5 > this.bytes.length) this.reserve(5);
     let x = v | 0;
+    // One byte for −64..63 (most constants: lengths, offsets, small immediates).
+    if (x >= -64 && x < 64) {
+      this.bytes[this.length++] = x & 0x7f;
+      return;
+    }
     for (;;) {
       const b = x & 0x7f;
       x >>= 7;
@@ -228,19 +237,25 @@ export class ByteWriter {
   }
 
   i32const(v: number): void {
-    this.byte(Op.i32_const);
+    if (this.length + 6 > this.bytes.length) this.reserve(6);
+    this.bytes[this.length++] = Op.i32_const;
     this.s32(v);
   }
 
   i64const(lo: number, hi: number): void {
-    this.byte(Op.i64_const);
+    if (this.length + 11 > this.bytes.length) this.reserve(11);
+    this.bytes[this.length++] = Op.i64_const;
     this.s64(lo, hi);
   }
 
   /** Memory access with alignment hint 0 (the guest may be unaligned) and a static offset. */
   mem(op: number, offset = 0): void {
-    this.op2(op, 0);
-    this.u32(offset);
+    if (this.length + 7 > this.bytes.length) this.reserve(7);
+    const bytes = this.bytes;
+    bytes[this.length++] = op;
+    bytes[this.length++] = 0;
+    if (offset >= 0 && offset < 0x80) bytes[this.length++] = offset;
+    else this.u32(offset);
   }
 
   append(other: ByteWriter): void {
@@ -370,8 +385,16 @@ export class ModuleWriter {
   private readonly codeStart: number;
   private bodiesLeft: number;
 
-  constructor(m: ModuleHeader, capacity = 1024) {
-    const out = new ByteWriter(capacity);
+  /**
+   * With a `pool`, the module is written into its buffer and `finish` returns a copy of exactly the
+   * module's size (fresh memory costs page faults and garbage collections at every compilation).
+   */
+  constructor(
+    m: ModuleHeader,
+    capacity = 1024,
+    private readonly pool?: WorkPool,
+  ) {
+    const out = new ByteWriter(capacity, pool?.borrow(Math.max(16, capacity)));
     this.w = out;
     out.raw(MAGIC_VERSION);
 
@@ -481,7 +504,15 @@ export class ModuleWriter {
   finish(): Uint8Array<ArrayBuffer> {
     if (this.bodiesLeft !== 0) throw new Error('internal: a function has no body');
     this.w.endSized(this.codeStart);
-    return this.w.result();
+    if (this.pool === undefined) return this.w.result();
+    const bytes = this.w.result().slice();
+    this.release();
+    return bytes;
+  }
+
+  /** Gives the pooled buffer back (done by `finish`; for a module abandoned on an error). */
+  release(): void {
+    this.pool?.release(this.w.bytes.buffer);
   }
 }
 

@@ -36,7 +36,8 @@ describe('decodeProgram: typed representation', () => {
       EXIT,
       EXIT, // pc 13: a one-instruction function
     );
-    const kinds = p.insns.map((i) => `${i.kind}:${'op' in i ? i.op : ''}`);
+    // Every instruction has every field (one hidden class), those of other kinds undefined.
+    const kinds = p.insns.map((i) => `${i.kind}:${('op' in i ? i.op : undefined) ?? ''}`);
     expect(kinds).toEqual([
       'alu:add',
       'alu:sdiv',
@@ -59,6 +60,28 @@ describe('decodeProgram: typed representation', () => {
     expect(jump.kind === 'jump' && jump.target).toBe(6);
     const call = p.insns[5];
     expect(call.kind === 'call' && call.target).toBe(13);
+  });
+
+  it('gives every kind the same fields in the same order, undefined where a kind has none', () => {
+    // One hidden class for all instructions keeps the consumers' property reads monomorphic.
+    const p = decode(
+      I(0x07, 1, 0, 0, 5), // add64
+      I(0x2d, 1, 2, 1, 0), // jgt
+      I(0x85, 0, 0, 0, 1), // call helper 1
+      I(0x79, 0, 1, -8, 0), // ldxdw
+      I(0x7b, 1, 2, -8, 0), // stxdw
+      I(0x62, 1, 0, -8, 7), // stw imm
+      I(0xdb, 1, 2, 0, 0xf1), // cmpxchg64
+      I(0x30, 0, 0, 0, 4), // ldabsb
+      { opcode: 0x18, dst: 3, src: 0, off: 0, imm: 1, imm2: 2 },
+      EXIT,
+    );
+    const keys = p.insns.map((i) => Object.keys(i).join());
+    expect(new Set(keys).size).toBe(1);
+    const load = p.insns[3];
+    expect(load).toMatchObject({ kind: 'load', size: 8, signExtend: false, pc: 3, off: -8 });
+    expect(load).toHaveProperty('target', undefined);
+    expect(p.insns[8]).toMatchObject({ kind: 'lddw', source: 'imm64', imm2: 2, slots: 2 });
   });
 });
 

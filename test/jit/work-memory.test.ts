@@ -1,0 +1,38 @@
+/**
+ * The compiler reuses its work memory, the layout's code-generator arrays and the module buffer from
+ * one compilation to the next (scratch.ts): nothing of an earlier program may leak into a later
+ * module, and a returned module must not change when the buffer is reused.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeProgram } from '../../src/isa/decoder.js';
+import { generateModule } from '../../src/jit/codegen.js';
+import { analyze } from '../../src/jit/control-flow.js';
+import { gasPricer } from '../../src/vm/gas.js';
+import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+import { Slot } from '../../src/vm/memory/layout.js';
+import { type ShapeName, shapedProgram } from './program-shapes.js';
+
+const memory = new GuestMemory();
+memory.mapStack();
+
+function compile(shape: ShapeName, n: number, priced = false, partSize?: number): Uint8Array<ArrayBuffer> {
+  const program = decodeProgram(shapedProgram(shape, n));
+  const layout = analyze(program, priced ? gasPricer({ load: 2, store: 3 }) : undefined, partSize);
+  return generateModule({ program, layout, memory, helpers: [], packetSlot: Slot.INPUT }).bytes;
+}
+
+describe('JIT work memory reuse', () => {
+  it('compiles a program to the same bytes whatever was compiled before, and never changes a returned module', () => {
+    const first = compile('jumps', 3_000);
+    const firstCopy = first.slice();
+    const pricedFirst = compile('back-jumps', 2_000, true, 500);
+    // Larger programs of other shapes grow every pooled buffer and fill it with other facts.
+    compile('nested-loops', 20_000);
+    compile('irreducible', 20_000, true, 1_000);
+    compile('mixed', 30_000);
+    expect(first).toEqual(firstCopy);
+    expect(compile('jumps', 3_000)).toEqual(firstCopy);
+    expect(compile('back-jumps', 2_000, true, 500)).toEqual(pricedFirst);
+    expect(new WebAssembly.Module(first)).toBeInstanceOf(WebAssembly.Module);
+  });
+});
