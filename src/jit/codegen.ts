@@ -283,6 +283,7 @@ export interface GeneratedModule {
  */
 function directHelperIds(input: CodegenInput): number[] {
   const ids: number[] = [];
+  if (!input.helpers.some((h) => h?.direct !== undefined)) return ids;
   const seen = new Set<number>();
   for (const insn of input.program.insns) {
     if (insn.kind !== 'call' || insn.op !== 'helper' || seen.has(insn.imm)) continue;
@@ -574,7 +575,8 @@ class FunctionGen {
   private readonly wideGas: boolean;
   /** Loop header pc → control-stack index of the block its poll path follows (see `region`). */
   private readonly openPoll = new Map<number, number>();
-  private readonly prediction: SlotPrediction;
+  /** See slot-prediction.ts: computed at the first loop (a program without loops never needs it). */
+  private prediction: SlotPrediction | undefined;
   /** pc of an instruction already emitted together with the one before it (see `zeroExtension`). */
   private fusedPc = -1;
   /** The innermost open loop when it is call-free and caches windows (see `loadWindows`), else -1. */
@@ -612,7 +614,6 @@ class FunctionGen {
     this.unitGas = unitGas(input.layout);
     this.wideGas = wideGas(gasSlack);
     this.slack = pollSlack(input.layout, this.maxFrames);
-    this.prediction = predictSlots(input.program, input.layout, input.resolveLddw);
   }
 
   release(): void {
@@ -1042,6 +1043,7 @@ class FunctionGen {
    */
   private loadWindows(r: number): boolean {
     const R = this.regions[r];
+    this.prediction ??= predictSlots(this.input.program, this.input.layout, this.input.resolveLddw);
     const { hostCallsBefore, localCallsBefore, slotAt } = this.prediction;
     if (hostCallsBefore[R.first] !== hostCallsBefore[R.last + 1]) return false;
     const calls = localCallsBefore[R.first] !== localCallsBefore[R.last + 1];
@@ -2308,7 +2310,7 @@ class FunctionGen {
    * window applies.
    */
   private cachedCheck(base: number, size: number, write: boolean, pc: number): boolean {
-    if (this.cacheLoop < 0) return false;
+    if (this.cacheLoop < 0 || this.prediction === undefined) return false;
     const slot = this.prediction.slotAt[pc];
     if (slot < 0) return false;
     const at = slot * TABLE_STRIDE;

@@ -34,40 +34,51 @@ const UNKNOWN = -1;
 /** Slot of a guest address constant, or UNKNOWN (above 4 GiB, or the never-mapped slot 0). */
 function slotOf(value: bigint): number {
   if (value < 0n || value >= BigInt(SLOT_COUNT) << BigInt(SLOT_SHIFT)) return UNKNOWN;
-  const slot = Number(value >> BigInt(SLOT_SHIFT));
+  return slotOfLow(Number(value));
+}
+
+/** `slotOf` for a value known to be below 2^32. */
+function slotOfLow(low: number): number {
+  const slot = low >>> SLOT_SHIFT;
   return slot === Slot.NULL ? UNKNOWN : slot;
 }
 
-/** One pass over every function in program order, following register copies and pointer arithmetic. */
+/** Per instruction in `calls`: not a call, a call that reaches the host, or the callee's index. */
+const NO_CALL = -1;
+const HOST_CALL = -2;
+
+/**
+ * One pass over every function in program order, following register copies and pointer arithmetic
+ * (no BigInt for plain constants); the call counts come from a typed array once the functions that
+ * reach the host are known.
+ */
 export function predictSlots(
   program: Program,
   layout: ProgramLayout,
   resolveLddw: ((insn: Insn & { kind: 'lddw' }) => bigint) | undefined,
 ): SlotPrediction {
   const { insns } = program;
+  const count = insns.length;
   const slotAt = new Int8Array(program.slotCount).fill(UNKNOWN);
-  const hostCallsBefore = new Int32Array(insns.length + 1);
-  const localCallsBefore = new Int32Array(insns.length + 1);
-  const hostFree = hostFreeFunctions(program, layout);
+  const calls = new Int32Array(count).fill(NO_CALL);
+  const reachesHost = new Uint8Array(layout.functions.length);
+  const callers: number[][] = layout.functions.map(() => []);
   const reg = new Int8Array(11);
-  let hostCalls = 0;
-  let localCalls = 0;
   for (const f of layout.functions) {
     reg.fill(UNKNOWN);
     reg[10] = Slot.STACK;
     // The entry function gets the input (context) pointer in r1.
     if (f.index === 0) reg[1] = Slot.INPUT;
     for (let i = f.first; i <= f.last; i++) {
-      hostCallsBefore[i] = hostCalls;
-      localCallsBefore[i] = localCalls;
       const insn = insns[i];
       switch (insn.kind) {
         case 'lddw':
-          reg[insn.dst] = insn.source === 'map_fd' || insn.source === 'map_idx' ? UNKNOWN : predictLddw(insn);
+          reg[insn.dst] = predictLddw(insn);
           break;
         case 'alu':
           if (!insn.is64) reg[insn.dst] = UNKNOWN;
-          else if (insn.op === 'mov') reg[insn.dst] = insn.useReg ? reg[insn.src] : slotOf(BigInt(insn.imm));
+          else if (insn.op === 'mov')
+            reg[insn.dst] = insn.useReg ? reg[insn.src] : insn.imm < 0 ? UNKNOWN : slotOfLow(insn.imm);
           else if (insn.op === 'add' && insn.useReg && reg[insn.dst] === UNKNOWN)
             reg[insn.dst] = reg[insn.src];
           else if (insn.op !== 'add' && insn.op !== 'sub') reg[insn.dst] = UNKNOWN;
@@ -86,24 +97,54 @@ export function predictSlots(
           break;
         case 'call':
           if (insn.op === 'local') {
-            localCalls++;
-            if (hostFree[layout.functionAt[insn.target]] === 0) hostCalls++;
+            const callee = layout.functionAt[insn.target];
+            calls[i] = callee;
+            callers[callee].push(f.index);
           } else {
-            hostCalls++;
+            calls[i] = HOST_CALL;
+            reachesHost[f.index] = 1;
           }
           reg.fill(UNKNOWN, 0, 6);
           break;
         case 'packet_load':
-          hostCalls++;
+          calls[i] = HOST_CALL;
+          reachesHost[f.index] = 1;
           reg.fill(UNKNOWN, 0, 6);
           break;
       }
     }
-    hostCallsBefore[f.last + 1] = hostCalls;
-    localCallsBefore[f.last + 1] = localCalls;
   }
+  // Whatever calls a function that reaches the host reaches it too: spread backwards once each.
+  const pending: number[] = [];
+  for (let k = 0; k < reachesHost.length; k++) if (reachesHost[k] === 1) pending.push(k);
+  while (pending.length > 0) {
+    for (const caller of callers[pending.pop() as number]) {
+      if (reachesHost[caller] === 0) {
+        reachesHost[caller] = 1;
+        pending.push(caller);
+      }
+    }
+  }
+  const hostCallsBefore = new Int32Array(count + 1);
+  const localCallsBefore = new Int32Array(count + 1);
+  let hostCalls = 0;
+  let localCalls = 0;
+  for (let i = 0; i < count; i++) {
+    hostCallsBefore[i] = hostCalls;
+    localCallsBefore[i] = localCalls;
+    const c = calls[i];
+    if (c === HOST_CALL) hostCalls++;
+    else if (c >= 0) {
+      localCalls++;
+      if (reachesHost[c] === 1) hostCalls++;
+    }
+  }
+  hostCallsBefore[count] = hostCalls;
+  localCallsBefore[count] = localCalls;
 
   function predictLddw(insn: Insn & { kind: 'lddw' }): number {
+    if (insn.source === 'map_fd' || insn.source === 'map_idx') return UNKNOWN; // map handles
+    if (insn.source === 'imm64') return insn.imm2 === 0 ? slotOfLow(insn.imm >>> 0) : UNKNOWN;
     try {
       return slotOf(lddwValue(insn, resolveLddw));
     } catch {
@@ -112,31 +153,4 @@ export function predictSlots(
   }
 
   return { slotAt, hostCallsBefore, localCallsBefore };
-}
-
-/** Per function: 1 when neither it nor any function it calls reaches host code (see above). */
-function hostFreeFunctions(program: Program, layout: ProgramLayout): Uint8Array {
-  const { insns } = program;
-  const free = new Uint8Array(layout.functions.length);
-  const callers: number[][] = layout.functions.map(() => []);
-  const pending: number[] = [];
-  for (const f of layout.functions) {
-    free[f.index] = 1;
-    for (let i = f.first; i <= f.last; i++) {
-      const insn = insns[i];
-      if (insn.kind === 'packet_load' || (insn.kind === 'call' && insn.op !== 'local')) free[f.index] = 0;
-      else if (insn.kind === 'call') callers[layout.functionAt[insn.target]].push(f.index);
-    }
-    if (free[f.index] === 0) pending.push(f.index);
-  }
-  // Whatever calls a function that reaches the host reaches it too: spread backwards once each.
-  while (pending.length > 0) {
-    for (const caller of callers[pending.pop() as number]) {
-      if (free[caller] === 1) {
-        free[caller] = 0;
-        pending.push(caller);
-      }
-    }
-  }
-  return free;
 }
