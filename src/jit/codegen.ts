@@ -2052,12 +2052,8 @@ class FunctionGen {
     w.op2(Op.br_if, 0);
     // The key: 4 bytes (8 for HASH8) readable at r2, the check of `address` (layout.ts).
     w.op2(Op.local_get, 2);
-    w.byte(Op.i32_wrap_i64);
-    w.i32const(SLOT_SHIFT - TABLE_SHIFT - 2);
-    w.byte(Op.i32_shr_u);
-    w.i32const((SLOT_COUNT - 1) << (TABLE_SHIFT + 2));
-    w.byte(Op.i32_and);
-    w.op2(Op.local_tee, L_H);
+    this.locateEntry();
+    w.op2(Op.local_get, L_H);
     w.op2(Op.local_get, 2);
     w.op2(Op.local_get, L_H);
     w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
