@@ -1038,15 +1038,13 @@ class FunctionGen {
   /**
    * At the entry of loop `r` (inside `$again`, so a poll re-reads them): when the loop reaches no host
    * code, reads the window fields its own accesses with a predicted slot need into cache locals and
-   * returns true (see slot-prediction.ts); not the stack's when the loop makes local calls. Nested
-   * loops read their own.
+   * returns true (see slot-prediction.ts). Nested loops read their own.
    */
   private loadWindows(r: number): boolean {
     const R = this.regions[r];
     this.prediction ??= predictSlots(this.input.program, this.input.layout, this.input.resolveLddw);
-    const { hostCallsBefore, localCallsBefore, slotAt } = this.prediction;
+    const { hostCallsBefore, slotAt } = this.prediction;
     if (hostCallsBefore[R.first] !== hostCallsBefore[R.last + 1]) return false;
-    const calls = localCallsBefore[R.first] !== localCallsBefore[R.last + 1];
     const { insns } = this.input.program;
     const { loopAt } = this.input.layout;
     const w = this.w;
@@ -1062,13 +1060,7 @@ class FunctionGen {
       if (insn.kind !== 'load' && insn.kind !== 'store') continue;
       const slot = slotAt[insn.pc];
       const base = insn.kind === 'load' ? insn.src : insn.dst;
-      if (
-        slot < 0 ||
-        (calls && slot === Slot.STACK) ||
-        inOwnFrame(base, insn.off, insn.size, this.frameSize)
-      ) {
-        continue;
-      }
+      if (slot < 0 || inOwnFrame(base, insn.off, insn.size, this.frameSize)) continue;
       const at = slot * TABLE_STRIDE;
       const last = (insn.kind === 'store' ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(insn.size);
       for (const field of [TABLE_ABS_START, TABLE_HOST_DELTA, last]) {

@@ -2,11 +2,12 @@
  * Facts behind the JIT's cached window checks in call-free loops (see codegen's `address`).
  *
  * Inside a loop that reaches no host code (no helper, kfunc, callx or packet load, itself or in the
- * functions it calls), nothing rewrites the region table but local calls, which move the stack
- * window only: the engine and helpers write the table, no guest access reaches it. Such a loop can
- * read the window of a slot (start, last address per access size and kind, host delta; not the stack
- * when the loop calls) into locals once, at its entry, and check an access with two compares against registers instead of
- * locating and reading the slot's table entry every time. Which slot to read is a *prediction*: the
+ * functions it calls), the windows its frame may use do not change: only the engine and helpers
+ * remap regions, no guest access reaches the table, and a local call moves the stack window for its
+ * callee only, setting this frame's back on return. Such a loop can read the window of a slot
+ * (start, last address per access size and kind, host delta) into locals once, at its entry, and
+ * check an access with two compares against registers instead of locating and reading the slot's
+ * table entry every time. Which slot to read is a *prediction*: the
  * slot of the last address constant (lddw, or r10 for the stack) the base register was derived from.
  * A wrong prediction costs speed, never safety: an access outside the predicted window takes the
  * ordinary check, which accepts it in its own region or faults exactly like the interpreter.
@@ -25,8 +26,6 @@ export interface SlotPrediction {
    * reach any of these), so a range [a, b] runs none when the counts at a and b + 1 are equal.
    */
   readonly hostCallsBefore: Int32Array;
-  /** The same for local calls, which move the stack window. */
-  readonly localCallsBefore: Int32Array;
 }
 
 const UNKNOWN = -1;
@@ -126,21 +125,14 @@ export function predictSlots(
     }
   }
   const hostCallsBefore = new Int32Array(count + 1);
-  const localCallsBefore = new Int32Array(count + 1);
   let hostCalls = 0;
-  let localCalls = 0;
   for (let i = 0; i < count; i++) {
     hostCallsBefore[i] = hostCalls;
-    localCallsBefore[i] = localCalls;
     const c = calls[i];
     if (c === HOST_CALL) hostCalls++;
-    else if (c >= 0) {
-      localCalls++;
-      if (reachesHost[c] === 1) hostCalls++;
-    }
+    else if (c >= 0 && reachesHost[c] === 1) hostCalls++;
   }
   hostCallsBefore[count] = hostCalls;
-  localCallsBefore[count] = localCalls;
 
   function predictLddw(insn: Insn & { kind: 'lddw' }): number {
     if (insn.source === 'map_fd' || insn.source === 'map_idx') return UNKNOWN; // map handles
@@ -152,5 +144,5 @@ export function predictSlots(
     }
   }
 
-  return { slotAt, hostCallsBefore, localCallsBefore };
+  return { slotAt, hostCallsBefore };
 }

@@ -375,4 +375,32 @@ describe('cached windows of call-free loops behave like the ordinary check', () 
     expect(agreed(source)).toEqual(fault(5, INPUT + 64, 1, 'read'));
     expect(agreed(source.replace('70, again', '64, again')).r0).toBe(2n * 2080n);
   });
+
+  it("a loop's stack window survives calls of a callee that moves the window, and still ends at the frame", () => {
+    // The callee reads its caller's frame through r1, so every call moves the stack window and back.
+    const source = `
+      mov %r6, 0
+      mov %r8, %r10
+      add %r8, -64
+      mov %r7, 0
+    again:
+      mov %r2, %r8
+      add %r2, %r6
+      stxb [%r2+0], %r6
+      mov %r1, %r2
+      call local touch
+      add %r7, %r0
+      add %r6, 1
+      jlt %r6, 70, again
+      mov %r0, %r7
+      exit
+    touch:
+      ldxb %r0, [%r1+0]
+      exit`;
+    const stack = setUp().memory.region(Slot.STACK);
+    const r10 = stack === undefined ? -1 : stack.guestBase + stack.size;
+    // The 65th store lands on r10 itself, the first byte past the frame.
+    expect(agreed(source)).toEqual(fault(6, r10, 1, 'write'));
+    expect(agreed(source.replace('70, again', '64, again')).r0).toBe(2016n);
+  });
 });
