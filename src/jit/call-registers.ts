@@ -16,6 +16,7 @@
  * graph.
  */
 import type { Insn, Program } from '../isa/instruction.js';
+import { closeOver } from './call-graph.js';
 import type { ProgramLayout } from './control-flow.js';
 import { borrowWork, releaseWork } from './scratch.js';
 
@@ -196,30 +197,6 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
     return { params, results };
   } finally {
     releaseWork(work);
-  }
-}
-
-/** mask[f] |= mask[g] & keep for every call f → g, to the fixed point (a worklist over callers). */
-function closeOver(mask: Uint16Array, callees: number[][], callers: number[][], keep: number): void {
-  const stack: number[] = [];
-  const queued = new Uint8Array(mask.length);
-  for (let k = 0; k < mask.length; k++) {
-    stack.push(k);
-    queued[k] = 1;
-  }
-  while (stack.length > 0) {
-    const f = stack.pop() as number;
-    queued[f] = 0;
-    let m = mask[f];
-    for (const g of callees[f]) m |= mask[g] & keep;
-    if (m === mask[f]) continue;
-    mask[f] = m;
-    for (const c of callers[f]) {
-      if (queued[c] === 0) {
-        queued[c] = 1;
-        stack.push(c);
-      }
-    }
   }
 }
 

@@ -41,6 +41,7 @@ import {
   TABLE_SHIFT,
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
+import { closeOver } from './call-graph.js';
 import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
 import { type FunctionLayout, type ProgramLayout, type Region, recycleLayout } from './control-flow.js';
@@ -491,43 +492,41 @@ function inOwnFrame(base: number, off: number, size: number, frameSize: number):
 function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize: number): Uint8Array {
   const { insns } = program;
   const count = layout.functions.length;
-  const windowFree = new Uint8Array(count);
-  const callees: number[][] = [];
+  const needsWindow = new Uint16Array(count);
+  const callees: number[][] = layout.functions.map(() => []);
+  const callers: number[][] = layout.functions.map(() => []);
   for (const f of layout.functions) {
-    let ok = 1;
-    const calls: number[] = [];
+    let needs = 0;
     for (let i = f.first; i <= f.last; i++) {
       const insn = insns[i];
       switch (insn.kind) {
         case 'load':
-          if (!inOwnFrame(insn.src, insn.off, insn.size, frameSize)) ok = 0;
+          if (!inOwnFrame(insn.src, insn.off, insn.size, frameSize)) needs = 1;
           break;
         case 'store':
         case 'atomic':
-          if (!inOwnFrame(insn.dst, insn.off, insn.size, frameSize)) ok = 0;
+          if (!inOwnFrame(insn.dst, insn.off, insn.size, frameSize)) needs = 1;
           break;
         case 'call':
-          if (insn.op === 'local') calls.push(layout.functionAt[insn.target]);
-          else ok = 0;
+          if (insn.op === 'local') {
+            const g = layout.functionAt[insn.target];
+            callees[f.index].push(g);
+            callers[g].push(f.index);
+          } else {
+            needs = 1;
+          }
           break;
         case 'packet_load':
-          ok = 0; // its slot is configurable
+          needs = 1; // its slot is configurable
           break;
       }
     }
-    windowFree[f.index] = ok;
-    callees.push(calls);
+    needsWindow[f.index] = needs;
   }
-  // A function calling one that needs the window needs it too: iterate to the fixed point.
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (let k = 0; k < count; k++) {
-      if (windowFree[k] === 1 && callees[k].some((c) => windowFree[c] === 0)) {
-        windowFree[k] = 0;
-        changed = true;
-      }
-    }
-  }
+  // A function calling one that needs the window needs it too.
+  closeOver(needsWindow, callees, callers, 1);
+  const windowFree = new Uint8Array(count);
+  for (let k = 0; k < count; k++) windowFree[k] = 1 - needsWindow[k];
   return windowFree;
 }
 

@@ -15,6 +15,7 @@
 import type { Insn, Program } from '../isa/instruction.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
 import { SLOT_COUNT, SLOT_SHIFT, Slot } from '../vm/memory/layout.js';
+import { closeOver } from './call-graph.js';
 import type { ProgramLayout } from './control-flow.js';
 
 export interface SlotPrediction {
@@ -60,7 +61,8 @@ export function predictSlots(
   const count = insns.length;
   const slotAt = new Int8Array(program.slotCount).fill(UNKNOWN);
   const calls = new Int32Array(count).fill(NO_CALL);
-  const reachesHost = new Uint8Array(layout.functions.length);
+  const reachesHost = new Uint16Array(layout.functions.length);
+  const callees: number[][] = layout.functions.map(() => []);
   const callers: number[][] = layout.functions.map(() => []);
   const reg = new Int8Array(11);
   for (const f of layout.functions) {
@@ -98,6 +100,7 @@ export function predictSlots(
           if (insn.op === 'local') {
             const callee = layout.functionAt[insn.target];
             calls[i] = callee;
+            callees[f.index].push(callee);
             callers[callee].push(f.index);
           } else {
             calls[i] = HOST_CALL;
@@ -113,17 +116,8 @@ export function predictSlots(
       }
     }
   }
-  // Whatever calls a function that reaches the host reaches it too: spread backwards once each.
-  const pending: number[] = [];
-  for (let k = 0; k < reachesHost.length; k++) if (reachesHost[k] === 1) pending.push(k);
-  while (pending.length > 0) {
-    for (const caller of callers[pending.pop() as number]) {
-      if (reachesHost[caller] === 0) {
-        reachesHost[caller] = 1;
-        pending.push(caller);
-      }
-    }
-  }
+  // Whatever calls a function that reaches the host reaches it too.
+  closeOver(reachesHost, callees, callers, 1);
   const hostCallsBefore = new Int32Array(count + 1);
   let hostCalls = 0;
   for (let i = 0; i < count; i++) {
