@@ -1046,7 +1046,6 @@ class FunctionGen {
     if (hostCallsBefore[R.first] !== hostCallsBefore[R.last + 1]) return false;
     const { insns } = this.input.program;
     const { loopAt } = this.input.layout;
-    const w = this.w;
     const loaded: number[] = [];
     this.loopFields[r] = loaded;
     for (let i = R.first; i <= R.last; i++) {
@@ -1062,24 +1061,32 @@ class FunctionGen {
       if (slot < 0 || inOwnFrame(base, insn.off, insn.size, this.frameSize)) continue;
       const at = slot * TABLE_STRIDE;
       const last = (insn.kind === 'store' ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(insn.size);
-      for (const field of [TABLE_ABS_START, TABLE_HOST_DELTA, last]) {
-        if (this.loadedBy[at + field] === r + 1 || loaded.length === MAX_CACHED_FIELDS) continue;
-        this.loadedBy[at + field] = r + 1;
-        loaded.push(at + field);
-        const wide = field !== TABLE_HOST_DELTA;
-        let local = this.cacheLocal[at + field];
-        if (local < 0) {
-          local = L_CACHE + this.cacheTypes.length;
-          this.cacheTypes.push(wide ? I64 : I32);
-          this.cacheLocal[at + field] = local;
-        }
-        w.i32const(0);
-        w.mem(wide ? Op.i64_load32_u : Op.i32_load, (at + field) * 4);
-        w.byte(Op.local_set);
-        w.u32(local); // a LEB128: a part may cache more fields than fit one byte
-      }
+      this.loadField(r, at + TABLE_ABS_START, true, loaded);
+      this.loadField(r, at + TABLE_HOST_DELTA, false, loaded);
+      this.loadField(r, at + last, true, loaded);
     }
     return true;
+  }
+
+  /**
+   * Reads window field `key` (slot · TABLE_STRIDE + field; i64 when `wide`, the host delta i32) into
+   * its cache local at the entry of loop `r`, unless the loop already reads it or reads its maximum.
+   */
+  private loadField(r: number, key: number, wide: boolean, loaded: number[]): void {
+    if (this.loadedBy[key] === r + 1 || loaded.length === MAX_CACHED_FIELDS) return;
+    this.loadedBy[key] = r + 1;
+    loaded.push(key);
+    let local = this.cacheLocal[key];
+    if (local < 0) {
+      local = L_CACHE + this.cacheTypes.length;
+      this.cacheTypes.push(wide ? I64 : I32);
+      this.cacheLocal[key] = local;
+    }
+    const w = this.w;
+    w.i32const(0);
+    w.mem(wide ? Op.i64_load32_u : Op.i32_load, key * 4);
+    w.byte(Op.local_set);
+    w.u32(local); // a LEB128: a part may cache more fields than fit one byte
   }
 
   // ------------------------------------------------------------------------------ metering
@@ -2006,10 +2013,6 @@ class FunctionGen {
   private inlineLookup(pc: number, id: number): void {
     const w = this.w;
     const table = this.inlineTable(id) as MapLookupTable;
-    const entry = (word: number) => {
-      w.op2(Op.local_get, L_ENTRY);
-      w.mem(Op.i32_load, word * 4);
-    };
     this.open(Op.block, OTHER, 0); // $done
     this.open(Op.block, OTHER, 0); // $call
     // Handle → id: r1 − base below count << shift (unsigned 64-bit, so a high half fails), low bits 0.
@@ -2043,14 +2046,14 @@ class FunctionGen {
     w.op2(Op.br_if, 0);
     // The key: 4 bytes (8 for HASH8) readable at r2, the check of `address` (layout.ts).
     w.op2(Op.local_get, 2);
+    w.op2(Op.local_tee, L_A);
     this.locateEntry();
-    w.op2(Op.local_get, L_H);
-    w.op2(Op.local_get, 2);
+    w.op2(Op.local_get, L_A);
     w.op2(Op.local_get, L_H);
     w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
     w.byte(Op.i64_lt_u);
     w.op2(Op.br_if, 0);
-    w.op2(Op.local_get, 2);
+    w.op2(Op.local_get, L_A);
     w.op2(Op.local_get, L_H);
     w.op2(Op.local_get, L_PROBE);
     w.i32const(LookupKind.HASH8);
@@ -2061,11 +2064,7 @@ class FunctionGen {
     w.mem(Op.i64_load32_u, (TABLE_LAST_READ + sizeIndex(4)) * 4);
     w.byte(Op.i64_gt_u);
     w.op2(Op.br_if, 0);
-    w.op2(Op.local_get, 2);
-    w.byte(Op.i32_wrap_i64);
-    w.op2(Op.local_get, L_H);
-    w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
-    w.byte(Op.i32_add);
+    this.entryHost();
     w.op2(Op.local_tee, L_H); // the key's host address
     w.mem(Op.i32_load);
     w.op2(Op.local_set, L_K0);
@@ -2074,14 +2073,14 @@ class FunctionGen {
     w.i32const(LookupKind.ARRAY);
     w.byte(Op.i32_eq);
     w.op2(Op.if, 0x40);
-    entry(LOOKUP_BASE);
+    this.lookupEntry(LOOKUP_BASE);
     w.op2(Op.local_get, L_K0);
-    entry(LOOKUP_STRIDE);
+    this.lookupEntry(LOOKUP_STRIDE);
     w.byte(Op.i32_mul);
     w.byte(Op.i32_add);
     w.i32const(0);
     w.op2(Op.local_get, L_K0);
-    entry(LOOKUP_LIMIT);
+    this.lookupEntry(LOOKUP_LIMIT);
     w.byte(Op.i32_lt_u);
     w.byte(Op.select);
     w.byte(Op.i64_extend_i32_u);
@@ -2112,10 +2111,6 @@ class FunctionGen {
    */
   private probe(keySize: 4 | 8): void {
     const w = this.w;
-    const entry = (word: number) => {
-      w.op2(Op.local_get, L_ENTRY);
-      w.mem(Op.i32_load, word * 4);
-    };
     if (keySize === 4) {
       w.op2(Op.local_get, L_K0);
     } else {
@@ -2139,11 +2134,11 @@ class FunctionGen {
         w.byte(Op.i32_mul);
       }
     }
-    entry(LOOKUP_LIMIT);
+    this.lookupEntry(LOOKUP_LIMIT);
     w.op2(Op.local_tee, L_MASK);
     w.byte(Op.i32_and);
     w.op2(Op.local_set, L_PROBE);
-    entry(LOOKUP_TABLE);
+    this.lookupEntry(LOOKUP_TABLE);
     w.op2(Op.local_set, L_H);
     const bytes = keySize === 4 ? 8 : 12;
     // block $found { loop $next { entry = table + e · bytes; s = its slot + 1; s = 0 or key equal →
@@ -2182,11 +2177,11 @@ class FunctionGen {
     w.byte(Op.end);
     w.byte(Op.end);
     // r0 = s ? base + (s − 1) · stride : 0
-    entry(LOOKUP_BASE);
+    this.lookupEntry(LOOKUP_BASE);
     w.op2(Op.local_get, L_T);
     w.i32const(1);
     w.byte(Op.i32_sub);
-    entry(LOOKUP_STRIDE);
+    this.lookupEntry(LOOKUP_STRIDE);
     w.byte(Op.i32_mul);
     w.byte(Op.i32_add);
     w.i32const(0);
@@ -2194,6 +2189,12 @@ class FunctionGen {
     w.byte(Op.select);
     w.byte(Op.i64_extend_i32_u);
     w.op2(Op.local_set, 0);
+  }
+
+  /** Pushes word `word` of the map's lookup-table entry (its address in L_ENTRY). */
+  private lookupEntry(word: number): void {
+    this.w.op2(Op.local_get, L_ENTRY);
+    this.w.mem(Op.i32_load, word * 4);
   }
 
   /** murmur3's body round: h (on the stack) ← mixH(h, key word in `local`), see hash-index.ts. */
