@@ -8,10 +8,11 @@
  * so its back edges are `br`s to that loop. So is a *rotated* loop, clang's favourite shape: laid out
  * from the top of its body but entered from outside at one instruction in the middle (its *mid
  * entry*). A jump from outside to the mid entry sets a flag and enters the wasm loop at its start,
- * where the flag branches straight to the mid entry's block; the iterations themselves pay nothing. Every other backward jump (irreducible flow, loops left
- * backwards) sets a dispatch index and branches to a `loop` + `br_table` around its region, which
- * re-enters the right block: every CFG compiles, with one block per target and one table entry per
- * target. Loop candidates are checked by scanning them; the scans share a budget proportional to the
+ * where the flag branches straight to the mid entry's block; the iterations themselves pay nothing.
+ * A backward jump to a short block that leaves forwards (a shared switch tail) runs a copy of it.
+ * Every other backward jump (irreducible flow, loops left backwards) sets a dispatch index and
+ * branches to a `loop` + `br_table` around its region, which re-enters the right block: every CFG
+ * compiles, with one block per target and one table entry per target. Loop candidates are checked by scanning them; the scans share a budget proportional to the
  * function size, so deeply nested hostile input falls back to dispatch instead of going quadratic.
  *
  * A function longer than the part size is cut at block boundaries into parts, each its own wasm
@@ -84,8 +85,8 @@ export const DEFAULT_PART_SIZE = 100_000;
 
 /**
  * The analysis of a program. `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt`, `midOf`,
- * `tailCopy` and `partAt` are for the code generator only: their memory is pooled, and `generateModule` hands it back (`recycleLayout`),
- * after which they hold another program's facts.
+ * `tailCopy` and `partAt` are for the code generator only: their memory is pooled, and
+ * `generateModule` hands it back (`recycleLayout`), after which they hold another program's facts.
  */
 export interface ProgramLayout {
   readonly functions: readonly FunctionLayout[];
@@ -215,7 +216,6 @@ function layOut(
       );
     }
     leader[startPc] = 1;
-    pollSite[startPc] = 1;
     for (let i = first; i <= last; i++) {
       if (ends[i] !== 0 && i < last) leader[pcs[i + 1]] = 1;
       if (ends[i] === MAY_GOTO) mayGoto[k] = 1;
@@ -229,7 +229,6 @@ function layOut(
         );
       }
       leader[t] = 1;
-      if (t <= pcs[i]) pollSite[t] = 1;
     }
     // Parts: cut at the first block boundary after every `partSize` instructions (so only the
     // instructions from `partSize` after the last cut are candidates: none in a short function).
@@ -272,8 +271,7 @@ function layOut(
       if (bounds.length > 2) regions[0].dispatch = true;
       parts.push({ first: pFirst, last: pLast, regions });
     }
-    if (parts.length === 1)
-      movePollsOutOfRotatedLoops(first, last, parts[0].regions, pcs, jumpTarget, leader, midOf, pollSite);
+    markPollSites(first, last, parts[0].regions, pcs, jumpTarget, leader, midOf, pollSite);
     // Block sizes, backwards: a block runs from its leader to the next leader or the function end.
     let n = 0;
     let gas = 0;
@@ -315,13 +313,15 @@ function layOut(
 }
 
 /**
- * A jump from outside a rotated loop to its mid entry polls at its own block instead of the mid entry,
- * so the meter call stays out of the loop (V8 keeps a loop with a returning call in it out of
- * registers). Every cycle still passes a poll site, and between two polls a frame runs that block
+ * Marks the blocks that poll the meters (ProgramLayout.pollSite): the function entry and every
+ * backward-jump target — except that a jump from outside a rotated loop to its mid entry polls at its
+ * own block, so the meter call stays out of the loop (V8 keeps a loop with a returning call in it out
+ * of registers). Every cycle still passes a poll site, and between two polls a frame runs that block
  * plus one forward path from the mid entry that cannot reach it again unpolled: at most the
- * function's length, as codegen's `pollSlack` assumes.
+ * function's length, as codegen's `pollSlack` assumes. `regions`: those of the function's first part
+ * (a function with mid entries has only one).
  */
-function movePollsOutOfRotatedLoops(
+function markPollSites(
   first: number,
   last: number,
   regions: readonly Region[],
@@ -331,21 +331,15 @@ function movePollsOutOfRotatedLoops(
   midOf: Int32Array,
   pollSite: Uint8Array,
 ): void {
-  let rotated = false;
-  for (const r of regions) {
-    if (r.mid < 0) continue;
-    pollSite[r.mid] = 0; // set again below for a backward jump from inside the loop
-    rotated = true;
-  }
-  if (!rotated) return;
   let block = pcs[first];
+  pollSite[block] = 1;
   for (let i = first; i <= last; i++) {
     if (leader[pcs[i]] === 1) block = pcs[i];
     const t = jumpTarget[i];
     if (t < 0 || t > pcs[i]) continue;
     const m = midOf[t];
-    if (m < 0) continue;
-    pollSite[i < regions[m].first || i > regions[m].last ? block : t] = 1;
+    const intoRotated = m >= 0 && (i < regions[m].first || i > regions[m].last);
+    pollSite[intoRotated ? block : t] = 1;
   }
 }
 
@@ -437,11 +431,11 @@ const NATURAL = -1;
 /**
  * Finds the natural loops of one part and returns its regions. A candidate is a backward target
  * `h` with its last back edge `b`; it is a loop when nothing outside [h, b] jumps into (h, b] — or
- * into one instruction of it only, its mid entry — and nothing inside jumps to before h. When that fails, [h, first back edge] is tried: clang's rotated
- * loops jump back to an inner loop's header from the end of an outer, irreducible cycle, and the
- * inner loop should still be a wasm loop (the outer jump re-enters by dispatch). Loops that pass nest
- * properly (a partial overlap would be a jump into the other one's interior), so one stack pass
- * builds the tree.
+ * into one instruction of it only, its mid entry — and nothing inside jumps to before h. When that
+ * fails, [h, first back edge] is tried: clang's rotated loops jump back to an inner loop's header
+ * from the end of an outer, irreducible cycle, and the inner loop should still be a wasm loop (the
+ * outer jump re-enters by dispatch). Loops that pass nest properly (a partial overlap would be a jump
+ * into the other one's interior), so one stack pass builds the tree.
  */
 function structure(
   first: number,
