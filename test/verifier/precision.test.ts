@@ -43,6 +43,8 @@ const branches = (first: number, second: number): string[] => [
 ];
 
 const exit0 = ['r0 = 0', 'exit'];
+/** Reads the stack byte at r10 − 64 + `x`: in bounds only for 0 ≤ x < 64. */
+const stackByte = (x: string): string[] => ['r1 = r10', 'r1 += -64', `r1 += ${x}`, 'r0 = *(u8 *)(r1 + 0)'];
 
 interface Case {
   readonly name: string;
@@ -56,7 +58,7 @@ interface Case {
 const CASES: readonly Case[] = [
   {
     name: 'x computed in branches, then a stack index',
-    asm: (a, b) => [...branches(a, b), 'r1 = r10', 'r1 += -64', 'r1 += r7', 'r0 = *(u8 *)(r1 + 0)', ...exit0],
+    asm: (a, b) => [...branches(a, b), ...stackByte('r7'), ...exit0],
     safe: [0, 8],
     unsafe: [0, 100],
     code: 'STACK_OOB',
@@ -81,10 +83,7 @@ const CASES: readonly Case[] = [
       'r3 = 2',
       'join:',
       'r7 = *(u64 *)(r10 - 8)',
-      'r1 = r10',
-      'r1 += -64',
-      'r1 += r7',
-      'r0 = *(u8 *)(r1 + 0)',
+      ...stackByte('r7'),
       ...exit0,
     ],
     safe: [0, 8],
@@ -100,10 +99,7 @@ const CASES: readonly Case[] = [
       '*(u64 *)(r6 + 0) = r7',
       'r7 = 0',
       'r8 = *(u64 *)(r10 - 16)',
-      'r1 = r10',
-      'r1 += -64',
-      'r1 += r8',
-      'r0 = *(u8 *)(r1 + 0)',
+      ...stackByte('r8'),
       ...exit0,
     ],
     safe: [0, 8],
@@ -133,10 +129,7 @@ const CASES: readonly Case[] = [
     asm: (a, b) => [
       'call sub',
       'r7 = r0',
-      'r1 = r10',
-      'r1 += -64',
-      'r1 += r7',
-      'r0 = *(u8 *)(r1 + 0)',
+      ...stackByte('r7'),
       ...exit0,
       'sub:',
       ...branches(a, b),
@@ -183,10 +176,7 @@ const CASES: readonly Case[] = [
       b === 0 ? 'r7 = r6' : 'r7 = r0',
       'join:',
       'if r7 > 63 goto out',
-      'r1 = r10',
-      'r1 += -64',
-      'r1 += r6',
-      'r0 = *(u8 *)(r1 + 0)',
+      ...stackByte('r6'),
       'out:',
       ...exit0,
     ],
@@ -203,10 +193,7 @@ const CASES: readonly Case[] = [
       'r6 |= 0',
       ...branches(a, b),
       'if r6 >= r7 goto out',
-      'r1 = r10',
-      'r1 += -64',
-      'r1 += r6',
-      'r0 = *(u8 *)(r1 + 0)',
+      ...stackByte('r6'),
       'out:',
       ...exit0,
     ],
@@ -240,10 +227,7 @@ const CASES: readonly Case[] = [
       'r9 = 2',
       'r8 = 3',
       'B:',
-      'r1 = r10',
-      'r1 += -64',
-      'r1 += r7',
-      'r0 = *(u8 *)(r1 + 0)',
+      ...stackByte('r7'),
       ...exit0,
     ],
     safe: [0, 8],
@@ -282,7 +266,7 @@ function precisionProgram(seed: readonly number[]): string {
       const x = v();
       // Usually bounded first; sometimes the value's range alone must keep it in bounds.
       const guard = r() % 2 === 0 ? [] : [`if r${x} > 63 goto +4`, `if r${x} s< 0 goto +3`];
-      return [...guard, 'r1 = r10', 'r1 += -64', `r1 += r${x}`, 'r0 = *(u8 *)(r1 + 0)'];
+      return [...guard, ...stackByte(`r${x}`)];
     },
     () => [`if r${v()} ${cmp()} ${r() % 80} goto SKIP`],
     () => [`if r${v()} ${cmp()} r${v()} goto SKIP`],
