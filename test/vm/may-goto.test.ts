@@ -47,14 +47,11 @@ done:
   exit
 `;
 
-/** main: one may_goto, two calls of f (each spends its own counter), then main spends the rest of its. */
-const NESTED = `
-  mov %r6, 0
-  may_goto bad
-  call local f
-  add %r6, %r0
-  call local f
-  add %r6, %r0
+/**
+ * The rest of NESTED and CALLBACKS: main spends its counter in a loop and returns r6 << 32 | iterations;
+ * f spends its own counter and returns its iteration count.
+ */
+const SPEND = `
   mov %r7, 0
 mloop:
   may_goto mend
@@ -78,6 +75,16 @@ fend:
   exit
 `;
 
+/** main: one may_goto, two calls of f (each spends its own counter), then main spends the rest of its. */
+const NESTED = `
+  mov %r6, 0
+  may_goto bad
+  call local f
+  add %r6, %r0
+  call local f
+  add %r6, %r0
+${SPEND}`;
+
 /** The same through a helper callback: the callback frame gets a fresh counter, main keeps its own. */
 const CALLBACKS = `
   mov %r6, 0
@@ -85,28 +92,7 @@ const CALLBACKS = `
   lddw code_addr %r1, f
   call ${CALLBACK}
   mov %r6, %r0
-  mov %r7, 0
-mloop:
-  may_goto mend
-  add %r7, 1
-  ja mloop
-mend:
-  mov %r0, %r6
-  lsh %r0, 32
-  add %r0, %r7
-  exit
-bad:
-  mov %r0, -1
-  exit
-f:
-  mov %r0, 0
-floop:
-  may_goto fend
-  add %r0, 1
-  ja floop
-fend:
-  exit
-`;
+${SPEND}`;
 
 /** After a loop that spent its counter, ORs every byte of the 512-byte frame: still all zero. */
 const STACK_UNTOUCHED = `
