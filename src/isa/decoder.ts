@@ -105,13 +105,13 @@ function decoded(
   r: Raw,
   slots: 1 | 2,
   kind: Insn['kind'],
-  op: AllFields['op'],
-  is64: boolean | undefined,
-  useReg: boolean | undefined,
-  width: number | undefined,
-  target: number | undefined,
-  size: number | undefined,
-  flag: boolean | undefined,
+  op: AllFields['op'] = undefined,
+  is64: boolean | undefined = undefined,
+  useReg: boolean | undefined = undefined,
+  width: number | undefined = undefined,
+  target: number | undefined = undefined,
+  size: number | undefined = undefined,
+  flag: boolean | undefined = undefined,
   source: LddwSource | undefined = undefined,
   imm2: number | undefined = undefined,
 ): Insn {
@@ -212,7 +212,7 @@ class Decoder {
       }
       width = r.imm;
       this.registers(r, true);
-      return decoded(r, 1, 'alu', op, is64, false, width, undefined, undefined, undefined) as AluInsn;
+      return decoded(r, 1, 'alu', op, is64, false, width) as AluInsn;
     }
     if (op === undefined) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
     if (op === 'neg') {
@@ -233,7 +233,7 @@ class Decoder {
       }
     }
     this.registers(r, true);
-    return decoded(r, 1, 'alu', op, is64, useReg, width, undefined, undefined, undefined) as AluInsn;
+    return decoded(r, 1, 'alu', op, is64, useReg, width) as AluInsn;
   }
 
   decodeJump(r: Raw, is64: boolean, slotCount: number): Insn {
@@ -243,18 +243,7 @@ class Decoder {
     if ((r.opcode & 0xf0) === EXIT_OP_CODE) {
       if (!is64 || useReg) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
       this.zero(r, ['dst', 'src', 'off', 'imm']);
-      return decoded(
-        r,
-        1,
-        'exit',
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-      );
+      return decoded(r, 1, 'exit');
     }
     const op = JUMP_OP_BY_CODE.get(r.opcode & 0xf0);
     if (op === undefined) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
@@ -284,7 +273,7 @@ class Decoder {
       this.registers(r, false);
       target = r.pc + 1 + r.off;
     }
-    return decoded(r, 1, 'jump', op, is64, useReg, undefined, target, undefined, undefined);
+    return decoded(r, 1, 'jump', op, is64, useReg, undefined, target);
   }
 
   decodeCall(r: Raw, is64: boolean, useReg: boolean, slotCount: number): CallInsn {
@@ -318,18 +307,7 @@ class Decoder {
   }
 
   call(r: Raw, op: CallOp, target: number): CallInsn {
-    return decoded(
-      r,
-      1,
-      'call',
-      op,
-      undefined,
-      undefined,
-      undefined,
-      target,
-      undefined,
-      undefined,
-    ) as CallInsn;
+    return decoded(r, 1, 'call', op, undefined, undefined, undefined, target) as CallInsn;
   }
 
   decodeLd(r: Raw, slotCount: number): Insn {
@@ -412,13 +390,13 @@ class Decoder {
       if (mode !== BPF_MEM) this.fail('UNKNOWN_OPCODE', r, 'unknown opcode');
       this.zero(r, ['src']);
       this.registers(r, false);
-      return decoded(r, 1, 'store', undefined, undefined, false, undefined, undefined, size, undefined);
+      return decoded(r, 1, 'store', undefined, undefined, false, undefined, undefined, size);
     }
     // STX
     if (mode === BPF_MEM) {
       this.zero(r, ['imm']);
       this.registers(r, false);
-      return decoded(r, 1, 'store', undefined, undefined, true, undefined, undefined, size, undefined);
+      return decoded(r, 1, 'store', undefined, undefined, true, undefined, undefined, size);
     }
     if (mode === BPF_ATOMIC && (size === 4 || size === 8)) {
       // add/or/and/xor take an optional FETCH bit; xchg and cmpxchg always have it.
