@@ -140,7 +140,7 @@ const MAX_SLACK = 2 ** 30;
  * one forward path per frame runs between polls, since loop headers, other backward-jump targets and
  * function entries all poll.
  */
-export function pollSlack(layout: ProgramLayout, maxFrames: number): number {
+function pollSlack(layout: ProgramLayout, maxFrames: number): number {
   let longest = 0;
   for (const f of layout.functions) longest = Math.max(longest, f.last - f.first + 1);
   const slack = maxFrames * longest;
@@ -157,7 +157,7 @@ export function pollSlack(layout: ProgramLayout, maxFrames: number): number {
  * True when every block's gas equals its instruction count (no cost table, or one of all ones): one
  * countdown then meters both, the other is unused.
  */
-export function unitGas(layout: ProgramLayout): boolean {
+function unitGas(layout: ProgramLayout): boolean {
   const { blockGas, blockInsns } = layout;
   if (blockGas === blockInsns) return true;
   // Both are 0 where no block starts (no `leader` here: its memory is recycled after codegen).
@@ -169,7 +169,7 @@ export function unitGas(layout: ProgramLayout): boolean {
  * `pollSlack` for the gas countdown (unless `unitGas`): the most gas one forward path per frame can
  * charge. Beyond MAX_SLACK (huge costs), gas is counted exactly on an i64 instead (`wideGas`).
  */
-export function gasSlack(program: Program, layout: ProgramLayout, maxFrames: number): number {
+function gasSlack(program: Program, layout: ProgramLayout, maxFrames: number): number {
   const { blockGas } = layout;
   let most = 0;
   for (const f of layout.functions) {
@@ -182,7 +182,7 @@ export function gasSlack(program: Program, layout: ProgramLayout, maxFrames: num
 }
 
 /** See `gasSlack`. */
-export function wideGas(slack: number): boolean {
+function wideGas(slack: number): boolean {
   return slack > MAX_SLACK;
 }
 
@@ -272,10 +272,40 @@ const STACK_ENTRY = Slot.STACK * TABLE_STRIDE * 4;
 /** V8's (and the JS API spec's) limit on one function body. */
 const MAX_FUNCTION_BYTES = 7_654_321;
 
-/** A compiled module and the helpers whose direct entry it imports as `direct<id>`, in import order. */
+/**
+ * How the compiled code meters, which the engine's refills must match (see `charge`): computed once
+ * per program, by generateModule.
+ */
+export interface Meters {
+  /** See `unitGas`: one countdown meters both. */
+  readonly unitGas: boolean;
+  /** See `pollSlack`. */
+  readonly slack: number;
+  /** See `gasSlack` (0 with unit gas). */
+  readonly gasSlack: number;
+  /** See `wideGas`. */
+  readonly wideGas: boolean;
+}
+
+function meters(program: Program, layout: ProgramLayout, maxFrames: number): Meters {
+  const unit = unitGas(layout);
+  const slackOfGas = unit ? 0 : gasSlack(program, layout, maxFrames);
+  return {
+    unitGas: unit,
+    slack: pollSlack(layout, maxFrames),
+    gasSlack: slackOfGas,
+    wideGas: wideGas(slackOfGas),
+  };
+}
+
+/**
+ * A compiled module, the helpers whose direct entry it imports as `direct<id>` (in import order) and
+ * how it meters.
+ */
 export interface GeneratedModule {
   readonly bytes: Uint8Array<ArrayBuffer>;
   readonly directHelpers: readonly number[];
+  readonly meters: Meters;
 }
 
 /**
@@ -304,20 +334,19 @@ export function generateModule(input: CodegenInput): GeneratedModule {
   const directHelpers = directHelperIds(input);
   const firstSub = IMPORT_COUNT + directHelpers.length;
   const runFn = firstSub + fnCount;
-  const unit = unitGas(layout);
-  const slackOfGas = unit ? 0 : gasSlack(input.program, layout, input.memory.stackMaxFrames);
+  const m = meters(input.program, layout, input.memory.stackMaxFrames);
   let partCount = 0;
   for (const f of layout.functions) if (f.parts.length > 1) partCount += f.parts.length;
-  const sigs = signatures(input, runFn + 1 + partCount, unit, wideGas(slackOfGas));
+  const sigs = signatures(input, runFn + 1 + partCount, m.unitGas, m.wideGas);
   // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
   // function (prologue, metering exit); it doubles when a program needs more.
   const out = new ModuleWriter(
-    moduleHeader(layout, firstSub, wideGas(slackOfGas), sigs, directHelpers),
+    moduleHeader(layout, firstSub, m.wideGas, sigs, directHelpers),
     20 * input.program.slotCount + 400 * fnCount + 2048,
     moduleMemory,
   );
   const directFn = new Map(directHelpers.map((id, j) => [id, IMPORT_COUNT + j]));
-  const gen = new FunctionGen(input, firstSub, out, slackOfGas, sigs.regs, directFn);
+  const gen = new FunctionGen(input, firstSub, out, m, sigs.regs, directFn);
   try {
     let nextPartFn = runFn + 1;
     for (const f of layout.functions) {
@@ -336,7 +365,7 @@ export function generateModule(input: CodegenInput): GeneratedModule {
     gen.release();
     recycleLayout(layout);
   }
-  return { bytes: out.finish(), directHelpers };
+  return { bytes: out.finish(), directHelpers, meters: m };
 }
 
 /**
@@ -571,6 +600,7 @@ class FunctionGen {
   /** See `pollSlack`. */
   private readonly slack: number;
   /** See `gasSlack` (0 with unit gas) and `wideGas`. */
+  private readonly gasSlack: number;
   private readonly wideGas: boolean;
   /** Loop header pc → control-stack index of the block its poll path follows (see `region`). */
   private readonly openPoll = new Map<number, number>();
@@ -593,7 +623,7 @@ class FunctionGen {
     private readonly input: CodegenInput,
     private readonly firstSub: number,
     private readonly out: ModuleWriter,
-    private readonly gasSlack: number,
+    meters: Meters,
     private readonly regs: CallRegisters,
     /** Helper id → function index of its `direct` import. */
     private readonly directFn: ReadonlyMap<number, number>,
@@ -610,9 +640,10 @@ class FunctionGen {
     this.work = borrowWork(2 * slots).fill(-1);
     this.openBlock = this.work.subarray(0, slots);
     this.openLoop = this.work.subarray(slots);
-    this.unitGas = unitGas(input.layout);
-    this.wideGas = wideGas(gasSlack);
-    this.slack = pollSlack(input.layout, this.maxFrames);
+    this.unitGas = meters.unitGas;
+    this.wideGas = meters.wideGas;
+    this.slack = meters.slack;
+    this.gasSlack = meters.gasSlack;
   }
 
   release(): void {

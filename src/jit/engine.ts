@@ -33,7 +33,7 @@ import { createExecutorMachine, type ExecutorMachine, type MachineOptions } from
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot, slotBase } from '../vm/memory/layout.js';
 import { JitCallContext, type JitHost } from './call-context.js';
-import { gasSlack, generateModule, pollSlack, TRAP_CALL_DEPTH, unitGas, wideGas } from './codegen.js';
+import { generateModule, TRAP_CALL_DEPTH } from './codegen.js';
 import { analyze, type ProgramLayout } from './control-flow.js';
 
 /** Same options as the interpreter (memory, helpers, lddw resolver, packet slot, gas costs). */
@@ -144,7 +144,7 @@ export class JitProgram implements TailCallTarget, JitHost {
       options.gasCosts ? gasPricer(options.gasCosts) : undefined,
       options.partSize,
     );
-    const { bytes, directHelpers } = generateModule({
+    const { bytes, directHelpers, meters } = generateModule({
       program,
       layout: this.layout,
       memory: this.memory,
@@ -153,10 +153,10 @@ export class JitProgram implements TailCallTarget, JitHost {
       packetSlot:
         options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT),
     });
-    this.unitGas = unitGas(this.layout);
-    this.slack = pollSlack(this.layout, this.maxFrames);
-    this.gasSlack = this.unitGas ? 0 : gasSlack(program, this.layout, this.maxFrames);
-    this.wideGas = wideGas(this.gasSlack);
+    this.unitGas = meters.unitGas;
+    this.slack = meters.slack;
+    this.gasSlack = meters.gasSlack;
+    this.wideGas = meters.wideGas;
     const t1 = performance.now();
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       env: {
