@@ -12,6 +12,7 @@ import type {
   CallInsn,
   CallOp,
   Insn,
+  InsnBase,
   JumpOp,
   LddwInsn,
   LddwSource,
@@ -115,7 +116,7 @@ function decoded(
   source: LddwSource | undefined = undefined,
   imm2: number | undefined = undefined,
 ): Insn {
-  const insn: AllFields & InsnFields = {
+  const insn: AllFields & InsnBase = {
     kind,
     op,
     pc: r.pc,
@@ -138,17 +139,6 @@ function decoded(
     imm2,
   };
   return insn as Insn;
-}
-
-/** The raw fields every kind has. */
-interface InsnFields {
-  readonly pc: number;
-  readonly opcode: number;
-  readonly dst: number;
-  readonly src: number;
-  readonly off: number;
-  readonly imm: number;
-  readonly slots: 1 | 2;
 }
 
 class Decoder {

@@ -53,7 +53,8 @@ export type LddwSource =
   | 'map_idx'
   | 'map_idx_value';
 
-interface InsnBase {
+/** The raw fields every kind has. */
+export interface InsnBase {
   /** Slot index of the instruction (lddw takes two slots). */
   readonly pc: number;
   readonly opcode: number;
