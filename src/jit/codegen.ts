@@ -45,6 +45,7 @@ import { closeOver } from './call-graph.js';
 import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
 import { type FunctionLayout, type ProgramLayout, type Region, recycleLayout } from './control-flow.js';
+import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
 import {
@@ -589,6 +590,7 @@ class FunctionGen {
   private openDispatch: number[] = [];
   /** Memory checks proven in the straight-line code being emitted. */
   private readonly checked = new CheckedRanges();
+  private readonly narrow = new NarrowRegisters();
   private readonly frameSize: number;
   private readonly maxFrames: number;
   private readonly fpGuestTop: number;
@@ -839,7 +841,7 @@ class FunctionGen {
     this.regions = part.regions;
     this.ctrl = [];
     this.openDispatch = new Array(part.regions.length).fill(-1);
-    this.checked.forgetAll();
+    this.forgetFacts();
     this.fusedPc = -1;
     this.cacheLocal.fill(-1);
     this.loadedBy.fill(0);
@@ -1328,11 +1330,18 @@ class FunctionGen {
 
   private insn(insn: Insn): void {
     // A jump target is reached from elsewhere: no check proven on the way here holds there.
-    if (this.input.layout.labelAt[insn.pc] >= 0) this.checked.forgetAll();
+    if (this.input.layout.labelAt[insn.pc] >= 0) this.forgetFacts();
     if (insn.pc === this.fusedPc)
       this.fusedPc = -1; // emitted with the instruction before it
     else this.emit(insn);
     this.checked.after(insn);
+    this.narrow.after(insn);
+  }
+
+  /** What straight-line code proved about registers (checks passed, narrow values) no longer holds. */
+  private forgetFacts(): void {
+    this.checked.forgetAll();
+    this.narrow.forgetAll();
   }
 
   private emit(insn: Insn): void {
@@ -1477,6 +1486,13 @@ class FunctionGen {
     const w = this.w;
     const d = insn.dst;
     const rem = insn.op === 'mod' || insn.op === 'smod';
+    const unsigned = insn.op === 'div' || insn.op === 'mod';
+    if (unsigned && this.narrow.has(d) && (insn.useReg ? this.narrow.has(insn.src) : insn.imm > 0)) {
+      // Both operands fit in 32 bits (narrow-registers.ts): the 32-bit division gives the same value.
+      this.divide32(insn);
+      w.byte(Op.i64_extend_i32_u);
+      return true;
+    }
     const signed = insn.op === 'sdiv' || insn.op === 'smod';
     const op = rem ? (signed ? Op.i64_rem_s : Op.i64_rem_u) : signed ? Op.i64_div_s : Op.i64_div_u;
     if (!insn.useReg) {
@@ -1726,7 +1742,7 @@ class FunctionGen {
       if (conditional) this.open(Op.if, OTHER, 0);
       this.copyBlock(t);
       if (conditional) this.close(OTHER, 0);
-      this.checked.forgetAll(); // what the copy proved holds on its own path only
+      this.forgetFacts(); // what the copy proved holds on its own path only
       return;
     }
     const mid = this.input.layout.midOf[t];
