@@ -357,12 +357,7 @@ function markPollSites(
  * ancestors of each other (a loop between two of them is entered there from outside too), at most
  * MAX_MID_NESTING of them, so this walk is short.
  */
-export function midEntryLoop(
-  regions: readonly Region[],
-  midOf: Int32Array,
-  t: number,
-  i: number,
-): number {
+export function midEntryLoop(regions: readonly Region[], midOf: Int32Array, t: number, i: number): number {
   let r = midOf[t];
   if (r < 0 || (i >= regions[r].first && i <= regions[r].last)) return -1;
   for (;;) {
