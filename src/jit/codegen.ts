@@ -1000,7 +1000,7 @@ class FunctionGen {
     const w = this.w;
     const R = this.regions[r];
     const { insns } = this.input.program;
-    const { labelAt, labelRegion, loopAt, leader } = this.input.layout;
+    const { labelAt, labelRegion, leader } = this.input.layout;
     const headerPc = insns[R.first].pc;
     const outerCacheLoop = this.cacheLoop;
     // A loop inside another with the same header takes the header's `br` and poll path over until
