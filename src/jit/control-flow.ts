@@ -7,8 +7,12 @@
  * loop — entered only at its header, left only forwards — is a region of its own inside a wasm `loop`,
  * so its back edges are `br`s to that loop. So is a *rotated* loop, clang's favourite shape: laid out
  * from the top of its body but entered from outside at one instruction in the middle (its *mid
- * entry*). A jump from outside to the mid entry sets a flag and enters the wasm loop at its start,
- * where the flag branches straight to the mid entry's block; the iterations themselves pay nothing.
+ * entry*). A jump from outside to the mid entry sets a flag (the entry's pc) and enters the wasm loop
+ * at its start, where a test of the flag branches to the mid entry's block. Loops nest as clang's
+ * outer cycles need: several may start at one instruction (the outermost reaching down to the last
+ * back edge, the innermost natural, so its iterations pass no flag test), several nested loops may
+ * share a mid entry (the flag passes through each start on its way in), and a loop entered mid-body
+ * from below nests in a loop reaching down to that jump (which then `br`s to the outer start).
  * A backward jump to a short block that leaves forwards (a shared switch tail) runs a copy of it.
  * Every other backward jump (irreducible flow, loops left backwards) sets a dispatch index and
  * branches to a `loop` + `br_table` around its region, which re-enters the right block: every CFG
