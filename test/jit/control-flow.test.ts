@@ -7,15 +7,19 @@
  * a cycle to the dispatch loop, and each runs like the interpreter: result, gas, the pc where a budget
  * runs out (programs: loop-programs.ts).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
+import { OpenObject } from '../../src/elf/open.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import type { Program } from '../../src/isa/instruction.js';
 import { analyze } from '../../src/jit/control-flow.js';
 import { JitProgram } from '../../src/jit/engine.js';
+import { loadBpfObject } from '../../src/runtime/loader.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
 import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+import { clangAvailable, compileBpf } from '../elf/compile.js';
 import { outcome } from '../support/outcome.js';
 import { clangPrime, SIEVE } from './loop-programs.js';
 
@@ -171,6 +175,44 @@ describe('JIT nested rotated loops (clang-19 trial division)', () => {
     agreesOnEveryBudget(program, 1500);
     agreesOnEveryBudget(program, 300, 5);
   });
+});
+
+/** The benchmark kernels with loops, compiled by clang-19 as `npm run bench:kernels` does. */
+const KERNELS = ['sieve', 'prime', 'parser', 'maplookup', 'crc32', 'fnv1a', 'memcpy'];
+const kernelDir = new URL('../../bench/kernels/', import.meta.url);
+
+describe.skipIf(!clangAvailable)('JIT loop layout of the benchmark kernels (clang-19)', () => {
+  const compiled = (name: string) =>
+    compileBpf(readFileSync(new URL(`${name}.c`, kernelDir), 'utf8'), [
+      '-fno-builtin',
+      `-I${kernelDir.pathname}`,
+    ]);
+
+  it.each(KERNELS)(
+    '%s: every cycle is a wasm loop (no dispatch), and budgets stop like the interpreter',
+    (name) => {
+      const bytes = compiled(name);
+      const program = OpenObject.open(bytes)
+        .link()
+        .find((p) => p.name === 'kernel_run')?.program as Program;
+      const regions = analyze(program).functions.flatMap((f) => f.parts.flatMap((p) => p.regions));
+      expect(regions.some((r) => r.dispatch)).toBe(false);
+      const objects = (['interp', 'jit'] as const).map((engine) => {
+        const o = loadBpfObject(bytes, { engine });
+        o.run('kernel_init', {}, { maxInstructions: 1e9 });
+        return o;
+      });
+      for (const maxInstructions of [1000, 77_777, 1_000_003]) {
+        const [interp, jit] = objects.map((o) =>
+          outcome(() => {
+            const { r0, instructions, gasUsed } = o.run('kernel_run', {}, { maxInstructions });
+            return { r0, instructions, gasUsed };
+          }),
+        );
+        expect(jit, `${name} at ${maxInstructions}`).toEqual(interp);
+      }
+    },
+  );
 });
 
 /**
