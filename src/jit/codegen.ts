@@ -44,7 +44,13 @@ import {
 import { closeOver } from './call-graph.js';
 import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
-import { type FunctionLayout, type ProgramLayout, type Region, recycleLayout } from './control-flow.js';
+import {
+  type FunctionLayout,
+  midEntryLoop,
+  type ProgramLayout,
+  type Region,
+  recycleLayout,
+} from './control-flow.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
@@ -117,7 +123,7 @@ const L_HOST = 21;
 // caller's G_LOOPS, restored on return.
 const L_LOOPS = 32;
 const L_GAS_POLL_AT = 33;
-// i32: 1 while entering a rotated loop at its mid entry (see Region.mid); 0 everywhere else.
+// i32: the mid entry's pc while entering a rotated loop there (see Region.mid); 0 everywhere else.
 const L_MID = 34;
 // i32 scratch of inline map lookups (`inlineLookup`): the map's table entry, key words, probe index
 // and entry mask.
@@ -996,9 +1002,13 @@ class FunctionGen {
     const w = this.w;
     const R = this.regions[r];
     const { insns } = this.input.program;
-    const { labelAt, labelRegion, loopAt, leader } = this.input.layout;
+    const { labelAt, labelRegion, leader } = this.input.layout;
     const headerPc = insns[R.first].pc;
     const outerCacheLoop = this.cacheLoop;
+    // A loop inside another with the same header takes the header's `br` and poll path over until
+    // it ends (see Region.inner).
+    const outerLoop = this.openLoop[headerPc];
+    const outerPoll = this.openPoll.get(headerPc);
     if (R.isLoop) {
       // block $exit { loop $again { block $poll { loop $header … } br $exit } poll; br $again }
       this.open(Op.block, OTHER, 0);
@@ -1029,22 +1039,13 @@ class FunctionGen {
       w.u32(0);
       this.close(OTHER, 0);
     }
-    if (R.mid >= 0) {
-      // Entered from outside at the mid entry: clear the flag and go there, before the header's block.
-      w.op2(Op.local_get, L_MID);
-      this.open(Op.if, OTHER, 0);
-      w.i32const(0);
-      w.op2(Op.local_set, L_MID);
-      w.byte(Op.br);
-      w.u32(this.depthOf(this.openBlock[R.mid]));
-      this.close(OTHER, 0);
-    }
+    if (R.mid >= 0) this.midEntryTest(r);
     for (let i = R.first; i <= R.last; ) {
       const insn = insns[i];
       const pc = insn.pc;
       if (labelAt[pc] >= 0 && labelRegion[pc] === r) this.close(BLOCK, pc);
-      const child = loopAt[i];
-      if (child >= 0 && child !== r) {
+      const child = this.loopStartingAt(r, i);
+      if (child >= 0) {
         this.region(child);
         i = this.regions[child].last + 1;
         continue;
@@ -1056,7 +1057,9 @@ class FunctionGen {
     if (R.dispatch) this.close(DISPATCH, r);
     if (R.isLoop) {
       this.close(LOOP, headerPc);
-      this.openPoll.delete(headerPc);
+      this.openLoop[headerPc] = outerLoop;
+      if (outerPoll === undefined) this.openPoll.delete(headerPc);
+      else this.openPoll.set(headerPc, outerPoll);
       w.byte(Op.br);
       w.u32(2); // $exit
       this.close(OTHER, 0);
@@ -1065,6 +1068,49 @@ class FunctionGen {
       this.close(OTHER, 0);
     }
     this.cacheLoop = outerCacheLoop;
+  }
+
+  /** The loop region `r` holds that starts at instruction `i` (see Region.inner), -1 if none. */
+  private loopStartingAt(r: number, i: number): number {
+    const R = this.regions[r];
+    const child = i === R.first && R.isLoop ? R.inner : this.input.layout.loopAt[i];
+    return child === r ? -1 : child;
+  }
+
+  /**
+   * At the start of loop `r`, entered from outside at its mid entry when the flag is up: on to the
+   * mid entry's block — or, when the mid entry lies in a loop inside `r` entered there too, to that
+   * loop's start, which tests the flag again (only the innermost one clears it). The flag holds the
+   * mid entry's pc: when a loop inside `r` starting at the same instruction has a mid entry too, its
+   * entries pass here, so the test compares the pc.
+   */
+  private midEntryTest(r: number): void {
+    const w = this.w;
+    const R = this.regions[r];
+    const { midOf } = this.input.layout;
+    let shared = false;
+    for (let x = R.inner; x >= 0 && !shared; x = this.regions[x].inner) shared = this.regions[x].mid >= 0;
+    let c = midOf[R.mid];
+    while (c !== r && this.regions[c].parent !== r) c = this.regions[c].parent;
+    const { insns } = this.input.program;
+    const start = this.regions[c].first;
+    if (c !== r && start === R.first) return; // the inner loop starts right here and tests the flag
+    w.op2(Op.local_get, L_MID);
+    if (shared) {
+      w.i32const(R.mid);
+      w.byte(Op.i32_eq);
+    }
+    if (c === r) {
+      this.open(Op.if, OTHER, 0);
+      w.i32const(0);
+      w.op2(Op.local_set, L_MID);
+      w.byte(Op.br);
+      w.u32(this.depthOf(this.openBlock[R.mid]));
+      this.close(OTHER, 0);
+      return;
+    }
+    w.byte(Op.br_if);
+    w.u32(this.depthOf(this.openBlock[insns[start].pc]));
   }
 
   /**
@@ -1078,12 +1124,11 @@ class FunctionGen {
     const { hostCallsBefore, slotAt } = this.prediction;
     if (hostCallsBefore[R.first] !== hostCallsBefore[R.last + 1]) return false;
     const { insns } = this.input.program;
-    const { loopAt } = this.input.layout;
     const loaded: number[] = [];
     this.loopFields[r] = loaded;
     for (let i = R.first; i <= R.last; i++) {
-      const child = loopAt[i];
-      if (child >= 0 && child !== r) {
+      const child = this.loopStartingAt(r, i);
+      if (child >= 0) {
         i = this.regions[child].last;
         continue;
       }
@@ -1745,19 +1790,16 @@ class FunctionGen {
       this.forgetFacts(); // what the copy proved holds on its own path only
       return;
     }
-    const mid = this.input.layout.midOf[t];
-    if (mid >= 0) {
-      const loop = this.regions[mid];
-      const { insns } = this.input.program;
-      if (insn.pc < insns[loop.first].pc || insn.pc > insns[loop.last].pc) {
-        // Into a rotated loop from outside: raise the flag, jump to its header (see `region`).
-        if (conditional) this.open(Op.if, OTHER, 0);
-        w.i32const(1);
-        w.op2(Op.local_set, L_MID);
-        this.jumpTo(insns[loop.first].pc, false);
-        if (conditional) this.close(OTHER, 0);
-        return;
-      }
+    const { insns, insnAt } = this.input.program;
+    const entry = midEntryLoop(this.regions, this.input.layout.midOf, t, insnAt[insn.pc]);
+    if (entry >= 0) {
+      // Into a rotated loop from outside: raise the flag, jump to its header (see `region`).
+      if (conditional) this.open(Op.if, OTHER, 0);
+      w.i32const(t);
+      w.op2(Op.local_set, L_MID);
+      this.jumpTo(insns[this.regions[entry].first].pc, false);
+      if (conditional) this.close(OTHER, 0);
+      return;
     }
     this.jumpTo(t, conditional);
   }

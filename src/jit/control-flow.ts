@@ -7,8 +7,12 @@
  * loop — entered only at its header, left only forwards — is a region of its own inside a wasm `loop`,
  * so its back edges are `br`s to that loop. So is a *rotated* loop, clang's favourite shape: laid out
  * from the top of its body but entered from outside at one instruction in the middle (its *mid
- * entry*). A jump from outside to the mid entry sets a flag and enters the wasm loop at its start,
- * where the flag branches straight to the mid entry's block; the iterations themselves pay nothing.
+ * entry*). A jump from outside to the mid entry sets a flag (the entry's pc) and enters the wasm loop
+ * at its start, where a test of the flag branches to the mid entry's block. Loops nest as clang's
+ * outer cycles need: several may start at one instruction (the outermost reaching down to the last
+ * back edge, the innermost natural, so its iterations pass no flag test), several nested loops may
+ * share a mid entry (the flag passes through each start on its way in), and a loop entered mid-body
+ * from below nests in a loop reaching down to that jump (which then `br`s to the outer start).
  * A backward jump to a short block that leaves forwards (a shared switch tail) runs a copy of it.
  * Every other backward jump (irreducible flow, loops left backwards) sets a dispatch index and
  * branches to a `loop` + `br_table` around its region, which re-enters the right block: every CFG
@@ -52,8 +56,11 @@ export interface Region {
   /**
    * A loop's mid entry: the pc of the one instruction after the header that code outside the loop
    * jumps to (it then enters through the loop's start with the mid-entry flag set); -1 if none.
+   * Nested loops may share one (see `midEntryLoop`): the flag passes through every start on the way.
    */
   readonly mid: number;
+  /** The loop that starts at the same instruction directly inside this loop, -1 if none. */
+  inner: number;
 }
 
 /**
@@ -102,9 +109,15 @@ export interface ProgramLayout {
   readonly labelAt: Int32Array;
   /** pc of a label → region (of its function) whose nesting holds the target's block. */
   readonly labelRegion: Int32Array;
-  /** Instruction index → region id of the natural loop headed there, -1 otherwise. */
+  /**
+   * Instruction index → region id of the (outermost) loop headed there, -1 otherwise; a loop inside
+   * it with the same header is its `Region.inner`.
+   */
   readonly loopAt: Int32Array;
-  /** pc → region id of the loop whose mid entry it is (see Region.mid), -1 otherwise. */
+  /**
+   * pc → region id of the innermost loop whose mid entry it is (see Region.mid), -1 otherwise; the
+   * loops around it entered there too are its ancestors (see `midEntryLoop`).
+   */
   readonly midOf: Int32Array;
   /**
    * pc of a backward jump → 1 when it is compiled as a copy of its target block instead (a short
@@ -337,11 +350,29 @@ function markPollSites(
     if (leader[pcs[i]] === 1) block = pcs[i];
     const t = jumpTarget[i];
     if (t < 0 || t > pcs[i]) continue;
-    const m = midOf[t];
-    const intoRotated = m >= 0 && (i < regions[m].first || i > regions[m].last);
-    pollSite[intoRotated ? block : t] = 1;
+    pollSite[midEntryLoop(regions, midOf, t, i) >= 0 ? block : t] = 1;
   }
 }
+
+/**
+ * The loop that a jump at instruction index `i` to pc `t` enters through its start with the mid-entry
+ * flag raised: the outermost loop entered at mid entry `t` that does not hold `i`; -1 when `t` is no
+ * mid entry or every loop entered there holds `i` (an ordinary jump). Loops sharing a mid entry are
+ * ancestors of each other (a loop between two of them is entered there from outside too), at most
+ * MAX_MID_NESTING of them, so this walk is short.
+ */
+export function midEntryLoop(regions: readonly Region[], midOf: Int32Array, t: number, i: number): number {
+  let r = midOf[t];
+  if (r < 0 || (i >= regions[r].first && i <= regions[r].last)) return -1;
+  for (;;) {
+    const p = regions[r].parent;
+    if (p < 0 || regions[p].mid !== t || (i >= regions[p].first && i <= regions[p].last)) return r;
+    r = p;
+  }
+}
+
+/** Loops that may share one mid entry (bounds `midEntryLoop`'s walk per jump). */
+const MAX_MID_NESTING = 8;
 
 /** Per-instruction work arrays shared by all functions of a program (each function uses its range). */
 interface Scratch {
@@ -431,11 +462,15 @@ const NATURAL = -1;
 /**
  * Finds the natural loops of one part and returns its regions. A candidate is a backward target
  * `h` with its last back edge `b`; it is a loop when nothing outside [h, b] jumps into (h, b] — or
- * into one instruction of it only, its mid entry — and nothing inside jumps to before h. When that
- * fails, [h, first back edge] is tried: clang's rotated loops jump back to an inner loop's header
- * from the end of an outer, irreducible cycle, and the inner loop should still be a wasm loop (the
- * outer jump re-enters by dispatch). Loops that pass nest properly (a partial overlap would be a jump
- * into the other one's interior), so one stack pass builds the tree.
+ * into one instruction of it only, its mid entry — and nothing inside jumps to before h. [h, first
+ * back edge] is tried too: when [h, b] fails, an inner loop re-entered from the end of an outer,
+ * irreducible cycle still becomes a wasm loop (the outer jump re-enters by dispatch); when [h, b] is
+ * a loop with a mid entry and [h, first back edge] a natural one, both are loops, the natural one
+ * inside (clang's sieve and trial division: the inner loop shares the outer loop's first
+ * instruction), so the inner iterations skip the outer loop's mid-entry test. A mid entry may be
+ * shared by nested loops (a rotated loop inside a rotated loop, both entered at the inner one's
+ * entry). Loops that pass nest properly (a partial overlap would be a jump into the other one's
+ * interior), so one stack pass builds the tree.
  */
 function structure(
   first: number,
@@ -447,13 +482,16 @@ function structure(
 ): Region[] {
   const { firstBack, lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
   const regions: Region[] = [
-    { first, last, parent: -1, isLoop: false, labels: [], dispatch: false, mid: -1 },
+    { first, last, parent: -1, isLoop: false, labels: [], dispatch: false, mid: -1, inner: -1 },
   ];
   const stack = [0];
+  /** Per region: loops entered at its mid entry, itself included (0 without one). */
+  const midDepth = [0];
   let budget = 4 * (last - first + 1) + 64;
   /**
    * Whether [h, b] is a loop: NOT_A_LOOP, NATURAL, or the index of its mid entry (allowed when
-   * `midOf` is given and no enclosing loop already enters there); its scan is paid from the budget.
+   * `midOf` is given and no loop enters there yet, or the one that does encloses [h, b] directly and
+   * the nesting stays under MAX_MID_NESTING); its scan is paid from the budget.
    */
   const loopKind = (h: number, b: number): number => {
     budget -= b - h + 1;
@@ -465,42 +503,58 @@ function structure(
       const t = jumpTarget[j];
       if (t >= 0 && t < headerPc) return NOT_A_LOOP;
       if (j > h && maxSource[j] >= 0 && (minSource[j] < h || maxSource[j] > b)) {
-        if (mid !== NATURAL || midOf === undefined || midOf[pcs[j]] >= 0) return NOT_A_LOOP;
+        if (mid !== NATURAL || midOf === undefined) return NOT_A_LOOP;
+        const outer = midOf[pcs[j]];
+        const parent = stack[stack.length - 1];
+        if (outer >= 0 && (outer !== parent || midDepth[parent] >= MAX_MID_NESTING)) return NOT_A_LOOP;
         mid = j;
       }
     }
     return mid;
   };
+  const push = (h: number, b: number, kind: number): number => {
+    const id = regions.length;
+    const parent = stack[stack.length - 1];
+    const mid = kind === NATURAL ? -1 : pcs[kind];
+    let depth = 0;
+    if (midOf !== undefined && mid >= 0) {
+      depth = midOf[mid] >= 0 ? midDepth[midOf[mid]] + 1 : 1;
+      midOf[mid] = id;
+    }
+    regions.push({ first: h, last: b, parent, isLoop: true, labels: [], dispatch: false, mid, inner: -1 });
+    midDepth.push(depth);
+    stack.push(id);
+    return id;
+  };
   for (let h = first; h <= last; h++) {
     while (regions[stack[stack.length - 1]].last < h) stack.pop();
     loopAt[h] = -1;
-    let b = maxSource[h] >= 0 ? lastBack[h] : -1;
+    const b = maxSource[h] >= 0 ? lastBack[h] : -1;
     if (b >= 0 && budget > 0) {
-      // Preference: natural to the last back edge, natural to the first, then the same with a mid
-      // entry: a natural inner loop keeps its iterations free of any dispatch around them, and the
-      // last back edge keeps the most iterations inside the loop.
-      let kind = loopKind(h, b);
-      if (kind !== NATURAL && firstBack[h] !== b && budget > 0) {
-        const inner = loopKind(h, firstBack[h]);
-        if (inner === NATURAL || (inner !== NOT_A_LOOP && kind === NOT_A_LOOP)) {
-          b = firstBack[h];
-          kind = inner;
-        }
-      }
+      // The last back edge keeps the most iterations inside the loop; a natural inner loop to the
+      // first keeps its iterations free of the outer loop's mid-entry test (or of the dispatch
+      // around it when [h, b] is no loop).
+      const kind = loopKind(h, b);
+      const fb = firstBack[h];
+      const inner = kind !== NATURAL && fb !== b && budget > 0 ? loopKind(h, fb) : NOT_A_LOOP;
+      // A loop entered at its mid entry from below (clang's trial division: the outer loop's end
+      // jumps into the inner loop's middle) nests in a loop reaching down to that jump, so the
+      // jump is a `br` to that loop's start instead of a dispatch.
+      const ext = kind >= 0 && maxSource[kind] > b && maxSource[kind] <= last ? maxSource[kind] : -1;
+      const outer = ext >= 0 && budget > 0 ? loopKind(h, ext) : NOT_A_LOOP;
+      let innermost = -1;
+      const nest = (end: number, k: number): void => {
+        const id = push(h, end, k);
+        if (innermost >= 0) regions[innermost].inner = id;
+        else loopAt[h] = id;
+        innermost = id;
+      };
+      if (outer !== NOT_A_LOOP) nest(ext, outer);
       if (kind !== NOT_A_LOOP) {
-        loopAt[h] = regions.length;
-        const mid = kind === NATURAL ? -1 : pcs[kind];
-        if (midOf !== undefined && mid >= 0) midOf[mid] = regions.length;
-        regions.push({
-          first: h,
-          last: b,
-          parent: stack[stack.length - 1],
-          isLoop: true,
-          labels: [],
-          dispatch: false,
-          mid,
-        });
-        stack.push(loopAt[h]);
+        nest(b, kind);
+        if (inner === NATURAL) nest(fb, inner);
+      } else if (inner !== NOT_A_LOOP) {
+        nest(fb, inner);
       }
     }
     regionOf[h] = stack[stack.length - 1];
@@ -555,8 +609,8 @@ function labelJumpTargets(
     let t = jumpTarget[i];
     if (t < 0) continue;
     // From outside a rotated loop to its mid entry: through the loop's header (see Region.mid).
-    const m = midOf[t];
-    if (m >= 0 && (i < regions[m].first || i > regions[m].last)) t = pcs[regions[m].first];
+    const m = midEntryLoop(regions, midOf, t, i);
+    if (m >= 0) t = pcs[regions[m].first];
     if (t > pcs[i]) continue;
     const ti = insnAt[t];
     if (partAt[ti] !== partAt[i]) continue; // to another part: through the driver

@@ -1,7 +1,7 @@
 /**
  * The JIT's compile work stays linear in the program size on hostile control flow (every instruction
- * a jump target, backward jumps everywhere, deeply nested loops, thousands of functions, irreducible
- * loops), whole or cut into parts. Measured by what the compiler produces and visits, not by time:
+ * a jump target, backward jumps everywhere, deeply nested loops, rotated loop nests, thousands of
+ * functions, irreducible loops), whole or cut into parts. Measured by what the compiler produces and visits, not by time:
  * wasm bytes per instruction and instructions visited by the natural-loop checks must not grow with
  * the size. Speed itself is measured by `npm run bench:jit`.
  */
@@ -52,6 +52,20 @@ describe('JIT compile work is linear in the program size', () => {
       });
     }
   }
+
+  it('rotated nests are wasm loops without dispatch; at most 8 nested loops share a mid entry', () => {
+    const chain = analyze(decodeProgram(shapedProgram('rotated-chain', SMALL))).functions[0].parts[0];
+    expect(chain.regions.some((r) => r.dispatch)).toBe(false);
+    // Per nest: the outer loop, the two starting with it and the one sharing its mid entry.
+    expect(chain.regions.filter((r) => r.isLoop)).toHaveLength(4 * Math.floor((SMALL - 1) / 9));
+    const nest = analyze(decodeProgram(shapedProgram('rotated-nest', SMALL))).functions[0].parts[0];
+    const sharing = nest.regions.map((r) => {
+      let n = 0;
+      for (let x = r; x.mid >= 0; x = nest.regions[x.parent]) n++;
+      return n;
+    });
+    expect(Math.max(...sharing)).toBe(8);
+  });
 
   it('the nested loops are checked, and most of them become wasm loops only while the budget lasts', () => {
     const program = decodeProgram(shapedProgram('nested-loops', LARGE));

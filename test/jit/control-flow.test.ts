@@ -1,49 +1,27 @@
 /**
- * Loop layout (src/jit/control-flow.ts) on the shapes clang emits: a rotated outer loop that jumps back
- * into an inner loop's header from below makes the outer cycle irreducible, yet the inner loop must
- * stay a wasm loop (the outer jump re-enters it by dispatch) — otherwise every inner iteration pays
- * the dispatch. The program is the sieve kernel's control flow over a 64-byte stack buffer. Rotated
- * loops (laid out from the top of the body, entered in the middle) are wasm loops with a mid entry.
+ * Loop layout (src/jit/control-flow.ts) on the shapes clang emits. Rotated loops (laid out from the top
+ * of the body, entered in the middle) are wasm loops with a mid entry; nested loops may share their
+ * first instruction and their mid entry (the sieve: the outer loop, the marking loop at the same
+ * header, the `continue` loop entered where the outer one is); a loop entered at its mid entry from
+ * the end of an outer cycle nests in a loop reaching down there (trial division). None of them leaves
+ * a cycle to the dispatch loop, and each runs like the interpreter: result, gas, the pc where a budget
+ * runs out (programs: loop-programs.ts).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
+import { OpenObject } from '../../src/elf/open.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
+import type { Program } from '../../src/isa/instruction.js';
 import { analyze } from '../../src/jit/control-flow.js';
 import { JitProgram } from '../../src/jit/engine.js';
-import { Interpreter } from '../../src/vm/interpreter/interpreter.js';
+import { loadBpfObject } from '../../src/runtime/loader.js';
+import type { GasCostTable } from '../../src/vm/gas.js';
+import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
-
-const SIEVE = `
-  r0 = 0
-  r1 = 4
-  r2 = 2
-  r3 = 1
-  r4 = 64
-  goto check
-inner:
-  r6 = r10
-  r6 += -64
-  r6 += r5
-  *(u8 *)(r6 + 0) = r3
-  r5 += r2
-  if r4 > r5 goto inner
-next:
-  r1 += 2
-  r2 += 1
-  if r2 == 64 goto done
-check:
-  r5 = r10
-  r5 += -64
-  r5 += r2
-  r5 = *(u8 *)(r5 + 0)
-  if r5 != 0 goto next
-  r0 += 1
-  if r2 > 31 goto next
-  r5 = r1
-  goto inner
-done:
-  exit
-`;
+import { clangAvailable, compileBpf } from '../elf/compile.js';
+import { outcome } from '../support/outcome.js';
+import { clangPrime, SIEVE } from './loop-programs.js';
 
 function memory(): GuestMemory {
   const m = new GuestMemory();
@@ -51,29 +29,54 @@ function memory(): GuestMemory {
   return m;
 }
 
+/** Outcomes on both engines agree for every budget up to `maxBudget` and with priced gas. */
+function agreesOnEveryBudget(program: Program, maxBudget: number, partSize?: number): void {
+  const run = (jit: boolean, options: RunOptions, gasCosts?: GasCostTable) => {
+    const vm = jit
+      ? new JitProgram(program, { memory: memory(), gasCosts, partSize })
+      : new Interpreter(program, { memory: memory(), gasCosts });
+    return outcome(() => vm.run(options));
+  };
+  for (let maxInstructions = 1; maxInstructions <= maxBudget; maxInstructions++) {
+    expect(run(true, { maxInstructions }), `budget ${maxInstructions}`).toEqual(
+      run(false, { maxInstructions }),
+    );
+  }
+  const costs: GasCostTable = { alu: 2, mul: 3, div: 5, jump: 0, store: 4, load: 3 };
+  for (const gasLimit of [undefined, 1, 7, 50, 333, 1001]) {
+    expect(run(true, { gasLimit }, costs), `gas ${gasLimit}`).toEqual(run(false, { gasLimit }, costs));
+  }
+}
+
+/** The loops of the (single-part) layout as [first pc, last pc, mid entry, inner loop's first pc]. */
+function loops(program: Program): number[][] {
+  const regions = analyze(program).functions[0].parts[0].regions;
+  const pc = (i: number) => program.insns[i].pc;
+  return regions
+    .filter((r) => r.isLoop)
+    .map((r) => [pc(r.first), pc(r.last), r.mid, r.inner < 0 ? -1 : pc(regions[r.inner].first)]);
+}
+
 describe('JIT loop layout', () => {
   const program = decodeProgram(assemble(SIEVE));
 
-  it('an inner loop entered from the end of an irreducible outer cycle is still a wasm loop', () => {
-    const regions = analyze(program).functions[0].parts[0].regions;
-    const inner = program.insnAt[6];
-    expect(regions.find((r) => r.isLoop && r.first === inner)).toMatchObject({
-      first: inner,
-      last: program.insnAt[11],
-    });
-    // The outer cycle (entered at `check`) is irreducible: its region re-enters by dispatch.
-    expect(regions[0].dispatch).toBe(true);
-    // Its rotated part [next, goto next] is a loop entered at `check` from the top.
-    expect(regions.find((r) => r.isLoop && r.first === program.insnAt[12])).toMatchObject({
-      last: program.insnAt[21],
-      mid: 15,
-    });
+  it('the outer loop shares its header with the marking loop and its mid entry with the inner rotated loop', () => {
+    expect(loops(program)).toEqual([
+      [6, 23, 15, 6], // the outer loop, entered at `check`; the marking loop starts with it
+      [6, 11, -1, -1], // the marking loop: natural
+      [12, 21, 15, -1], // `next` … `if r2 > 31 goto next`, entered at `check` too
+    ]);
+    // No cycle goes through a dispatch loop any more.
+    expect(analyze(program).functions[0].parts[0].regions.some((r) => r.dispatch)).toBe(false);
   });
 
-  it('runs like the interpreter: 18 primes below 64', () => {
+  it('runs like the interpreter: 18 primes below 64, and every budget stops at the same pc', () => {
     const expected = new Interpreter(program, { memory: memory() }).run();
     expect(expected.r0).toBe(18n);
     expect(new JitProgram(program, { memory: memory() }).run()).toEqual(expected);
+    agreesOnEveryBudget(program, expected.instructions + 1);
+    // Cut into parts (no mid entries there): still the interpreter's outcomes.
+    agreesOnEveryBudget(program, 400, 4);
   });
 });
 
@@ -148,6 +151,68 @@ describe('JIT rotated loops', () => {
       expect(run(true)).toEqual(run(false));
     }
   });
+});
+
+describe('JIT nested rotated loops (clang-19 trial division)', () => {
+  const program = decodeProgram(assemble(clangPrime()));
+
+  it("nests the inner loop, entered mid-body from the outer loop's end, in an outer loop: no dispatch", () => {
+    expect(loops(program)).toEqual([
+      [7, 38, 31, 7], // the outer loop, entered at outer_entry, starting with the inner loop
+      [7, 23, 14, -1], // the inner loop, entered at inner_entry by `goto inner_entry`
+      [24, 36, 31, -1], // done_n … `if r3 > r5 goto done_n`, entered at outer_entry too
+    ]);
+    const layout = analyze(program);
+    expect(layout.functions[0].parts[0].regions.some((r) => r.dispatch)).toBe(false);
+    // `goto inner_entry` never passes a header: its own block polls.
+    expect(layout.pollSite[37]).toBe(1);
+  });
+
+  it('counts the 46 primes below 200 like the interpreter, down to every budget and priced gas', () => {
+    const expected = new Interpreter(program, { memory: memory() }).run();
+    expect(expected.r0).toBe(46n);
+    expect(new JitProgram(program, { memory: memory() }).run()).toEqual(expected);
+    agreesOnEveryBudget(program, 1500);
+    agreesOnEveryBudget(program, 300, 5);
+  });
+});
+
+/** The benchmark kernels with loops, compiled by clang-19 as `npm run bench:kernels` does. */
+const KERNELS = ['sieve', 'prime', 'parser', 'maplookup', 'crc32', 'fnv1a', 'memcpy'];
+const kernelDir = new URL('../../bench/kernels/', import.meta.url);
+
+describe.skipIf(!clangAvailable)('JIT loop layout of the benchmark kernels (clang-19)', () => {
+  const compiled = (name: string) =>
+    compileBpf(readFileSync(new URL(`${name}.c`, kernelDir), 'utf8'), [
+      '-fno-builtin',
+      `-I${kernelDir.pathname}`,
+    ]);
+
+  it.each(KERNELS)(
+    '%s: every cycle is a wasm loop (no dispatch), and budgets stop like the interpreter',
+    (name) => {
+      const bytes = compiled(name);
+      const program = OpenObject.open(bytes)
+        .link()
+        .find((p) => p.name === 'kernel_run')?.program as Program;
+      const regions = analyze(program).functions.flatMap((f) => f.parts.flatMap((p) => p.regions));
+      expect(regions.some((r) => r.dispatch)).toBe(false);
+      const objects = (['interp', 'jit'] as const).map((engine) => {
+        const o = loadBpfObject(bytes, { engine });
+        o.run('kernel_init', {}, { maxInstructions: 1e9 });
+        return o;
+      });
+      for (const maxInstructions of [1000, 77_777, 1_000_003]) {
+        const [interp, jit] = objects.map((o) =>
+          outcome(() => {
+            const { r0, instructions, gasUsed } = o.run('kernel_run', {}, { maxInstructions });
+            return { r0, instructions, gasUsed };
+          }),
+        );
+        expect(jit, `${name} at ${maxInstructions}`).toEqual(interp);
+      }
+    },
+  );
 });
 
 /**

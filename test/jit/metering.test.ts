@@ -2,7 +2,7 @@
  * The JIT's countdown meters on runs longer than one interrupt poll interval (the random differential
  * programs stop long before): every refill, every budget around a poll boundary, gas moving with the
  * instruction count or priced by a table (also beyond 32 bits), helper gas, bpf-to-bpf calls, loops
- * (natural and irreducible) and split functions, all with the interpreter's exact results, counters
+ * (natural, rotated and nested, irreducible) and split functions, all with the interpreter's exact results, counters
  * and trap pcs.
  */
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpret
 import { INTERRUPT_POLL_INSTRUCTIONS } from '../../src/vm/interrupt.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { outcome } from '../support/outcome.js';
+import { clangPrime } from './loop-programs.js';
 
 const POLL = INTERRUPT_POLL_INSTRUCTIONS;
 
@@ -56,6 +57,9 @@ b:
   sub %r7, 1
   jne %r7, 0, a
   exit`;
+
+/** Trial division as clang lays it out (nested rotated loops, see loop-programs.ts), ~600k instructions. */
+const NESTED = clangPrime(4000);
 
 /** A straight-line block longer than a poll interval, called three times. */
 const WIDE = `mov %r0, 0\ncall local f\ncall local f\ncall local f\nexit\nf:\n${'add %r0, 1\n'.repeat(POLL + 5000)}exit`;
@@ -99,6 +103,7 @@ describe('JIT countdown meters on long runs', () => {
     ['loops with a gas-charging helper', LONG],
     ['loops without it', PLAIN],
     ['an irreducible loop', IRREDUCIBLE],
+    ['nested rotated loops sharing a header and a mid entry', NESTED],
   ])('instruction budgets around every poll boundary, unit gas: %s', (_, text) => {
     const outcomes = agree(text, [{}, ...AROUND_POLLS.map((maxInstructions) => ({ maxInstructions }))]);
     expect(outcomes[0].instructions as number).toBeGreaterThan(5 * POLL);
@@ -116,7 +121,7 @@ describe('JIT countdown meters on long runs', () => {
   it('priced gas (two countdowns), and a table of all ones (one countdown)', () => {
     const costs: GasCostTable = { alu: 2, mul: 3, call: 7, exit: 1, jump: 0 };
     const limits = [undefined, ...AROUND_POLLS, 3 * 400_001];
-    for (const text of [LONG, PLAIN, IRREDUCIBLE]) {
+    for (const text of [LONG, PLAIN, IRREDUCIBLE, NESTED]) {
       agree(
         text,
         limits.map((gasLimit) => ({ gasLimit })),

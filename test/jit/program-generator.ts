@@ -5,7 +5,9 @@
  * packet loads, may_goto (forward and as a loop header), local calls (recursion included), helper
  * calls and helper callbacks into functions. Programs always decode; whether they finish, trap or run
  * out of budget is what the engines must agree on. Irreducible flow comes from forward jumps into loop
- * bodies and from counted backward jumps to arbitrary earlier points; shared tails (short blocks
+ * bodies and from counted backward jumps to arbitrary earlier points; loop nests as clang lays them
+ * out (rotated loops, shared headers and mid entries, jumps into an inner loop's middle) from
+ * `loopNest`; shared tails (short blocks
  * reached by backward jumps, leaving forwards) from clang's switch lowering; zero extensions
  * (`<<= 32; >>= 32`) as clang writes them.
  */
@@ -221,6 +223,14 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       return;
     }
     if (r < 0.92 && !inLoop) {
+      if (chance(0.4)) {
+        // A loop nest as clang lays it out, its back edges counted down on r9.
+        emit(raw(0xb7, 9, 0, 0, 2 + int(12)));
+        const done = nextLabel++;
+        loopNest(pending, 1 + int(3), depthBudget, undefined, done);
+        place(done);
+        return;
+      }
       // Counted loop in r9 (forward jumps from outside may still land inside: any flow goes).
       emit(raw(0xb7, 9, 0, 0, 1 + int(6)));
       const top = nextLabel++;
@@ -251,6 +261,77 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       return;
     }
     emit(raw(0xbf, dst, src, 0, 0));
+  };
+
+  /**
+   * One loop of a nest shaped like clang's output for the sieve and trial-division kernels: often
+   * rotated (entered by a jump to `mid`, a label in its body, which the caller may have jumped to
+   * already: then an enclosing loop shares the mid entry), sometimes starting with a loop that
+   * shares its first instruction, with loops nested in its body (one may hold the mid entry),
+   * `continue`s to its header and backward jumps into the header or middle of a loop inside it (the
+   * outer loop's end entering the inner loop mid-body). Every back edge first counts r9 down and
+   * leaves to `done` at 0, so the nest takes at most r9's start value of back edges. Returns the
+   * labels later backward jumps may target: its header, its mid entry and those of its inner loops.
+   */
+  const loopNest = (
+    pending: { label: number; after: number }[],
+    depth: number,
+    depthBudget: number,
+    mid: number | undefined,
+    done: number,
+  ): number[] => {
+    let entry = mid;
+    if (entry === undefined && chance(0.6)) {
+      entry = nextLabel++;
+      fixups.push({ index: insns.length, label: entry, kind: 'jump' });
+      emit(raw(0x05, 0, 0, 0, 0));
+    }
+    const top = nextLabel++;
+    place(top);
+    const targets = [top];
+    const inner: { label: number; after: number }[] = [];
+    const backEdge = (target: number) => {
+      emit(raw(0x07, 9, 0, 0, -1));
+      if (chance(0.5)) {
+        fixups.push({ index: insns.length, label: target, kind: 'jump' });
+        emit(raw(0x65, 9, 0, 0, 0)); // if r9 s> 0 goto target
+        return;
+      }
+      fixups.push({ index: insns.length, label: done, kind: 'jump' });
+      emit(raw(0xd5, 9, 0, 0, 0)); // if r9 s<= 0 goto done
+      fixups.push({ index: insns.length, label: target, kind: 'jump' });
+      emit(raw(0x05, 0, 0, 0, 0));
+    };
+    if (chance(0.4)) {
+      // A loop sharing this loop's first instruction.
+      for (let k = int(3); k >= 0; k--) {
+        statement(inner, true, depthBudget - 1);
+        flush(inner);
+      }
+      backEdge(top);
+    }
+    const pieces = 1 + int(4);
+    const midAt = entry === undefined ? -1 : int(pieces);
+    for (let k = 0; k < pieces; k++) {
+      if (k === midAt && entry !== undefined) {
+        if (depth > 1 && chance(0.5)) targets.push(...loopNest(inner, depth - 1, depthBudget, entry, done));
+        else {
+          place(entry);
+          targets.push(entry);
+        }
+      } else if (depth > 1 && chance(0.3)) {
+        targets.push(...loopNest(inner, depth - 1, depthBudget, undefined, done));
+      } else {
+        statement(inner, true, depthBudget - 1);
+      }
+      flush(inner);
+      if (chance(0.15)) backEdge(pick(targets));
+      // Sometimes a forward jump from before the nest lands inside it: another entry.
+      if (chance(0.1)) flush(pending);
+    }
+    for (const p of inner) place(p.label);
+    backEdge(chance(0.7) ? top : pick(targets));
+    return targets;
   };
 
   /** Folds every register into r0 (so a wrong value anywhere shows in the result), then exits. */

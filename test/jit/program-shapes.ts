@@ -2,8 +2,8 @@
  * Programs of a given size and control-flow shape, for the compile-speed benchmark (bench/jit.ts)
  * and the linearity test (compile-linear.test.ts). They only need to decode and compile: `mixed` is
  * the benchmark's typical code; the others are hostile to a structured layout (every instruction a
- * jump target, backward jumps everywhere, deeply nested loops, thousands of functions, irreducible
- * loops). Each returns `n` instructions (± a few) ending with `exit`.
+ * jump target, backward jumps everywhere, deeply nested loops, chains and deep nests of rotated
+ * loops sharing headers and mid entries, thousands of functions, irreducible loops). Each returns `n` instructions (± a few) ending with `exit`.
  */
 import { encodeProgram, type RawInsn } from '../../src/isa/encoder.js';
 import { prng } from '../support/prng.js';
@@ -87,6 +87,51 @@ function nestedLoops(n: number): RawInsn[] {
   return insns;
 }
 
+/** ja +off. */
+const ja = (off: number): RawInsn => ({ opcode: 0x05, dst: 0, src: 0, off, imm: 0 });
+
+/**
+ * Clang's trial-division nest, one after another: an outer loop entered at the mid entry it shares
+ * with a loop inside it, starting with a loop (itself starting with a natural one) that the outer
+ * loop's end enters mid-body.
+ */
+function rotatedChain(n: number): RawInsn[] {
+  const insns: RawInsn[] = [];
+  while (insns.length + 10 <= n) {
+    insns.push(ja(5)); // → E
+    insns.push(add(1, 1)); // T: header of the outer loop and of the two loops starting with it
+    insns.push(jgt(1, 2, -2)); // → T
+    insns.push(add(2, 1)); // IM: the inner loop's mid entry
+    insns.push(jgt(1, 2, -4)); // → T
+    insns.push(add(3, 1)); // B
+    insns.push(add(4, 1)); // E: mid entry of the outer loop and of [B, →B]
+    insns.push(jgt(2, 3, -3)); // → B
+    insns.push(ja(-6)); // → IM
+  }
+  while (insns.length < n - 1) insns.push(add(0, 1));
+  insns.push(EXIT);
+  return insns;
+}
+
+/**
+ * Rotated loops nested 12 deep, all entered at one mid entry (deeper than the nesting a mid entry may
+ * be shared by): headers, the mid entry, then the back edges, innermost first; one nest after
+ * another, more than the loop checks' budget pays for.
+ */
+function rotatedNest(n: number): RawInsn[] {
+  const insns: RawInsn[] = [];
+  while (insns.length + 5 <= n) {
+    const depth = Math.min(Math.floor((n - 3 - insns.length) / 2), 12);
+    insns.push(ja(depth)); // → the mid entry
+    for (let j = 0; j < depth; j++) insns.push(add(j % 10, 1));
+    insns.push(add(0, 1)); // the mid entry
+    // The back edge k closes the loop headed k + 1 headers before the mid entry.
+    for (let k = 0; k < depth; k++) insns.push(jgt(1, 2, -(2 * k + 3)));
+  }
+  insns.push(EXIT);
+  return insns;
+}
+
 /** n/4 functions of four instructions, each calling the next. */
 function functions(n: number): RawInsn[] {
   const count = Math.max(1, Math.floor(n / 4));
@@ -120,6 +165,8 @@ export const SHAPES = {
   jumps,
   'back-jumps': backJumps,
   'nested-loops': nestedLoops,
+  'rotated-chain': rotatedChain,
+  'rotated-nest': rotatedNest,
   functions,
   irreducible,
 } as const satisfies Record<string, (n: number, seed: number) => RawInsn[]>;

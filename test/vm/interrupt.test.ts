@@ -32,6 +32,32 @@ interface WorkerOutcome {
 const ENDLESS_MID_ENTRY =
   'mov %r0, 0\nja entry\ntop:\nadd %r1, 1\nentry:\nadd %r0, 1\njeq %r0, 0, top\nadd %r3, 1\nja entry\nexit';
 
+/**
+ * An endless cycle through nested rotated loops that never passes a loop header: the outer loop's
+ * end jumps into the middle of the inner loop at its header (the mid-entry flag crosses the outer
+ * loop's start), which jumps forward into the middle of the loop [bt, jeq] (entered there from the
+ * top too: two loops share that mid entry).
+ */
+const ENDLESS_NESTED_MID_ENTRIES = [
+  'mov %r0, 0',
+  'ja entry',
+  'top:',
+  'add %r1, 1',
+  'jeq %r0, 0, top',
+  'imid:',
+  'add %r2, 1',
+  'jeq %r0, 0, top',
+  'ja entry',
+  'bt:',
+  'add %r3, 1',
+  'entry:',
+  'add %r0, 1',
+  'jeq %r0, 0, bt',
+  'add %r4, 1',
+  'ja imid',
+  'exit',
+].join('\n');
+
 /** Runs `text` in a worker, raises the signal 50 ms after it started; resolves with how it ended. */
 function interruptInWorker(kind: ExecutorKind, text = ENDLESS): Promise<WorkerOutcome> {
   const signal = new InterruptSignal();
@@ -74,6 +100,12 @@ describe.each(EXECUTOR_KINDS)('InterruptSignal (%s)', (kind) => {
 
   it('stops an endless cycle that enters a rotated loop in the middle, never passing its header', async () => {
     const m = await interruptInWorker(kind, ENDLESS_MID_ENTRY);
+    expect(m).toMatchObject({ kind: 'trap', code: 'INTERRUPTED' });
+    expect(m.instructions).toBeGreaterThanOrEqual(INTERRUPT_POLL_INSTRUCTIONS);
+  });
+
+  it('stops an endless cycle through nested loops sharing headers and mid entries', async () => {
+    const m = await interruptInWorker(kind, ENDLESS_NESTED_MID_ENTRIES);
     expect(m).toMatchObject({ kind: 'trap', code: 'INTERRUPTED' });
     expect(m.instructions).toBeGreaterThanOrEqual(INTERRUPT_POLL_INSTRUCTIONS);
   });
