@@ -95,6 +95,8 @@ const G_POLL_AT = 12;
 const G_LOOPS = 13;
 // The gas countdown's counterpart of G_POLL_AT.
 const G_GAS_POLL_AT = 14;
+// Written and never read: pins values computed at a loop's entry there (see `loadLimit`).
+const G_PIN = 15;
 
 // Locals of a subprogram function: params r0..r9, then these.
 const R10 = 10;
@@ -421,6 +423,7 @@ function moduleHeader(
       { type: I32, mutable: true, init: 0, export: 'pollAt' },
       { type: I32, mutable: true, init: 0 },
       { type: I32, mutable: true, init: 0, export: 'gasPollAt' },
+      { type: I64, mutable: true, init: 0 },
     ],
     exports: [{ name: 'run', func: firstSub + fnCount }],
   };
@@ -1067,8 +1070,10 @@ class FunctionGen {
 
   /**
    * At the entry of loop `r` (inside `$again`, so a poll re-reads them): when the loop reaches no host
-   * code, reads the window fields its own accesses with a predicted slot need into cache locals and
-   * returns true (see slot-prediction.ts). Nested loops read their own.
+   * code, reads what the checks of its own accesses with a predicted slot need into cache locals and
+   * returns true (see slot-prediction.ts and `cachedCheck`): per slot the window start (i64) and its
+   * host offset (i32), per slot, size and kind the number of addresses such an access may start at
+   * (i64). Nested loops read their own.
    */
   private loadWindows(r: number): boolean {
     const R = this.regions[r];
@@ -1091,33 +1096,70 @@ class FunctionGen {
       const base = insn.kind === 'load' ? insn.src : insn.dst;
       if (slot < 0 || inOwnFrame(base, insn.off, insn.size, this.frameSize)) continue;
       const at = slot * TABLE_STRIDE;
-      const last = (insn.kind === 'store' ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(insn.size);
-      this.loadField(r, at + TABLE_ABS_START, true, loaded);
-      this.loadField(r, at + TABLE_HOST_DELTA, false, loaded);
-      this.loadField(r, at + last, true, loaded);
+      const last = at + (insn.kind === 'store' ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(insn.size);
+      // An access's check needs all three fields: load them all or none.
+      const start = at + TABLE_ABS_START;
+      const host = at + TABLE_HOST_BASE;
+      let needed = 0;
+      for (const key of [start, host, last]) if (this.loadedBy[key] !== r + 1) needed++;
+      if (loaded.length + needed > MAX_CACHED_FIELDS) continue;
+      if (this.claimField(r, start, I64, loaded)) this.loadField(start, I64);
+      if (this.claimField(r, host, I32, loaded)) this.loadField(host, I32);
+      if (this.claimField(r, last, I64, loaded)) this.loadLimit(at, last);
     }
     return true;
   }
 
   /**
-   * Reads window field `key` (slot · TABLE_STRIDE + field; i64 when `wide`, the host delta i32) into
-   * its cache local at the entry of loop `r`, unless the loop already reads it or reads its maximum.
+   * Assigns window field `key` (slot · TABLE_STRIDE + field) a cache local of `type` for loop `r`;
+   * returns false when the loop's entry already fills it.
    */
-  private loadField(r: number, key: number, wide: boolean, loaded: number[]): void {
-    if (this.loadedBy[key] === r + 1 || loaded.length === MAX_CACHED_FIELDS) return;
+  private claimField(r: number, key: number, type: ValType, loaded: number[]): boolean {
+    if (this.loadedBy[key] === r + 1) return false;
     this.loadedBy[key] = r + 1;
     loaded.push(key);
-    let local = this.cacheLocal[key];
-    if (local < 0) {
-      local = L_CACHE + this.cacheTypes.length;
-      this.cacheTypes.push(wide ? I64 : I32);
-      this.cacheLocal[key] = local;
+    if (this.cacheLocal[key] < 0) {
+      this.cacheLocal[key] = L_CACHE + this.cacheTypes.length;
+      this.cacheTypes.push(type);
     }
+    return true;
+  }
+
+  /** Reads window field `key` into its cache local (i64 zero-extended or i32). */
+  private loadField(key: number, type: ValType): void {
     const w = this.w;
     w.i32const(0);
-    w.mem(wide ? Op.i64_load32_u : Op.i32_load, key * 4);
+    w.mem(type === I64 ? Op.i64_load32_u : Op.i32_load, key * 4);
     w.byte(Op.local_set);
-    w.u32(local); // a LEB128: a part may cache more fields than fit one byte
+    w.u32(this.cacheLocal[key]); // a LEB128: a part may cache more fields than fit one byte
+  }
+
+  /**
+   * The cache local of `last` field `key` (of the window at word `at`) gets the number of addresses an
+   * access of its size and kind may start at: last − start + 1, or 0 when none may (last is then 0,
+   * below the start, layout.ts), so `addr − start <u limit` is the whole check.
+   */
+  private loadLimit(at: number, key: number): void {
+    const w = this.w;
+    const local = this.cacheLocal[key];
+    w.i32const(0);
+    w.mem(Op.i64_load32_u, key * 4);
+    w.i32const(0);
+    w.mem(Op.i64_load32_u, (at + TABLE_ABS_START) * 4);
+    w.byte(Op.i64_sub);
+    w.i64const(1, 0);
+    w.byte(Op.i64_add);
+    w.byte(Op.local_tee);
+    w.u32(local);
+    w.i64const(0, 0);
+    w.byte(Op.local_get);
+    w.u32(local);
+    w.i64const(0, 0);
+    w.byte(Op.i64_gt_s);
+    w.byte(Op.select);
+    w.byte(Op.local_tee);
+    w.u32(local);
+    w.op2(Op.global_set, G_PIN);
   }
 
   // ------------------------------------------------------------------------------ metering
@@ -2323,10 +2365,11 @@ class FunctionGen {
 
   /**
    * With the address on the stack, in a call-free loop whose entry loaded the predicted slot's window
-   * (see `loadWindows`): two compares against the cached window, else the ordinary check (which
-   * accepts the access in its own region or faults). Leaves the host address in the register's
-   * L_HOST local and on the stack and returns true; returns false, emitting nothing, when no cached
-   * window applies.
+   * (see `loadWindows`): t = addr − start; host = low(t) + the window's host offset; only when
+   * t ≥u limit (outside the window, below its start or a non-zero high half, or the kind not allowed)
+   * the ordinary check, which accepts the access in its own region or faults. One compare and no
+   * taken branch on the fast path. Leaves the host address in the register's L_HOST local and on the
+   * stack and returns true; returns false, emitting nothing, when no cached window applies.
    */
   private cachedCheck(base: number, size: number, write: boolean, pc: number): boolean {
     if (this.cacheLoop < 0 || this.prediction === undefined) return false;
@@ -2335,30 +2378,23 @@ class FunctionGen {
     const at = slot * TABLE_STRIDE;
     const fields = this.loopFields[this.cacheLoop];
     const lastField = at + (write ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(size);
-    if (!fields.includes(at + TABLE_ABS_START) || !fields.includes(at + TABLE_HOST_DELTA)) return false;
-    if (!fields.includes(lastField)) return false;
+    if (!fields.includes(lastField)) return false; // loaded together with the window's start and host
     const w = this.w;
-    w.op2(Op.local_set, L_A);
-    this.open(Op.block, OTHER, 0);
-    this.open(Op.block, OTHER, 0);
-    w.op2(Op.local_get, L_A);
+    w.op2(Op.local_tee, L_A);
     w.byte(Op.local_get);
     w.u32(this.cacheLocal[at + TABLE_ABS_START]);
-    w.byte(Op.i64_lt_u);
-    w.op2(Op.br_if, 0);
-    w.op2(Op.local_get, L_A);
-    w.byte(Op.local_get);
-    w.u32(this.cacheLocal[lastField]);
-    w.byte(Op.i64_gt_u);
-    w.op2(Op.br_if, 0);
-    w.op2(Op.local_get, L_A);
+    w.byte(Op.i64_sub);
+    w.op2(Op.local_tee, L_B);
     w.byte(Op.i32_wrap_i64);
     w.byte(Op.local_get);
-    w.u32(this.cacheLocal[at + TABLE_HOST_DELTA]);
+    w.u32(this.cacheLocal[at + TABLE_HOST_BASE]);
     w.byte(Op.i32_add);
     w.op2(Op.local_set, L_HOST + base);
-    w.op2(Op.br, 1);
-    this.close(OTHER, 0);
+    w.op2(Op.local_get, L_B);
+    w.byte(Op.local_get);
+    w.u32(this.cacheLocal[lastField]);
+    w.byte(Op.i64_ge_u);
+    this.open(Op.if, OTHER, 0);
     // Outside the predicted window: the ordinary check.
     w.op2(Op.local_get, L_A);
     this.locateEntry();

@@ -297,6 +297,67 @@ describe('cached windows of call-free loops behave like the ordinary check', () 
     expect(agreed(unaligned)).toEqual(fault(4, INPUT + 57, 8, 'read'));
   });
 
+  it('walking below the start of the predicted window faults at the first byte below it', () => {
+    // addr − start is negative there: as an unsigned 64-bit value it is above every window's limit.
+    const source = `
+      mov %r0, 0
+      mov %r6, 0
+    again:
+      mov %r2, %r1
+      add %r2, 3
+      sub %r2, %r6
+      ldxb %r3, [%r2+0]
+      add %r0, %r3
+      add %r6, 1
+      jlt %r6, 100, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(5, INPUT - 1, 1, 'read'));
+    // The stack: the window of depth 0 starts 512 bytes below r10; nothing below it is readable.
+    const stack = setUp().memory.region(Slot.STACK);
+    const r10 = stack === undefined ? -1 : stack.guestBase + stack.size;
+    const below = source.replace('mov %r2, %r1\n      add %r2, 3', 'mov %r2, %r10\n      add %r2, -509');
+    expect(agreed(below)).toEqual(fault(5, r10 - 513, 1, 'read'));
+  });
+
+  it('an address with a non-zero high half faults even when its low half is inside the window', () => {
+    // From the 9th iteration on r7 = 1 << 32: the low half stays on the input.
+    const source = `
+      mov %r0, 0
+      mov %r6, 0
+    again:
+      mov %r7, %r6
+      rsh %r7, 3
+      lsh %r7, 32
+      mov %r2, %r1
+      add %r2, %r6
+      add %r2, %r7
+      ldxb %r3, [%r2+0]
+      add %r0, %r3
+      add %r6, 1
+      jlt %r6, 16, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(8, 2 ** 32 + INPUT + 8, 1, 'read'));
+  });
+
+  it('a window that holds exactly one access of the size accepts it and faults one byte further', () => {
+    // After the helper the input is 8 bytes long: one 8-byte read at its start, nothing at +1.
+    const source = `
+      mov %r9, %r1
+      call ${SHRINK}
+      mov %r0, 0
+      mov %r6, 0
+    again:
+      mov %r2, %r9
+      add %r2, %r6
+      ldxdw %r3, [%r2+0]
+      add %r0, %r3
+      add %r6, 1
+      jlt %r6, 4, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(6, INPUT + 1, 8, 'read'));
+    expect(agreed(source.replace('4, again', '1, again')).r0).toBe(0x0807_0605_0403_0201n);
+  });
+
   it('a write through a pointer predicted for read-only data faults; the loop before it ran', () => {
     const source = `
       mov %r6, 0
