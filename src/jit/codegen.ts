@@ -45,6 +45,7 @@ import { closeOver } from './call-graph.js';
 import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
 import { type FunctionLayout, type ProgramLayout, type Region, recycleLayout } from './control-flow.js';
+import { type HoistPlan, planHoist } from './induction.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
 import {
@@ -621,6 +622,10 @@ class FunctionGen {
   private readonly loadedBy = new Int32Array(SLOT_COUNT * TABLE_STRIDE);
   /** Per loop region of the current part: the window fields its entry loads. */
   private loopFields: number[][] = [];
+  /** In the checked-free copy of a loop (see `hoistedLoop`): pcs of its unchecked accesses. */
+  private hoisted: number[] = [];
+  /** Their host delta locals, in the same order. */
+  private hoistedLocal: number[] = [];
 
   constructor(
     private readonly input: CodegenInput,
@@ -997,7 +1002,6 @@ class FunctionGen {
     const w = this.w;
     const R = this.regions[r];
     const { insns } = this.input.program;
-    const { labelAt, labelRegion, loopAt, leader } = this.input.layout;
     const headerPc = insns[R.first].pc;
     const outerCacheLoop = this.cacheLoop;
     if (R.isLoop) {
@@ -1007,6 +1011,11 @@ class FunctionGen {
       this.cacheLoop = this.loadWindows(r) ? r : -1;
       this.open(Op.block, OTHER, 0);
       this.openPoll.set(headerPc, this.ctrl.length - 1);
+      const plan =
+        this.cacheLoop === r
+          ? planHoist(this.input.program, this.input.layout, R, this.input.resolveLddw)
+          : undefined;
+      if (plan !== undefined) this.hoistedLoop(r, plan);
       this.open(Op.loop, LOOP, headerPc);
     }
     if (R.dispatch) {
@@ -1040,6 +1049,26 @@ class FunctionGen {
       w.u32(this.depthOf(this.openBlock[R.mid]));
       this.close(OTHER, 0);
     }
+    this.body(r);
+    if (R.dispatch) this.close(DISPATCH, r);
+    if (R.isLoop) {
+      this.close(LOOP, headerPc);
+      this.openPoll.delete(headerPc);
+      w.byte(Op.br);
+      w.u32(2); // $exit
+      this.close(OTHER, 0);
+      this.loopPoll(headerPc);
+      this.close(OTHER, 0);
+      this.close(OTHER, 0);
+    }
+    this.cacheLoop = outerCacheLoop;
+  }
+
+  /** The code of region `r` and its child loops, in order. */
+  private body(r: number): void {
+    const R = this.regions[r];
+    const { insns } = this.input.program;
+    const { labelAt, labelRegion, loopAt, leader } = this.input.layout;
     for (let i = R.first; i <= R.last; ) {
       const insn = insns[i];
       const pc = insn.pc;
@@ -1054,18 +1083,112 @@ class FunctionGen {
       this.insn(insn);
       i++;
     }
-    if (R.dispatch) this.close(DISPATCH, r);
-    if (R.isLoop) {
-      this.close(LOOP, headerPc);
-      this.openPoll.delete(headerPc);
-      w.byte(Op.br);
-      w.u32(2); // $exit
-      this.close(OTHER, 0);
-      this.loopPoll(headerPc);
-      this.close(OTHER, 0);
-      this.close(OTHER, 0);
+  }
+
+  /**
+   * Inside `$poll` of loop `r` (so a poll re-enters here): when the entry check of `plan` holds
+   * (induction.ts), runs a copy of the loop whose planned accesses take their host address without a
+   * check, then leaves the loop; else falls through to the ordinary loop.
+   */
+  private hoistedLoop(r: number, plan: HoistPlan): void {
+    const w = this.w;
+    const headerPc = this.input.program.insns[this.regions[r].first].pc;
+    const exitAt = this.ctrl.length - 3; // $exit: block $exit { loop $again { block $poll {
+    const locals: number[] = [];
+    for (let j = 0; j < plan.accesses.length; j++) {
+      locals.push(L_CACHE + this.cacheTypes.length);
+      this.cacheTypes.push(I32);
     }
-    this.cacheLoop = outerCacheLoop;
+    this.hoistCheck(plan, locals);
+    this.open(Op.if, OTHER, 0);
+    this.hoisted = plan.accesses.map((a) => a.pc);
+    this.hoistedLocal = locals;
+    this.checked.forgetAll();
+    this.open(Op.loop, LOOP, headerPc);
+    this.body(r);
+    this.close(LOOP, headerPc);
+    w.op2(Op.br, this.depthOf(exitAt));
+    this.close(OTHER, 0);
+    this.hoisted = [];
+    this.hoistedLocal = [];
+    this.checked.forgetAll();
+  }
+
+  /**
+   * Leaves 1 when every iteration of the loop of `plan`, entered with the registers as they are,
+   * keeps its planned accesses inside their windows (see induction.ts), else 0; sets each access's
+   * host delta local (meaningful only with 1).
+   */
+  private hoistCheck(plan: HoistPlan, locals: number[]): void {
+    const w = this.w;
+    const bound = () => {
+      if (plan.boundReg >= 0) w.op2(Op.local_get, plan.boundReg);
+      else w.i64const(plan.bound, plan.bound >> 31);
+    };
+    // v0 <u B (≤u for ≤) and B ≤u 2^32 (<u for ≤): v stays below 2^32 and never wraps.
+    w.op2(Op.local_get, plan.iv);
+    bound();
+    w.byte(plan.exit === 'le' ? Op.i64_le_u : Op.i64_lt_u);
+    bound();
+    w.i64const(0, 1);
+    w.byte(plan.exit === 'le' ? Op.i64_lt_u : Op.i64_le_u);
+    w.byte(Op.i32_and);
+    if (plan.stepReg >= 0) {
+      w.op2(Op.local_get, plan.stepReg);
+      w.i64const(0, 1);
+      w.byte(Op.i64_lt_u);
+      w.byte(Op.i32_and);
+    }
+    if (plan.exit === 'ne') {
+      // K divides B − v0: v meets B exactly instead of stepping over it.
+      bound();
+      w.op2(Op.local_get, plan.iv);
+      w.byte(Op.i64_sub);
+      w.i64const(plan.step, 0);
+      w.byte(Op.i64_rem_u);
+      w.byte(Op.i64_eqz);
+      w.byte(Op.i32_and);
+    }
+    // The last v an iteration runs with: B − 1, B, B − K.
+    const hi = () => {
+      bound();
+      if (plan.exit !== 'le') {
+        w.i64const(plan.exit === 'lt' ? 1 : plan.step, 0);
+        w.byte(Op.i64_sub);
+      }
+    };
+    for (let j = 0; j < plan.accesses.length; j++) {
+      const a = plan.accesses[j];
+      const last = (a.write ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(a.size);
+      const lo = Number(a.disp & 0xffffffffn) | 0;
+      const hiHalf = Number(a.disp >> 32n) | 0;
+      // disp + v0 and disp + hi: allowed starts in the window of the first one's slot.
+      w.op2(Op.local_get, plan.iv);
+      w.i64const(lo, hiHalf);
+      w.byte(Op.i64_add);
+      w.op2(Op.local_tee, L_A);
+      this.locateEntry();
+      hi();
+      w.i64const(lo, hiHalf);
+      w.byte(Op.i64_add);
+      w.op2(Op.local_set, L_B);
+      for (const at of [L_A, L_B]) {
+        w.op2(Op.local_get, at);
+        w.op2(Op.local_get, L_H);
+        w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
+        w.byte(Op.i64_ge_u);
+        w.byte(Op.i32_and);
+        w.op2(Op.local_get, at);
+        w.op2(Op.local_get, L_H);
+        w.mem(Op.i64_load32_u, last * 4);
+        w.byte(Op.i64_le_u);
+        w.byte(Op.i32_and);
+      }
+      w.op2(Op.local_get, L_H);
+      w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
+      w.byte(Op.local_set);
+      w.u32(locals[j]);
+    }
   }
 
   /**
@@ -2309,6 +2432,20 @@ class FunctionGen {
       // Inside the own frame, which every stack window of this depth contains.
       w.op2(Op.local_get, L_FPH);
       w.i32const(off);
+      w.byte(Op.i32_add);
+      return 0;
+    }
+    const hoisted = this.hoisted.indexOf(pc);
+    if (hoisted >= 0) {
+      // Proven at the loop's entry (see `hoistedLoop`): host = low(base + off) + the window's delta.
+      w.op2(Op.local_get, base);
+      w.byte(Op.i32_wrap_i64);
+      if (off !== 0) {
+        w.i32const(off);
+        w.byte(Op.i32_add);
+      }
+      w.byte(Op.local_get);
+      w.u32(this.hoistedLocal[hoisted]);
       w.byte(Op.i32_add);
       return 0;
     }
