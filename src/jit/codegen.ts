@@ -626,6 +626,8 @@ class FunctionGen {
   private hoisted: number[] = [];
   /** Their host delta locals, in the same order. */
   private hoistedLocal: number[] = [];
+  /** The host delta locals of the current part (see `hoistedLoop`). */
+  private hoistPool: number[] = [];
 
   constructor(
     private readonly input: CodegenInput,
@@ -852,6 +854,7 @@ class FunctionGen {
     this.cacheLocal.fill(-1);
     this.loadedBy.fill(0);
     this.cacheTypes = [];
+    this.hoistPool = [];
     this.cacheLoop = -1;
     this.loopFields = [];
     if (this.split) this.partPrologue();
@@ -1094,11 +1097,12 @@ class FunctionGen {
     const w = this.w;
     const headerPc = this.input.program.insns[this.regions[r].first].pc;
     const exitAt = this.ctrl.length - 3; // $exit: block $exit { loop $again { block $poll {
-    const locals: number[] = [];
-    for (let j = 0; j < plan.accesses.length; j++) {
-      locals.push(L_CACHE + this.cacheTypes.length);
+    // A one-block loop contains no other loop: every such loop of the part shares these locals.
+    while (this.hoistPool.length < plan.accesses.length) {
+      this.hoistPool.push(L_CACHE + this.cacheTypes.length);
       this.cacheTypes.push(I32);
     }
+    const locals = this.hoistPool.slice(0, plan.accesses.length);
     this.hoistCheck(plan, locals);
     this.open(Op.if, OTHER, 0);
     this.hoisted = plan.accesses.map((a) => a.pc);

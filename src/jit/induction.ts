@@ -3,8 +3,9 @@
  *
  * Only the simplest shape, clang's usual array walk: a loop that is one basic block — no call, exit,
  * atomic, packet load or other jump, one entry at its header — ending in a 64-bit conditional jump back
- * to the header that compares an *induction register* v with a bound (an immediate or a register the
- * loop never writes): it continues while v ≠ B, v <u B or v ≤u B. The loop writes v exactly once, with
+ * to the header (or one out of the loop followed by `goto header`) that compares an *induction
+ * register* v with a bound (an immediate or a register the loop never writes): it continues while
+ * v ≠ B, v <u B or v ≤u B. The loop writes v exactly once, with
  * `v += K` (K an immediate ≥ 0, > 0 for ≠, or a register the loop never writes). An access whose base
  * register is, when it runs before that write, `c + v` for a compile-time constant c (lddw or mov of a
  * constant, plus the iteration's v, plus constants) then touches c + off + v for every v the loop
@@ -70,14 +71,21 @@ export function planHoist(
   if (!R.isLoop || R.dispatch || R.mid >= 0 || R.labels.length > 0) return undefined;
   const { insns } = program;
   const header = insns[R.first].pc;
-  // One basic block (checked in O(1), so nested loops cost no rescans): at most one loop scans it.
-  if (layout.blockInsns[header] !== R.last - R.first + 1) return undefined;
+  // The test: the back edge itself, or (clang's other layout) `if v == B goto out; goto header`.
   const back = insns[R.last];
-  if (back.kind !== 'jump' || back.op === 'ja' || back.op === 'may_goto' || !back.is64) return undefined;
-  if (back.target !== header) return undefined;
+  if (back.kind !== 'jump' || back.target !== header || back.op === 'may_goto') return undefined;
+  const leaves = back.op === 'ja';
+  const end = leaves ? R.last - 1 : R.last;
+  const test = insns[end];
+  if (end <= R.first || test.kind !== 'jump' || test.op === 'ja' || test.op === 'may_goto' || !test.is64) {
+    return undefined;
+  }
+  if (leaves ? test.target <= back.pc : test.target !== header) return undefined;
+  // One basic block up to the test (checked in O(1), so nested loops cost no rescans).
+  if (layout.blockInsns[header] !== end - R.first + 1) return undefined;
   // Registers the body writes; every other one is invariant.
   const written = new Uint8Array(11);
-  for (let i = R.first; i < R.last; i++) {
+  for (let i = R.first; i < end; i++) {
     const insn = insns[i];
     switch (insn.kind) {
       case 'alu':
@@ -91,7 +99,7 @@ export function planHoist(
         return undefined; // calls, exits, jumps, atomics, packet loads
     }
   }
-  const roles = exitRoles(back, written);
+  const roles = exitRoles(test, leaves, written);
   if (roles === undefined) return undefined;
   const { iv } = roles;
   const kind = new Uint8Array(11);
@@ -101,7 +109,7 @@ export function planHoist(
   let stepReg = -2; // not seen yet
   let step = 0;
   const accesses: HoistedAccess[] = [];
-  for (let i = R.first; i < R.last; i++) {
+  for (let i = R.first; i < end; i++) {
     const insn = insns[i];
     if (insn.kind === 'load' || insn.kind === 'store') {
       const base = insn.kind === 'load' ? insn.src : insn.dst;
@@ -149,24 +157,38 @@ export function planHoist(
   return { iv, stepReg, step, boundReg: roles.boundReg, bound: roles.bound, exit: roles.exit, accesses };
 }
 
-/** The induction register and bound of the back edge, normalised to "continues while v OP B". */
+type Continues = Partial<Record<JumpInsn['op'], HoistPlan['exit']>>;
+/** The loop goes on while v OP B, for a test `v op B` that jumps back to the header. */
+const BACK_DIRECT: Continues = { jne: 'ne', jlt: 'lt', jle: 'le' };
+/** … for a test `B op v` that jumps back. */
+const BACK_SWAPPED: Continues = { jne: 'ne', jgt: 'lt', jge: 'le' };
+/** … for a test `v op B` that jumps out of the loop: it goes on while the test fails. */
+const EXIT_DIRECT: Continues = { jeq: 'ne', jge: 'lt', jgt: 'le' };
+/** … for a test `B op v` that jumps out. */
+const EXIT_SWAPPED: Continues = { jeq: 'ne', jle: 'lt', jlt: 'le' };
+
+/**
+ * The induction register and bound of the loop's test, normalised to "continues while v OP B"; the
+ * test jumps back to the header while it holds, or (`leaves`) jumps out of the loop once it fails.
+ */
 function exitRoles(
-  back: JumpInsn,
+  test: JumpInsn,
+  leaves: boolean,
   written: Uint8Array,
 ): { iv: number; boundReg: number; bound: number; exit: HoistPlan['exit'] } | undefined {
   const boundFree = (r: number) => r !== 10 && written[r] === 0;
   // v OP B with v = dst.
-  const direct = back.op === 'jne' ? 'ne' : back.op === 'jlt' ? 'lt' : back.op === 'jle' ? 'le' : undefined;
-  if (direct !== undefined && back.dst !== 10 && written[back.dst] === 1) {
-    if (!back.useReg) return { iv: back.dst, boundReg: -1, bound: back.imm, exit: direct };
-    if (back.src !== back.dst && boundFree(back.src)) {
-      return { iv: back.dst, boundReg: back.src, bound: 0, exit: direct };
+  const direct = leaves ? EXIT_DIRECT[test.op] : BACK_DIRECT[test.op];
+  if (direct !== undefined && test.dst !== 10 && written[test.dst] === 1) {
+    if (!test.useReg) return { iv: test.dst, boundReg: -1, bound: test.imm, exit: direct };
+    if (test.src !== test.dst && boundFree(test.src)) {
+      return { iv: test.dst, boundReg: test.src, bound: 0, exit: direct };
     }
   }
   // B OP' v with v = src: B ≠ v, B >u v (v <u B), B ≥u v (v ≤u B).
-  const swapped = back.op === 'jne' ? 'ne' : back.op === 'jgt' ? 'lt' : back.op === 'jge' ? 'le' : undefined;
-  if (swapped !== undefined && back.useReg && back.src !== back.dst && written[back.src] === 1) {
-    if (boundFree(back.dst)) return { iv: back.src, boundReg: back.dst, bound: 0, exit: swapped };
+  const swapped = leaves ? EXIT_SWAPPED[test.op] : BACK_SWAPPED[test.op];
+  if (swapped !== undefined && test.useReg && test.src !== test.dst && written[test.src] === 1) {
+    if (boundFree(test.dst)) return { iv: test.src, boundReg: test.dst, bound: 0, exit: swapped };
   }
   return undefined;
 }

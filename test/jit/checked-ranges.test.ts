@@ -498,6 +498,21 @@ describe('accesses of an induction loop checked once at its entry fault like the
     // The bound in a register on the left (clang's `if r4 > r5`), the step in a register.
     const swapped = walk('jgt %r4, %r6, again', { init: 'mov %r6, 0\n      mov %r4, 65\n      mov %r5, 1' });
     expect(agreed(swapped.replace('add %r6, 1', 'add %r6, %r5'))).toEqual(fault(7, INPUT + 64, 1, 'read'));
+    // The test jumping out of the loop, then `ja` back (clang's other layout).
+    const out = (test: string) => walk(`${test}, done\n      ja again\n    done:`);
+    expect(agreed(out('jeq %r6, 64')).r0).toBe(2080n);
+    expect(agreed(out('jge %r6, 64')).r0).toBe(2080n);
+    expect(agreed(out('jgt %r6, 63')).r0).toBe(2080n);
+    expect(agreed(out('jeq %r6, 65'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    expect(agreed(out('jge %r6, 65'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    expect(agreed(out('jgt %r6, 64'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    const outSwapped = (test: string) =>
+      walk(`${test}, done\n      ja again\n    done:`, { init: 'mov %r6, 0\n      mov %r4, 64' });
+    expect(agreed(outSwapped('jle %r4, %r6')).r0).toBe(2080n);
+    expect(agreed(outSwapped('jlt %r4, %r6'))).toEqual(fault(6, INPUT + 64, 1, 'read'));
+    expect(agreed(out('jeq %r6, 64').replace('add %r6, 1', 'add %r6, 3'))).toEqual(
+      fault(5, INPUT + 66, 1, 'read'),
+    );
     const inside = walk('jge %r4, %r6, again', { init: 'mov %r6, 0\n      mov %r4, 63\n      mov %r5, 1' });
     expect(agreed(inside.replace('add %r6, 1', 'add %r6, %r5')).r0).toBe(2080n);
   });

@@ -46,6 +46,20 @@ again:
   if r4 > r5 goto again
   exit`;
 
+// fnv1a.c's loop: the test leaves the loop, an unconditional jump goes back.
+const FNV = `
+  r1 = 0x0
+again:
+  r3 = 0x20000000 ll
+  r3 += r1
+  r3 = *(u8 *)(r3 + 0x0)
+  r0 ^= r3
+  r1 += 0x1
+  if r1 == 0x100000 goto out
+  goto again
+out:
+  exit`;
+
 describe('planHoist', () => {
   it("finds clang's array walks", () => {
     expect(plan(MEMCPY)).toEqual({
@@ -60,6 +74,7 @@ describe('planHoist', () => {
         { pc: 8, disp: 0x2000_1000n, size: 8, write: true },
       ],
     });
+    expect(plan(FNV)).toMatchObject({ iv: 1, step: 1, bound: 0x100000, exit: 'ne', accesses: [{ pc: 4 }] });
     expect(plan(SIEVE)).toMatchObject({ iv: 5, stepReg: 2, boundReg: 4, exit: 'lt', accesses: [{ pc: 7 }] });
   });
 
@@ -75,6 +90,8 @@ describe('planHoist', () => {
       SIEVE.replace('r5 += r2', 'r5 += r2\n  call 1'), // a call
       MEMCPY.replace('r1 += 0x8', 'r1 += 0x8\n  if r1 == 0x800 goto out\nout:'), // more than one block
       MEMCPY.replace('r1 += 0x8', 'r1 += -0x8'), // a negative step
+      FNV.replace('goto out', 'goto again'), // a test that jumps back, then a jump back
+      FNV.replace('r0 ^= r3', 'if r0 == 0x0 goto out\n  r0 ^= r3'), // two tests
       MEMCPY.replace('r1 += 0x8', 'r1 += r4'), // a register step with !=
       MEMCPY.replace('r3 += r1', 'r3 += r1\n  r3 = *(u64 *)(r3 + 0x0)').replace(
         'r2 = 0x20001000 ll\n  r2 += r1',
