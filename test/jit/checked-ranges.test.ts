@@ -506,6 +506,9 @@ describe('accesses of an induction loop checked once at its entry fault like the
     expect(agreed(out('jeq %r6, 65'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
     expect(agreed(out('jge %r6, 65'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
     expect(agreed(out('jgt %r6, 64'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    // Leaving on v != 64 goes on only while v == 64: from 63 the walk reads 63, then 64.
+    const stays = walk('jne %r6, 64, done\n      ja again\n    done:', { init: 'mov %r6, 63' });
+    expect(agreed(stays)).toEqual(fault(5, INPUT + 64, 1, 'read'));
     const outSwapped = (test: string) =>
       walk(`${test}, done\n      ja again\n    done:`, { init: 'mov %r6, 0\n      mov %r4, 64' });
     expect(agreed(outSwapped('jle %r4, %r6')).r0).toBe(2080n);
