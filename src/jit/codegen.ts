@@ -614,7 +614,10 @@ class FunctionGen {
   private fusedPc = -1;
   /** The innermost open loop when it is call-free and caches windows (see `loadWindows`), else -1. */
   private cacheLoop = -1;
-  /** Window field (slot · TABLE_STRIDE + field) → its cache local in the current part, -1 if none. */
+  /**
+   * Window field (slot · TABLE_STRIDE + field) → its cache local in the current part, -1 if none; a
+   * `last` field's local holds the limit derived from it (see `loadLimit`).
+   */
   private readonly cacheLocal = new Int32Array(SLOT_COUNT * TABLE_STRIDE);
   /** Types of the cache locals L_CACHE… of the current part, in order. */
   private cacheTypes: ValType[] = [];
