@@ -51,6 +51,7 @@ import {
   type Region,
   recycleLayout,
 } from './control-flow.js';
+import { type HoistPlan, planHoist } from './induction.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
@@ -102,6 +103,8 @@ const G_POLL_AT = 12;
 const G_LOOPS = 13;
 // The gas countdown's counterpart of G_POLL_AT.
 const G_GAS_POLL_AT = 14;
+// Written and never read: pins values computed at a loop's entry there (see `loadLimit`).
+const G_PIN = 15;
 
 // Locals of a subprogram function: params r0..r9, then these.
 const R10 = 10;
@@ -428,6 +431,7 @@ function moduleHeader(
       { type: I32, mutable: true, init: 0, export: 'pollAt' },
       { type: I32, mutable: true, init: 0 },
       { type: I32, mutable: true, init: 0, export: 'gasPollAt' },
+      { type: I64, mutable: true, init: 0 },
     ],
     exports: [{ name: 'run', func: firstSub + fnCount }],
   };
@@ -618,7 +622,10 @@ class FunctionGen {
   private fusedPc = -1;
   /** The innermost open loop when it is call-free and caches windows (see `loadWindows`), else -1. */
   private cacheLoop = -1;
-  /** Window field (slot · TABLE_STRIDE + field) → its cache local in the current part, -1 if none. */
+  /**
+   * Window field (slot · TABLE_STRIDE + field) → its cache local in the current part, -1 if none; a
+   * `last` field's local holds the limit derived from it (see `loadLimit`).
+   */
   private readonly cacheLocal = new Int32Array(SLOT_COUNT * TABLE_STRIDE);
   /** Types of the cache locals L_CACHE… of the current part, in order. */
   private cacheTypes: ValType[] = [];
@@ -626,6 +633,12 @@ class FunctionGen {
   private readonly loadedBy = new Int32Array(SLOT_COUNT * TABLE_STRIDE);
   /** Per loop region of the current part: the window fields its entry loads. */
   private loopFields: number[][] = [];
+  /** In the checked-free copy of a loop (see `hoistedLoop`): pcs of its unchecked accesses. */
+  private hoisted: number[] = [];
+  /** Their host delta locals, in the same order. */
+  private hoistedLocal: number[] = [];
+  /** The host delta locals of the current part (see `hoistedLoop`). */
+  private hoistPool: number[] = [];
 
   constructor(
     private readonly input: CodegenInput,
@@ -852,6 +865,7 @@ class FunctionGen {
     this.cacheLocal.fill(-1);
     this.loadedBy.fill(0);
     this.cacheTypes = [];
+    this.hoistPool = [];
     this.cacheLoop = -1;
     this.loopFields = [];
     if (this.split) this.partPrologue();
@@ -1002,7 +1016,6 @@ class FunctionGen {
     const w = this.w;
     const R = this.regions[r];
     const { insns } = this.input.program;
-    const { labelAt, labelRegion, leader } = this.input.layout;
     const headerPc = insns[R.first].pc;
     const outerCacheLoop = this.cacheLoop;
     // A loop inside another with the same header takes the header's `br` and poll path over until
@@ -1016,6 +1029,11 @@ class FunctionGen {
       this.cacheLoop = this.loadWindows(r) ? r : -1;
       this.open(Op.block, OTHER, 0);
       this.openPoll.set(headerPc, this.ctrl.length - 1);
+      const plan =
+        this.cacheLoop === r
+          ? planHoist(this.input.program, this.input.layout, R, this.input.resolveLddw)
+          : undefined;
+      if (plan !== undefined) this.hoistedLoop(r, plan);
       this.open(Op.loop, LOOP, headerPc);
     }
     if (R.dispatch) {
@@ -1040,20 +1058,7 @@ class FunctionGen {
       this.close(OTHER, 0);
     }
     if (R.mid >= 0) this.midEntryTest(r);
-    for (let i = R.first; i <= R.last; ) {
-      const insn = insns[i];
-      const pc = insn.pc;
-      if (labelAt[pc] >= 0 && labelRegion[pc] === r) this.close(BLOCK, pc);
-      const child = this.loopStartingAt(r, i);
-      if (child >= 0) {
-        this.region(child);
-        i = this.regions[child].last + 1;
-        continue;
-      }
-      if (leader[pc] === 1) this.charge(i);
-      this.insn(insn);
-      i++;
-    }
+    this.body(r);
     if (R.dispatch) this.close(DISPATCH, r);
     if (R.isLoop) {
       this.close(LOOP, headerPc);
@@ -1113,10 +1118,140 @@ class FunctionGen {
     w.u32(this.depthOf(this.openBlock[insns[start].pc]));
   }
 
+  /** The code of region `r` and its child loops, in order. */
+  private body(r: number): void {
+    const R = this.regions[r];
+    const { insns } = this.input.program;
+    const { labelAt, labelRegion, leader } = this.input.layout;
+    for (let i = R.first; i <= R.last; ) {
+      const insn = insns[i];
+      const pc = insn.pc;
+      if (labelAt[pc] >= 0 && labelRegion[pc] === r) this.close(BLOCK, pc);
+      const child = this.loopStartingAt(r, i);
+      if (child >= 0) {
+        this.region(child);
+        i = this.regions[child].last + 1;
+        continue;
+      }
+      if (leader[pc] === 1) this.charge(i);
+      this.insn(insn);
+      i++;
+    }
+  }
+
+  /**
+   * Inside `$poll` of loop `r` (so a poll re-enters here): when the entry check of `plan` holds
+   * (induction.ts), runs a copy of the loop whose planned accesses take their host address without a
+   * check, then leaves the loop; else falls through to the ordinary loop.
+   */
+  private hoistedLoop(r: number, plan: HoistPlan): void {
+    const w = this.w;
+    const headerPc = this.input.program.insns[this.regions[r].first].pc;
+    const exitAt = this.ctrl.length - 3; // $exit: block $exit { loop $again { block $poll {
+    // A one-block loop contains no other loop: every such loop of the part shares these locals.
+    while (this.hoistPool.length < plan.accesses.length) {
+      this.hoistPool.push(L_CACHE + this.cacheTypes.length);
+      this.cacheTypes.push(I32);
+    }
+    const locals = this.hoistPool.slice(0, plan.accesses.length);
+    this.hoistCheck(plan, locals);
+    this.open(Op.if, OTHER, 0);
+    this.hoisted = plan.accesses.map((a) => a.pc);
+    this.hoistedLocal = locals;
+    this.forgetFacts();
+    this.open(Op.loop, LOOP, headerPc);
+    this.body(r);
+    this.close(LOOP, headerPc);
+    w.op2(Op.br, this.depthOf(exitAt));
+    this.close(OTHER, 0);
+    this.hoisted = [];
+    this.hoistedLocal = [];
+    this.forgetFacts();
+  }
+
+  /**
+   * Leaves 1 when every iteration of the loop of `plan`, entered with the registers as they are,
+   * keeps its planned accesses inside their windows (see induction.ts), else 0; sets each access's
+   * host delta local (meaningful only with 1).
+   */
+  private hoistCheck(plan: HoistPlan, locals: number[]): void {
+    const w = this.w;
+    const bound = () => {
+      if (plan.boundReg >= 0) w.op2(Op.local_get, plan.boundReg);
+      else w.i64const(plan.bound, plan.bound >> 31);
+    };
+    // v0 <u B (≤u for ≤) and B ≤u 2^32 (<u for ≤): v stays below 2^32 and never wraps.
+    w.op2(Op.local_get, plan.iv);
+    bound();
+    w.byte(plan.exit === 'le' ? Op.i64_le_u : Op.i64_lt_u);
+    bound();
+    w.i64const(0, 1);
+    w.byte(plan.exit === 'le' ? Op.i64_lt_u : Op.i64_le_u);
+    w.byte(Op.i32_and);
+    if (plan.stepReg >= 0) {
+      w.op2(Op.local_get, plan.stepReg);
+      w.i64const(0, 1);
+      w.byte(Op.i64_lt_u);
+      w.byte(Op.i32_and);
+    }
+    if (plan.exit === 'ne') {
+      // K divides B − v0: v meets B exactly instead of stepping over it.
+      bound();
+      w.op2(Op.local_get, plan.iv);
+      w.byte(Op.i64_sub);
+      w.i64const(plan.step, 0);
+      w.byte(Op.i64_rem_u);
+      w.byte(Op.i64_eqz);
+      w.byte(Op.i32_and);
+    }
+    // The last v an iteration runs with: B − 1, B, B − K.
+    const hi = () => {
+      bound();
+      if (plan.exit !== 'le') {
+        w.i64const(plan.exit === 'lt' ? 1 : plan.step, 0);
+        w.byte(Op.i64_sub);
+      }
+    };
+    for (let j = 0; j < plan.accesses.length; j++) {
+      const a = plan.accesses[j];
+      const last = (a.write ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(a.size);
+      const lo = Number(a.disp & 0xffffffffn) | 0;
+      const hiHalf = Number(a.disp >> 32n) | 0;
+      // disp + v0 and disp + hi: allowed starts in the window of the first one's slot.
+      w.op2(Op.local_get, plan.iv);
+      w.i64const(lo, hiHalf);
+      w.byte(Op.i64_add);
+      w.op2(Op.local_tee, L_A);
+      this.locateEntry();
+      hi();
+      w.i64const(lo, hiHalf);
+      w.byte(Op.i64_add);
+      w.op2(Op.local_set, L_B);
+      for (const at of [L_A, L_B]) {
+        w.op2(Op.local_get, at);
+        w.op2(Op.local_get, L_H);
+        w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
+        w.byte(Op.i64_ge_u);
+        w.byte(Op.i32_and);
+        w.op2(Op.local_get, at);
+        w.op2(Op.local_get, L_H);
+        w.mem(Op.i64_load32_u, last * 4);
+        w.byte(Op.i64_le_u);
+        w.byte(Op.i32_and);
+      }
+      w.op2(Op.local_get, L_H);
+      w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
+      w.byte(Op.local_set);
+      w.u32(locals[j]);
+    }
+  }
+
   /**
    * At the entry of loop `r` (inside `$again`, so a poll re-reads them): when the loop reaches no host
-   * code, reads the window fields its own accesses with a predicted slot need into cache locals and
-   * returns true (see slot-prediction.ts). Nested loops read their own.
+   * code, reads what the checks of its own accesses with a predicted slot need into cache locals and
+   * returns true (see slot-prediction.ts and `cachedCheck`): per slot the window start (i64) and its
+   * host offset (i32), per slot, size and kind the number of addresses such an access may start at
+   * (i64). Nested loops read their own.
    */
   private loadWindows(r: number): boolean {
     const R = this.regions[r];
@@ -1138,33 +1273,70 @@ class FunctionGen {
       const base = insn.kind === 'load' ? insn.src : insn.dst;
       if (slot < 0 || inOwnFrame(base, insn.off, insn.size, this.frameSize)) continue;
       const at = slot * TABLE_STRIDE;
-      const last = (insn.kind === 'store' ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(insn.size);
-      this.loadField(r, at + TABLE_ABS_START, true, loaded);
-      this.loadField(r, at + TABLE_HOST_DELTA, false, loaded);
-      this.loadField(r, at + last, true, loaded);
+      const last = at + (insn.kind === 'store' ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(insn.size);
+      // An access's check needs all three fields: load them all or none.
+      const start = at + TABLE_ABS_START;
+      const host = at + TABLE_HOST_BASE;
+      let needed = 0;
+      for (const key of [start, host, last]) if (this.loadedBy[key] !== r + 1) needed++;
+      if (loaded.length + needed > MAX_CACHED_FIELDS) continue;
+      if (this.claimField(r, start, I64, loaded)) this.loadField(start, I64);
+      if (this.claimField(r, host, I32, loaded)) this.loadField(host, I32);
+      if (this.claimField(r, last, I64, loaded)) this.loadLimit(at, last);
     }
     return true;
   }
 
   /**
-   * Reads window field `key` (slot · TABLE_STRIDE + field; i64 when `wide`, the host delta i32) into
-   * its cache local at the entry of loop `r`, unless the loop already reads it or reads its maximum.
+   * Assigns window field `key` (slot · TABLE_STRIDE + field) a cache local of `type` for loop `r`;
+   * returns false when the loop's entry already fills it.
    */
-  private loadField(r: number, key: number, wide: boolean, loaded: number[]): void {
-    if (this.loadedBy[key] === r + 1 || loaded.length === MAX_CACHED_FIELDS) return;
+  private claimField(r: number, key: number, type: ValType, loaded: number[]): boolean {
+    if (this.loadedBy[key] === r + 1) return false;
     this.loadedBy[key] = r + 1;
     loaded.push(key);
-    let local = this.cacheLocal[key];
-    if (local < 0) {
-      local = L_CACHE + this.cacheTypes.length;
-      this.cacheTypes.push(wide ? I64 : I32);
-      this.cacheLocal[key] = local;
+    if (this.cacheLocal[key] < 0) {
+      this.cacheLocal[key] = L_CACHE + this.cacheTypes.length;
+      this.cacheTypes.push(type);
     }
+    return true;
+  }
+
+  /** Reads window field `key` into its cache local (i64 zero-extended or i32). */
+  private loadField(key: number, type: ValType): void {
     const w = this.w;
     w.i32const(0);
-    w.mem(wide ? Op.i64_load32_u : Op.i32_load, key * 4);
+    w.mem(type === I64 ? Op.i64_load32_u : Op.i32_load, key * 4);
     w.byte(Op.local_set);
-    w.u32(local); // a LEB128: a part may cache more fields than fit one byte
+    w.u32(this.cacheLocal[key]); // a LEB128: a part may cache more fields than fit one byte
+  }
+
+  /**
+   * The cache local of `last` field `key` (of the window at word `at`) gets the number of addresses an
+   * access of its size and kind may start at: last − start + 1, or 0 when none may (last is then 0,
+   * below the start, layout.ts), so `addr − start <u limit` is the whole check.
+   */
+  private loadLimit(at: number, key: number): void {
+    const w = this.w;
+    const local = this.cacheLocal[key];
+    w.i32const(0);
+    w.mem(Op.i64_load32_u, key * 4);
+    w.i32const(0);
+    w.mem(Op.i64_load32_u, (at + TABLE_ABS_START) * 4);
+    w.byte(Op.i64_sub);
+    w.i64const(1, 0);
+    w.byte(Op.i64_add);
+    w.byte(Op.local_tee);
+    w.u32(local);
+    w.i64const(0, 0);
+    w.byte(Op.local_get);
+    w.u32(local);
+    w.i64const(0, 0);
+    w.byte(Op.i64_gt_s);
+    w.byte(Op.select);
+    w.byte(Op.local_tee);
+    w.u32(local);
+    w.op2(Op.global_set, G_PIN);
   }
 
   // ------------------------------------------------------------------------------ metering
@@ -2328,6 +2500,20 @@ class FunctionGen {
       w.byte(Op.i32_add);
       return 0;
     }
+    const hoisted = this.hoisted.indexOf(pc);
+    if (hoisted >= 0) {
+      // Proven at the loop's entry (see `hoistedLoop`): host = low(base + off) + the window's delta.
+      w.op2(Op.local_get, base);
+      w.byte(Op.i32_wrap_i64);
+      if (off !== 0) {
+        w.i32const(off);
+        w.byte(Op.i32_add);
+      }
+      w.byte(Op.local_get);
+      w.u32(this.hoistedLocal[hoisted]);
+      w.byte(Op.i32_add);
+      return 0;
+    }
     const delta = this.checked.lookup(base, off, size, write, alsoRead);
     if (delta !== undefined) return this.cachedHost(base, delta);
     // Proven for the other access kind (a read before a write to the same bytes): in the window and
@@ -2381,10 +2567,11 @@ class FunctionGen {
 
   /**
    * With the address on the stack, in a call-free loop whose entry loaded the predicted slot's window
-   * (see `loadWindows`): two compares against the cached window, else the ordinary check (which
-   * accepts the access in its own region or faults). Leaves the host address in the register's
-   * L_HOST local and on the stack and returns true; returns false, emitting nothing, when no cached
-   * window applies.
+   * (see `loadWindows`): t = addr − start; host = low(t) + the window's host offset; only when
+   * t ≥u limit (outside the window, below its start or a non-zero high half, or the kind not allowed)
+   * the ordinary check, which accepts the access in its own region or faults. One compare and no
+   * taken branch on the fast path. Leaves the host address in the register's L_HOST local and on the
+   * stack and returns true; returns false, emitting nothing, when no cached window applies.
    */
   private cachedCheck(base: number, size: number, write: boolean, pc: number): boolean {
     if (this.cacheLoop < 0 || this.prediction === undefined) return false;
@@ -2393,30 +2580,23 @@ class FunctionGen {
     const at = slot * TABLE_STRIDE;
     const fields = this.loopFields[this.cacheLoop];
     const lastField = at + (write ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(size);
-    if (!fields.includes(at + TABLE_ABS_START) || !fields.includes(at + TABLE_HOST_DELTA)) return false;
-    if (!fields.includes(lastField)) return false;
+    if (!fields.includes(lastField)) return false; // loaded together with the window's start and host
     const w = this.w;
-    w.op2(Op.local_set, L_A);
-    this.open(Op.block, OTHER, 0);
-    this.open(Op.block, OTHER, 0);
-    w.op2(Op.local_get, L_A);
+    w.op2(Op.local_tee, L_A);
     w.byte(Op.local_get);
     w.u32(this.cacheLocal[at + TABLE_ABS_START]);
-    w.byte(Op.i64_lt_u);
-    w.op2(Op.br_if, 0);
-    w.op2(Op.local_get, L_A);
-    w.byte(Op.local_get);
-    w.u32(this.cacheLocal[lastField]);
-    w.byte(Op.i64_gt_u);
-    w.op2(Op.br_if, 0);
-    w.op2(Op.local_get, L_A);
+    w.byte(Op.i64_sub);
+    w.op2(Op.local_tee, L_B);
     w.byte(Op.i32_wrap_i64);
     w.byte(Op.local_get);
-    w.u32(this.cacheLocal[at + TABLE_HOST_DELTA]);
+    w.u32(this.cacheLocal[at + TABLE_HOST_BASE]);
     w.byte(Op.i32_add);
     w.op2(Op.local_set, L_HOST + base);
-    w.op2(Op.br, 1);
-    this.close(OTHER, 0);
+    w.op2(Op.local_get, L_B);
+    w.byte(Op.local_get);
+    w.u32(this.cacheLocal[lastField]);
+    w.byte(Op.i64_ge_u);
+    this.open(Op.if, OTHER, 0);
     // Outside the predicted window: the ordinary check.
     w.op2(Op.local_get, L_A);
     this.locateEntry();

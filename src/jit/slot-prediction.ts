@@ -5,9 +5,9 @@
  * functions it calls), the windows its frame may use do not change: only the engine and helpers
  * remap regions, no guest access reaches the table, and a local call moves the stack window for its
  * callee only, setting this frame's back on return. Such a loop can read the window of a slot
- * (start, last address per access size and kind, host delta) into locals once, at its entry, and
- * check an access with two compares against registers instead of locating and reading the slot's
- * table entry every time. Which slot to read is a *prediction*: the
+ * (start, host offset, per access size and kind how many addresses an access may start at) into
+ * locals once, at its entry, and check an access with one compare against registers instead of
+ * locating and reading the slot's table entry every time. Which slot to read is a *prediction*: the
  * slot of the last address constant (lddw, or r10 for the stack) the base register was derived from.
  * A wrong prediction costs speed, never safety: an access outside the predicted window takes the
  * ordinary check, which accepts it in its own region or faults exactly like the interpreter.

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { conformanceHelpers } from '../../src/conformance/helpers.js';
-import { MemoryFault } from '../../src/errors.js';
+import { MemoryFault, Trap } from '../../src/errors.js';
 import { EXECUTOR_KINDS, EXECUTORS } from '../../src/executors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { CheckedRanges } from '../../src/jit/checked-ranges.js';
@@ -28,6 +28,7 @@ interface Outcome {
   r0?: bigint;
   code?: string;
   pc?: number;
+  instructions?: number;
   address?: bigint;
   size?: number;
   access?: string;
@@ -55,7 +56,7 @@ function setUp(): { memory: GuestMemory; helpers: HelperRegistry } {
   return { memory, helpers };
 }
 
-function run(kind: (typeof EXECUTOR_KINDS)[number], source: string): Outcome {
+function run(kind: (typeof EXECUTOR_KINDS)[number], source: string, maxInstructions?: number): Outcome {
   const { memory, helpers } = setUp();
   const program = decodeProgram(assemble(source, { syntax: 'ubpf' }));
   const input = () => {
@@ -63,17 +64,23 @@ function run(kind: (typeof EXECUTOR_KINDS)[number], source: string): Outcome {
     return r ? Buffer.from(memory.u8.subarray(r.hostBase, r.hostBase + r.size)).toString('hex') : '';
   };
   try {
-    const r = EXECUTORS[kind](program, { memory, helpers }).run({ args: [BigInt(INPUT), 64n] });
-    return { r0: r.r0, input: input() };
+    const r = EXECUTORS[kind](program, { memory, helpers }).run({
+      args: [BigInt(INPUT), 64n],
+      maxInstructions,
+    });
+    return { r0: r.r0, instructions: r.instructions, input: input() };
   } catch (e) {
-    if (!(e instanceof MemoryFault)) throw e;
-    return { code: e.code, pc: e.pc, address: e.address, size: e.size, access: e.access, input: input() };
+    if (e instanceof MemoryFault) {
+      return { code: e.code, pc: e.pc, address: e.address, size: e.size, access: e.access, input: input() };
+    }
+    if (!(e instanceof Trap)) throw e;
+    return { code: e.code, pc: e.pc, instructions: e.instructions, input: input() };
   }
 }
 
 /** Runs `source` on every engine, checks they agree and returns the outcome. */
-function agreed(source: string): Outcome {
-  const [first, ...rest] = EXECUTOR_KINDS.map((kind) => run(kind, source));
+function agreed(source: string, maxInstructions?: number): Outcome {
+  const [first, ...rest] = EXECUTOR_KINDS.map((kind) => run(kind, source, maxInstructions));
   for (const other of rest) expect(other).toEqual(first);
   return first;
 }
@@ -297,6 +304,67 @@ describe('cached windows of call-free loops behave like the ordinary check', () 
     expect(agreed(unaligned)).toEqual(fault(4, INPUT + 57, 8, 'read'));
   });
 
+  it('walking below the start of the predicted window faults at the first byte below it', () => {
+    // addr − start is negative there: as an unsigned 64-bit value it is above every window's limit.
+    const source = `
+      mov %r0, 0
+      mov %r6, 0
+    again:
+      mov %r2, %r1
+      add %r2, 3
+      sub %r2, %r6
+      ldxb %r3, [%r2+0]
+      add %r0, %r3
+      add %r6, 1
+      jlt %r6, 100, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(5, INPUT - 1, 1, 'read'));
+    // The stack: the window of depth 0 starts 512 bytes below r10; nothing below it is readable.
+    const stack = setUp().memory.region(Slot.STACK);
+    const r10 = stack === undefined ? -1 : stack.guestBase + stack.size;
+    const below = source.replace('mov %r2, %r1\n      add %r2, 3', 'mov %r2, %r10\n      add %r2, -509');
+    expect(agreed(below)).toEqual(fault(5, r10 - 513, 1, 'read'));
+  });
+
+  it('an address with a non-zero high half faults even when its low half is inside the window', () => {
+    // From the 9th iteration on r7 = 1 << 32: the low half stays on the input.
+    const source = `
+      mov %r0, 0
+      mov %r6, 0
+    again:
+      mov %r7, %r6
+      rsh %r7, 3
+      lsh %r7, 32
+      mov %r2, %r1
+      add %r2, %r6
+      add %r2, %r7
+      ldxb %r3, [%r2+0]
+      add %r0, %r3
+      add %r6, 1
+      jlt %r6, 16, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(8, 2 ** 32 + INPUT + 8, 1, 'read'));
+  });
+
+  it('a window that holds exactly one access of the size accepts it and faults one byte further', () => {
+    // After the helper the input is 8 bytes long: one 8-byte read at its start, nothing at +1.
+    const source = `
+      mov %r9, %r1
+      call ${SHRINK}
+      mov %r0, 0
+      mov %r6, 0
+    again:
+      mov %r2, %r9
+      add %r2, %r6
+      ldxdw %r3, [%r2+0]
+      add %r0, %r3
+      add %r6, 1
+      jlt %r6, 4, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(6, INPUT + 1, 8, 'read'));
+    expect(agreed(source.replace('4, again', '1, again')).r0).toBe(0x0807_0605_0403_0201n);
+  });
+
   it('a write through a pointer predicted for read-only data faults; the loop before it ran', () => {
     const source = `
       mov %r6, 0
@@ -402,5 +470,196 @@ describe('cached windows of call-free loops behave like the ordinary check', () 
     // The 65th store lands on r10 itself, the first byte past the frame.
     expect(agreed(source)).toEqual(fault(6, r10, 1, 'write'));
     expect(agreed(source.replace('70, again', '64, again')).r0).toBe(2016n);
+  });
+});
+
+describe('accesses of an induction loop checked once at its entry fault like the ordinary check', () => {
+  // r2 = INPUT + r6 (+ r7 when given): the JIT checks the whole walk at the loop's entry (induction.ts)
+  // and runs a copy without per-access checks when it is inside the input; else every access is checked.
+  const walk = (exit: string, options: { load?: string; step?: string; init?: string } = {}) => `
+      mov %r0, 0
+      ${options.init ?? 'mov %r6, 0'}
+    again:
+      lddw %r2, 0x${INPUT.toString(16)}
+      add %r2, %r6
+      ${options.load ?? 'ldxb %r3, [%r2+0]'}
+      add %r0, %r3
+      ${options.step ?? 'add %r6, 1'}
+      ${exit}
+      exit`;
+
+  it('a walk inside the window runs to its end; one more step faults at the first byte past it', () => {
+    expect(agreed(walk('jne %r6, 64, again')).r0).toBe(2080n);
+    expect(agreed(walk('jlt %r6, 64, again')).r0).toBe(2080n);
+    expect(agreed(walk('jle %r6, 63, again')).r0).toBe(2080n);
+    expect(agreed(walk('jne %r6, 65, again'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    expect(agreed(walk('jlt %r6, 65, again'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    expect(agreed(walk('jle %r6, 64, again'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    // The bound in a register on the left (clang's `if r4 > r5`), the step in a register.
+    const swapped = walk('jgt %r4, %r6, again', { init: 'mov %r6, 0\n      mov %r4, 65\n      mov %r5, 1' });
+    expect(agreed(swapped.replace('add %r6, 1', 'add %r6, %r5'))).toEqual(fault(7, INPUT + 64, 1, 'read'));
+    // The test jumping out of the loop, then `ja` back (clang's other layout).
+    const out = (test: string) => walk(`${test}, done\n      ja again\n    done:`);
+    expect(agreed(out('jeq %r6, 64')).r0).toBe(2080n);
+    expect(agreed(out('jge %r6, 64')).r0).toBe(2080n);
+    expect(agreed(out('jgt %r6, 63')).r0).toBe(2080n);
+    expect(agreed(out('jeq %r6, 65'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    expect(agreed(out('jge %r6, 65'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    expect(agreed(out('jgt %r6, 64'))).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    // Leaving on v != 64 goes on only while v == 64: from 63 the walk reads 63, then 64.
+    const stays = walk('jne %r6, 64, done\n      ja again\n    done:', { init: 'mov %r6, 63' });
+    expect(agreed(stays)).toEqual(fault(5, INPUT + 64, 1, 'read'));
+    const outSwapped = (test: string) =>
+      walk(`${test}, done\n      ja again\n    done:`, { init: 'mov %r6, 0\n      mov %r4, 64' });
+    expect(agreed(outSwapped('jle %r4, %r6')).r0).toBe(2080n);
+    expect(agreed(outSwapped('jlt %r4, %r6'))).toEqual(fault(6, INPUT + 64, 1, 'read'));
+    expect(agreed(out('jeq %r6, 64').replace('add %r6, 1', 'add %r6, 3'))).toEqual(
+      fault(5, INPUT + 66, 1, 'read'),
+    );
+    const inside = walk('jge %r4, %r6, again', { init: 'mov %r6, 0\n      mov %r4, 63\n      mov %r5, 1' });
+    expect(agreed(inside.replace('add %r6, 1', 'add %r6, %r5')).r0).toBe(2080n);
+  });
+
+  it('a wider access than the last start allows faults where it crosses the end', () => {
+    const words = walk('jne %r6, 64, again', { load: 'ldxdw %r3, [%r2+1]', step: 'add %r6, 8' });
+    expect(agreed(words)).toEqual(fault(5, INPUT + 57, 8, 'read'));
+    // The input's bytes are 1..64: the sum of its eight little-endian words.
+    let sum = 0n;
+    for (let k = 0n; k < 8n; k++) for (let b = 0n; b < 8n; b++) sum += (8n * k + b + 1n) << (8n * b);
+    expect(agreed(words.replace('[%r2+1]', '[%r2+0]')).r0).toBe(BigInt.asUintN(64, sum));
+  });
+
+  it('a step that jumps over a `!=` bound walks on and faults past the window', () => {
+    // 0, 3, …, 63, 66: never equal to 64.
+    expect(agreed(walk('jne %r6, 64, again', { step: 'add %r6, 3' }))).toEqual(
+      fault(5, INPUT + 66, 1, 'read'),
+    );
+    // Entered past the bound: v runs away from it, around 2^64, and leaves the input first.
+    const past = walk('jne %r6, 16, again', { init: 'mov %r6, 24', step: 'add %r6, 8' });
+    expect(agreed(past)).toEqual(fault(5, INPUT + 64, 1, 'read'));
+  });
+
+  it('an induction register that wraps around 2^64 inside the loop is not proven by its ends', () => {
+    // v0 = 2^64 − 16, bound 2^64 − 1: the ends map to INPUT + 0 and INPUT + 14, but v wraps to 0 after
+    // two steps and the walk leaves the input at INPUT + 64.
+    const source = `
+      mov %r0, 0
+      mov %r6, -16
+      mov %r4, -1
+    again:
+      lddw %r2, 0x${(INPUT + 16).toString(16)}
+      add %r2, %r6
+      ldxdw %r3, [%r2+0]
+      add %r0, %r3
+      add %r6, 8
+      jgt %r4, %r6, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(6, INPUT + 64, 8, 'read'));
+    // A step register of −8 (2^64 − 8) wraps v below v0 although both ends are inside: v runs 16, 8, 0.
+    const down = `
+      mov %r0, 0
+      mov %r6, 16
+      mov %r4, 64
+      mov %r5, -8
+    again:
+      lddw %r2, 0x${(INPUT - 8).toString(16)}
+      add %r2, %r6
+      ldxb %r3, [%r2+0]
+      add %r0, %r3
+      add %r6, %r5
+      jgt %r4, %r6, again
+      exit`;
+    expect(agreed(down)).toEqual(fault(7, INPUT - 8, 1, 'read'));
+  });
+
+  it('a store into read-only data faults at its first iteration; loads of it run', () => {
+    const store = `
+      mov %r6, 0
+    again:
+      lddw %r2, 0x${RODATA.toString(16)}
+      add %r2, %r6
+      ldxb %r0, [%r2+0]
+      stxb [%r2+0], %r0
+      add %r6, 1
+      jlt %r6, 16, again
+      exit`;
+    expect(agreed(store)).toEqual(fault(5, RODATA, 1, 'write'));
+    expect(agreed(store.replace('stxb [%r2+0], %r0', 'mov %r0, %r0')).r0).toBe(0x5an);
+    // Write-only memory: the stores pass, a load faults.
+    const writeOnly = store.replace(RODATA.toString(16), HEAP.toString(16));
+    expect(agreed(writeOnly)).toEqual(fault(4, HEAP, 1, 'read'));
+  });
+
+  it('a walk that starts in one region and ends in the next slot faults at the first byte past the first', () => {
+    // From the heap (16 bytes) toward the input: the ends lie in different windows.
+    const source = walk('jlt %r6, 0x10000010, again').replace(INPUT.toString(16), (HEAP + 8).toString(16));
+    expect(agreed(source.replace('ldxb %r3, [%r2+0]', 'stxb [%r2+0], %r6\n      mov %r3, 0'))).toEqual(
+      fault(5, HEAP + 16, 1, 'write'),
+    );
+  });
+
+  it('32-bit arithmetic on the induction register keeps every check', () => {
+    // w6 wraps from 0xffffffff to 0 and never meets the bound 2^32: the 64-bit view (v from 2^32 − 8
+    // up to the bound) would prove INPUT + 0 … INPUT + 7, but after the wrap the walk reaches
+    // INPUT − 2^32 + 8.
+    const source = `
+      mov %r0, 0
+      lddw %r6, 0xfffffff8
+      lddw %r4, 0x100000000
+    again:
+      lddw %r2, 0x${(BigInt(INPUT + 8) - 2n ** 32n + 2n ** 64n).toString(16)}
+      add %r2, %r6
+      ldxb %r3, [%r2+0]
+      add %r0, %r3
+      add32 %r6, 1
+      jne %r6, %r4, again
+      exit`;
+    expect(agreed(source)).toEqual(fault(8, BigInt(INPUT + 8) - 2n ** 32n + 2n ** 64n, 1, 'read'));
+  });
+
+  it('a bound, step or induction register the loop writes again is not trusted from the entry', () => {
+    // The bound grows with v: the walk never ends inside the input.
+    const bound = walk('jgt %r4, %r6, again', {
+      init: 'mov %r6, 0\n      mov %r4, 8',
+      step: 'add %r6, 1\n      add %r4, 1',
+    });
+    expect(agreed(bound)).toEqual(fault(6, INPUT + 64, 1, 'read'));
+    // The step register turns to −8 after the first step: v runs 16, 17, 9, 1, −7 below the entry's v0.
+    const step = `
+      mov %r0, 0
+      mov %r6, 16
+      mov %r4, 64
+      mov %r5, 1
+    again:
+      lddw %r2, 0x${(INPUT - 16).toString(16)}
+      add %r2, %r6
+      ldxb %r3, [%r2+0]
+      add %r0, %r3
+      add %r6, %r5
+      mov %r5, -8
+      jgt %r4, %r6, again
+      exit`;
+    expect(agreed(step)).toEqual(fault(7, INPUT - 7, 1, 'read'));
+    // v written twice per iteration (a step of 3 in all): 0, 3, …, 63, 66 never meets 64.
+    const twice = walk('jne %r6, 64, again', { step: 'add %r6, 2\n      add %r6, 1' });
+    expect(agreed(twice)).toEqual(fault(5, INPUT + 66, 1, 'read'));
+    // The base reloaded from memory between its computation and the access.
+    const reloaded = walk('jlt %r6, 8, again', {
+      load: `stxdw [%r10-8], %r2\n      lddw %r7, 0x${(HEAP + 8).toString(16)}\n      stxdw [%r10-8], %r7\n      ldxdw %r2, [%r10-8]\n      ldxb %r3, [%r2+0]`,
+    });
+    expect(agreed(reloaded)).toEqual(fault(10, HEAP + 8, 1, 'read'));
+  });
+
+  it('a helper in the loop that shrinks the region is seen by the next access', () => {
+    const source = walk('jlt %r6, 16, again', { step: `add %r6, 1\n      call ${SHRINK}` });
+    expect(agreed(source)).toEqual(fault(5, INPUT + 8, 1, 'read'));
+  });
+
+  it('an instruction budget that ends inside the unchecked copy stops at the same instruction', () => {
+    const source = walk('jne %r6, 64, again');
+    const total = agreed(source).instructions ?? 0;
+    for (const budget of [1, 3, 7, 8, 100, total - 1]) {
+      expect(agreed(source, budget)).toMatchObject({ code: 'INSTRUCTION_LIMIT' });
+    }
   });
 });
