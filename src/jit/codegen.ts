@@ -859,7 +859,8 @@ class FunctionGen {
       w.byte(Op.unreachable);
     }
     this.close(OTHER, 0);
-    this.syncOut();
+    // Every branch here synced the meters first (see `stop`, `pollCall`): a countdown read here
+    // would be live across the meter call, and V8 would spill it on the hot path.
     // The engine's interpreter continues at this depth (G_DEPTH is not kept in every function).
     w.i32const(this.fpHostTop);
     w.op2(Op.local_get, L_FPH);
@@ -1227,6 +1228,7 @@ class FunctionGen {
       return;
     }
     // Over the budget (the meters still include this block; the engine undoes it).
+    this.syncOut();
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
