@@ -765,7 +765,7 @@ class FunctionGen {
     this.packMeta(Op.global_get, G_LEFT_N);
     if (!this.unitGas) {
       w.op2(Op.global_get, G_LEFT_GAS);
-      w.byte(this.wideGas ? Op.i64_trunc_f64_s : Op.i64_extend_i32_s);
+      w.byte(this.wideGas ? Op.i64_trunc_f64_s : Op.i64_extend_i32_u);
     }
     w.op2(Op.local_get, 0);
     w.byte(Op.call_indirect);
@@ -1902,7 +1902,8 @@ class FunctionGen {
     this.packMeta(Op.local_get, L_LEFT_N);
     if (!this.unitGas) {
       w.op2(Op.local_get, L_LEFT_GAS);
-      if (!this.wideGas) w.byte(Op.i64_extend_i32_s);
+      // Unsigned: the callee only wraps it back, and V8 emits nothing for it (a 32-bit result).
+      if (!this.wideGas) w.byte(Op.i64_extend_i32_u);
     }
     emitCall();
     if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
