@@ -859,7 +859,8 @@ class FunctionGen {
       w.byte(Op.unreachable);
     }
     this.close(OTHER, 0);
-    this.syncOut();
+    // Every branch here synced the meters first (see `stop`, `pollCall`): a countdown read here
+    // would be live across the meter call, and V8 would spill it on the hot path.
     // The engine's interpreter continues at this depth (G_DEPTH is not kept in every function).
     w.i32const(this.fpHostTop);
     w.op2(Op.local_get, L_FPH);
@@ -1227,6 +1228,7 @@ class FunctionGen {
       return;
     }
     // Over the budget (the meters still include this block; the engine undoes it).
+    this.syncOut();
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
@@ -1248,16 +1250,13 @@ class FunctionGen {
     w.byte(Op.call);
     w.u32(IMPORT_METER);
     for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
-    // Before the branch on the result (the meter changes no meter when it returns 1): the slow
-    // path then reads the countdowns from after the call, so none is live across it, which would
-    // make V8 spill them on the hot path.
-    this.syncIn();
     w.op2(Op.if, 0x40);
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
     w.u32(this.ctrl.length + nested); // the function-level block (ctrl[0]) from inside the `if`
     w.byte(Op.end);
+    this.syncIn();
   }
 
   /**
