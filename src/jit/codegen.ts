@@ -786,7 +786,7 @@ class FunctionGen {
     this.packMeta(Op.global_get, G_LEFT_N);
     if (!this.unitGas) {
       w.op2(Op.global_get, G_LEFT_GAS);
-      w.byte(this.wideGas ? Op.i64_trunc_f64_s : Op.i64_extend_i32_s);
+      w.byte(this.wideGas ? Op.i64_trunc_f64_s : Op.i64_extend_i32_u);
     }
     w.op2(Op.local_get, 0);
     w.byte(Op.call_indirect);
@@ -881,7 +881,8 @@ class FunctionGen {
       w.byte(Op.unreachable);
     }
     this.close(OTHER, 0);
-    this.syncOut();
+    // Every branch here synced the meters first (see `stop`, `pollCall`): a countdown read here
+    // would be live across the meter call, and V8 would spill it on the hot path.
     // The engine's interpreter continues at this depth (G_DEPTH is not kept in every function).
     w.i32const(this.fpHostTop);
     w.op2(Op.local_get, L_FPH);
@@ -1446,6 +1447,7 @@ class FunctionGen {
       return;
     }
     // Over the budget (the meters still include this block; the engine undoes it).
+    this.syncOut();
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
@@ -2130,7 +2132,8 @@ class FunctionGen {
     this.packMeta(Op.local_get, L_LEFT_N);
     if (!this.unitGas) {
       w.op2(Op.local_get, L_LEFT_GAS);
-      if (!this.wideGas) w.byte(Op.i64_extend_i32_s);
+      // Unsigned: the callee only wraps it back, and V8 emits nothing for it (a 32-bit result).
+      if (!this.wideGas) w.byte(Op.i64_extend_i32_u);
     }
     emitCall();
     if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
