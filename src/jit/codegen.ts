@@ -42,6 +42,7 @@ import {
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
 import { closeOver } from './call-graph.js';
+import { F_HOST, F_MEMORY, F_R10_BASE } from './insn-facts.js';
 import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
 import { type FunctionLayout, type ProgramLayout, type Region, recycleLayout } from './control-flow.js';
@@ -520,40 +521,27 @@ function inOwnFrame(base: number, off: number, size: number, frameSize: number):
  */
 function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize: number): Uint8Array {
   const { insns } = program;
+  const { facts, calls } = layout;
   const count = layout.functions.length;
   const needsWindow = new Uint16Array(count);
-  const callees: number[][] = layout.functions.map(() => []);
-  const callers: number[][] = layout.functions.map(() => []);
   for (const f of layout.functions) {
     let needs = 0;
-    for (let i = f.first; i <= f.last; i++) {
-      const insn = insns[i];
-      switch (insn.kind) {
-        case 'load':
-          if (!inOwnFrame(insn.src, insn.off, insn.size, frameSize)) needs = 1;
-          break;
-        case 'store':
-        case 'atomic':
-          if (!inOwnFrame(insn.dst, insn.off, insn.size, frameSize)) needs = 1;
-          break;
-        case 'call':
-          if (insn.op === 'local') {
-            const g = layout.functionAt[insn.target];
-            callees[f.index].push(g);
-            callers[g].push(f.index);
-          } else {
-            needs = 1;
-          }
-          break;
-        case 'packet_load':
-          needs = 1; // its slot is configurable
-          break;
+    // Facts first (insn-facts.ts): only r10-relative accesses need their object, for the offset.
+    for (let i = f.first; i <= f.last && needs === 0; i++) {
+      const x = facts[i];
+      if ((x & F_HOST) !== 0) needs = 1;
+      else if ((x & F_MEMORY) !== 0) {
+        if ((x & F_R10_BASE) === 0) needs = 1;
+        else {
+          const insn = insns[i] as Insn & { kind: 'load' | 'store' | 'atomic' };
+          if (!inOwnFrame(R10, insn.off, insn.size, frameSize)) needs = 1;
+        }
       }
     }
     needsWindow[f.index] = needs;
   }
   // A function calling one that needs the window needs it too.
-  closeOver(needsWindow, callees, callers, 1);
+  closeOver(needsWindow, calls.callees, calls.callers, 1);
   const windowFree = new Uint8Array(count);
   for (let k = 0; k < count; k++) windowFree[k] = 1 - needsWindow[k];
   return windowFree;

@@ -17,6 +17,7 @@ import { lddwValue } from '../vm/interpreter/interpreter.js';
 import { SLOT_COUNT, SLOT_SHIFT, Slot } from '../vm/memory/layout.js';
 import { closeOver } from './call-graph.js';
 import type { ProgramLayout } from './control-flow.js';
+import { F_HOST } from './insn-facts.js';
 
 export interface SlotPrediction {
   /** Per pc of a load or store: the slot its address most likely lies in, -1 when unknown. */
@@ -43,10 +44,6 @@ function slotOfLow(low: number): number {
   return slot === Slot.NULL ? UNKNOWN : slot;
 }
 
-/** Per instruction in `calls`: not a call, a call that reaches the host, or the callee's index. */
-const NO_CALL = -1;
-const HOST_CALL = -2;
-
 /**
  * One pass over every function in program order, following register copies and pointer arithmetic
  * (no BigInt for plain constants); the call counts come from a typed array once the functions that
@@ -60,10 +57,8 @@ export function predictSlots(
   const { insns } = program;
   const count = insns.length;
   const slotAt = new Int8Array(program.slotCount).fill(UNKNOWN);
-  const calls = new Int32Array(count).fill(NO_CALL);
+  const { facts, calls } = layout;
   const reachesHost = new Uint16Array(layout.functions.length);
-  const callees: number[][] = layout.functions.map(() => []);
-  const callers: number[][] = layout.functions.map(() => []);
   const reg = new Int8Array(11);
   for (const f of layout.functions) {
     reg.fill(UNKNOWN);
@@ -97,19 +92,10 @@ export function predictSlots(
           reg[0] = UNKNOWN;
           break;
         case 'call':
-          if (insn.op === 'local') {
-            const callee = layout.functionAt[insn.target];
-            calls[i] = callee;
-            callees[f.index].push(callee);
-            callers[callee].push(f.index);
-          } else {
-            calls[i] = HOST_CALL;
-            reachesHost[f.index] = 1;
-          }
+          if (insn.op !== 'local') reachesHost[f.index] = 1;
           reg.fill(UNKNOWN, 0, 6);
           break;
         case 'packet_load':
-          calls[i] = HOST_CALL;
           reachesHost[f.index] = 1;
           reg.fill(UNKNOWN, 0, 6);
           break;
@@ -117,14 +103,15 @@ export function predictSlots(
     }
   }
   // Whatever calls a function that reaches the host reaches it too.
-  closeOver(reachesHost, callees, callers, 1);
+  closeOver(reachesHost, calls.callees, calls.callers, 1);
   const hostCallsBefore = new Int32Array(count + 1);
   let hostCalls = 0;
+  let site = 0;
   for (let i = 0; i < count; i++) {
     hostCallsBefore[i] = hostCalls;
-    const c = calls[i];
-    if (c === HOST_CALL) hostCalls++;
-    else if (c >= 0 && reachesHost[c] === 1) hostCalls++;
+    if ((facts[i] & F_HOST) !== 0) hostCalls++;
+    else if (site < calls.sites.length && calls.sites[site] === i && reachesHost[calls.siteCallee[site++]] === 1)
+      hostCalls++;
   }
   hostCallsBefore[count] = hostCalls;
 
