@@ -30,7 +30,11 @@ let sink: string[] = [];
 const Original = WebAssembly.Module;
 class Recording extends Original {
   constructor(bytes: BufferSource) {
-    sink.push(createHash('sha256').update(new Uint8Array(bytes as ArrayBuffer)).digest('hex'));
+    sink.push(
+      createHash('sha256')
+        .update(new Uint8Array(bytes as ArrayBuffer))
+        .digest('hex'),
+    );
     super(bytes);
   }
 }

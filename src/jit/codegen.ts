@@ -42,10 +42,10 @@ import {
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
 import { closeOver } from './call-graph.js';
-import { F_HOST, F_MEMORY, F_R10_BASE } from './insn-facts.js';
 import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
 import { type FunctionLayout, type ProgramLayout, type Region, recycleLayout } from './control-flow.js';
+import { F_HOST, F_MEMORY, F_R10_BASE } from './insn-facts.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
 import {
@@ -1073,11 +1073,13 @@ class FunctionGen {
         i = this.regions[child].last;
         continue;
       }
+      // Only loads, stores and atomics have a slot: the others' objects are not read.
+      const slot = slotAt[i];
+      if (slot < 0) continue;
       const insn = insns[i];
       if (insn.kind !== 'load' && insn.kind !== 'store') continue;
-      const slot = slotAt[insn.pc];
       const base = insn.kind === 'load' ? insn.src : insn.dst;
-      if (slot < 0 || inOwnFrame(base, insn.off, insn.size, this.frameSize)) continue;
+      if (inOwnFrame(base, insn.off, insn.size, this.frameSize)) continue;
       const at = slot * TABLE_STRIDE;
       const last = (insn.kind === 'store' ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(insn.size);
       this.loadField(r, at + TABLE_ABS_START, true, loaded);
@@ -2318,7 +2320,7 @@ class FunctionGen {
    */
   private cachedCheck(base: number, size: number, write: boolean, pc: number): boolean {
     if (this.cacheLoop < 0 || this.prediction === undefined) return false;
-    const slot = this.prediction.slotAt[pc];
+    const slot = this.prediction.slotAt[this.input.program.insnAt[pc]];
     if (slot < 0) return false;
     const at = slot * TABLE_STRIDE;
     const fields = this.loopFields[this.cacheLoop];

@@ -27,7 +27,7 @@
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
 import { buildCallGraph, type CallGraph } from './call-graph.js';
-import { F_LOCAL_CALL, insnFacts } from './insn-facts.js';
+import { F_LOCAL_CALL, insnFacts, operandFacts } from './insn-facts.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
@@ -87,7 +87,7 @@ export const DEFAULT_PART_SIZE = 100_000;
 
 /**
  * The analysis of a program. `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt`, `midOf`,
- * `tailCopy`, `partAt`, `facts` and `jumpTarget` are for the code generator only: their memory is pooled, and
+ * `tailCopy`, `partAt`, `facts`, `operands` and `jumpTarget` are for the code generator only: their memory is pooled, and
  * `generateModule` hands it back (`recycleLayout`), after which they hold another program's facts.
  */
 export interface ProgramLayout {
@@ -124,8 +124,9 @@ export interface ProgramLayout {
   readonly afterGas: ArrayLike<number>;
   /** Instructions the natural-loop checks visited: at most 4 per instruction plus 64 per part. */
   readonly loopScanned: number;
-  /** Instruction index → its facts (insn-facts.ts), for the analyses after this one. */
+  /** Instruction index → its facts and operand facts (insn-facts.ts), for the analyses after this one. */
   readonly facts: Int32Array;
+  readonly operands: Int32Array;
   /** Instruction index → target pc of a jump, -1 for other instructions. */
   readonly jumpTarget: Int32Array;
   /** The local calls between the functions. */
@@ -173,7 +174,7 @@ function layOut(
   const functionAt = kept.subarray(0, slotCount).fill(-1);
   const blockInsns = kept.subarray(slotCount, 2 * slotCount);
   const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
-  const words = 3 * slotCount + 4 * count;
+  const words = 3 * slotCount + 5 * count;
   const pooled = codegenMemory.borrow(4 * words + 3 * slotCount);
   // labelAt and loopAt are set where they are computed (labelJumpTargets, structure); labelRegion
   // only at labels.
@@ -186,6 +187,7 @@ function layOut(
   const midOf = new Int32Array(pooled, 4 * (2 * slotCount + 2 * count), slotCount).fill(-1);
   const facts = new Int32Array(pooled, 4 * (3 * slotCount + 2 * count), count);
   const jumpTarget = new Int32Array(pooled, 4 * (3 * slotCount + 3 * count), count);
+  const operands = new Int32Array(pooled, 4 * (3 * slotCount + 4 * count), count);
   const tailCopy = new Uint8Array(pooled, 4 * words + 2 * slotCount, slotCount).fill(0);
   const mayGoto = new Uint8Array(subprograms.length);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
@@ -209,6 +211,7 @@ function layOut(
     jumpTarget[i] = -1;
     const x = insnFacts(insn);
     facts[i] = x;
+    operands[i] = operandFacts(insn);
     if (kind === 'jump') {
       jumpTarget[i] = insn.target;
       if (insn.op === 'may_goto') ends[i] = MAY_GOTO;
@@ -313,6 +316,7 @@ function layOut(
   }
   return {
     facts,
+    operands,
     jumpTarget,
     calls: buildCallGraph(callSites, callTargets, functions, functionAt),
     functions,

@@ -8,6 +8,7 @@
  * is added by call-registers.ts), bits 10..19 those it may write, then the flags below.
  */
 import type { Insn } from '../isa/instruction.js';
+import { SLOT_SHIFT } from '../vm/memory/layout.js';
 
 /** Registers r0..r9 as bits. */
 export const ALL_REGS = 0x3ff;
@@ -29,54 +30,121 @@ export const F_MEMORY = 1 << 27;
 
 const bit = (r: number): number => (r < 10 ? 1 << r : 0);
 
-/** Registers `insn` may read (local calls: none here, see the layout comment). */
-function uses(insn: Insn): number {
+/**
+ * The facts of one instruction (see the layout above). One switch: this runs once per instruction of
+ * every compiled program, on the object the analysis has just read.
+ */
+export function insnFacts(insn: Insn): number {
   switch (insn.kind) {
     case 'alu': {
-      const src = insn.useReg || insn.op === 'movsx' ? bit(insn.src) : 0;
-      return insn.op === 'mov' || insn.op === 'movsx' ? src : src | bit(insn.dst);
+      const op = insn.op;
+      const src = insn.useReg || op === 'movsx' ? bit(insn.src) : 0;
+      const dst = bit(insn.dst);
+      return (op === 'mov' || op === 'movsx' ? src : src | dst) | (dst << WRITES_SHIFT) | F_DEFS;
     }
-    case 'jump':
-      if (insn.op === 'ja' || insn.op === 'may_goto') return 0;
+    case 'jump': {
+      const op = insn.op;
+      if (op === 'ja') return F_JA;
+      if (op === 'may_goto') return 0;
       return bit(insn.dst) | (insn.useReg ? bit(insn.src) : 0);
+    }
     case 'load':
-      return bit(insn.src);
+      return (
+        bit(insn.src) |
+        (bit(insn.dst) << WRITES_SHIFT) |
+        F_DEFS |
+        F_MEMORY |
+        (insn.src === 10 ? F_R10_BASE : 0)
+      );
     case 'store':
-      return bit(insn.dst) | (insn.useReg ? bit(insn.src) : 0);
+      return (
+        bit(insn.dst) | (insn.useReg ? bit(insn.src) : 0) | F_MEMORY | (insn.dst === 10 ? F_R10_BASE : 0)
+      );
     case 'atomic':
-      return bit(insn.dst) | bit(insn.src) | 1;
+      return (
+        bit(insn.dst) |
+        bit(insn.src) |
+        1 |
+        ((1 | bit(insn.src)) << WRITES_SHIFT) |
+        F_MEMORY |
+        (insn.dst === 10 ? F_R10_BASE : 0)
+      );
     case 'packet_load':
-      return insn.indirect ? bit(insn.src) : 0;
+      return (insn.indirect ? bit(insn.src) : 0) | (1 << WRITES_SHIFT) | F_HOST;
     case 'call':
-      return insn.op === 'local' ? 0 : ALL_REGS;
+      // Helper calls and callx read every register (callbacks, tail calls); a local call's reads are
+      // its callee's live-in registers (call-registers.ts).
+      if (insn.op === 'local') return F_LOCAL_CALL;
+      if (insn.op === 'helper') return ALL_REGS | (1 << WRITES_SHIFT) | F_HOST;
+      return ALL_REGS | (R0_TO_R5 << WRITES_SHIFT) | F_HOST | (insn.op === 'callx' ? F_CALLX : 0);
     case 'exit':
+      return F_EXIT;
     case 'lddw':
-      return 0;
+      return (bit(insn.dst) << WRITES_SHIFT) | F_DEFS;
   }
 }
 
-/** The facts of one instruction (see the layout above). */
-export function insnFacts(insn: Insn): number {
-  const used = uses(insn);
+/*
+ * Operand facts, a second int32 per instruction: dst (bits 0..3), src (4..7) and how the instruction
+ * moves guest addresses between registers (MOVE_*, bits 8..11), what slot-prediction.ts follows; for
+ * MOVE_CONST bits 12..15 hold the 256 MiB slot of its non-negative immediate (CONST_NEGATIVE if not).
+ */
+export const SRC_SHIFT = 4;
+export const MOVE_SHIFT = 8;
+export const CONST_SHIFT = 12;
+export const CONST_NEGATIVE = 15;
+/** No register gets a new value (jumps, exit, stores). */
+export const MOVE_NONE = 0;
+/** dst = a 64-bit constant (its value: from the object, lddw are few). */
+export const MOVE_LDDW = 1;
+/** dst = a value derived from no address (32-bit ALU, 64-bit ALU other than mov/add/sub). */
+export const MOVE_CLOBBER = 2;
+/** dst = src (64-bit mov). */
+export const MOVE_COPY = 3;
+/** dst = imm (64-bit mov). */
+export const MOVE_CONST = 4;
+/** dst += src (64-bit add). */
+export const MOVE_ADD_REG = 5;
+/** dst ± imm, dst − src: an offset from what dst held. */
+export const MOVE_OFFSET = 6;
+/** A load from src + off into dst. */
+export const MOVE_LOAD = 7;
+/** A store to dst + off. */
+export const MOVE_STORE = 8;
+/** An atomic at dst + off: writes r0, and src when fetching (MOVE_ATOMIC_FETCH). */
+export const MOVE_ATOMIC = 9;
+export const MOVE_ATOMIC_FETCH = 10;
+/** Calls and packet loads: r0..r5 get new values. */
+export const MOVE_CALL = 11;
+
+/** The operand facts of one instruction (see above). */
+export function operandFacts(insn: Insn): number {
+  const regs = insn.dst | (insn.src << SRC_SHIFT);
   switch (insn.kind) {
-    case 'alu':
+    case 'alu': {
+      const op = insn.op;
+      if (!insn.is64) return regs | (MOVE_CLOBBER << MOVE_SHIFT);
+      if (op === 'mov') {
+        if (insn.useReg) return regs | (MOVE_COPY << MOVE_SHIFT);
+        const slot = insn.imm < 0 ? CONST_NEGATIVE : insn.imm >>> SLOT_SHIFT;
+        return regs | (MOVE_CONST << MOVE_SHIFT) | (slot << CONST_SHIFT);
+      }
+      if (op === 'add' && insn.useReg) return regs | (MOVE_ADD_REG << MOVE_SHIFT);
+      if (op === 'add' || op === 'sub') return regs | (MOVE_OFFSET << MOVE_SHIFT);
+      return regs | (MOVE_CLOBBER << MOVE_SHIFT);
+    }
     case 'lddw':
-      return used | (bit(insn.dst) << WRITES_SHIFT) | F_DEFS;
+      return regs | (MOVE_LDDW << MOVE_SHIFT);
     case 'load':
-      return used | (bit(insn.dst) << WRITES_SHIFT) | F_DEFS | F_MEMORY | (insn.src === 10 ? F_R10_BASE : 0);
+      return regs | (MOVE_LOAD << MOVE_SHIFT);
     case 'store':
-      return used | F_MEMORY | (insn.dst === 10 ? F_R10_BASE : 0);
+      return regs | (MOVE_STORE << MOVE_SHIFT);
     case 'atomic':
-      return used | ((1 | bit(insn.src)) << WRITES_SHIFT) | F_MEMORY | (insn.dst === 10 ? F_R10_BASE : 0);
-    case 'packet_load':
-      return used | (1 << WRITES_SHIFT) | F_HOST;
+      return regs | ((insn.fetch ? MOVE_ATOMIC_FETCH : MOVE_ATOMIC) << MOVE_SHIFT);
     case 'call':
-      if (insn.op === 'local') return used | F_LOCAL_CALL;
-      if (insn.op === 'helper') return used | (1 << WRITES_SHIFT) | F_HOST;
-      return used | (R0_TO_R5 << WRITES_SHIFT) | F_HOST | (insn.op === 'callx' ? F_CALLX : 0);
-    case 'jump':
-      return insn.op === 'ja' ? used | F_JA : used;
-    case 'exit':
-      return used | F_EXIT;
+    case 'packet_load':
+      return regs | (MOVE_CALL << MOVE_SHIFT);
+    default:
+      return regs | (MOVE_NONE << MOVE_SHIFT);
   }
 }
