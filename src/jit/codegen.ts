@@ -1035,7 +1035,7 @@ class FunctionGen {
         i = this.regions[child].last + 1;
         continue;
       }
-      if (leader[pc] === 1) this.charge(i);
+      if (leader[pc] === 1) this.charge(i, pc);
       this.insn(insn);
       i++;
     }
@@ -1113,7 +1113,7 @@ class FunctionGen {
   // ------------------------------------------------------------------------------ metering
 
   /**
-   * Charges the block starting at insns[i] on the countdowns: `left -= len` (and `leftGas -= cost`
+   * Charges the block starting at insns[i] (at `pc`) on the countdowns: `left -= len` (and `leftGas -= cost`
    * unless gas moves with the count or the block is free), one compare. The engine sets `left` to
    * go below `pollAt` (0) at the next interrupt poll, every INTERRUPT_POLL_INSTRUCTIONS
    * instructions, but only poll sites (loop headers, other backward-jump targets, function entries)
@@ -1125,10 +1125,9 @@ class FunctionGen {
    * its own pollAt and `gasSlack`, refilled in chunks; only `wideGas` keeps an exact i64 (below 0
    * at the gas limit), since an i64 countdown costs V8 more on hot loops and calls (f64 syncs).
    */
-  private charge(i: number): void {
+  private charge(i: number, pc: number): void {
     const w = this.w;
-    const { layout, program } = this.input;
-    const pc = program.insns[i].pc;
+    const { layout } = this.input;
     const len = layout.blockInsns[pc];
     const gas = this.unitGas ? 0 : layout.blockGas[pc];
     const poll = layout.pollSite[pc] === 1;
@@ -1740,7 +1739,7 @@ class FunctionGen {
   private copyBlock(t: number): void {
     const { insns, insnAt } = this.input.program;
     let i = insnAt[t];
-    this.charge(i);
+    this.charge(i, t);
     for (;;) {
       const insn = insns[i++];
       this.insn(insn);

@@ -27,7 +27,7 @@
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
 import { buildCallGraph, type CallGraph } from './call-graph.js';
-import { F_LOCAL_CALL, insnFacts, operandFacts } from './insn-facts.js';
+import { F_ENDS_BLOCK, F_JUMP, F_LOCAL_CALL, F_MAY_GOTO, insnFacts, operandFacts } from './insn-facts.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
@@ -201,23 +201,22 @@ function layOut(
   const callSites: number[] = [];
   const callTargets: number[] = [];
   // One pass over the Insn objects (1M of them are far bigger than the caches), reading as little as
-  // possible; it sets every element of pcs, ends, jumpTarget and facts. Everything after, here and in
-  // the later analyses, works on typed arrays.
+  // possible; it sets every element of pcs, ends, jumpTarget, facts and operands. Everything after,
+  // here and in the later analyses, works on typed arrays.
   for (let i = 0; i < count; i++) {
     const insn = insns[i];
-    const kind = insn.kind;
-    pcs[i] = insn.pc;
-    ends[i] = kindEndsBlock(kind) ? 1 : 0;
-    jumpTarget[i] = -1;
     const x = insnFacts(insn);
     facts[i] = x;
     operands[i] = operandFacts(insn);
-    if (kind === 'jump') {
-      jumpTarget[i] = insn.target;
-      if (insn.op === 'may_goto') ends[i] = MAY_GOTO;
-    } else if ((x & F_LOCAL_CALL) !== 0) {
-      callSites.push(i);
-      callTargets.push((insn as Insn & { kind: 'call' }).target);
+    pcs[i] = insn.pc;
+    ends[i] = (x & F_ENDS_BLOCK) === 0 ? 0 : (x & F_MAY_GOTO) === 0 ? 1 : MAY_GOTO;
+    if ((x & F_JUMP) !== 0) jumpTarget[i] = (insn as Insn & { kind: 'jump' }).target;
+    else {
+      jumpTarget[i] = -1;
+      if ((x & F_LOCAL_CALL) !== 0) {
+        callSites.push(i);
+        callTargets.push((insn as Insn & { kind: 'call' }).target);
+      }
     }
     if (insnGas !== undefined && price !== undefined) insnGas[pcs[i]] = price(insn);
   }

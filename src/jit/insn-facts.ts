@@ -27,6 +27,11 @@ export const F_LOCAL_CALL = 1 << 25;
 export const F_R10_BASE = 1 << 26;
 /** A load, store or atomic (it reads the stack window unless it stays in its own frame). */
 export const F_MEMORY = 1 << 27;
+/** A jump (`target` is its destination pc). */
+export const F_JUMP = 1 << 28;
+/** Ends a basic block: jumps, calls, exit and packet loads (control-flow.ts `endsBlock`). */
+export const F_ENDS_BLOCK = 1 << 29;
+export const F_MAY_GOTO = 1 << 30;
 
 const bit = (r: number): number => (r < 10 ? 1 << r : 0);
 
@@ -44,9 +49,9 @@ export function insnFacts(insn: Insn): number {
     }
     case 'jump': {
       const op = insn.op;
-      if (op === 'ja') return F_JA;
-      if (op === 'may_goto') return 0;
-      return bit(insn.dst) | (insn.useReg ? bit(insn.src) : 0);
+      if (op === 'ja') return F_JA | F_JUMP | F_ENDS_BLOCK;
+      if (op === 'may_goto') return F_MAY_GOTO | F_JUMP | F_ENDS_BLOCK;
+      return bit(insn.dst) | (insn.useReg ? bit(insn.src) : 0) | F_JUMP | F_ENDS_BLOCK;
     }
     case 'load':
       return (
@@ -70,15 +75,17 @@ export function insnFacts(insn: Insn): number {
         (insn.dst === 10 ? F_R10_BASE : 0)
       );
     case 'packet_load':
-      return (insn.indirect ? bit(insn.src) : 0) | (1 << WRITES_SHIFT) | F_HOST;
+      return (insn.indirect ? bit(insn.src) : 0) | (1 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK;
     case 'call':
       // Helper calls and callx read every register (callbacks, tail calls); a local call's reads are
       // its callee's live-in registers (call-registers.ts).
-      if (insn.op === 'local') return F_LOCAL_CALL;
-      if (insn.op === 'helper') return ALL_REGS | (1 << WRITES_SHIFT) | F_HOST;
-      return ALL_REGS | (R0_TO_R5 << WRITES_SHIFT) | F_HOST | (insn.op === 'callx' ? F_CALLX : 0);
+      if (insn.op === 'local') return F_LOCAL_CALL | F_ENDS_BLOCK;
+      if (insn.op === 'helper') return ALL_REGS | (1 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK;
+      return (
+        ALL_REGS | (R0_TO_R5 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK | (insn.op === 'callx' ? F_CALLX : 0)
+      );
     case 'exit':
-      return F_EXIT;
+      return F_EXIT | F_ENDS_BLOCK;
     case 'lddw':
       return (bit(insn.dst) << WRITES_SHIFT) | F_DEFS;
   }
