@@ -27,7 +27,7 @@
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
 import { buildCallGraph, type CallGraph } from './call-graph.js';
-import { F_ENDS_BLOCK, F_JUMP, F_LOCAL_CALL, F_MAY_GOTO, insnFacts, operandFacts } from './insn-facts.js';
+import { F_ENDS_BLOCK, F_JUMP, F_LOCAL_CALL, F_MAY_GOTO, insnFacts } from './insn-facts.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
@@ -205,9 +205,8 @@ function layOut(
   // here and in the later analyses, works on typed arrays.
   for (let i = 0; i < count; i++) {
     const insn = insns[i];
-    const x = insnFacts(insn);
+    const x = insnFacts(insn, operands, i);
     facts[i] = x;
-    operands[i] = operandFacts(insn);
     pcs[i] = insn.pc;
     ends[i] = (x & F_ENDS_BLOCK) === 0 ? 0 : (x & F_MAY_GOTO) === 0 ? 1 : MAY_GOTO;
     if ((x & F_JUMP) !== 0) jumpTarget[i] = (insn as Insn & { kind: 'jump' }).target;

@@ -35,62 +35,6 @@ export const F_MAY_GOTO = 1 << 30;
 
 const bit = (r: number): number => (r < 10 ? 1 << r : 0);
 
-/**
- * The facts of one instruction (see the layout above). One switch: this runs once per instruction of
- * every compiled program, on the object the analysis has just read.
- */
-export function insnFacts(insn: Insn): number {
-  switch (insn.kind) {
-    case 'alu': {
-      const op = insn.op;
-      const src = insn.useReg || op === 'movsx' ? bit(insn.src) : 0;
-      const dst = bit(insn.dst);
-      return (op === 'mov' || op === 'movsx' ? src : src | dst) | (dst << WRITES_SHIFT) | F_DEFS;
-    }
-    case 'jump': {
-      const op = insn.op;
-      if (op === 'ja') return F_JA | F_JUMP | F_ENDS_BLOCK;
-      if (op === 'may_goto') return F_MAY_GOTO | F_JUMP | F_ENDS_BLOCK;
-      return bit(insn.dst) | (insn.useReg ? bit(insn.src) : 0) | F_JUMP | F_ENDS_BLOCK;
-    }
-    case 'load':
-      return (
-        bit(insn.src) |
-        (bit(insn.dst) << WRITES_SHIFT) |
-        F_DEFS |
-        F_MEMORY |
-        (insn.src === 10 ? F_R10_BASE : 0)
-      );
-    case 'store':
-      return (
-        bit(insn.dst) | (insn.useReg ? bit(insn.src) : 0) | F_MEMORY | (insn.dst === 10 ? F_R10_BASE : 0)
-      );
-    case 'atomic':
-      return (
-        bit(insn.dst) |
-        bit(insn.src) |
-        1 |
-        ((1 | bit(insn.src)) << WRITES_SHIFT) |
-        F_MEMORY |
-        (insn.dst === 10 ? F_R10_BASE : 0)
-      );
-    case 'packet_load':
-      return (insn.indirect ? bit(insn.src) : 0) | (1 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK;
-    case 'call':
-      // Helper calls and callx read every register (callbacks, tail calls); a local call's reads are
-      // its callee's live-in registers (call-registers.ts).
-      if (insn.op === 'local') return F_LOCAL_CALL | F_ENDS_BLOCK;
-      if (insn.op === 'helper') return ALL_REGS | (1 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK;
-      return (
-        ALL_REGS | (R0_TO_R5 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK | (insn.op === 'callx' ? F_CALLX : 0)
-      );
-    case 'exit':
-      return F_EXIT | F_ENDS_BLOCK;
-    case 'lddw':
-      return (bit(insn.dst) << WRITES_SHIFT) | F_DEFS;
-  }
-}
-
 /*
  * Operand facts, a second int32 per instruction: dst (bits 0..3), src (4..7) and how the instruction
  * moves guest addresses between registers (MOVE_*, bits 8..11), what slot-prediction.ts follows; for
@@ -124,34 +68,65 @@ export const MOVE_ATOMIC_FETCH = 10;
 /** Calls and packet loads: r0..r5 get new values. */
 export const MOVE_CALL = 11;
 
-/** The operand facts of one instruction (see above). */
-export function operandFacts(insn: Insn): number {
-  const regs = insn.dst | (insn.src << SRC_SHIFT);
+/**
+ * The facts of one instruction (see the layout above), returned, and its operand facts (see below),
+ * written to operands[i]. One switch and one read of each field: this runs once per instruction of
+ * every compiled program, on the object the analysis has just read.
+ */
+export function insnFacts(insn: Insn, operands: Int32Array, i: number): number {
+  const dst = insn.dst;
+  const src = insn.src;
+  const regs = dst | (src << SRC_SHIFT);
   switch (insn.kind) {
     case 'alu': {
       const op = insn.op;
-      if (!insn.is64) return regs | (MOVE_CLOBBER << MOVE_SHIFT);
-      if (op === 'mov') {
-        if (insn.useReg) return regs | (MOVE_COPY << MOVE_SHIFT);
-        const slot = insn.imm < 0 ? CONST_NEGATIVE : insn.imm >>> SLOT_SHIFT;
-        return regs | (MOVE_CONST << MOVE_SHIFT) | (slot << CONST_SHIFT);
-      }
-      if (op === 'add' && insn.useReg) return regs | (MOVE_ADD_REG << MOVE_SHIFT);
-      if (op === 'add' || op === 'sub') return regs | (MOVE_OFFSET << MOVE_SHIFT);
-      return regs | (MOVE_CLOBBER << MOVE_SHIFT);
+      const useReg = insn.useReg;
+      if (!insn.is64) operands[i] = regs | (MOVE_CLOBBER << MOVE_SHIFT);
+      else if (op === 'mov') {
+        const slot = useReg ? 0 : insn.imm < 0 ? CONST_NEGATIVE : insn.imm >>> SLOT_SHIFT;
+        operands[i] = regs | ((useReg ? MOVE_COPY : MOVE_CONST) << MOVE_SHIFT) | (slot << CONST_SHIFT);
+      } else if (op === 'add' && useReg) operands[i] = regs | (MOVE_ADD_REG << MOVE_SHIFT);
+      else if (op === 'add' || op === 'sub') operands[i] = regs | (MOVE_OFFSET << MOVE_SHIFT);
+      else operands[i] = regs | (MOVE_CLOBBER << MOVE_SHIFT);
+      const read = useReg || op === 'movsx' ? bit(src) : 0;
+      const d = bit(dst);
+      return (op === 'mov' || op === 'movsx' ? read : read | d) | (d << WRITES_SHIFT) | F_DEFS;
     }
-    case 'lddw':
-      return regs | (MOVE_LDDW << MOVE_SHIFT);
+    case 'jump': {
+      operands[i] = regs | (MOVE_NONE << MOVE_SHIFT);
+      const op = insn.op;
+      if (op === 'ja') return F_JA | F_JUMP | F_ENDS_BLOCK;
+      if (op === 'may_goto') return F_MAY_GOTO | F_JUMP | F_ENDS_BLOCK;
+      return bit(dst) | (insn.useReg ? bit(src) : 0) | F_JUMP | F_ENDS_BLOCK;
+    }
     case 'load':
-      return regs | (MOVE_LOAD << MOVE_SHIFT);
+      operands[i] = regs | (MOVE_LOAD << MOVE_SHIFT);
+      return bit(src) | (bit(dst) << WRITES_SHIFT) | F_DEFS | F_MEMORY | (src === 10 ? F_R10_BASE : 0);
     case 'store':
-      return regs | (MOVE_STORE << MOVE_SHIFT);
+      operands[i] = regs | (MOVE_STORE << MOVE_SHIFT);
+      return bit(dst) | (insn.useReg ? bit(src) : 0) | F_MEMORY | (dst === 10 ? F_R10_BASE : 0);
     case 'atomic':
-      return regs | ((insn.fetch ? MOVE_ATOMIC_FETCH : MOVE_ATOMIC) << MOVE_SHIFT);
-    case 'call':
+      operands[i] = regs | ((insn.fetch ? MOVE_ATOMIC_FETCH : MOVE_ATOMIC) << MOVE_SHIFT);
+      return (
+        bit(dst) | bit(src) | 1 | ((1 | bit(src)) << WRITES_SHIFT) | F_MEMORY | (dst === 10 ? F_R10_BASE : 0)
+      );
     case 'packet_load':
-      return regs | (MOVE_CALL << MOVE_SHIFT);
-    default:
-      return regs | (MOVE_NONE << MOVE_SHIFT);
+      operands[i] = regs | (MOVE_CALL << MOVE_SHIFT);
+      return (insn.indirect ? bit(src) : 0) | (1 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK;
+    case 'call': {
+      operands[i] = regs | (MOVE_CALL << MOVE_SHIFT);
+      // Helper calls and callx read every register (callbacks, tail calls); a local call's reads are
+      // its callee's live-in registers (call-registers.ts).
+      const op = insn.op;
+      if (op === 'local') return F_LOCAL_CALL | F_ENDS_BLOCK;
+      if (op === 'helper') return ALL_REGS | (1 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK;
+      return ALL_REGS | (R0_TO_R5 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK | (op === 'callx' ? F_CALLX : 0);
+    }
+    case 'exit':
+      operands[i] = regs | (MOVE_NONE << MOVE_SHIFT);
+      return F_EXIT | F_ENDS_BLOCK;
+    case 'lddw':
+      operands[i] = regs | (MOVE_LDDW << MOVE_SHIFT);
+      return (bit(dst) << WRITES_SHIFT) | F_DEFS;
   }
 }

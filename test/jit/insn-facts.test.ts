@@ -11,9 +11,11 @@ import {
   CONST_SHIFT,
   F_CALLX,
   F_DEFS,
+  F_ENDS_BLOCK,
   F_EXIT,
   F_HOST,
   F_JA,
+  F_JUMP,
   F_LOCAL_CALL,
   F_MEMORY,
   F_R10_BASE,
@@ -73,10 +75,10 @@ describe('instruction facts', () => {
       regs(10, 7) | F_MEMORY | F_R10_BASE,
       regs(2) | F_MEMORY,
       regs(0, 10, 8) | (regs(0, 8) << WRITES_SHIFT) | F_MEMORY | F_R10_BASE, // may write, not certainly
-      regs(1, 2),
-      F_JA,
-      0x3ff | (regs(0) << WRITES_SHIFT) | F_HOST, // a helper may read every register
-      F_EXIT,
+      regs(1, 2) | F_JUMP | F_ENDS_BLOCK,
+      F_JA | F_JUMP | F_ENDS_BLOCK,
+      0x3ff | (regs(0) << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK, // a helper may read every register
+      F_EXIT | F_ENDS_BLOCK,
     ]);
   });
 
@@ -136,7 +138,7 @@ describe('call graph', () => {
     expect(Array.from(calls.siteCallee)).toEqual([1, 2, 1, 2]);
     expect(calls.callees).toEqual([[1, 2, 1], [2], []]);
     expect(calls.callers).toEqual([[], [0, 0], [0, 1]]);
-    expect(facts[0]).toBe(F_LOCAL_CALL);
+    expect(facts[0]).toBe(F_LOCAL_CALL | F_ENDS_BLOCK);
     expect(facts[7] & (F_CALLX | F_HOST)).toBe(F_CALLX | F_HOST);
   });
 });
