@@ -87,8 +87,9 @@ export const DEFAULT_PART_SIZE = 100_000;
 
 /**
  * The analysis of a program. `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt`, `midOf`,
- * `tailCopy`, `partAt`, `facts`, `operands` and `jumpTarget` are for the code generator only: their memory is pooled, and
- * `generateModule` hands it back (`recycleLayout`), after which they hold another program's facts.
+ * `tailCopy`, `partAt`, `facts`, `operands` and `jumpTarget` are for the code generator only: their
+ * memory is pooled, and `generateModule` hands it back (`recycleLayout`), after which they hold
+ * another program's facts.
  */
 export interface ProgramLayout {
   readonly functions: readonly FunctionLayout[];

@@ -36,7 +36,7 @@ import {
 } from './insn-facts.js';
 
 export interface SlotPrediction {
-  /** Per instruction index of a load or store: the slot its address most likely lies in, -1 when unknown. */
+  /** Per instruction index of an access: the slot its address most likely lies in, -1 when unknown. */
   readonly slotAt: Int8Array;
   /**
    * Per instruction index i: how many of the instructions before i may run host code, which may
