@@ -317,7 +317,12 @@ function directHelperIds(input: CodegenInput): number[] {
   const ids: number[] = [];
   if (!input.helpers.some((h) => h?.direct !== undefined)) return ids;
   const seen = new Set<number>();
-  for (const insn of input.program.insns) {
+  const { insns } = input.program;
+  const { facts } = input.layout;
+  for (let i = 0; i < insns.length; i++) {
+    // Only instructions that may run host code (insn-facts.ts) can be helper calls: no other object is read.
+    if ((facts[i] & F_HOST) === 0) continue;
+    const insn = insns[i];
     if (insn.kind !== 'call' || insn.op !== 'helper' || seen.has(insn.imm)) continue;
     seen.add(insn.imm);
     if (input.helpers[insn.imm]?.direct !== undefined) ids.push(insn.imm);
