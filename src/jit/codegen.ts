@@ -175,8 +175,10 @@ function gasSlack(program: Program, layout: ProgramLayout, maxFrames: number): n
   let most = 0;
   for (const f of layout.functions) {
     let sum = 0;
-    // blockGas is 0 where no block starts.
-    for (let i = f.first; i <= f.last; i++) sum += blockGas[program.insns[i].pc];
+    // blockGas is 0 where no block starts (and at an lddw's second slot): summed over the function's
+    // pcs, without reading the instruction objects.
+    const end = program.insns[f.last].pc;
+    for (let pc = f.startPc; pc <= end; pc++) sum += blockGas[pc];
     most = Math.max(most, sum);
   }
   return maxFrames * most;
