@@ -1,8 +1,45 @@
 /**
- * Closure over the local-call graph of a program's functions: what a function may do includes what
- * the functions it calls may do. Shared by the JIT's analyses of calls (call-registers.ts: registers
- * written; codegen's window-free functions; slot-prediction.ts: functions that reach host code).
+ * The local-call graph of a program's functions, built once per compilation (control-flow.ts) and
+ * read by the JIT's analyses of calls (call-registers.ts: registers written; codegen's window-free
+ * functions; slot-prediction.ts: functions that reach host code), and its closure: what a function
+ * may do includes what the functions it calls may do.
  */
+
+/** Local calls, in program order. */
+export interface CallGraph {
+  /** Instruction indices of the local calls, ascending. */
+  readonly sites: Int32Array;
+  /** Per call site: the called function's index. */
+  readonly siteCallee: Int32Array;
+  /** Per function: the functions it calls, once per call site. */
+  readonly callees: readonly (readonly number[])[];
+  /** Per function: its callers, once per call site. */
+  readonly callers: readonly (readonly number[])[];
+}
+
+/**
+ * The graph of the local calls at instruction indices `sites` (ascending) to pcs `targets`;
+ * `functions` are contiguous and ascending, `functionAt` maps a start pc to its function.
+ */
+export function buildCallGraph(
+  sites: readonly number[],
+  targets: readonly number[],
+  functions: readonly { readonly index: number; readonly last: number }[],
+  functionAt: Int32Array,
+): CallGraph {
+  const callees: number[][] = functions.map(() => []);
+  const callers: number[][] = functions.map(() => []);
+  const siteCallee = new Int32Array(sites.length);
+  let f = 0;
+  for (let s = 0; s < sites.length; s++) {
+    while (functions[f].last < sites[s]) f++;
+    const g = functionAt[targets[s]];
+    siteCallee[s] = g;
+    callees[f].push(g);
+    callers[g].push(f);
+  }
+  return { sites: Int32Array.from(sites), siteCallee, callees, callers };
+}
 
 /**
  * mask[f] |= mask[g] & keep for every call f → g, to the fixed point: a worklist over callers, so

@@ -15,13 +15,12 @@
  * (a set grows at most 10 times, each time revisiting the predecessors) and closures over the call
  * graph.
  */
-import type { Insn, Program } from '../isa/instruction.js';
+import type { Program } from '../isa/instruction.js';
 import { closeOver } from './call-graph.js';
 import type { ProgramLayout } from './control-flow.js';
+import { ALL_REGS as ALL, F_CALLX, F_DEFS, F_EXIT, F_JA, WRITES_SHIFT } from './insn-facts.js';
 import { borrowWork, releaseWork } from './scratch.js';
 
-/** Registers r0..r9 as bits. */
-const ALL = 0x3ff;
 const R0_TO_R5 = 0x3f;
 /** Liveness passes over the whole program before the results fall back to everything written. */
 const MAX_ROUNDS = 6;
@@ -33,57 +32,6 @@ export interface CallRegisters {
   readonly results: Uint8Array;
 }
 
-const bit = (r: number): number => (r < 10 ? 1 << r : 0);
-
-/** Registers `insn` may read (local calls: their callee's live-in; exits: see `liveAtEntry`). */
-function uses(insn: Insn): number {
-  switch (insn.kind) {
-    case 'alu': {
-      const src = insn.useReg || insn.op === 'movsx' ? bit(insn.src) : 0;
-      return insn.op === 'mov' || insn.op === 'movsx' ? src : src | bit(insn.dst);
-    }
-    case 'jump':
-      if (insn.op === 'ja' || insn.op === 'may_goto') return 0;
-      return bit(insn.dst) | (insn.useReg ? bit(insn.src) : 0);
-    case 'load':
-      return bit(insn.src);
-    case 'store':
-      return bit(insn.dst) | (insn.useReg ? bit(insn.src) : 0);
-    case 'atomic':
-      return bit(insn.dst) | bit(insn.src) | 1;
-    case 'packet_load':
-      return insn.indirect ? bit(insn.src) : 0;
-    case 'call':
-      return insn.op === 'local' ? 0 : ALL;
-    case 'exit':
-    case 'lddw':
-      return 0;
-  }
-}
-
-/** Registers `insn` certainly writes (only those, so liveness stays an over-approximation). */
-function defs(insn: Insn): number {
-  return insn.kind === 'alu' || insn.kind === 'lddw' || insn.kind === 'load' ? bit(insn.dst) : 0;
-}
-
-/** Registers `insn` may write, for the results (local calls: added over the call graph). */
-function writes(insn: Insn): number {
-  switch (insn.kind) {
-    case 'alu':
-    case 'lddw':
-    case 'load':
-      return bit(insn.dst);
-    case 'atomic':
-      return 1 | bit(insn.src);
-    case 'packet_load':
-      return 1;
-    case 'call':
-      return insn.op === 'local' ? 0 : insn.op === 'helper' ? 1 : R0_TO_R5;
-    default:
-      return 0;
-  }
-}
-
 const prefix = (mask: number): number => 32 - Math.clz32(mask);
 
 // Per instruction, in `info`: falls through to the next one, is an exit, what it reads and writes.
@@ -93,10 +41,15 @@ const USE_SHIFT = 2;
 const DEF_SHIFT = 12;
 
 export function callRegisters(program: Program, layout: ProgramLayout): CallRegisters {
-  const { insns, insnAt } = program;
-  const { functions, functionAt } = layout;
+  const { insnAt } = program;
+  const { functions, facts, jumpTarget, calls } = layout;
   const count = functions.length;
-  const n = insns.length;
+  if (calls.sites.length === 0) {
+    // No local calls: every function is entered through `run` (or callx) with all registers.
+    return { params: new Uint8Array(count).fill(10), results: new Uint8Array(count).fill(6) };
+  }
+  const { callees, callers, sites, siteCallee } = calls;
+  const n = program.insns.length;
   // Work memory (scratch.ts): per instruction its info and successor (a jump's target, or
   // -2 − callee for a local call), predecessors as offsets into a list, liveness and the worklist.
   const work = borrowWork(7 * n + 1);
@@ -107,34 +60,27 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
     const preds = work.subarray(3 * n + 1, 5 * n + 1);
     const live = work.subarray(5 * n + 1, 6 * n + 1);
     const stack = work.subarray(6 * n + 1, 7 * n + 1);
-    const callees: number[][] = functions.map(() => []);
-    const callers: number[][] = functions.map(() => []);
     const written = new Uint16Array(count);
     let callx = false;
     predStart.fill(0);
+    let site = 0;
     for (const f of functions) {
       let w = 0;
       for (let i = f.first; i <= f.last; i++) {
-        const insn = insns[i];
-        w |= writes(insn);
-        const flow = insn.kind === 'exit' ? EXIT : insn.kind === 'jump' && insn.op === 'ja' ? 0 : FALLS;
-        info[i] = (i < f.last ? flow : flow & EXIT) | (uses(insn) << USE_SHIFT) | (defs(insn) << DEF_SHIFT);
-        succ[i] = insn.kind === 'jump' ? insnAt[insn.target] : -1;
-        if (insn.kind === 'call' && insn.op === 'callx') callx = true;
-        if (insn.kind === 'call' && insn.op === 'local') {
-          const g = functionAt[insn.target];
-          succ[i] = -2 - g;
-          callees[f.index].push(g);
-          callers[g].push(f.index);
-        }
+        const x = facts[i];
+        const writes = (x >>> WRITES_SHIFT) & ALL;
+        w |= writes;
+        const flow = x & F_EXIT ? EXIT : x & F_JA ? 0 : FALLS;
+        const defs = x & F_DEFS ? writes : 0;
+        info[i] = (i < f.last ? flow : flow & EXIT) | ((x & ALL) << USE_SHIFT) | (defs << DEF_SHIFT);
+        const t = jumpTarget[i];
+        succ[i] = t >= 0 ? insnAt[t] : -1;
+        if (x & F_CALLX) callx = true;
+        if (site < sites.length && sites[site] === i) succ[i] = -2 - siteCallee[site++];
         if (info[i] & FALLS) predStart[i + 2]++;
         if (succ[i] >= 0) predStart[succ[i] + 1]++;
       }
       written[f.index] = f.parts.length > 1 ? ALL : w;
-    }
-    if (!callers.some((c) => c.length > 0)) {
-      // No local calls: every function is entered through `run` (or callx) with all registers.
-      return { params: new Uint8Array(count).fill(10), results: new Uint8Array(count).fill(6) };
     }
     for (let i = 0; i < n; i++) predStart[i + 1] += predStart[i];
     const fill = stack; // the fill cursors, before the stack is used

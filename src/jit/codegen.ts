@@ -52,6 +52,7 @@ import {
   recycleLayout,
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
+import { F_HOST, F_MEMORY, F_R10_BASE } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
@@ -184,8 +185,10 @@ function gasSlack(program: Program, layout: ProgramLayout, maxFrames: number): n
   let most = 0;
   for (const f of layout.functions) {
     let sum = 0;
-    // blockGas is 0 where no block starts.
-    for (let i = f.first; i <= f.last; i++) sum += blockGas[program.insns[i].pc];
+    // blockGas is 0 where no block starts (and at an lddw's second slot): summed over the function's
+    // pcs, without reading the instruction objects.
+    const end = program.insns[f.last].pc;
+    for (let pc = f.startPc; pc <= end; pc++) sum += blockGas[pc];
     most = Math.max(most, sum);
   }
   return maxFrames * most;
@@ -326,7 +329,12 @@ function directHelperIds(input: CodegenInput): number[] {
   const ids: number[] = [];
   if (!input.helpers.some((h) => h?.direct !== undefined)) return ids;
   const seen = new Set<number>();
-  for (const insn of input.program.insns) {
+  const { insns } = input.program;
+  const { facts } = input.layout;
+  for (let i = 0; i < insns.length; i++) {
+    // Only instructions that may run host code (insn-facts.ts) can be helper calls: no other object is read.
+    if ((facts[i] & F_HOST) === 0) continue;
+    const insn = insns[i];
     if (insn.kind !== 'call' || insn.op !== 'helper' || seen.has(insn.imm)) continue;
     seen.add(insn.imm);
     if (input.helpers[insn.imm]?.direct !== undefined) ids.push(insn.imm);
@@ -531,40 +539,27 @@ function inOwnFrame(base: number, off: number, size: number, frameSize: number):
  */
 function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize: number): Uint8Array {
   const { insns } = program;
+  const { facts, calls } = layout;
   const count = layout.functions.length;
   const needsWindow = new Uint16Array(count);
-  const callees: number[][] = layout.functions.map(() => []);
-  const callers: number[][] = layout.functions.map(() => []);
   for (const f of layout.functions) {
     let needs = 0;
-    for (let i = f.first; i <= f.last; i++) {
-      const insn = insns[i];
-      switch (insn.kind) {
-        case 'load':
-          if (!inOwnFrame(insn.src, insn.off, insn.size, frameSize)) needs = 1;
-          break;
-        case 'store':
-        case 'atomic':
-          if (!inOwnFrame(insn.dst, insn.off, insn.size, frameSize)) needs = 1;
-          break;
-        case 'call':
-          if (insn.op === 'local') {
-            const g = layout.functionAt[insn.target];
-            callees[f.index].push(g);
-            callers[g].push(f.index);
-          } else {
-            needs = 1;
-          }
-          break;
-        case 'packet_load':
-          needs = 1; // its slot is configurable
-          break;
+    // Facts first (insn-facts.ts): only r10-relative accesses need their object, for the offset.
+    for (let i = f.first; i <= f.last && needs === 0; i++) {
+      const x = facts[i];
+      if ((x & F_HOST) !== 0) needs = 1;
+      else if ((x & F_MEMORY) !== 0) {
+        if ((x & F_R10_BASE) === 0) needs = 1;
+        else {
+          const insn = insns[i] as Insn & { kind: 'load' | 'store' | 'atomic' };
+          if (!inOwnFrame(R10, insn.off, insn.size, frameSize)) needs = 1;
+        }
       }
     }
     needsWindow[f.index] = needs;
   }
   // A function calling one that needs the window needs it too.
-  closeOver(needsWindow, callees, callers, 1);
+  closeOver(needsWindow, calls.callees, calls.callers, 1);
   const windowFree = new Uint8Array(count);
   for (let k = 0; k < count; k++) windowFree[k] = 1 - needsWindow[k];
   return windowFree;
@@ -1134,7 +1129,7 @@ class FunctionGen {
         i = this.regions[child].last + 1;
         continue;
       }
-      if (leader[pc] === 1) this.charge(i);
+      if (leader[pc] === 1) this.charge(i, pc);
       this.insn(insn);
       i++;
     }
@@ -1268,11 +1263,13 @@ class FunctionGen {
         i = this.regions[child].last;
         continue;
       }
+      // Only loads, stores and atomics have a slot: the others' objects are not read.
+      const slot = slotAt[i];
+      if (slot < 0) continue;
       const insn = insns[i];
       if (insn.kind !== 'load' && insn.kind !== 'store') continue;
-      const slot = slotAt[insn.pc];
       const base = insn.kind === 'load' ? insn.src : insn.dst;
-      if (slot < 0 || inOwnFrame(base, insn.off, insn.size, this.frameSize)) continue;
+      if (inOwnFrame(base, insn.off, insn.size, this.frameSize)) continue;
       const at = slot * TABLE_STRIDE;
       const last = at + (insn.kind === 'store' ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(insn.size);
       // An access's check needs all three fields: load them all or none.
@@ -1343,7 +1340,7 @@ class FunctionGen {
   // ------------------------------------------------------------------------------ metering
 
   /**
-   * Charges the block starting at insns[i] on the countdowns: `left -= len` (and `leftGas -= cost`
+   * Charges the block starting at insns[i] (at `pc`) on the countdowns: `left -= len` (and `leftGas -= cost`
    * unless gas moves with the count or the block is free), one compare. The engine sets `left` to
    * go below `pollAt` (0) at the next interrupt poll, every INTERRUPT_POLL_INSTRUCTIONS
    * instructions, but only poll sites (loop headers, other backward-jump targets, function entries)
@@ -1355,10 +1352,9 @@ class FunctionGen {
    * its own pollAt and `gasSlack`, refilled in chunks; only `wideGas` keeps an exact i64 (below 0
    * at the gas limit), since an i64 countdown costs V8 more on hot loops and calls (f64 syncs).
    */
-  private charge(i: number): void {
+  private charge(i: number, pc: number): void {
     const w = this.w;
-    const { layout, program } = this.input;
-    const pc = program.insns[i].pc;
+    const { layout } = this.input;
     const len = layout.blockInsns[pc];
     const gas = this.unitGas ? 0 : layout.blockGas[pc];
     const poll = layout.pollSite[pc] === 1;
@@ -1982,7 +1978,7 @@ class FunctionGen {
   private copyBlock(t: number): void {
     const { insns, insnAt } = this.input.program;
     let i = insnAt[t];
-    this.charge(i);
+    this.charge(i, t);
     for (;;) {
       const insn = insns[i++];
       this.insn(insn);
@@ -2578,7 +2574,7 @@ class FunctionGen {
    */
   private cachedCheck(base: number, size: number, write: boolean, pc: number): boolean {
     if (this.cacheLoop < 0 || this.prediction === undefined) return false;
-    const slot = this.prediction.slotAt[pc];
+    const slot = this.prediction.slotAt[this.input.program.insnAt[pc]];
     if (slot < 0) return false;
     const at = slot * TABLE_STRIDE;
     const fields = this.loopFields[this.cacheLoop];

@@ -30,6 +30,8 @@
  */
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
+import { buildCallGraph, type CallGraph } from './call-graph.js';
+import { F_ENDS_BLOCK, F_JUMP, F_LOCAL_CALL, F_MAY_GOTO, insnFacts } from './insn-facts.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
@@ -92,8 +94,9 @@ export const DEFAULT_PART_SIZE = 100_000;
 
 /**
  * The analysis of a program. `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt`, `midOf`,
- * `tailCopy` and `partAt` are for the code generator only: their memory is pooled, and
- * `generateModule` hands it back (`recycleLayout`), after which they hold another program's facts.
+ * `tailCopy`, `partAt`, `facts`, `operands` and `jumpTarget` are for the code generator only: their
+ * memory is pooled, and `generateModule` hands it back (`recycleLayout`), after which they hold
+ * another program's facts.
  */
 export interface ProgramLayout {
   readonly functions: readonly FunctionLayout[];
@@ -135,6 +138,13 @@ export interface ProgramLayout {
   readonly afterGas: ArrayLike<number>;
   /** Instructions the natural-loop checks visited: at most 4 per instruction plus 64 per part. */
   readonly loopScanned: number;
+  /** Instruction index → its facts and operand facts (insn-facts.ts), for the analyses after this one. */
+  readonly facts: Int32Array;
+  readonly operands: Int32Array;
+  /** Instruction index → target pc of a jump, -1 for other instructions. */
+  readonly jumpTarget: Int32Array;
+  /** The local calls between the functions. */
+  readonly calls: CallGraph;
 }
 
 /** Memory of the code generator's layout arrays (one buffer per layout). */
@@ -178,7 +188,7 @@ function layOut(
   const functionAt = kept.subarray(0, slotCount).fill(-1);
   const blockInsns = kept.subarray(slotCount, 2 * slotCount);
   const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
-  const words = 3 * slotCount + 2 * count;
+  const words = 3 * slotCount + 5 * count;
   const pooled = codegenMemory.borrow(4 * words + 3 * slotCount);
   // labelAt and loopAt are set where they are computed (labelJumpTargets, structure); labelRegion
   // only at labels.
@@ -189,6 +199,9 @@ function layOut(
   const leader = new Uint8Array(pooled, 4 * words, slotCount).fill(0);
   const pollSite = new Uint8Array(pooled, 4 * words + slotCount, slotCount).fill(0);
   const midOf = new Int32Array(pooled, 4 * (2 * slotCount + 2 * count), slotCount).fill(-1);
+  const facts = new Int32Array(pooled, 4 * (3 * slotCount + 2 * count), count);
+  const jumpTarget = new Int32Array(pooled, 4 * (3 * slotCount + 3 * count), count);
+  const operands = new Int32Array(pooled, 4 * (3 * slotCount + 4 * count), count);
   const tailCopy = new Uint8Array(pooled, 4 * words + 2 * slotCount, slotCount).fill(0);
   const mayGoto = new Uint8Array(subprograms.length);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
@@ -196,19 +209,27 @@ function layOut(
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
   const afterGas = priced ? new Float64Array(slotCount) : afterInsns;
   const insnGas = priced ? new Float64Array(slotCount) : undefined;
-  const scratch = newScratch(work, count, loopAt, partAt);
-  const { pcs, ends, jumpTarget } = scratch;
+  const scratch = newScratch(work, count, loopAt, partAt, jumpTarget);
+  const { pcs, ends } = scratch;
+  // Local calls: instruction indices and target pcs (few: plain arrays).
+  const callSites: number[] = [];
+  const callTargets: number[] = [];
   // One pass over the Insn objects (1M of them are far bigger than the caches), reading as little as
-  // possible; it sets every element of pcs, ends and jumpTarget. Everything after works on typed arrays.
+  // possible; it sets every element of pcs, ends, jumpTarget, facts and operands. Everything after,
+  // here and in the later analyses, works on typed arrays.
   for (let i = 0; i < count; i++) {
     const insn = insns[i];
-    const kind = insn.kind;
+    const x = insnFacts(insn, operands, i);
+    facts[i] = x;
     pcs[i] = insn.pc;
-    ends[i] = kindEndsBlock(kind) ? 1 : 0;
-    jumpTarget[i] = -1;
-    if (kind === 'jump') {
-      jumpTarget[i] = insn.target;
-      if (insn.op === 'may_goto') ends[i] = MAY_GOTO;
+    ends[i] = (x & F_ENDS_BLOCK) === 0 ? 0 : (x & F_MAY_GOTO) === 0 ? 1 : MAY_GOTO;
+    if ((x & F_JUMP) !== 0) jumpTarget[i] = (insn as Insn & { kind: 'jump' }).target;
+    else {
+      jumpTarget[i] = -1;
+      if ((x & F_LOCAL_CALL) !== 0) {
+        callSites.push(i);
+        callTargets.push((insn as Insn & { kind: 'call' }).target);
+      }
     }
     if (insnGas !== undefined && price !== undefined) insnGas[pcs[i]] = price(insn);
   }
@@ -306,6 +327,10 @@ function layOut(
     functions.push({ index: k, startPc, first, last, parts });
   }
   return {
+    facts,
+    operands,
+    jumpTarget,
+    calls: buildCallGraph(callSites, callTargets, functions, functionAt),
     functions,
     functionAt,
     leader,
@@ -404,20 +429,26 @@ const MAY_GOTO = 2;
 
 /** Int32 elements of the work arrays for `count` instructions. */
 function scratchLength(count: number): number {
-  return 7 * count + ((count + 3) >> 2);
+  return 6 * count + ((count + 3) >> 2);
 }
 
 /** The work arrays as views of `work` (pooled memory: every array is initialized here or before use). */
-function newScratch(work: Int32Array, count: number, loopAt: Int32Array, partAt: Int32Array): Scratch {
+function newScratch(
+  work: Int32Array,
+  count: number,
+  loopAt: Int32Array,
+  partAt: Int32Array,
+  jumpTarget: Int32Array,
+): Scratch {
   return {
     pcs: work.subarray(0, count),
-    jumpTarget: work.subarray(count, 2 * count),
-    lastBack: work.subarray(2 * count, 3 * count),
-    minSource: work.subarray(3 * count, 4 * count),
-    maxSource: work.subarray(4 * count, 5 * count).fill(-1),
-    regionOf: work.subarray(5 * count, 6 * count),
-    firstBack: work.subarray(6 * count, 7 * count),
-    ends: new Uint8Array(work.buffer, work.byteOffset + 7 * count * 4, count),
+    jumpTarget,
+    lastBack: work.subarray(count, 2 * count),
+    minSource: work.subarray(2 * count, 3 * count),
+    maxSource: work.subarray(3 * count, 4 * count).fill(-1),
+    regionOf: work.subarray(4 * count, 5 * count),
+    firstBack: work.subarray(5 * count, 6 * count),
+    ends: new Uint8Array(work.buffer, work.byteOffset + 6 * count * 4, count),
     loopAt,
     partAt,
     loopScanned: 0,

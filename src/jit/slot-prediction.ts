@@ -17,9 +17,26 @@ import { lddwValue } from '../vm/interpreter/interpreter.js';
 import { SLOT_COUNT, SLOT_SHIFT, Slot } from '../vm/memory/layout.js';
 import { closeOver } from './call-graph.js';
 import type { ProgramLayout } from './control-flow.js';
+import {
+  CONST_NEGATIVE,
+  CONST_SHIFT,
+  F_HOST,
+  MOVE_ADD_REG,
+  MOVE_ATOMIC,
+  MOVE_ATOMIC_FETCH,
+  MOVE_CALL,
+  MOVE_CLOBBER,
+  MOVE_CONST,
+  MOVE_COPY,
+  MOVE_LDDW,
+  MOVE_LOAD,
+  MOVE_SHIFT,
+  MOVE_STORE,
+  SRC_SHIFT,
+} from './insn-facts.js';
 
 export interface SlotPrediction {
-  /** Per pc of a load or store: the slot its address most likely lies in, -1 when unknown. */
+  /** Per instruction index of an access: the slot its address most likely lies in, -1 when unknown. */
   readonly slotAt: Int8Array;
   /**
    * Per instruction index i: how many of the instructions before i may run host code, which may
@@ -43,14 +60,10 @@ function slotOfLow(low: number): number {
   return slot === Slot.NULL ? UNKNOWN : slot;
 }
 
-/** Per instruction in `calls`: not a call, a call that reaches the host, or the callee's index. */
-const NO_CALL = -1;
-const HOST_CALL = -2;
-
 /**
- * One pass over every function in program order, following register copies and pointer arithmetic
- * (no BigInt for plain constants); the call counts come from a typed array once the functions that
- * reach the host are known.
+ * One pass over every function in program order, on the analysis' operand facts (insn-facts.ts; the
+ * objects only for lddw), following register copies and pointer arithmetic (no BigInt for plain
+ * constants); the call counts come from the facts once the functions that reach the host are known.
  */
 export function predictSlots(
   program: Program,
@@ -59,72 +72,74 @@ export function predictSlots(
 ): SlotPrediction {
   const { insns } = program;
   const count = insns.length;
-  const slotAt = new Int8Array(program.slotCount).fill(UNKNOWN);
-  const calls = new Int32Array(count).fill(NO_CALL);
+  const slotAt = new Int8Array(count).fill(UNKNOWN);
+  const { facts, operands, calls } = layout;
   const reachesHost = new Uint16Array(layout.functions.length);
-  const callees: number[][] = layout.functions.map(() => []);
-  const callers: number[][] = layout.functions.map(() => []);
-  const reg = new Int8Array(11);
+  const reg = new Int8Array(16);
   for (const f of layout.functions) {
     reg.fill(UNKNOWN);
     reg[10] = Slot.STACK;
     // The entry function gets the input (context) pointer in r1.
     if (f.index === 0) reg[1] = Slot.INPUT;
     for (let i = f.first; i <= f.last; i++) {
-      const insn = insns[i];
-      switch (insn.kind) {
-        case 'lddw':
-          reg[insn.dst] = predictLddw(insn);
+      const o = operands[i];
+      const dst = o & 15;
+      const src = (o >>> SRC_SHIFT) & 15;
+      switch ((o >>> MOVE_SHIFT) & 15) {
+        case MOVE_LDDW:
+          reg[dst] = predictLddw(insns[i] as Insn & { kind: 'lddw' });
           break;
-        case 'alu':
-          if (!insn.is64) reg[insn.dst] = UNKNOWN;
-          else if (insn.op === 'mov')
-            reg[insn.dst] = insn.useReg ? reg[insn.src] : insn.imm < 0 ? UNKNOWN : slotOfLow(insn.imm);
-          else if (insn.op === 'add' && insn.useReg && reg[insn.dst] === UNKNOWN)
-            reg[insn.dst] = reg[insn.src];
-          else if (insn.op !== 'add' && insn.op !== 'sub') reg[insn.dst] = UNKNOWN;
+        case MOVE_CLOBBER:
+          reg[dst] = UNKNOWN;
           break;
-        case 'load':
-          slotAt[insn.pc] = reg[insn.src];
-          reg[insn.dst] = UNKNOWN;
+        case MOVE_COPY:
+          reg[dst] = reg[src];
           break;
-        case 'store':
-          slotAt[insn.pc] = reg[insn.dst];
+        case MOVE_CONST: {
+          const slot = (o >>> CONST_SHIFT) & 15;
+          reg[dst] = slot === CONST_NEGATIVE ? UNKNOWN : slotOfLow(slot << SLOT_SHIFT);
           break;
-        case 'atomic':
-          slotAt[insn.pc] = reg[insn.dst];
-          if (insn.fetch) reg[insn.src] = UNKNOWN;
+        }
+        case MOVE_ADD_REG:
+          if (reg[dst] === UNKNOWN) reg[dst] = reg[src];
+          break;
+        case MOVE_LOAD:
+          slotAt[i] = reg[src];
+          reg[dst] = UNKNOWN;
+          break;
+        case MOVE_STORE:
+          slotAt[i] = reg[dst];
+          break;
+        case MOVE_ATOMIC_FETCH:
+          slotAt[i] = reg[dst];
+          reg[src] = UNKNOWN;
           reg[0] = UNKNOWN;
           break;
-        case 'call':
-          if (insn.op === 'local') {
-            const callee = layout.functionAt[insn.target];
-            calls[i] = callee;
-            callees[f.index].push(callee);
-            callers[callee].push(f.index);
-          } else {
-            calls[i] = HOST_CALL;
-            reachesHost[f.index] = 1;
-          }
-          reg.fill(UNKNOWN, 0, 6);
+        case MOVE_ATOMIC:
+          slotAt[i] = reg[dst];
+          reg[0] = UNKNOWN;
           break;
-        case 'packet_load':
-          calls[i] = HOST_CALL;
-          reachesHost[f.index] = 1;
+        case MOVE_CALL:
+          if ((facts[i] & F_HOST) !== 0) reachesHost[f.index] = 1;
           reg.fill(UNKNOWN, 0, 6);
           break;
       }
     }
   }
   // Whatever calls a function that reaches the host reaches it too.
-  closeOver(reachesHost, callees, callers, 1);
+  closeOver(reachesHost, calls.callees, calls.callers, 1);
   const hostCallsBefore = new Int32Array(count + 1);
   let hostCalls = 0;
+  let site = 0;
   for (let i = 0; i < count; i++) {
     hostCallsBefore[i] = hostCalls;
-    const c = calls[i];
-    if (c === HOST_CALL) hostCalls++;
-    else if (c >= 0 && reachesHost[c] === 1) hostCalls++;
+    if ((facts[i] & F_HOST) !== 0) hostCalls++;
+    else if (
+      site < calls.sites.length &&
+      calls.sites[site] === i &&
+      reachesHost[calls.siteCallee[site++]] === 1
+    )
+      hostCalls++;
   }
   hostCallsBefore[count] = hostCalls;
 
