@@ -52,7 +52,16 @@ import {
   recycleLayout,
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
-import { F_HOST, F_MEMORY, F_R10_BASE } from './insn-facts.js';
+import {
+  ALL_REGS,
+  F_DEFS,
+  F_ENDS_BLOCK,
+  F_HOST,
+  F_LOCAL_CALL,
+  F_MEMORY,
+  F_R10_BASE,
+  WRITES_SHIFT,
+} from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
@@ -1442,8 +1451,15 @@ class FunctionGen {
       this.pollCall(pc, 1);
       return;
     }
-    // Over the budget (the meters still include this block; the engine undoes it).
+    // Over the budget (the meters still include this block; the engine undoes it). Registers dead at
+    // the block go to the shared slow path as 0, so their values need not live until here.
     this.syncOut();
+    const live = this.liveAt(pc);
+    for (let r = 0; r <= 9; r++) {
+      if (live & (1 << r)) continue;
+      w.i64const(0, 0);
+      w.op2(Op.local_set, r);
+    }
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
@@ -1461,7 +1477,12 @@ class FunctionGen {
     const w = this.w;
     this.syncOut();
     w.i32const(pc);
-    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    // Registers dead at the block go as 0 (and come back as 0): see `stop`.
+    const live = this.liveAt(pc);
+    for (let r = 0; r <= 9; r++) {
+      if (live & (1 << r)) w.op2(Op.local_get, r);
+      else w.i64const(0, 0);
+    }
     w.byte(Op.call);
     w.u32(IMPORT_METER);
     for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
@@ -1495,6 +1516,29 @@ class FunctionGen {
     }
     w.byte(Op.br);
     w.u32(0); // $again
+  }
+
+  /**
+   * The registers (bits r0..r9) that may be live at the block starting at `pc`: all but those the
+   * block itself certainly writes before reading (insn-facts.ts). Only the block is scanned, up to its
+   * end, a local call (which reads its callee's registers) or the next jump target, so this stays
+   * linear; anything it does not see is taken as live.
+   */
+  private liveAt(pc: number): number {
+    const { program, layout } = this.input;
+    const { facts, leader } = layout;
+    const { insns } = program;
+    const last = this.f.last;
+    let killed = 0;
+    let read = 0;
+    for (let i = program.insnAt[pc]; i <= last; i++) {
+      const x = facts[i];
+      if (x & F_LOCAL_CALL) break;
+      read |= x & ALL_REGS & ~killed;
+      if (x & F_DEFS) killed |= (x >>> WRITES_SHIFT) & ALL_REGS;
+      if (x & F_ENDS_BLOCK || (i < last && leader[insns[i + 1].pc] === 1)) break;
+    }
+    return ALL_REGS & ~(killed & ~read);
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */
