@@ -104,6 +104,21 @@ describe('current task', () => {
     expect(k.run(`call 35\nldxw %r0, [%r0+${TaskStructOffset.pid}]\nexit`)).toBe(5n);
   });
 
+  it('going back to an earlier task rewrites its chain; setting the same task again keeps it', () => {
+    const k = kernel({ task });
+    const pidOfCurrent = `call 35\nldxw %r0, [%r0+${TaskStructOffset.pid}]\nexit`;
+    const other = makeTask({ pid: 5, tgid: 5 });
+    k.runtime.task = other;
+    expect(k.run(pidOfCurrent)).toBe(5n);
+    k.runtime.task = task;
+    k.runtime.task = task;
+    expect(k.run(pidOfCurrent)).toBe(4242n);
+    expect(k.run('call 14\nexit')).toBe((4200n << 32n) | 4242n);
+    k.runtime.task = undefined;
+    k.runtime.task = task;
+    expect(k.run(pidOfCurrent)).toBe(4242n);
+  });
+
   it('cgroup id, NUMA node and CPU are configurable', () => {
     const k = kernel({ cgroupId: 0x1234n, numaNode: 1, cpu: 3 });
     expect(k.run('call 80\nexit')).toBe(0x1234n);
