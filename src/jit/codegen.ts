@@ -643,6 +643,8 @@ class FunctionGen {
   private hoistedLocal: number[] = [];
   /** The host delta locals of the current part (see `hoistedLoop`). */
   private hoistPool: number[] = [];
+  /** Two i64 locals of the current part for `prechargedLoop` (n, then v0 + n·K), -1 until used. */
+  private tripLocal = -1;
 
   constructor(
     private readonly input: CodegenInput,
@@ -870,6 +872,7 @@ class FunctionGen {
     this.loadedBy.fill(0);
     this.cacheTypes = [];
     this.hoistPool = [];
+    this.tripLocal = -1;
     this.cacheLoop = -1;
     this.loopFields = [];
     if (this.split) this.partPrologue();
@@ -1159,19 +1162,168 @@ class FunctionGen {
       this.cacheTypes.push(I32);
     }
     const locals = this.hoistPool.slice(0, plan.accesses.length);
+    if (this.tripLocal < 0) {
+      this.tripLocal = L_CACHE + this.cacheTypes.length;
+      this.cacheTypes.push(I64, I64);
+    }
+    const charged = this.chargedTrips(r, plan);
     this.hoistCheck(plan, locals);
+    if (charged && plan.stepReg >= 0) {
+      // A step of 0 never ends the loop: no trip count (and no division by it).
+      w.op2(Op.local_get, plan.stepReg);
+      w.i64const(0, 0);
+      w.byte(Op.i64_ne);
+      w.byte(Op.i32_and);
+    }
     this.open(Op.if, OTHER, 0);
     this.hoisted = plan.accesses.map((a) => a.pc);
     this.hoistedLocal = locals;
     this.forgetFacts();
-    this.open(Op.loop, LOOP, headerPc);
-    this.body(r);
-    this.close(LOOP, headerPc);
-    w.op2(Op.br, this.depthOf(exitAt));
+    if (charged) {
+      this.prechargedLoop(r, plan, exitAt);
+    } else {
+      this.open(Op.loop, LOOP, headerPc);
+      this.body(r);
+      this.close(LOOP, headerPc);
+      w.op2(Op.br, this.depthOf(exitAt));
+    }
     this.close(OTHER, 0);
     this.hoisted = [];
     this.hoistedLocal = [];
     this.forgetFacts();
+  }
+
+  /**
+   * True when the check-free copy of loop `r` may charge its iterations all at once at its entry
+   * (see `prechargedLoop`): its test is the back edge itself, its step is not the constant 0, and
+   * nothing in it can trap (the accesses `plan` leaves checked, r10-relative ones, stay in the own
+   * frame), so every iteration it charges runs to its end. Not with the exact i64 gas countdown.
+   */
+  private chargedTrips(r: number, plan: HoistPlan): boolean {
+    if (this.wideGas || (plan.stepReg < 0 && plan.step === 0)) return false;
+    const R = this.regions[r];
+    const { insns } = this.input.program;
+    const back = insns[R.last];
+    if (back.kind !== 'jump' || back.op === 'ja') return false;
+    for (let i = R.first; i < R.last; i++) {
+      const insn = insns[i];
+      if (insn.kind !== 'load' && insn.kind !== 'store') continue;
+      if (this.hoistedPc(plan, insn.pc)) continue;
+      const base = insn.kind === 'load' ? insn.src : insn.dst;
+      if (!inOwnFrame(base, insn.off, insn.size, this.frameSize)) return false;
+    }
+    return true;
+  }
+
+  private hoistedPc(plan: HoistPlan, pc: number): boolean {
+    for (const a of plan.accesses) if (a.pc === pc) return true;
+    return false;
+  }
+
+  /**
+   * The copy of a one-block loop (see `chargedTrips`) inside the `if` of a passed entry check: its
+   * trip count N = ⌈(B − v0 + [≤]) / K⌉ is known, so it charges n = min(N, what each countdown can pay
+   * before its poll threshold) iterations at once, runs them with neither checks nor countdowns (its
+   * test is v <u v0 + n·K) and leaves the loop when n = N. Else (n < N, or n = 0) the ordinary loop
+   * follows: its next charge falls below the threshold that limited n, so it polls there (refill or
+   * interrupt, or the exact stop at the budget's end) and re-enters here. The countdowns never pass
+   * their thresholds, so the charges, stops and polls are those of the ordinary loop.
+   */
+  private prechargedLoop(r: number, plan: HoistPlan, exitAt: number): void {
+    const w = this.w;
+    const R = this.regions[r];
+    const { insns } = this.input.program;
+    const headerPc = insns[R.first].pc;
+    const len = this.input.layout.blockInsns[headerPc];
+    const gas = this.unitGas ? 0 : this.input.layout.blockGas[headerPc];
+    const n = this.tripLocal;
+    const end = n + 1; // v0 + n·K
+    const bound = () => {
+      if (plan.boundReg >= 0) w.op2(Op.local_get, plan.boundReg);
+      else w.i64const(plan.bound, plan.bound >> 31);
+    };
+    const step = () => {
+      if (plan.stepReg >= 0) w.op2(Op.local_get, plan.stepReg);
+      else w.i64const(plan.step, 0);
+    };
+    // N = q + 1 (see `hoistCheck`; K > 0), at most 2^32 + 1.
+    w.byte(Op.local_get);
+    w.u32(n);
+    w.i64const(1, 0);
+    w.byte(Op.i64_add);
+    w.byte(Op.local_set);
+    w.u32(n);
+    this.fitTrips(n, L_LEFT_N, L_POLL_AT, len);
+    if (gas !== 0) this.fitTrips(n, L_LEFT_GAS, L_GAS_POLL_AT, gas);
+    w.byte(Op.local_get);
+    w.u32(n);
+    w.i64const(0, 0);
+    w.byte(Op.i64_gt_s);
+    this.open(Op.if, OTHER, 0);
+    // n·len ≤ left − pollAt < 2^31: the i32 products are exact.
+    this.chargeTrips(n, L_LEFT_N, len);
+    if (gas !== 0) this.chargeTrips(n, L_LEFT_GAS, gas);
+    w.op2(Op.local_get, plan.iv);
+    w.byte(Op.local_get);
+    w.u32(n);
+    step();
+    w.byte(Op.i64_mul);
+    w.byte(Op.i64_add);
+    w.byte(Op.local_set);
+    w.u32(end);
+    this.open(Op.loop, LOOP, headerPc);
+    for (let i = R.first; i < R.last; i++) this.insn(insns[i]);
+    // v grows by K > 0 from v0 without wrapping: below v0 + n·K for exactly n − 1 tests.
+    w.op2(Op.local_get, plan.iv);
+    w.byte(Op.local_get);
+    w.u32(end);
+    w.byte(Op.i64_lt_u);
+    w.op2(Op.br_if, 0);
+    this.close(LOOP, headerPc);
+    // The loop's own test on the last v: leave when it fails (n = N).
+    w.op2(Op.local_get, plan.iv);
+    bound();
+    w.byte(plan.exit === 'lt' ? Op.i64_lt_u : plan.exit === 'le' ? Op.i64_le_u : Op.i64_ne);
+    w.byte(Op.i32_eqz);
+    w.byte(Op.br_if);
+    w.u32(this.depthOf(exitAt));
+    this.close(OTHER, 0);
+  }
+
+  /** n = min(n, (left − pollAt) / per), as i64 (negative when the countdown is already past it). */
+  private fitTrips(n: number, left: number, pollAt: number, per: number): void {
+    const w = this.w;
+    w.op2(Op.local_get, left);
+    w.byte(Op.i64_extend_i32_s);
+    w.op2(Op.local_get, pollAt);
+    w.byte(Op.i64_extend_i32_s);
+    w.byte(Op.i64_sub);
+    w.i64const(per, 0);
+    w.byte(Op.i64_div_s);
+    w.op2(Op.local_set, L_B);
+    w.byte(Op.local_get);
+    w.u32(n);
+    w.op2(Op.local_get, L_B);
+    w.byte(Op.local_get);
+    w.u32(n);
+    w.op2(Op.local_get, L_B);
+    w.byte(Op.i64_lt_s);
+    w.byte(Op.select);
+    w.byte(Op.local_set);
+    w.u32(n);
+  }
+
+  /** left −= n · per on an i32 countdown. */
+  private chargeTrips(n: number, left: number, per: number): void {
+    const w = this.w;
+    w.op2(Op.local_get, left);
+    w.byte(Op.local_get);
+    w.u32(n);
+    w.byte(Op.i32_wrap_i64);
+    w.i32const(per);
+    w.byte(Op.i32_mul);
+    w.byte(Op.i32_sub);
+    w.op2(Op.local_set, left);
   }
 
   /**
@@ -1209,13 +1361,35 @@ class FunctionGen {
       w.byte(Op.i64_eqz);
       w.byte(Op.i32_and);
     }
-    // The last v an iteration runs with: B − 1, B, B − K.
+    // q = ⌊(B − v0 − 1, − 0 for ≤) / K⌋ steps to the last v an iteration runs with, v0 + q·K (with
+    // K = 0, v stays v0: divided by 1). Meaningful only when the checks above hold.
+    bound();
+    w.op2(Op.local_get, plan.iv);
+    w.byte(Op.i64_sub);
+    if (plan.exit !== 'le') {
+      w.i64const(1, 0);
+      w.byte(Op.i64_sub);
+    }
+    if (plan.stepReg >= 0) {
+      w.op2(Op.local_get, plan.stepReg);
+      w.op2(Op.local_get, plan.stepReg);
+      w.byte(Op.i64_eqz);
+      w.byte(Op.i64_extend_i32_u);
+      w.byte(Op.i64_or);
+    } else {
+      w.i64const(Math.max(plan.step, 1), 0);
+    }
+    w.byte(Op.i64_div_u);
+    w.byte(Op.local_set);
+    w.u32(this.tripLocal);
     const hi = () => {
-      bound();
-      if (plan.exit !== 'le') {
-        w.i64const(plan.exit === 'lt' ? 1 : plan.step, 0);
-        w.byte(Op.i64_sub);
-      }
+      w.op2(Op.local_get, plan.iv);
+      w.byte(Op.local_get);
+      w.u32(this.tripLocal);
+      if (plan.stepReg >= 0) w.op2(Op.local_get, plan.stepReg);
+      else w.i64const(plan.step, 0);
+      w.byte(Op.i64_mul);
+      w.byte(Op.i64_add);
     };
     for (let j = 0; j < plan.accesses.length; j++) {
       const a = plan.accesses[j];
