@@ -1041,7 +1041,10 @@ class FunctionGen {
         this.cacheLoop === r
           ? planHoist(this.input.program, this.input.layout, R, this.input.resolveLddw)
           : undefined;
-      if (plan !== undefined) this.hoistedLoop(r, plan);
+      // A plan without accesses is worth a copy only when the copy runs without countdowns.
+      if (plan !== undefined && (plan.accesses.length > 0 || this.chargedTrips(r, plan))) {
+        this.hoistedLoop(r, plan);
+      }
       this.open(Op.loop, LOOP, headerPc);
     }
     if (R.dispatch) {

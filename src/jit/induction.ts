@@ -12,14 +12,17 @@
  * runs with. At the loop's entry, with v0 = v there, the code generator checks (all as unsigned 64-bit
  * values, so nothing is assumed about the registers):
  *  - the exit: v0 <u B (≤u for ≤), B ≤u 2^32 and, for ≠, K divides B − v0, so v runs through
- *    v0, v0 + K, … without wrapping and every iteration's v lies in [lo, hi] = [v0, B − 1] (<u),
- *    [v0, B] (≤u), [v0, B − K] (≠); a register step is also checked to be below 2^32;
+ *    v0, v0 + K, … without wrapping and every iteration's v lies in [lo, hi] = [v0, v0 + q·K] with
+ *    q = ⌊(B − v0 − 1) / K⌋ (<u, ≠) or ⌊(B − v0) / K⌋ (≤u) steps to the last one (q = 0 for K = 0,
+ *    where v stays v0); a register step is also checked to be below 2^32;
  *  - per access, c + off + lo and c + off + hi are both allowed starts of an access of its size and
  *    kind in the window of the first one's slot. The window lies below 2^32 and hi − lo < 2^32, so
  *    the addresses in between do not wrap and are allowed too.
  * When all hold, every access of every iteration would pass the interpreter's check: the loop runs a
  * copy without those checks. Otherwise (or after a poll re-enters it) it runs with all checks. Loops
  * with any other access (except r10-relative ones, which are cheap) keep their checks altogether.
+ * The loop runs q + 1 iterations, which lets the copy charge them at its entry (codegen's
+ * `prechargedLoop`): a plan may thus have no access at all.
  */
 import type { Insn, JumpInsn, Program } from '../isa/instruction.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
@@ -61,7 +64,7 @@ const U64 = (x: bigint): bigint => BigInt.asUintN(64, x);
 
 /**
  * The plan for loop `R` of `program` (a region of the code generator's layout), or undefined when
- * the loop does not have the shape above or no access qualifies.
+ * the loop does not have the shape above or has an access that does not qualify.
  */
 export function planHoist(
   program: Program,
@@ -158,7 +161,7 @@ export function planHoist(
     }
     if (insn.kind === 'alu') alu(insn, kind, value);
   }
-  if (stepReg === -2 || (roles.exit === 'ne' && stepReg >= 0) || accesses.length === 0) return undefined;
+  if (stepReg === -2 || (roles.exit === 'ne' && stepReg >= 0)) return undefined;
   return { iv, stepReg, step, boundReg: roles.boundReg, bound: roles.bound, exit: roles.exit, accesses };
 }
 

@@ -529,6 +529,21 @@ describe('accesses of an induction loop checked once at its entry fault like the
     expect(agreed(words.replace('[%r2+1]', '[%r2+0]')).r0).toBe(BigInt.asUintN(64, sum));
   });
 
+  it('the entry check bounds v by its last value, not by the bound: word walks up to the end run unchecked', () => {
+    const words = (init: string, exit: string) =>
+      walk(exit, { init, load: 'ldxdw %r3, [%r2+0]', step: 'add %r6, 8' });
+    // v = 0, 8, …, 56 (< 61, ≤ 59): the last word ends at the input's end.
+    expect(agreed(words('mov %r6, 0', 'jlt %r6, 61, again')).r0).toBe(
+      agreed(words('mov %r6, 0', 'jne %r6, 64, again')).r0,
+    );
+    expect(agreed(words('mov %r6, 0', 'jle %r6, 59, again')).r0).toBe(
+      agreed(words('mov %r6, 0', 'jne %r6, 64, again')).r0,
+    );
+    // v = 4, 12, …, 60 (< 64): the last word crosses the end.
+    expect(agreed(words('mov %r6, 4', 'jlt %r6, 64, again'))).toEqual(fault(5, INPUT + 60, 8, 'read'));
+    expect(agreed(words('mov %r6, 4', 'jle %r6, 60, again'))).toEqual(fault(5, INPUT + 60, 8, 'read'));
+  });
+
   it('a step that jumps over a `!=` bound walks on and faults past the window', () => {
     // 0, 3, …, 63, 66: never equal to 64.
     expect(agreed(walk('jne %r6, 64, again', { step: 'add %r6, 3' }))).toEqual(

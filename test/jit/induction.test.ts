@@ -1,6 +1,6 @@
 /**
- * Which loops get their accesses checked once at the entry (src/jit/induction.ts): clang's array
- * walks do, anything outside the proven shape does not. Whether the elided checks behave like the
+ * Which loops get their accesses checked once at the entry and their trips counted (src/jit/induction.ts):
+ * clang's array walks and counted loops do, anything outside the proven shape does not. Whether the elided checks behave like the
  * ordinary ones is asserted on both engines in checked-ranges.test.ts.
  */
 import { describe, expect, it } from 'vitest';
@@ -76,6 +76,17 @@ describe('planHoist', () => {
     });
     expect(plan(FNV)).toMatchObject({ iv: 1, step: 1, bound: 0x100000, exit: 'ne', accesses: [{ pc: 4 }] });
     expect(plan(SIEVE)).toMatchObject({ iv: 5, stepReg: 2, boundReg: 4, exit: 'lt', accesses: [{ pc: 7 }] });
+    // A counted loop without accesses: its trip count alone is worth a plan (codegen's prechargedLoop).
+    const count = 'r0 = 0x0\n  r1 = 0x0\nagain:\n  r0 += r1\n  r1 += 0x1\n  if r1 < 0x100 goto again\n  exit';
+    expect(plan(count)).toEqual({
+      iv: 1,
+      stepReg: -1,
+      step: 1,
+      boundReg: -1,
+      bound: 0x100,
+      exit: 'lt',
+      accesses: [],
+    });
   });
 
   it('refuses loops outside the proven shape', () => {

@@ -58,6 +58,13 @@ const ENDLESS_NESTED_MID_ENTRIES = [
   'exit',
 ].join('\n');
 
+/**
+ * A counted loop of 2^32 trips (practically endless): the JIT charges its trips at the loop's entry,
+ * as many as the countdown pays before the next interrupt poll, and runs them without counting.
+ */
+const COUNTED =
+  'mov %r0, 0\nmov %r3, 0\nlddw %r4, 0x100000000\nl:\nadd %r0, %r3\nadd %r3, 1\njlt %r3, %r4, l\nexit';
+
 /** Runs `text` in a worker, raises the signal 50 ms after it started; resolves with how it ended. */
 function interruptInWorker(kind: ExecutorKind, text = ENDLESS): Promise<WorkerOutcome> {
   const signal = new InterruptSignal();
@@ -107,6 +114,12 @@ describe.each(EXECUTOR_KINDS)('InterruptSignal (%s)', (kind) => {
   it('stops an endless cycle through nested loops sharing headers and mid entries', async () => {
     const m = await interruptInWorker(kind, ENDLESS_NESTED_MID_ENTRIES);
     expect(m).toMatchObject({ kind: 'trap', code: 'INTERRUPTED' });
+    expect(m.instructions).toBeGreaterThanOrEqual(INTERRUPT_POLL_INSTRUCTIONS);
+  });
+
+  it('stops a counted loop whose trips are charged at its entry', async () => {
+    const m = await interruptInWorker(kind, COUNTED);
+    expect(m).toMatchObject({ kind: 'trap', code: 'INTERRUPTED', pc: 4 });
     expect(m.instructions).toBeGreaterThanOrEqual(INTERRUPT_POLL_INSTRUCTIONS);
   });
 
