@@ -58,8 +58,6 @@ import {
   F_ENDS_BLOCK,
   F_HOST,
   F_LOCAL_CALL,
-  F_MEMORY,
-  F_R10_BASE,
   WRITES_SHIFT,
 } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
@@ -540,31 +538,20 @@ function inOwnFrame(base: number, off: number, size: number, frameSize: number):
 }
 
 /**
- * Per function: 1 when neither it nor anything it calls reads the stack window of the region table
- * (only own-frame accesses, no helpers or callx, which may hand stack pointers to the host), so a
- * call to it need not move the window — the caller's stays valid for everything the callee does. (A
- * stale window is the caller's, smaller than the callee's: it could never grant more access.)
- * Computed at the first local call: a program without one is not read a second time.
+ * Per function: 1 when neither it nor anything it calls reaches host code (helpers, kfuncs, callx,
+ * packet loads, which may hand stack pointers to the host or read the region table there), so a call
+ * to it need not move the stack window: its own checks run on the caller's window, which is its own
+ * minus its frame — it never grants more access, and the cold path of a failed check accepts the
+ * frame's own window from r10 (see `windowCheck`), so the callee reaches exactly what the interpreter
+ * lets it reach. Computed at the first local call: a program without one is not read a second time.
  */
-function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize: number): Uint8Array {
-  const { insns } = program;
+function windowFreeFunctions(layout: ProgramLayout): Uint8Array {
   const { facts, calls } = layout;
   const count = layout.functions.length;
   const needsWindow = new Uint16Array(count);
   for (const f of layout.functions) {
     let needs = 0;
-    // Facts first (insn-facts.ts): only r10-relative accesses need their object, for the offset.
-    for (let i = f.first; i <= f.last && needs === 0; i++) {
-      const x = facts[i];
-      if ((x & F_HOST) !== 0) needs = 1;
-      else if ((x & F_MEMORY) !== 0) {
-        if ((x & F_R10_BASE) === 0) needs = 1;
-        else {
-          const insn = insns[i] as Insn & { kind: 'load' | 'store' | 'atomic' };
-          if (!inOwnFrame(R10, insn.off, insn.size, frameSize)) needs = 1;
-        }
-      }
-    }
+    for (let i = f.first; i <= f.last && needs === 0; i++) if ((facts[i] & F_HOST) !== 0) needs = 1;
     needsWindow[f.index] = needs;
   }
   // A function calling one that needs the window needs it too.
@@ -613,6 +600,8 @@ class FunctionGen {
   private readonly unitGas: boolean;
   /** See windowFreeFunctions (undefined until the first local call). */
   private windowFree: Uint8Array | undefined;
+  /** The function being compiled may run on its caller's stack window (see windowFreeFunctions). */
+  private staleWindow = false;
   /** See `pollSlack`. */
   private readonly slack: number;
   /** See `gasSlack` (0 with unit gas) and `wideGas`. */
@@ -677,8 +666,13 @@ class FunctionGen {
     releaseWork(this.work);
   }
 
+  /** Whether `f` may run on its caller's stack window: a local call to it does not move it. */
+  private mayRunStale(f: FunctionLayout): boolean {
+    return this.input.layout.calls.callers[f.index].length > 0 && this.windowFreeAt(f.index) === 1;
+  }
+
   private windowFreeAt(k: number): number {
-    this.windowFree ??= windowFreeFunctions(this.input.program, this.input.layout, this.frameSize);
+    this.windowFree ??= windowFreeFunctions(this.input.layout);
     return this.windowFree[k];
   }
 
@@ -692,6 +686,7 @@ class FunctionGen {
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     this.params = this.regs.params[f.index];
     this.results = this.regs.results[f.index];
+    this.staleWindow = this.mayRunStale(f);
     if (!this.split) {
       checkBodySize(f, this.compilePart(0));
       return;
@@ -852,6 +847,7 @@ class FunctionGen {
   compileParts(f: FunctionLayout): void {
     this.f = f;
     this.split = true;
+    this.staleWindow = this.mayRunStale(f);
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     for (let p = 0; p < f.parts.length; p++) checkBodySize(f, this.compilePart(p));
   }
@@ -891,12 +887,7 @@ class FunctionGen {
     // Every branch here synced the meters first (see `stop`, `pollCall`): a countdown read here
     // would be live across the meter call, and V8 would spill it on the hot path.
     // The engine's interpreter continues at this depth (G_DEPTH is not kept in every function).
-    w.i32const(this.fpHostTop);
-    w.op2(Op.local_get, L_FPH);
-    w.byte(Op.i32_sub);
-    w.i32const(this.frameSize);
-    w.byte(Op.i32_div_u);
-    w.op2(Op.global_set, G_DEPTH);
+    this.depthFromFrame();
     w.op2(Op.local_get, L_T);
     for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
     w.byte(Op.call);
@@ -2860,7 +2851,28 @@ class FunctionGen {
     w.byte(Op.i64_le_u);
     w.op2(Op.br_if, 1);
     w.byte(Op.end);
+    if (this.staleWindow) {
+      // Called without moving the stack window (see windowFreeFunctions), the table may hold the
+      // caller's, which lacks this frame: the interpreter's window for this frame starts at r10 − size.
+      w.op2(Op.local_get, L_H);
+      w.i32const(STACK_ENTRY);
+      w.byte(Op.i32_eq);
+      w.op2(Op.local_get, L_A);
+      w.op2(Op.local_get, R10);
+      w.i64const(this.frameSize, 0);
+      w.byte(Op.i64_sub);
+      w.byte(Op.i64_ge_u);
+      w.byte(Op.i32_and);
+      w.op2(Op.local_get, L_A);
+      w.op2(Op.local_get, L_H);
+      w.mem(Op.i64_load32_u, (field + sizeIndex(size)) * 4);
+      w.byte(Op.i64_le_u);
+      w.byte(Op.i32_and);
+      w.op2(Op.br_if, 0);
+    }
     this.syncOut();
+    // The engine names the window of this frame's depth in the fault (the table may hold a caller's).
+    this.depthFromFrame();
     w.i32const(pc);
     w.op2(Op.local_get, L_A);
     w.i32const(size);
@@ -2869,6 +2881,17 @@ class FunctionGen {
     w.u32(IMPORT_FAULT);
     w.byte(Op.unreachable);
     w.byte(Op.end);
+  }
+
+  /** G_DEPTH = the depth of this frame, from its host offset (G_DEPTH is not kept in every function). */
+  private depthFromFrame(): void {
+    const w = this.w;
+    w.i32const(this.fpHostTop);
+    w.op2(Op.local_get, L_FPH);
+    w.byte(Op.i32_sub);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_div_u);
+    w.op2(Op.global_set, G_DEPTH);
   }
 
   /** Read-modify-write; the guest is single-threaded, so plain wasm loads and stores are atomic. */

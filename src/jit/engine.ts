@@ -162,6 +162,9 @@ export class JitProgram implements TailCallTarget, JitHost {
       env: {
         memory: this.memory.wasm,
         fault: (pc: number, address: bigint, size: number, write: number) => {
+          // A function called without moving the stack window ran on its caller's (codegen's
+          // windowFreeFunctions): name the window of the faulting frame, as the interpreter does.
+          this.memory.setStackDepth(this.exports.depth.value as number);
           const fault = this.memory.fault(BigInt.asUintN(64, address), size, write ? 'write' : 'read', pc);
           throw this.count(fault, pc);
         },
@@ -401,6 +404,8 @@ export class JitProgram implements TailCallTarget, JitHost {
     this.stepper ??= new Interpreter(this.program, this.options);
     const x = this.exports;
     let result: RunResult;
+    // The block may belong to a function that ran on its caller's stack window (see `fault`).
+    this.memory.setStackDepth(x.depth.value as number);
     try {
       result = this.stepper.continueRun(pc, x.depth.value as number, registers, {
         // The compiled code charged the whole block before finding it unaffordable.
