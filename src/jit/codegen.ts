@@ -52,14 +52,7 @@ import {
   recycleLayout,
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
-import {
-  ALL_REGS,
-  F_DEFS,
-  F_ENDS_BLOCK,
-  F_HOST,
-  F_LOCAL_CALL,
-  WRITES_SHIFT,
-} from './insn-facts.js';
+import { ALL_REGS, F_DEFS, F_ENDS_BLOCK, F_HOST, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
@@ -543,7 +536,9 @@ function inOwnFrame(base: number, off: number, size: number, frameSize: number):
  * to it need not move the stack window: its own checks run on the caller's window, which is its own
  * minus its frame — it never grants more access, and the cold path of a failed check accepts the
  * frame's own window from r10 (see `windowCheck`), so the callee reaches exactly what the interpreter
- * lets it reach. Computed at the first local call: a program without one is not read a second time.
+ * lets it reach; a fault names the frame's window (the engine sets it from G_DEPTH), and a budget
+ * stop's interpreter sets its own. Computed at the first local call: a program without one is not
+ * read a second time.
  */
 function windowFreeFunctions(layout: ProgramLayout): Uint8Array {
   const { facts, calls } = layout;

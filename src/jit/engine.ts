@@ -404,8 +404,6 @@ export class JitProgram implements TailCallTarget, JitHost {
     this.stepper ??= new Interpreter(this.program, this.options);
     const x = this.exports;
     let result: RunResult;
-    // The block may belong to a function that ran on its caller's stack window (see `fault`).
-    this.memory.setStackDepth(x.depth.value as number);
     try {
       result = this.stepper.continueRun(pc, x.depth.value as number, registers, {
         // The compiled code charged the whole block before finding it unaffordable.
