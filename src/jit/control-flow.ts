@@ -31,6 +31,7 @@
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
 import { buildCallGraph, type CallGraph } from './call-graph.js';
+import { foldCharges } from './charges.js';
 import { F_ENDS_BLOCK, F_JUMP, F_LOCAL_CALL, F_MAY_GOTO, insnFacts } from './insn-facts.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
@@ -130,12 +131,18 @@ export interface ProgramLayout {
   readonly tailCopy: Uint8Array;
   /** Instruction index → part of its function. */
   readonly partAt: Int32Array;
-  /** Per leader pc: instructions and gas of its block. */
+  /**
+   * Per leader pc: instructions and gas its block charges beyond the count at its start: its own,
+   * plus what it pays in advance for its successors (charges.ts).
+   */
   readonly blockInsns: Int32Array;
   readonly blockGas: ArrayLike<number>;
-  /** Per pc: instructions and gas after it in its block (refunded when it traps). */
+  /** Per pc: instructions and gas charged after it (refunded when it traps). */
   readonly afterInsns: Int32Array;
   readonly afterGas: ArrayLike<number>;
+  /** Per leader pc: what its block subtracts from the countdowns (charges.ts); 0 for none. */
+  readonly chargeInsns: Int32Array;
+  readonly chargeGas: ArrayLike<number>;
   /** Instructions the natural-loop checks visited: at most 4 per instruction plus 64 per part. */
   readonly loopScanned: number;
   /** Instruction index → its facts and operand facts (insn-facts.ts), for the analyses after this one. */
@@ -184,10 +191,11 @@ function layOut(
   const count = insns.length;
   // The per-pc arrays the engine keeps share one buffer (one allocation); those only the code
   // generator reads share pooled memory, which generateModule recycles (see ProgramLayout).
-  const kept = new Int32Array(3 * slotCount);
+  const kept = new Int32Array(4 * slotCount);
   const functionAt = kept.subarray(0, slotCount).fill(-1);
   const blockInsns = kept.subarray(slotCount, 2 * slotCount);
   const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
+  const chargeInsns = kept.subarray(3 * slotCount, 4 * slotCount);
   const words = 3 * slotCount + 5 * count;
   const pooled = codegenMemory.borrow(4 * words + 3 * slotCount);
   // labelAt and loopAt are set where they are computed (labelJumpTargets, structure); labelRegion
@@ -208,6 +216,8 @@ function layOut(
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
   const afterGas = priced ? new Float64Array(slotCount) : afterInsns;
+  const chargeGas = priced ? new Float64Array(slotCount) : chargeInsns;
+  const preds = new Uint8Array(slotCount);
   const insnGas = priced ? new Float64Array(slotCount) : undefined;
   const scratch = newScratch(work, count, loopAt, partAt, jumpTarget);
   const { pcs, ends } = scratch;
@@ -324,6 +334,20 @@ function layOut(
         if (priced) blockGas[pc] = gas;
       }
     }
+    foldCharges(first, last, {
+      pcs,
+      facts,
+      jumpTarget,
+      leader,
+      pollSite,
+      preds,
+      blockInsns,
+      blockGas,
+      afterInsns,
+      afterGas,
+      chargeInsns,
+      chargeGas,
+    });
     functions.push({ index: k, startPc, first, last, parts });
   }
   return {
@@ -346,6 +370,8 @@ function layOut(
     blockGas,
     afterInsns,
     afterGas,
+    chargeInsns,
+    chargeGas,
     loopScanned: scratch.loopScanned,
   };
 }
