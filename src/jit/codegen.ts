@@ -1184,7 +1184,7 @@ class FunctionGen {
 
   /**
    * True when the check-free copy of loop `r` may charge its iterations all at once at its entry
-   * (see `prechargedLoop`): its test is the back edge itself, its step is not the constant 0, and
+   * (see `prechargedLoop`): its step is not the constant 0, and
    * nothing in it can trap (the accesses `plan` leaves checked, r10-relative ones, stay in the own
    * frame), so every iteration it charges runs to its end. Not with the exact i64 gas countdown.
    */
@@ -1192,8 +1192,6 @@ class FunctionGen {
     if (this.wideGas || (plan.stepReg < 0 && plan.step === 0)) return false;
     const R = this.regions[r];
     const { insns } = this.input.program;
-    const back = insns[R.last];
-    if (back.kind !== 'jump' || back.op === 'ja') return false;
     for (let i = R.first; i < R.last; i++) {
       const insn = insns[i];
       if (insn.kind !== 'load' && insn.kind !== 'store') continue;
@@ -1210,7 +1208,8 @@ class FunctionGen {
   }
 
   /**
-   * The copy of a one-block loop (see `chargedTrips`) inside the `if` of a passed entry check: its
+   * The copy of a one-block loop (see `chargedTrips`; with the leaving test, its `ja` block too)
+   * inside the `if` of a passed entry check: its
    * trip count N = ⌈(B − v0 + [≤]) / K⌉ is known, so it charges n = min(N, what each countdown can pay
    * before its poll threshold) iterations at once, runs them with neither checks nor countdowns (its
    * test is v <u v0 + n·K) and leaves the loop when n = N. Else (n < N, or n = 0) the ordinary loop
@@ -1223,8 +1222,15 @@ class FunctionGen {
     const R = this.regions[r];
     const { insns } = this.input.program;
     const headerPc = insns[R.first].pc;
-    const len = this.input.layout.blockInsns[headerPc];
-    const gas = this.unitGas ? 0 : this.input.layout.blockGas[headerPc];
+    const { blockInsns, blockGas } = this.input.layout;
+    // clang's other layout: the test leaves the loop, a `ja` block (paid by no one else) goes back.
+    const leaves = insns[R.last].kind === 'jump' && (insns[R.last] as JumpInsn).op === 'ja';
+    const test = leaves ? R.last - 1 : R.last;
+    const jaPc = insns[R.last].pc;
+    const jaLen = leaves ? blockInsns[jaPc] : 0;
+    const jaGas = leaves && !this.unitGas ? blockGas[jaPc] : 0;
+    const len = blockInsns[headerPc] + jaLen;
+    const gas = (this.unitGas ? 0 : blockGas[headerPc]) + jaGas;
     const n = this.tripLocal;
     const end = n + 1; // v0 + n·K
     const bound = () => {
@@ -1261,7 +1267,7 @@ class FunctionGen {
     w.byte(Op.local_set);
     w.u32(end);
     this.open(Op.loop, LOOP, headerPc);
-    for (let i = R.first; i < R.last; i++) this.insn(insns[i]);
+    for (let i = R.first; i < test; i++) this.insn(insns[i]);
     // v grows by K > 0 from v0 without wrapping: below v0 + n·K for exactly n − 1 tests.
     w.op2(Op.local_get, plan.iv);
     w.byte(Op.local_get);
@@ -1274,8 +1280,18 @@ class FunctionGen {
     bound();
     w.byte(plan.exit === 'lt' ? Op.i64_lt_u : plan.exit === 'le' ? Op.i64_le_u : Op.i64_ne);
     w.byte(Op.i32_eqz);
-    w.byte(Op.br_if);
-    w.u32(this.depthOf(exitAt));
+    if (leaves) {
+      // The last trip leaves before its `ja` block: give that charge back, then the test itself
+      // jumps out (its target may be a tail copy or a mid entry: the ordinary jump handles them).
+      this.open(Op.if, OTHER, 0);
+      this.countDown(L_LEFT_N, -jaLen);
+      if (jaGas !== 0) this.countDown(L_LEFT_GAS, -jaGas);
+      this.close(OTHER, 0);
+      this.insn(insns[test]);
+    } else {
+      w.byte(Op.br_if);
+      w.u32(this.depthOf(exitAt));
+    }
     this.close(OTHER, 0);
   }
 

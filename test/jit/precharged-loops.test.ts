@@ -101,6 +101,10 @@ describe('loops charged at their entry', () => {
   it('a walk stops at the instruction budget exactly: around polls and at every instruction of a trip', () => {
     const [full] = agree(WALK, [{}]);
     expect(full.instructions).toBe(WALK_HEAD + 200 * WALK_PASS - 3 + 1);
+    // The leaving test with a `ja` back, and a tail after the loop.
+    const leaving = WALK.replace('jlt %r3, %r4, word', 'jge %r3, %r4, next\n  ja word\nnext:');
+    agree(leaving, [{}, ...[...AROUND_POLLS, ...IN_TRIPS].map((maxInstructions) => ({ maxInstructions }))]);
+    agree(leaving, [{}, ...AROUND_POLLS.map((gasLimit) => ({ gasLimit }))], { load: 2, jump: 3 });
     const limits = [...AROUND_POLLS, ...IN_TRIPS, (full.instructions as number) - 1];
     const outcomes = agree(
       WALK,
@@ -140,6 +144,14 @@ describe('loops charged at their entry', () => {
       COUNT.replace('jlt %r3, %r4', 'jne %r3, %r4').replace('add %r3, 1', 'add %r3, 3'),
       COUNT.replace('jlt %r3, %r4', 'jgt %r4, %r3').replace('add %r3, 1', 'add %r3, %r5'),
     ];
+    // clang's other layout: the test leaves, a `ja` goes back (its block is charged per trip but the last).
+    const leaving = (test: string) =>
+      COUNT.replace('jlt %r3, %r4, loop', `${test}, out\n  ja loop\nout:\n  add %r0, 1`);
+    forms.push(
+      leaving('jge %r3, %r4'),
+      leaving('jeq %r3, %r4').replace('add %r3, 1', 'add %r3, 4'),
+      leaving('jgt %r3, %r4'),
+    );
     const [full] = agree(forms[0], [{}]);
     expect(full.instructions).toBe(3 + 300_000 * 5 + 1);
     for (const text of forms) {
