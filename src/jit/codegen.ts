@@ -234,15 +234,21 @@ const T_DIRECT = 10;
  * rather than through globals: an i64 "meta" param = host offset of the callee's r10 << 32 |
  * instruction countdown, and with a gas countdown an i64 param for it. They take the slots of locals
  * the callee does not read before setting them (the next registers, or R10 and L_A), which the
- * prologue fills from them. Results: r0..r(results−1) (what it may write), the instruction countdown
- * (i32) and the gas countdown (i32, or i64 when wide). T_SUB, the full convention (10 registers in,
- * 6 out), is what `run`, callx and the table use: a trimmed function is in the table as an adapter.
+ * prologue fills from them. Results: r0..r(results−1) (what it may write), then the instruction
+ * countdown (i32); with an i32 gas countdown both in one i64 instead (gas << 32 | instructions, see
+ * `pushMeters`), since V8 returns only two values in registers and the rest through the stack; a
+ * wide gas countdown follows as an i64. T_SUB, the full convention (10 registers in, 6 out), is
+ * what `run`, callx and the table use: a trimmed function is in the table as an adapter.
  */
 function subType(regs: number, results: number, unit: boolean, wide: boolean): FuncType {
   const params: number[] = Array(regs + (unit ? 1 : 2)).fill(I64);
-  const out: number[] = [...Array(results).fill(I64), I32];
-  if (!unit) out.push(wide ? I64 : I32);
+  const out: number[] = [...Array(results).fill(I64), ...meterResults(unit, wide)];
   return { params: params as FuncType['params'], results: out as FuncType['results'] };
+}
+
+/** The meter results of a subprogram (see subType). */
+function meterResults(unit: boolean, wide: boolean): ValType[] {
+  return unit ? [I32] : wide ? [I32, I64] : [I64];
 }
 
 /** Wasm types and table entries of the subprograms (see subType). */
@@ -382,7 +388,8 @@ export function generateModule(input: CodegenInput): GeneratedModule {
     }
     const at = out.beginBody();
     gen.runBody();
-    out.endBody(at, []);
+    // An i64 scratch local for a packed meter result (see popMeters).
+    out.endBody(at, m.unitGas || m.wideGas ? [] : [{ count: 1, type: I64 }]);
     for (const f of layout.functions) if (f.parts.length > 1) gen.compileParts(f);
     for (const f of layout.functions) if (sigs.adapterOf[f.index] >= 0) gen.adapter(f.index);
   } catch (e) {
@@ -751,11 +758,7 @@ class FunctionGen {
     w.op2(Op.local_get, savedDepth);
     w.op2(Op.global_set, G_DEPTH);
     for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
-    w.op2(Op.global_get, G_LEFT_N);
-    if (!this.unitGas) {
-      w.op2(Op.global_get, G_LEFT_GAS);
-      if (this.wideGas) w.byte(Op.i64_trunc_f64_s);
-    }
+    this.pushMeters(Op.global_get, G_LEFT_N, G_LEFT_GAS);
     w.byte(Op.return);
     w.byte(Op.end);
     for (let p = 0; p < parts; p++) w.op2(Op.block, 0x40);
@@ -796,11 +799,7 @@ class FunctionGen {
     w.byte(Op.call_indirect);
     w.u32(T_SUB);
     w.byte(0);
-    if (!this.unitGas) {
-      if (this.wideGas) w.byte(Op.f64_convert_i64_s);
-      w.op2(Op.global_set, G_LEFT_GAS);
-    }
-    w.op2(Op.global_set, G_LEFT_N);
+    this.popMeters(Op.global_set, G_LEFT_N, G_LEFT_GAS, 11);
     for (let k = 0; k < 5; k++) w.byte(Op.drop);
     w.byte(Op.end);
   }
@@ -815,24 +814,23 @@ class FunctionGen {
     const results = this.regs.results[k];
     const meta = 10;
     const extra = this.unitGas ? 1 : 2;
-    const left = meta + extra; // locals after the params
-    const gas = left + 1;
+    // The meter results pass through unchanged: one local per result, after the params.
+    const types = meterResults(this.unitGas, this.wideGas);
+    const first = meta + extra;
     const at = this.out.beginBody();
     for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
     for (let j = 0; j < extra; j++) w.op2(Op.local_get, meta + j);
     w.byte(Op.call);
     w.u32(this.firstSub + k);
-    if (!this.unitGas) w.op2(Op.local_set, gas);
-    w.op2(Op.local_set, left);
+    for (let j = types.length - 1; j >= 0; j--) w.op2(Op.local_set, first + j);
     for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
     for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
-    w.op2(Op.local_get, left);
-    if (!this.unitGas) w.op2(Op.local_get, gas);
+    for (let j = 0; j < types.length; j++) w.op2(Op.local_get, first + j);
     w.byte(Op.end);
-    this.out.endBody(at, [
-      { count: 1, type: I32 },
-      { count: 1, type: this.wideGas ? I64 : I32 },
-    ]);
+    this.out.endBody(
+      at,
+      types.map((type) => ({ count: 1, type })),
+    );
   }
 
   /** The callee's r10 host offset (i32) on the stack → its meta param, with the countdown from `get left`. */
@@ -1574,6 +1572,53 @@ class FunctionGen {
     w.op2(Op.local_set, L_GAS_POLL_AT);
   }
 
+  /**
+   * Pushes a subprogram's meter results (see subType) from the countdowns `left` and `gas` (locals
+   * or globals, by `get`): an i32 gas countdown goes in the high half of one i64 with the
+   * instruction countdown, unsigned, so the two come apart with a shift and wraps.
+   */
+  private pushMeters(get: number, left: number, gas: number): void {
+    const w = this.w;
+    if (this.unitGas || this.wideGas) {
+      w.op2(get, left);
+      if (this.unitGas) return;
+      w.op2(get, gas);
+      if (get === Op.global_get) w.byte(Op.i64_trunc_f64_s); // the f64 global of a wide countdown
+      return;
+    }
+    w.op2(get, gas);
+    w.byte(Op.i64_extend_i32_u);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shl);
+    w.op2(get, left);
+    w.byte(Op.i64_extend_i32_u);
+    w.byte(Op.i64_or);
+  }
+
+  /**
+   * Pops the meter results of a call (see pushMeters) into the countdowns `left` and `gas` (locals
+   * or globals, by `set`); `scratch` is a free i64 local for the packed pair.
+   */
+  private popMeters(set: number, left: number, gas: number, scratch: number): void {
+    const w = this.w;
+    if (this.unitGas || this.wideGas) {
+      if (!this.unitGas) {
+        if (set === Op.global_set) w.byte(Op.f64_convert_i64_s);
+        w.op2(set, gas);
+      }
+      w.op2(set, left);
+      return;
+    }
+    w.op2(Op.local_tee, scratch);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(set, left);
+    w.op2(Op.local_get, scratch);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shr_u);
+    w.byte(Op.i32_wrap_i64);
+    w.op2(set, gas);
+  }
+
   /** Calls a throwing import with (pc, …ints) and marks the rest unreachable. */
   private call(fn: number, pc: number, ...ints: number[]): void {
     const w = this.w;
@@ -1651,8 +1696,7 @@ class FunctionGen {
           for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
         } else {
           for (let r = 0; r < this.results; r++) w.op2(Op.local_get, r);
-          w.op2(Op.local_get, L_LEFT_N);
-          if (!this.unitGas) w.op2(Op.local_get, L_LEFT_GAS);
+          this.pushMeters(Op.local_get, L_LEFT_N, L_LEFT_GAS);
         }
         w.byte(Op.return);
         return;
@@ -2085,6 +2129,7 @@ class FunctionGen {
           this.windowFreeAt(k) === 0,
           this.regs.params[k],
           this.regs.results[k],
+          this.regs.live[k],
         );
         return;
       }
@@ -2133,6 +2178,7 @@ class FunctionGen {
           true,
           10,
           6,
+          ALL_REGS,
         );
         w.byte(Op.else);
         this.helperCall(insn.pc, () => {
@@ -2155,6 +2201,7 @@ class FunctionGen {
     window: boolean,
     params: number,
     results: number,
+    live: number,
   ): void {
     const w = this.w;
     // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
@@ -2165,7 +2212,10 @@ class FunctionGen {
     this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
     w.byte(Op.end);
     if (window) this.moveDepth(1);
-    for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
+    for (let r = 0; r < params; r++) {
+      if (live & (1 << r)) w.op2(Op.local_get, r);
+      else w.i64const(0, 0); // unobservable in the callee (CallRegisters.live)
+    }
     w.op2(Op.local_get, L_FPH);
     w.i32const(this.frameSize);
     w.byte(Op.i32_sub);
@@ -2176,8 +2226,7 @@ class FunctionGen {
       if (!this.wideGas) w.byte(Op.i64_extend_i32_u);
     }
     emitCall();
-    if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
-    w.op2(Op.local_set, L_LEFT_N);
+    this.popMeters(Op.local_set, L_LEFT_N, L_LEFT_GAS, L_B);
     for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
     // The poll thresholds stay: the engine only lowers them (see `grant`), and a stale one costs
     // one early meter call.
