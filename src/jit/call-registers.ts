@@ -119,7 +119,11 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
     for (let round = 0; ; round++) {
       if (round === MAX_ROUNDS) {
         // Deep call chains: pass everything and return everything written (no liveness needed).
-        return { params: new Uint8Array(count).fill(10), results: mayReturn, live: new Uint16Array(count).fill(ALL) };
+        return {
+          params: new Uint8Array(count).fill(10),
+          results: mayReturn,
+          live: new Uint16Array(count).fill(ALL),
+        };
       }
       let grown = false;
       liveAfter.fill(0);

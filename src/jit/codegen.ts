@@ -234,21 +234,15 @@ const T_DIRECT = 10;
  * rather than through globals: an i64 "meta" param = host offset of the callee's r10 << 32 |
  * instruction countdown, and with a gas countdown an i64 param for it. They take the slots of locals
  * the callee does not read before setting them (the next registers, or R10 and L_A), which the
- * prologue fills from them. Results: r0..r(results−1) (what it may write), then the instruction
- * countdown (i32); with an i32 gas countdown both in one i64 instead (gas << 32 | instructions, see
- * `pushMeters`), since V8 returns only two values in registers and the rest through the stack; a
- * wide gas countdown follows as an i64. T_SUB, the full convention (10 registers in, 6 out), is
- * what `run`, callx and the table use: a trimmed function is in the table as an adapter.
+ * prologue fills from them. Results: r0..r(results−1) (what it may write), the instruction countdown
+ * (i32) and the gas countdown (i32, or i64 when wide). T_SUB, the full convention (10 registers in,
+ * 6 out), is what `run`, callx and the table use: a trimmed function is in the table as an adapter.
  */
 function subType(regs: number, results: number, unit: boolean, wide: boolean): FuncType {
   const params: number[] = Array(regs + (unit ? 1 : 2)).fill(I64);
-  const out: number[] = [...Array(results).fill(I64), ...meterResults(unit, wide)];
+  const out: number[] = [...Array(results).fill(I64), I32];
+  if (!unit) out.push(wide ? I64 : I32);
   return { params: params as FuncType['params'], results: out as FuncType['results'] };
-}
-
-/** The meter results of a subprogram (see subType). */
-function meterResults(unit: boolean, wide: boolean): ValType[] {
-  return unit ? [I32] : wide ? [I32, I64] : [I64];
 }
 
 /** Wasm types and table entries of the subprograms (see subType). */
@@ -388,8 +382,7 @@ export function generateModule(input: CodegenInput): GeneratedModule {
     }
     const at = out.beginBody();
     gen.runBody();
-    // An i64 scratch local for a packed meter result (see popMeters).
-    out.endBody(at, m.unitGas || m.wideGas ? [] : [{ count: 1, type: I64 }]);
+    out.endBody(at, []);
     for (const f of layout.functions) if (f.parts.length > 1) gen.compileParts(f);
     for (const f of layout.functions) if (sigs.adapterOf[f.index] >= 0) gen.adapter(f.index);
   } catch (e) {
@@ -599,6 +592,8 @@ class FunctionGen {
   /** Registers the function being compiled takes and returns (see subType); its meta param follows. */
   private params = 10;
   private results = 6;
+  /** Registers the function being compiled may ever read (see `usedRegisters`); all when split. */
+  private used = ALL_REGS;
   /**
    * Open wasm constructs, innermost last: a `br` to entry k has depth `length − 1 − k`. The per-pc
    * indices below are set while the construct is open and reset to -1 when it closes.
@@ -697,6 +692,7 @@ class FunctionGen {
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     this.params = this.regs.params[f.index];
     this.results = this.regs.results[f.index];
+    this.used = this.split ? ALL_REGS : this.usedRegisters(f);
     if (!this.split) {
       checkBodySize(f, this.compilePart(0));
       return;
@@ -758,7 +754,11 @@ class FunctionGen {
     w.op2(Op.local_get, savedDepth);
     w.op2(Op.global_set, G_DEPTH);
     for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
-    this.pushMeters(Op.global_get, G_LEFT_N, G_LEFT_GAS);
+    w.op2(Op.global_get, G_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.global_get, G_LEFT_GAS);
+      if (this.wideGas) w.byte(Op.i64_trunc_f64_s);
+    }
     w.byte(Op.return);
     w.byte(Op.end);
     for (let p = 0; p < parts; p++) w.op2(Op.block, 0x40);
@@ -799,7 +799,11 @@ class FunctionGen {
     w.byte(Op.call_indirect);
     w.u32(T_SUB);
     w.byte(0);
-    this.popMeters(Op.global_set, G_LEFT_N, G_LEFT_GAS, 11);
+    if (!this.unitGas) {
+      if (this.wideGas) w.byte(Op.f64_convert_i64_s);
+      w.op2(Op.global_set, G_LEFT_GAS);
+    }
+    w.op2(Op.global_set, G_LEFT_N);
     for (let k = 0; k < 5; k++) w.byte(Op.drop);
     w.byte(Op.end);
   }
@@ -814,23 +818,24 @@ class FunctionGen {
     const results = this.regs.results[k];
     const meta = 10;
     const extra = this.unitGas ? 1 : 2;
-    // The meter results pass through unchanged: one local per result, after the params.
-    const types = meterResults(this.unitGas, this.wideGas);
-    const first = meta + extra;
+    const left = meta + extra; // locals after the params
+    const gas = left + 1;
     const at = this.out.beginBody();
     for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
     for (let j = 0; j < extra; j++) w.op2(Op.local_get, meta + j);
     w.byte(Op.call);
     w.u32(this.firstSub + k);
-    for (let j = types.length - 1; j >= 0; j--) w.op2(Op.local_set, first + j);
+    if (!this.unitGas) w.op2(Op.local_set, gas);
+    w.op2(Op.local_set, left);
     for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
     for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
-    for (let j = 0; j < types.length; j++) w.op2(Op.local_get, first + j);
+    w.op2(Op.local_get, left);
+    if (!this.unitGas) w.op2(Op.local_get, gas);
     w.byte(Op.end);
-    this.out.endBody(
-      at,
-      types.map((type) => ({ count: 1, type })),
-    );
+    this.out.endBody(at, [
+      { count: 1, type: I32 },
+      { count: 1, type: this.wideGas ? I64 : I32 },
+    ]);
   }
 
   /** The callee's r10 host offset (i32) on the stack → its meta param, with the countdown from `get left`. */
@@ -848,6 +853,7 @@ class FunctionGen {
   compileParts(f: FunctionLayout): void {
     this.f = f;
     this.split = true;
+    this.used = ALL_REGS;
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     for (let p = 0; p < f.parts.length; p++) checkBodySize(f, this.compilePart(p));
   }
@@ -1475,7 +1481,7 @@ class FunctionGen {
     const w = this.w;
     this.syncOut();
     w.i32const(pc);
-    // Registers dead at the block go as 0 (and come back as 0): see `stop`.
+    // Registers dead at the block go as 0: see `stop`.
     const live = this.liveAt(pc);
     for (let r = 0; r <= 9; r++) {
       if (live & (1 << r)) w.op2(Op.local_get, r);
@@ -1483,8 +1489,19 @@ class FunctionGen {
     }
     w.byte(Op.call);
     w.u32(IMPORT_METER);
-    for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
+    // A dead register keeps its value rather than taking the import's 0: unobservable either way,
+    // and V8 then merges no new value for it into the hot path (a register move there). Towards
+    // the slow path it goes as 0 again, so its old value need not live until there.
+    for (let r = 9; r >= 0; r--) {
+      if (live & (1 << r)) w.op2(Op.local_set, r);
+      else w.byte(Op.drop);
+    }
     w.op2(Op.if, 0x40);
+    for (let r = 0; r <= 9; r++) {
+      if (live & (1 << r)) continue;
+      w.i64const(0, 0);
+      w.op2(Op.local_set, r);
+    }
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
@@ -1517,16 +1534,39 @@ class FunctionGen {
   }
 
   /**
+   * The registers function `f` may ever read: what its instructions read (host code: all), its
+   * callees' live-in registers and its results. Any other register is dead throughout the function,
+   * so it goes to no meter or budget import and comes back from none.
+   */
+  private usedRegisters(f: FunctionLayout): number {
+    const { facts, calls } = this.input.layout;
+    let used = (1 << this.regs.results[f.index]) - 1;
+    for (let i = f.first; i <= f.last; i++) {
+      const x = facts[i];
+      used |= x & F_HOST ? ALL_REGS : x & ALL_REGS;
+    }
+    const { sites, siteCallee } = calls;
+    for (let s = 0; s < sites.length; s++) {
+      if (sites[s] >= f.first && sites[s] <= f.last) used |= this.regs.live[siteCallee[s]];
+    }
+    return used;
+  }
+
+  /**
    * The registers (bits r0..r9) that may be live at the block starting at `pc`: all but those the
    * block itself certainly writes before reading (insn-facts.ts). Only the block is scanned, up to its
    * end, a local call (which reads its callee's registers) or the next jump target, so this stays
-   * linear; anything it does not see is taken as live.
+   * linear; anything it does not see is taken as live, within what the function reads at all
+   * (`usedRegisters`). At the function's entry only what the function may read before writing
+   * (call-registers.ts) is live: the rest are its locals' zeros or meaningless params.
    */
   private liveAt(pc: number): number {
     const { program, layout } = this.input;
     const { facts, leader } = layout;
     const { insns } = program;
     const last = this.f.last;
+    const atEntry = !this.split && pc === this.f.startPc ? this.regs.live[this.f.index] : ALL_REGS;
+    const maybe = atEntry & this.used;
     let killed = 0;
     let read = 0;
     for (let i = program.insnAt[pc]; i <= last; i++) {
@@ -1536,7 +1576,7 @@ class FunctionGen {
       if (x & F_DEFS) killed |= (x >>> WRITES_SHIFT) & ALL_REGS;
       if (x & F_ENDS_BLOCK || (i < last && leader[insns[i + 1].pc] === 1)) break;
     }
-    return ALL_REGS & ~(killed & ~read);
+    return maybe & ~(killed & ~read);
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */
@@ -1570,53 +1610,6 @@ class FunctionGen {
     if (this.wideGas) return;
     w.op2(Op.global_get, G_GAS_POLL_AT);
     w.op2(Op.local_set, L_GAS_POLL_AT);
-  }
-
-  /**
-   * Pushes a subprogram's meter results (see subType) from the countdowns `left` and `gas` (locals
-   * or globals, by `get`): an i32 gas countdown goes in the high half of one i64 with the
-   * instruction countdown, unsigned, so the two come apart with a shift and wraps.
-   */
-  private pushMeters(get: number, left: number, gas: number): void {
-    const w = this.w;
-    if (this.unitGas || this.wideGas) {
-      w.op2(get, left);
-      if (this.unitGas) return;
-      w.op2(get, gas);
-      if (get === Op.global_get) w.byte(Op.i64_trunc_f64_s); // the f64 global of a wide countdown
-      return;
-    }
-    w.op2(get, gas);
-    w.byte(Op.i64_extend_i32_u);
-    w.i64const(32, 0);
-    w.byte(Op.i64_shl);
-    w.op2(get, left);
-    w.byte(Op.i64_extend_i32_u);
-    w.byte(Op.i64_or);
-  }
-
-  /**
-   * Pops the meter results of a call (see pushMeters) into the countdowns `left` and `gas` (locals
-   * or globals, by `set`); `scratch` is a free i64 local for the packed pair.
-   */
-  private popMeters(set: number, left: number, gas: number, scratch: number): void {
-    const w = this.w;
-    if (this.unitGas || this.wideGas) {
-      if (!this.unitGas) {
-        if (set === Op.global_set) w.byte(Op.f64_convert_i64_s);
-        w.op2(set, gas);
-      }
-      w.op2(set, left);
-      return;
-    }
-    w.op2(Op.local_tee, scratch);
-    w.byte(Op.i32_wrap_i64);
-    w.op2(set, left);
-    w.op2(Op.local_get, scratch);
-    w.i64const(32, 0);
-    w.byte(Op.i64_shr_u);
-    w.byte(Op.i32_wrap_i64);
-    w.op2(set, gas);
   }
 
   /** Calls a throwing import with (pc, …ints) and marks the rest unreachable. */
@@ -1696,7 +1689,8 @@ class FunctionGen {
           for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
         } else {
           for (let r = 0; r < this.results; r++) w.op2(Op.local_get, r);
-          this.pushMeters(Op.local_get, L_LEFT_N, L_LEFT_GAS);
+          w.op2(Op.local_get, L_LEFT_N);
+          if (!this.unitGas) w.op2(Op.local_get, L_LEFT_GAS);
         }
         w.byte(Op.return);
         return;
@@ -2226,7 +2220,8 @@ class FunctionGen {
       if (!this.wideGas) w.byte(Op.i64_extend_i32_u);
     }
     emitCall();
-    this.popMeters(Op.local_set, L_LEFT_N, L_LEFT_GAS, L_B);
+    if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
+    w.op2(Op.local_set, L_LEFT_N);
     for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
     // The poll thresholds stay: the engine only lowers them (see `grant`), and a stale one costs
     // one early meter call.
