@@ -41,7 +41,7 @@ import {
   TABLE_SHIFT,
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
-import { closeOver } from './call-graph.js';
+import { closeOver, longestCallChains } from './call-graph.js';
 import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
 import {
@@ -615,6 +615,8 @@ class FunctionGen {
   private readonly unitGas: boolean;
   /** See windowFreeFunctions (undefined until the first local call). */
   private windowFree: Uint8Array | undefined;
+  /** See `checksDepth`. */
+  private depthChecks: Uint8Array | undefined;
   /** See `pollSlack`. */
   private readonly slack: number;
   /** See `gasSlack` (0 with unit gas) and `wideGas`. */
@@ -675,6 +677,27 @@ class FunctionGen {
 
   release(): void {
     releaseWork(this.work);
+  }
+
+  /**
+   * Whether the local calls of function k must check the frame limit. Without host code (no
+   * helper, callx or packet load: nothing can call back into the program or run it at a depth other
+   * than 0), a function runs at most as deep as the longest call chain ending at it; when that stays
+   * below the last frame and no recursion reaches it, no call of it can exceed the limit.
+   */
+  private checksDepth(k: number): boolean {
+    if (this.depthChecks === undefined) {
+      const { facts, functions, calls } = this.input.layout;
+      const checks = new Uint8Array(functions.length).fill(1);
+      if (!facts.some((x) => (x & F_HOST) !== 0)) {
+        const chain = longestCallChains(calls, functions.length);
+        for (let j = 0; j < checks.length; j++) {
+          if (chain[j] >= 0 && chain[j] < this.maxFrames - 1) checks[j] = 0;
+        }
+      }
+      this.depthChecks = checks;
+    }
+    return this.depthChecks[k] === 1;
   }
 
   private windowFreeAt(k: number): number {
@@ -2198,13 +2221,15 @@ class FunctionGen {
     live: number,
   ): void {
     const w = this.w;
-    // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
-    w.op2(Op.local_get, L_FPH);
-    w.i32const(this.fpHostTop - (this.maxFrames - 1) * this.frameSize);
-    w.byte(Op.i32_le_u);
-    w.op2(Op.if, 0x40);
-    this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
-    w.byte(Op.end);
+    if (this.checksDepth(this.f.index)) {
+      // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
+      w.op2(Op.local_get, L_FPH);
+      w.i32const(this.fpHostTop - (this.maxFrames - 1) * this.frameSize);
+      w.byte(Op.i32_le_u);
+      w.op2(Op.if, 0x40);
+      this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
+      w.byte(Op.end);
+    }
     if (window) this.moveDepth(1);
     for (let r = 0; r < params; r++) {
       if (live & (1 << r)) w.op2(Op.local_get, r);

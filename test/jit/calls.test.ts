@@ -24,9 +24,9 @@ function registers(text: string, partSize?: number) {
   return callRegisters(program, analyze(program, undefined, partSize));
 }
 
-function machine(): GuestMemory {
+function machine(frames?: number): GuestMemory {
   const m = new GuestMemory();
-  m.mapStack();
+  m.mapStack(undefined, frames);
   return m;
 }
 
@@ -45,8 +45,9 @@ function observe(
   program: Program,
   options: RunOptions,
   gasCosts?: GasCostTable,
+  frames?: number,
 ): Record<string, unknown> {
-  const memory = machine();
+  const memory = machine(frames);
   const o = { memory, helpers: helpers(), gasCosts };
   const vm = engine === 'jit' ? new JitProgram(program, o) : new Interpreter(program, o);
   const result = outcome(() => vm.run(options), { message: true });
@@ -328,6 +329,56 @@ describe('trimmed calls agree with the interpreter', () => {
     }
     agree(text, { maxInstructions: total - 1 });
     agree(text, { gasLimit: gas - 1 }, costs);
+  });
+
+  it('faults past the frame limit on call chains without recursion, whatever the limit', () => {
+    // f0 → f1 → … → f(n−1), each storing into its frame before calling on, entered at f0 and at f1
+    // (a shorter chain), with and without a helper call (which may call back into the program, so
+    // the JIT then checks every call). Calls on chains that stay below the last frame skip the
+    // check (codegen's checksDepth): the limit must still stop the others at the same pc.
+    const chain = (n: number, helper: boolean) => {
+      const lines: string[] = [];
+      for (let k = 0; k < n; k++) {
+        lines.push(`f${k}:`, `stxdw [%r10-8], %r1`, 'add %r1, 1');
+        if (k === 0 && helper)
+          lines.push('mov %r6, %r1', 'mov %r1, 1', 'mov %r2, 2', 'call 1', 'mov %r1, %r6');
+        lines.push(k < n - 1 ? `call local f${k + 1}` : 'mov %r0, %r1', 'exit');
+      }
+      return decodeProgram(assemble(lines.join('\n')));
+    };
+    for (const n of [2, 3, 8, 9]) {
+      for (const helper of [false, true]) {
+        const program = chain(n, helper);
+        const second = program.insns[program.insns.findIndex((x) => x.kind === 'exit') + 1].pc; // f1
+        for (let frames = 1; frames <= 8; frames++) {
+          for (const entry of [0, second]) {
+            const o = { entry, args: [1n] };
+            const expected = observe('interp', program, o, undefined, frames);
+            expect(observe('jit', program, o, undefined, frames)).toEqual(expected);
+            const deepest = entry === 0 ? n : n - 1;
+            expect(expected.code).toBe(deepest > frames ? 'CALL_DEPTH_EXCEEDED' : undefined);
+          }
+        }
+      }
+    }
+  });
+
+  it('faults past the frame limit on call chains that a helper callback starts', () => {
+    // The callback f1 has no local caller, yet runs one frame below its helper's caller: with host
+    // code in the program every call checks the limit.
+    for (const m of [3, 7, 8]) {
+      const lines = ['lddw code_addr %r1, f1', 'mov %r2, 1', 'mov %r3, 5', 'call 5', 'exit'];
+      for (let k = 1; k <= m; k++) {
+        lines.push(`f${k}:`, 'stxdw [%r10-8], %r1', 'add %r1, 1');
+        lines.push(k < m ? `call local f${k + 1}` : 'mov %r0, %r1', 'exit');
+      }
+      const program = decodeProgram(assemble(lines.join('\n')));
+      for (let frames = 1; frames <= 8; frames++) {
+        const expected = observe('interp', program, {}, undefined, frames);
+        expect(observe('jit', program, {}, undefined, frames)).toEqual(expected);
+        expect(expected.code).toBe(1 + m > frames ? 'CALL_DEPTH_EXCEEDED' : undefined);
+      }
+    }
   });
 
   it('faults on recursion past the frame limit at the same pc and count', () => {
