@@ -2209,8 +2209,10 @@ class FunctionGen {
   }
 
   /**
-   * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit), window (unless the
-   * callee never reads it, see windowFreeFunctions: then only the depth moves), call, restore.
+   * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit; none where it cannot
+   * fire, see `checksDepth`), window (unless the callee never reads it, see windowFreeFunctions:
+   * then only the depth moves), call, restore. `live`: the params the callee may read (the others
+   * go as 0, see CallRegisters.live).
    */
   private localCall(
     pc: number,
