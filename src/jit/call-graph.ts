@@ -72,3 +72,32 @@ export function closeOver(
     }
   }
 }
+
+/**
+ * Per function: the most local calls on a chain ending at it — the deepest frame it can run in when
+ * every run starts at depth 0 in any function — or -1 when a cycle (recursion) reaches it, so its
+ * depth is unbounded. Kahn's order over the callers: linear in functions and calls.
+ */
+export function longestCallChains(graph: CallGraph, count: number): Int32Array {
+  const { callees, callers } = graph;
+  const chain = new Int32Array(count).fill(-1);
+  const pending = new Int32Array(count);
+  const ready: number[] = [];
+  for (let k = 0; k < count; k++) {
+    pending[k] = callers[k].length;
+    if (pending[k] === 0) {
+      chain[k] = 0;
+      ready.push(k);
+    }
+  }
+  while (ready.length > 0) {
+    const f = ready.pop() as number;
+    for (const g of callees[f]) {
+      chain[g] = Math.max(chain[g], chain[f] + 1);
+      if (--pending[g] === 0) ready.push(g);
+    }
+  }
+  // Functions left waiting lie on a cycle or below one: some of their callers never became ready.
+  for (let k = 0; k < count; k++) if (pending[k] !== 0) chain[k] = -1;
+  return chain;
+}

@@ -30,6 +30,13 @@ export interface CallRegisters {
   readonly params: Uint8Array;
   /** Per function: registers returned (r0..r(n−1)), 1..6. */
   readonly results: Uint8Array;
+  /**
+   * Per function: the registers among its params it may read before writing them (a mask). A
+   * caller passes 0 for the others: the callee neither reads nor returns them unwritten (a result
+   * register it may leave unwritten is live at its exit, so at its entry), so their values are
+   * unobservable, and V8 then need not keep the caller's value alive up to the call.
+   */
+  readonly live: Uint16Array;
 }
 
 const prefix = (mask: number): number => 32 - Math.clz32(mask);
@@ -46,7 +53,11 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
   const count = functions.length;
   if (calls.sites.length === 0) {
     // No local calls: every function is entered through `run` (or callx) with all registers.
-    return { params: new Uint8Array(count).fill(10), results: new Uint8Array(count).fill(6) };
+    return {
+      params: new Uint8Array(count).fill(10),
+      results: new Uint8Array(count).fill(6),
+      live: new Uint16Array(count).fill(ALL),
+    };
   }
   const { callees, callers, sites, siteCallee } = calls;
   const n = program.insns.length;
@@ -108,7 +119,11 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
     for (let round = 0; ; round++) {
       if (round === MAX_ROUNDS) {
         // Deep call chains: pass everything and return everything written (no liveness needed).
-        return { params: new Uint8Array(count).fill(10), results: mayReturn };
+        return {
+          params: new Uint8Array(count).fill(10),
+          results: mayReturn,
+          live: new Uint16Array(count).fill(ALL),
+        };
       }
       let grown = false;
       liveAfter.fill(0);
@@ -140,7 +155,7 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
     }
     const params = new Uint8Array(count);
     for (let k = 0; k < count; k++) params[k] = prefix(entry[k]);
-    return { params, results };
+    return { params, results, live: entry };
   } finally {
     releaseWork(work);
   }

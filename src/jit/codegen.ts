@@ -41,7 +41,7 @@ import {
   TABLE_SHIFT,
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
-import { closeOver } from './call-graph.js';
+import { closeOver, longestCallChains } from './call-graph.js';
 import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
 import {
@@ -574,6 +574,8 @@ class FunctionGen {
   /** Registers the function being compiled takes and returns (see subType); its meta param follows. */
   private params = 10;
   private results = 6;
+  /** Registers the function being compiled may ever read (see `usedRegisters`); all when split. */
+  private used = ALL_REGS;
   /**
    * Open wasm constructs, innermost last: a `br` to entry k has depth `length − 1 − k`. The per-pc
    * indices below are set while the construct is open and reset to -1 when it closes.
@@ -597,6 +599,8 @@ class FunctionGen {
   private windowFree: Uint8Array | undefined;
   /** The function being compiled may run on its caller's stack window (see windowFreeFunctions). */
   private staleWindow = false;
+  /** See `checksDepth`. */
+  private depthChecks: Uint8Array | undefined;
   /** See `pollSlack`. */
   private readonly slack: number;
   /** See `gasSlack` (0 with unit gas) and `wideGas`. */
@@ -666,6 +670,27 @@ class FunctionGen {
     return this.input.layout.calls.callers[f.index].length > 0 && this.windowFreeAt(f.index) === 1;
   }
 
+  /**
+   * Whether the local calls of function k must check the frame limit. Without host code (no
+   * helper, callx or packet load: nothing can call back into the program or run it at a depth other
+   * than 0), a function runs at most as deep as the longest call chain ending at it; when that stays
+   * below the last frame and no recursion reaches it, no call of it can exceed the limit.
+   */
+  private checksDepth(k: number): boolean {
+    if (this.depthChecks === undefined) {
+      const { facts, functions, calls } = this.input.layout;
+      const checks = new Uint8Array(functions.length).fill(1);
+      if (!facts.some((x) => (x & F_HOST) !== 0)) {
+        const chain = longestCallChains(calls, functions.length);
+        for (let j = 0; j < checks.length; j++) {
+          if (chain[j] >= 0 && chain[j] < this.maxFrames - 1) checks[j] = 0;
+        }
+      }
+      this.depthChecks = checks;
+    }
+    return this.depthChecks[k] === 1;
+  }
+
   private windowFreeAt(k: number): number {
     this.windowFree ??= windowFreeFunctions(this.input.layout);
     return this.windowFree[k];
@@ -682,6 +707,7 @@ class FunctionGen {
     this.params = this.regs.params[f.index];
     this.results = this.regs.results[f.index];
     this.staleWindow = this.mayRunStale(f);
+    this.used = this.split ? ALL_REGS : this.usedRegisters(f);
     if (!this.split) {
       checkBodySize(f, this.compilePart(0));
       return;
@@ -843,6 +869,7 @@ class FunctionGen {
     this.f = f;
     this.split = true;
     this.staleWindow = this.mayRunStale(f);
+    this.used = ALL_REGS;
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     for (let p = 0; p < f.parts.length; p++) checkBodySize(f, this.compilePart(p));
   }
@@ -1669,7 +1696,7 @@ class FunctionGen {
     const w = this.w;
     this.syncOut();
     w.i32const(pc);
-    // Registers dead at the block go as 0 (and come back as 0): see `stop`.
+    // Registers dead at the block go as 0: see `stop`.
     const live = this.liveAt(pc);
     for (let r = 0; r <= 9; r++) {
       if (live & (1 << r)) w.op2(Op.local_get, r);
@@ -1677,8 +1704,19 @@ class FunctionGen {
     }
     w.byte(Op.call);
     w.u32(IMPORT_METER);
-    for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
+    // A dead register keeps its value rather than taking the import's 0: unobservable either way,
+    // and V8 then merges no new value for it into the hot path (a register move there). Towards
+    // the slow path it goes as 0 again, so its old value need not live until there.
+    for (let r = 9; r >= 0; r--) {
+      if (live & (1 << r)) w.op2(Op.local_set, r);
+      else w.byte(Op.drop);
+    }
     w.op2(Op.if, 0x40);
+    for (let r = 0; r <= 9; r++) {
+      if (live & (1 << r)) continue;
+      w.i64const(0, 0);
+      w.op2(Op.local_set, r);
+    }
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
@@ -1711,16 +1749,39 @@ class FunctionGen {
   }
 
   /**
+   * The registers function `f` may ever read: what its instructions read (host code: all), its
+   * callees' live-in registers and its results. Any other register is dead throughout the function,
+   * so it goes to no meter or budget import and comes back from none.
+   */
+  private usedRegisters(f: FunctionLayout): number {
+    const { facts, calls } = this.input.layout;
+    let used = (1 << this.regs.results[f.index]) - 1;
+    for (let i = f.first; i <= f.last; i++) {
+      const x = facts[i];
+      used |= x & F_HOST ? ALL_REGS : x & ALL_REGS;
+    }
+    const { sites, siteCallee } = calls;
+    for (let s = 0; s < sites.length; s++) {
+      if (sites[s] >= f.first && sites[s] <= f.last) used |= this.regs.live[siteCallee[s]];
+    }
+    return used;
+  }
+
+  /**
    * The registers (bits r0..r9) that may be live at the block starting at `pc`: all but those the
    * block itself certainly writes before reading (insn-facts.ts). Only the block is scanned, up to its
    * end, a local call (which reads its callee's registers) or the next jump target, so this stays
-   * linear; anything it does not see is taken as live.
+   * linear; anything it does not see is taken as live, within what the function reads at all
+   * (`usedRegisters`). At the function's entry only what the function may read before writing
+   * (call-registers.ts) is live: the rest are its locals' zeros or meaningless params.
    */
   private liveAt(pc: number): number {
     const { program, layout } = this.input;
     const { facts, leader } = layout;
     const { insns } = program;
     const last = this.f.last;
+    const atEntry = !this.split && pc === this.f.startPc ? this.regs.live[this.f.index] : ALL_REGS;
+    const maybe = atEntry & this.used;
     let killed = 0;
     let read = 0;
     for (let i = program.insnAt[pc]; i <= last; i++) {
@@ -1730,7 +1791,7 @@ class FunctionGen {
       if (x & F_DEFS) killed |= (x >>> WRITES_SHIFT) & ALL_REGS;
       if (x & F_ENDS_BLOCK || (i < last && leader[insns[i + 1].pc] === 1)) break;
     }
-    return ALL_REGS & ~(killed & ~read);
+    return maybe & ~(killed & ~read);
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */
@@ -2277,6 +2338,7 @@ class FunctionGen {
           this.windowFreeAt(k) === 0,
           this.regs.params[k],
           this.regs.results[k],
+          this.regs.live[k],
         );
         return;
       }
@@ -2325,6 +2387,7 @@ class FunctionGen {
           true,
           10,
           6,
+          ALL_REGS,
         );
         w.byte(Op.else);
         this.helperCall(insn.pc, () => {
@@ -2338,8 +2401,10 @@ class FunctionGen {
   }
 
   /**
-   * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit), window (unless the
-   * callee never reads it, see windowFreeFunctions: then only the depth moves), call, restore.
+   * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit; none where it cannot
+   * fire, see `checksDepth`), window (unless the callee never reads it, see windowFreeFunctions:
+   * then only the depth moves), call, restore. `live`: the params the callee may read (the others
+   * go as 0, see CallRegisters.live).
    */
   private localCall(
     pc: number,
@@ -2347,17 +2412,23 @@ class FunctionGen {
     window: boolean,
     params: number,
     results: number,
+    live: number,
   ): void {
     const w = this.w;
-    // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
-    w.op2(Op.local_get, L_FPH);
-    w.i32const(this.fpHostTop - (this.maxFrames - 1) * this.frameSize);
-    w.byte(Op.i32_le_u);
-    w.op2(Op.if, 0x40);
-    this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
-    w.byte(Op.end);
+    if (this.checksDepth(this.f.index)) {
+      // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
+      w.op2(Op.local_get, L_FPH);
+      w.i32const(this.fpHostTop - (this.maxFrames - 1) * this.frameSize);
+      w.byte(Op.i32_le_u);
+      w.op2(Op.if, 0x40);
+      this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
+      w.byte(Op.end);
+    }
     if (window) this.moveDepth(1);
-    for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
+    for (let r = 0; r < params; r++) {
+      if (live & (1 << r)) w.op2(Op.local_get, r);
+      else w.i64const(0, 0); // unobservable in the callee (CallRegisters.live)
+    }
     w.op2(Op.local_get, L_FPH);
     w.i32const(this.frameSize);
     w.byte(Op.i32_sub);

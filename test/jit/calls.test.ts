@@ -24,9 +24,9 @@ function registers(text: string, partSize?: number) {
   return callRegisters(program, analyze(program, undefined, partSize));
 }
 
-function machine(): GuestMemory {
+function machine(frames?: number): GuestMemory {
   const m = new GuestMemory();
-  m.mapStack();
+  m.mapStack(undefined, frames);
   return m;
 }
 
@@ -45,8 +45,9 @@ function observe(
   program: Program,
   options: RunOptions,
   gasCosts?: GasCostTable,
+  frames?: number,
 ): Record<string, unknown> {
-  const memory = machine();
+  const memory = machine(frames);
   const o = { memory, helpers: helpers(), gasCosts };
   const vm = engine === 'jit' ? new JitProgram(program, o) : new Interpreter(program, o);
   const result = outcome(() => vm.run(options), { message: true });
@@ -90,7 +91,11 @@ describe('call registers', () => {
   it('passes what a callee reads first and returns what a caller reads after', () => {
     // fib reads r1; callers only read r0 after the call (the entry's r0 counts as read: a call
     // might leave it alone).
-    expect(registers(FIB)).toEqual({ params: Uint8Array.of(1, 2), results: Uint8Array.of(1, 1) });
+    expect(registers(FIB)).toEqual({
+      params: Uint8Array.of(1, 2),
+      results: Uint8Array.of(1, 1),
+      live: Uint16Array.of(0b1, 0b10),
+    });
     // The callee reads the caller's r6 before writing it; the caller reads r3 after the call, which
     // the callee writes on one path only: r3 comes back and must go in, too.
     const text = `
@@ -104,7 +109,13 @@ describe('call registers', () => {
     skip:
       mov %r0, 0
       exit`;
-    expect(registers(text)).toEqual({ params: Uint8Array.of(4, 7), results: Uint8Array.of(1, 4) });
+    // Of those, f reads r1, r3 (on the path that skips writing it) and r6 before writing them, and
+    // leaves r2 alone, which it returns: only r0, r4 and r5 may go in as 0.
+    expect(registers(text)).toEqual({
+      params: Uint8Array.of(4, 7),
+      results: Uint8Array.of(1, 4),
+      live: Uint16Array.of(0b1110, 0b100_1110),
+    });
   });
 
   it('passes everything to functions calling helpers or split into parts, returns everything with callx, trims nothing without local calls', () => {
@@ -117,7 +128,11 @@ describe('call registers', () => {
     expect(callx.results[1]).toBe(5);
     // Without local calls nothing is trimmed: every function is entered with all registers.
     const entries = registers('lddw code_addr %r2, f\ncall %r2\nexit\nf:\nmov %r0, 0\nexit');
-    expect(entries).toEqual({ params: Uint8Array.of(10, 10), results: Uint8Array.of(6, 6) });
+    expect(entries).toEqual({
+      params: Uint8Array.of(10, 10),
+      results: Uint8Array.of(6, 6),
+      live: Uint16Array.of(0x3ff, 0x3ff),
+    });
   });
 });
 
@@ -152,6 +167,72 @@ describe('trimmed calls agree with the interpreter', () => {
       exit`;
     expect(agree(text)).toMatchObject({ r0: 0x73_02_21_05_06n });
     expect(agree(text.replace('mov %r1, 1', 'mov %r1, 0'))).toMatchObject({ r0: 0x73_02_03_05_06n });
+  });
+
+  it('passes 0 only for registers the callee neither reads nor returns unwritten', () => {
+    // f's params are r0..r4 (it reads r4); it writes r0 and r1 before reading them and returns r0..r2
+    // (its caller reads them after the call), r2 written on one path only — not the one taken: r0,
+    // r1 and r3 go in as 0, r2 and r4 must carry the caller's values (all nonzero).
+    const text = `
+      mov %r0, 10
+      mov %r1, 11
+      mov %r2, 12
+      mov %r3, 13
+      mov %r4, 14
+      call local f
+      lsh %r0, 8
+      add %r0, %r1
+      lsh %r0, 8
+      add %r0, %r2
+      lsh %r0, 8
+      add %r0, %r3
+      exit
+    f:
+      mov %r0, %r4
+      mov %r1, 1
+      add %r1, %r0
+      jeq %r4, 14, out
+      mov %r2, 0
+    out:
+      exit`;
+    const f = registers(text);
+    expect([f.params[1], f.live[1]]).toEqual([5, 0b1_0100]);
+    expect(agree(text)).toMatchObject({ r0: 0x0e_0f_0c_0dn });
+  });
+
+  it('stops exactly at every budget in poll blocks that store registers set long before', () => {
+    // A loop header and a function entry poll; their blocks store registers the function reads
+    // nowhere else (r4, r7; r3 and r4 in g, which reads nothing else first), and the registers the
+    // function never reads (r5, r8, r9) are dead there. The budget runs out inside each block after
+    // its stores, so a live register passed as 0 to the budget import (from the poll path, where
+    // dead ones go as 0) changes the stack.
+    const text = `
+      mov %r3, 0x33
+      mov %r4, 0x44
+      mov %r5, 0x55
+      mov %r7, 0x77
+      mov %r8, 0x88
+      mov %r9, 0x99
+      mov %r6, 3
+    again:
+      stxdw [%r10-8], %r4
+      stxdw [%r10-16], %r7
+      mov %r1, %r6
+      call local g
+      sub %r6, 1
+      jne %r6, 0, again
+      exit
+    g:
+      stxdw [%r10-8], %r3
+      stxdw [%r10-16], %r4
+      stxdw [%r10-24], %r1
+      mov %r0, %r1
+      exit`;
+    const total = agree(text).instructions as number;
+    for (let budget = 1; budget <= total; budget++) agree(text, { maxInstructions: budget });
+    const costs: GasCostTable = { store: 3, alu: 2 };
+    const gas = agree(text, {}, costs).gasUsed as number;
+    for (let limit = 0; limit <= gas; limit++) agree(text, { gasLimit: limit }, costs);
   });
 
   it('callx and helper callbacks reach trimmed functions through their adapters', () => {
@@ -248,6 +329,56 @@ describe('trimmed calls agree with the interpreter', () => {
     }
     agree(text, { maxInstructions: total - 1 });
     agree(text, { gasLimit: gas - 1 }, costs);
+  });
+
+  it('faults past the frame limit on call chains without recursion, whatever the limit', () => {
+    // f0 → f1 → … → f(n−1), each storing into its frame before calling on, entered at f0 and at f1
+    // (a shorter chain), with and without a helper call (which may call back into the program, so
+    // the JIT then checks every call). Calls on chains that stay below the last frame skip the
+    // check (codegen's checksDepth): the limit must still stop the others at the same pc.
+    const chain = (n: number, helper: boolean) => {
+      const lines: string[] = [];
+      for (let k = 0; k < n; k++) {
+        lines.push(`f${k}:`, `stxdw [%r10-8], %r1`, 'add %r1, 1');
+        if (k === 0 && helper)
+          lines.push('mov %r6, %r1', 'mov %r1, 1', 'mov %r2, 2', 'call 1', 'mov %r1, %r6');
+        lines.push(k < n - 1 ? `call local f${k + 1}` : 'mov %r0, %r1', 'exit');
+      }
+      return decodeProgram(assemble(lines.join('\n')));
+    };
+    for (const n of [2, 3, 8, 9]) {
+      for (const helper of [false, true]) {
+        const program = chain(n, helper);
+        const second = program.insns[program.insns.findIndex((x) => x.kind === 'exit') + 1].pc; // f1
+        for (let frames = 1; frames <= 8; frames++) {
+          for (const entry of [0, second]) {
+            const o = { entry, args: [1n] };
+            const expected = observe('interp', program, o, undefined, frames);
+            expect(observe('jit', program, o, undefined, frames)).toEqual(expected);
+            const deepest = entry === 0 ? n : n - 1;
+            expect(expected.code).toBe(deepest > frames ? 'CALL_DEPTH_EXCEEDED' : undefined);
+          }
+        }
+      }
+    }
+  });
+
+  it('faults past the frame limit on call chains that a helper callback starts', () => {
+    // The callback f1 has no local caller, yet runs one frame below its helper's caller: with host
+    // code in the program every call checks the limit.
+    for (const m of [3, 7, 8]) {
+      const lines = ['lddw code_addr %r1, f1', 'mov %r2, 1', 'mov %r3, 5', 'call 5', 'exit'];
+      for (let k = 1; k <= m; k++) {
+        lines.push(`f${k}:`, 'stxdw [%r10-8], %r1', 'add %r1, 1');
+        lines.push(k < m ? `call local f${k + 1}` : 'mov %r0, %r1', 'exit');
+      }
+      const program = decodeProgram(assemble(lines.join('\n')));
+      for (let frames = 1; frames <= 8; frames++) {
+        const expected = observe('interp', program, {}, undefined, frames);
+        expect(observe('jit', program, {}, undefined, frames)).toEqual(expected);
+        expect(expected.code).toBe(1 + m > frames ? 'CALL_DEPTH_EXCEEDED' : undefined);
+      }
+    }
   });
 
   it('faults on recursion past the frame limit at the same pc and count', () => {
