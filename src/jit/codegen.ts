@@ -20,6 +20,7 @@ import {
   LOOKUP_ENTRY_SHIFT,
   LOOKUP_KIND,
   LOOKUP_LIMIT,
+  LOOKUP_SHIFT,
   LOOKUP_STRIDE,
   LOOKUP_TABLE,
   LookupKind,
@@ -138,17 +139,16 @@ const L_LOOPS = 32;
 const L_GAS_POLL_AT = 33;
 // i32: the mid entry's pc while entering a rotated loop there (see Region.mid); 0 everywhere else.
 const L_MID = 34;
-// i32 scratch of inline map lookups (`inlineLookup`): the map's table entry, key words, probe index
-// and entry mask.
+// i32 scratch of inline map lookups (`inlineLookup`): the map's table entry, the 4-byte key (an
+// 8-byte key goes in L_A), probe index and entry mask.
 const L_ENTRY = 35;
 const L_K0 = 36;
-const L_K1 = 37;
-const L_PROBE = 38;
-const L_MASK = 39;
+const L_PROBE = 37;
+const L_MASK = 38;
 // f64: a direct helper's result (NaN: take the helper import).
-const L_DIRECT = 40;
+const L_DIRECT = 39;
 // Then the window caches of call-free loops (see `loadWindows`), allocated per part as used.
-const L_CACHE = 41;
+const L_CACHE = 40;
 /** At most this many cached window fields per loop (each is a register V8 keeps in the loop). */
 const MAX_CACHED_FIELDS = 12;
 
@@ -911,7 +911,7 @@ class FunctionGen {
       { count: 1, type: I32 }, // L_LOOPS
       { count: 1, type: I32 }, // L_GAS_POLL_AT
       { count: 1, type: I32 }, // L_MID
-      { count: 5, type: I32 }, // L_ENTRY … L_MASK
+      { count: 4, type: I32 }, // L_ENTRY … L_MASK
       { count: 1, type: F64 }, // L_DIRECT
       ...this.cacheTypes.map((type) => ({ count: 1, type })),
     ]);
@@ -2391,7 +2391,7 @@ class FunctionGen {
     w.op2(Op.local_set, 0);
     w.op2(Op.br, 2); // $done
     w.byte(Op.end);
-    // HASH4 / HASH8: the hash of hash-index.ts (`probedHash`), then linear probing of its table.
+    // HASH4 / HASH8: the home entry of hash-index.ts (`probedHome`), then linear probing of its table.
     w.op2(Op.local_get, L_PROBE);
     w.i32const(LookupKind.HASH4);
     w.byte(Op.i32_eq);
@@ -2399,8 +2399,8 @@ class FunctionGen {
     this.probe(4);
     w.byte(Op.else);
     w.op2(Op.local_get, L_H);
-    w.mem(Op.i32_load, 4);
-    w.op2(Op.local_set, L_K1);
+    w.mem(Op.i64_load);
+    w.op2(Op.local_set, L_A); // the 8-byte key
     this.probe(8);
     w.byte(Op.end);
     w.op2(Op.br, 1); // $done
@@ -2410,38 +2410,29 @@ class FunctionGen {
   }
 
   /**
-   * Probes the open table of the entry in L_ENTRY for the key in L_K0 (and L_K1 for 8 bytes), as
+   * Probes the open table of the entry in L_ENTRY for the key in L_K0 (in L_A for 8 bytes), as
    * HashIndex.find does, and sets r0 to the value's guest address or 0.
    */
   private probe(keySize: 4 | 8): void {
     const w = this.w;
+    // Fibonacci hashing (`probedHome`): the top bits of key · 2^32/φ (2^64/φ for 8 bytes).
     if (keySize === 4) {
       w.op2(Op.local_get, L_K0);
+      w.i32const(0x9e3779b1 | 0);
+      w.byte(Op.i32_mul);
     } else {
-      w.i32const(8);
-      this.mixH(L_K0);
-      this.mixH(L_K1);
+      w.op2(Op.local_get, L_A);
+      w.i64const(0x7f4a7c15, 0x9e3779b9 | 0);
+      w.byte(Op.i64_mul);
+      w.i64const(32, 0);
+      w.byte(Op.i64_shr_u);
+      w.byte(Op.i32_wrap_i64);
     }
-    // murmur3's fmix.
-    for (const [shift, factor] of [
-      [16, 0x85ebca6b],
-      [13, 0xc2b2ae35],
-      [16, 0],
-    ]) {
-      w.op2(Op.local_tee, L_PROBE);
-      w.op2(Op.local_get, L_PROBE);
-      w.i32const(shift);
-      w.byte(Op.i32_shr_u);
-      w.byte(Op.i32_xor);
-      if (factor !== 0) {
-        w.i32const(factor | 0);
-        w.byte(Op.i32_mul);
-      }
-    }
-    this.lookupEntry(LOOKUP_LIMIT);
-    w.op2(Op.local_tee, L_MASK);
-    w.byte(Op.i32_and);
+    this.lookupEntry(LOOKUP_SHIFT);
+    w.byte(Op.i32_shr_u);
     w.op2(Op.local_set, L_PROBE);
+    this.lookupEntry(LOOKUP_LIMIT);
+    w.op2(Op.local_set, L_MASK);
     this.lookupEntry(LOOKUP_TABLE);
     w.op2(Op.local_set, L_H);
     const bytes = keySize === 4 ? 8 : 12;
@@ -2459,15 +2450,14 @@ class FunctionGen {
     w.op2(Op.local_tee, L_T);
     w.byte(Op.i32_eqz);
     w.op2(Op.local_get, L_O);
-    w.mem(Op.i32_load);
-    w.op2(Op.local_get, L_K0);
-    w.byte(Op.i32_eq);
-    if (keySize === 8) {
-      w.op2(Op.local_get, L_O);
-      w.mem(Op.i32_load, 4);
-      w.op2(Op.local_get, L_K1);
+    if (keySize === 4) {
+      w.mem(Op.i32_load);
+      w.op2(Op.local_get, L_K0);
       w.byte(Op.i32_eq);
-      w.byte(Op.i32_and);
+    } else {
+      w.mem(Op.i64_load);
+      w.op2(Op.local_get, L_A);
+      w.byte(Op.i64_eq);
     }
     w.byte(Op.i32_or);
     w.op2(Op.br_if, 1);
@@ -2499,25 +2489,6 @@ class FunctionGen {
   private lookupEntry(word: number): void {
     this.w.op2(Op.local_get, L_ENTRY);
     this.w.mem(Op.i32_load, word * 4);
-  }
-
-  /** murmur3's body round: h (on the stack) ← mixH(h, key word in `local`), see hash-index.ts. */
-  private mixH(local: number): void {
-    const w = this.w;
-    w.op2(Op.local_get, local);
-    w.i32const(0xcc9e2d51 | 0);
-    w.byte(Op.i32_mul);
-    w.i32const(15);
-    w.byte(Op.i32_rotl);
-    w.i32const(0x1b873593);
-    w.byte(Op.i32_mul);
-    w.byte(Op.i32_xor);
-    w.i32const(13);
-    w.byte(Op.i32_rotl);
-    w.i32const(5);
-    w.byte(Op.i32_mul);
-    w.i32const(0xe6546b64 | 0);
-    w.byte(Op.i32_add);
   }
 
   // ------------------------------------------------------------------------------ memory

@@ -20,6 +20,8 @@ export const LOOKUP_BASE = 2;
 export const LOOKUP_STRIDE = 3;
 /** HASH*: byte offset of the open-addressing table (hash-index.ts) in the linear memory. */
 export const LOOKUP_TABLE = 4;
+/** HASH*: the hash's shift, 32 − log2(entries) (runtime/maps/hash-index.ts `probedHome`). */
+export const LOOKUP_SHIFT = 5;
 
 /** Entry kinds: how a lookup in this map runs. */
 export const LookupKind = {

@@ -88,12 +88,31 @@ function tailWord(bytes: Uint8Array, o: number, n: number): number {
   return k;
 }
 
+/** Fibonacci hashing's multipliers: 2^32/φ and 2^64/φ (as int32 halves), odd, so k ↦ k · C is a bijection. */
+const FIB32 = 0x9e3779b1 | 0;
+const FIB64_LO = 0x7f4a7c15;
+const FIB64_HI = 0x9e3779b9 | 0;
+
+/** High 32 bits of the unsigned product k · FIB64_LO, exactly, in doubles (no BigInt). */
+function mulHiFib64Lo(k: number): number {
+  const u = k >>> 0;
+  const a = u * (FIB64_LO & 0xffff); // < 2^47: exact
+  const b = u * (FIB64_LO >>> 16); // u · FIB64_LO = a + b · 2^16
+  return Math.floor((a + (b % 65536) * 65536) / 4294967296) + Math.floor(b / 65536);
+}
+
 /**
- * The hash of a 4- or 8-byte key from its little-endian words (`k1` unused for 4 bytes); JIT code
- * computes the same in wasm (codegen's `probe`).
+ * The home entry of a 4- or 8-byte key (little-endian words k0, k1; k1 unused for 4 bytes) in a
+ * table of 2^(32 − shift) entries: Fibonacci hashing, the top bits of k · C (k as u32 or u64). One
+ * multiply from key to probe, where murmur3's finalizer took three on the lookup's dependency chain;
+ * the top bits depend on every key bit, so sequential, strided and power-of-two-multiple keys spread
+ * out (test/runtime/hash-index.test.ts measures probe lengths). JIT code computes the same in wasm
+ * (codegen's `probe`).
  */
-function probedHash(keySize: 4 | 8, k0: number, k1: number): number {
-  return keySize === 4 ? fmix(k0) : fmix(mixH(mixH(8, k0), k1));
+export function probedHome(keySize: 4 | 8, k0: number, k1: number, shift: number): number {
+  if (keySize === 4) return Math.imul(k0, FIB32) >>> shift;
+  // Top 32 bits of (k1 · 2^32 + k0) · (FIB64_HI · 2^32 + FIB64_LO) mod 2^64.
+  return (mulHiFib64Lo(k0) + Math.imul(k0, FIB64_HI) + Math.imul(k1, FIB64_LO)) >>> shift;
 }
 
 /** murmur3 (32-bit) of `size` bytes at `bytes[off..]`: one multiply-rotate round per 4 bytes. */
@@ -123,6 +142,8 @@ export class HashIndex {
   private readonly buckets: Int32Array;
   /** Bucket (or table entry) mask: twice as many buckets as slots keeps chains and probes short. */
   private readonly bucketMask: number;
+  /** 32 − log2(buckets): `probedHome` keeps the top bits of the product. */
+  private readonly shift: number;
   /** Chained keys: next slot in the same bucket, or -1. */
   private readonly chain: Int32Array;
   private readonly hashOf: Uint32Array;
@@ -150,6 +171,7 @@ export class HashIndex {
     let buckets = 2;
     while (buckets < 2 * capacity) buckets *= 2;
     this.bucketMask = buckets - 1;
+    this.shift = 32 - Math.log2(buckets);
     this.probed = keySize === 4 || keySize === 8;
     this.stride = ((keySize + 3) >>> 2) + 1;
     const chained = !this.probed;
@@ -183,17 +205,21 @@ export class HashIndex {
   }
 
   /**
-   * Byte offset of the open-addressing table in the GuestMemory given to the constructor and its
-   * entry mask; undefined when keys are chained or the table is a JS array.
+   * Byte offset of the open-addressing table in the GuestMemory given to the constructor, its entry
+   * mask and hash shift (`probedHome`); undefined when keys are chained or the table is a JS array.
    */
-  get openTable(): { byteOffset: number; mask: number } | undefined {
-    return this.inMemory ? { byteOffset: 4 * this.openAt, mask: this.bucketMask } : undefined;
+  get openTable(): { byteOffset: number; mask: number; shift: number } | undefined {
+    return this.inMemory
+      ? { byteOffset: 4 * this.openAt, mask: this.bucketMask, shift: this.shift }
+      : undefined;
   }
 
+  /** The key's hash: for 4- and 8-byte keys its home entry in the open table. */
   hash(bytes: Uint8Array, off: number): number {
     const ks = this.keySize;
-    // A 4-byte key needs only murmur3's finalizer, a bijection of the 32 bits like the full round.
-    if (ks === 4 || ks === 8) return probedHash(ks, word(bytes, off), ks === 8 ? word(bytes, off + 4) : 0);
+    if (ks === 4 || ks === 8) {
+      return probedHome(ks, word(bytes, off), ks === 8 ? word(bytes, off + 4) : 0, this.shift);
+    }
     return hashBytes(bytes, off, ks);
   }
 
