@@ -16,6 +16,10 @@ import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import type { HelperDefinition } from '../vm/helpers.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
 import {
+  type FixedLookupEntry,
+  type FixedLookupWord,
+  fixedLookupEntry,
+  fixedLookupWord,
   LOOKUP_BASE,
   LOOKUP_ENTRY_SHIFT,
   LOOKUP_KIND,
@@ -2312,13 +2316,103 @@ class FunctionGen {
    * (vm/map-lookup.ts): r1 a handle of a map with an inline kind, the key readable by the same
    * region-table check as any load. Anything else — another map, a bad handle, a key that would
    * fault — takes the helper call, which then does exactly what it always did (trap, fault or
-   * result). r1..r5 and r6..r9 keep their values either way, as after a call.
+   * result). r1..r5 and r6..r9 keep their values either way, as after a call. When an lddw earlier in
+   * the block names the map, its entry's fixed words are compiled in (`lookupFixed`): no handle or
+   * kind test, the hash's shift, mask, table and stride as immediates.
    */
   private inlineLookup(pc: number, id: number): void {
     const w = this.w;
     const table = this.inlineTable(id) as MapLookupTable;
+    const fixed = this.knownMap(pc, table);
+    if (fixed !== undefined && fixed.kind === LookupKind.CALL) {
+      this.callHelperId(pc, id);
+      return;
+    }
     this.open(Op.block, OTHER, 0); // $done
     this.open(Op.block, OTHER, 0); // $call
+    if (fixed === undefined) this.lookupHandle(table);
+    else {
+      w.i32const(fixed.entry);
+      w.op2(Op.local_set, L_ENTRY);
+    }
+    // The key: 4 bytes (8 for HASH8) readable at r2, in the own frame or by the check of `address`.
+    const keySize = fixed === undefined ? 0 : fixed.kind === LookupKind.HASH8 ? 8 : 4;
+    const frameOff = keySize === 0 ? undefined : this.frameOffset(2, pc);
+    if (frameOff !== undefined && inOwnFrame(R10, frameOff, keySize, this.frameSize)) {
+      w.op2(Op.local_get, L_FPH);
+      w.i32const(frameOff);
+      w.byte(Op.i32_add);
+      w.op2(Op.local_tee, L_H);
+    } else {
+      w.op2(Op.local_get, 2);
+      w.op2(Op.local_tee, L_A);
+      this.locateEntry();
+      w.op2(Op.local_get, L_A);
+      w.op2(Op.local_get, L_H);
+      w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
+      w.byte(Op.i64_lt_u);
+      w.op2(Op.br_if, 0);
+      w.op2(Op.local_get, L_A);
+      w.op2(Op.local_get, L_H);
+      if (keySize === 0) {
+        w.op2(Op.local_get, L_PROBE);
+        w.i32const(LookupKind.HASH8);
+        w.byte(Op.i32_eq);
+        w.i32const(2); // the `last` field of size 8 follows that of size 4
+        w.byte(Op.i32_shl);
+        w.byte(Op.i32_add);
+      }
+      w.mem(Op.i64_load32_u, (TABLE_LAST_READ + sizeIndex(keySize === 8 ? 8 : 4)) * 4);
+      w.byte(Op.i64_gt_u);
+      w.op2(Op.br_if, 0);
+      this.entryHost();
+      w.op2(Op.local_tee, L_H); // the key's host address
+    }
+    if (fixed === undefined) {
+      w.mem(Op.i32_load);
+      w.op2(Op.local_set, L_K0);
+      // ARRAY: base + index · stride, or NULL past max_entries.
+      w.op2(Op.local_get, L_PROBE);
+      w.i32const(LookupKind.ARRAY);
+      w.byte(Op.i32_eq);
+      w.op2(Op.if, 0x40);
+      this.arrayLookup(undefined);
+      w.op2(Op.br, 2); // $done
+      w.byte(Op.end);
+      // HASH4 / HASH8: the home entry of hash-index.ts (`probedHome`), then linear probing.
+      w.op2(Op.local_get, L_PROBE);
+      w.i32const(LookupKind.HASH4);
+      w.byte(Op.i32_eq);
+      w.op2(Op.if, 0x40);
+      this.probe(4, undefined);
+      w.byte(Op.else);
+      w.op2(Op.local_get, L_H);
+      w.mem(Op.i64_load);
+      w.op2(Op.local_set, L_A); // the 8-byte key
+      this.probe(8, undefined);
+      w.byte(Op.end);
+    } else if (fixed.kind === LookupKind.HASH8) {
+      w.mem(Op.i64_load);
+      w.op2(Op.local_set, L_A);
+      this.probe(8, fixed);
+    } else {
+      w.mem(Op.i32_load);
+      w.op2(Op.local_set, L_K0);
+      if (fixed.kind === LookupKind.ARRAY) this.arrayLookup(fixed);
+      else this.probe(4, fixed);
+    }
+    w.op2(Op.br, 1); // $done
+    this.close(OTHER, 0);
+    this.callHelperId(pc, id);
+    this.close(OTHER, 0);
+  }
+
+  /**
+   * r1 (a map handle) → its entry's address in L_ENTRY and its kind in L_PROBE, or a branch to the
+   * helper call (depth 0) for anything but a handle of an inline kind.
+   */
+  private lookupHandle(table: MapLookupTable): void {
+    const w = this.w;
     // Handle → id: r1 − base below count << shift (unsigned 64-bit, so a high half fails), low bits 0.
     w.op2(Op.local_get, 1);
     w.i64const(table.handleBase | 0, 0);
@@ -2348,72 +2442,72 @@ class FunctionGen {
     w.op2(Op.local_tee, L_PROBE); // the kind, for now
     w.byte(Op.i32_eqz);
     w.op2(Op.br_if, 0);
-    // The key: 4 bytes (8 for HASH8) readable at r2, the check of `address` (layout.ts).
-    w.op2(Op.local_get, 2);
-    w.op2(Op.local_tee, L_A);
-    this.locateEntry();
-    w.op2(Op.local_get, L_A);
-    w.op2(Op.local_get, L_H);
-    w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
-    w.byte(Op.i64_lt_u);
-    w.op2(Op.br_if, 0);
-    w.op2(Op.local_get, L_A);
-    w.op2(Op.local_get, L_H);
-    w.op2(Op.local_get, L_PROBE);
-    w.i32const(LookupKind.HASH8);
-    w.byte(Op.i32_eq);
-    w.i32const(2); // the `last` field of size 8 follows that of size 4
-    w.byte(Op.i32_shl);
-    w.byte(Op.i32_add);
-    w.mem(Op.i64_load32_u, (TABLE_LAST_READ + sizeIndex(4)) * 4);
-    w.byte(Op.i64_gt_u);
-    w.op2(Op.br_if, 0);
-    this.entryHost();
-    w.op2(Op.local_tee, L_H); // the key's host address
-    w.mem(Op.i32_load);
-    w.op2(Op.local_set, L_K0);
-    // ARRAY: base + index · stride, or NULL past max_entries.
-    w.op2(Op.local_get, L_PROBE);
-    w.i32const(LookupKind.ARRAY);
-    w.byte(Op.i32_eq);
-    w.op2(Op.if, 0x40);
+  }
+
+  /**
+   * The fixed words of the entry of the map r1 names at helper call `pc` — the handle an lddw earlier
+   * in the block loaded and no later instruction of the block rewrote — or undefined.
+   */
+  private knownMap(pc: number, table: MapLookupTable): FixedLookupEntry | undefined {
+    const { insns, insnAt } = this.input.program;
+    const { leader } = this.input.layout;
+    if (leader[pc] === 1) return undefined;
+    for (let i = insnAt[pc] - 1; i >= 0; i--) {
+      const insn = insns[i];
+      if (insn.kind === 'lddw' && insn.dst === 1) {
+        return fixedLookupEntry(table, lddwValue(insn, this.input.resolveLddw));
+      }
+      if (((this.input.layout.facts[i] >>> WRITES_SHIFT) & 2) !== 0 || leader[insn.pc] === 1)
+        return undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * The offset from r10 of the address register `r` holds at the call `pc`, when instructions earlier
+   * in the block set it from r10 (`mov r, r10`, then `add`/`sub` of immediates); undefined otherwise.
+   */
+  private frameOffset(r: number, pc: number): number | undefined {
+    const { insns, insnAt } = this.input.program;
+    const { leader, facts } = this.input.layout;
+    if (leader[pc] === 1) return undefined;
+    let off = 0;
+    for (let i = insnAt[pc] - 1; i >= 0; i--) {
+      const insn = insns[i];
+      if (((facts[i] >>> WRITES_SHIFT) & (1 << r)) !== 0) {
+        if (insn.kind !== 'alu' || !insn.is64) return undefined;
+        if (insn.op === 'mov' && insn.useReg && insn.src === R10) return off;
+        if (insn.useReg || (insn.op !== 'add' && insn.op !== 'sub')) return undefined;
+        off += insn.op === 'add' ? insn.imm : -insn.imm;
+        if (Math.abs(off) > 2 ** 20) return undefined;
+      }
+      if (leader[insn.pc] === 1) return undefined;
+    }
+    return undefined;
+  }
+
+  /** ARRAY: r0 = base + index · stride, or NULL past max_entries (the u32 index in L_K0). */
+  private arrayLookup(fixed: FixedLookupEntry | undefined): void {
+    const w = this.w;
     this.lookupEntry(LOOKUP_BASE);
     w.op2(Op.local_get, L_K0);
-    this.lookupEntry(LOOKUP_STRIDE);
+    this.fixedWord(fixed, LOOKUP_STRIDE);
     w.byte(Op.i32_mul);
     w.byte(Op.i32_add);
     w.i32const(0);
     w.op2(Op.local_get, L_K0);
-    this.lookupEntry(LOOKUP_LIMIT);
+    this.fixedWord(fixed, LOOKUP_LIMIT);
     w.byte(Op.i32_lt_u);
     w.byte(Op.select);
     w.byte(Op.i64_extend_i32_u);
     w.op2(Op.local_set, 0);
-    w.op2(Op.br, 2); // $done
-    w.byte(Op.end);
-    // HASH4 / HASH8: the home entry of hash-index.ts (`probedHome`), then linear probing of its table.
-    w.op2(Op.local_get, L_PROBE);
-    w.i32const(LookupKind.HASH4);
-    w.byte(Op.i32_eq);
-    w.op2(Op.if, 0x40);
-    this.probe(4);
-    w.byte(Op.else);
-    w.op2(Op.local_get, L_H);
-    w.mem(Op.i64_load);
-    w.op2(Op.local_set, L_A); // the 8-byte key
-    this.probe(8);
-    w.byte(Op.end);
-    w.op2(Op.br, 1); // $done
-    this.close(OTHER, 0);
-    this.callHelperId(pc, id);
-    this.close(OTHER, 0);
   }
 
   /**
-   * Probes the open table of the entry in L_ENTRY for the key in L_K0 (in L_A for 8 bytes), as
-   * HashIndex.find does, and sets r0 to the value's guest address or 0.
+   * Probes the open table of the entry in L_ENTRY (or `fixed`) for the key in L_K0 (in L_A for 8
+   * bytes), as HashIndex.find does, and sets r0 to the value's guest address or 0.
    */
-  private probe(keySize: 4 | 8): void {
+  private probe(keySize: 4 | 8, fixed: FixedLookupEntry | undefined): void {
     const w = this.w;
     // Fibonacci hashing (`probedHome`): the top bits of key · 2^32/φ (2^64/φ for 8 bytes).
     if (keySize === 4) {
@@ -2428,27 +2522,30 @@ class FunctionGen {
       w.byte(Op.i64_shr_u);
       w.byte(Op.i32_wrap_i64);
     }
-    this.lookupEntry(LOOKUP_SHIFT);
+    this.fixedWord(fixed, LOOKUP_SHIFT);
     w.byte(Op.i32_shr_u);
     w.op2(Op.local_set, L_PROBE);
-    this.lookupEntry(LOOKUP_LIMIT);
-    w.op2(Op.local_set, L_MASK);
-    this.lookupEntry(LOOKUP_TABLE);
-    w.op2(Op.local_set, L_H);
+    if (fixed === undefined) {
+      this.lookupEntry(LOOKUP_LIMIT);
+      w.op2(Op.local_set, L_MASK);
+      this.lookupEntry(LOOKUP_TABLE);
+      w.op2(Op.local_set, L_H);
+    }
     const bytes = keySize === 4 ? 8 : 12;
-    // block $found { loop $next { entry = table + e · bytes; s = its slot + 1; s = 0 or key equal →
-    // $found; e = (e + 1) & mask } } — the table is at most half full, so a free entry ends it.
+    // block $found { loop $next { entry = table + e · bytes; s = its slot + 1; key equal or s = 0 →
+    // $found; e = (e + 1) & mask } } — the table is at most half full, so a free entry ends it. A
+    // free entry's stale key may equal the key: s = 0 still makes that a miss, as it must be.
     w.op2(Op.block, 0x40);
     w.op2(Op.loop, 0x40);
-    w.op2(Op.local_get, L_H);
+    if (fixed === undefined) w.op2(Op.local_get, L_H);
+    else w.i32const(fixed.table);
     w.op2(Op.local_get, L_PROBE);
     w.i32const(bytes);
     w.byte(Op.i32_mul);
     w.byte(Op.i32_add);
     w.op2(Op.local_tee, L_O);
     w.mem(Op.i32_load, bytes - 4);
-    w.op2(Op.local_tee, L_T);
-    w.byte(Op.i32_eqz);
+    w.op2(Op.local_set, L_T);
     w.op2(Op.local_get, L_O);
     if (keySize === 4) {
       w.mem(Op.i32_load);
@@ -2459,12 +2556,15 @@ class FunctionGen {
       w.op2(Op.local_get, L_A);
       w.byte(Op.i64_eq);
     }
-    w.byte(Op.i32_or);
+    w.op2(Op.br_if, 1);
+    w.op2(Op.local_get, L_T);
+    w.byte(Op.i32_eqz);
     w.op2(Op.br_if, 1);
     w.op2(Op.local_get, L_PROBE);
     w.i32const(1);
     w.byte(Op.i32_add);
-    w.op2(Op.local_get, L_MASK);
+    if (fixed === undefined) w.op2(Op.local_get, L_MASK);
+    else w.i32const(fixed.limit);
     w.byte(Op.i32_and);
     w.op2(Op.local_set, L_PROBE);
     w.op2(Op.br, 0);
@@ -2475,7 +2575,7 @@ class FunctionGen {
     w.op2(Op.local_get, L_T);
     w.i32const(1);
     w.byte(Op.i32_sub);
-    this.lookupEntry(LOOKUP_STRIDE);
+    this.fixedWord(fixed, LOOKUP_STRIDE);
     w.byte(Op.i32_mul);
     w.byte(Op.i32_add);
     w.i32const(0);
@@ -2483,6 +2583,12 @@ class FunctionGen {
     w.byte(Op.select);
     w.byte(Op.i64_extend_i32_u);
     w.op2(Op.local_set, 0);
+  }
+
+  /** Pushes a fixed word of the map's entry: an immediate when the map is known, else its load. */
+  private fixedWord(fixed: FixedLookupEntry | undefined, word: FixedLookupWord): void {
+    if (fixed === undefined) this.lookupEntry(word);
+    else this.w.i32const(fixedLookupWord(fixed, word));
   }
 
   /** Pushes word `word` of the map's lookup-table entry (its address in L_ENTRY). */

@@ -47,3 +47,67 @@ export interface MapLookupTable {
   readonly handleBase: number;
   readonly handleShift: number;
 }
+
+/**
+ * The words of a map's entry that never change once the table is written (all but LOOKUP_BASE, which
+ * moves with the current CPU for per-CPU maps): a map's kind, key size, table and value stride are
+ * fixed when it is created, so the JIT may compile them in where it knows the map.
+ */
+export type FixedLookupWord =
+  | typeof LOOKUP_KIND
+  | typeof LOOKUP_LIMIT
+  | typeof LOOKUP_STRIDE
+  | typeof LOOKUP_TABLE
+  | typeof LOOKUP_SHIFT;
+
+/** A map's entry address (byte offset in the linear memory) and its fixed words. */
+export interface FixedLookupEntry {
+  readonly entry: number;
+  readonly kind: (typeof LookupKind)[keyof typeof LookupKind];
+  readonly limit: number;
+  readonly stride: number;
+  readonly table: number;
+  readonly shift: number;
+}
+
+/**
+ * The fixed words of the entry of the map whose handle is `handle` (a register value), read from the
+ * table in its memory; undefined when `handle` is not one of the table's handles.
+ */
+export function fixedLookupEntry(table: MapLookupTable, handle: bigint): FixedLookupEntry | undefined {
+  const rel = handle - BigInt(table.handleBase);
+  const id = Number(rel >> BigInt(table.handleShift));
+  if (rel < 0n || (rel & ((1n << BigInt(table.handleShift)) - 1n)) !== 0n || id >= table.count) {
+    return undefined;
+  }
+  const entry = table.at + (id << LOOKUP_ENTRY_SHIFT);
+  const words = new Int32Array(table.memory.buffer, entry, LOOKUP_ENTRY_WORDS);
+  const kind = words[LOOKUP_KIND];
+  if (kind !== LookupKind.ARRAY && kind !== LookupKind.HASH4 && kind !== LookupKind.HASH8) {
+    return { entry, kind: LookupKind.CALL, limit: 0, stride: 0, table: 0, shift: 0 };
+  }
+  return {
+    entry,
+    kind,
+    limit: words[LOOKUP_LIMIT],
+    stride: words[LOOKUP_STRIDE],
+    table: words[LOOKUP_TABLE],
+    shift: words[LOOKUP_SHIFT],
+  };
+}
+
+/** Word `word` of a fixed entry. */
+export function fixedLookupWord(e: FixedLookupEntry, word: FixedLookupWord): number {
+  switch (word) {
+    case LOOKUP_KIND:
+      return e.kind;
+    case LOOKUP_LIMIT:
+      return e.limit;
+    case LOOKUP_STRIDE:
+      return e.stride;
+    case LOOKUP_TABLE:
+      return e.table;
+    case LOOKUP_SHIFT:
+      return e.shift;
+  }
+}

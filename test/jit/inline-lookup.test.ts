@@ -57,15 +57,18 @@ function world(defs: Def[], cpus = 1, maxBytes?: number) {
 
 /**
  * Looks up `count` keys of `keySize` bytes from the input in map `m`; per key: sum = sum · 31 + r0,
- * and on a hit sum += *value and *value += 1 (the host must see the increments). r0 = sum.
+ * and on a hit sum += *value and *value += 1 (the host must see the increments). r0 = sum. The
+ * handle comes from an lddw in the call's block (the JIT compiles the map's entry in) or from a
+ * register set before the loop (the JIT reads the entry at run time).
  */
-const scan = (m: number, keySize: number) => `
+const scan = (m: number, keySize: number, handle: 'lddw' | 'register' = 'lddw') => `
   mov %r6, %r1
   mov %r7, %r2
   mov %r8, 0
+  lddw map_idx %r9, ${m}
 loop:
   jeq %r7, 0, done
-  lddw map_idx %r1, ${m}
+  ${handle === 'lddw' ? `lddw map_idx %r1, ${m}` : 'mov %r1, %r9'}
   mov %r2, %r6
   call 1
   mul %r8, 31
@@ -133,8 +136,10 @@ describe('inline map lookups in JIT code', () => {
     ['percpu_hash', 4],
     ['percpu_hash', 8],
   ];
-  for (const [type, keySize] of inlineCases) {
-    it(`${type}, ${keySize}-byte keys: random host updates and deletes between runs, same results as the interpreter, no helper call`, () => {
+  for (const [[type, keySize], handle] of inlineCases.flatMap((c) =>
+    (['lddw', 'register'] as const).map((h) => [c, h] as const),
+  )) {
+    it(`${type}, ${keySize}-byte keys, handle by ${handle}: random host updates and deletes between runs, same results as the interpreter, no helper call`, () => {
       const cpus = type.startsWith('percpu') ? 3 : 1;
       const worlds = ENGINES.map(() => world([{ name: 'm', type, keySize, maxEntries: 16 }], cpus));
       const random = prng(keySize * 131 + type.length);
@@ -153,7 +158,7 @@ describe('inline map lookups in JIT code', () => {
             } else if (remove) w.maps.maps[0].delete(keyBytes(keySize, n));
             else w.maps.maps[0].update(keyBytes(keySize, n), value(n));
           }
-          return runKeys(w, w === worlds[0] ? 'interp' : 'jit', scan(0, keySize), keys);
+          return runKeys(w, w === worlds[0] ? 'interp' : 'jit', scan(0, keySize, handle), keys);
         });
         expect(results[1]).toEqual(results[0]);
         expect(worlds[0].maps.dump()).toEqual(worlds[1].maps.dump());
@@ -192,6 +197,44 @@ describe('inline map lookups in JIT code', () => {
     expect(runKeys(w, 'jit', scan(0, 4), [keyBytes(4, 7), keyBytes(4, 7), keyBytes(4, 7)]).r0).toBeDefined();
     expect(new DataView(h.lookup(keyBytes(4, 7))?.buffer as ArrayBuffer).getBigUint64(0, true)).toBe(1003n);
     expect(w.counter.calls).toBe(4); // only the interpreter's lookups called the helper
+  });
+
+  it('a lookup reached by a jump does not take the map of the lddw that falls through to it', () => {
+    const w = world([
+      { name: 'a', type: 'hash', keySize: 4 },
+      { name: 'b', type: 'hash', keySize: 4 },
+    ]);
+    w.maps.maps[0].update(keyBytes(4, 3), value(1));
+    w.maps.maps[1].update(keyBytes(4, 3), value(2));
+    const text = `
+      stw [%r10-4], 3
+      mov %r6, %r1
+      mov %r2, %r10
+      add %r2, -4
+      lddw map_idx %r1, 0
+      jeq %r6, 0, go
+      lddw map_idx %r1, 1
+    go:
+      call 1
+      ldxdw %r0, [%r0]
+      exit`;
+    for (const [arg, want] of [
+      [0, 1000n],
+      [1, 2000n],
+    ] as const) {
+      const [a, b] = ENGINES.map((kind) => outcome(() => w.load(kind, text).run({ args: [arg] })));
+      expect(a.r0).toBe(want);
+      expect(b).toEqual(a);
+    }
+  });
+
+  it('an 8-byte key at r10 − 4 crosses the top of the stack and faults like the interpreter', () => {
+    const text = 'lddw map_idx %r1, 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\nexit';
+    const [a, b] = ENGINES.map((kind) =>
+      runKeys(world([{ name: 'h', type: 'hash', keySize: 8 }]), kind, text, []),
+    );
+    expect(a.code).toBe('MEMORY_FAULT');
+    expect(b).toEqual(a);
   });
 
   it('sees guest updates and deletes made earlier in the same run', () => {
