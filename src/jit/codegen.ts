@@ -19,6 +19,7 @@ import {
   type FixedLookupEntry,
   type FixedLookupWord,
   fixedLookupEntry,
+  fixedLookupSlot,
   fixedLookupWord,
   LOOKUP_BASE,
   LOOKUP_ENTRY_SHIFT,
@@ -1264,7 +1265,12 @@ class FunctionGen {
    */
   private loadWindows(r: number): boolean {
     const R = this.regions[r];
-    this.prediction ??= predictSlots(this.input.program, this.input.layout, this.input.resolveLddw);
+    this.prediction ??= predictSlots(
+      this.input.program,
+      this.input.layout,
+      this.input.resolveLddw,
+      this.pureLookupSlots(),
+    );
     const { hostCallsBefore, slotAt } = this.prediction;
     if (hostCallsBefore[R.first] !== hostCallsBefore[R.last + 1]) return false;
     const { insns } = this.input.program;
@@ -2328,17 +2334,21 @@ class FunctionGen {
       this.callHelperId(pc, id);
       return;
     }
-    this.open(Op.block, OTHER, 0); // $done
-    this.open(Op.block, OTHER, 0); // $call
+    // The key: 4 bytes (8 for HASH8) readable at r2, in the own frame or by the check of `address`.
+    const keySize = fixed === undefined ? 0 : fixed.kind === LookupKind.HASH8 ? 8 : 4;
+    const frameOff = keySize === 0 ? undefined : this.frameOffset(2, pc);
+    // A known map and a key in the own frame: nothing can take the helper call (see `pureLookup`).
+    const pure = frameOff !== undefined && inOwnFrame(R10, frameOff, keySize, this.frameSize);
+    if (!pure) {
+      this.open(Op.block, OTHER, 0); // $done
+      this.open(Op.block, OTHER, 0); // $call
+    }
     if (fixed === undefined) this.lookupHandle(table);
     else {
       w.i32const(fixed.entry);
       w.op2(Op.local_set, L_ENTRY);
     }
-    // The key: 4 bytes (8 for HASH8) readable at r2, in the own frame or by the check of `address`.
-    const keySize = fixed === undefined ? 0 : fixed.kind === LookupKind.HASH8 ? 8 : 4;
-    const frameOff = keySize === 0 ? undefined : this.frameOffset(2, pc);
-    if (frameOff !== undefined && inOwnFrame(R10, frameOff, keySize, this.frameSize)) {
+    if (pure) {
       w.op2(Op.local_get, L_FPH);
       w.i32const(frameOff);
       w.byte(Op.i32_add);
@@ -2401,10 +2411,38 @@ class FunctionGen {
       if (fixed.kind === LookupKind.ARRAY) this.arrayLookup(fixed);
       else this.probe(4, fixed);
     }
+    if (pure) return;
     w.op2(Op.br, 1); // $done
     this.close(OTHER, 0);
     this.callHelperId(pc, id);
     this.close(OTHER, 0);
+  }
+
+  /**
+   * Per instruction index, for helper calls the JIT runs wholly inline (an lddw in the block names a
+   * map with an inline kind, the key lies in the own frame: no handle, kind or key check can fail, so
+   * no helper call is compiled), the slot of the map's values, which the result points into or is
+   * NULL; 0 for every other instruction (slot-prediction.ts).
+   */
+  private pureLookupSlots(): Int8Array | undefined {
+    const { insns } = this.input.program;
+    const { facts } = this.input.layout;
+    let out: Int8Array | undefined;
+    for (let i = 0; i < insns.length; i++) {
+      if ((facts[i] & F_HOST) === 0) continue;
+      const insn = insns[i];
+      if (insn.kind !== 'call' || insn.op !== 'helper') continue;
+      const table = this.inlineTable(insn.imm);
+      if (table === undefined || this.input.helpers[insn.imm] === undefined) continue;
+      const fixed = this.knownMap(insn.pc, table);
+      if (fixed === undefined || fixed.kind === LookupKind.CALL) continue;
+      const off = this.frameOffset(2, insn.pc);
+      const keySize = fixed.kind === LookupKind.HASH8 ? 8 : 4;
+      if (off === undefined || !inOwnFrame(R10, off, keySize, this.frameSize)) continue;
+      out ??= new Int8Array(insns.length);
+      out[i] = fixedLookupSlot(table, fixed);
+    }
+    return out;
   }
 
   /**

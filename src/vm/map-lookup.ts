@@ -5,6 +5,7 @@
  * LOOKUP_ENTRY_WORDS int32 words per map id, kind first; every other kind of map, and every argument
  * the inline code does not accept, goes through the helper call as before.
  */
+import { SLOT_SHIFT } from './memory/layout.js';
 
 /** int32 words per map entry (a power of two: entry offset = id << LOOKUP_ENTRY_SHIFT bytes). */
 export const LOOKUP_ENTRY_WORDS = 8;
@@ -110,4 +111,9 @@ export function fixedLookupWord(e: FixedLookupEntry, word: FixedLookupWord): num
     case LOOKUP_SHIFT:
       return e.shift;
   }
+}
+
+/** The 256 MiB slot of a map's values (every CPU's copies share one arena), from its entry's base. */
+export function fixedLookupSlot(table: MapLookupTable, e: FixedLookupEntry): number {
+  return new Int32Array(table.memory.buffer, e.entry, LOOKUP_ENTRY_WORDS)[LOOKUP_BASE] >>> SLOT_SHIFT;
 }

@@ -12,7 +12,7 @@ import { BpfError } from '../../src/errors.js';
 import { EXECUTORS, type ExecutorKind } from '../../src/executors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { MapHelperId, registerMapHelpers } from '../../src/runtime/helpers/maps.js';
-import { BPF_F_WRONLY_PROG } from '../../src/runtime/maps/constants.js';
+import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from '../../src/runtime/maps/constants.js';
 import { HashMap } from '../../src/runtime/maps/hash.js';
 import { createMaps } from '../../src/runtime/maps/host-api.js';
 import type { MapDefinition, MapTypeName } from '../../src/runtime/maps/map-def.js';
@@ -236,6 +236,48 @@ describe('inline map lookups in JIT code', () => {
     expect(a.code).toBe('MEMORY_FAULT');
     expect(b).toEqual(a);
   });
+
+  /**
+   * A loop whose lookups run wholly inline (map by lddw, key at r10 − 4) has no host call, so its
+   * accesses through the returned pointer take the cached window check (slot-prediction.ts).
+   */
+  const pureLoop = (op: string) => `
+      mov %r6, 0
+      mov %r7, 0
+    loop:
+      stxw [%r10-4], %r6
+      mov %r2, %r10
+      add %r2, -4
+      lddw map_idx %r1, 0
+      call 1
+      jeq %r0, 0, next
+      ${op}
+    next:
+      add %r6, 1
+      jlt %r6, 40, loop
+      mov %r0, %r7
+      exit`;
+  for (const [type, flags, op, want] of [
+    ['hash', 0, 'ldxdw %r1, [%r0]\n add %r7, %r1\n stxdw [%r0], %r7', 'r0'],
+    ['array', 0, 'ldxdw %r1, [%r0]\n add %r7, %r1\n stxdw [%r0], %r7', 'r0'],
+    ['array', BPF_F_RDONLY_PROG, 'ldxdw %r1, [%r0]\n add %r7, %r1', 'r0'],
+    ['array', BPF_F_RDONLY_PROG, 'ldxdw %r1, [%r0]\n stxdw [%r0], %r1', 'MEMORY_FAULT'],
+  ] as const) {
+    it(`a loop of wholly inline ${type} lookups (flags ${flags}) agrees with the interpreter: ${want}`, () => {
+      const results = ENGINES.map((kind) => {
+        const w = world([{ name: 'm', type, keySize: 4, maxEntries: 32, flags }]);
+        for (let n = 0; n < 32; n += type === 'hash' ? 3 : 1) w.maps.maps[0].update(keyBytes(4, n), value(n));
+        const r = outcome(() => w.load(kind, pureLoop(op)).run());
+        return { r, dump: w.maps.dump(), calls: w.counter.calls };
+      });
+      if (want === 'r0') expect(results[0].r.r0).toBeGreaterThan(0n);
+      else expect(results[0].r.code).toBe(want);
+      expect(results[1].r).toEqual(results[0].r);
+      expect(results[1].dump).toEqual(results[0].dump);
+      expect(results[0].calls).toBeGreaterThan(0);
+      expect(results[1].calls).toBe(0);
+    });
+  }
 
   it('sees guest updates and deletes made earlier in the same run', () => {
     const w = world([{ name: 'h', type: 'hash', keySize: 8 }]);
