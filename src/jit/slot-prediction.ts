@@ -141,8 +141,7 @@ export function predictSlots(
     hostCallsBefore[i] = hostCalls;
     if ((facts[i] & F_HOST) !== 0) {
       if (inlineSlot === undefined || inlineSlot[i] === 0) hostCalls++;
-    }
-    else if (
+    } else if (
       site < calls.sites.length &&
       calls.sites[site] === i &&
       reachesHost[calls.siteCallee[site++]] === 1
