@@ -356,6 +356,12 @@ function directHelperIds(input: CodegenInput): number[] {
   return ids;
 }
 
+/** Helper calls the JIT runs wholly inline (codegen's `pureLookups`). */
+interface PureLookups {
+  readonly slots: Int8Array | undefined;
+  readonly forward: Uint8Array | undefined;
+}
+
 /** The buffer modules are written into (generateModule returns a copy of the right size). */
 const moduleMemory = new WorkPool();
 
@@ -627,6 +633,7 @@ class FunctionGen {
   private readonly openPoll = new Map<number, number>();
   /** See slot-prediction.ts: computed at the first loop (a program without loops never needs it). */
   private prediction: SlotPrediction | undefined;
+  private pure: PureLookups | undefined;
   /** pc of an instruction already emitted together with the one before it (see `zeroExtension`). */
   private fusedPc = -1;
   /** The innermost open loop when it is call-free and caches windows (see `loadWindows`), else -1. */
@@ -1269,7 +1276,7 @@ class FunctionGen {
       this.input.program,
       this.input.layout,
       this.input.resolveLddw,
-      this.pureLookupSlots(),
+      this.pureLookups().slots,
     );
     const { hostCallsBefore, slotAt } = this.prediction;
     if (hostCallsBefore[R.first] !== hostCallsBefore[R.last + 1]) return false;
@@ -1638,6 +1645,16 @@ class FunctionGen {
       }
       case 'store': {
         const at = this.address(insn.dst, insn.off, insn.size, true, false, insn.pc);
+        if (this.forwardKey(insn.pc) === 1) {
+          // A lookup later in the block takes this as its key (see `pureLookups`).
+          if (insn.useReg) {
+            this.w.op2(Op.local_get, insn.src);
+            this.w.byte(Op.i32_wrap_i64);
+          } else this.w.i32const(insn.imm);
+          this.w.op2(Op.local_tee, L_K0);
+          this.w.mem(Op.i32_store, at);
+          return;
+        }
         if (insn.useReg) this.w.op2(Op.local_get, insn.src);
         else this.w.i64const(insn.imm, insn.imm >> 31);
         this.w.mem(STORE_OP[insn.size], at);
@@ -2337,7 +2354,7 @@ class FunctionGen {
     // The key: 4 bytes (8 for HASH8) readable at r2, in the own frame or by the check of `address`.
     const keySize = fixed === undefined ? 0 : fixed.kind === LookupKind.HASH8 ? 8 : 4;
     const frameOff = keySize === 0 ? undefined : this.frameOffset(2, pc);
-    // A known map and a key in the own frame: nothing can take the helper call (see `pureLookup`).
+    // A known map and a key in the own frame: nothing can take the helper call (see `pureLookups`).
     const pure = frameOff !== undefined && inOwnFrame(R10, frameOff, keySize, this.frameSize);
     if (!pure) {
       this.open(Op.block, OTHER, 0); // $done
@@ -2348,11 +2365,17 @@ class FunctionGen {
       w.i32const(fixed.entry);
       w.op2(Op.local_set, L_ENTRY);
     }
+    // The key into L_K0 (L_A for a known HASH8 map; the generic code reads 8 bytes at L_H later):
+    // left there by the block's store of it (see `pureLookups`), read in the own frame, or read
+    // after the region-table check of `address`.
     if (pure) {
-      w.op2(Op.local_get, L_FPH);
-      w.i32const(frameOff);
-      w.byte(Op.i32_add);
-      w.op2(Op.local_tee, L_H);
+      if (this.forwardKey(pc) !== 2) {
+        w.op2(Op.local_get, L_FPH); // r10's host offset: the key is at frameOff < 0 below it
+        w.i32const(frameOff);
+        w.byte(Op.i32_add);
+        w.mem(keySize === 8 ? Op.i64_load : Op.i32_load);
+        w.op2(Op.local_set, keySize === 8 ? L_A : L_K0);
+      }
     } else {
       w.op2(Op.local_get, 2);
       w.op2(Op.local_tee, L_A);
@@ -2377,10 +2400,10 @@ class FunctionGen {
       w.op2(Op.br_if, 0);
       this.entryHost();
       w.op2(Op.local_tee, L_H); // the key's host address
+      w.mem(keySize === 8 ? Op.i64_load : Op.i32_load);
+      w.op2(Op.local_set, keySize === 8 ? L_A : L_K0);
     }
     if (fixed === undefined) {
-      w.mem(Op.i32_load);
-      w.op2(Op.local_set, L_K0);
       // ARRAY: base + index · stride, or NULL past max_entries.
       w.op2(Op.local_get, L_PROBE);
       w.i32const(LookupKind.ARRAY);
@@ -2401,16 +2424,9 @@ class FunctionGen {
       w.op2(Op.local_set, L_A); // the 8-byte key
       this.probe(8, undefined);
       w.byte(Op.end);
-    } else if (fixed.kind === LookupKind.HASH8) {
-      w.mem(Op.i64_load);
-      w.op2(Op.local_set, L_A);
-      this.probe(8, fixed);
-    } else {
-      w.mem(Op.i32_load);
-      w.op2(Op.local_set, L_K0);
-      if (fixed.kind === LookupKind.ARRAY) this.arrayLookup(fixed);
-      else this.probe(4, fixed);
-    }
+    } else if (fixed.kind === LookupKind.HASH8) this.probe(8, fixed);
+    else if (fixed.kind === LookupKind.ARRAY) this.arrayLookup(fixed);
+    else this.probe(4, fixed);
     if (pure) return;
     w.op2(Op.br, 1); // $done
     this.close(OTHER, 0);
@@ -2419,15 +2435,19 @@ class FunctionGen {
   }
 
   /**
-   * Per instruction index, for helper calls the JIT runs wholly inline (an lddw in the block names a
-   * map with an inline kind, the key lies in the own frame: no handle, kind or key check can fail, so
-   * no helper call is compiled), the slot of the map's values, which the result points into or is
-   * NULL; 0 for every other instruction (slot-prediction.ts).
+   * The helper calls the JIT runs wholly inline — an lddw in the block names a map with an inline
+   * kind and the key lies in the own frame, so no handle, kind or key check can fail and no helper
+   * call is compiled — found once per module: per instruction index the slot of the map's values,
+   * which the result points into or is NULL, 0 for every other instruction (slot-prediction.ts); and
+   * the 4-byte keys the block stored last with `stxw`/`stw [r10 + off]`, which the store also keeps
+   * in L_K0 so the lookup does not read them back (`forwardKey`).
    */
-  private pureLookupSlots(): Int8Array | undefined {
+  private pureLookups(): PureLookups {
+    if (this.pure !== undefined) return this.pure;
     const { insns } = this.input.program;
-    const { facts } = this.input.layout;
-    let out: Int8Array | undefined;
+    const { facts, leader } = this.input.layout;
+    let slots: Int8Array | undefined;
+    let forward: Uint8Array | undefined;
     for (let i = 0; i < insns.length; i++) {
       if ((facts[i] & F_HOST) === 0) continue;
       const insn = insns[i];
@@ -2439,10 +2459,31 @@ class FunctionGen {
       const off = this.frameOffset(2, insn.pc);
       const keySize = fixed.kind === LookupKind.HASH8 ? 8 : 4;
       if (off === undefined || !inOwnFrame(R10, off, keySize, this.frameSize)) continue;
-      out ??= new Int8Array(insns.length);
-      out[i] = fixedLookupSlot(table, fixed);
+      slots ??= new Int8Array(insns.length);
+      slots[i] = fixedLookupSlot(table, fixed);
+      if (keySize !== 4 || leader[insn.pc] === 1) continue;
+      // The block's last memory write before the call: the key's store, or no forwarding.
+      for (let j = i - 1; j >= 0; j--) {
+        const x = insns[j];
+        if (x.kind === 'store' || x.kind === 'atomic') {
+          if (x.kind === 'store' && x.dst === R10 && x.off === off && x.size === 4) {
+            forward ??= new Uint8Array(insns.length);
+            forward[j] = 1; // the store
+            forward[i] = 2; // the lookup
+          }
+          break;
+        }
+        if (leader[x.pc] === 1) break;
+      }
     }
-    return out;
+    this.pure = { slots, forward };
+    return this.pure;
+  }
+
+  /** 1 at a store whose value a lookup later in its block takes as key, 2 at that lookup, else 0. */
+  private forwardKey(pc: number): number {
+    const f = this.pureLookups().forward;
+    return f === undefined ? 0 : f[this.input.program.insnAt[pc]];
   }
 
   /**

@@ -279,6 +279,42 @@ describe('inline map lookups in JIT code', () => {
     });
   }
 
+  // The JIT passes the key a block stored last at r10 − 4 straight to its lookup (codegen's
+  // `pureLookups`); any later write that may touch the key must make it read the stack instead.
+  for (const [what, body, key] of [
+    ['stxw, then the lookup', 'stxw [%r10-4], %r6\nadd %r6, 1', 5],
+    ['stw of an immediate', 'stw [%r10-4], 9', 9],
+    ['stxw, then a byte store into the key', 'stxw [%r10-4], %r6\nstb [%r10-3], 1', 5 + 256],
+    ['stxw, then a store through an alias of r10', 'stxw [%r10-4], %r6\nmov %r3, %r10\nstw [%r3-4], 7', 7],
+    ['stxw, then an atomic add on the key', 'stxw [%r10-4], %r6\nmov %r3, 2\nlock add32 [%r10-4], %r3', 7],
+    ['stxdw over the key', 'stxw [%r10-4], %r6\nlddw %r3, 0x900000000\nstxdw [%r10-8], %r3', 9],
+    ['stxw to another slot after the key', 'stxw [%r10-4], %r6\nstxw [%r10-8], %r7', 5],
+  ] as const) {
+    it(`a key forwarded from its store: ${what}`, () => {
+      const text = `
+        mov %r6, 5
+        mov %r7, 8
+        ${body}
+        mov %r2, %r10
+        add %r2, -4
+        lddw map_idx %r1, 0
+        call 1
+        jeq %r0, 0, miss
+        ldxdw %r0, [%r0]
+        exit
+      miss:
+        mov %r0, 1
+        exit`;
+      const [a, b] = ENGINES.map((kind) => {
+        const w = world([{ name: 'h', type: 'hash', keySize: 4, maxEntries: 600 }]);
+        for (let n = 0; n < 300; n++) w.maps.maps[0].update(keyBytes(4, n), value(n));
+        return outcome(() => w.load(kind, text).run());
+      });
+      expect(a.r0).toBe(BigInt(key) * 1000n);
+      expect(b).toEqual(a);
+    });
+  }
+
   it('sees guest updates and deletes made earlier in the same run', () => {
     const w = world([{ name: 'h', type: 'hash', keySize: 8 }]);
     // update(k, v) then lookup(k) → *r0, delete(k), lookup(k) → 0: r0 = v · 2 + (second lookup == 0).
