@@ -2534,7 +2534,11 @@ class FunctionGen {
     for (let i = insnAt[pc] - 1; i >= 0; i--) {
       const insn = insns[i];
       if (insn.kind === 'lddw' && insn.dst === 1) {
-        return fixedLookupEntry(table, lddwValue(insn, this.input.resolveLddw));
+        try {
+          return fixedLookupEntry(table, lddwValue(insn, this.input.resolveLddw));
+        } catch {
+          return undefined; // unresolvable: the lddw's own code generation reports it
+        }
       }
       if (((this.input.layout.facts[i] >>> WRITES_SHIFT) & 2) !== 0 || leader[insn.pc] === 1)
         return undefined;
@@ -2611,34 +2615,39 @@ class FunctionGen {
       w.op2(Op.local_set, L_H);
     }
     const bytes = keySize === 4 ? 8 : 12;
-    // block $found { loop $next { entry = table + e · bytes; s = its slot + 1; key equal or s = 0 →
-    // $found; e = (e + 1) & mask } } — the table is at most half full, so a free entry ends it. A
-    // free entry's stale key may equal the key: s = 0 still makes that a miss, as it must be.
+    // block $found { probe; loop $next { e = (e + 1) & mask; probe; br $next } }, where probe is:
+    // entry = table + e · bytes; s = its slot + 1; key equal or s = 0 → $found. The table is at most
+    // half full, so a free entry ends it; a free entry's stale key may equal the key, and s = 0 still
+    // makes that a miss, as it must be. The first probe sits outside the loop: most lookups end there,
+    // without the loop's stack check V8 adds.
+    const entry = (depth: number) => {
+      if (fixed === undefined) w.op2(Op.local_get, L_H);
+      else w.i32const(fixed.table);
+      w.op2(Op.local_get, L_PROBE);
+      w.i32const(bytes);
+      w.byte(Op.i32_mul);
+      w.byte(Op.i32_add);
+      w.op2(Op.local_tee, L_O);
+      w.mem(Op.i32_load, bytes - 4);
+      w.op2(Op.local_set, L_T);
+      w.op2(Op.local_get, L_O);
+      if (keySize === 4) {
+        w.mem(Op.i32_load);
+        w.op2(Op.local_get, L_K0);
+        w.byte(Op.i32_eq);
+      } else {
+        w.mem(Op.i64_load);
+        w.op2(Op.local_get, L_A);
+        w.byte(Op.i64_eq);
+      }
+      w.op2(Op.br_if, depth);
+      w.op2(Op.local_get, L_T);
+      w.byte(Op.i32_eqz);
+      w.op2(Op.br_if, depth);
+    };
     w.op2(Op.block, 0x40);
+    entry(0);
     w.op2(Op.loop, 0x40);
-    if (fixed === undefined) w.op2(Op.local_get, L_H);
-    else w.i32const(fixed.table);
-    w.op2(Op.local_get, L_PROBE);
-    w.i32const(bytes);
-    w.byte(Op.i32_mul);
-    w.byte(Op.i32_add);
-    w.op2(Op.local_tee, L_O);
-    w.mem(Op.i32_load, bytes - 4);
-    w.op2(Op.local_set, L_T);
-    w.op2(Op.local_get, L_O);
-    if (keySize === 4) {
-      w.mem(Op.i32_load);
-      w.op2(Op.local_get, L_K0);
-      w.byte(Op.i32_eq);
-    } else {
-      w.mem(Op.i64_load);
-      w.op2(Op.local_get, L_A);
-      w.byte(Op.i64_eq);
-    }
-    w.op2(Op.br_if, 1);
-    w.op2(Op.local_get, L_T);
-    w.byte(Op.i32_eqz);
-    w.op2(Op.br_if, 1);
     w.op2(Op.local_get, L_PROBE);
     w.i32const(1);
     w.byte(Op.i32_add);
@@ -2646,6 +2655,7 @@ class FunctionGen {
     else w.i32const(fixed.limit);
     w.byte(Op.i32_and);
     w.op2(Op.local_set, L_PROBE);
+    entry(1);
     w.op2(Op.br, 0);
     w.byte(Op.end);
     w.byte(Op.end);
