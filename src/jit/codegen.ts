@@ -21,6 +21,10 @@ import {
   fixedLookupEntry,
   fixedLookupSlot,
   fixedLookupWord,
+  HASH_FOLD,
+  HASH_MUL1,
+  HASH_MUL2,
+  HASH_XSHIFT,
   LOOKUP_BASE,
   LOOKUP_ENTRY_SHIFT,
   LOOKUP_KIND,
@@ -2592,19 +2596,29 @@ class FunctionGen {
    */
   private probe(keySize: 4 | 8, fixed: FixedLookupEntry | undefined): void {
     const w = this.w;
-    // Fibonacci hashing (`probedHome`): the top bits of key · 2^32/φ (2^64/φ for 8 bytes).
-    if (keySize === 4) {
-      w.op2(Op.local_get, L_K0);
-      w.i32const(0x9e3779b1 | 0);
-      w.byte(Op.i32_mul);
-    } else {
+    // The home entry (vm/map-lookup.ts, hash-index.ts `probedHome`): an 8-byte key folds to
+    // k0 ^ k1 · HASH_FOLD; x = k · HASH_MUL1; x ^= x >>> HASH_XSHIFT; (x · HASH_MUL2) >>> shift.
+    if (keySize === 4) w.op2(Op.local_get, L_K0);
+    else {
       w.op2(Op.local_get, L_A);
-      w.i64const(0x7f4a7c15, 0x9e3779b9 | 0);
-      w.byte(Op.i64_mul);
+      w.byte(Op.i32_wrap_i64);
+      w.op2(Op.local_get, L_A);
       w.i64const(32, 0);
       w.byte(Op.i64_shr_u);
       w.byte(Op.i32_wrap_i64);
+      w.i32const(HASH_FOLD);
+      w.byte(Op.i32_mul);
+      w.byte(Op.i32_xor);
     }
+    w.i32const(HASH_MUL1);
+    w.byte(Op.i32_mul);
+    w.op2(Op.local_tee, L_PROBE);
+    w.op2(Op.local_get, L_PROBE);
+    w.i32const(HASH_XSHIFT);
+    w.byte(Op.i32_shr_u);
+    w.byte(Op.i32_xor);
+    w.i32const(HASH_MUL2);
+    w.byte(Op.i32_mul);
     this.fixedWord(fixed, LOOKUP_SHIFT);
     w.byte(Op.i32_shr_u);
     w.op2(Op.local_set, L_PROBE);

@@ -24,6 +24,16 @@ export const LOOKUP_TABLE = 4;
 /** HASH*: the hash's shift, 32 − log2(entries) (runtime/maps/hash-index.ts `probedHome`). */
 export const LOOKUP_SHIFT = 5;
 
+/**
+ * The hash of 4- and 8-byte keys (runtime/maps/hash-index.ts `probedHome`, which the JIT's inline
+ * probe computes the same way): an 8-byte key folds to k0 ^ k1 · HASH_FOLD, then x = k · HASH_MUL1,
+ * x ^= x >>> HASH_XSHIFT, home entry = (x · HASH_MUL2) >>> LOOKUP_SHIFT's value.
+ */
+export const HASH_FOLD = 0xc2b2ae35 | 0;
+export const HASH_MUL1 = 0x85ebca6b | 0;
+export const HASH_XSHIFT = 13;
+export const HASH_MUL2 = 0x9e3779b1 | 0;
+
 /** Entry kinds: how a lookup in this map runs. */
 export const LookupKind = {
   /** Through the helper call (other map types, LRU recency, other key sizes, refused maps). */

@@ -11,6 +11,7 @@
  * (outside every region), where JIT code probes it in place (see lookup-table.ts): there is one copy
  * of the index, so host and program updates need no syncing.
  */
+import { HASH_FOLD, HASH_MUL1, HASH_MUL2, HASH_XSHIFT } from '../../vm/map-lookup.js';
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
 import { SlotPool } from './value-store.js';
 
@@ -88,31 +89,19 @@ function tailWord(bytes: Uint8Array, o: number, n: number): number {
   return k;
 }
 
-/** Fibonacci hashing's multipliers: 2^32/φ and 2^64/φ (as int32 halves), odd, so k ↦ k · C is a bijection. */
-const FIB32 = 0x9e3779b1 | 0;
-const FIB64_LO = 0x7f4a7c15;
-const FIB64_HI = 0x9e3779b9 | 0;
-
-/** High 32 bits of the unsigned product k · FIB64_LO, exactly, in doubles (no BigInt). */
-function mulHiFib64Lo(k: number): number {
-  const u = k >>> 0;
-  const a = u * (FIB64_LO & 0xffff); // < 2^47: exact
-  const b = u * (FIB64_LO >>> 16); // u · FIB64_LO = a + b · 2^16
-  return Math.floor((a + (b % 65536) * 65536) / 4294967296) + Math.floor(b / 65536);
-}
-
 /**
  * The home entry of a 4- or 8-byte key (little-endian words k0, k1; k1 unused for 4 bytes) in a
- * table of 2^(32 − shift) entries: Fibonacci hashing, the top bits of k · C (k as u32 or u64). One
- * multiply from key to probe, where murmur3's finalizer took three on the lookup's dependency chain;
- * the top bits depend on every key bit, so sequential, strided and power-of-two-multiple keys spread
- * out (test/runtime/hash-index.test.ts measures probe lengths). JIT code computes the same in wasm
- * (codegen's `probe`).
+ * table of 2^(32 − shift) entries: multiply, xor-shift, multiply by 2^32/φ and keep the top bits (an
+ * 8-byte key first folds to k0 ^ k1 · C). Two multiplies from key to probe, where murmur3's
+ * finalizer took three and its body rounds two more per word; one multiply alone (Fibonacci hashing)
+ * clusters keys with many common strides (multiples of 987, 1597, … : k · φ close to a fraction with
+ * a small denominator), which the xor-shift between the multiplies breaks up. Probe lengths per key
+ * pattern: test/runtime/hash-index.test.ts. JIT code computes the same in wasm (codegen's `probe`).
  */
 export function probedHome(keySize: 4 | 8, k0: number, k1: number, shift: number): number {
-  if (keySize === 4) return Math.imul(k0, FIB32) >>> shift;
-  // Top 32 bits of (k1 · 2^32 + k0) · (FIB64_HI · 2^32 + FIB64_LO) mod 2^64.
-  return (mulHiFib64Lo(k0) + Math.imul(k0, FIB64_HI) + Math.imul(k1, FIB64_LO)) >>> shift;
+  let x = Math.imul(keySize === 4 ? k0 : k0 ^ Math.imul(k1, HASH_FOLD), HASH_MUL1);
+  x ^= x >>> HASH_XSHIFT;
+  return Math.imul(x, HASH_MUL2) >>> shift;
 }
 
 /** murmur3 (32-bit) of `size` bytes at `bytes[off..]`: one multiply-rotate round per 4 bytes. */
