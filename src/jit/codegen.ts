@@ -154,10 +154,13 @@ const L_ENTRY = 35;
 const L_K0 = 36;
 const L_PROBE = 37;
 const L_MASK = 38;
+// i32: the second probed entry's slot + 1 and whether the first ended the probe (`probe`).
+const L_S1 = 39;
+const L_DONE0 = 40;
 // f64: a direct helper's result (NaN: take the helper import).
-const L_DIRECT = 39;
+const L_DIRECT = 41;
 // Then the window caches of call-free loops (see `loadWindows`), allocated per part as used.
-const L_CACHE = 40;
+const L_CACHE = 42;
 /** At most this many cached window fields per loop (each is a register V8 keeps in the loop). */
 const MAX_CACHED_FIELDS = 12;
 
@@ -927,7 +930,7 @@ class FunctionGen {
       { count: 1, type: I32 }, // L_LOOPS
       { count: 1, type: I32 }, // L_GAS_POLL_AT
       { count: 1, type: I32 }, // L_MID
-      { count: 4, type: I32 }, // L_ENTRY … L_MASK
+      { count: 6, type: I32 }, // L_ENTRY … L_DONE0
       { count: 1, type: F64 }, // L_DIRECT
       ...this.cacheTypes.map((type) => ({ count: 1, type })),
     ]);
@@ -2629,12 +2632,12 @@ class FunctionGen {
       w.op2(Op.local_set, L_H);
     }
     const bytes = keySize === 4 ? 8 : 12;
-    // block $found { probe; loop $next { e = (e + 1) & mask; probe; br $next } }, where probe is:
-    // entry = table + e · bytes; s = its slot + 1; key equal or s = 0 → $found. The table is at most
-    // half full, so a free entry ends it; a free entry's stale key may equal the key, and s = 0 still
-    // makes that a miss, as it must be. The first probe sits outside the loop: most lookups end there,
-    // without the loop's stack check V8 adds.
-    const entry = (depth: number) => {
+    // The table is at most half full, so a free entry (s = 0) ends a probe; a free entry's stale key
+    // may equal the key, and s = 0 still makes that a miss, as it must be. The first two entries are
+    // read without a branch between them (which entry a key sits in is random, so a branch per entry
+    // mispredicts often): T = s0 when key0 equals or s0 = 0, else s1 when key1 equals, else 0; done
+    // when either decides. Only then, rarely, a loop: e = (e + 1) & mask; key equal or s = 0 → done.
+    const at = (): void => {
       if (fixed === undefined) w.op2(Op.local_get, L_H);
       else w.i32const(fixed.table);
       w.op2(Op.local_get, L_PROBE);
@@ -2642,8 +2645,8 @@ class FunctionGen {
       w.byte(Op.i32_mul);
       w.byte(Op.i32_add);
       w.op2(Op.local_tee, L_O);
-      w.mem(Op.i32_load, bytes - 4);
-      w.op2(Op.local_set, L_T);
+    };
+    const keyEqual = (): void => {
       w.op2(Op.local_get, L_O);
       if (keySize === 4) {
         w.mem(Op.i32_load);
@@ -2654,22 +2657,55 @@ class FunctionGen {
         w.op2(Op.local_get, L_A);
         w.byte(Op.i64_eq);
       }
-      w.op2(Op.br_if, depth);
-      w.op2(Op.local_get, L_T);
-      w.byte(Op.i32_eqz);
-      w.op2(Op.br_if, depth);
     };
-    w.op2(Op.block, 0x40);
-    entry(0);
+    const next = (): void => {
+      w.op2(Op.local_get, L_PROBE);
+      w.i32const(1);
+      w.byte(Op.i32_add);
+      if (fixed === undefined) w.op2(Op.local_get, L_MASK);
+      else w.i32const(fixed.limit);
+      w.byte(Op.i32_and);
+      w.op2(Op.local_set, L_PROBE);
+    };
+    w.op2(Op.block, 0x40); // $found
+    at();
+    w.mem(Op.i32_load, bytes - 4);
+    w.op2(Op.local_tee, L_T); // s0
+    w.byte(Op.i32_eqz);
+    keyEqual();
+    w.byte(Op.i32_or);
+    w.op2(Op.local_set, L_DONE0);
+    next();
+    at();
+    w.mem(Op.i32_load, bytes - 4);
+    w.op2(Op.local_set, L_S1);
+    // T = done0 ? s0 : (key1 equal ? s1 : 0)
+    w.op2(Op.local_get, L_T);
+    w.op2(Op.local_get, L_S1);
+    w.i32const(0);
+    keyEqual();
+    w.byte(Op.select);
+    w.op2(Op.local_get, L_DONE0);
+    w.byte(Op.select);
+    w.op2(Op.local_set, L_T);
+    // done = done0 | key1 equal | s1 = 0
+    w.op2(Op.local_get, L_DONE0);
+    keyEqual();
+    w.byte(Op.i32_or);
+    w.op2(Op.local_get, L_S1);
+    w.byte(Op.i32_eqz);
+    w.byte(Op.i32_or);
+    w.op2(Op.br_if, 0);
     w.op2(Op.loop, 0x40);
-    w.op2(Op.local_get, L_PROBE);
-    w.i32const(1);
-    w.byte(Op.i32_add);
-    if (fixed === undefined) w.op2(Op.local_get, L_MASK);
-    else w.i32const(fixed.limit);
-    w.byte(Op.i32_and);
-    w.op2(Op.local_set, L_PROBE);
-    entry(1);
+    next();
+    at();
+    w.mem(Op.i32_load, bytes - 4);
+    w.op2(Op.local_set, L_T);
+    keyEqual();
+    w.op2(Op.br_if, 1);
+    w.op2(Op.local_get, L_T);
+    w.byte(Op.i32_eqz);
+    w.op2(Op.br_if, 1);
     w.op2(Op.br, 0);
     w.byte(Op.end);
     w.byte(Op.end);
