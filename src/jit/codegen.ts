@@ -16,10 +16,20 @@ import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
 import type { HelperDefinition } from '../vm/helpers.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
 import {
+  type FixedLookupEntry,
+  type FixedLookupWord,
+  fixedLookupEntry,
+  fixedLookupSlot,
+  fixedLookupWord,
+  HASH_FOLD,
+  HASH_MUL1,
+  HASH_MUL2,
+  HASH_XSHIFT,
   LOOKUP_BASE,
   LOOKUP_ENTRY_SHIFT,
   LOOKUP_KIND,
   LOOKUP_LIMIT,
+  LOOKUP_SHIFT,
   LOOKUP_STRIDE,
   LOOKUP_TABLE,
   LookupKind,
@@ -129,17 +139,19 @@ const L_LOOPS = 32;
 const L_GAS_POLL_AT = 33;
 // i32: the mid entry's pc while entering a rotated loop there (see Region.mid); 0 everywhere else.
 const L_MID = 34;
-// i32 scratch of inline map lookups (`inlineLookup`): the map's table entry, key words, probe index
-// and entry mask.
+// i32 scratch of inline map lookups (`inlineLookup`): the map's table entry, the 4-byte key (an
+// 8-byte key goes in L_A), probe index and entry mask.
 const L_ENTRY = 35;
 const L_K0 = 36;
-const L_K1 = 37;
-const L_PROBE = 38;
-const L_MASK = 39;
+const L_PROBE = 37;
+const L_MASK = 38;
+// i32: the second probed entry's slot + 1 and whether the first ended the probe (`probe`).
+const L_S1 = 39;
+const L_DONE0 = 40;
 // f64: a direct helper's result (NaN: take the helper import).
-const L_DIRECT = 40;
+const L_DIRECT = 41;
 // Then the window caches of call-free loops (see `loadWindows`), allocated per part as used.
-const L_CACHE = 41;
+const L_CACHE = 42;
 /** At most this many cached window fields per loop (each is a register V8 keeps in the loop). */
 const MAX_CACHED_FIELDS = 12;
 
@@ -340,6 +352,12 @@ function directHelperIds(input: CodegenInput): number[] {
     if (input.helpers[insn.imm]?.direct !== undefined) ids.push(insn.imm);
   }
   return ids;
+}
+
+/** Helper calls the JIT runs wholly inline (codegen's `pureLookups`). */
+interface PureLookups {
+  readonly slots: Int8Array | undefined;
+  readonly forward: Uint8Array | undefined;
 }
 
 /** The buffer modules are written into (generateModule returns a copy of the right size). */
@@ -610,6 +628,7 @@ class FunctionGen {
   private readonly openPoll = new Map<number, number>();
   /** See slot-prediction.ts: computed at the first loop (a program without loops never needs it). */
   private prediction: SlotPrediction | undefined;
+  private pure: PureLookups | undefined;
   /** pc of an instruction already emitted together with the one before it (see `zeroExtension`). */
   private fusedPc = -1;
   /** The innermost open loop when it is call-free and caches windows (see `loadWindows`), else -1. */
@@ -927,7 +946,7 @@ class FunctionGen {
       { count: 1, type: I32 }, // L_LOOPS
       { count: 1, type: I32 }, // L_GAS_POLL_AT
       { count: 1, type: I32 }, // L_MID
-      { count: 5, type: I32 }, // L_ENTRY … L_MASK
+      { count: 6, type: I32 }, // L_ENTRY … L_DONE0
       { count: 1, type: F64 }, // L_DIRECT
       ...this.cacheTypes.map((type) => ({ count: 1, type })),
     ]);
@@ -1466,7 +1485,12 @@ class FunctionGen {
    */
   private loadWindows(r: number): boolean {
     const R = this.regions[r];
-    this.prediction ??= predictSlots(this.input.program, this.input.layout, this.input.resolveLddw);
+    this.prediction ??= predictSlots(
+      this.input.program,
+      this.input.layout,
+      this.input.resolveLddw,
+      this.pureLookups().slots,
+    );
     const { hostCallsBefore, slotAt } = this.prediction;
     if (hostCallsBefore[R.first] !== hostCallsBefore[R.last + 1]) return false;
     const { insns } = this.input.program;
@@ -1881,6 +1905,16 @@ class FunctionGen {
       }
       case 'store': {
         const at = this.address(insn.dst, insn.off, insn.size, true, false, insn.pc);
+        if (this.forwardKey(insn.pc) === 1) {
+          // A lookup later in the block takes this as its key (see `pureLookups`).
+          if (insn.useReg) {
+            this.w.op2(Op.local_get, insn.src);
+            this.w.byte(Op.i32_wrap_i64);
+          } else this.w.i32const(insn.imm);
+          this.w.op2(Op.local_tee, L_K0);
+          this.w.mem(Op.i32_store, at);
+          return;
+        }
         if (insn.useReg) this.w.op2(Op.local_get, insn.src);
         else this.w.i64const(insn.imm, insn.imm >> 31);
         this.w.mem(STORE_OP[insn.size], at);
@@ -2575,13 +2609,159 @@ class FunctionGen {
    * (vm/map-lookup.ts): r1 a handle of a map with an inline kind, the key readable by the same
    * region-table check as any load. Anything else — another map, a bad handle, a key that would
    * fault — takes the helper call, which then does exactly what it always did (trap, fault or
-   * result). r1..r5 and r6..r9 keep their values either way, as after a call.
+   * result). r1..r5 and r6..r9 keep their values either way, as after a call. When an lddw earlier in
+   * the block names the map, its entry's fixed words are compiled in (`lookupFixed`): no handle or
+   * kind test, the hash's shift, mask, table and stride as immediates.
    */
   private inlineLookup(pc: number, id: number): void {
     const w = this.w;
     const table = this.inlineTable(id) as MapLookupTable;
-    this.open(Op.block, OTHER, 0); // $done
-    this.open(Op.block, OTHER, 0); // $call
+    const fixed = this.knownMap(pc, table);
+    if (fixed !== undefined && fixed.kind === LookupKind.CALL) {
+      this.callHelperId(pc, id);
+      return;
+    }
+    // The key: 4 bytes (8 for HASH8) readable at r2, in the own frame or by the check of `address`.
+    const keySize = fixed === undefined ? 0 : fixed.kind === LookupKind.HASH8 ? 8 : 4;
+    const frameOff = keySize === 0 ? undefined : this.frameOffset(2, pc);
+    // A known map and a key in the own frame: nothing can take the helper call (see `pureLookups`).
+    const pure = frameOff !== undefined && inOwnFrame(R10, frameOff, keySize, this.frameSize);
+    if (!pure) {
+      this.open(Op.block, OTHER, 0); // $done
+      this.open(Op.block, OTHER, 0); // $call
+    }
+    if (fixed === undefined) this.lookupHandle(table);
+    else {
+      w.i32const(fixed.entry);
+      w.op2(Op.local_set, L_ENTRY);
+    }
+    // The key into L_K0 (L_A for a known HASH8 map; the generic code reads 8 bytes at L_H later):
+    // left there by the block's store of it (see `pureLookups`), read in the own frame, or read
+    // after the region-table check of `address`.
+    if (pure) {
+      if (this.forwardKey(pc) !== 2) {
+        w.op2(Op.local_get, L_FPH); // r10's host offset: the key is at frameOff < 0 below it
+        w.i32const(frameOff);
+        w.byte(Op.i32_add);
+        w.mem(keySize === 8 ? Op.i64_load : Op.i32_load);
+        w.op2(Op.local_set, keySize === 8 ? L_A : L_K0);
+      }
+    } else {
+      w.op2(Op.local_get, 2);
+      w.op2(Op.local_tee, L_A);
+      this.locateEntry();
+      w.op2(Op.local_get, L_A);
+      w.op2(Op.local_get, L_H);
+      w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
+      w.byte(Op.i64_lt_u);
+      w.op2(Op.br_if, 0);
+      w.op2(Op.local_get, L_A);
+      w.op2(Op.local_get, L_H);
+      if (keySize === 0) {
+        w.op2(Op.local_get, L_PROBE);
+        w.i32const(LookupKind.HASH8);
+        w.byte(Op.i32_eq);
+        w.i32const(2); // the `last` field of size 8 follows that of size 4
+        w.byte(Op.i32_shl);
+        w.byte(Op.i32_add);
+      }
+      w.mem(Op.i64_load32_u, (TABLE_LAST_READ + sizeIndex(keySize === 8 ? 8 : 4)) * 4);
+      w.byte(Op.i64_gt_u);
+      w.op2(Op.br_if, 0);
+      this.entryHost();
+      w.op2(Op.local_tee, L_H); // the key's host address
+      w.mem(keySize === 8 ? Op.i64_load : Op.i32_load);
+      w.op2(Op.local_set, keySize === 8 ? L_A : L_K0);
+    }
+    if (fixed === undefined) {
+      // ARRAY: base + index · stride, or NULL past max_entries.
+      w.op2(Op.local_get, L_PROBE);
+      w.i32const(LookupKind.ARRAY);
+      w.byte(Op.i32_eq);
+      w.op2(Op.if, 0x40);
+      this.arrayLookup(undefined);
+      w.op2(Op.br, 2); // $done
+      w.byte(Op.end);
+      // HASH4 / HASH8: the home entry of hash-index.ts (`probedHome`), then linear probing.
+      w.op2(Op.local_get, L_PROBE);
+      w.i32const(LookupKind.HASH4);
+      w.byte(Op.i32_eq);
+      w.op2(Op.if, 0x40);
+      this.probe(4, undefined);
+      w.byte(Op.else);
+      w.op2(Op.local_get, L_H);
+      w.mem(Op.i64_load);
+      w.op2(Op.local_set, L_A); // the 8-byte key
+      this.probe(8, undefined);
+      w.byte(Op.end);
+    } else if (fixed.kind === LookupKind.HASH8) this.probe(8, fixed);
+    else if (fixed.kind === LookupKind.ARRAY) this.arrayLookup(fixed);
+    else this.probe(4, fixed);
+    if (pure) return;
+    w.op2(Op.br, 1); // $done
+    this.close(OTHER, 0);
+    this.callHelperId(pc, id);
+    this.close(OTHER, 0);
+  }
+
+  /**
+   * The helper calls the JIT runs wholly inline — an lddw in the block names a map with an inline
+   * kind and the key lies in the own frame, so no handle, kind or key check can fail and no helper
+   * call is compiled — found once per module: per instruction index the slot of the map's values,
+   * which the result points into or is NULL, 0 for every other instruction (slot-prediction.ts); and
+   * the 4-byte keys the block stored last with `stxw`/`stw [r10 + off]`, which the store also keeps
+   * in L_K0 so the lookup does not read them back (`forwardKey`).
+   */
+  private pureLookups(): PureLookups {
+    if (this.pure !== undefined) return this.pure;
+    const { insns } = this.input.program;
+    const { facts, leader } = this.input.layout;
+    let slots: Int8Array | undefined;
+    let forward: Uint8Array | undefined;
+    for (let i = 0; i < insns.length; i++) {
+      if ((facts[i] & F_HOST) === 0) continue;
+      const insn = insns[i];
+      if (insn.kind !== 'call' || insn.op !== 'helper') continue;
+      const table = this.inlineTable(insn.imm);
+      if (table === undefined || this.input.helpers[insn.imm] === undefined) continue;
+      const fixed = this.knownMap(insn.pc, table);
+      if (fixed === undefined || fixed.kind === LookupKind.CALL) continue;
+      const off = this.frameOffset(2, insn.pc);
+      const keySize = fixed.kind === LookupKind.HASH8 ? 8 : 4;
+      if (off === undefined || !inOwnFrame(R10, off, keySize, this.frameSize)) continue;
+      slots ??= new Int8Array(insns.length);
+      slots[i] = fixedLookupSlot(table, fixed);
+      if (keySize !== 4 || leader[insn.pc] === 1) continue;
+      // The block's last memory write before the call: the key's store, or no forwarding.
+      for (let j = i - 1; j >= 0; j--) {
+        const x = insns[j];
+        if (x.kind === 'store' || x.kind === 'atomic') {
+          if (x.kind === 'store' && x.dst === R10 && x.off === off && x.size === 4) {
+            forward ??= new Uint8Array(insns.length);
+            forward[j] = 1; // the store
+            forward[i] = 2; // the lookup
+          }
+          break;
+        }
+        if (leader[x.pc] === 1) break;
+      }
+    }
+    this.pure = { slots, forward };
+    return this.pure;
+  }
+
+  /** 1 at a store whose value a lookup later in its block takes as key, 2 at that lookup, else 0. */
+  private forwardKey(pc: number): number {
+    const f = this.pureLookups().forward;
+    return f === undefined ? 0 : f[this.input.program.insnAt[pc]];
+  }
+
+  /**
+   * r1 (a map handle) → its entry's address in L_ENTRY and its kind in L_PROBE, or a branch to the
+   * helper call (depth 0) for anything but a handle of an inline kind.
+   */
+  private lookupHandle(table: MapLookupTable): void {
+    const w = this.w;
     // Handle → id: r1 − base below count << shift (unsigned 64-bit, so a high half fails), low bits 0.
     w.op2(Op.local_get, 1);
     w.i64const(table.handleBase | 0, 0);
@@ -2611,135 +2791,184 @@ class FunctionGen {
     w.op2(Op.local_tee, L_PROBE); // the kind, for now
     w.byte(Op.i32_eqz);
     w.op2(Op.br_if, 0);
-    // The key: 4 bytes (8 for HASH8) readable at r2, the check of `address` (layout.ts).
-    w.op2(Op.local_get, 2);
-    w.op2(Op.local_tee, L_A);
-    this.locateEntry();
-    w.op2(Op.local_get, L_A);
-    w.op2(Op.local_get, L_H);
-    w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
-    w.byte(Op.i64_lt_u);
-    w.op2(Op.br_if, 0);
-    w.op2(Op.local_get, L_A);
-    w.op2(Op.local_get, L_H);
-    w.op2(Op.local_get, L_PROBE);
-    w.i32const(LookupKind.HASH8);
-    w.byte(Op.i32_eq);
-    w.i32const(2); // the `last` field of size 8 follows that of size 4
-    w.byte(Op.i32_shl);
-    w.byte(Op.i32_add);
-    w.mem(Op.i64_load32_u, (TABLE_LAST_READ + sizeIndex(4)) * 4);
-    w.byte(Op.i64_gt_u);
-    w.op2(Op.br_if, 0);
-    this.entryHost();
-    w.op2(Op.local_tee, L_H); // the key's host address
-    w.mem(Op.i32_load);
-    w.op2(Op.local_set, L_K0);
-    // ARRAY: base + index · stride, or NULL past max_entries.
-    w.op2(Op.local_get, L_PROBE);
-    w.i32const(LookupKind.ARRAY);
-    w.byte(Op.i32_eq);
-    w.op2(Op.if, 0x40);
+  }
+
+  /**
+   * The fixed words of the entry of the map r1 names at helper call `pc` — the handle an lddw earlier
+   * in the block loaded and no later instruction of the block rewrote — or undefined.
+   */
+  private knownMap(pc: number, table: MapLookupTable): FixedLookupEntry | undefined {
+    const { insns, insnAt } = this.input.program;
+    const { leader } = this.input.layout;
+    if (leader[pc] === 1) return undefined;
+    for (let i = insnAt[pc] - 1; i >= 0; i--) {
+      const insn = insns[i];
+      if (insn.kind === 'lddw' && insn.dst === 1) {
+        try {
+          return fixedLookupEntry(table, lddwValue(insn, this.input.resolveLddw));
+        } catch {
+          return undefined; // unresolvable: the lddw's own code generation reports it
+        }
+      }
+      if (((this.input.layout.facts[i] >>> WRITES_SHIFT) & 2) !== 0 || leader[insn.pc] === 1)
+        return undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * The offset from r10 of the address register `r` holds at the call `pc`, when instructions earlier
+   * in the block set it from r10 (`mov r, r10`, then `add`/`sub` of immediates); undefined otherwise.
+   */
+  private frameOffset(r: number, pc: number): number | undefined {
+    const { insns, insnAt } = this.input.program;
+    const { leader, facts } = this.input.layout;
+    if (leader[pc] === 1) return undefined;
+    let off = 0;
+    for (let i = insnAt[pc] - 1; i >= 0; i--) {
+      const insn = insns[i];
+      if (((facts[i] >>> WRITES_SHIFT) & (1 << r)) !== 0) {
+        if (insn.kind !== 'alu' || !insn.is64) return undefined;
+        if (insn.op === 'mov' && insn.useReg && insn.src === R10) return off;
+        if (insn.useReg || (insn.op !== 'add' && insn.op !== 'sub')) return undefined;
+        off += insn.op === 'add' ? insn.imm : -insn.imm;
+        if (Math.abs(off) > 2 ** 20) return undefined;
+      }
+      if (leader[insn.pc] === 1) return undefined;
+    }
+    return undefined;
+  }
+
+  /** ARRAY: r0 = base + index · stride, or NULL past max_entries (the u32 index in L_K0). */
+  private arrayLookup(fixed: FixedLookupEntry | undefined): void {
+    const w = this.w;
     this.lookupEntry(LOOKUP_BASE);
     w.op2(Op.local_get, L_K0);
-    this.lookupEntry(LOOKUP_STRIDE);
+    this.fixedWord(fixed, LOOKUP_STRIDE);
     w.byte(Op.i32_mul);
     w.byte(Op.i32_add);
     w.i32const(0);
     w.op2(Op.local_get, L_K0);
-    this.lookupEntry(LOOKUP_LIMIT);
+    this.fixedWord(fixed, LOOKUP_LIMIT);
     w.byte(Op.i32_lt_u);
     w.byte(Op.select);
     w.byte(Op.i64_extend_i32_u);
     w.op2(Op.local_set, 0);
-    w.op2(Op.br, 2); // $done
-    w.byte(Op.end);
-    // HASH4 / HASH8: the hash of hash-index.ts (`probedHash`), then linear probing of its table.
-    w.op2(Op.local_get, L_PROBE);
-    w.i32const(LookupKind.HASH4);
-    w.byte(Op.i32_eq);
-    w.op2(Op.if, 0x40);
-    this.probe(4);
-    w.byte(Op.else);
-    w.op2(Op.local_get, L_H);
-    w.mem(Op.i32_load, 4);
-    w.op2(Op.local_set, L_K1);
-    this.probe(8);
-    w.byte(Op.end);
-    w.op2(Op.br, 1); // $done
-    this.close(OTHER, 0);
-    this.callHelperId(pc, id);
-    this.close(OTHER, 0);
   }
 
   /**
-   * Probes the open table of the entry in L_ENTRY for the key in L_K0 (and L_K1 for 8 bytes), as
-   * HashIndex.find does, and sets r0 to the value's guest address or 0.
+   * Probes the open table of the entry in L_ENTRY (or `fixed`) for the key in L_K0 (in L_A for 8
+   * bytes), as HashIndex.find does, and sets r0 to the value's guest address or 0.
    */
-  private probe(keySize: 4 | 8): void {
+  private probe(keySize: 4 | 8, fixed: FixedLookupEntry | undefined): void {
     const w = this.w;
-    if (keySize === 4) {
-      w.op2(Op.local_get, L_K0);
-    } else {
-      w.i32const(8);
-      this.mixH(L_K0);
-      this.mixH(L_K1);
-    }
-    // murmur3's fmix.
-    for (const [shift, factor] of [
-      [16, 0x85ebca6b],
-      [13, 0xc2b2ae35],
-      [16, 0],
-    ]) {
-      w.op2(Op.local_tee, L_PROBE);
-      w.op2(Op.local_get, L_PROBE);
-      w.i32const(shift);
-      w.byte(Op.i32_shr_u);
+    // The home entry (vm/map-lookup.ts, hash-index.ts `probedHome`): an 8-byte key folds to
+    // k0 ^ k1 · HASH_FOLD; x = k · HASH_MUL1; x ^= x >>> HASH_XSHIFT; (x · HASH_MUL2) >>> shift.
+    if (keySize === 4) w.op2(Op.local_get, L_K0);
+    else {
+      w.op2(Op.local_get, L_A);
+      w.byte(Op.i32_wrap_i64);
+      w.op2(Op.local_get, L_A);
+      w.i64const(32, 0);
+      w.byte(Op.i64_shr_u);
+      w.byte(Op.i32_wrap_i64);
+      w.i32const(HASH_FOLD);
+      w.byte(Op.i32_mul);
       w.byte(Op.i32_xor);
-      if (factor !== 0) {
-        w.i32const(factor | 0);
-        w.byte(Op.i32_mul);
-      }
     }
-    this.lookupEntry(LOOKUP_LIMIT);
-    w.op2(Op.local_tee, L_MASK);
-    w.byte(Op.i32_and);
-    w.op2(Op.local_set, L_PROBE);
-    this.lookupEntry(LOOKUP_TABLE);
-    w.op2(Op.local_set, L_H);
-    const bytes = keySize === 4 ? 8 : 12;
-    // block $found { loop $next { entry = table + e · bytes; s = its slot + 1; s = 0 or key equal →
-    // $found; e = (e + 1) & mask } } — the table is at most half full, so a free entry ends it.
-    w.op2(Op.block, 0x40);
-    w.op2(Op.loop, 0x40);
-    w.op2(Op.local_get, L_H);
-    w.op2(Op.local_get, L_PROBE);
-    w.i32const(bytes);
+    w.i32const(HASH_MUL1);
     w.byte(Op.i32_mul);
-    w.byte(Op.i32_add);
-    w.op2(Op.local_tee, L_O);
-    w.mem(Op.i32_load, bytes - 4);
-    w.op2(Op.local_tee, L_T);
-    w.byte(Op.i32_eqz);
-    w.op2(Op.local_get, L_O);
-    w.mem(Op.i32_load);
-    w.op2(Op.local_get, L_K0);
-    w.byte(Op.i32_eq);
-    if (keySize === 8) {
-      w.op2(Op.local_get, L_O);
-      w.mem(Op.i32_load, 4);
-      w.op2(Op.local_get, L_K1);
-      w.byte(Op.i32_eq);
-      w.byte(Op.i32_and);
-    }
-    w.byte(Op.i32_or);
-    w.op2(Op.br_if, 1);
+    w.op2(Op.local_tee, L_PROBE);
     w.op2(Op.local_get, L_PROBE);
-    w.i32const(1);
-    w.byte(Op.i32_add);
-    w.op2(Op.local_get, L_MASK);
-    w.byte(Op.i32_and);
+    w.i32const(HASH_XSHIFT);
+    w.byte(Op.i32_shr_u);
+    w.byte(Op.i32_xor);
+    w.i32const(HASH_MUL2);
+    w.byte(Op.i32_mul);
+    this.fixedWord(fixed, LOOKUP_SHIFT);
+    w.byte(Op.i32_shr_u);
     w.op2(Op.local_set, L_PROBE);
+    if (fixed === undefined) {
+      this.lookupEntry(LOOKUP_LIMIT);
+      w.op2(Op.local_set, L_MASK);
+      this.lookupEntry(LOOKUP_TABLE);
+      w.op2(Op.local_set, L_H);
+    }
+    const bytes = keySize === 4 ? 8 : 12;
+    // The table is at most half full, so a free entry (s = 0) ends a probe; a free entry's stale key
+    // may equal the key, and s = 0 still makes that a miss, as it must be. The first two entries are
+    // read without a branch between them (which entry a key sits in is random, so a branch per entry
+    // mispredicts often): T = s0 when key0 equals or s0 = 0, else s1 when key1 equals, else 0; done
+    // when either decides. Only then, rarely, a loop: e = (e + 1) & mask; key equal or s = 0 → done.
+    const at = (): void => {
+      if (fixed === undefined) w.op2(Op.local_get, L_H);
+      else w.i32const(fixed.table);
+      w.op2(Op.local_get, L_PROBE);
+      w.i32const(bytes);
+      w.byte(Op.i32_mul);
+      w.byte(Op.i32_add);
+      w.op2(Op.local_tee, L_O);
+    };
+    const keyEqual = (): void => {
+      w.op2(Op.local_get, L_O);
+      if (keySize === 4) {
+        w.mem(Op.i32_load);
+        w.op2(Op.local_get, L_K0);
+        w.byte(Op.i32_eq);
+      } else {
+        w.mem(Op.i64_load);
+        w.op2(Op.local_get, L_A);
+        w.byte(Op.i64_eq);
+      }
+    };
+    const next = (): void => {
+      w.op2(Op.local_get, L_PROBE);
+      w.i32const(1);
+      w.byte(Op.i32_add);
+      if (fixed === undefined) w.op2(Op.local_get, L_MASK);
+      else w.i32const(fixed.limit);
+      w.byte(Op.i32_and);
+      w.op2(Op.local_set, L_PROBE);
+    };
+    w.op2(Op.block, 0x40); // $found
+    at();
+    w.mem(Op.i32_load, bytes - 4);
+    w.op2(Op.local_tee, L_T); // s0
+    w.byte(Op.i32_eqz);
+    keyEqual();
+    w.byte(Op.i32_or);
+    w.op2(Op.local_set, L_DONE0);
+    next();
+    at();
+    w.mem(Op.i32_load, bytes - 4);
+    w.op2(Op.local_set, L_S1);
+    // T = done0 ? s0 : (key1 equal ? s1 : 0)
+    w.op2(Op.local_get, L_T);
+    w.op2(Op.local_get, L_S1);
+    w.i32const(0);
+    keyEqual();
+    w.byte(Op.select);
+    w.op2(Op.local_get, L_DONE0);
+    w.byte(Op.select);
+    w.op2(Op.local_set, L_T);
+    // done = done0 | key1 equal | s1 = 0
+    w.op2(Op.local_get, L_DONE0);
+    keyEqual();
+    w.byte(Op.i32_or);
+    w.op2(Op.local_get, L_S1);
+    w.byte(Op.i32_eqz);
+    w.byte(Op.i32_or);
+    w.op2(Op.br_if, 0);
+    w.op2(Op.loop, 0x40);
+    next();
+    at();
+    w.mem(Op.i32_load, bytes - 4);
+    w.op2(Op.local_set, L_T);
+    keyEqual();
+    w.op2(Op.br_if, 1);
+    w.op2(Op.local_get, L_T);
+    w.byte(Op.i32_eqz);
+    w.op2(Op.br_if, 1);
     w.op2(Op.br, 0);
     w.byte(Op.end);
     w.byte(Op.end);
@@ -2748,7 +2977,7 @@ class FunctionGen {
     w.op2(Op.local_get, L_T);
     w.i32const(1);
     w.byte(Op.i32_sub);
-    this.lookupEntry(LOOKUP_STRIDE);
+    this.fixedWord(fixed, LOOKUP_STRIDE);
     w.byte(Op.i32_mul);
     w.byte(Op.i32_add);
     w.i32const(0);
@@ -2758,29 +2987,16 @@ class FunctionGen {
     w.op2(Op.local_set, 0);
   }
 
+  /** Pushes a fixed word of the map's entry: an immediate when the map is known, else its load. */
+  private fixedWord(fixed: FixedLookupEntry | undefined, word: FixedLookupWord): void {
+    if (fixed === undefined) this.lookupEntry(word);
+    else this.w.i32const(fixedLookupWord(fixed, word));
+  }
+
   /** Pushes word `word` of the map's lookup-table entry (its address in L_ENTRY). */
   private lookupEntry(word: number): void {
     this.w.op2(Op.local_get, L_ENTRY);
     this.w.mem(Op.i32_load, word * 4);
-  }
-
-  /** murmur3's body round: h (on the stack) ← mixH(h, key word in `local`), see hash-index.ts. */
-  private mixH(local: number): void {
-    const w = this.w;
-    w.op2(Op.local_get, local);
-    w.i32const(0xcc9e2d51 | 0);
-    w.byte(Op.i32_mul);
-    w.i32const(15);
-    w.byte(Op.i32_rotl);
-    w.i32const(0x1b873593);
-    w.byte(Op.i32_mul);
-    w.byte(Op.i32_xor);
-    w.i32const(13);
-    w.byte(Op.i32_rotl);
-    w.i32const(5);
-    w.byte(Op.i32_mul);
-    w.i32const(0xe6546b64 | 0);
-    w.byte(Op.i32_add);
   }
 
   // ------------------------------------------------------------------------------ memory

@@ -11,6 +11,10 @@
  * slot of the last address constant (lddw, or r10 for the stack) the base register was derived from.
  * A wrong prediction costs speed, never safety: an access outside the predicted window takes the
  * ordinary check, which accepts it in its own region or faults exactly like the interpreter.
+ *
+ * A map lookup the JIT runs wholly inline (a known map, the key in the own frame: codegen's
+ * `pureLookup`) is no host code: it reads only the frame and the map's table, so a loop around it
+ * stays call-free, and its result is predicted in the slot of the map's values.
  */
 import type { Insn, Program } from '../isa/instruction.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
@@ -69,6 +73,7 @@ export function predictSlots(
   program: Program,
   layout: ProgramLayout,
   resolveLddw: ((insn: Insn & { kind: 'lddw' }) => bigint) | undefined,
+  inlineSlot?: Int8Array,
 ): SlotPrediction {
   const { insns } = program;
   const count = insns.length;
@@ -120,8 +125,9 @@ export function predictSlots(
           reg[0] = UNKNOWN;
           break;
         case MOVE_CALL:
-          if ((facts[i] & F_HOST) !== 0) reachesHost[f.index] = 1;
           reg.fill(UNKNOWN, 0, 6);
+          if (inlineSlot !== undefined && inlineSlot[i] > 0) reg[0] = inlineSlot[i];
+          else if ((facts[i] & F_HOST) !== 0) reachesHost[f.index] = 1;
           break;
       }
     }
@@ -133,8 +139,9 @@ export function predictSlots(
   let site = 0;
   for (let i = 0; i < count; i++) {
     hostCallsBefore[i] = hostCalls;
-    if ((facts[i] & F_HOST) !== 0) hostCalls++;
-    else if (
+    if ((facts[i] & F_HOST) !== 0) {
+      if (inlineSlot === undefined || inlineSlot[i] === 0) hostCalls++;
+    } else if (
       site < calls.sites.length &&
       calls.sites[site] === i &&
       reachesHost[calls.siteCallee[site++]] === 1

@@ -5,6 +5,7 @@
  * LOOKUP_ENTRY_WORDS int32 words per map id, kind first; every other kind of map, and every argument
  * the inline code does not accept, goes through the helper call as before.
  */
+import { SLOT_SHIFT } from './memory/layout.js';
 
 /** int32 words per map entry (a power of two: entry offset = id << LOOKUP_ENTRY_SHIFT bytes). */
 export const LOOKUP_ENTRY_WORDS = 8;
@@ -20,6 +21,18 @@ export const LOOKUP_BASE = 2;
 export const LOOKUP_STRIDE = 3;
 /** HASH*: byte offset of the open-addressing table (hash-index.ts) in the linear memory. */
 export const LOOKUP_TABLE = 4;
+/** HASH*: the hash's shift, 32 − log2(entries) (runtime/maps/hash-index.ts `probedHome`). */
+export const LOOKUP_SHIFT = 5;
+
+/**
+ * The hash of 4- and 8-byte keys (runtime/maps/hash-index.ts `probedHome`, which the JIT's inline
+ * probe computes the same way): an 8-byte key folds to k0 ^ k1 · HASH_FOLD, then x = k · HASH_MUL1,
+ * x ^= x >>> HASH_XSHIFT, home entry = (x · HASH_MUL2) >>> LOOKUP_SHIFT's value.
+ */
+export const HASH_FOLD = 0xc2b2ae35 | 0;
+export const HASH_MUL1 = 0x85ebca6b | 0;
+export const HASH_XSHIFT = 13;
+export const HASH_MUL2 = 0x9e3779b1 | 0;
 
 /** Entry kinds: how a lookup in this map runs. */
 export const LookupKind = {
@@ -44,4 +57,73 @@ export interface MapLookupTable {
   /** Map handles: `handleBase + id << handleShift` (runtime/maps/host-api.ts). */
   readonly handleBase: number;
   readonly handleShift: number;
+}
+
+/**
+ * The words of a map's entry that never change once the table is written (all but LOOKUP_BASE, which
+ * moves with the current CPU for per-CPU maps): a map's kind, key size, table and value stride are
+ * fixed when it is created, so the JIT may compile them in where it knows the map.
+ */
+export type FixedLookupWord =
+  | typeof LOOKUP_KIND
+  | typeof LOOKUP_LIMIT
+  | typeof LOOKUP_STRIDE
+  | typeof LOOKUP_TABLE
+  | typeof LOOKUP_SHIFT;
+
+/** A map's entry address (byte offset in the linear memory) and its fixed words. */
+export interface FixedLookupEntry {
+  readonly entry: number;
+  readonly kind: (typeof LookupKind)[keyof typeof LookupKind];
+  readonly limit: number;
+  readonly stride: number;
+  readonly table: number;
+  readonly shift: number;
+}
+
+/**
+ * The fixed words of the entry of the map whose handle is `handle` (a register value), read from the
+ * table in its memory; undefined when `handle` is not one of the table's handles.
+ */
+export function fixedLookupEntry(table: MapLookupTable, handle: bigint): FixedLookupEntry | undefined {
+  const rel = handle - BigInt(table.handleBase);
+  const id = Number(rel >> BigInt(table.handleShift));
+  if (rel < 0n || (rel & ((1n << BigInt(table.handleShift)) - 1n)) !== 0n || id >= table.count) {
+    return undefined;
+  }
+  const entry = table.at + (id << LOOKUP_ENTRY_SHIFT);
+  const words = new Int32Array(table.memory.buffer, entry, LOOKUP_ENTRY_WORDS);
+  const kind = words[LOOKUP_KIND];
+  if (kind !== LookupKind.ARRAY && kind !== LookupKind.HASH4 && kind !== LookupKind.HASH8) {
+    return { entry, kind: LookupKind.CALL, limit: 0, stride: 0, table: 0, shift: 0 };
+  }
+  return {
+    entry,
+    kind,
+    limit: words[LOOKUP_LIMIT],
+    stride: words[LOOKUP_STRIDE],
+    table: words[LOOKUP_TABLE],
+    shift: words[LOOKUP_SHIFT],
+  };
+}
+
+/** Word `word` of a fixed entry. */
+export function fixedLookupWord(e: FixedLookupEntry, word: FixedLookupWord): number {
+  switch (word) {
+    case LOOKUP_KIND:
+      return e.kind;
+    case LOOKUP_LIMIT:
+      return e.limit;
+    case LOOKUP_STRIDE:
+      return e.stride;
+    case LOOKUP_TABLE:
+      return e.table;
+    case LOOKUP_SHIFT:
+      return e.shift;
+  }
+}
+
+/** The 256 MiB slot of a map's values (every CPU's copies share one arena), from its entry's base. */
+export function fixedLookupSlot(table: MapLookupTable, e: FixedLookupEntry): number {
+  return new Int32Array(table.memory.buffer, e.entry, LOOKUP_ENTRY_WORDS)[LOOKUP_BASE] >>> SLOT_SHIFT;
 }

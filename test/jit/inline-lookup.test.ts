@@ -12,7 +12,7 @@ import { BpfError } from '../../src/errors.js';
 import { EXECUTORS, type ExecutorKind } from '../../src/executors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { MapHelperId, registerMapHelpers } from '../../src/runtime/helpers/maps.js';
-import { BPF_F_WRONLY_PROG } from '../../src/runtime/maps/constants.js';
+import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from '../../src/runtime/maps/constants.js';
 import { HashMap } from '../../src/runtime/maps/hash.js';
 import { createMaps } from '../../src/runtime/maps/host-api.js';
 import type { MapDefinition, MapTypeName } from '../../src/runtime/maps/map-def.js';
@@ -57,15 +57,18 @@ function world(defs: Def[], cpus = 1, maxBytes?: number) {
 
 /**
  * Looks up `count` keys of `keySize` bytes from the input in map `m`; per key: sum = sum · 31 + r0,
- * and on a hit sum += *value and *value += 1 (the host must see the increments). r0 = sum.
+ * and on a hit sum += *value and *value += 1 (the host must see the increments). r0 = sum. The
+ * handle comes from an lddw in the call's block (the JIT compiles the map's entry in) or from a
+ * register set before the loop (the JIT reads the entry at run time).
  */
-const scan = (m: number, keySize: number) => `
+const scan = (m: number, keySize: number, handle: 'lddw' | 'register' = 'lddw') => `
   mov %r6, %r1
   mov %r7, %r2
   mov %r8, 0
+  lddw map_idx %r9, ${m}
 loop:
   jeq %r7, 0, done
-  lddw map_idx %r1, ${m}
+  ${handle === 'lddw' ? `lddw map_idx %r1, ${m}` : 'mov %r1, %r9'}
   mov %r2, %r6
   call 1
   mul %r8, 31
@@ -133,8 +136,10 @@ describe('inline map lookups in JIT code', () => {
     ['percpu_hash', 4],
     ['percpu_hash', 8],
   ];
-  for (const [type, keySize] of inlineCases) {
-    it(`${type}, ${keySize}-byte keys: random host updates and deletes between runs, same results as the interpreter, no helper call`, () => {
+  for (const [[type, keySize], handle] of inlineCases.flatMap((c) =>
+    (['lddw', 'register'] as const).map((h) => [c, h] as const),
+  )) {
+    it(`${type}, ${keySize}-byte keys, handle by ${handle}: random host updates and deletes between runs, same results as the interpreter, no helper call`, () => {
       const cpus = type.startsWith('percpu') ? 3 : 1;
       const worlds = ENGINES.map(() => world([{ name: 'm', type, keySize, maxEntries: 16 }], cpus));
       const random = prng(keySize * 131 + type.length);
@@ -153,7 +158,7 @@ describe('inline map lookups in JIT code', () => {
             } else if (remove) w.maps.maps[0].delete(keyBytes(keySize, n));
             else w.maps.maps[0].update(keyBytes(keySize, n), value(n));
           }
-          return runKeys(w, w === worlds[0] ? 'interp' : 'jit', scan(0, keySize), keys);
+          return runKeys(w, w === worlds[0] ? 'interp' : 'jit', scan(0, keySize, handle), keys);
         });
         expect(results[1]).toEqual(results[0]);
         expect(worlds[0].maps.dump()).toEqual(worlds[1].maps.dump());
@@ -193,6 +198,122 @@ describe('inline map lookups in JIT code', () => {
     expect(new DataView(h.lookup(keyBytes(4, 7))?.buffer as ArrayBuffer).getBigUint64(0, true)).toBe(1003n);
     expect(w.counter.calls).toBe(4); // only the interpreter's lookups called the helper
   });
+
+  it('a lookup reached by a jump does not take the map of the lddw that falls through to it', () => {
+    const w = world([
+      { name: 'a', type: 'hash', keySize: 4 },
+      { name: 'b', type: 'hash', keySize: 4 },
+    ]);
+    w.maps.maps[0].update(keyBytes(4, 3), value(1));
+    w.maps.maps[1].update(keyBytes(4, 3), value(2));
+    const text = `
+      stw [%r10-4], 3
+      mov %r6, %r1
+      mov %r2, %r10
+      add %r2, -4
+      lddw map_idx %r1, 0
+      jeq %r6, 0, go
+      lddw map_idx %r1, 1
+    go:
+      call 1
+      ldxdw %r0, [%r0]
+      exit`;
+    for (const [arg, want] of [
+      [0, 1000n],
+      [1, 2000n],
+    ] as const) {
+      const [a, b] = ENGINES.map((kind) => outcome(() => w.load(kind, text).run({ args: [arg] })));
+      expect(a.r0).toBe(want);
+      expect(b).toEqual(a);
+    }
+  });
+
+  it('an 8-byte key at r10 − 4 crosses the top of the stack and faults like the interpreter', () => {
+    const text = 'lddw map_idx %r1, 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\nexit';
+    const [a, b] = ENGINES.map((kind) =>
+      runKeys(world([{ name: 'h', type: 'hash', keySize: 8 }]), kind, text, []),
+    );
+    expect(a.code).toBe('MEMORY_FAULT');
+    expect(b).toEqual(a);
+  });
+
+  /**
+   * A loop whose lookups run wholly inline (map by lddw, key at r10 − 4) has no host call, so its
+   * accesses through the returned pointer take the cached window check (slot-prediction.ts).
+   */
+  const pureLoop = (op: string) => `
+      mov %r6, 0
+      mov %r7, 0
+    loop:
+      stxw [%r10-4], %r6
+      mov %r2, %r10
+      add %r2, -4
+      lddw map_idx %r1, 0
+      call 1
+      jeq %r0, 0, next
+      ${op}
+    next:
+      add %r6, 1
+      jlt %r6, 40, loop
+      mov %r0, %r7
+      exit`;
+  for (const [type, flags, op, want] of [
+    ['hash', 0, 'ldxdw %r1, [%r0]\n add %r7, %r1\n stxdw [%r0], %r7', 'r0'],
+    ['array', 0, 'ldxdw %r1, [%r0]\n add %r7, %r1\n stxdw [%r0], %r7', 'r0'],
+    ['array', BPF_F_RDONLY_PROG, 'ldxdw %r1, [%r0]\n add %r7, %r1', 'r0'],
+    ['array', BPF_F_RDONLY_PROG, 'ldxdw %r1, [%r0]\n stxdw [%r0], %r1', 'MEMORY_FAULT'],
+  ] as const) {
+    it(`a loop of wholly inline ${type} lookups (flags ${flags}) agrees with the interpreter: ${want}`, () => {
+      const results = ENGINES.map((kind) => {
+        const w = world([{ name: 'm', type, keySize: 4, maxEntries: 32, flags }]);
+        for (let n = 0; n < 32; n += type === 'hash' ? 3 : 1) w.maps.maps[0].update(keyBytes(4, n), value(n));
+        const r = outcome(() => w.load(kind, pureLoop(op)).run());
+        return { r, dump: w.maps.dump(), calls: w.counter.calls };
+      });
+      if (want === 'r0') expect(results[0].r.r0).toBeGreaterThan(0n);
+      else expect(results[0].r.code).toBe(want);
+      expect(results[1].r).toEqual(results[0].r);
+      expect(results[1].dump).toEqual(results[0].dump);
+      expect(results[0].calls).toBeGreaterThan(0);
+      expect(results[1].calls).toBe(0);
+    });
+  }
+
+  // The JIT passes the key a block stored last at r10 − 4 straight to its lookup (codegen's
+  // `pureLookups`); any later write that may touch the key must make it read the stack instead.
+  for (const [what, body, key] of [
+    ['stxw, then the lookup', 'stxw [%r10-4], %r6\nadd %r6, 1', 5],
+    ['stw of an immediate', 'stw [%r10-4], 9', 9],
+    ['stxw, then a byte store into the key', 'stxw [%r10-4], %r6\nstb [%r10-3], 1', 5 + 256],
+    ['stxw, then a store through an alias of r10', 'stxw [%r10-4], %r6\nmov %r3, %r10\nstw [%r3-4], 7', 7],
+    ['stxw, then an atomic add on the key', 'stxw [%r10-4], %r6\nmov %r3, 2\nlock add32 [%r10-4], %r3', 7],
+    ['stxdw over the key', 'stxw [%r10-4], %r6\nlddw %r3, 0x900000000\nstxdw [%r10-8], %r3', 9],
+    ['stxw to another slot after the key', 'stxw [%r10-4], %r6\nstxw [%r10-8], %r7', 5],
+  ] as const) {
+    it(`a key forwarded from its store: ${what}`, () => {
+      const text = `
+        mov %r6, 5
+        mov %r7, 8
+        ${body}
+        mov %r2, %r10
+        add %r2, -4
+        lddw map_idx %r1, 0
+        call 1
+        jeq %r0, 0, miss
+        ldxdw %r0, [%r0]
+        exit
+      miss:
+        mov %r0, 1
+        exit`;
+      const [a, b] = ENGINES.map((kind) => {
+        const w = world([{ name: 'h', type: 'hash', keySize: 4, maxEntries: 600 }]);
+        for (let n = 0; n < 300; n++) w.maps.maps[0].update(keyBytes(4, n), value(n));
+        return outcome(() => w.load(kind, text).run());
+      });
+      expect(a.r0).toBe(BigInt(key) * 1000n);
+      expect(b).toEqual(a);
+    });
+  }
 
   it('sees guest updates and deletes made earlier in the same run', () => {
     const w = world([{ name: 'h', type: 'hash', keySize: 8 }]);

@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HashMap } from '../../src/runtime/maps/hash.js';
-import { HashIndex, hashBytes } from '../../src/runtime/maps/hash-index.js';
+import { HashIndex, hashBytes, probedHome } from '../../src/runtime/maps/hash-index.js';
+import { prng } from '../support/prng.js';
 import { setup, u32, u64 } from './fixtures.js';
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -52,6 +53,92 @@ describe('HashIndex', () => {
       seen.add(hashBytes(b, 0, 13));
     }
     expect(seen.size).toBe(15);
+  });
+
+  it('homes 4- and 8-byte keys by multiply, xor-shift, multiply, in the top bits', () => {
+    const random = prng(7);
+    const u32 = () => Math.floor(random() * 2 ** 32);
+    const mul = (a: bigint, b: bigint) => (a * b) & 0xffffffffn;
+    for (let i = 0; i < 2000; i++) {
+      const [k0, k1, bits] = [u32(), u32(), 1 + (i % 31)];
+      for (const keySize of [4, 8] as const) {
+        const k = keySize === 4 ? BigInt(k0) : BigInt(k0) ^ mul(BigInt(k1), 0xc2b2ae35n);
+        let x = mul(k, 0x85ebca6bn);
+        x ^= x >> 13n;
+        const want = Number(mul(x, 0x9e3779b1n) >> BigInt(32 - bits));
+        expect(probedHome(keySize, k0 | 0, k1 | 0, 32 - bits)).toBe(want);
+      }
+    }
+  });
+
+  /**
+   * Linear probing of 4,096 keys in 8,192 entries (the index's load): probes per hit and per miss,
+   * for the key patterns programs use: structured keys (sequential, strided, multiples of the table
+   * size or of large powers of two) must probe no longer than random ones (≈1.5 per hit, ≈2.5 per
+   * miss), which a one-multiply (Fibonacci) hash fails for many strides.
+   */
+  const probeLengths = (keySize: 4 | 8, key: (i: number) => [number, number]) => {
+    const n = 4096;
+    const bits = 13;
+    const mask = (1 << bits) - 1;
+    const used = new Uint8Array(mask + 1);
+    const home = (i: number) => probedHome(keySize, ...key(i), 32 - bits);
+    const walk = (i: number, stop: (e: number) => boolean) => {
+      let e = home(i);
+      let p = 1;
+      for (; !stop(e); p++) e = (e + 1) & mask;
+      return p;
+    };
+    const at = new Int32Array(mask + 1).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const e = (home(i) + walk(i, (x) => used[x] === 0) - 1) & mask;
+      used[e] = 1;
+      at[e] = i;
+    }
+    let hit = 0;
+    let hitMax = 0;
+    let miss = 0;
+    for (let i = 0; i < n; i++) {
+      const p = walk(i, (x) => at[x] === i);
+      hit += p;
+      hitMax = Math.max(hitMax, p);
+      miss += walk(n + i, (x) => used[x] === 0);
+    }
+    return { hit: hit / n, hitMax, miss: miss / n };
+  };
+  const patterns: [string, 4 | 8, (i: number) => [number, number]][] = [
+    ['u32 sequential', 4, (i) => [i, 0]],
+    ['u32 stride 7919', 4, (i) => [Math.imul(i, 7919), 0]],
+    ['u32 stride 987 (a Fibonacci number)', 4, (i) => [Math.imul(i, 987), 0]],
+    ['u32 multiples of the table size', 4, (i) => [i << 13, 0]],
+    ['u32 stride 1000', 4, (i) => [i * 1000, 0]],
+    ['u32 multiples of 2^16', 4, (i) => [i << 16, 0]],
+    ['u32 multiples of 2^20', 4, (i) => [i << 20, 0]],
+    ['u32 random', 4, (i) => [Math.imul(i + 1, 0x2545f491) ^ (i * 0x9e37), 0]],
+    ['u64 sequential', 8, (i) => [i, 0]],
+    ['u64 i << 32', 8, (i) => [0, i]],
+    ['u64 pid << 32 | tid', 8, (i) => [1000 + (i & 63), 1000 + (i >> 6)]],
+    ['u64 multiples of 2^20', 8, (i) => [(i << 20) | 0, i >>> 12]],
+    ['u64 stride 987 in both words', 8, (i) => [Math.imul(i, 987), Math.imul(i, 987)]],
+  ];
+  for (const [what, keySize, key] of patterns) {
+    it(`probe lengths stay short for ${what} keys`, () => {
+      const r = probeLengths(keySize, key);
+      expect(r.hit).toBeLessThanOrEqual(1.7);
+      expect(r.miss).toBeLessThanOrEqual(3);
+      expect(r.hitMax).toBeLessThanOrEqual(48);
+    });
+  }
+
+  it('probe lengths stay short for every stride 1..200 and 50 random strides', () => {
+    const random = prng(11);
+    const strides = [
+      ...Array.from({ length: 200 }, (_, i) => i + 1),
+      ...Array.from({ length: 50 }, () => Math.floor(random() * 2 ** 32)),
+    ];
+    let worst = 0;
+    for (const s of strides) worst = Math.max(worst, probeLengths(4, (i) => [Math.imul(i, s), 0]).hit);
+    expect(worst).toBeLessThanOrEqual(2);
   });
 
   it('lookupAndDelete returns the value and removes the key', () => {

@@ -11,6 +11,7 @@
  * (outside every region), where JIT code probes it in place (see lookup-table.ts): there is one copy
  * of the index, so host and program updates need no syncing.
  */
+import { HASH_FOLD, HASH_MUL1, HASH_MUL2, HASH_XSHIFT } from '../../vm/map-lookup.js';
 import type { GuestMemory } from '../../vm/memory/guest-memory.js';
 import { SlotPool } from './value-store.js';
 
@@ -89,11 +90,18 @@ function tailWord(bytes: Uint8Array, o: number, n: number): number {
 }
 
 /**
- * The hash of a 4- or 8-byte key from its little-endian words (`k1` unused for 4 bytes); JIT code
- * computes the same in wasm (codegen's `probe`).
+ * The home entry of a 4- or 8-byte key (little-endian words k0, k1; k1 unused for 4 bytes) in a
+ * table of 2^(32 − shift) entries: multiply, xor-shift, multiply by 2^32/φ and keep the top bits (an
+ * 8-byte key first folds to k0 ^ k1 · C). Two multiplies from key to probe, where murmur3's
+ * finalizer took three and its body rounds two more per word; one multiply alone (Fibonacci hashing)
+ * clusters keys with many common strides (multiples of 987, 1597, … : k · φ close to a fraction with
+ * a small denominator), which the xor-shift between the multiplies breaks up. Probe lengths per key
+ * pattern: test/runtime/hash-index.test.ts. JIT code computes the same in wasm (codegen's `probe`).
  */
-function probedHash(keySize: 4 | 8, k0: number, k1: number): number {
-  return keySize === 4 ? fmix(k0) : fmix(mixH(mixH(8, k0), k1));
+export function probedHome(keySize: 4 | 8, k0: number, k1: number, shift: number): number {
+  let x = Math.imul(keySize === 4 ? k0 : k0 ^ Math.imul(k1, HASH_FOLD), HASH_MUL1);
+  x ^= x >>> HASH_XSHIFT;
+  return Math.imul(x, HASH_MUL2) >>> shift;
 }
 
 /** murmur3 (32-bit) of `size` bytes at `bytes[off..]`: one multiply-rotate round per 4 bytes. */
@@ -123,6 +131,8 @@ export class HashIndex {
   private readonly buckets: Int32Array;
   /** Bucket (or table entry) mask: twice as many buckets as slots keeps chains and probes short. */
   private readonly bucketMask: number;
+  /** 32 − log2(buckets): `probedHome` keeps the top bits of the product. */
+  private readonly shift: number;
   /** Chained keys: next slot in the same bucket, or -1. */
   private readonly chain: Int32Array;
   private readonly hashOf: Uint32Array;
@@ -150,6 +160,7 @@ export class HashIndex {
     let buckets = 2;
     while (buckets < 2 * capacity) buckets *= 2;
     this.bucketMask = buckets - 1;
+    this.shift = 32 - Math.log2(buckets);
     this.probed = keySize === 4 || keySize === 8;
     this.stride = ((keySize + 3) >>> 2) + 1;
     const chained = !this.probed;
@@ -183,17 +194,21 @@ export class HashIndex {
   }
 
   /**
-   * Byte offset of the open-addressing table in the GuestMemory given to the constructor and its
-   * entry mask; undefined when keys are chained or the table is a JS array.
+   * Byte offset of the open-addressing table in the GuestMemory given to the constructor, its entry
+   * mask and hash shift (`probedHome`); undefined when keys are chained or the table is a JS array.
    */
-  get openTable(): { byteOffset: number; mask: number } | undefined {
-    return this.inMemory ? { byteOffset: 4 * this.openAt, mask: this.bucketMask } : undefined;
+  get openTable(): { byteOffset: number; mask: number; shift: number } | undefined {
+    return this.inMemory
+      ? { byteOffset: 4 * this.openAt, mask: this.bucketMask, shift: this.shift }
+      : undefined;
   }
 
+  /** The key's hash: for 4- and 8-byte keys its home entry in the open table. */
   hash(bytes: Uint8Array, off: number): number {
     const ks = this.keySize;
-    // A 4-byte key needs only murmur3's finalizer, a bijection of the 32 bits like the full round.
-    if (ks === 4 || ks === 8) return probedHash(ks, word(bytes, off), ks === 8 ? word(bytes, off + 4) : 0);
+    if (ks === 4 || ks === 8) {
+      return probedHome(ks, word(bytes, off), ks === 8 ? word(bytes, off + 4) : 0, this.shift);
+    }
     return hashBytes(bytes, off, ks);
   }
 

@@ -9,6 +9,7 @@ import {
   LOOKUP_ENTRY_WORDS,
   LOOKUP_KIND,
   LOOKUP_LIMIT,
+  LOOKUP_SHIFT,
   LOOKUP_STRIDE,
   LOOKUP_TABLE,
   type LookupKind,
@@ -25,6 +26,7 @@ export interface LookupEntry {
   readonly base: number;
   readonly stride: number;
   readonly table: number;
+  readonly shift: number;
 }
 
 export class LookupTable implements MapLookupTable {
@@ -58,6 +60,7 @@ export class LookupTable implements MapLookupTable {
       words[w + LOOKUP_BASE] = e.base;
       words[w + LOOKUP_STRIDE] = e.stride;
       words[w + LOOKUP_TABLE] = e.table;
+      words[w + LOOKUP_SHIFT] = e.shift;
     }
   }
 }
