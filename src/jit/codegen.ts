@@ -56,10 +56,14 @@ import {
   ALL_REGS,
   F_DEFS,
   F_ENDS_BLOCK,
+  F_EXIT,
+  F_JA,
   F_HOST,
   F_LOCAL_CALL,
   F_MEMORY,
   F_R10_BASE,
+  MOVE_LDDW,
+  MOVE_SHIFT,
   WRITES_SHIFT,
 } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
@@ -72,6 +76,7 @@ import {
   type FuncType,
   I32,
   I64,
+  type LocalRun,
   type ModuleHeader,
   ModuleWriter,
   Op,
@@ -262,18 +267,19 @@ function signatures(input: CodegenInput, firstAdapter: number, unit: boolean, wi
   const types = [subType(10, 6, unit, wide), ...TYPES.slice(1)];
   const typeOf = new Int32Array(count);
   const adapterOf = new Int32Array(count).fill(-1);
-  const known = new Map<number, number>();
+  // (params, results) → type index, 0 until its type exists (params ≤ 10, results ≤ 6).
+  const known = new Int32Array(11 * 8);
   let adapters = 0;
   for (let k = 0; k < count; k++) {
     const p = regs.params[k];
     const q = regs.results[k];
     if (p === 10 && q === 6) continue; // T_SUB
     const key = p * 8 + q;
-    let t = known.get(key);
-    if (t === undefined) {
+    let t = known[key];
+    if (t === 0) {
       t = types.length;
       types.push(subType(p, q, unit, wide));
-      known.set(key, t);
+      known[key] = t;
     }
     typeOf[k] = t;
     adapterOf[k] = firstAdapter + adapters++;
@@ -630,7 +636,7 @@ class FunctionGen {
    * Window field (slot · TABLE_STRIDE + field) → its cache local in the current part, -1 if none; a
    * `last` field's local holds the limit derived from it (see `loadLimit`).
    */
-  private readonly cacheLocal = new Int32Array(SLOT_COUNT * TABLE_STRIDE);
+  private readonly cacheLocal = new Int32Array(SLOT_COUNT * TABLE_STRIDE).fill(-1);
   /** Types of the cache locals L_CACHE… of the current part, in order. */
   private cacheTypes: ValType[] = [];
   /** Per window field: the last loop (region + 1) whose entry loads it, to load each once per loop. */
@@ -643,6 +649,8 @@ class FunctionGen {
   private hoistedLocal: number[] = [];
   /** The host delta locals of the current part (see `hoistedLoop`). */
   private hoistPool: number[] = [];
+  /** See `partLocals`. */
+  private readonly localsByParams: (readonly LocalRun[] | undefined)[] = [];
 
   constructor(
     private readonly input: CodegenInput,
@@ -862,25 +870,28 @@ class FunctionGen {
     const body = this.out.beginBody();
     this.part = p;
     this.regions = part.regions;
-    this.ctrl = [];
-    this.openDispatch = new Array(part.regions.length).fill(-1);
+    // Per-part state, reset without allocating (a program may have 10^5 small functions): every
+    // construct of the last part was closed, which put its openDispatch entry back to -1.
+    this.ctrl.length = 0;
+    while (this.openDispatch.length < part.regions.length) this.openDispatch.push(-1);
     this.forgetFacts();
     this.fusedPc = -1;
-    this.cacheLocal.fill(-1);
-    this.loadedBy.fill(0);
-    this.cacheTypes = [];
-    this.hoistPool = [];
+    if (this.cacheTypes.length > 0) {
+      // The last part cached window fields (claimField always adds a type there at a first claim).
+      this.cacheLocal.fill(-1);
+      this.loadedBy.fill(0);
+      this.cacheTypes = [];
+      this.hoistPool = [];
+    }
     this.cacheLoop = -1;
-    this.loopFields = [];
+    if (this.loopFields.length > 0) this.loopFields = [];
     if (this.split) this.partPrologue();
     else this.prologue();
     // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
     this.open(Op.block, OTHER, 0);
     this.region(0);
-    const { insns } = this.input.program;
-    const tail = insns[part.last];
-    if (this.split && !(tail.kind === 'exit' || (tail.kind === 'jump' && tail.op === 'ja'))) {
-      this.toPart(insns[part.last + 1].pc); // falls through into the next part
+    if (this.split && (this.input.layout.facts[part.last] & (F_EXIT | F_JA)) === 0) {
+      this.toPart(this.input.program.insns[part.last + 1].pc); // falls through into the next part
     } else {
       w.byte(Op.unreachable);
     }
@@ -902,19 +913,32 @@ class FunctionGen {
     w.byte(Op.end);
     // Params (see subType) take the first slots of the i64 locals r0..L_B.
     const params = this.split ? 10 : this.params + (this.unitGas ? 1 : 2);
+    if (this.cacheTypes.length === 0) return this.out.endBody(body, this.partLocals(params));
     return this.out.endBody(body, [
-      { count: 13 - params, type: I64 },
-      { count: 6, type: I32 },
-      { count: 1, type: this.wideGas ? I64 : I32 }, // L_LEFT_GAS
-      { count: 1, type: I32 }, // L_POLL_AT
-      { count: 11, type: I32 }, // L_HOST
-      { count: 1, type: I32 }, // L_LOOPS
-      { count: 1, type: I32 }, // L_GAS_POLL_AT
-      { count: 1, type: I32 }, // L_MID
-      { count: 5, type: I32 }, // L_ENTRY … L_MASK
-      { count: 1, type: F64 }, // L_DIRECT
+      ...this.partLocals(params),
       ...this.cacheTypes.map((type) => ({ count: 1, type })),
     ]);
+  }
+
+  /** The locals of a part without cache locals (see compilePart), one list per param count. */
+  private partLocals(params: number): readonly LocalRun[] {
+    let locals = this.localsByParams[params];
+    if (locals === undefined) {
+      locals = [
+        { count: 13 - params, type: I64 },
+        { count: 6, type: I32 },
+        { count: 1, type: this.wideGas ? I64 : I32 }, // L_LEFT_GAS
+        { count: 1, type: I32 }, // L_POLL_AT
+        { count: 11, type: I32 }, // L_HOST
+        { count: 1, type: I32 }, // L_LOOPS
+        { count: 1, type: I32 }, // L_GAS_POLL_AT
+        { count: 1, type: I32 }, // L_MID
+        { count: 5, type: I32 }, // L_ENTRY … L_MASK
+        { count: 1, type: F64 }, // L_DIRECT
+      ];
+      this.localsByParams[params] = locals;
+    }
+    return locals;
   }
 
   /**
@@ -1526,17 +1550,20 @@ class FunctionGen {
    */
   private liveAt(pc: number): number {
     const { program, layout } = this.input;
-    const { facts, leader } = layout;
-    const { insns } = program;
+    const { facts, operands, leader } = layout;
     const last = this.f.last;
     let killed = 0;
     let read = 0;
+    // The next instruction's pc follows from the operand facts (an lddw takes two slots): reading it
+    // from the decoded objects would be a cache miss per instruction.
+    let at = pc;
     for (let i = program.insnAt[pc]; i <= last; i++) {
       const x = facts[i];
       if (x & F_LOCAL_CALL) break;
       read |= x & ALL_REGS & ~killed;
       if (x & F_DEFS) killed |= (x >>> WRITES_SHIFT) & ALL_REGS;
-      if (x & F_ENDS_BLOCK || (i < last && leader[insns[i + 1].pc] === 1)) break;
+      at += ((operands[i] >>> MOVE_SHIFT) & 15) === MOVE_LDDW ? 2 : 1;
+      if (x & F_ENDS_BLOCK || (i < last && leader[at] === 1)) break;
     }
     return ALL_REGS & ~(killed & ~read);
   }

@@ -31,7 +31,7 @@
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
 import { buildCallGraph, type CallGraph } from './call-graph.js';
-import { F_ENDS_BLOCK, F_JUMP, F_LOCAL_CALL, F_MAY_GOTO, insnFacts } from './insn-facts.js';
+import { F_ENDS_BLOCK, F_EXIT, F_JA, F_JUMP, F_LOCAL_CALL, F_MAY_GOTO, insnFacts } from './insn-facts.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
@@ -235,18 +235,21 @@ function layOut(
   }
   for (let k = 0; k < subprograms.length; k++) functionAt[subprograms[k]] = k;
 
+  // What labelJumpTargets reads, built once (tailCopy: none in a split function).
+  const labels: LabelArrays = { pcs, jumpTarget, insnAt, insns, labelAt, labelRegion, midOf, leader, tailCopy };
+  const splitLabels: LabelArrays = { ...labels, tailCopy: undefined };
   const functions: FunctionLayout[] = [];
   for (let k = 0; k < subprograms.length; k++) {
     const startPc = subprograms[k];
     const endPc = k + 1 < subprograms.length ? subprograms[k + 1] : slotCount;
     const first = insnAt[startPc];
     const last = k + 1 < subprograms.length ? insnAt[endPc] - 1 : count - 1;
-    const tail = insns[last];
-    if (!(tail.kind === 'exit' || (tail.kind === 'jump' && tail.op === 'ja'))) {
+    // From the facts: the tail's object left the caches since the first pass.
+    if ((facts[last] & (F_EXIT | F_JA)) === 0) {
       throw new LoadError(
         'NO_EXIT',
         `the function at pc ${startPc} does not end with exit or ja, which the JIT cannot compile`,
-        { pc: tail.pc },
+        { pc: pcs[last] },
       );
     }
     leader[startPc] = 1;
@@ -266,14 +269,8 @@ function layOut(
     }
     // Parts: cut at the first block boundary after every `partSize` instructions (so only the
     // instructions from `partSize` after the last cut are candidates: none in a short function).
-    const bounds: number[] = [first];
-    for (let i = first + partSize - 1; i < last; i++) {
-      if (leader[pcs[i + 1]] === 1) {
-        bounds.push(i + 1);
-        i += partSize - 1;
-      }
-    }
-    bounds.push(last + 1);
+    // A short function (most of them) is one part: no scan, no array of its own.
+    const bounds: readonly number[] = last - first + 1 <= partSize ? [first, last + 1] : cutParts(first, last, partSize, pcs, leader);
     // partAt starts zeroed: part 0 needs no fill.
     for (let p = 1; p + 1 < bounds.length; p++) scratch.partAt.fill(p, bounds[p], bounds[p + 1]);
     scanJumps(first, last, pcs, jumpTarget, insnAt, scratch);
@@ -290,17 +287,7 @@ function layOut(
         scratch,
         bounds.length > 2 ? undefined : midOf,
       );
-      labelJumpTargets(pFirst, pLast, regions, scratch, {
-        pcs,
-        jumpTarget,
-        insnAt,
-        insns,
-        labelAt,
-        labelRegion,
-        midOf,
-        leader,
-        tailCopy: bounds.length > 2 ? undefined : tailCopy,
-      });
+      labelJumpTargets(pFirst, pLast, regions, scratch, bounds.length > 2 ? splitLabels : labels);
       // A split function's parts are entered through their dispatch table (entry index 0 = start).
       if (bounds.length > 2) regions[0].dispatch = true;
       parts.push({ first: pFirst, last: pLast, regions });
@@ -348,6 +335,19 @@ function layOut(
     afterGas,
     loopScanned: scratch.loopScanned,
   };
+}
+
+/** Part bounds of a long function: a cut at the first block boundary after every `partSize` instructions. */
+function cutParts(first: number, last: number, partSize: number, pcs: Int32Array, leader: Uint8Array): number[] {
+  const bounds: number[] = [first];
+  for (let i = first + partSize - 1; i < last; i++) {
+    if (leader[pcs[i + 1]] === 1) {
+      bounds.push(i + 1);
+      i += partSize - 1;
+    }
+  }
+  bounds.push(last + 1);
+  return bounds;
 }
 
 /**
@@ -515,6 +515,14 @@ function structure(
   const regions: Region[] = [
     { first, last, parent: -1, isLoop: false, labels: [], dispatch: false, mid: -1, inner: -1 },
   ];
+  // Most functions have no backward jump: one pass, none of the loop machinery below.
+  let candidates = false;
+  for (let h = first; h <= last; h++) {
+    loopAt[h] = -1;
+    regionOf[h] = 0;
+    if (maxSource[h] >= 0 && lastBack[h] >= 0) candidates = true;
+  }
+  if (!candidates) return regions;
   const stack = [0];
   /** Per region: loops entered at its mid entry, itself included (0 without one). */
   const midDepth = [0];
