@@ -167,7 +167,8 @@ const MAX_SLACK = 2 ** 30;
  */
 function pollSlack(layout: ProgramLayout, maxFrames: number): number {
   let longest = 0;
-  for (const f of layout.functions) longest = Math.max(longest, f.last - f.first + 1);
+  const fs = layout.functions;
+  for (let k = 0; k < fs.length; k++) longest = Math.max(longest, fs[k].last - fs[k].first + 1);
   const slack = maxFrames * longest;
   if (slack > MAX_SLACK) {
     throw new LoadError(
@@ -369,7 +370,8 @@ export function generateModule(input: CodegenInput): GeneratedModule {
   const runFn = firstSub + fnCount;
   const m = meters(input.program, layout, input.memory.stackMaxFrames);
   let partCount = 0;
-  for (const f of layout.functions) if (f.parts.length > 1) partCount += f.parts.length;
+  const fs = layout.functions;
+  for (let k = 0; k < fnCount; k++) if (fs[k].parts.length > 1) partCount += fs[k].parts.length;
   const sigs = signatures(input, runFn + 1 + partCount, m.unitGas, m.wideGas);
   // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
   // function (prologue, metering exit); it doubles when a program needs more.
@@ -382,15 +384,16 @@ export function generateModule(input: CodegenInput): GeneratedModule {
   const gen = new FunctionGen(input, firstSub, out, m, sigs.regs, directFn);
   try {
     let nextPartFn = runFn + 1;
-    for (const f of layout.functions) {
-      gen.compile(f, nextPartFn);
-      if (f.parts.length > 1) nextPartFn += f.parts.length;
+    // Indexed loops over the functions (there may be 10^5): no iterator per loop step.
+    for (let k = 0; k < fnCount; k++) {
+      gen.compile(fs[k], nextPartFn);
+      if (fs[k].parts.length > 1) nextPartFn += fs[k].parts.length;
     }
     const at = out.beginBody();
     gen.runBody();
     out.endBody(at, []);
-    for (const f of layout.functions) if (f.parts.length > 1) gen.compileParts(f);
-    for (const f of layout.functions) if (sigs.adapterOf[f.index] >= 0) gen.adapter(f.index);
+    for (let k = 0; k < fnCount; k++) if (fs[k].parts.length > 1) gen.compileParts(fs[k]);
+    for (let k = 0; k < fnCount; k++) if (sigs.adapterOf[k] >= 0) gen.adapter(k);
   } catch (e) {
     out.release();
     throw e;
@@ -415,7 +418,11 @@ function moduleHeader(
   const fnCount = layout.functions.length;
   const functions = Array.from(sigs.typeOf);
   functions.push(7);
-  for (const f of layout.functions) if (f.parts.length > 1) for (const _ of f.parts) functions.push(T_PART);
+  const fs = layout.functions;
+  for (let k = 0; k < fnCount; k++) {
+    const parts = fs[k].parts.length;
+    if (parts > 1) for (let p = 0; p < parts; p++) functions.push(T_PART);
+  }
   for (let k = 0; k < sigs.adapterCount; k++) functions.push(T_SUB);
   return {
     types: sigs.types,
@@ -599,10 +606,11 @@ class FunctionGen {
   private params = 10;
   private results = 6;
   /**
-   * Open wasm constructs, innermost last: a `br` to entry k has depth `length − 1 − k`. The per-pc
-   * indices below are set while the construct is open and reset to -1 when it closes.
+   * Open wasm constructs (only their number matters): a `br` to the one opened at index k has depth
+   * `ctrlDepth − 1 − k`. The per-pc indices below are set while the construct is open and reset to
+   * -1 when it closes.
    */
-  private ctrl: number[] = [];
+  private ctrlDepth = 0;
   private readonly openBlock: Int32Array;
   private readonly openLoop: Int32Array;
   /** Pooled memory behind openBlock and openLoop (see scratch.ts); `release` when done. */
@@ -649,6 +657,8 @@ class FunctionGen {
   private hoistedLocal: number[] = [];
   /** The host delta locals of the current part (see `hoistedLoop`). */
   private hoistPool: number[] = [];
+  /** The locals of every adapter (see `adapter`). */
+  private adapterLocals: readonly LocalRun[] | undefined;
   /** See `partLocals`. */
   private readonly localsByParams: (readonly LocalRun[] | undefined)[] = [];
 
@@ -837,10 +847,11 @@ class FunctionGen {
     w.op2(Op.local_get, left);
     if (!this.unitGas) w.op2(Op.local_get, gas);
     w.byte(Op.end);
-    this.out.endBody(at, [
+    this.adapterLocals ??= [
       { count: 1, type: I32 },
       { count: 1, type: this.wideGas ? I64 : I32 },
-    ]);
+    ];
+    this.out.endBody(at, this.adapterLocals);
   }
 
   /** The callee's r10 host offset (i32) on the stack → its meta param, with the countdown from `get left`. */
@@ -872,7 +883,7 @@ class FunctionGen {
     this.regions = part.regions;
     // Per-part state, reset without allocating (a program may have 10^5 small functions): every
     // construct of the last part was closed, which put its openDispatch entry back to -1.
-    this.ctrl.length = 0;
+    this.ctrlDepth = 0;
     while (this.openDispatch.length < part.regions.length) this.openDispatch.push(-1);
     this.forgetFacts();
     this.fusedPc = -1;
@@ -1021,8 +1032,7 @@ class FunctionGen {
 
   private open(op: number, kind: number, key: number): void {
     this.w.op2(op, 0x40);
-    const at = this.ctrl.length;
-    this.ctrl.push(kind);
+    const at = this.ctrlDepth++;
     if (kind === BLOCK) this.openBlock[key] = at;
     else if (kind === LOOP) this.openLoop[key] = at;
     else if (kind === DISPATCH) this.openDispatch[key] = at;
@@ -1030,14 +1040,14 @@ class FunctionGen {
 
   private close(kind: number, key: number): void {
     this.w.byte(Op.end);
-    this.ctrl.pop();
+    this.ctrlDepth--;
     if (kind === BLOCK) this.openBlock[key] = -1;
     else if (kind === LOOP) this.openLoop[key] = -1;
     else if (kind === DISPATCH) this.openDispatch[key] = -1;
   }
 
   private depthOf(at: number): number {
-    return this.ctrl.length - 1 - at;
+    return this.ctrlDepth - 1 - at;
   }
 
   /** Emits region `r`: [loop] [dispatch loop] label blocks, then its code and child loops in order. */
@@ -1057,7 +1067,7 @@ class FunctionGen {
       this.open(Op.loop, OTHER, 0);
       this.cacheLoop = this.loadWindows(r) ? r : -1;
       this.open(Op.block, OTHER, 0);
-      this.openPoll.set(headerPc, this.ctrl.length - 1);
+      this.openPoll.set(headerPc, this.ctrlDepth - 1);
       const plan =
         this.cacheLoop === r
           ? planHoist(this.input.program, this.input.layout, R, this.input.resolveLddw)
@@ -1176,7 +1186,7 @@ class FunctionGen {
   private hoistedLoop(r: number, plan: HoistPlan): void {
     const w = this.w;
     const headerPc = this.input.program.insns[this.regions[r].first].pc;
-    const exitAt = this.ctrl.length - 3; // $exit: block $exit { loop $again { block $poll {
+    const exitAt = this.ctrlDepth - 3; // $exit: block $exit { loop $again { block $poll {
     // A one-block loop contains no other loop: every such loop of the part shares these locals.
     while (this.hoistPool.length < plan.accesses.length) {
       this.hoistPool.push(L_CACHE + this.cacheTypes.length);
@@ -1487,7 +1497,7 @@ class FunctionGen {
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
-    w.u32(this.ctrl.length); // the function-level block (ctrl[0]) seen from inside that construct
+    w.u32(this.ctrlDepth); // the function-level block (index 0) seen from inside that construct
   }
 
   /**
@@ -1514,7 +1524,7 @@ class FunctionGen {
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
-    w.u32(this.ctrl.length + nested); // the function-level block (ctrl[0]) from inside the `if`
+    w.u32(this.ctrlDepth + nested); // the function-level block (index 0) from inside the `if`
     w.byte(Op.end);
     this.syncIn();
   }
@@ -1601,12 +1611,12 @@ class FunctionGen {
     w.op2(Op.local_set, L_GAS_POLL_AT);
   }
 
-  /** Calls a throwing import with (pc, …ints) and marks the rest unreachable. */
-  private call(fn: number, pc: number, ...ints: number[]): void {
+  /** Calls a throwing import with (pc, arg) and marks the rest unreachable. */
+  private call(fn: number, pc: number, arg: number): void {
     const w = this.w;
     this.syncOut();
     w.i32const(pc);
-    for (const v of ints) w.i32const(v);
+    w.i32const(arg);
     w.byte(Op.call);
     w.u32(fn);
     w.byte(Op.unreachable);
@@ -2088,14 +2098,12 @@ class FunctionGen {
   /** Pushes the frame's may_goto counter (delta 0), or adds `delta` to it. */
   private loopCounter(delta: number): void {
     const w = this.w;
-    const [get, set, at] = this.split
-      ? [Op.global_get, Op.global_set, G_LOOPS]
-      : [Op.local_get, Op.local_set, L_LOOPS];
-    w.op2(get, at);
+    const at = this.split ? G_LOOPS : L_LOOPS;
+    w.op2(this.split ? Op.global_get : Op.local_get, at);
     if (delta === 0) return;
     w.i32const(delta);
     w.byte(Op.i32_add);
-    w.op2(set, at);
+    w.op2(this.split ? Op.global_set : Op.local_set, at);
   }
 
   private callInsn(insn: Insn & { kind: 'call' }): void {
@@ -2103,16 +2111,7 @@ class FunctionGen {
     switch (insn.op) {
       case 'local': {
         const k = this.input.layout.functionAt[insn.target];
-        this.localCall(
-          insn.pc,
-          () => {
-            w.byte(Op.call);
-            w.u32(this.firstSub + k);
-          },
-          this.windowFreeAt(k) === 0,
-          this.regs.params[k],
-          this.regs.results[k],
-        );
+        this.localCall(insn.pc, k, this.windowFreeAt(k) === 0, this.regs.params[k], this.regs.results[k]);
         return;
       }
       case 'helper':
@@ -2149,18 +2148,7 @@ class FunctionGen {
         w.i32const(0);
         w.byte(Op.i32_ge_s);
         w.op2(Op.if, 0x40);
-        this.localCall(
-          insn.pc,
-          () => {
-            w.op2(Op.local_get, L_T);
-            w.byte(Op.call_indirect);
-            w.u32(T_SUB);
-            w.byte(0);
-          },
-          true,
-          10,
-          6,
-        );
+        this.localCall(insn.pc, -1, true, 10, 6);
         w.byte(Op.else);
         this.helperCall(insn.pc, () => {
           w.op2(Op.local_get, d);
@@ -2175,10 +2163,11 @@ class FunctionGen {
   /**
    * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit), window (unless the
    * callee never reads it, see windowFreeFunctions: then only the depth moves), call, restore.
+   * `callee`: the function index, or -1 for the full-convention function whose table index is in L_T.
    */
   private localCall(
     pc: number,
-    emitCall: () => void,
+    callee: number,
     window: boolean,
     params: number,
     results: number,
@@ -2202,7 +2191,15 @@ class FunctionGen {
       // Unsigned: the callee only wraps it back, and V8 emits nothing for it (a 32-bit result).
       if (!this.wideGas) w.byte(Op.i64_extend_i32_u);
     }
-    emitCall();
+    if (callee >= 0) {
+      w.byte(Op.call);
+      w.u32(this.firstSub + callee);
+    } else {
+      w.op2(Op.local_get, L_T);
+      w.byte(Op.call_indirect);
+      w.u32(T_SUB);
+      w.byte(0);
+    }
     if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
     w.op2(Op.local_set, L_LEFT_N);
     for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);

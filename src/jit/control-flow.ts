@@ -52,7 +52,7 @@ export interface Region {
   readonly parent: number;
   readonly isLoop: boolean;
   /** Jump targets whose block lives in this region, ascending pcs (label j of its nesting). */
-  readonly labels: number[];
+  labels: number[];
   /** True when a backward jump re-enters this region through its br_table dispatch. */
   dispatch: boolean;
   /**
@@ -267,14 +267,14 @@ function layOut(
       }
       leader[t] = 1;
     }
-    // Parts: cut at the first block boundary after every `partSize` instructions (so only the
-    // instructions from `partSize` after the last cut are candidates: none in a short function).
-    // A short function (most of them) is one part: no scan, no array of its own.
-    const bounds: readonly number[] = last - first + 1 <= partSize ? [first, last + 1] : cutParts(first, last, partSize, pcs, leader);
+    // Parts (see cutParts); a short function, the usual case, is one part without a scan.
+    const bounds: readonly number[] =
+      last - first + 1 <= partSize ? [first, last + 1] : cutParts(first, last, partSize, pcs, leader);
     // partAt starts zeroed: part 0 needs no fill.
     for (let p = 1; p + 1 < bounds.length; p++) scratch.partAt.fill(p, bounds[p], bounds[p + 1]);
     scanJumps(first, last, pcs, jumpTarget, insnAt, scratch);
-    const parts: Part[] = [];
+    // Sized up front: a growing array would reserve room for 16 parts in every function.
+    const parts: Part[] = new Array(bounds.length - 1);
     for (let p = 0; p + 1 < bounds.length; p++) {
       const pFirst = bounds[p];
       const pLast = bounds[p + 1] - 1;
@@ -290,7 +290,7 @@ function layOut(
       labelJumpTargets(pFirst, pLast, regions, scratch, bounds.length > 2 ? splitLabels : labels);
       // A split function's parts are entered through their dispatch table (entry index 0 = start).
       if (bounds.length > 2) regions[0].dispatch = true;
-      parts.push({ first: pFirst, last: pLast, regions });
+      parts[p] = { first: pFirst, last: pLast, regions };
     }
     markPollSites(first, last, parts[0].regions, pcs, jumpTarget, leader, midOf, pollSite);
     // Block sizes, backwards: a block runs from its leader to the next leader or the function end.
@@ -337,7 +337,10 @@ function layOut(
   };
 }
 
-/** Part bounds of a long function: a cut at the first block boundary after every `partSize` instructions. */
+/**
+ * Part bounds of a long function: a cut at the first block boundary after every `partSize`
+ * instructions (so only the instructions from `partSize` after the last cut are candidates).
+ */
 function cutParts(first: number, last: number, partSize: number, pcs: Int32Array, leader: Uint8Array): number[] {
   const bounds: number[] = [first];
   for (let i = first + partSize - 1; i < last; i++) {
@@ -486,6 +489,12 @@ function scanJumps(
   }
 }
 
+/**
+ * The labels of a region without any (most of them), shared: its first label replaces it, so a
+ * region costs no array of its own until it has one (frozen: a push would be a bug).
+ */
+const NO_LABELS = Object.freeze([]) as unknown as number[];
+
 /** Results of `loopKind` besides a mid entry's index. */
 const NOT_A_LOOP = -2;
 const NATURAL = -1;
@@ -513,7 +522,7 @@ function structure(
 ): Region[] {
   const { firstBack, lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
   const regions: Region[] = [
-    { first, last, parent: -1, isLoop: false, labels: [], dispatch: false, mid: -1, inner: -1 },
+    { first, last, parent: -1, isLoop: false, labels: NO_LABELS, dispatch: false, mid: -1, inner: -1 },
   ];
   // Most functions have no backward jump: one pass, none of the loop machinery below.
   let candidates = false;
@@ -560,7 +569,7 @@ function structure(
       depth = midOf[mid] >= 0 ? midDepth[midOf[mid]] + 1 : 1;
       midOf[mid] = id;
     }
-    regions.push({ first: h, last: b, parent, isLoop: true, labels: [], dispatch: false, mid, inner: -1 });
+    regions.push({ first: h, last: b, parent, isLoop: true, labels: NO_LABELS, dispatch: false, mid, inner: -1 });
     midDepth.push(depth);
     stack.push(id);
     return id;
@@ -640,9 +649,11 @@ function labelJumpTargets(
     const loop = loopAt[i];
     if (pc === startPc && loop < 0) continue;
     const r = loop >= 0 ? regions[loop].parent : regionOf[i];
-    labelAt[pc] = regions[r].labels.length;
+    const R = regions[r];
+    labelAt[pc] = R.labels.length;
     labelRegion[pc] = r;
-    regions[r].labels.push(pc);
+    if (R.labels === NO_LABELS) R.labels = [pc];
+    else R.labels.push(pc);
   }
   for (let i = first; i <= last; i++) {
     let t = jumpTarget[i];

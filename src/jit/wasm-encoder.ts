@@ -303,7 +303,7 @@ export class ByteWriter {
     let header = 0;
     if (locals !== undefined) {
       header = u32Length(locals.length);
-      for (const l of locals) header += u32Length(l.count) + 1;
+      for (let k = 0; k < locals.length; k++) header += u32Length(locals[k].count) + 1;
     }
     const contentLength = this.length - start;
     const size = header + contentLength;
@@ -314,9 +314,9 @@ export class ByteWriter {
     this.u32(size);
     if (locals !== undefined) {
       this.u32(locals.length);
-      for (const l of locals) {
-        this.u32(l.count);
-        this.byte(l.type);
+      for (let k = 0; k < locals.length; k++) {
+        this.u32(locals[k].count);
+        this.byte(locals[k].type);
       }
     }
     this.length = to + contentLength;
@@ -428,7 +428,7 @@ export class ModuleWriter {
 
     at = beginSection(out, 3);
     out.u32(m.functions.length);
-    for (const f of m.functions) out.u32(f);
+    for (let k = 0; k < m.functions.length; k++) out.u32(m.functions[k]);
     out.endSized(at);
 
     if (m.tableSize > 0) {
@@ -477,7 +477,7 @@ export class ModuleWriter {
       out.i32const(0);
       out.byte(Op.end);
       out.u32(m.elements.length);
-      for (const f of m.elements) out.u32(f);
+      for (let k = 0; k < m.elements.length; k++) out.u32(m.elements[k]);
       out.endSized(at);
     }
 
