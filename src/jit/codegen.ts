@@ -57,8 +57,8 @@ import {
   F_DEFS,
   F_ENDS_BLOCK,
   F_EXIT,
-  F_JA,
   F_HOST,
+  F_JA,
   F_LOCAL_CALL,
   F_MEMORY,
   F_R10_BASE,
@@ -332,7 +332,10 @@ function meters(program: Program, layout: ProgramLayout, maxFrames: number): Met
  * how it meters.
  */
 export interface GeneratedModule {
+  /** The module; with `borrow` (see generateModule), valid only until `release()`. */
   readonly bytes: Uint8Array<ArrayBuffer>;
+  /** Gives borrowed bytes back to the pool (nothing to do for a copy). */
+  readonly release: () => void;
   readonly directHelpers: readonly number[];
   readonly meters: Meters;
 }
@@ -358,11 +361,17 @@ function directHelperIds(input: CodegenInput): number[] {
   return ids;
 }
 
-/** The buffer modules are written into (generateModule returns a copy of the right size). */
+const noRelease = (): void => {};
+
+/** The buffer modules are written into (generateModule returns a copy of the right size, or lends it). */
 const moduleMemory = new WorkPool();
 
-/** Compiles the whole program to a wasm module. Exports `run`, the counters and `depth`. */
-export function generateModule(input: CodegenInput): GeneratedModule {
+/**
+ * Compiles the whole program to a wasm module. Exports `run`, the counters and `depth`. With
+ * `borrow`, the bytes stay in the pooled module buffer (no copy) until the caller's `release()`: for
+ * a caller that only hands them to WebAssembly.Module, which copies them anyway.
+ */
+export function generateModule(input: CodegenInput, borrow = false): GeneratedModule {
   const { layout } = input;
   const fnCount = layout.functions.length;
   const directHelpers = directHelperIds(input);
@@ -401,7 +410,8 @@ export function generateModule(input: CodegenInput): GeneratedModule {
     gen.release();
     recycleLayout(layout);
   }
-  return { bytes: out.finish(), directHelpers, meters: m };
+  const bytes = out.finish(borrow);
+  return { bytes, release: borrow ? () => out.release() : noRelease, directHelpers, meters: m };
 }
 
 /**
@@ -2165,13 +2175,7 @@ class FunctionGen {
    * callee never reads it, see windowFreeFunctions: then only the depth moves), call, restore.
    * `callee`: the function index, or -1 for the full-convention function whose table index is in L_T.
    */
-  private localCall(
-    pc: number,
-    callee: number,
-    window: boolean,
-    params: number,
-    results: number,
-  ): void {
+  private localCall(pc: number, callee: number, window: boolean, params: number, results: number): void {
     const w = this.w;
     // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
     w.op2(Op.local_get, L_FPH);

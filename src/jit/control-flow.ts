@@ -236,7 +236,17 @@ function layOut(
   for (let k = 0; k < subprograms.length; k++) functionAt[subprograms[k]] = k;
 
   // What labelJumpTargets reads, built once (tailCopy: none in a split function).
-  const labels: LabelArrays = { pcs, jumpTarget, insnAt, insns, labelAt, labelRegion, midOf, leader, tailCopy };
+  const labels: LabelArrays = {
+    pcs,
+    jumpTarget,
+    insnAt,
+    insns,
+    labelAt,
+    labelRegion,
+    midOf,
+    leader,
+    tailCopy,
+  };
   const splitLabels: LabelArrays = { ...labels, tailCopy: undefined };
   const functions: FunctionLayout[] = [];
   for (let k = 0; k < subprograms.length; k++) {
@@ -341,7 +351,13 @@ function layOut(
  * Part bounds of a long function: a cut at the first block boundary after every `partSize`
  * instructions (so only the instructions from `partSize` after the last cut are candidates).
  */
-function cutParts(first: number, last: number, partSize: number, pcs: Int32Array, leader: Uint8Array): number[] {
+function cutParts(
+  first: number,
+  last: number,
+  partSize: number,
+  pcs: Int32Array,
+  leader: Uint8Array,
+): number[] {
   const bounds: number[] = [first];
   for (let i = first + partSize - 1; i < last; i++) {
     if (leader[pcs[i + 1]] === 1) {
@@ -569,7 +585,16 @@ function structure(
       depth = midOf[mid] >= 0 ? midDepth[midOf[mid]] + 1 : 1;
       midOf[mid] = id;
     }
-    regions.push({ first: h, last: b, parent, isLoop: true, labels: NO_LABELS, dispatch: false, mid, inner: -1 });
+    regions.push({
+      first: h,
+      last: b,
+      parent,
+      isLoop: true,
+      labels: NO_LABELS,
+      dispatch: false,
+      mid,
+      inner: -1,
+    });
     midDepth.push(depth);
     stack.push(id);
     return id;

@@ -309,7 +309,7 @@ export class ByteWriter {
     const size = header + contentLength;
     const to = start - SIZE_RESERVE + u32Length(size) + header;
     if (to > start) this.reserve(to - start);
-    if (to !== start) this.bytes.copyWithin(to, start, start + contentLength);
+    if (to !== start) move(this.bytes, to, start, contentLength);
     this.length = start - SIZE_RESERVE;
     this.u32(size);
     if (locals !== undefined) {
@@ -500,11 +500,16 @@ export class ModuleWriter {
     return code;
   }
 
-  /** The module bytes, once every function has its body. */
-  finish(): Uint8Array<ArrayBuffer> {
+  /**
+   * The module bytes, once every function has its body. With a pool: a copy, unless `borrow`, which
+   * returns the bytes in the pooled buffer itself — valid until `release()`, which the caller owes
+   * (for a consumer that copies them anyway, like WebAssembly.Module: no second copy of a module of
+   * tens of MB in fresh memory).
+   */
+  finish(borrow = false): Uint8Array<ArrayBuffer> {
     if (this.bodiesLeft !== 0) throw new Error('internal: a function has no body');
     this.w.endSized(this.codeStart);
-    if (this.pool === undefined) return this.w.result();
+    if (this.pool === undefined || borrow) return this.w.result();
     const bytes = this.w.result().slice();
     this.release();
     return bytes;
@@ -513,6 +518,20 @@ export class ModuleWriter {
   /** Gives the pooled buffer back (done by `finish`; for a module abandoned on an error). */
   release(): void {
     this.pool?.release(this.w.bytes.buffer);
+  }
+}
+
+/** Bytes below which `move` copies in a loop: copyWithin's call costs more on a function body. */
+const SMALL_MOVE = 512;
+
+/** bytes.copyWithin(to, from, from + length), in a loop for short runs (one per function body). */
+function move(bytes: Uint8Array, to: number, from: number, length: number): void {
+  if (length >= SMALL_MOVE) {
+    bytes.copyWithin(to, from, from + length);
+  } else if (to < from) {
+    for (let k = 0; k < length; k++) bytes[to + k] = bytes[from + k];
+  } else {
+    for (let k = length - 1; k >= 0; k--) bytes[to + k] = bytes[from + k];
   }
 }
 
