@@ -77,9 +77,11 @@ import {
   I32,
   I64,
   type LocalRun,
+  localsLength,
   type ModuleHeader,
   ModuleWriter,
   Op,
+  u32Length,
   type ValType,
 } from './wasm-encoder.js';
 
@@ -477,6 +479,19 @@ function moduleHeader(
   };
 }
 
+/** Typical code bytes per instruction, and per function besides (prologue, slow path). */
+const INSN_BYTES = 18;
+const BODY_BYTES = 200;
+
+/**
+ * The bytes a body's size and `locals` take in front of its code, for about `code` bytes of code: what
+ * ModuleWriter.beginBody reserves so that the code need not move once the size is known.
+ */
+function bodyHeader(locals: readonly LocalRun[], code: number): number {
+  const n = localsLength(locals);
+  return u32Length(n + code) + n;
+}
+
 /** Refuses a function body over V8's limit (it would fail later, less clearly, in WebAssembly.Module). */
 function checkBodySize(f: FunctionLayout, bytes: number): void {
   if (bytes > MAX_FUNCTION_BYTES) {
@@ -845,7 +860,11 @@ class FunctionGen {
     const extra = this.unitGas ? 1 : 2;
     const left = meta + extra; // locals after the params
     const gas = left + 1;
-    const at = this.out.beginBody();
+    this.adapterLocals ??= [
+      { count: 1, type: I32 },
+      { count: 1, type: this.wideGas ? I64 : I32 },
+    ];
+    const at = this.out.beginBody(bodyHeader(this.adapterLocals, 64));
     for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
     for (let j = 0; j < extra; j++) w.op2(Op.local_get, meta + j);
     w.byte(Op.call);
@@ -857,10 +876,6 @@ class FunctionGen {
     w.op2(Op.local_get, left);
     if (!this.unitGas) w.op2(Op.local_get, gas);
     w.byte(Op.end);
-    this.adapterLocals ??= [
-      { count: 1, type: I32 },
-      { count: 1, type: this.wideGas ? I64 : I32 },
-    ];
     this.out.endBody(at, this.adapterLocals);
   }
 
@@ -888,7 +903,12 @@ class FunctionGen {
     const f = this.f;
     const part = f.parts[p];
     const w = this.w;
-    const body = this.out.beginBody();
+    // Params (see subType) take the first slots of the i64 locals r0..L_B.
+    const params = this.split ? 10 : this.params + (this.unitGas ? 1 : 2);
+    const locals = this.partLocals(params);
+    const body = this.out.beginBody(
+      bodyHeader(locals, BODY_BYTES + INSN_BYTES * (part.last - part.first + 1)),
+    );
     this.part = p;
     this.regions = part.regions;
     // Per-part state, reset without allocating (a program may have 10^5 small functions): every
@@ -932,13 +952,8 @@ class FunctionGen {
     w.u32(IMPORT_BUDGET);
     w.byte(Op.unreachable);
     w.byte(Op.end);
-    // Params (see subType) take the first slots of the i64 locals r0..L_B.
-    const params = this.split ? 10 : this.params + (this.unitGas ? 1 : 2);
-    if (this.cacheTypes.length === 0) return this.out.endBody(body, this.partLocals(params));
-    return this.out.endBody(body, [
-      ...this.partLocals(params),
-      ...this.cacheTypes.map((type) => ({ count: 1, type })),
-    ]);
+    if (this.cacheTypes.length === 0) return this.out.endBody(body, locals);
+    return this.out.endBody(body, [...locals, ...this.cacheTypes.map((type) => ({ count: 1, type }))]);
   }
 
   /** The locals of a part without cache locals (see compilePart), one list per param count. */

@@ -131,9 +131,16 @@ const utf8 = new TextEncoder();
 const SIZE_RESERVE = 5;
 
 /** Bytes of the u32 LEB128 encoding of `v`. */
-function u32Length(v: number): number {
+export function u32Length(v: number): number {
   let n = 1;
   for (let x = v >>> 7; x !== 0; x >>>= 7) n++;
+  return n;
+}
+
+/** Bytes of the locals vector of a function body. */
+export function localsLength(locals: readonly LocalRun[]): number {
+  let n = u32Length(locals.length);
+  for (let k = 0; k < locals.length; k++) n += u32Length(locals[k].count) + 1;
   return n;
 }
 
@@ -288,29 +295,26 @@ export class ByteWriter {
    * the length and returns where the content starts, for `endSized`. The content is written in place,
    * not in a writer of its own that would then be copied.
    */
-  beginSized(): number {
-    this.reserve(SIZE_RESERVE);
-    this.length += SIZE_RESERVE;
+  beginSized(reserve = SIZE_RESERVE): number {
+    this.reserve(reserve);
+    this.length += reserve;
     return this.length;
   }
 
   /**
    * Writes the length of the content from `start` (see beginSized) in front of it; with `locals`, the
    * content is a function body whose locals vector goes between its length and its code. The
-   * content moves once (memmove) to close the part of the reservation the length does not need.
+   * content moves once (memmove) to fit the length and locals into the `reserved` bytes in front of
+   * it (beginSized's), unless they take exactly those.
    */
-  endSized(start: number, locals?: readonly LocalRun[]): void {
-    let header = 0;
-    if (locals !== undefined) {
-      header = u32Length(locals.length);
-      for (let k = 0; k < locals.length; k++) header += u32Length(locals[k].count) + 1;
-    }
+  endSized(start: number, locals?: readonly LocalRun[], reserved = SIZE_RESERVE): void {
+    const header = locals === undefined ? 0 : localsLength(locals);
     const contentLength = this.length - start;
     const size = header + contentLength;
-    const to = start - SIZE_RESERVE + u32Length(size) + header;
+    const to = start - reserved + u32Length(size) + header;
     if (to > start) this.reserve(to - start);
-    if (to !== start) move(this.bytes, to, start, contentLength);
-    this.length = start - SIZE_RESERVE;
+    if (to !== start) this.bytes.copyWithin(to, start, start + contentLength);
+    this.length = start - reserved;
     this.u32(size);
     if (locals !== undefined) {
       this.u32(locals.length);
@@ -384,6 +388,8 @@ export class ModuleWriter {
   readonly w: ByteWriter;
   private readonly codeStart: number;
   private bodiesLeft: number;
+  /** Bytes reserved in front of the current body (see beginBody). */
+  private bodyReserve = SIZE_RESERVE;
 
   /**
    * With a `pool`, the module is written into its buffer and `finish` returns a copy of exactly the
@@ -486,17 +492,22 @@ export class ModuleWriter {
     this.bodiesLeft = m.functions.length;
   }
 
-  /** Starts the next function body; its code goes to `w` until `endBody`. */
-  beginBody(): number {
+  /**
+   * Starts the next function body; its code goes to `w` until `endBody`. `header`: the bytes its size
+   * and locals will likely take (see `bodyHeader`), reserved in front of the code, which then needs
+   * no move when the guess is right.
+   */
+  beginBody(header = SIZE_RESERVE): number {
     if (this.bodiesLeft === 0) throw new Error('internal: more bodies than functions');
     this.bodiesLeft--;
-    return this.w.beginSized();
+    this.bodyReserve = header;
+    return this.w.beginSized(header);
   }
 
   /** Ends the body begun at `at` (from beginBody) and returns the size of its code. */
   endBody(at: number, locals: readonly LocalRun[]): number {
     const code = this.w.length - at;
-    this.w.endSized(at, locals);
+    this.w.endSized(at, locals, this.bodyReserve);
     return code;
   }
 
@@ -518,20 +529,6 @@ export class ModuleWriter {
   /** Gives the pooled buffer back (done by `finish`; for a module abandoned on an error). */
   release(): void {
     this.pool?.release(this.w.bytes.buffer);
-  }
-}
-
-/** Bytes below which `move` copies in a loop: copyWithin's call costs more on a function body. */
-const SMALL_MOVE = 512;
-
-/** bytes.copyWithin(to, from, from + length), in a loop for short runs (one per function body). */
-function move(bytes: Uint8Array, to: number, from: number, length: number): void {
-  if (length >= SMALL_MOVE) {
-    bytes.copyWithin(to, from, from + length);
-  } else if (to < from) {
-    for (let k = 0; k < length; k++) bytes[to + k] = bytes[from + k];
-  } else {
-    for (let k = length - 1; k >= 0; k--) bytes[to + k] = bytes[from + k];
   }
 }
 
