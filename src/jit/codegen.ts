@@ -387,7 +387,7 @@ export function generateModule(input: CodegenInput, borrow = false): GeneratedMo
   // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
   // function (prologue, metering exit); it doubles when a program needs more.
   const out = new ModuleWriter(
-    moduleHeader(layout, firstSub, m.wideGas, sigs, directHelpers),
+    moduleHeader(layout, firstSub, m.wideGas, sigs, directHelpers, partCount),
     20 * input.program.slotCount + 400 * fnCount + 2048,
     moduleMemory,
   );
@@ -397,13 +397,14 @@ export function generateModule(input: CodegenInput, borrow = false): GeneratedMo
     let nextPartFn = runFn + 1;
     // Indexed loops over the functions (there may be 10^5): no iterator per loop step.
     for (let k = 0; k < fnCount; k++) {
-      gen.compile(fs[k], nextPartFn);
-      if (fs[k].parts.length > 1) nextPartFn += fs[k].parts.length;
+      const f = fs[k];
+      gen.compile(f, nextPartFn);
+      if (f.parts.length > 1) nextPartFn += f.parts.length;
     }
     const at = out.beginBody();
     gen.runBody();
     out.endBody(at, []);
-    for (let k = 0; k < fnCount; k++) if (fs[k].parts.length > 1) gen.compileParts(fs[k]);
+    if (partCount > 0) for (let k = 0; k < fnCount; k++) if (fs[k].parts.length > 1) gen.compileParts(fs[k]);
     for (let k = 0; k < fnCount; k++) if (sigs.adapterOf[k] >= 0) gen.adapter(k);
   } catch (e) {
     out.release();
@@ -426,16 +427,22 @@ function moduleHeader(
   wide: boolean,
   sigs: Signatures,
   directHelpers: readonly number[],
+  partCount: number,
 ): ModuleHeader {
   const fnCount = layout.functions.length;
-  const functions = Array.from(sigs.typeOf);
-  functions.push(7);
+  // Sized up front and filled by index (Array.from would iterate the typed array).
+  const functions: number[] = new Array(fnCount + 1 + partCount + sigs.adapterCount);
+  let n = 0;
+  for (let k = 0; k < fnCount; k++) functions[n++] = sigs.typeOf[k];
+  functions[n++] = 7;
   const fs = layout.functions;
-  for (let k = 0; k < fnCount; k++) {
+  for (let k = 0; k < fnCount && n < fnCount + 1 + partCount; k++) {
     const parts = fs[k].parts.length;
-    if (parts > 1) for (let p = 0; p < parts; p++) functions.push(T_PART);
+    if (parts > 1) for (let p = 0; p < parts; p++) functions[n++] = T_PART;
   }
-  for (let k = 0; k < sigs.adapterCount; k++) functions.push(T_SUB);
+  while (n < functions.length) functions[n++] = T_SUB;
+  const elements: number[] = new Array(fnCount);
+  for (let k = 0; k < fnCount; k++) elements[k] = sigs.adapterOf[k] >= 0 ? sigs.adapterOf[k] : firstSub + k;
   return {
     types: sigs.types,
     imports: [
@@ -456,7 +463,7 @@ function moduleHeader(
     ],
     functions,
     tableSize: fnCount,
-    elements: layout.functions.map((_, k) => (sigs.adapterOf[k] >= 0 ? sigs.adapterOf[k] : firstSub + k)),
+    elements,
     globals: [
       { type: I32, mutable: true, init: 0, export: 'leftN' },
       { type: wide ? F64 : I32, mutable: true, init: 0, export: 'leftGas' },
@@ -589,7 +596,8 @@ function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize:
   const { facts, calls } = layout;
   const count = layout.functions.length;
   const needsWindow = new Uint16Array(count);
-  for (const f of layout.functions) {
+  for (let k = 0; k < count; k++) {
+    const f = layout.functions[k];
     let needs = 0;
     // Facts first (insn-facts.ts): only r10-relative accesses need their object, for the offset.
     for (let i = f.first; i <= f.last && needs === 0; i++) {
@@ -603,7 +611,7 @@ function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize:
         }
       }
     }
-    needsWindow[f.index] = needs;
+    needsWindow[k] = needs;
   }
   // A function calling one that needs the window needs it too.
   closeOver(needsWindow, calls.callees, calls.callers, 1);

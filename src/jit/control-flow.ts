@@ -536,7 +536,7 @@ function structure(
   scratch: Scratch,
   midOf: Int32Array | undefined,
 ): Region[] {
-  const { firstBack, lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
+  const { lastBack, maxSource, loopAt, regionOf } = scratch;
   const regions: Region[] = [
     { first, last, parent: -1, isLoop: false, labels: NO_LABELS, dispatch: false, mid: -1, inner: -1 },
   ];
@@ -547,7 +547,23 @@ function structure(
     regionOf[h] = 0;
     if (maxSource[h] >= 0 && lastBack[h] >= 0) candidates = true;
   }
-  if (!candidates) return regions;
+  return candidates ? findLoops(first, last, pcs, jumpTarget, scratch, midOf, regions) : regions;
+}
+
+/**
+ * `structure` for a part with loop candidates: adds its loops to `regions` (region 0 alone so far).
+ * A function of its own: its closures' context is only allocated for such parts.
+ */
+function findLoops(
+  first: number,
+  last: number,
+  pcs: Int32Array,
+  jumpTarget: Int32Array,
+  scratch: Scratch,
+  midOf: Int32Array | undefined,
+  regions: Region[],
+): Region[] {
+  const { firstBack, lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
   const stack = [0];
   /** Per region: loops entered at its mid entry, itself included (0 without one). */
   const midDepth = [0];
