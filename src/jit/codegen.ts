@@ -1194,12 +1194,13 @@ class FunctionGen {
   private body(r: number): void {
     const R = this.regions[r];
     const { insns } = this.input.program;
-    const { labelAt, labelRegion, leader } = this.input.layout;
+    const { labelAt, labelRegion, leader, loopAt } = this.input.layout;
     for (let i = R.first; i <= R.last; ) {
       const insn = insns[i];
       const pc = insn.pc;
       if (labelAt[pc] >= 0 && labelRegion[pc] === r) this.close(BLOCK, pc);
-      const child = this.loopStartingAt(r, i);
+      // Only a loop header or the region's first instruction may start a child loop.
+      const child = loopAt[i] >= 0 || i === R.first ? this.loopStartingAt(r, i) : -1;
       if (child >= 0) {
         this.region(child);
         i = this.regions[child].last + 1;
