@@ -52,20 +52,7 @@ import {
   recycleLayout,
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
-import {
-  ALL_REGS,
-  F_DEFS,
-  F_ENDS_BLOCK,
-  F_EXIT,
-  F_HOST,
-  F_JA,
-  F_LOCAL_CALL,
-  F_MEMORY,
-  F_R10_BASE,
-  MOVE_LDDW,
-  MOVE_SHIFT,
-  WRITES_SHIFT,
-} from './insn-facts.js';
+import { F_EXIT, F_HOST, F_JA, F_MEMORY, F_R10_BASE } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
@@ -1588,28 +1575,11 @@ class FunctionGen {
 
   /**
    * The registers (bits r0..r9) that may be live at the block starting at `pc`: all but those the
-   * block itself certainly writes before reading (insn-facts.ts). Only the block is scanned, up to its
-   * end, a local call (which reads its callee's registers) or the next jump target, so this stays
-   * linear; anything it does not see is taken as live.
+   * block itself certainly writes before reading (ProgramLayout.blockLive, found by the analysis' one
+   * backward pass over the blocks).
    */
   private liveAt(pc: number): number {
-    const { program, layout } = this.input;
-    const { facts, operands, leader } = layout;
-    const last = this.f.last;
-    let killed = 0;
-    let read = 0;
-    // The next instruction's pc follows from the operand facts (an lddw takes two slots): reading it
-    // from the decoded objects would be a cache miss per instruction.
-    let at = pc;
-    for (let i = program.insnAt[pc]; i <= last; i++) {
-      const x = facts[i];
-      if (x & F_LOCAL_CALL) break;
-      read |= x & ALL_REGS & ~killed;
-      if (x & F_DEFS) killed |= (x >>> WRITES_SHIFT) & ALL_REGS;
-      at += ((operands[i] >>> MOVE_SHIFT) & 15) === MOVE_LDDW ? 2 : 1;
-      if (x & F_ENDS_BLOCK || (i < last && leader[at] === 1)) break;
-    }
-    return ALL_REGS & ~(killed & ~read);
+    return this.input.layout.blockLive[pc];
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */

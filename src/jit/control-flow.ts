@@ -31,7 +31,18 @@
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
 import { buildCallGraph, type CallGraph } from './call-graph.js';
-import { F_ENDS_BLOCK, F_EXIT, F_JA, F_JUMP, F_LOCAL_CALL, F_MAY_GOTO, insnFacts } from './insn-facts.js';
+import {
+  ALL_REGS,
+  F_DEFS,
+  F_ENDS_BLOCK,
+  F_EXIT,
+  F_JA,
+  F_JUMP,
+  F_LOCAL_CALL,
+  F_MAY_GOTO,
+  insnFacts,
+  WRITES_SHIFT,
+} from './insn-facts.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
@@ -94,7 +105,7 @@ export const DEFAULT_PART_SIZE = 100_000;
 
 /**
  * The analysis of a program. `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt`, `midOf`,
- * `tailCopy`, `partAt`, `facts`, `operands` and `jumpTarget` are for the code generator only: their
+ * `tailCopy`, `partAt`, `blockLive`, `facts`, `operands` and `jumpTarget` are for the code generator only: their
  * memory is pooled, and `generateModule` hands it back (`recycleLayout`), after which they hold
  * another program's facts.
  */
@@ -136,6 +147,11 @@ export interface ProgramLayout {
   /** Per pc: instructions and gas after it in its block (refunded when it traps). */
   readonly afterInsns: Int32Array;
   readonly afterGas: ArrayLike<number>;
+  /**
+   * Per leader pc: the registers (bits r0..r9) that may be live at the block's start — all but those
+   * the block certainly writes before reading them, looking no further than a local call.
+   */
+  readonly blockLive: Uint16Array;
   /** Instructions the natural-loop checks visited: at most 4 per instruction plus 64 per part. */
   readonly loopScanned: number;
   /** Instruction index → its facts and operand facts (insn-facts.ts), for the analyses after this one. */
@@ -189,20 +205,22 @@ function layOut(
   const blockInsns = kept.subarray(slotCount, 2 * slotCount);
   const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
   const words = 3 * slotCount + 5 * count;
-  const pooled = codegenMemory.borrow(4 * words + 3 * slotCount);
+  const pooled = codegenMemory.borrow(4 * words + 5 * slotCount);
   // labelAt and loopAt are set where they are computed (labelJumpTargets, structure); labelRegion
   // only at labels.
   const labelAt = new Int32Array(pooled, 0, slotCount);
   const labelRegion = new Int32Array(pooled, 4 * slotCount, slotCount);
   const loopAt = new Int32Array(pooled, 8 * slotCount, count);
   const partAt = new Int32Array(pooled, 4 * (2 * slotCount + count), count).fill(0);
-  const leader = new Uint8Array(pooled, 4 * words, slotCount).fill(0);
-  const pollSite = new Uint8Array(pooled, 4 * words + slotCount, slotCount).fill(0);
+  // blockLive (set at every leader) first: a Uint16Array needs an even offset.
+  const blockLive = new Uint16Array(pooled, 4 * words, slotCount);
+  const leader = new Uint8Array(pooled, 4 * words + 2 * slotCount, slotCount).fill(0);
+  const pollSite = new Uint8Array(pooled, 4 * words + 3 * slotCount, slotCount).fill(0);
   const midOf = new Int32Array(pooled, 4 * (2 * slotCount + 2 * count), slotCount).fill(-1);
   const facts = new Int32Array(pooled, 4 * (3 * slotCount + 2 * count), count);
   const jumpTarget = new Int32Array(pooled, 4 * (3 * slotCount + 3 * count), count);
   const operands = new Int32Array(pooled, 4 * (3 * slotCount + 4 * count), count);
-  const tailCopy = new Uint8Array(pooled, 4 * words + 2 * slotCount, slotCount).fill(0);
+  const tailCopy = new Uint8Array(pooled, 4 * words + 4 * slotCount, slotCount).fill(0);
   const mayGoto = new Uint8Array(subprograms.length);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
   const priced = price !== undefined;
@@ -303,14 +321,29 @@ function layOut(
       parts[p] = { first: pFirst, last: pLast, regions };
     }
     markPollSites(first, last, parts[0].regions, pcs, jumpTarget, leader, midOf, pollSite);
-    // Block sizes, backwards: a block runs from its leader to the next leader or the function end.
+    // Block sizes and live registers, backwards: a block runs from its leader to the next leader or
+    // the function end. Live: what the block reads before writing it, and whatever it does not
+    // certainly write, up to a local call (which reads its callee's registers: taken as all live).
     let n = 0;
     let gas = 0;
+    let read = 0;
+    let killed = 0;
     for (let i = last; i >= first; i--) {
       const pc = pcs[i];
       if (i === last || leader[pcs[i + 1]] === 1) {
         n = 0;
         gas = 0;
+        read = 0;
+        killed = 0;
+      }
+      const x = facts[i];
+      if ((x & F_LOCAL_CALL) !== 0) {
+        read = 0;
+        killed = 0;
+      } else {
+        const defs = (x & F_DEFS) !== 0 ? (x >>> WRITES_SHIFT) & ALL_REGS : 0;
+        read = (x & ALL_REGS) | (read & ~defs);
+        killed |= defs;
       }
       afterInsns[pc] = n;
       if (priced) afterGas[pc] = gas;
@@ -319,6 +352,7 @@ function layOut(
       if (leader[pc] === 1) {
         blockInsns[pc] = n;
         if (priced) blockGas[pc] = gas;
+        blockLive[pc] = ALL_REGS & ~(killed & ~read);
       }
     }
     functions.push({ index: k, startPc, first, last, parts });
@@ -343,6 +377,7 @@ function layOut(
     blockGas,
     afterInsns,
     afterGas,
+    blockLive,
     loopScanned: scratch.loopScanned,
   };
 }
