@@ -42,8 +42,8 @@ const DEF_SHIFT = 12;
 
 export function callRegisters(program: Program, layout: ProgramLayout): CallRegisters {
   const { insnAt } = program;
-  const { functions, facts, jumpTarget, calls } = layout;
-  const count = functions.length;
+  const { functionSpans, facts, jumpTarget, calls } = layout;
+  const count = layout.functions.length;
   if (calls.sites.length === 0) {
     // No local calls: every function is entered through `run` (or callx) with all registers.
     return { params: new Uint8Array(count).fill(10), results: new Uint8Array(count).fill(6) };
@@ -63,20 +63,13 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
     const written = new Uint16Array(count);
     let callx = false;
     predStart.fill(0);
-    // Per function (functions[k].index === k): its range and whether it is split, in typed arrays,
-    // so the rounds below do not chase the layout objects.
-    const bounds = new Int32Array(2 * count);
+    // Per function: its range and whether it is split (from the compact spans, not the objects).
     const split = new Uint8Array(count);
-    for (let k = 0; k < count; k++) {
-      const f = functions[k];
-      bounds[2 * k] = f.first;
-      bounds[2 * k + 1] = f.last;
-      split[k] = f.parts.length > 1 ? 1 : 0;
-    }
+    for (let k = 0; k < count; k++) split[k] = functionSpans[3 * k + 2] > 1 ? 1 : 0;
     let site = 0;
     for (let k = 0; k < count; k++) {
-      const first = bounds[2 * k];
-      const last = bounds[2 * k + 1];
+      const first = functionSpans[3 * k];
+      const last = functionSpans[3 * k + 1];
       let w = 0;
       for (let i = first; i <= last; i++) {
         const x = facts[i];
@@ -130,7 +123,9 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
           continue;
         }
         const exitUses = (1 << results[k]) - 1;
-        const e = entry[k] | liveAtEntry(flow, bounds[2 * k], bounds[2 * k + 1], exitUses, entry, liveAfter);
+        const e =
+          entry[k] |
+          liveAtEntry(flow, functionSpans[3 * k], functionSpans[3 * k + 1], exitUses, entry, liveAfter);
         if (e !== entry[k]) {
           entry[k] = e;
           grown = true;

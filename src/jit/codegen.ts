@@ -156,8 +156,8 @@ const MAX_SLACK = 2 ** 30;
  */
 function pollSlack(layout: ProgramLayout, maxFrames: number): number {
   let longest = 0;
-  const fs = layout.functions;
-  for (let k = 0; k < fs.length; k++) longest = Math.max(longest, fs[k].last - fs[k].first + 1);
+  const spans = layout.functionSpans;
+  for (let j = 0; j < spans.length; j += 3) longest = Math.max(longest, spans[j + 1] - spans[j] + 1);
   const slack = maxFrames * longest;
   if (slack > MAX_SLACK) {
     throw new LoadError(
@@ -368,8 +368,9 @@ export function generateModule(input: CodegenInput, borrow = false): GeneratedMo
   const runFn = firstSub + fnCount;
   const m = meters(input.program, layout, input.memory.stackMaxFrames);
   let partCount = 0;
+  const spans = layout.functionSpans;
+  for (let k = 0; k < fnCount; k++) if (spans[3 * k + 2] > 1) partCount += spans[3 * k + 2];
   const fs = layout.functions;
-  for (let k = 0; k < fnCount; k++) if (fs[k].parts.length > 1) partCount += fs[k].parts.length;
   const sigs = signatures(input, runFn + 1 + partCount, m.unitGas, m.wideGas);
   // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
   // function (prologue, metering exit); it doubles when a program needs more.
@@ -583,11 +584,11 @@ function windowFreeFunctions(program: Program, layout: ProgramLayout, frameSize:
   const { facts, calls } = layout;
   const count = layout.functions.length;
   const needsWindow = new Uint16Array(count);
+  const spans = layout.functionSpans;
   for (let k = 0; k < count; k++) {
-    const f = layout.functions[k];
     let needs = 0;
     // Facts first (insn-facts.ts): only r10-relative accesses need their object, for the offset.
-    for (let i = f.first; i <= f.last && needs === 0; i++) {
+    for (let i = spans[3 * k]; i <= spans[3 * k + 1] && needs === 0; i++) {
       const x = facts[i];
       if ((x & F_HOST) !== 0) needs = 1;
       else if ((x & F_MEMORY) !== 0) {

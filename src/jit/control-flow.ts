@@ -111,6 +111,11 @@ export const DEFAULT_PART_SIZE = 100_000;
  */
 export interface ProgramLayout {
   readonly functions: readonly FunctionLayout[];
+  /**
+   * The same, compact: function k's first instruction at [3k], last at [3k + 1], part count at
+   * [3k + 2]. Passes over every function (there may be 10^5) read this, not the objects.
+   */
+  readonly functionSpans: Int32Array;
   /** pc → subprogram index, -1 when `pc` does not start a subprogram. */
   readonly functionAt: Int32Array;
   /** pc → 1 when a basic block starts there. */
@@ -222,6 +227,7 @@ function layOut(
   const operands = new Int32Array(pooled, 4 * (3 * slotCount + 4 * count), count);
   const tailCopy = new Uint8Array(pooled, 4 * words + 4 * slotCount, slotCount).fill(0);
   const mayGoto = new Uint8Array(subprograms.length);
+  const functionSpans = new Int32Array(3 * subprograms.length);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
@@ -356,6 +362,9 @@ function layOut(
       }
     }
     functions.push({ index: k, startPc, first, last, parts });
+    functionSpans[3 * k] = first;
+    functionSpans[3 * k + 1] = last;
+    functionSpans[3 * k + 2] = parts.length;
   }
   return {
     facts,
@@ -363,6 +372,7 @@ function layOut(
     jumpTarget,
     calls: buildCallGraph(callSites, callTargets, functions, functionAt),
     functions,
+    functionSpans,
     functionAt,
     leader,
     pollSite,
