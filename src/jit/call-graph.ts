@@ -17,6 +17,9 @@ export interface CallGraph {
   readonly callers: readonly (readonly number[])[];
 }
 
+/** The list of a function without calls (or callers), shared and frozen. */
+const NONE = Object.freeze([]) as unknown as number[];
+
 /**
  * The graph of the local calls at instruction indices `sites` (ascending) to pcs `targets`;
  * `functions` are contiguous and ascending, `functionAt` maps a start pc to its function.
@@ -27,16 +30,35 @@ export function buildCallGraph(
   functions: readonly { readonly index: number; readonly last: number }[],
   functionAt: Int32Array,
 ): CallGraph {
-  const callees: number[][] = functions.map(() => []);
-  const callers: number[][] = functions.map(() => []);
+  // Two passes, so every list is allocated at its size (a growing array reserves 16 slots, and there
+  // may be 10^5 functions); functions without calls share one empty list.
+  const count = functions.length;
+  const siteCaller = new Int32Array(sites.length);
   const siteCallee = new Int32Array(sites.length);
+  const outDegree = new Int32Array(count);
+  const inDegree = new Int32Array(count);
   let f = 0;
   for (let s = 0; s < sites.length; s++) {
     while (functions[f].last < sites[s]) f++;
     const g = functionAt[targets[s]];
+    siteCaller[s] = f;
     siteCallee[s] = g;
-    callees[f].push(g);
-    callers[g].push(f);
+    outDegree[f]++;
+    inDegree[g]++;
+  }
+  const callees: number[][] = new Array(count);
+  const callers: number[][] = new Array(count);
+  for (let k = 0; k < count; k++) {
+    callees[k] = outDegree[k] === 0 ? NONE : new Array(outDegree[k]);
+    callers[k] = inDegree[k] === 0 ? NONE : new Array(inDegree[k]);
+    outDegree[k] = 0;
+    inDegree[k] = 0;
+  }
+  for (let s = 0; s < sites.length; s++) {
+    const caller = siteCaller[s];
+    const g = siteCallee[s];
+    callees[caller][outDegree[caller]++] = g;
+    callers[g][inDegree[g]++] = caller;
   }
   return { sites: Int32Array.from(sites), siteCallee, callees, callers };
 }
@@ -61,10 +83,13 @@ export function closeOver(
     const f = stack.pop() as number;
     queued[f] = 0;
     let m = mask[f];
-    for (const g of callees[f]) m |= mask[g] & keep;
+    const out = callees[f];
+    for (let j = 0; j < out.length; j++) m |= mask[out[j]] & keep;
     if (m === mask[f]) continue;
     mask[f] = m;
-    for (const c of callers[f]) {
+    const into = callers[f];
+    for (let j = 0; j < into.length; j++) {
+      const c = into[j];
       if (queued[c] === 0) {
         queued[c] = 1;
         stack.push(c);

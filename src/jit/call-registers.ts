@@ -49,8 +49,8 @@ const DEF_SHIFT = 12;
 
 export function callRegisters(program: Program, layout: ProgramLayout): CallRegisters {
   const { insnAt } = program;
-  const { functions, facts, jumpTarget, calls } = layout;
-  const count = functions.length;
+  const { functionSpans, facts, jumpTarget, calls } = layout;
+  const count = layout.functions.length;
   if (calls.sites.length === 0) {
     // No local calls: every function is entered through `run` (or callx) with all registers.
     return {
@@ -74,16 +74,21 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
     const written = new Uint16Array(count);
     let callx = false;
     predStart.fill(0);
+    // Per function: its range and whether it is split (from the compact spans, not the objects).
+    const split = new Uint8Array(count);
+    for (let k = 0; k < count; k++) split[k] = functionSpans[3 * k + 2] > 1 ? 1 : 0;
     let site = 0;
-    for (const f of functions) {
+    for (let k = 0; k < count; k++) {
+      const first = functionSpans[3 * k];
+      const last = functionSpans[3 * k + 1];
       let w = 0;
-      for (let i = f.first; i <= f.last; i++) {
+      for (let i = first; i <= last; i++) {
         const x = facts[i];
         const writes = (x >>> WRITES_SHIFT) & ALL;
         w |= writes;
         const flow = x & F_EXIT ? EXIT : x & F_JA ? 0 : FALLS;
         const defs = x & F_DEFS ? writes : 0;
-        info[i] = (i < f.last ? flow : flow & EXIT) | ((x & ALL) << USE_SHIFT) | (defs << DEF_SHIFT);
+        info[i] = (i < last ? flow : flow & EXIT) | ((x & ALL) << USE_SHIFT) | (defs << DEF_SHIFT);
         const t = jumpTarget[i];
         succ[i] = t >= 0 ? insnAt[t] : -1;
         if (x & F_CALLX) callx = true;
@@ -91,7 +96,7 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
         if (info[i] & FALLS) predStart[i + 2]++;
         if (succ[i] >= 0) predStart[succ[i] + 1]++;
       }
-      written[f.index] = f.parts.length > 1 ? ALL : w;
+      written[k] = split[k] === 1 ? ALL : w;
     }
     for (let i = 0; i < n; i++) predStart[i + 1] += predStart[i];
     const fill = stack; // the fill cursors, before the stack is used
@@ -110,9 +115,9 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
     // grows (both only grow); callees usually follow their callers, so go backwards.
     const entry = new Uint16Array(count);
     const results = new Uint8Array(count);
-    for (const f of functions) {
-      results[f.index] = f.parts.length > 1 ? 6 : callx ? mayReturn[f.index] : 1;
-      if (f.parts.length > 1) entry[f.index] = ALL;
+    for (let k = 0; k < count; k++) {
+      results[k] = split[k] === 1 ? 6 : callx ? mayReturn[k] : 1;
+      if (split[k] === 1) entry[k] = ALL;
     }
     const liveAfter = new Uint16Array(count);
     const flow: Flow = { info, succ, predStart, preds, live, stack };
@@ -128,22 +133,22 @@ export function callRegisters(program: Program, layout: ProgramLayout): CallRegi
       let grown = false;
       liveAfter.fill(0);
       for (let k = count - 1; k >= 0; k--) {
-        const f = functions[k];
-        if (f.parts.length > 1) {
+        if (split[k] === 1) {
           for (const g of callees[k]) liveAfter[g] = ALL;
           continue;
         }
         const exitUses = (1 << results[k]) - 1;
-        const e = entry[k] | liveAtEntry(flow, f.first, f.last, exitUses, entry, liveAfter);
+        const e =
+          entry[k] |
+          liveAtEntry(flow, functionSpans[3 * k], functionSpans[3 * k + 1], exitUses, entry, liveAfter);
         if (e !== entry[k]) {
           entry[k] = e;
           grown = true;
         }
       }
       if (!callx) {
-        for (const f of functions) {
-          const k = f.index;
-          if (f.parts.length > 1) continue;
+        for (let k = 0; k < count; k++) {
+          if (split[k] === 1) continue;
           const q = Math.max(results[k], prefix(written[k] & (liveAfter[k] | 1) & R0_TO_R5));
           if (q !== results[k]) {
             results[k] = q;

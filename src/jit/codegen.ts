@@ -62,7 +62,7 @@ import {
   recycleLayout,
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
-import { ALL_REGS, F_DEFS, F_ENDS_BLOCK, F_HOST, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
+import { ALL_REGS, F_EXIT, F_HOST, F_JA, WRITES_SHIFT } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
@@ -73,9 +73,12 @@ import {
   type FuncType,
   I32,
   I64,
+  type LocalRun,
+  localsLength,
   type ModuleHeader,
   ModuleWriter,
   Op,
+  u32Length,
   type ValType,
 } from './wasm-encoder.js';
 
@@ -165,7 +168,8 @@ const MAX_SLACK = 2 ** 30;
  */
 function pollSlack(layout: ProgramLayout, maxFrames: number): number {
   let longest = 0;
-  for (const f of layout.functions) longest = Math.max(longest, f.last - f.first + 1);
+  const spans = layout.functionSpans;
+  for (let j = 0; j < spans.length; j += 3) longest = Math.max(longest, spans[j + 1] - spans[j] + 1);
   const slack = maxFrames * longest;
   if (slack > MAX_SLACK) {
     throw new LoadError(
@@ -265,18 +269,19 @@ function signatures(input: CodegenInput, firstAdapter: number, unit: boolean, wi
   const types = [subType(10, 6, unit, wide), ...TYPES.slice(1)];
   const typeOf = new Int32Array(count);
   const adapterOf = new Int32Array(count).fill(-1);
-  const known = new Map<number, number>();
+  // (params, results) → type index, 0 until its type exists (params ≤ 10, results ≤ 6).
+  const known = new Int32Array(11 * 8);
   let adapters = 0;
   for (let k = 0; k < count; k++) {
     const p = regs.params[k];
     const q = regs.results[k];
     if (p === 10 && q === 6) continue; // T_SUB
     const key = p * 8 + q;
-    let t = known.get(key);
-    if (t === undefined) {
+    let t = known[key];
+    if (t === 0) {
       t = types.length;
       types.push(subType(p, q, unit, wide));
-      known.set(key, t);
+      known[key] = t;
     }
     typeOf[k] = t;
     adapterOf[k] = firstAdapter + adapters++;
@@ -328,7 +333,10 @@ function meters(program: Program, layout: ProgramLayout, maxFrames: number): Met
  * how it meters.
  */
 export interface GeneratedModule {
+  /** The module; with `borrow` (see generateModule), valid only until `release()`. */
   readonly bytes: Uint8Array<ArrayBuffer>;
+  /** Gives borrowed bytes back to the pool (nothing to do for a copy). */
+  readonly release: () => void;
   readonly directHelpers: readonly number[];
   readonly meters: Meters;
 }
@@ -360,11 +368,17 @@ interface PureLookups {
   readonly forward: Uint8Array | undefined;
 }
 
-/** The buffer modules are written into (generateModule returns a copy of the right size). */
+const noRelease = (): void => {};
+
+/** The buffer modules are written into (generateModule returns a copy of the right size, or lends it). */
 const moduleMemory = new WorkPool();
 
-/** Compiles the whole program to a wasm module. Exports `run`, the counters and `depth`. */
-export function generateModule(input: CodegenInput): GeneratedModule {
+/**
+ * Compiles the whole program to a wasm module. Exports `run`, the counters and `depth`. With
+ * `borrow`, the bytes stay in the pooled module buffer (no copy) until the caller's `release()`: for
+ * a caller that only hands them to WebAssembly.Module, which copies them anyway.
+ */
+export function generateModule(input: CodegenInput, borrow = false): GeneratedModule {
   const { layout } = input;
   const fnCount = layout.functions.length;
   const directHelpers = directHelperIds(input);
@@ -372,12 +386,14 @@ export function generateModule(input: CodegenInput): GeneratedModule {
   const runFn = firstSub + fnCount;
   const m = meters(input.program, layout, input.memory.stackMaxFrames);
   let partCount = 0;
-  for (const f of layout.functions) if (f.parts.length > 1) partCount += f.parts.length;
+  const spans = layout.functionSpans;
+  for (let k = 0; k < fnCount; k++) if (spans[3 * k + 2] > 1) partCount += spans[3 * k + 2];
+  const fs = layout.functions;
   const sigs = signatures(input, runFn + 1 + partCount, m.unitGas, m.wideGas);
   // Everything goes into one buffer, sized for the typical ≈ 18 bytes per instruction and ≈ 400 per
   // function (prologue, metering exit); it doubles when a program needs more.
   const out = new ModuleWriter(
-    moduleHeader(layout, firstSub, m.wideGas, sigs, directHelpers),
+    moduleHeader(layout, firstSub, m.wideGas, sigs, directHelpers, partCount),
     20 * input.program.slotCount + 400 * fnCount + 2048,
     moduleMemory,
   );
@@ -385,15 +401,17 @@ export function generateModule(input: CodegenInput): GeneratedModule {
   const gen = new FunctionGen(input, firstSub, out, m, sigs.regs, directFn);
   try {
     let nextPartFn = runFn + 1;
-    for (const f of layout.functions) {
+    // Indexed loops over the functions (there may be 10^5): no iterator per loop step.
+    for (let k = 0; k < fnCount; k++) {
+      const f = fs[k];
       gen.compile(f, nextPartFn);
       if (f.parts.length > 1) nextPartFn += f.parts.length;
     }
     const at = out.beginBody();
     gen.runBody();
     out.endBody(at, []);
-    for (const f of layout.functions) if (f.parts.length > 1) gen.compileParts(f);
-    for (const f of layout.functions) if (sigs.adapterOf[f.index] >= 0) gen.adapter(f.index);
+    if (partCount > 0) for (let k = 0; k < fnCount; k++) if (fs[k].parts.length > 1) gen.compileParts(fs[k]);
+    for (let k = 0; k < fnCount; k++) if (sigs.adapterOf[k] >= 0) gen.adapter(k);
   } catch (e) {
     out.release();
     throw e;
@@ -401,7 +419,8 @@ export function generateModule(input: CodegenInput): GeneratedModule {
     gen.release();
     recycleLayout(layout);
   }
-  return { bytes: out.finish(), directHelpers, meters: m };
+  const bytes = out.finish(borrow);
+  return { bytes, release: borrow ? () => out.release() : noRelease, directHelpers, meters: m };
 }
 
 /**
@@ -414,12 +433,22 @@ function moduleHeader(
   wide: boolean,
   sigs: Signatures,
   directHelpers: readonly number[],
+  partCount: number,
 ): ModuleHeader {
   const fnCount = layout.functions.length;
-  const functions = Array.from(sigs.typeOf);
-  functions.push(7);
-  for (const f of layout.functions) if (f.parts.length > 1) for (const _ of f.parts) functions.push(T_PART);
-  for (let k = 0; k < sigs.adapterCount; k++) functions.push(T_SUB);
+  // Sized up front and filled by index (Array.from would iterate the typed array).
+  const functions: number[] = new Array(fnCount + 1 + partCount + sigs.adapterCount);
+  let n = 0;
+  for (let k = 0; k < fnCount; k++) functions[n++] = sigs.typeOf[k];
+  functions[n++] = 7;
+  const fs = layout.functions;
+  for (let k = 0; k < fnCount && n < fnCount + 1 + partCount; k++) {
+    const parts = fs[k].parts.length;
+    if (parts > 1) for (let p = 0; p < parts; p++) functions[n++] = T_PART;
+  }
+  while (n < functions.length) functions[n++] = T_SUB;
+  const elements: number[] = new Array(fnCount);
+  for (let k = 0; k < fnCount; k++) elements[k] = sigs.adapterOf[k] >= 0 ? sigs.adapterOf[k] : firstSub + k;
   return {
     types: sigs.types,
     imports: [
@@ -440,7 +469,7 @@ function moduleHeader(
     ],
     functions,
     tableSize: fnCount,
-    elements: layout.functions.map((_, k) => (sigs.adapterOf[k] >= 0 ? sigs.adapterOf[k] : firstSub + k)),
+    elements,
     globals: [
       { type: I32, mutable: true, init: 0, export: 'leftN' },
       { type: wide ? F64 : I32, mutable: true, init: 0, export: 'leftGas' },
@@ -461,6 +490,19 @@ function moduleHeader(
     ],
     exports: [{ name: 'run', func: firstSub + fnCount }],
   };
+}
+
+/** Typical code bytes per instruction, and per function besides (prologue, slow path). */
+const INSN_BYTES = 18;
+const BODY_BYTES = 200;
+
+/**
+ * The bytes a body's size and `locals` take in front of its code, for about `code` bytes of code: what
+ * ModuleWriter.beginBody reserves so that the code need not move once the size is known.
+ */
+function bodyHeader(locals: readonly LocalRun[], code: number): number {
+  const n = localsLength(locals);
+  return u32Length(n + code) + n;
 }
 
 /** Refuses a function body over V8's limit (it would fail later, less clearly, in WebAssembly.Module). */
@@ -562,10 +604,12 @@ function windowFreeFunctions(layout: ProgramLayout): Uint8Array {
   const { facts, calls } = layout;
   const count = layout.functions.length;
   const needsWindow = new Uint16Array(count);
-  for (const f of layout.functions) {
+  const spans = layout.functionSpans;
+  for (let k = 0; k < count; k++) {
     let needs = 0;
-    for (let i = f.first; i <= f.last && needs === 0; i++) if ((facts[i] & F_HOST) !== 0) needs = 1;
-    needsWindow[f.index] = needs;
+    for (let i = spans[3 * k]; i <= spans[3 * k + 1] && needs === 0; i++)
+      if ((facts[i] & F_HOST) !== 0) needs = 1;
+    needsWindow[k] = needs;
   }
   // A function calling one that needs the window needs it too.
   closeOver(needsWindow, calls.callees, calls.callers, 1);
@@ -595,10 +639,11 @@ class FunctionGen {
   /** Registers the function being compiled may ever read (see `usedRegisters`); all when split. */
   private used = ALL_REGS;
   /**
-   * Open wasm constructs, innermost last: a `br` to entry k has depth `length − 1 − k`. The per-pc
-   * indices below are set while the construct is open and reset to -1 when it closes.
+   * Open wasm constructs (only their number matters): a `br` to the one opened at index k has depth
+   * `ctrlDepth − 1 − k`. The per-pc indices below are set while the construct is open and reset to
+   * -1 when it closes.
    */
-  private ctrl: number[] = [];
+  private ctrlDepth = 0;
   private readonly openBlock: Int32Array;
   private readonly openLoop: Int32Array;
   /** Pooled memory behind openBlock and openLoop (see scratch.ts); `release` when done. */
@@ -637,7 +682,7 @@ class FunctionGen {
    * Window field (slot · TABLE_STRIDE + field) → its cache local in the current part, -1 if none; a
    * `last` field's local holds the limit derived from it (see `loadLimit`).
    */
-  private readonly cacheLocal = new Int32Array(SLOT_COUNT * TABLE_STRIDE);
+  private readonly cacheLocal = new Int32Array(SLOT_COUNT * TABLE_STRIDE).fill(-1);
   /** Types of the cache locals L_CACHE… of the current part, in order. */
   private cacheTypes: ValType[] = [];
   /** Per window field: the last loop (region + 1) whose entry loads it, to load each once per loop. */
@@ -652,6 +697,10 @@ class FunctionGen {
   private hoistPool: number[] = [];
   /** Two i64 locals of the current part for `prechargedLoop` (n, then v0 + n·K), -1 until used. */
   private tripLocal = -1;
+  /** The locals of every adapter (see `adapter`). */
+  private adapterLocals: readonly LocalRun[] | undefined;
+  /** See `partLocals`. */
+  private readonly localsByParams: (readonly LocalRun[] | undefined)[] = [];
 
   constructor(
     private readonly input: CodegenInput,
@@ -854,7 +903,11 @@ class FunctionGen {
     const extra = this.unitGas ? 1 : 2;
     const left = meta + extra; // locals after the params
     const gas = left + 1;
-    const at = this.out.beginBody();
+    this.adapterLocals ??= [
+      { count: 1, type: I32 },
+      { count: 1, type: this.wideGas ? I64 : I32 },
+    ];
+    const at = this.out.beginBody(bodyHeader(this.adapterLocals, 64));
     for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
     for (let j = 0; j < extra; j++) w.op2(Op.local_get, meta + j);
     w.byte(Op.call);
@@ -866,10 +919,7 @@ class FunctionGen {
     w.op2(Op.local_get, left);
     if (!this.unitGas) w.op2(Op.local_get, gas);
     w.byte(Op.end);
-    this.out.endBody(at, [
-      { count: 1, type: I32 },
-      { count: 1, type: this.wideGas ? I64 : I32 },
-    ]);
+    this.out.endBody(at, this.adapterLocals);
   }
 
   /** The callee's r10 host offset (i32) on the stack → its meta param, with the countdown from `get left`. */
@@ -898,29 +948,37 @@ class FunctionGen {
     const f = this.f;
     const part = f.parts[p];
     const w = this.w;
-    const body = this.out.beginBody();
+    // Params (see subType) take the first slots of the i64 locals r0..L_B.
+    const params = this.split ? 10 : this.params + (this.unitGas ? 1 : 2);
+    const locals = this.partLocals(params);
+    const body = this.out.beginBody(
+      bodyHeader(locals, BODY_BYTES + INSN_BYTES * (part.last - part.first + 1)),
+    );
     this.part = p;
     this.regions = part.regions;
-    this.ctrl = [];
-    this.openDispatch = new Array(part.regions.length).fill(-1);
+    // Per-part state, reset without allocating (a program may have 10^5 small functions): every
+    // construct of the last part was closed, which put its openDispatch entry back to -1.
+    this.ctrlDepth = 0;
+    while (this.openDispatch.length < part.regions.length) this.openDispatch.push(-1);
     this.forgetFacts();
     this.fusedPc = -1;
-    this.cacheLocal.fill(-1);
-    this.loadedBy.fill(0);
-    this.cacheTypes = [];
-    this.hoistPool = [];
+    if (this.cacheTypes.length > 0) {
+      // The last part cached window fields (claimField always adds a type there at a first claim).
+      this.cacheLocal.fill(-1);
+      this.loadedBy.fill(0);
+      this.cacheTypes = [];
+      this.hoistPool = [];
+    }
     this.tripLocal = -1;
     this.cacheLoop = -1;
-    this.loopFields = [];
+    if (this.loopFields.length > 0) this.loopFields = [];
     if (this.split) this.partPrologue();
     else this.prologue();
     // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
     this.open(Op.block, OTHER, 0);
     this.region(0);
-    const { insns } = this.input.program;
-    const tail = insns[part.last];
-    if (this.split && !(tail.kind === 'exit' || (tail.kind === 'jump' && tail.op === 'ja'))) {
-      this.toPart(insns[part.last + 1].pc); // falls through into the next part
+    if (this.split && (this.input.layout.facts[part.last] & (F_EXIT | F_JA)) === 0) {
+      this.toPart(this.input.program.insns[part.last + 1].pc); // falls through into the next part
     } else {
       w.byte(Op.unreachable);
     }
@@ -935,21 +993,29 @@ class FunctionGen {
     w.u32(IMPORT_BUDGET);
     w.byte(Op.unreachable);
     w.byte(Op.end);
-    // Params (see subType) take the first slots of the i64 locals r0..L_B.
-    const params = this.split ? 10 : this.params + (this.unitGas ? 1 : 2);
-    return this.out.endBody(body, [
-      { count: 13 - params, type: I64 },
-      { count: 6, type: I32 },
-      { count: 1, type: this.wideGas ? I64 : I32 }, // L_LEFT_GAS
-      { count: 1, type: I32 }, // L_POLL_AT
-      { count: 11, type: I32 }, // L_HOST
-      { count: 1, type: I32 }, // L_LOOPS
-      { count: 1, type: I32 }, // L_GAS_POLL_AT
-      { count: 1, type: I32 }, // L_MID
-      { count: 6, type: I32 }, // L_ENTRY … L_DONE0
-      { count: 1, type: F64 }, // L_DIRECT
-      ...this.cacheTypes.map((type) => ({ count: 1, type })),
-    ]);
+    if (this.cacheTypes.length === 0) return this.out.endBody(body, locals);
+    return this.out.endBody(body, [...locals, ...this.cacheTypes.map((type) => ({ count: 1, type }))]);
+  }
+
+  /** The locals of a part without cache locals (see compilePart), one list per param count. */
+  private partLocals(params: number): readonly LocalRun[] {
+    let locals = this.localsByParams[params];
+    if (locals === undefined) {
+      locals = [
+        { count: 13 - params, type: I64 },
+        { count: 6, type: I32 },
+        { count: 1, type: this.wideGas ? I64 : I32 }, // L_LEFT_GAS
+        { count: 1, type: I32 }, // L_POLL_AT
+        { count: 11, type: I32 }, // L_HOST
+        { count: 1, type: I32 }, // L_LOOPS
+        { count: 1, type: I32 }, // L_GAS_POLL_AT
+        { count: 1, type: I32 }, // L_MID
+        { count: 6, type: I32 }, // L_ENTRY … L_DONE0
+        { count: 1, type: F64 }, // L_DIRECT
+      ];
+      this.localsByParams[params] = locals;
+    }
+    return locals;
   }
 
   /**
@@ -1032,8 +1098,7 @@ class FunctionGen {
 
   private open(op: number, kind: number, key: number): void {
     this.w.op2(op, 0x40);
-    const at = this.ctrl.length;
-    this.ctrl.push(kind);
+    const at = this.ctrlDepth++;
     if (kind === BLOCK) this.openBlock[key] = at;
     else if (kind === LOOP) this.openLoop[key] = at;
     else if (kind === DISPATCH) this.openDispatch[key] = at;
@@ -1041,14 +1106,14 @@ class FunctionGen {
 
   private close(kind: number, key: number): void {
     this.w.byte(Op.end);
-    this.ctrl.pop();
+    this.ctrlDepth--;
     if (kind === BLOCK) this.openBlock[key] = -1;
     else if (kind === LOOP) this.openLoop[key] = -1;
     else if (kind === DISPATCH) this.openDispatch[key] = -1;
   }
 
   private depthOf(at: number): number {
-    return this.ctrl.length - 1 - at;
+    return this.ctrlDepth - 1 - at;
   }
 
   /** Emits region `r`: [loop] [dispatch loop] label blocks, then its code and child loops in order. */
@@ -1068,7 +1133,7 @@ class FunctionGen {
       this.open(Op.loop, OTHER, 0);
       this.cacheLoop = this.loadWindows(r) ? r : -1;
       this.open(Op.block, OTHER, 0);
-      this.openPoll.set(headerPc, this.ctrl.length - 1);
+      this.openPoll.set(headerPc, this.ctrlDepth - 1);
       const plan =
         this.cacheLoop === r
           ? planHoist(this.input.program, this.input.layout, R, this.input.resolveLddw)
@@ -1165,12 +1230,13 @@ class FunctionGen {
   private body(r: number): void {
     const R = this.regions[r];
     const { insns } = this.input.program;
-    const { labelAt, labelRegion, leader } = this.input.layout;
+    const { labelAt, labelRegion, leader, loopAt } = this.input.layout;
     for (let i = R.first; i <= R.last; ) {
       const insn = insns[i];
       const pc = insn.pc;
       if (labelAt[pc] >= 0 && labelRegion[pc] === r) this.close(BLOCK, pc);
-      const child = this.loopStartingAt(r, i);
+      // Only a loop header or the region's first instruction may start a child loop.
+      const child = loopAt[i] >= 0 || i === R.first ? this.loopStartingAt(r, i) : -1;
       if (child >= 0) {
         this.region(child);
         i = this.regions[child].last + 1;
@@ -1190,7 +1256,7 @@ class FunctionGen {
   private hoistedLoop(r: number, plan: HoistPlan): void {
     const w = this.w;
     const headerPc = this.input.program.insns[this.regions[r].first].pc;
-    const exitAt = this.ctrl.length - 3; // $exit: block $exit { loop $again { block $poll {
+    const exitAt = this.ctrlDepth - 3; // $exit: block $exit { loop $again { block $poll {
     // A one-block loop contains no other loop: every such loop of the part shares these locals.
     while (this.hoistPool.length < plan.accesses.length) {
       this.hoistPool.push(L_CACHE + this.cacheTypes.length);
@@ -1706,7 +1772,7 @@ class FunctionGen {
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
-    w.u32(this.ctrl.length); // the function-level block (ctrl[0]) seen from inside that construct
+    w.u32(this.ctrlDepth); // the function-level block (index 0) seen from inside that construct
   }
 
   /**
@@ -1744,7 +1810,7 @@ class FunctionGen {
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
-    w.u32(this.ctrl.length + nested); // the function-level block (ctrl[0]) from inside the `if`
+    w.u32(this.ctrlDepth + nested); // the function-level block (index 0) from inside the `if`
     w.byte(Op.end);
     this.syncIn();
   }
@@ -1784,38 +1850,22 @@ class FunctionGen {
       const x = facts[i];
       used |= x & F_HOST ? ALL_REGS : x & ALL_REGS;
     }
-    const { sites, siteCallee } = calls;
-    for (let s = 0; s < sites.length; s++) {
-      if (sites[s] >= f.first && sites[s] <= f.last) used |= this.regs.live[siteCallee[s]];
-    }
+    // Its own callee list, not every call site: a program may have 10^5 functions.
+    const callees = calls.callees[f.index];
+    for (let c = 0; c < callees.length; c++) used |= this.regs.live[callees[c]];
     return used;
   }
 
   /**
    * The registers (bits r0..r9) that may be live at the block starting at `pc`: all but those the
-   * block itself certainly writes before reading (insn-facts.ts). Only the block is scanned, up to its
-   * end, a local call (which reads its callee's registers) or the next jump target, so this stays
-   * linear; anything it does not see is taken as live, within what the function reads at all
-   * (`usedRegisters`). At the function's entry only what the function may read before writing
-   * (call-registers.ts) is live: the rest are its locals' zeros or meaningless params.
+   * block itself certainly writes before reading (ProgramLayout.blockLive, found by the analysis' one
+   * backward pass over the blocks), within what the function reads at all (`usedRegisters`). At the
+   * function's entry only what the function may read before writing (call-registers.ts) is live: the
+   * rest are its locals' zeros or meaningless params.
    */
   private liveAt(pc: number): number {
-    const { program, layout } = this.input;
-    const { facts, leader } = layout;
-    const { insns } = program;
-    const last = this.f.last;
     const atEntry = !this.split && pc === this.f.startPc ? this.regs.live[this.f.index] : ALL_REGS;
-    const maybe = atEntry & this.used;
-    let killed = 0;
-    let read = 0;
-    for (let i = program.insnAt[pc]; i <= last; i++) {
-      const x = facts[i];
-      if (x & F_LOCAL_CALL) break;
-      read |= x & ALL_REGS & ~killed;
-      if (x & F_DEFS) killed |= (x >>> WRITES_SHIFT) & ALL_REGS;
-      if (x & F_ENDS_BLOCK || (i < last && leader[insns[i + 1].pc] === 1)) break;
-    }
-    return maybe & ~(killed & ~read);
+    return this.input.layout.blockLive[pc] & atEntry & this.used;
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */
@@ -1851,12 +1901,12 @@ class FunctionGen {
     w.op2(Op.local_set, L_GAS_POLL_AT);
   }
 
-  /** Calls a throwing import with (pc, …ints) and marks the rest unreachable. */
-  private call(fn: number, pc: number, ...ints: number[]): void {
+  /** Calls a throwing import with (pc, arg) and marks the rest unreachable. */
+  private call(fn: number, pc: number, arg: number): void {
     const w = this.w;
     this.syncOut();
     w.i32const(pc);
-    for (const v of ints) w.i32const(v);
+    w.i32const(arg);
     w.byte(Op.call);
     w.u32(fn);
     w.byte(Op.unreachable);
@@ -2348,14 +2398,12 @@ class FunctionGen {
   /** Pushes the frame's may_goto counter (delta 0), or adds `delta` to it. */
   private loopCounter(delta: number): void {
     const w = this.w;
-    const [get, set, at] = this.split
-      ? [Op.global_get, Op.global_set, G_LOOPS]
-      : [Op.local_get, Op.local_set, L_LOOPS];
-    w.op2(get, at);
+    const at = this.split ? G_LOOPS : L_LOOPS;
+    w.op2(this.split ? Op.global_get : Op.local_get, at);
     if (delta === 0) return;
     w.i32const(delta);
     w.byte(Op.i32_add);
-    w.op2(set, at);
+    w.op2(this.split ? Op.global_set : Op.local_set, at);
   }
 
   private callInsn(insn: Insn & { kind: 'call' }): void {
@@ -2365,10 +2413,7 @@ class FunctionGen {
         const k = this.input.layout.functionAt[insn.target];
         this.localCall(
           insn.pc,
-          () => {
-            w.byte(Op.call);
-            w.u32(this.firstSub + k);
-          },
+          k,
           this.windowFreeAt(k) === 0,
           this.regs.params[k],
           this.regs.results[k],
@@ -2410,19 +2455,7 @@ class FunctionGen {
         w.i32const(0);
         w.byte(Op.i32_ge_s);
         w.op2(Op.if, 0x40);
-        this.localCall(
-          insn.pc,
-          () => {
-            w.op2(Op.local_get, L_T);
-            w.byte(Op.call_indirect);
-            w.u32(T_SUB);
-            w.byte(0);
-          },
-          true,
-          10,
-          6,
-          ALL_REGS,
-        );
+        this.localCall(insn.pc, -1, true, 10, 6, ALL_REGS);
         w.byte(Op.else);
         this.helperCall(insn.pc, () => {
           w.op2(Op.local_get, d);
@@ -2437,12 +2470,13 @@ class FunctionGen {
   /**
    * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit; none where it cannot
    * fire, see `checksDepth`), window (unless the callee never reads it, see windowFreeFunctions:
-   * then only the depth moves), call, restore. `live`: the params the callee may read (the others
-   * go as 0, see CallRegisters.live).
+   * then only the depth moves), call, restore. `callee`: the function index, or -1 for the
+   * full-convention function whose table index is in L_T. `live`: the params the callee may read (the
+   * others go as 0, see CallRegisters.live).
    */
   private localCall(
     pc: number,
-    emitCall: () => void,
+    callee: number,
     window: boolean,
     params: number,
     results: number,
@@ -2472,7 +2506,15 @@ class FunctionGen {
       // Unsigned: the callee only wraps it back, and V8 emits nothing for it (a 32-bit result).
       if (!this.wideGas) w.byte(Op.i64_extend_i32_u);
     }
-    emitCall();
+    if (callee >= 0) {
+      w.byte(Op.call);
+      w.u32(this.firstSub + callee);
+    } else {
+      w.op2(Op.local_get, L_T);
+      w.byte(Op.call_indirect);
+      w.u32(T_SUB);
+      w.byte(0);
+    }
     if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
     w.op2(Op.local_set, L_LEFT_N);
     for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);

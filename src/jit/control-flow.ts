@@ -32,7 +32,18 @@ import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
 import { buildCallGraph, type CallGraph } from './call-graph.js';
 import { foldCharges } from './charges.js';
-import { F_ENDS_BLOCK, F_JUMP, F_LOCAL_CALL, F_MAY_GOTO, insnFacts } from './insn-facts.js';
+import {
+  ALL_REGS,
+  F_DEFS,
+  F_ENDS_BLOCK,
+  F_EXIT,
+  F_JA,
+  F_JUMP,
+  F_LOCAL_CALL,
+  F_MAY_GOTO,
+  insnFacts,
+  WRITES_SHIFT,
+} from './insn-facts.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
@@ -53,7 +64,7 @@ export interface Region {
   readonly parent: number;
   readonly isLoop: boolean;
   /** Jump targets whose block lives in this region, ascending pcs (label j of its nesting). */
-  readonly labels: number[];
+  labels: number[];
   /** True when a backward jump re-enters this region through its br_table dispatch. */
   dispatch: boolean;
   /**
@@ -95,12 +106,17 @@ export const DEFAULT_PART_SIZE = 100_000;
 
 /**
  * The analysis of a program. `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt`, `midOf`,
- * `tailCopy`, `partAt`, `facts`, `operands` and `jumpTarget` are for the code generator only: their
+ * `tailCopy`, `partAt`, `blockLive`, `facts`, `operands` and `jumpTarget` are for the code generator only: their
  * memory is pooled, and `generateModule` hands it back (`recycleLayout`), after which they hold
  * another program's facts.
  */
 export interface ProgramLayout {
   readonly functions: readonly FunctionLayout[];
+  /**
+   * The same, compact: function k's first instruction at [3k], last at [3k + 1], part count at
+   * [3k + 2]. Passes over every function (there may be 10^5) read this, not the objects.
+   */
+  readonly functionSpans: Int32Array;
   /** pc → subprogram index, -1 when `pc` does not start a subprogram. */
   readonly functionAt: Int32Array;
   /** pc → 1 when a basic block starts there. */
@@ -143,6 +159,11 @@ export interface ProgramLayout {
   /** Per leader pc: what its block subtracts from the countdowns (charges.ts); 0 for none. */
   readonly chargeInsns: Int32Array;
   readonly chargeGas: ArrayLike<number>;
+  /**
+   * Per leader pc: the registers (bits r0..r9) that may be live at the block's start — all but those
+   * the block certainly writes before reading them, looking no further than a local call.
+   */
+  readonly blockLive: Uint16Array;
   /** Instructions the natural-loop checks visited: at most 4 per instruction plus 64 per part. */
   readonly loopScanned: number;
   /** Instruction index → its facts and operand facts (insn-facts.ts), for the analyses after this one. */
@@ -197,21 +218,24 @@ function layOut(
   const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
   const chargeInsns = kept.subarray(3 * slotCount, 4 * slotCount);
   const words = 3 * slotCount + 5 * count;
-  const pooled = codegenMemory.borrow(4 * words + 3 * slotCount);
+  const pooled = codegenMemory.borrow(4 * words + 5 * slotCount);
   // labelAt and loopAt are set where they are computed (labelJumpTargets, structure); labelRegion
   // only at labels.
   const labelAt = new Int32Array(pooled, 0, slotCount);
   const labelRegion = new Int32Array(pooled, 4 * slotCount, slotCount);
   const loopAt = new Int32Array(pooled, 8 * slotCount, count);
   const partAt = new Int32Array(pooled, 4 * (2 * slotCount + count), count).fill(0);
-  const leader = new Uint8Array(pooled, 4 * words, slotCount).fill(0);
-  const pollSite = new Uint8Array(pooled, 4 * words + slotCount, slotCount).fill(0);
+  // blockLive (set at every leader) first: a Uint16Array needs an even offset.
+  const blockLive = new Uint16Array(pooled, 4 * words, slotCount);
+  const leader = new Uint8Array(pooled, 4 * words + 2 * slotCount, slotCount).fill(0);
+  const pollSite = new Uint8Array(pooled, 4 * words + 3 * slotCount, slotCount).fill(0);
   const midOf = new Int32Array(pooled, 4 * (2 * slotCount + 2 * count), slotCount).fill(-1);
   const facts = new Int32Array(pooled, 4 * (3 * slotCount + 2 * count), count);
   const jumpTarget = new Int32Array(pooled, 4 * (3 * slotCount + 3 * count), count);
   const operands = new Int32Array(pooled, 4 * (3 * slotCount + 4 * count), count);
-  const tailCopy = new Uint8Array(pooled, 4 * words + 2 * slotCount, slotCount).fill(0);
+  const tailCopy = new Uint8Array(pooled, 4 * words + 4 * slotCount, slotCount).fill(0);
   const mayGoto = new Uint8Array(subprograms.length);
+  const functionSpans = new Int32Array(3 * subprograms.length);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
@@ -245,18 +269,31 @@ function layOut(
   }
   for (let k = 0; k < subprograms.length; k++) functionAt[subprograms[k]] = k;
 
+  // What labelJumpTargets reads, built once (tailCopy: none in a split function).
+  const labels: LabelArrays = {
+    pcs,
+    jumpTarget,
+    insnAt,
+    insns,
+    labelAt,
+    labelRegion,
+    midOf,
+    leader,
+    tailCopy,
+  };
+  const splitLabels: LabelArrays = { ...labels, tailCopy: undefined };
   const functions: FunctionLayout[] = [];
   for (let k = 0; k < subprograms.length; k++) {
     const startPc = subprograms[k];
     const endPc = k + 1 < subprograms.length ? subprograms[k + 1] : slotCount;
     const first = insnAt[startPc];
     const last = k + 1 < subprograms.length ? insnAt[endPc] - 1 : count - 1;
-    const tail = insns[last];
-    if (!(tail.kind === 'exit' || (tail.kind === 'jump' && tail.op === 'ja'))) {
+    // From the facts: the tail's object left the caches since the first pass.
+    if ((facts[last] & (F_EXIT | F_JA)) === 0) {
       throw new LoadError(
         'NO_EXIT',
         `the function at pc ${startPc} does not end with exit or ja, which the JIT cannot compile`,
-        { pc: tail.pc },
+        { pc: pcs[last] },
       );
     }
     leader[startPc] = 1;
@@ -274,20 +311,14 @@ function layOut(
       }
       leader[t] = 1;
     }
-    // Parts: cut at the first block boundary after every `partSize` instructions (so only the
-    // instructions from `partSize` after the last cut are candidates: none in a short function).
-    const bounds: number[] = [first];
-    for (let i = first + partSize - 1; i < last; i++) {
-      if (leader[pcs[i + 1]] === 1) {
-        bounds.push(i + 1);
-        i += partSize - 1;
-      }
-    }
-    bounds.push(last + 1);
+    // Parts (see cutParts); a short function, the usual case, is one part without a scan.
+    const bounds: readonly number[] =
+      last - first + 1 <= partSize ? [first, last + 1] : cutParts(first, last, partSize, pcs, leader);
     // partAt starts zeroed: part 0 needs no fill.
     for (let p = 1; p + 1 < bounds.length; p++) scratch.partAt.fill(p, bounds[p], bounds[p + 1]);
     scanJumps(first, last, pcs, jumpTarget, insnAt, scratch);
-    const parts: Part[] = [];
+    // Sized up front: a growing array would reserve room for 16 parts in every function.
+    const parts: Part[] = new Array(bounds.length - 1);
     for (let p = 0; p + 1 < bounds.length; p++) {
       const pFirst = bounds[p];
       const pLast = bounds[p + 1] - 1;
@@ -300,30 +331,35 @@ function layOut(
         scratch,
         bounds.length > 2 ? undefined : midOf,
       );
-      labelJumpTargets(pFirst, pLast, regions, scratch, {
-        pcs,
-        jumpTarget,
-        insnAt,
-        insns,
-        labelAt,
-        labelRegion,
-        midOf,
-        leader,
-        tailCopy: bounds.length > 2 ? undefined : tailCopy,
-      });
+      labelJumpTargets(pFirst, pLast, regions, scratch, bounds.length > 2 ? splitLabels : labels);
       // A split function's parts are entered through their dispatch table (entry index 0 = start).
       if (bounds.length > 2) regions[0].dispatch = true;
-      parts.push({ first: pFirst, last: pLast, regions });
+      parts[p] = { first: pFirst, last: pLast, regions };
     }
     markPollSites(first, last, parts[0].regions, pcs, jumpTarget, leader, midOf, pollSite);
-    // Block sizes, backwards: a block runs from its leader to the next leader or the function end.
+    // Block sizes and live registers, backwards: a block runs from its leader to the next leader or
+    // the function end. Live: what the block reads before writing it, and whatever it does not
+    // certainly write, up to a local call (which reads its callee's registers: taken as all live).
     let n = 0;
     let gas = 0;
+    let read = 0;
+    let killed = 0;
     for (let i = last; i >= first; i--) {
       const pc = pcs[i];
       if (i === last || leader[pcs[i + 1]] === 1) {
         n = 0;
         gas = 0;
+        read = 0;
+        killed = 0;
+      }
+      const x = facts[i];
+      if ((x & F_LOCAL_CALL) !== 0) {
+        read = 0;
+        killed = 0;
+      } else {
+        const defs = (x & F_DEFS) !== 0 ? (x >>> WRITES_SHIFT) & ALL_REGS : 0;
+        read = (x & ALL_REGS) | (read & ~defs);
+        killed |= defs;
       }
       afterInsns[pc] = n;
       if (priced) afterGas[pc] = gas;
@@ -332,6 +368,7 @@ function layOut(
       if (leader[pc] === 1) {
         blockInsns[pc] = n;
         if (priced) blockGas[pc] = gas;
+        blockLive[pc] = ALL_REGS & ~(killed & ~read);
       }
     }
     foldCharges(first, last, {
@@ -349,6 +386,9 @@ function layOut(
       chargeGas,
     });
     functions.push({ index: k, startPc, first, last, parts });
+    functionSpans[3 * k] = first;
+    functionSpans[3 * k + 1] = last;
+    functionSpans[3 * k + 2] = parts.length;
   }
   return {
     facts,
@@ -356,6 +396,7 @@ function layOut(
     jumpTarget,
     calls: buildCallGraph(callSites, callTargets, functions, functionAt),
     functions,
+    functionSpans,
     functionAt,
     leader,
     pollSite,
@@ -372,8 +413,31 @@ function layOut(
     afterGas,
     chargeInsns,
     chargeGas,
+    blockLive,
     loopScanned: scratch.loopScanned,
   };
+}
+
+/**
+ * Part bounds of a long function: a cut at the first block boundary after every `partSize`
+ * instructions (so only the instructions from `partSize` after the last cut are candidates).
+ */
+function cutParts(
+  first: number,
+  last: number,
+  partSize: number,
+  pcs: Int32Array,
+  leader: Uint8Array,
+): number[] {
+  const bounds: number[] = [first];
+  for (let i = first + partSize - 1; i < last; i++) {
+    if (leader[pcs[i + 1]] === 1) {
+      bounds.push(i + 1);
+      i += partSize - 1;
+    }
+  }
+  bounds.push(last + 1);
+  return bounds;
 }
 
 /**
@@ -512,6 +576,12 @@ function scanJumps(
   }
 }
 
+/**
+ * The labels of a region without any (most of them), shared: its first label replaces it, so a
+ * region costs no array of its own until it has one (frozen: a push would be a bug).
+ */
+const NO_LABELS = Object.freeze([]) as unknown as number[];
+
 /** Results of `loopKind` besides a mid entry's index. */
 const NOT_A_LOOP = -2;
 const NATURAL = -1;
@@ -537,10 +607,34 @@ function structure(
   scratch: Scratch,
   midOf: Int32Array | undefined,
 ): Region[] {
-  const { firstBack, lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
+  const { lastBack, maxSource, loopAt, regionOf } = scratch;
   const regions: Region[] = [
-    { first, last, parent: -1, isLoop: false, labels: [], dispatch: false, mid: -1, inner: -1 },
+    { first, last, parent: -1, isLoop: false, labels: NO_LABELS, dispatch: false, mid: -1, inner: -1 },
   ];
+  // Most functions have no backward jump: one pass, none of the loop machinery below.
+  let candidates = false;
+  for (let h = first; h <= last; h++) {
+    loopAt[h] = -1;
+    regionOf[h] = 0;
+    if (maxSource[h] >= 0 && lastBack[h] >= 0) candidates = true;
+  }
+  return candidates ? findLoops(first, last, pcs, jumpTarget, scratch, midOf, regions) : regions;
+}
+
+/**
+ * `structure` for a part with loop candidates: adds its loops to `regions` (region 0 alone so far).
+ * A function of its own: its closures' context is only allocated for such parts.
+ */
+function findLoops(
+  first: number,
+  last: number,
+  pcs: Int32Array,
+  jumpTarget: Int32Array,
+  scratch: Scratch,
+  midOf: Int32Array | undefined,
+  regions: Region[],
+): Region[] {
+  const { firstBack, lastBack, minSource, maxSource, loopAt, regionOf } = scratch;
   const stack = [0];
   /** Per region: loops entered at its mid entry, itself included (0 without one). */
   const midDepth = [0];
@@ -578,7 +672,16 @@ function structure(
       depth = midOf[mid] >= 0 ? midDepth[midOf[mid]] + 1 : 1;
       midOf[mid] = id;
     }
-    regions.push({ first: h, last: b, parent, isLoop: true, labels: [], dispatch: false, mid, inner: -1 });
+    regions.push({
+      first: h,
+      last: b,
+      parent,
+      isLoop: true,
+      labels: NO_LABELS,
+      dispatch: false,
+      mid,
+      inner: -1,
+    });
     midDepth.push(depth);
     stack.push(id);
     return id;
@@ -658,9 +761,11 @@ function labelJumpTargets(
     const loop = loopAt[i];
     if (pc === startPc && loop < 0) continue;
     const r = loop >= 0 ? regions[loop].parent : regionOf[i];
-    labelAt[pc] = regions[r].labels.length;
+    const R = regions[r];
+    labelAt[pc] = R.labels.length;
     labelRegion[pc] = r;
-    regions[r].labels.push(pc);
+    if (R.labels === NO_LABELS) R.labels = [pc];
+    else R.labels.push(pc);
   }
   for (let i = first; i <= last; i++) {
     let t = jumpTarget[i];

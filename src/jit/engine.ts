@@ -144,21 +144,32 @@ export class JitProgram implements TailCallTarget, JitHost {
       options.gasCosts ? gasPricer(options.gasCosts) : undefined,
       options.partSize,
     );
-    const { bytes, directHelpers, meters } = generateModule({
-      program,
-      layout: this.layout,
-      memory: this.memory,
-      helpers: this.helperTable,
-      resolveLddw: options.resolveLddw,
-      packetSlot:
-        options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT),
-    });
+    // Borrowed bytes: WebAssembly.Module copies them, so a copy of our own would be wasted.
+    const { bytes, release, directHelpers, meters } = generateModule(
+      {
+        program,
+        layout: this.layout,
+        memory: this.memory,
+        helpers: this.helperTable,
+        resolveLddw: options.resolveLddw,
+        packetSlot:
+          options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT),
+      },
+      true,
+    );
     this.unitGas = meters.unitGas;
     this.slack = meters.slack;
     this.gasSlack = meters.gasSlack;
     this.wideGas = meters.wideGas;
     const t1 = performance.now();
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+    const wasmBytes = bytes.length;
+    let module: WebAssembly.Module;
+    try {
+      module = new WebAssembly.Module(bytes);
+    } finally {
+      release();
+    }
+    const instance = new WebAssembly.Instance(module, {
       env: {
         memory: this.memory.wasm,
         fault: (pc: number, address: bigint, size: number, write: number) => {
@@ -192,7 +203,7 @@ export class JitProgram implements TailCallTarget, JitHost {
     this.stats = {
       codegenNs: Math.round((t1 - t0) * 1e6),
       wasmNs: Math.round((performance.now() - t1) * 1e6),
-      wasmBytes: bytes.length,
+      wasmBytes,
     };
     this.context = new JitCallContext(this);
   }

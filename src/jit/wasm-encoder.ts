@@ -131,9 +131,16 @@ const utf8 = new TextEncoder();
 const SIZE_RESERVE = 5;
 
 /** Bytes of the u32 LEB128 encoding of `v`. */
-function u32Length(v: number): number {
+export function u32Length(v: number): number {
   let n = 1;
   for (let x = v >>> 7; x !== 0; x >>>= 7) n++;
+  return n;
+}
+
+/** Bytes of the locals vector of a function body. */
+export function localsLength(locals: readonly LocalRun[]): number {
+  let n = u32Length(locals.length);
+  for (let k = 0; k < locals.length; k++) n += u32Length(locals[k].count) + 1;
   return n;
 }
 
@@ -288,35 +295,32 @@ export class ByteWriter {
    * the length and returns where the content starts, for `endSized`. The content is written in place,
    * not in a writer of its own that would then be copied.
    */
-  beginSized(): number {
-    this.reserve(SIZE_RESERVE);
-    this.length += SIZE_RESERVE;
+  beginSized(reserve = SIZE_RESERVE): number {
+    this.reserve(reserve);
+    this.length += reserve;
     return this.length;
   }
 
   /**
    * Writes the length of the content from `start` (see beginSized) in front of it; with `locals`, the
    * content is a function body whose locals vector goes between its length and its code. The
-   * content moves once (memmove) to close the part of the reservation the length does not need.
+   * content moves once (memmove) to fit the length and locals into the `reserved` bytes in front of
+   * it (beginSized's), unless they take exactly those.
    */
-  endSized(start: number, locals?: readonly LocalRun[]): void {
-    let header = 0;
-    if (locals !== undefined) {
-      header = u32Length(locals.length);
-      for (const l of locals) header += u32Length(l.count) + 1;
-    }
+  endSized(start: number, locals?: readonly LocalRun[], reserved = SIZE_RESERVE): void {
+    const header = locals === undefined ? 0 : localsLength(locals);
     const contentLength = this.length - start;
     const size = header + contentLength;
-    const to = start - SIZE_RESERVE + u32Length(size) + header;
+    const to = start - reserved + u32Length(size) + header;
     if (to > start) this.reserve(to - start);
     if (to !== start) this.bytes.copyWithin(to, start, start + contentLength);
-    this.length = start - SIZE_RESERVE;
+    this.length = start - reserved;
     this.u32(size);
     if (locals !== undefined) {
       this.u32(locals.length);
-      for (const l of locals) {
-        this.u32(l.count);
-        this.byte(l.type);
+      for (let k = 0; k < locals.length; k++) {
+        this.u32(locals[k].count);
+        this.byte(locals[k].type);
       }
     }
     this.length = to + contentLength;
@@ -384,6 +388,8 @@ export class ModuleWriter {
   readonly w: ByteWriter;
   private readonly codeStart: number;
   private bodiesLeft: number;
+  /** Bytes reserved in front of the current body (see beginBody). */
+  private bodyReserve = SIZE_RESERVE;
 
   /**
    * With a `pool`, the module is written into its buffer and `finish` returns a copy of exactly the
@@ -428,7 +434,7 @@ export class ModuleWriter {
 
     at = beginSection(out, 3);
     out.u32(m.functions.length);
-    for (const f of m.functions) out.u32(f);
+    for (let k = 0; k < m.functions.length; k++) out.u32(m.functions[k]);
     out.endSized(at);
 
     if (m.tableSize > 0) {
@@ -477,7 +483,7 @@ export class ModuleWriter {
       out.i32const(0);
       out.byte(Op.end);
       out.u32(m.elements.length);
-      for (const f of m.elements) out.u32(f);
+      for (let k = 0; k < m.elements.length; k++) out.u32(m.elements[k]);
       out.endSized(at);
     }
 
@@ -486,25 +492,35 @@ export class ModuleWriter {
     this.bodiesLeft = m.functions.length;
   }
 
-  /** Starts the next function body; its code goes to `w` until `endBody`. */
-  beginBody(): number {
+  /**
+   * Starts the next function body; its code goes to `w` until `endBody`. `header`: the bytes its size
+   * and locals will likely take (see `bodyHeader`), reserved in front of the code, which then needs
+   * no move when the guess is right.
+   */
+  beginBody(header = SIZE_RESERVE): number {
     if (this.bodiesLeft === 0) throw new Error('internal: more bodies than functions');
     this.bodiesLeft--;
-    return this.w.beginSized();
+    this.bodyReserve = header;
+    return this.w.beginSized(header);
   }
 
   /** Ends the body begun at `at` (from beginBody) and returns the size of its code. */
   endBody(at: number, locals: readonly LocalRun[]): number {
     const code = this.w.length - at;
-    this.w.endSized(at, locals);
+    this.w.endSized(at, locals, this.bodyReserve);
     return code;
   }
 
-  /** The module bytes, once every function has its body. */
-  finish(): Uint8Array<ArrayBuffer> {
+  /**
+   * The module bytes, once every function has its body. With a pool: a copy, unless `borrow`, which
+   * returns the bytes in the pooled buffer itself — valid until `release()`, which the caller owes
+   * (for a consumer that copies them anyway, like WebAssembly.Module: no second copy of a module of
+   * tens of MB in fresh memory).
+   */
+  finish(borrow = false): Uint8Array<ArrayBuffer> {
     if (this.bodiesLeft !== 0) throw new Error('internal: a function has no body');
     this.w.endSized(this.codeStart);
-    if (this.pool === undefined) return this.w.result();
+    if (this.pool === undefined || borrow) return this.w.result();
     const bytes = this.w.result().slice();
     this.release();
     return bytes;

@@ -7,7 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { JitProgram } from '../../src/jit/engine.js';
-import { ByteWriter, encodeModule, I64, Op } from '../../src/jit/wasm-encoder.js';
+import {
+  ByteWriter,
+  encodeModule,
+  I32,
+  I64,
+  type LocalRun,
+  type ModuleDesc,
+  ModuleWriter,
+  Op,
+} from '../../src/jit/wasm-encoder.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
 import { HelperRegistry, type TailCallTarget } from '../../src/vm/helpers.js';
 import { Interpreter, type RunOptions, type RunResult } from '../../src/vm/interpreter/interpreter.js';
@@ -70,6 +79,48 @@ describe('wasm encoder', () => {
       const f = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as () => bigint;
       expect(f()).toBe(v);
     }
+  });
+
+  it('writes the same bodies whatever room beginBody reserves for their size and locals', () => {
+    // Bodies whose size takes 1, 2 and 3 LEB128 bytes, with locals vectors of 0 to 3 runs.
+    const bodies: ModuleDesc['bodies'] = [1, 200, 20_000].flatMap((n, j) =>
+      [0, 1, 3].map((runs) => {
+        const code = new ByteWriter();
+        for (let k = 0; k < n; k++) {
+          code.i32const(0);
+          code.byte(Op.drop);
+        }
+        code.i64const(n + j, 0);
+        code.byte(Op.end);
+        const locals: LocalRun[] = Array.from({ length: runs }, (_, r) => ({
+          count: 1 + r * 70,
+          type: r % 2 ? I32 : I64,
+        }));
+        return { locals, code };
+      }),
+    );
+    const desc: ModuleDesc = {
+      types: [{ params: [], results: [I64] }],
+      imports: [],
+      functions: bodies.map(() => 0),
+      tableSize: 0,
+      elements: [],
+      globals: [],
+      exports: [{ name: 'f', func: bodies.length - 1 }],
+      bodies,
+    };
+    const expected = encodeModule(desc);
+    for (const reserve of [0, 1, 2, 3, 4, 5, 6, 9, 20]) {
+      const m = new ModuleWriter(desc, 64);
+      for (const b of bodies) {
+        const at = m.beginBody(reserve);
+        m.w.append(b.code);
+        m.endBody(at, b.locals);
+      }
+      expect(m.finish()).toEqual(expected);
+    }
+    const f = new WebAssembly.Instance(new WebAssembly.Module(expected)).exports.f as () => bigint;
+    expect(f()).toBe(20_002n);
   });
 });
 

@@ -35,4 +35,22 @@ describe('JIT work memory reuse', () => {
     expect(compile('back-jumps', 2_000, true, 500)).toEqual(pricedFirst);
     expect(new WebAssembly.Module(first)).toBeInstanceOf(WebAssembly.Module);
   });
+
+  it('lends the same bytes as it copies, in the pooled buffer until they are released', () => {
+    const input = (shape: ShapeName) => {
+      const program = decodeProgram(shapedProgram(shape, 5_000));
+      return { program, layout: analyze(program), memory, helpers: [], packetSlot: Slot.INPUT };
+    };
+    const copied = generateModule(input('mixed'));
+    copied.release(); // nothing to give back: a no-op
+    const lent = generateModule(input('mixed'), true);
+    expect(lent.bytes).toEqual(copied.bytes);
+    lent.release();
+    // The next module is written into the same buffer: a lent view sees it, a copy never does.
+    const other = generateModule(input('jumps'), true);
+    expect(other.bytes.buffer).toBe(lent.bytes.buffer);
+    expect(lent.bytes).not.toEqual(copied.bytes);
+    other.release();
+    expect(generateModule(input('mixed')).bytes).toEqual(copied.bytes);
+  });
 });
