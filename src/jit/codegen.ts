@@ -1660,23 +1660,10 @@ class FunctionGen {
   private charge(i: number, pc: number): void {
     const w = this.w;
     const { layout } = this.input;
-    // What the block charges: its predecessor may have paid some or all of it (charges.ts).
-    const len = layout.chargeInsns[pc];
-    const gas = this.unitGas ? 0 : layout.chargeGas[pc];
+    const len = layout.blockInsns[pc];
+    const gas = this.unitGas ? 0 : layout.blockGas[pc];
     const poll = layout.pollSite[pc] === 1;
     const wrapper = layout.loopAt[i] >= 0 ? this.openPoll.get(pc) : undefined; // only loop headers
-    if (!poll && len === 0) {
-      if (gas === 0) return;
-      if (!this.wideGas) {
-        // Only the gas countdown has something left to charge.
-        this.countDown(L_LEFT_GAS, gas);
-        this.below(L_LEFT_GAS, false, L_GAS_POLL_AT, -this.gasSlack);
-        w.op2(Op.if, 0x40);
-        this.stop(pc, false);
-        w.byte(Op.end);
-        return;
-      }
-    }
     if (gas !== 0 && !this.wideGas) {
       // Both i32 countdowns: a compare-and-branch each runs faster on V8 than one branch on an
       // `or` of the compares.

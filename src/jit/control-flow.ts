@@ -31,7 +31,6 @@
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
 import { buildCallGraph, type CallGraph } from './call-graph.js';
-import { foldCharges } from './charges.js';
 import {
   ALL_REGS,
   F_DEFS,
@@ -147,18 +146,12 @@ export interface ProgramLayout {
   readonly tailCopy: Uint8Array;
   /** Instruction index → part of its function. */
   readonly partAt: Int32Array;
-  /**
-   * Per leader pc: instructions and gas its block charges beyond the count at its start: its own,
-   * plus what it pays in advance for its successors (charges.ts).
-   */
+  /** Per leader pc: instructions and gas of its block. */
   readonly blockInsns: Int32Array;
   readonly blockGas: ArrayLike<number>;
-  /** Per pc: instructions and gas charged after it (refunded when it traps). */
+  /** Per pc: instructions and gas after it in its block (refunded when it traps). */
   readonly afterInsns: Int32Array;
   readonly afterGas: ArrayLike<number>;
-  /** Per leader pc: what its block subtracts from the countdowns (charges.ts); 0 for none. */
-  readonly chargeInsns: Int32Array;
-  readonly chargeGas: ArrayLike<number>;
   /**
    * Per leader pc: the registers (bits r0..r9) that may be live at the block's start — all but those
    * the block certainly writes before reading them, looking no further than a local call.
@@ -212,11 +205,10 @@ function layOut(
   const count = insns.length;
   // The per-pc arrays the engine keeps share one buffer (one allocation); those only the code
   // generator reads share pooled memory, which generateModule recycles (see ProgramLayout).
-  const kept = new Int32Array(4 * slotCount);
+  const kept = new Int32Array(3 * slotCount);
   const functionAt = kept.subarray(0, slotCount).fill(-1);
   const blockInsns = kept.subarray(slotCount, 2 * slotCount);
   const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
-  const chargeInsns = kept.subarray(3 * slotCount, 4 * slotCount);
   const words = 3 * slotCount + 5 * count;
   const pooled = codegenMemory.borrow(4 * words + 5 * slotCount);
   // labelAt and loopAt are set where they are computed (labelJumpTargets, structure); labelRegion
@@ -240,8 +232,6 @@ function layOut(
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
   const afterGas = priced ? new Float64Array(slotCount) : afterInsns;
-  const chargeGas = priced ? new Float64Array(slotCount) : chargeInsns;
-  const preds = new Uint8Array(slotCount);
   const insnGas = priced ? new Float64Array(slotCount) : undefined;
   const scratch = newScratch(work, count, loopAt, partAt, jumpTarget);
   const { pcs, ends } = scratch;
@@ -371,20 +361,6 @@ function layOut(
         blockLive[pc] = ALL_REGS & ~(killed & ~read);
       }
     }
-    foldCharges(first, last, {
-      pcs,
-      facts,
-      jumpTarget,
-      leader,
-      pollSite,
-      preds,
-      blockInsns,
-      blockGas,
-      afterInsns,
-      afterGas,
-      chargeInsns,
-      chargeGas,
-    });
     functions.push({ index: k, startPc, first, last, parts });
     functionSpans[3 * k] = first;
     functionSpans[3 * k + 1] = last;
@@ -411,8 +387,6 @@ function layOut(
     blockGas,
     afterInsns,
     afterGas,
-    chargeInsns,
-    chargeGas,
     blockLive,
     loopScanned: scratch.loopScanned,
   };
