@@ -2679,11 +2679,7 @@ class FunctionGen {
       w.op2(Op.local_get, 2);
       w.op2(Op.local_tee, L_A);
       this.locateEntry();
-      w.op2(Op.local_get, L_A);
-      w.op2(Op.local_get, L_H);
-      w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
-      w.byte(Op.i64_lt_u);
-      w.op2(Op.br_if, 0);
+      this.belowWindow();
       w.op2(Op.local_get, L_A);
       w.op2(Op.local_get, L_H);
       if (keySize === 0) {
@@ -3169,6 +3165,16 @@ class FunctionGen {
     return 0;
   }
 
+  /** `br_if 0` when the address in L_A lies below the start of the window at L_H (region table). */
+  private belowWindow(): void {
+    const w = this.w;
+    w.op2(Op.local_get, L_A);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
+    w.byte(Op.i64_lt_u);
+    w.op2(Op.br_if, 0);
+  }
+
   /**
    * Faults unless absStart ≤ addr ≤ last (unsigned 64-bit) for this size and access kind: one pair of
    * compares tests the high half, the window start, the window end and the permission (layout.ts).
@@ -3178,13 +3184,7 @@ class FunctionGen {
     const w = this.w;
     w.op2(Op.block, 0x40);
     w.op2(Op.block, 0x40);
-    if (!aboveStart) {
-      w.op2(Op.local_get, L_A);
-      w.op2(Op.local_get, L_H);
-      w.mem(Op.i64_load32_u, TABLE_ABS_START * 4);
-      w.byte(Op.i64_lt_u);
-      w.op2(Op.br_if, 0);
-    }
+    if (!aboveStart) this.belowWindow();
     w.op2(Op.local_get, L_A);
     w.op2(Op.local_get, L_H);
     w.mem(Op.i64_load32_u, (field + sizeIndex(size)) * 4);
