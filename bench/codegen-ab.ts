@@ -1,0 +1,54 @@
+/**
+ * A/B of two builds' JIT codegen speed on one generated program, alternating compile by compile in
+ * one process (see bench/ab.ts for why not separate processes):
+ *   node --import tsx bench/codegen-ab.ts DIST_A DIST_B [shape] [instructions] [seconds]
+ * (shapes of test/jit/program-shapes.ts, default mixed 100000, 6 s). Prints M instructions/s (best,
+ * median) of each build and the median of the per-pair time ratios B/A.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type ShapeName, shapedProgram } from '../test/jit/program-shapes.js';
+import { median } from './util.js';
+
+const [distA, distB, shape = 'mixed', count = '100000', seconds = '6'] = process.argv.slice(2);
+if (distB === undefined) {
+  console.error(
+    'usage: node --import tsx bench/codegen-ab.ts DIST_A DIST_B [shape] [instructions] [seconds]',
+  );
+  process.exit(2);
+}
+const n = Number(count);
+
+/** A compile function of one build: codegen nanoseconds of one JitProgram of the program. */
+async function compiler(dist: string): Promise<() => number> {
+  const at = (file: string) => pathToFileURL(resolve(dist, file)).href;
+  const { decodeProgram } = await import(at('src/isa/decoder.js'));
+  const { JitProgram } = await import(at('src/jit/engine.js'));
+  const { GuestMemory } = await import(at('src/vm/memory/guest-memory.js'));
+  const memory = new GuestMemory();
+  memory.mapStack();
+  const program = decodeProgram(shapedProgram(shape as ShapeName, n));
+  // Warm the compiler up as bench/jit.ts does.
+  const warm = decodeProgram(shapedProgram('mixed', 20_000, 7));
+  for (let k = 0; k < 10; k++) new JitProgram(warm, { memory });
+  return () => new JitProgram(program, { memory }).stats.codegenNs as number;
+}
+
+const a = await compiler(distA);
+const b = await compiler(distB);
+const ta: number[] = [];
+const tb: number[] = [];
+const ratios: number[] = [];
+const end = performance.now() + Number(seconds) * 1000;
+while (performance.now() < end || ta.length < 3) {
+  const x = a();
+  const y = b();
+  ta.push(x);
+  tb.push(y);
+  ratios.push(y / x);
+}
+const mips = (ns: number) => (n / (ns / 1e3)).toFixed(2);
+console.log(
+  `${shape} ${n}: ${ta.length} pairs | A best ${mips(Math.min(...ta))}, median ${mips(median(ta))} | ` +
+    `B best ${mips(Math.min(...tb))}, median ${mips(median(tb))} M insns/s | B/A time, median of pair ratios ${median(ratios).toFixed(3)}`,
+);
