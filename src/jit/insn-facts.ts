@@ -23,10 +23,6 @@ export const F_CALLX = 1 << 23;
 /** May run host code, which may remap any window: helper, kfunc and callx calls, packet loads. */
 export const F_HOST = 1 << 24;
 export const F_LOCAL_CALL = 1 << 25;
-/** A load, store or atomic whose address is r10 + off (see `ownFrameAccess`). */
-export const F_R10_BASE = 1 << 26;
-/** A load, store or atomic (it reads the stack window unless it stays in its own frame). */
-export const F_MEMORY = 1 << 27;
 /** A jump (`target` is its destination pc). */
 export const F_JUMP = 1 << 28;
 /** Ends a basic block: jumps, calls, exit and packet loads (control-flow.ts `endsBlock`). */
@@ -101,15 +97,13 @@ export function insnFacts(insn: Insn, operands: Int32Array, i: number): number {
     }
     case 'load':
       operands[i] = regs | (MOVE_LOAD << MOVE_SHIFT);
-      return bit(src) | (bit(dst) << WRITES_SHIFT) | F_DEFS | F_MEMORY | (src === 10 ? F_R10_BASE : 0);
+      return bit(src) | (bit(dst) << WRITES_SHIFT) | F_DEFS;
     case 'store':
       operands[i] = regs | (MOVE_STORE << MOVE_SHIFT);
-      return bit(dst) | (insn.useReg ? bit(src) : 0) | F_MEMORY | (dst === 10 ? F_R10_BASE : 0);
+      return bit(dst) | (insn.useReg ? bit(src) : 0);
     case 'atomic':
       operands[i] = regs | ((insn.fetch ? MOVE_ATOMIC_FETCH : MOVE_ATOMIC) << MOVE_SHIFT);
-      return (
-        bit(dst) | bit(src) | 1 | ((1 | bit(src)) << WRITES_SHIFT) | F_MEMORY | (dst === 10 ? F_R10_BASE : 0)
-      );
+      return bit(dst) | bit(src) | 1 | ((1 | bit(src)) << WRITES_SHIFT);
     case 'packet_load':
       operands[i] = regs | (MOVE_CALL << MOVE_SHIFT);
       return (insn.indirect ? bit(src) : 0) | (1 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK;

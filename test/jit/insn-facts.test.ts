@@ -17,8 +17,6 @@ import {
   F_JA,
   F_JUMP,
   F_LOCAL_CALL,
-  F_MEMORY,
-  F_R10_BASE,
   MOVE_ADD_REG,
   MOVE_ATOMIC_FETCH,
   MOVE_CALL,
@@ -70,11 +68,11 @@ describe('instruction facts', () => {
       regs(2) | (regs(1) << WRITES_SHIFT) | F_DEFS, // mov reads only its source
       regs(3) | (regs(3) << WRITES_SHIFT) | F_DEFS,
       (regs(4) << WRITES_SHIFT) | F_DEFS, // mov32 imm reads nothing
-      regs(10) | (regs(5) << WRITES_SHIFT) | F_DEFS | F_MEMORY | F_R10_BASE,
-      regs(1) | (regs(6) << WRITES_SHIFT) | F_DEFS | F_MEMORY,
-      regs(10, 7) | F_MEMORY | F_R10_BASE,
-      regs(2) | F_MEMORY,
-      regs(0, 10, 8) | (regs(0, 8) << WRITES_SHIFT) | F_MEMORY | F_R10_BASE, // may write, not certainly
+      regs(10) | (regs(5) << WRITES_SHIFT) | F_DEFS,
+      regs(1) | (regs(6) << WRITES_SHIFT) | F_DEFS,
+      regs(10, 7),
+      regs(2),
+      regs(0, 10, 8) | (regs(0, 8) << WRITES_SHIFT), // may write, not certainly
       regs(1, 2) | F_JUMP | F_ENDS_BLOCK,
       F_JA | F_JUMP | F_ENDS_BLOCK,
       0x3ff | (regs(0) << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK, // a helper may read every register
