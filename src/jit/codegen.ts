@@ -2920,7 +2920,7 @@ class FunctionGen {
       w.op2(Op.local_set, L_H);
     }
     const bytes = keySize === 4 ? 8 : 12;
-    // The table is at most half full, so a free entry (s = 0) ends a probe; a free entry's stale key
+    // The table is at most half full (hash-index.ts), so a free entry (s = 0) ends a probe; a free entry's stale key
     // may equal the key, and s = 0 still makes that a miss, as it must be. The first two entries are
     // read without a branch between them (which entry a key sits in is random, so a branch per entry
     // mispredicts often): T = s0 when key0 equals or s0 = 0, else s1 when key1 equals, else 0; done

@@ -14,6 +14,7 @@ import { decodeProgram } from '../../src/isa/decoder.js';
 import { MapHelperId, registerMapHelpers } from '../../src/runtime/helpers/maps.js';
 import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from '../../src/runtime/maps/constants.js';
 import { HashMap } from '../../src/runtime/maps/hash.js';
+import { probedHome } from '../../src/runtime/maps/hash-index.js';
 import { createMaps } from '../../src/runtime/maps/host-api.js';
 import type { MapDefinition, MapTypeName } from '../../src/runtime/maps/map-def.js';
 import type { DirectHelper, HelperDefinition } from '../../src/vm/helpers.js';
@@ -312,6 +313,69 @@ describe('inline map lookups in JIT code', () => {
       });
       expect(a.r0).toBe(BigInt(key) * 1000n);
       expect(b).toEqual(a);
+    });
+  }
+
+  /** Looks up the input's keys through a key stored in the own frame (a pure lookup, no helper call). */
+  const framed = (keySize: number) => `
+    mov %r6, %r1
+    mov %r7, %r2
+    mov %r8, 0
+  loop:
+    jeq %r7, 0, done
+    ${keySize === 4 ? 'ldxw %r3, [%r6]\n    stxw [%r10-8], %r3' : 'ldxdw %r3, [%r6]\n    stxdw [%r10-8], %r3'}
+    lddw map_idx %r1, 0
+    mov %r2, %r10
+    add %r2, -8
+    call 1
+    mul %r8, 31
+    add %r8, %r0
+    jeq %r0, 0, skip
+    ldxdw %r1, [%r0]
+    add %r8, %r1
+  skip:
+    add %r6, ${keySize}
+    sub %r7, 1
+    ja loop
+  done:
+    mov %r0, %r8
+    exit`;
+
+  for (const keySize of [4, 8] as const) {
+    it(`${keySize}-byte keys in long runs that wrap around the table: past the two-entry probe, same as the interpreter`, () => {
+      const defs: Def[] = [{ name: 'h', type: 'hash', keySize, maxEntries: 16 }];
+      const worlds = ENGINES.map(() => world(defs));
+      const entry = worlds[1].maps.maps[0].lookupEntry(0);
+      expect(entry?.limit).toBe(63); // a quarter full at most
+      const shift = entry?.shift as number;
+      const home = (n: number) => {
+        const k = keyBytes(keySize, n);
+        const v = new DataView(k.buffer);
+        return probedHome(keySize, v.getInt32(0, true), keySize === 8 ? v.getInt32(4, true) : 0, shift);
+      };
+      // Keys whose home is the last entry (their run wraps to entry 0), then keys homed at 0 and 1.
+      const homed = (h: number, count: number) => {
+        const out: number[] = [];
+        for (let n = 1; out.length < count; n++) if (home(n) === h) out.push(n);
+        return out;
+      };
+      const last = homed(63, 10);
+      const inserted = [...last.slice(0, 7), ...homed(0, 2), ...homed(1, 2)];
+      const absent = [...last.slice(7), ...homed(2, 1)];
+      const keys = [...inserted, ...absent, ...inserted.reverse()].map((n) => keyBytes(keySize, n));
+      for (const w of worlds) for (const n of inserted) w.maps.maps[0].update(keyBytes(keySize, n), value(n));
+      for (let round = 0; round < 3; round++) {
+        for (const program of [framed(keySize), scan(0, keySize), scan(0, keySize, 'register')]) {
+          const [a, b] = worlds.map((w, i) => runKeys(w, ENGINES[i], program, keys));
+          expect(a.r0).toBeDefined();
+          expect(b).toEqual(a);
+        }
+        // Backward-shift deletes from the middle and the head of the wrapped run.
+        for (const w of worlds)
+          for (const n of [last[2 * round + 1], inserted[round]]) w.maps.maps[0].delete(keyBytes(keySize, n));
+      }
+      expect(worlds[0].maps.dump()).toEqual(worlds[1].maps.dump());
+      expect(worlds[1].counter.calls).toBe(0);
     });
   }
 

@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HashMap } from '../../src/runtime/maps/hash.js';
-import { HashIndex, hashBytes, probedHome } from '../../src/runtime/maps/hash-index.js';
+import { HashIndex, hashBytes, probedHome, QUARTER_FULL_BYTES } from '../../src/runtime/maps/hash-index.js';
+import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { prng } from '../support/prng.js';
 import { setup, u32, u64 } from './fixtures.js';
 
@@ -139,6 +140,32 @@ describe('HashIndex', () => {
     let worst = 0;
     for (const s of strides) worst = Math.max(worst, probeLengths(4, (i) => [Math.imul(i, s), 0]).hit);
     expect(worst).toBeLessThanOrEqual(2);
+  });
+
+  it('open tables are at most a quarter full up to QUARTER_FULL_BYTES, then half full; chains keep 2×', () => {
+    const entries = (capacity: number, keySize: number, memory?: GuestMemory) =>
+      new HashIndex(capacity, keySize, false, memory).entries;
+    expect(entries(4096, 4)).toBe(16384);
+    expect(entries(4097, 4)).toBe(32768); // 256 KiB: rounded up past 4 · 4097
+    expect(entries(4096, 8)).toBe(16384);
+    expect(entries(4096, 12)).toBe(8192); // chained: 2×
+    expect(entries(4096, 3)).toBe(8192);
+    // The largest quarter-full tables (8 and 12 bytes per entry), and one key more.
+    expect(entries(32768, 4)).toBe(131072);
+    expect(8 * 131072).toBe(QUARTER_FULL_BYTES);
+    expect(entries(32769, 4)).toBe(131072); // half full: a quarter would take 4 MiB
+    expect(entries(16384, 8)).toBe(65536);
+    expect(entries(16385, 8)).toBe(65536);
+    expect(entries(100000, 4)).toBe(262144);
+    // In a small linear memory the quarter-full table would take more than its share: half full,
+    // still in the memory where JIT code probes it.
+    const small = new GuestMemory({ maxBytes: 1 << 20 });
+    const index = new HashIndex(8192, 4, false, small);
+    expect(index.entries).toBe(16384);
+    expect(index.openTable?.mask).toBe(16383);
+    const roomy = new HashIndex(8192, 4, false, new GuestMemory({ maxBytes: 1 << 24 }));
+    expect(roomy.openTable?.mask).toBe(32767);
+    expect(roomy.openTable?.shift).toBe(17);
   });
 
   it('lookupAndDelete returns the value and removes the key', () => {

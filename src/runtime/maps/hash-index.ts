@@ -113,11 +113,23 @@ export function hashBytes(bytes: Uint8Array, off: number, size: number): number 
   return fmix(h);
 }
 
+/**
+ * The largest open table (bytes) kept at most a quarter full: ≥ 4 entries per key (rounded up to a
+ * power of two) probe ≈1.2 entries per hit and ≈1.4 per miss with a random-like hash, where half
+ * full probes ≈1.5 and ≈2.5, and the JIT's two-entry probe (codegen's `probe`) then decides 95% of
+ * lookups instead of 85% (bench/kernels/maplookup.c ~11% faster). That costs 32 bytes per max_entries
+ * for u32 keys and 48 for u64 keys (at most twice that just past a power of two), about what the
+ * kernel's htab spends per element on bucket and element headers; a larger table — u32 keys past
+ * 32,768 max_entries, u64 past 16,384 — stays at most half full, so no map pays more than 1 MiB for it.
+ */
+export const QUARTER_FULL_BYTES = 1 << 20;
+
 export class HashIndex {
   /**
    * Keys of 4 and 8 bytes (u32 and u64: the most common) live in an open-addressing table of entries
-   * (key words, slot + 1), 0 marking a free entry, probed linearly at most half full: a lookup reads
-   * one cache line, where a chain costs a bucket read, then a key read per link. Others are chained.
+   * (key words, slot + 1), 0 marking a free entry, probed linearly at most a quarter full (half full
+   * past QUARTER_FULL_BYTES): a lookup reads one cache line, where a chain costs a bucket read, then a
+   * key read per link. Others are chained.
    */
   private readonly store: WordStore;
   /** Index of the table's first word in `store.i32`. */
@@ -129,7 +141,10 @@ export class HashIndex {
   private readonly stride: number;
   /** Chained keys: head slot of each bucket's chain, or -1. */
   private readonly buckets: Int32Array;
-  /** Bucket (or table entry) mask: twice as many buckets as slots keeps chains and probes short. */
+  /**
+   * Bucket (or table entry) mask: at least twice as many as slots (four times for an open table up
+   * to QUARTER_FULL_BYTES) keeps chains and probes short.
+   */
   private readonly bucketMask: number;
   /** 32 − log2(buckets): `probedHome` keeps the top bits of the product. */
   private readonly shift: number;
@@ -157,18 +172,24 @@ export class HashIndex {
     lru: boolean,
     memory?: GuestMemory,
   ) {
-    let buckets = 2;
-    while (buckets < 2 * capacity) buckets *= 2;
-    this.bucketMask = buckets - 1;
-    this.shift = 32 - Math.log2(buckets);
     this.probed = keySize === 4 || keySize === 8;
     this.stride = ((keySize + 3) >>> 2) + 1;
     const chained = !this.probed;
+    let buckets = 2;
+    while (buckets < 2 * capacity) buckets *= 2;
+    // An open table's linear memory share stays as below (`fits`): a quarter-full one that would
+    // leave it is kept half full instead.
+    const fits = (entries: number) =>
+      memory === undefined || 4 * this.stride * entries <= memory.freeBytes / 4;
+    const quarter = 2 * buckets;
+    if (this.probed && 4 * this.stride * quarter <= QUARTER_FULL_BYTES && fits(quarter)) buckets = quarter;
+    this.bucketMask = buckets - 1;
+    this.shift = 32 - Math.log2(buckets);
     // Empty arrays for the other kind keep one object shape (monomorphic property loads).
     const words = chained ? 0 : this.stride * buckets;
     // In the guest's linear memory only while it takes a small part of what the memory limit leaves
     // for regions; a larger table stays a JS array (lookups then call the helper: slower, same result).
-    if (memory !== undefined && words > 0 && 4 * words <= memory.freeBytes / 4) {
+    if (memory !== undefined && words > 0 && fits(buckets)) {
       this.openAt = memory.reserve(4 * words) >>> 2;
       this.store = memory;
       this.inMemory = true;
@@ -191,6 +212,11 @@ export class HashIndex {
 
   get size(): number {
     return this.pool.used;
+  }
+
+  /** Entries of the open table, or buckets of the chains: a power of two. */
+  get entries(): number {
+    return this.bucketMask + 1;
   }
 
   /**
