@@ -2920,11 +2920,12 @@ class FunctionGen {
       w.op2(Op.local_set, L_H);
     }
     const bytes = keySize === 4 ? 8 : 12;
-    // The table is at most half full (hash-index.ts), so a free entry (s = 0) ends a probe; a free entry's stale key
-    // may equal the key, and s = 0 still makes that a miss, as it must be. The first two entries are
-    // read without a branch between them (which entry a key sits in is random, so a branch per entry
-    // mispredicts often): T = s0 when key0 equals or s0 = 0, else s1 when key1 equals, else 0; done
-    // when either decides. Only then, rarely, a loop: e = (e + 1) & mask; key equal or s = 0 → done.
+    // The table is at most half full (a quarter up to hash-index.ts QUARTER_FULL_BYTES), so a free
+    // entry (s = 0) ends a probe; a free entry's stale key may equal the key, and s = 0 still makes
+    // that a miss, as it must be. The first two entries are read without a branch between them
+    // (which entry a key sits in is random, so a branch per entry mispredicts often): T = s0 when
+    // key0 equals or s0 = 0, else s1 when key1 equals, else 0; done when either decides (95% of
+    // lookups a quarter full). Only then, rarely, a loop: e = (e + 1) & mask; key equal or s = 0 → done.
     const at = (): void => {
       if (fixed === undefined) w.op2(Op.local_get, L_H);
       else w.i32const(fixed.table);

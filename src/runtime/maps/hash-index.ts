@@ -117,10 +117,11 @@ export function hashBytes(bytes: Uint8Array, off: number, size: number): number 
  * The largest open table (bytes) kept at most a quarter full: ≥ 4 entries per key (rounded up to a
  * power of two) probe ≈1.2 entries per hit and ≈1.4 per miss with a random-like hash, where half
  * full probes ≈1.5 and ≈2.5, and the JIT's two-entry probe (codegen's `probe`) then decides 95% of
- * lookups instead of 85% (bench/kernels/maplookup.c ~11% faster). That costs 32 bytes per max_entries
+ * lookups instead of 85% (bench/kernels/maplookup.c ~10% faster). That costs 32 bytes per max_entries
  * for u32 keys and 48 for u64 keys (at most twice that just past a power of two), about what the
  * kernel's htab spends per element on bucket and element headers; a larger table — u32 keys past
- * 32,768 max_entries, u64 past 16,384 — stays at most half full, so no map pays more than 1 MiB for it.
+ * 32,768 max_entries, u64 past 16,384 — stays at most half full, so the quarter-full layout costs a
+ * map at most 512 KiB more than the half-full one.
  */
 export const QUARTER_FULL_BYTES = 1 << 20;
 
