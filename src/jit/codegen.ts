@@ -66,6 +66,7 @@ import { ALL_REGS, F_EXIT, F_HOST, F_JA, WRITES_SHIFT } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
+import { planTestFree } from './test-free-loops.js';
 import {
   type ByteWriter,
   F64,
@@ -695,6 +696,8 @@ class FunctionGen {
   private hoistedLocal: number[] = [];
   /** The host delta locals of the current part (see `hoistedLoop`). */
   private hoistPool: number[] = [];
+  /** Leader pcs whose budget test the loop copy being emitted leaves out (see `testFreeLoop`). */
+  private testFree: Set<number> | undefined;
   /** Two i64 locals of the current part for `prechargedLoop` (n, then v0 + n·K), -1 until used. */
   private tripLocal = -1;
   /** The locals of every adapter (see `adapter`). */
@@ -1141,6 +1144,8 @@ class FunctionGen {
       // A plan without accesses is worth a copy only when the copy runs without countdowns.
       if (plan !== undefined && (plan.accesses.length > 0 || this.chargedTrips(r, plan))) {
         this.hoistedLoop(r, plan);
+      } else if (!this.wideGas) {
+        this.testFreeLoop(r);
       }
       this.open(Op.loop, LOOP, headerPc);
     }
@@ -1291,6 +1296,49 @@ class FunctionGen {
     this.close(OTHER, 0);
     this.hoisted = [];
     this.hoistedLocal = [];
+    this.forgetFacts();
+  }
+
+  /**
+   * Inside `$poll` of loop `r` (so a poll re-enters here): when the meters' poll thresholds are high
+   * enough that no test after the header's can fire in an iteration (test-free-loops.ts), runs a copy
+   * of the loop whose blocks only count down, then leaves the loop; else (near the end of the budget,
+   * until the next poll) falls through to the ordinary loop, which stops at the exact instruction.
+   */
+  private testFreeLoop(r: number): void {
+    const R = this.regions[r];
+    const slots = this.pureLookups().slots;
+    const plan = planTestFree(
+      this.input.program,
+      this.input.layout,
+      R,
+      (i) => slots !== undefined && slots[i] !== 0,
+    );
+    if (plan === undefined) return;
+    const w = this.w;
+    const headerPc = this.input.program.insns[R.first].pc;
+    const exitAt = this.ctrlDepth - 3; // $exit: block $exit { loop $again { block $poll {
+    // The header's test leaves left ≥ pollAt, and one iteration charges at most `rest` after it.
+    w.op2(Op.local_get, L_POLL_AT);
+    w.i32const(plan.rest - this.slack);
+    w.byte(Op.i32_ge_s);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, L_GAS_POLL_AT);
+      w.i32const(plan.restGas - this.gasSlack);
+      w.byte(Op.i32_ge_s);
+      w.byte(Op.i32_and);
+    }
+    this.open(Op.if, OTHER, 0);
+    this.forgetFacts();
+    this.testFree = new Set(plan.free);
+    this.open(Op.loop, LOOP, headerPc);
+    const labels = R.labels;
+    for (let j = labels.length - 1; j >= 0; j--) this.open(Op.block, BLOCK, labels[j]);
+    this.body(r);
+    this.close(LOOP, headerPc);
+    w.op2(Op.br, this.depthOf(exitAt));
+    this.close(OTHER, 0);
+    this.testFree = undefined;
     this.forgetFacts();
   }
 
@@ -1664,6 +1712,12 @@ class FunctionGen {
     const gas = this.unitGas ? 0 : layout.blockGas[pc];
     const poll = layout.pollSite[pc] === 1;
     const wrapper = layout.loopAt[i] >= 0 ? this.openPoll.get(pc) : undefined; // only loop headers
+    if (this.testFree?.has(pc) === true) {
+      // A test that cannot fire (see `testFreeLoop`): the count stays exact.
+      this.countDown(L_LEFT_N, len);
+      if (gas !== 0) this.countDown(L_LEFT_GAS, gas);
+      return;
+    }
     if (gas !== 0 && !this.wideGas) {
       // Both i32 countdowns: a compare-and-branch each runs faster on V8 than one branch on an
       // `or` of the compares.
