@@ -1328,12 +1328,27 @@ class FunctionGen {
       w.byte(Op.i32_ge_s);
       w.byte(Op.i32_and);
     }
+    if (R.mid >= 0) {
+      // A mid entry's first iteration passes no header test: left pays it outright (an entry at
+      // the header rarely fails this, and then runs the ordinary loop only until its next poll).
+      w.op2(Op.local_get, L_LEFT_N);
+      w.i32const(plan.restMid - this.slack);
+      w.byte(Op.i32_ge_s);
+      w.byte(Op.i32_and);
+      if (!this.unitGas) {
+        w.op2(Op.local_get, L_LEFT_GAS);
+        w.i32const(plan.restMidGas - this.gasSlack);
+        w.byte(Op.i32_ge_s);
+        w.byte(Op.i32_and);
+      }
+    }
     this.open(Op.if, OTHER, 0);
     this.forgetFacts();
     this.testFree = new Set(plan.free);
     this.open(Op.loop, LOOP, headerPc);
     const labels = R.labels;
     for (let j = labels.length - 1; j >= 0; j--) this.open(Op.block, BLOCK, labels[j]);
+    if (R.mid >= 0) this.midEntryTest(r);
     this.body(r);
     this.close(LOOP, headerPc);
     w.op2(Op.br, this.depthOf(exitAt));

@@ -11,7 +11,11 @@
  * stop exactly), so the blocks after one keep their tests. pollAt only changes where the meters are
  * read back (a poll at the header, which re-enters the loop, or a helper call: no copy then).
  *
- * Shape: an innermost natural loop (no loop inside, no mid entry, no dispatch), whose jumps go
+ * A rotated loop's mid entry starts a first, partial iteration there, after no header test: the
+ * copy is entered only when left ≥ restMid − slack as well, restMid bounding what that iteration
+ * charges (its entry block's charge included).
+ *
+ * Shape: an innermost natural loop (no loop inside, no dispatch), whose jumps go
  * forward inside it, back to its header or out of it; no helper call (it reads the meters back)
  * unless the JIT runs it inline, no callx, kfunc, packet load, may_goto or tail copy. Linear in the
  * loop's size, which is capped (the copy doubles its code).
@@ -27,6 +31,9 @@ export interface TestFreePlan {
   readonly rest: number;
   /** The same for gas (from `blockGas`). */
   readonly restGas: number;
+  /** From the mid entry (Region.mid) with its block, before a call: instructions and gas; 0 without one. */
+  readonly restMid: number;
+  readonly restMidGas: number;
   /** Leader pcs (ascending) of the blocks that need no test in the copy. */
   readonly free: readonly number[];
 }
@@ -41,83 +48,139 @@ export function planTestFree(
   R: Region,
   inline: (i: number) => boolean,
 ): TestFreePlan | undefined {
-  if (!R.isLoop || R.dispatch || R.mid >= 0 || R.inner >= 0) return undefined;
+  if (!R.isLoop || R.dispatch || R.inner >= 0) return undefined;
   if (R.last - R.first + 1 > MAX_TEST_FREE_INSNS) return undefined;
   const { insns } = program;
-  const { leader, pollSite, loopAt, tailCopy, blockInsns, blockGas } = layout;
   const head = insns[R.first].pc;
-  const end = insns[R.last].pc; // an lddw's second slot lies beyond: no jump lands there
-  const span = end - head + 1;
-  // Per pc offset from the header: the most charged after the header before entering the block
-  // (instructions, gas), -1 while unreached; 1 in `tainted` when a path to it passed a call.
-  const most = new Int32Array(span).fill(-1);
-  const mostGas = new Float64Array(span).fill(-1);
-  const tainted = new Uint8Array(span);
-  let rest = 0;
-  let restGas = 0;
-  let out = 0; // charged after the header up to the end of the current block
-  let outGas = 0;
-  let dirty = false; // a path through the current block passed a call
-  // Control reaches pc t from the instruction at `from`: false when that breaks the shape.
-  const reach = (t: number, from: number): boolean => {
-    if (t <= head || t > end) return true; // back edge or exit: the iteration ends
-    if (t <= from) return false; // backward inside the loop
-    const o = t - head;
-    if (dirty) tainted[o] = 1;
-    else {
-      if (out > most[o]) most[o] = out;
-      if (outGas > mostGas[o]) mostGas[o] = outGas;
-    }
-    return true;
-  };
-  for (let i = R.first; i <= R.last; i++) {
-    const insn: Insn = insns[i];
-    const pc = insn.pc;
-    if (i > R.first && (loopAt[i] >= 0 || pollSite[pc] === 1)) return undefined;
-    if (leader[pc] === 1) {
-      const cur = pc - head;
-      if (i === R.first) {
-        out = 0;
-        outGas = 0;
-        dirty = false;
-      } else {
-        // Unreached blocks (none in this shape) keep their test.
-        dirty = tainted[cur] === 1 || most[cur] < 0;
-        if (!dirty) {
-          out = most[cur] + blockInsns[pc];
-          outGas = mostGas[cur] + blockGas[pc];
-          if (out > rest) rest = out;
-          if (outGas > restGas) restGas = outGas;
-        }
-      }
-    }
-    switch (insn.kind) {
-      case 'call':
-        if (insn.op === 'local') dirty = true;
-        else if (insn.op !== 'helper' || !inline(i)) return undefined;
-        break;
-      case 'packet_load':
-        return undefined;
-      case 'jump':
-        if (insn.op === 'may_goto' || tailCopy[pc] === 1) return undefined;
-        if (!reach(insn.target, pc)) return undefined;
-        if (insn.op === 'ja') continue;
-        break;
-      case 'exit':
-        continue;
-      default:
-        break;
-    }
-    // Falls through: into the next block, or out of the loop after its last instruction.
-    if (i === R.last) continue;
-    const next = insns[i + 1].pc;
-    if (leader[next] === 1 && !reach(next, pc)) return undefined;
+  const span = insns[R.last].pc - head + 1; // an lddw's second slot lies beyond: no jump lands there
+  const scan = new IterationScan(program, layout, R, inline, span);
+  if (!scan.run(R.first)) return undefined;
+  const { rest, restGas } = scan;
+  let restMid = 0;
+  let restMidGas = 0;
+  if (R.mid >= 0) {
+    const from = program.insnAt[R.mid];
+    if (from <= R.first || from > R.last || !scan.run(from)) return undefined;
+    restMid = scan.rest;
+    restMidGas = scan.restGas;
   }
   const free: number[] = [];
+  const { leader } = layout;
   for (let i = R.first + 1; i <= R.last; i++) {
-    const o = insns[i].pc - head;
-    if (leader[insns[i].pc] === 1 && tainted[o] === 0 && most[o] >= 0) free.push(insns[i].pc);
+    const pc = insns[i].pc;
+    if (leader[pc] === 1 && scan.tainted[pc - head] === 0 && scan.reached[pc - head] === 1) free.push(pc);
   }
   if (free.length === 0) return undefined;
-  return { rest, restGas, free };
+  return { rest, restGas, restMid, restMidGas, free };
+}
+
+/** One iteration's paths from a start block to the back edges and exits (see `planTestFree`). */
+class IterationScan {
+  /** Per pc offset from the header: a path to the block passed a call (in any scan). */
+  readonly tainted: Uint8Array;
+  /** Per pc offset: some scan reached the block. */
+  readonly reached: Uint8Array;
+  /** Of the last scan: the most charged on a path before a call. */
+  rest = 0;
+  restGas = 0;
+  // Per pc offset, of the current scan: the most charged before entering the block, -1 unreached.
+  private readonly most: Int32Array;
+  private readonly mostGas: Float64Array;
+  private readonly head: number;
+  private readonly end: number;
+  // The current block: charged up to its end, and whether a path through it passed a call.
+  private out = 0;
+  private outGas = 0;
+  private dirty = false;
+
+  constructor(
+    private readonly program: Program,
+    private readonly layout: ProgramLayout,
+    private readonly R: Region,
+    private readonly inline: (i: number) => boolean,
+    span: number,
+  ) {
+    this.tainted = new Uint8Array(span);
+    this.reached = new Uint8Array(span);
+    this.most = new Int32Array(span);
+    this.mostGas = new Float64Array(span);
+    this.head = program.insns[R.first].pc;
+    this.end = program.insns[R.last].pc;
+  }
+
+  /**
+   * Scans from instruction index `from` (the header, whose charge is tested, or the mid entry, whose
+   * block's charge counts) to the loop's end; false when the loop breaks the shape.
+   */
+  run(from: number): boolean {
+    const { insns } = this.program;
+    const { leader, pollSite, loopAt, tailCopy, blockInsns, blockGas } = this.layout;
+    const { R, head, most, mostGas } = this;
+    most.fill(-1);
+    mostGas.fill(-1);
+    this.rest = 0;
+    this.restGas = 0;
+    most[insns[from].pc - head] = 0;
+    mostGas[insns[from].pc - head] = 0;
+    for (let i = from; i <= R.last; i++) {
+      const insn: Insn = insns[i];
+      const pc = insn.pc;
+      if (i > R.first && (loopAt[i] >= 0 || pollSite[pc] === 1)) return false;
+      if (leader[pc] === 1) {
+        const o = pc - head;
+        if (i === R.first) {
+          // The header's own charge is tested.
+          this.out = 0;
+          this.outGas = 0;
+          this.dirty = false;
+          this.reached[o] = 1;
+        } else {
+          // Unreached blocks (none in this shape) keep their test.
+          this.dirty = this.tainted[o] === 1 || most[o] < 0;
+          if (most[o] >= 0) this.reached[o] = 1;
+          if (!this.dirty) {
+            this.out = most[o] + blockInsns[pc];
+            this.outGas = mostGas[o] + blockGas[pc];
+            if (this.out > this.rest) this.rest = this.out;
+            if (this.outGas > this.restGas) this.restGas = this.outGas;
+          }
+        }
+      }
+      switch (insn.kind) {
+        case 'call':
+          if (insn.op === 'local') this.dirty = true;
+          else if (insn.op !== 'helper' || !this.inline(i)) return false;
+          break;
+        case 'packet_load':
+          return false;
+        case 'jump':
+          if (insn.op === 'may_goto' || tailCopy[pc] === 1) return false;
+          if (!this.reach(insn.target, pc)) return false;
+          if (insn.op === 'ja') continue;
+          break;
+        case 'exit':
+          continue;
+        default:
+          break;
+      }
+      // Falls through: into the next block, or out of the loop after its last instruction.
+      if (i === R.last) continue;
+      const next = insns[i + 1].pc;
+      if (leader[next] === 1 && !this.reach(next, pc)) return false;
+    }
+    return true;
+  }
+
+  /** Control goes to pc t from the instruction at `from`: false when that breaks the shape. */
+  private reach(t: number, from: number): boolean {
+    if (t <= this.head || t > this.end) return true; // back edge or exit: the iteration ends
+    if (t <= from) return false; // backward inside the loop
+    const o = t - this.head;
+    if (this.dirty) this.tainted[o] = 1;
+    else {
+      if (this.out > this.most[o]) this.most[o] = this.out;
+      if (this.outGas > this.mostGas[o]) this.mostGas[o] = this.outGas;
+    }
+    return true;
+  }
 }
