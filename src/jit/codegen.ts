@@ -1231,12 +1231,12 @@ class FunctionGen {
     w.u32(this.depthOf(this.openBlock[insns[start].pc]));
   }
 
-  /** The code of region `r` and its child loops, in order. */
-  private body(r: number): void {
+  /** The code of region `r` and its child loops, in order (from instruction index `from`). */
+  private body(r: number, from = this.regions[r].first): void {
     const R = this.regions[r];
     const { insns } = this.input.program;
     const { labelAt, labelRegion, leader, loopAt } = this.input.layout;
-    for (let i = R.first; i <= R.last; ) {
+    for (let i = from; i <= R.last; ) {
       const insn = insns[i];
       const pc = insn.pc;
       if (labelAt[pc] >= 0 && labelRegion[pc] === r) this.close(BLOCK, pc);
@@ -1345,15 +1345,41 @@ class FunctionGen {
     this.open(Op.if, OTHER, 0);
     this.forgetFacts();
     this.testFree = new Set(plan.free);
+    if (R.mid >= 0) this.peeledMid(r, exitAt);
     this.open(Op.loop, LOOP, headerPc);
     const labels = R.labels;
     for (let j = labels.length - 1; j >= 0; j--) this.open(Op.block, BLOCK, labels[j]);
-    if (R.mid >= 0) this.midEntryTest(r);
     this.body(r);
     this.close(LOOP, headerPc);
     w.op2(Op.br, this.depthOf(exitAt));
     this.close(OTHER, 0);
     this.testFree = undefined;
+    this.forgetFacts();
+  }
+
+  /**
+   * Before the test-free copy of rotated loop `r`: entered at its mid entry, runs that first partial
+   * iteration (mid entry to the loop's end) here, so the copy's loop needs no mid-entry test at its
+   * top, which V8 would keep in every iteration. Its jumps to the header enter the copy's loop.
+   */
+  private peeledMid(r: number, exitAt: number): void {
+    const w = this.w;
+    const R = this.regions[r];
+    const headerPc = this.input.program.insns[R.first].pc;
+    this.open(Op.block, OTHER, 0); // the header: the copy's loop follows this block
+    const outerLoop = this.openLoop[headerPc];
+    this.openLoop[headerPc] = this.ctrlDepth - 1;
+    w.op2(Op.local_get, L_MID);
+    this.open(Op.if, OTHER, 0);
+    w.i32const(0);
+    w.op2(Op.local_set, L_MID);
+    const labels = R.labels;
+    for (let j = labels.length - 1; j >= 0 && labels[j] >= R.mid; j--) this.open(Op.block, BLOCK, labels[j]);
+    this.body(r, this.input.program.insnAt[R.mid]);
+    w.op2(Op.br, this.depthOf(exitAt)); // fell out of the loop's end
+    this.close(OTHER, 0);
+    this.openLoop[headerPc] = outerLoop;
+    this.close(OTHER, 0);
     this.forgetFacts();
   }
 

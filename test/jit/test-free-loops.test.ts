@@ -2,7 +2,7 @@
  * Innermost loops whose blocks after the header run without budget tests (src/jit/test-free-loops.ts,
  * codegen's `testFreeLoop`): which blocks lose their test, and that the copy stops, faults and counts
  * like the interpreter — budgets ending at every instruction of iterations near poll boundaries and
- * near the end, every exit form, a rotated loop entered in its middle, a local call in the body,
+ * near the end, every exit form, rotated loops entered in their middle, a local call in the body,
  * priced and unit gas, and an interrupt while the copy runs.
  */
 import { Worker } from 'node:worker_threads';
@@ -84,6 +84,34 @@ skip:
 cond:
   add %r6, 1
   jlt %r6, 60000, body
+  exit`;
+
+/**
+ * The rotated loop inside another, 0 to 7 trips per entry: entered at its mid entry each time, left
+ * from that first partial iteration when it has nothing to do.
+ */
+const ROTATED_INNER = `
+  mov %r0, 0
+  mov %r8, 0
+outer:
+  mov %r6, 0
+  mov %r9, %r8
+  and %r9, 7
+  ja cond
+body:
+  mov %r3, %r6
+  add %r3, %r1
+  ldxb %r4, [%r3]
+  jset %r4, 2, skip
+  add %r0, %r4
+  ja cond
+skip:
+  xor %r0, 0x55
+cond:
+  add %r6, 1
+  jlt %r6, %r9, body
+  add %r8, 1
+  jne %r8, 20000, outer
   exit`;
 
 /** A local call in the body: the blocks after it keep their tests. */
@@ -220,7 +248,11 @@ describe('test-free loop copies', () => {
   });
 
   it('a rotated loop entered at its mid entry, and a local call in the body', () => {
-    for (const text of [ROTATED, CALLING]) {
+    const inner = decodeProgram(assemble(ROTATED_INNER));
+    const layout = analyze(inner);
+    const loop = layout.functions[0].parts[0].regions.find((r) => r.isLoop && r.mid >= 0);
+    expect(loop && planTestFree(inner, layout, loop, () => false)).toMatchObject({ restMid: 2 });
+    for (const text of [ROTATED, ROTATED_INNER, CALLING]) {
       for (const costs of [undefined, { load: 3, call: 5, exit: 2 }]) {
         const [full] = agree(text, [{}], costs);
         const n = full.instructions as number;
