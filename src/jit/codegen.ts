@@ -698,6 +698,9 @@ class FunctionGen {
   private hoistPool: number[] = [];
   /** Leader pcs whose budget test the loop copy being emitted leaves out (see `testFreeLoop`). */
   private testFree: Set<number> | undefined;
+  /** Test-free loop copies allowed in the current part, and whether it has one. */
+  private copyLoops = true;
+  private copiedLoops = false;
   /** Two i64 locals of the current part for `prechargedLoop` (n, then v0 + n·K), -1 until used. */
   private tripLocal = -1;
   /** The locals of every adapter (see `adapter`). */
@@ -946,8 +949,13 @@ class FunctionGen {
     for (let p = 0; p < f.parts.length; p++) checkBodySize(f, this.compilePart(p));
   }
 
-  /** Writes the body of part `p` of the current function; returns the size of its code. */
-  private compilePart(p: number): number {
+  /**
+   * Writes the body of part `p` of the current function; returns the size of its code. `copies`:
+   * test-free loop copies allowed (see `testFreeLoop`).
+   */
+  private compilePart(p: number, copies = true): number {
+    this.copyLoops = copies;
+    this.copiedLoops = false;
     const f = this.f;
     const part = f.parts[p];
     const w = this.w;
@@ -996,6 +1004,11 @@ class FunctionGen {
     w.u32(IMPORT_BUDGET);
     w.byte(Op.unreachable);
     w.byte(Op.end);
+    if (this.copiedLoops && w.length - body > MAX_FUNCTION_BYTES) {
+      // The test-free copies took the part over V8's limit: once more without them.
+      this.out.dropBody(body);
+      return this.compilePart(p, false);
+    }
     if (this.cacheTypes.length === 0) return this.out.endBody(body, locals);
     return this.out.endBody(body, [...locals, ...this.cacheTypes.map((type) => ({ count: 1, type }))]);
   }
@@ -1144,7 +1157,7 @@ class FunctionGen {
       // A plan without accesses is worth a copy only when the copy runs without countdowns.
       if (plan !== undefined && (plan.accesses.length > 0 || this.chargedTrips(r, plan))) {
         this.hoistedLoop(r, plan);
-      } else if (!this.wideGas) {
+      } else if (!this.wideGas && this.copyLoops) {
         this.testFreeLoop(r);
       }
       this.open(Op.loop, LOOP, headerPc);
@@ -1315,6 +1328,7 @@ class FunctionGen {
       (i) => slots !== undefined && slots[i] !== 0,
     );
     if (plan === undefined) return;
+    this.copiedLoops = true;
     const w = this.w;
     const headerPc = this.input.program.insns[R.first].pc;
     const exitAt = this.ctrlDepth - 3; // $exit: block $exit { loop $again { block $poll {
