@@ -66,6 +66,7 @@ import { ALL_REGS, F_EXIT, F_HOST, F_JA, WRITES_SHIFT } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, type SlotPrediction } from './slot-prediction.js';
+import { planTestFree } from './test-free-loops.js';
 import {
   type ByteWriter,
   F64,
@@ -695,6 +696,11 @@ class FunctionGen {
   private hoistedLocal: number[] = [];
   /** The host delta locals of the current part (see `hoistedLoop`). */
   private hoistPool: number[] = [];
+  /** Leader pcs whose budget test the loop copy being emitted leaves out (see `testFreeLoop`). */
+  private testFree: Set<number> | undefined;
+  /** Test-free loop copies allowed in the current part, and whether it has one. */
+  private copyLoops = true;
+  private copiedLoops = false;
   /** Two i64 locals of the current part for `prechargedLoop` (n, then v0 + n·K), -1 until used. */
   private tripLocal = -1;
   /** The locals of every adapter (see `adapter`). */
@@ -943,8 +949,13 @@ class FunctionGen {
     for (let p = 0; p < f.parts.length; p++) checkBodySize(f, this.compilePart(p));
   }
 
-  /** Writes the body of part `p` of the current function; returns the size of its code. */
-  private compilePart(p: number): number {
+  /**
+   * Writes the body of part `p` of the current function; returns the size of its code. `copies`:
+   * test-free loop copies allowed (see `testFreeLoop`).
+   */
+  private compilePart(p: number, copies = true): number {
+    this.copyLoops = copies;
+    this.copiedLoops = false;
     const f = this.f;
     const part = f.parts[p];
     const w = this.w;
@@ -993,6 +1004,11 @@ class FunctionGen {
     w.u32(IMPORT_BUDGET);
     w.byte(Op.unreachable);
     w.byte(Op.end);
+    if (this.copiedLoops && w.length - body > MAX_FUNCTION_BYTES) {
+      // The test-free copies took the part over V8's limit: once more without them.
+      this.out.dropBody(body);
+      return this.compilePart(p, false);
+    }
     if (this.cacheTypes.length === 0) return this.out.endBody(body, locals);
     return this.out.endBody(body, [...locals, ...this.cacheTypes.map((type) => ({ count: 1, type }))]);
   }
@@ -1141,6 +1157,8 @@ class FunctionGen {
       // A plan without accesses is worth a copy only when the copy runs without countdowns.
       if (plan !== undefined && (plan.accesses.length > 0 || this.chargedTrips(r, plan))) {
         this.hoistedLoop(r, plan);
+      } else if (!this.wideGas && this.copyLoops) {
+        this.testFreeLoop(r);
       }
       this.open(Op.loop, LOOP, headerPc);
     }
@@ -1226,12 +1244,12 @@ class FunctionGen {
     w.u32(this.depthOf(this.openBlock[insns[start].pc]));
   }
 
-  /** The code of region `r` and its child loops, in order. */
-  private body(r: number): void {
+  /** The code of region `r` and its child loops, in order (from instruction index `from`). */
+  private body(r: number, from = this.regions[r].first): void {
     const R = this.regions[r];
     const { insns } = this.input.program;
     const { labelAt, labelRegion, leader, loopAt } = this.input.layout;
-    for (let i = R.first; i <= R.last; ) {
+    for (let i = from; i <= R.last; ) {
       const insn = insns[i];
       const pc = insn.pc;
       if (labelAt[pc] >= 0 && labelRegion[pc] === r) this.close(BLOCK, pc);
@@ -1291,6 +1309,91 @@ class FunctionGen {
     this.close(OTHER, 0);
     this.hoisted = [];
     this.hoistedLocal = [];
+    this.forgetFacts();
+  }
+
+  /**
+   * Inside `$poll` of loop `r` (so a poll re-enters here): when the meters' poll thresholds are high
+   * enough that no test after the header's can fire in an iteration (test-free-loops.ts), runs a copy
+   * of the loop whose blocks only count down, then leaves the loop; else (near the end of the budget,
+   * until the next poll) falls through to the ordinary loop, which stops at the exact instruction.
+   */
+  private testFreeLoop(r: number): void {
+    const R = this.regions[r];
+    const slots = this.pureLookups().slots;
+    const plan = planTestFree(
+      this.input.program,
+      this.input.layout,
+      R,
+      (i) => slots !== undefined && slots[i] !== 0,
+    );
+    if (plan === undefined) return;
+    this.copiedLoops = true;
+    const w = this.w;
+    const headerPc = this.input.program.insns[R.first].pc;
+    const exitAt = this.ctrlDepth - 3; // $exit: block $exit { loop $again { block $poll {
+    // The header's test leaves left ≥ pollAt, and one iteration charges at most `rest` after it.
+    w.op2(Op.local_get, L_POLL_AT);
+    w.i32const(plan.rest - this.slack);
+    w.byte(Op.i32_ge_s);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, L_GAS_POLL_AT);
+      w.i32const(plan.restGas - this.gasSlack);
+      w.byte(Op.i32_ge_s);
+      w.byte(Op.i32_and);
+    }
+    if (R.mid >= 0) {
+      // A mid entry's first iteration passes no header test: left pays it outright (an entry at
+      // the header rarely fails this, and then runs the ordinary loop only until its next poll).
+      w.op2(Op.local_get, L_LEFT_N);
+      w.i32const(plan.restMid - this.slack);
+      w.byte(Op.i32_ge_s);
+      w.byte(Op.i32_and);
+      if (!this.unitGas) {
+        w.op2(Op.local_get, L_LEFT_GAS);
+        w.i32const(plan.restMidGas - this.gasSlack);
+        w.byte(Op.i32_ge_s);
+        w.byte(Op.i32_and);
+      }
+    }
+    this.open(Op.if, OTHER, 0);
+    this.forgetFacts();
+    this.testFree = new Set(plan.free);
+    if (R.mid >= 0) this.peeledMid(r, exitAt);
+    this.open(Op.loop, LOOP, headerPc);
+    const labels = R.labels;
+    for (let j = labels.length - 1; j >= 0; j--) this.open(Op.block, BLOCK, labels[j]);
+    this.body(r);
+    this.close(LOOP, headerPc);
+    w.op2(Op.br, this.depthOf(exitAt));
+    this.close(OTHER, 0);
+    this.testFree = undefined;
+    this.forgetFacts();
+  }
+
+  /**
+   * Before the test-free copy of rotated loop `r`: entered at its mid entry, runs that first partial
+   * iteration (mid entry to the loop's end) here, so the copy's loop needs no mid-entry test at its
+   * top, which V8 would keep in every iteration. Its jumps to the header enter the copy's loop.
+   */
+  private peeledMid(r: number, exitAt: number): void {
+    const w = this.w;
+    const R = this.regions[r];
+    const headerPc = this.input.program.insns[R.first].pc;
+    this.open(Op.block, OTHER, 0); // the header: the copy's loop follows this block
+    const outerLoop = this.openLoop[headerPc];
+    this.openLoop[headerPc] = this.ctrlDepth - 1;
+    w.op2(Op.local_get, L_MID);
+    this.open(Op.if, OTHER, 0);
+    w.i32const(0);
+    w.op2(Op.local_set, L_MID);
+    const labels = R.labels;
+    for (let j = labels.length - 1; j >= 0 && labels[j] >= R.mid; j--) this.open(Op.block, BLOCK, labels[j]);
+    this.body(r, this.input.program.insnAt[R.mid]);
+    w.op2(Op.br, this.depthOf(exitAt)); // fell out of the loop's end
+    this.close(OTHER, 0);
+    this.openLoop[headerPc] = outerLoop;
+    this.close(OTHER, 0);
     this.forgetFacts();
   }
 
@@ -1664,6 +1767,12 @@ class FunctionGen {
     const gas = this.unitGas ? 0 : layout.blockGas[pc];
     const poll = layout.pollSite[pc] === 1;
     const wrapper = layout.loopAt[i] >= 0 ? this.openPoll.get(pc) : undefined; // only loop headers
+    if (this.testFree?.has(pc) === true) {
+      // A test that cannot fire (see `testFreeLoop`): the count stays exact.
+      this.countDown(L_LEFT_N, len);
+      if (gas !== 0) this.countDown(L_LEFT_GAS, gas);
+      return;
+    }
     if (gas !== 0 && !this.wideGas) {
       // Both i32 countdowns: a compare-and-branch each runs faster on V8 than one branch on an
       // `or` of the compares.

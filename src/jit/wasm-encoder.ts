@@ -504,6 +504,12 @@ export class ModuleWriter {
     return this.w.beginSized(header);
   }
 
+  /** Forgets the body begun at `at` (not ended): the next beginBody writes the same function's. */
+  dropBody(at: number): void {
+    this.w.length = at - this.bodyReserve;
+    this.bodiesLeft++;
+  }
+
   /** Ends the body begun at `at` (from beginBody) and returns the size of its code. */
   endBody(at: number, locals: readonly LocalRun[]): number {
     const code = this.w.length - at;
