@@ -167,9 +167,9 @@ const MAX_SLACK = 2 ** 30;
  * function entries all poll.
  */
 function pollSlack(layout: ProgramLayout, maxFrames: number): number {
-  let longest = 0;
-  const spans = layout.functionSpans;
-  for (let j = 0; j < spans.length; j += 3) longest = Math.max(longest, spans[j + 1] - spans[j] + 1);
+  // A leaf charged by its caller (leaf-calls.ts) polls at none of its entries: its block is part of
+  // its caller's forward path, which longestCharge counts.
+  const longest = layout.longestCharge;
   const slack = maxFrames * longest;
   if (slack > MAX_SLACK) {
     throw new LoadError(
@@ -245,10 +245,15 @@ const T_DIRECT = 10;
  * (i32) and the gas countdown (i32, or i64 when wide). T_SUB, the full convention (10 registers in,
  * 6 out), is what `run`, callx and the table use: a trimmed function is in the table as an adapter.
  */
-function subType(regs: number, results: number, unit: boolean, wide: boolean): FuncType {
+function subType(regs: number, results: number, unit: boolean, wide: boolean, charged = false): FuncType {
   const params: number[] = Array(regs + (unit ? 1 : 2)).fill(I64);
-  const out: number[] = [...Array(results).fill(I64), I32];
-  if (!unit) out.push(wide ? I64 : I32);
+  const out: number[] = Array(results).fill(I64);
+  // A leaf its caller charges (leaf-calls.ts) changes no countdown: it returns none. It still takes
+  // them, for the meters a fault inside it reports.
+  if (!charged) {
+    out.push(I32);
+    if (!unit) out.push(wide ? I64 : I32);
+  }
   return { params: params as FuncType['params'], results: out as FuncType['results'] };
 }
 
@@ -269,18 +274,20 @@ function signatures(input: CodegenInput, firstAdapter: number, unit: boolean, wi
   const types = [subType(10, 6, unit, wide), ...TYPES.slice(1)];
   const typeOf = new Int32Array(count);
   const adapterOf = new Int32Array(count).fill(-1);
-  // (params, results) → type index, 0 until its type exists (params ≤ 10, results ≤ 6).
-  const known = new Int32Array(11 * 8);
+  // (params, results, charged) → type index, 0 until its type exists (params ≤ 10, results ≤ 6).
+  const known = new Int32Array(11 * 8 * 2);
+  const { leafCharged } = input.layout;
   let adapters = 0;
   for (let k = 0; k < count; k++) {
     const p = regs.params[k];
     const q = regs.results[k];
-    if (p === 10 && q === 6) continue; // T_SUB
-    const key = p * 8 + q;
+    const charged = leafCharged[k];
+    if (p === 10 && q === 6 && charged === 0) continue; // T_SUB
+    const key = (p * 8 + q) * 2 + charged;
     let t = known[key];
     if (t === 0) {
       t = types.length;
-      types.push(subType(p, q, unit, wide));
+      types.push(subType(p, q, unit, wide, charged === 1));
       known[key] = t;
     }
     typeOf[k] = t;
@@ -636,6 +643,8 @@ class FunctionGen {
   /** Registers the function being compiled takes and returns (see subType); its meta param follows. */
   private params = 10;
   private results = 6;
+  /** The function being compiled is a leaf its callers charge (leaf-calls.ts): no meters of its own. */
+  private charged = false;
   /** Registers the function being compiled may ever read (see `usedRegisters`); all when split. */
   private used = ALL_REGS;
   /**
@@ -774,6 +783,7 @@ class FunctionGen {
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     this.params = this.regs.params[f.index];
     this.results = this.regs.results[f.index];
+    this.charged = this.input.layout.leafCharged[f.index] === 1;
     this.staleWindow = this.mayRunStale(f);
     this.used = this.split ? ALL_REGS : this.usedRegisters(f);
     if (!this.split) {
@@ -893,7 +903,8 @@ class FunctionGen {
 
   /**
    * The full-convention adapter of trimmed subprogram k (see subType): passes its registers, and
-   * returns the ones k does not return unchanged.
+   * returns the ones k does not return unchanged. A leaf its callers charge (leaf-calls.ts) is
+   * charged here, for the entries through the table (run, callx, callbacks): see `chargeLeaf`.
    */
   adapter(k: number): void {
     const w = this.w;
@@ -907,19 +918,109 @@ class FunctionGen {
       { count: 1, type: I32 },
       { count: 1, type: this.wideGas ? I64 : I32 },
     ];
-    const at = this.out.beginBody(bodyHeader(this.adapterLocals, 64));
-    for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
-    for (let j = 0; j < extra; j++) w.op2(Op.local_get, meta + j);
-    w.byte(Op.call);
-    w.u32(this.firstSub + k);
-    if (!this.unitGas) w.op2(Op.local_set, gas);
-    w.op2(Op.local_set, left);
+    const charged = this.input.layout.leafCharged[k] === 1;
+    const at = this.out.beginBody(bodyHeader(this.adapterLocals, charged ? 192 : 64));
+    if (charged) {
+      this.chargeLeaf(this.input.layout.functions[k].startPc, meta, left, gas);
+      for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
+      // The meta param with the charged countdown (the callee reports it at a fault).
+      w.op2(Op.local_get, meta);
+      w.i64const(0, -1); // 0xffffffff_00000000
+      w.byte(Op.i64_and);
+      w.op2(Op.local_get, left);
+      w.byte(Op.i64_extend_i32_u);
+      w.byte(Op.i64_or);
+      if (!this.unitGas) {
+        w.op2(Op.local_get, gas);
+        if (!this.wideGas) w.byte(Op.i64_extend_i32_u);
+      }
+      w.byte(Op.call);
+      w.u32(this.firstSub + k);
+    } else {
+      for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
+      for (let j = 0; j < extra; j++) w.op2(Op.local_get, meta + j);
+      w.byte(Op.call);
+      w.u32(this.firstSub + k);
+      if (!this.unitGas) w.op2(Op.local_set, gas);
+      w.op2(Op.local_set, left);
+    }
     for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
     for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
     w.op2(Op.local_get, left);
     if (!this.unitGas) w.op2(Op.local_get, gas);
     w.byte(Op.end);
     this.out.endBody(at, this.adapterLocals);
+  }
+
+  /**
+   * In the adapter of a charged leaf starting at `pc`: charges its block on the countdowns from the
+   * params (`meta`, `meta` + 1) into locals `left` and `gas`, as `charge` would at the leaf's entry,
+   * a poll site: past a poll threshold the meter import polls, refills or finds the budget spent,
+   * which hands the block to the interpreter (budget import) at the leaf's depth.
+   */
+  private chargeLeaf(pc: number, meta: number, left: number, gas: number): void {
+    const w = this.w;
+    const { blockInsns, blockGas } = this.input.layout;
+    w.op2(Op.local_get, meta);
+    w.byte(Op.i32_wrap_i64);
+    w.i32const(blockInsns[pc]);
+    w.byte(Op.i32_sub);
+    w.op2(Op.local_tee, left);
+    w.op2(Op.global_get, G_POLL_AT);
+    w.byte(Op.i32_lt_s);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, meta + 1);
+      if (!this.wideGas) w.byte(Op.i32_wrap_i64);
+      this.gasConst(blockGas[pc]);
+      w.byte(this.wideGas ? Op.i64_sub : Op.i32_sub);
+      w.op2(Op.local_tee, gas);
+      if (this.wideGas) {
+        w.i64const(0, 0);
+        w.byte(Op.i64_lt_s);
+      } else {
+        w.op2(Op.global_get, G_GAS_POLL_AT);
+        w.byte(Op.i32_lt_s);
+      }
+      w.byte(Op.i32_or);
+    }
+    w.op2(Op.if, 0x40);
+    w.op2(Op.local_get, left);
+    w.op2(Op.global_set, G_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, gas);
+      if (this.wideGas) w.byte(Op.f64_convert_i64_s);
+      w.op2(Op.global_set, G_LEFT_GAS);
+    }
+    // G_DEPTH: the leaf's depth, from its frame's host offset (see depthFromFrame).
+    w.i32const(this.fpHostTop);
+    w.op2(Op.local_get, meta);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shr_u);
+    w.byte(Op.i32_wrap_i64);
+    w.byte(Op.i32_sub);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_div_u);
+    w.op2(Op.global_set, G_DEPTH);
+    w.i32const(pc);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.call);
+    w.u32(IMPORT_METER);
+    for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
+    w.op2(Op.if, 0x40);
+    w.i32const(pc);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.call);
+    w.u32(IMPORT_BUDGET);
+    w.byte(Op.unreachable);
+    w.byte(Op.end);
+    w.op2(Op.global_get, G_LEFT_N);
+    w.op2(Op.local_set, left);
+    if (!this.unitGas) {
+      w.op2(Op.global_get, G_LEFT_GAS);
+      if (this.wideGas) w.byte(Op.i64_trunc_f64_s);
+      w.op2(Op.local_set, gas);
+    }
+    w.byte(Op.end);
   }
 
   /** The callee's r10 host offset (i32) on the stack → its meta param, with the countdown from `get left`. */
@@ -937,6 +1038,7 @@ class FunctionGen {
   compileParts(f: FunctionLayout): void {
     this.f = f;
     this.split = true;
+    this.charged = false;
     this.staleWindow = this.mayRunStale(f);
     this.used = ALL_REGS;
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
@@ -1242,7 +1344,8 @@ class FunctionGen {
         i = this.regions[child].last + 1;
         continue;
       }
-      if (leader[pc] === 1) this.charge(i, pc);
+      // A charged leaf's one block was paid by its caller (or adapter).
+      if (leader[pc] === 1 && !(this.charged && pc === this.f.startPc)) this.charge(i, pc);
       this.insn(insn);
       i++;
     }
@@ -1975,8 +2078,10 @@ class FunctionGen {
           for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
         } else {
           for (let r = 0; r < this.results; r++) w.op2(Op.local_get, r);
-          w.op2(Op.local_get, L_LEFT_N);
-          if (!this.unitGas) w.op2(Op.local_get, L_LEFT_GAS);
+          if (!this.charged) {
+            w.op2(Op.local_get, L_LEFT_N);
+            if (!this.unitGas) w.op2(Op.local_get, L_LEFT_GAS);
+          }
         }
         w.byte(Op.return);
         return;
@@ -2502,8 +2607,11 @@ class FunctionGen {
       w.u32(T_SUB);
       w.byte(0);
     }
-    if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
-    w.op2(Op.local_set, L_LEFT_N);
+    // A charged leaf (leaf-calls.ts) returns no countdowns: this block already paid for it.
+    if (callee < 0 || this.input.layout.leafCharged[callee] === 0) {
+      if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
+      w.op2(Op.local_set, L_LEFT_N);
+    }
     for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
     // The poll thresholds stay: the engine only lowers them (see `grant`), and a stale one costs
     // one early meter call.

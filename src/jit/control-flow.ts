@@ -43,6 +43,7 @@ import {
   insnFacts,
   WRITES_SHIFT,
 } from './insn-facts.js';
+import { chargeLeafCalls } from './leaf-calls.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
@@ -166,6 +167,10 @@ export interface ProgramLayout {
   readonly jumpTarget: Int32Array;
   /** The local calls between the functions. */
   readonly calls: CallGraph;
+  /** Per function: 1 when its callers' blocks charge it (leaf-calls.ts). */
+  readonly leafCharged: Uint8Array;
+  /** The most instructions one function's blocks charge, leaf calls included (leaf-calls.ts). */
+  readonly longestCharge: number;
 }
 
 /** Memory of the code generator's layout arrays (one buffer per layout). */
@@ -366,11 +371,25 @@ function layOut(
     functionSpans[3 * k + 1] = last;
     functionSpans[3 * k + 2] = parts.length;
   }
+  const calls = buildCallGraph(callSites, callTargets, functions, functionAt);
+  const leaves = chargeLeafCalls({
+    functions,
+    calls,
+    facts,
+    pcs,
+    leader,
+    blockInsns,
+    afterInsns,
+    blockGas,
+    afterGas,
+  });
   return {
     facts,
     operands,
     jumpTarget,
-    calls: buildCallGraph(callSites, callTargets, functions, functionAt),
+    calls,
+    leafCharged: leaves.charged,
+    longestCharge: leaves.longestCharge,
     functions,
     functionSpans,
     functionAt,
