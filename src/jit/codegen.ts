@@ -1024,12 +1024,16 @@ class FunctionGen {
   }
 
   /** The callee's r10 host offset (i32) on the stack → its meta param, with the countdown from `get left`. */
-  private packMeta(get: number, left: number): void {
+  private packMeta(get: number, left: number, add = 0): void {
     const w = this.w;
     w.byte(Op.i64_extend_i32_u);
     w.i64const(32, 0);
     w.byte(Op.i64_shl);
     w.op2(get, left);
+    if (add !== 0) {
+      w.i32const(add);
+      w.byte(Op.i32_add);
+    }
     w.byte(Op.i64_extend_i32_u);
     w.byte(Op.i64_or);
   }
@@ -1344,8 +1348,8 @@ class FunctionGen {
         i = this.regions[child].last + 1;
         continue;
       }
-      // A charged leaf's one block was paid by its caller (or adapter).
-      if (leader[pc] === 1 && !(this.charged && pc === this.f.startPc)) this.charge(i, pc);
+      // A charged function was paid for by its caller (or adapter): see leaf-calls.ts.
+      if (leader[pc] === 1 && !this.charged) this.charge(i, pc);
       this.insn(insn);
       i++;
     }
@@ -2592,9 +2596,19 @@ class FunctionGen {
     w.op2(Op.local_get, L_FPH);
     w.i32const(this.frameSize);
     w.byte(Op.i32_sub);
-    this.packMeta(Op.local_get, L_LEFT_N);
+    // A charged function's countdowns hold all of it: its callee (charged too) gets them without
+    // what runs here after the call (leaf-calls.ts), so that a trap there counts exactly.
+    const { afterInsns, afterGas, blockInsns, blockGas, functions } = this.input.layout;
+    const start = callee >= 0 ? functions[callee].startPc : 0;
+    const restN = this.charged ? afterInsns[pc] - blockInsns[start] : 0;
+    const restGas = this.charged && !this.unitGas ? afterGas[pc] - blockGas[start] : 0;
+    this.packMeta(Op.local_get, L_LEFT_N, restN);
     if (!this.unitGas) {
       w.op2(Op.local_get, L_LEFT_GAS);
+      if (restGas !== 0) {
+        this.gasConst(restGas);
+        w.byte(this.wideGas ? Op.i64_add : Op.i32_add);
+      }
       // Unsigned: the callee only wraps it back, and V8 emits nothing for it (a 32-bit result).
       if (!this.wideGas) w.byte(Op.i64_extend_i32_u);
     }

@@ -167,7 +167,7 @@ export interface ProgramLayout {
   readonly jumpTarget: Int32Array;
   /** The local calls between the functions. */
   readonly calls: CallGraph;
-  /** Per function: 1 when its callers' blocks charge it (leaf-calls.ts). */
+  /** Per function: 1 when it is straight and its callers' blocks charge it (leaf-calls.ts). */
   readonly leafCharged: Uint8Array;
   /** The most instructions one function's blocks charge, leaf calls included (leaf-calls.ts). */
   readonly longestCharge: number;
@@ -382,6 +382,7 @@ function layOut(
     afterInsns,
     blockGas,
     afterGas,
+    insnGas,
   });
   return {
     facts,

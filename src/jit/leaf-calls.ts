@@ -1,30 +1,35 @@
 /**
- * Leaf calls charged by their caller. A function that is a single block ending in exit (no jump, call,
- * helper or packet load: every one of them ends a block) runs exactly that block on every call, so
- * the block of each local call to it can charge it too: the callee then has no meter test and returns
- * no countdowns (codegen's `subType`), and its entry is no poll site — it cannot run unbounded.
+ * Calls charged by their caller. A *straight* function — no jump, helper, callx or packet load, local
+ * calls only to straight functions, exit last — runs the same instructions on every call: a fixed
+ * count and gas (its *total*, callees included). The block of each local call to it charges that
+ * total too, so the callee has no meter test and returns no countdowns (codegen's `subType`), and its
+ * entry is no poll site: it cannot run unbounded (its calls form no cycle).
  *
- * The counts stay exact because the per-pc tables the engine refunds from say so: the calling block's
- * `blockInsns`/`blockGas` (budget stops and interrupt polls refund the whole charge, then the
- * interpreter reruns the block and the call) and `afterInsns`/`afterGas` of each of its pcs (a trap
- * before the call refunds the callee too). A trap inside the callee refunds the rest of its one block
- * as before. Entries through the function table (run, callx, callbacks) go through an adapter that
- * charges the block itself (codegen's `adapter`).
+ * Counts stay exact because the per-pc tables the engine refunds from say so:
+ * - the calling block's `blockInsns`/`blockGas` include the total (budget stops and interrupt polls
+ *   refund the whole charge; the interpreter then reruns the block and the call), and so do
+ *   `afterInsns`/`afterGas` of each of its pcs (a trap before or at the call refunds the callee);
+ * - in a straight function, `afterInsns`/`afterGas` of a pc are the rest of the whole function after
+ *   it, callees included, and `blockInsns`/`blockGas` at its start are its total. Its countdowns,
+ *   passed by the caller, stay put (`L_C`: all of it charged); it passes a callee at call pc q
+ *   `L_C + after[q] − total(callee)`, which is what a trap in the callee then refunds from.
+ * Entries through the function table (run, callx, callbacks) go through an adapter that charges the
+ * total itself (codegen's `chargeLeaf`).
  */
 import type { CallGraph } from './call-graph.js';
-import { F_EXIT, F_HOST } from './insn-facts.js';
+import { F_ENDS_BLOCK, F_EXIT, F_HOST, F_JUMP, F_LOCAL_CALL } from './insn-facts.js';
 
 /**
- * A caller's charges grow by its leaf calls, which lengthens the forward paths between polls
- * (codegen's `pollSlack`): a call is charged in its caller only while the caller's instructions plus
- * its leaf calls stay within the program's longest function or this many instructions.
+ * Charges in callers lengthen the forward paths between polls (codegen's `pollSlack`): when one
+ * function's charges, totals included, would pass twice the longest function and this many
+ * instructions, no call is charged by its caller.
  */
-const MAX_CHARGED_SPAN = 256;
+const MAX_CHARGE = 4096;
 
 export interface LeafCalls {
-  /** Per function: 1 when its local calls charge it (see above). */
+  /** Per function: 1 when it is straight and its callers charge it (see above). */
   readonly charged: Uint8Array;
-  /** The most instructions one function charges, its leaf calls included (≥ every function's length). */
+  /** The most instructions one function charges, totals included (≥ every function's length). */
   readonly longestCharge: number;
 }
 
@@ -45,68 +50,138 @@ interface LeafInput {
   /** The same arrays as blockInsns/afterInsns without a cost table. */
   readonly blockGas: Float64Array | Int32Array;
   readonly afterGas: Float64Array | Int32Array;
+  /** Per pc: an instruction's gas, undefined without a cost table (1 each). */
+  readonly insnGas: Float64Array | undefined;
 }
 
-/** Marks the leaf functions and adds their charge to the blocks of their call sites (in place). */
+/** Finds the straight functions and moves their charges into their callers' blocks (in place). */
 export function chargeLeafCalls(x: LeafInput): LeafCalls {
-  const { functions, calls, facts, pcs, leader, blockInsns, afterInsns, blockGas, afterGas } = x;
+  const { functions, calls, facts, pcs, leader, blockInsns, afterInsns, blockGas, afterGas, insnGas } = x;
   const priced = blockGas !== blockInsns;
   const count = functions.length;
   const charged = new Uint8Array(count);
+  const { sites, siteCallee, callers } = calls;
   let longest = 0;
+  for (let k = 0; k < count; k++) longest = Math.max(longest, functions[k].last - functions[k].first + 1);
+  if (sites.length === 0) return { charged, longestCharge: longest };
+  // Per function: its first call site (sites ascend, functions are contiguous), and how many of its
+  // sites call functions not yet known straight (-1: it cannot be straight).
+  const firstSite = new Int32Array(count + 1);
+  const pending = new Int32Array(count);
+  let s = 0;
   for (let k = 0; k < count; k++) {
     const f = functions[k];
-    const length = f.last - f.first + 1;
-    longest = Math.max(longest, length);
-    if (calls.callers[k].length === 0 || f.parts.length !== 1) continue;
-    if (blockInsns[f.startPc] !== length || (facts[f.last] & F_EXIT) === 0) continue;
-    // A single block holds no host code (helpers and packet loads end blocks); checked all the same.
-    let host = false;
-    for (let i = f.first; i <= f.last && !host; i++) host = (facts[i] & F_HOST) !== 0;
-    if (!host) charged[k] = 1;
+    firstSite[k] = s;
+    while (s < sites.length && sites[s] <= f.last) s++;
+    pending[k] = straightShape(f, facts) ? s - firstSite[k] : -1;
   }
-  const cap = Math.max(longest, MAX_CHARGED_SPAN);
-  const { sites, siteCallee } = calls;
-  // Per caller: its length plus the leaf charges added so far (callers are ascending with the sites).
-  let caller = 0;
-  let total = functions.length > 0 ? functions[0].last - functions[0].first + 1 : 0;
+  firstSite[count] = sites.length;
+  // Totals, from the callees up (Kahn's order: a function on or above a call cycle never gets there).
+  const total = new Float64Array(count);
+  const totalGas = new Float64Array(count);
+  const ready: number[] = [];
+  for (let k = 0; k < count; k++) if (pending[k] === 0) ready.push(k);
+  while (ready.length > 0) {
+    const k = ready.pop() as number;
+    const f = functions[k];
+    let n = f.last - f.first + 1;
+    let gas = 0;
+    if (insnGas === undefined) gas = n;
+    else for (let i = f.first; i <= f.last; i++) gas += insnGas[pcs[i]];
+    for (let j = firstSite[k]; j < firstSite[k + 1]; j++) {
+      n += total[siteCallee[j]];
+      gas += totalGas[siteCallee[j]];
+    }
+    total[k] = n;
+    totalGas[k] = gas;
+    if (callers[k].length > 0) charged[k] = 1;
+    const into = callers[k];
+    for (let j = 0; j < into.length; j++) {
+      const c = into[j];
+      if (pending[c] > 0 && --pending[c] === 0) ready.push(c);
+    }
+  }
+  // What each function charges, its callers' totals included; past the bound, nothing is charged.
   let longestCharge = longest;
-  for (let s = 0; s < sites.length; s++) {
-    const i = sites[s];
-    while (functions[caller].last < i) {
-      caller++;
-      total = functions[caller].last - functions[caller].first + 1;
-    }
-    const g = siteCallee[s];
-    if (charged[g] === 0) continue;
-    const start = functions[g].startPc;
-    const n = blockInsns[start];
-    if (total + n > cap) {
-      // Too long a charge: this callee charges itself after all (and every other call of it too).
-      charged[g] = 0;
-      continue;
-    }
-    total += n;
-    longestCharge = Math.max(longestCharge, total);
+  for (let k = 0; k < count; k++) {
+    const f = functions[k];
+    let n = f.last - f.first + 1;
+    if (charged[k] === 1) n = total[k];
+    else
+      for (let j = firstSite[k]; j < firstSite[k + 1]; j++)
+        n += charged[siteCallee[j]] * total[siteCallee[j]];
+    longestCharge = Math.max(longestCharge, n);
   }
-  // Second pass, once the charged set is final (a callee unmarked above is no longer charged by any
-  // caller): the call's block, from the call back to its leader.
-  for (let s = 0; s < sites.length; s++) {
-    const g = siteCallee[s];
-    if (charged[g] === 0) continue;
-    const start = functions[g].startPc;
-    const n = blockInsns[start];
-    const gas = blockGas[start];
-    for (let i = sites[s]; ; i--) {
-      const pc = pcs[i];
-      afterInsns[pc] += n;
-      if (priced) afterGas[pc] += gas;
-      if (leader[pc] === 1) {
-        blockInsns[pc] += n;
-        if (priced) blockGas[pc] += gas;
-        break;
+  if (longestCharge > Math.max(2 * longest, MAX_CHARGE)) {
+    charged.fill(0);
+    return { charged, longestCharge: longest };
+  }
+  for (let k = 0; k < count; k++) {
+    if (charged[k] === 1) straightTables(k, x, firstSite, total, totalGas);
+  }
+  // The blocks of calls to straight functions from the others: from the call back to its leader.
+  for (let k = 0; k < count; k++) {
+    if (charged[k] === 1) continue;
+    for (let j = firstSite[k]; j < firstSite[k + 1]; j++) {
+      const g = siteCallee[j];
+      if (charged[g] === 0) continue;
+      const n = total[g];
+      const gas = totalGas[g];
+      for (let i = sites[j]; ; i--) {
+        const pc = pcs[i];
+        afterInsns[pc] += n;
+        if (priced) afterGas[pc] += gas;
+        if (leader[pc] === 1) {
+          blockInsns[pc] += n;
+          if (priced) blockGas[pc] += gas;
+          break;
+        }
       }
     }
   }
   return { charged, longestCharge };
+}
+
+/** Whether function `f` has a straight shape: no jump or host code, exit last, only local calls end blocks. */
+function straightShape(
+  f: { readonly first: number; readonly last: number; readonly parts: readonly unknown[] },
+  facts: Int32Array,
+): boolean {
+  if (f.parts.length !== 1 || (facts[f.last] & F_EXIT) === 0) return false;
+  for (let i = f.first; i < f.last; i++) {
+    const x = facts[i];
+    if ((x & (F_HOST | F_JUMP)) !== 0) return false;
+    if ((x & F_ENDS_BLOCK) !== 0 && (x & F_LOCAL_CALL) === 0) return false;
+  }
+  return true;
+}
+
+/** Straight function k's tables: after[pc] = the rest of the function after pc; its total at its start. */
+function straightTables(
+  k: number,
+  x: LeafInput,
+  firstSite: Int32Array,
+  total: Float64Array,
+  totalGas: Float64Array,
+): void {
+  const { functions, calls, pcs, blockInsns, afterInsns, blockGas, afterGas, insnGas } = x;
+  const priced = blockGas !== blockInsns;
+  const f = functions[k];
+  let n = 0;
+  let gas = 0;
+  let j = firstSite[k + 1] - 1;
+  for (let i = f.last; i >= f.first; i--) {
+    const pc = pcs[i];
+    if (j >= firstSite[k] && calls.sites[j] === i) {
+      n += total[calls.siteCallee[j]];
+      gas += totalGas[calls.siteCallee[j]];
+      j--;
+    }
+    afterInsns[pc] = n;
+    if (priced) afterGas[pc] = gas;
+    n += 1;
+    gas += insnGas === undefined ? 1 : insnGas[pc];
+  }
+  blockInsns[f.startPc] = n;
+  if (priced) blockGas[f.startPc] = gas;
 }
