@@ -167,7 +167,7 @@ const MAX_SLACK = 2 ** 30;
  * function entries all poll.
  */
 function pollSlack(layout: ProgramLayout, maxFrames: number): number {
-  // A leaf charged by its caller (leaf-calls.ts) polls at none of its entries: its block is part of
+  // A function its callers charge (charged-calls.ts) polls at none of its entries: it runs as part of
   // its caller's forward path, which longestCharge counts.
   const longest = layout.longestCharge;
   const slack = maxFrames * longest;
@@ -248,8 +248,8 @@ const T_DIRECT = 10;
 function subType(regs: number, results: number, unit: boolean, wide: boolean, charged = false): FuncType {
   const params: number[] = Array(regs + (unit ? 1 : 2)).fill(I64);
   const out: number[] = Array(results).fill(I64);
-  // A leaf its caller charges (leaf-calls.ts) changes no countdown: it returns none. It still takes
-  // them, for the meters a fault inside it reports.
+  // A function its callers charge (charged-calls.ts) changes no countdown: it returns none. It still
+  // takes them, for the meters a trap inside it reports.
   if (!charged) {
     out.push(I32);
     if (!unit) out.push(wide ? I64 : I32);
@@ -276,12 +276,12 @@ function signatures(input: CodegenInput, firstAdapter: number, unit: boolean, wi
   const adapterOf = new Int32Array(count).fill(-1);
   // (params, results, charged) → type index, 0 until its type exists (params ≤ 10, results ≤ 6).
   const known = new Int32Array(11 * 8 * 2);
-  const { leafCharged } = input.layout;
+  const { chargedByCaller } = input.layout;
   let adapters = 0;
   for (let k = 0; k < count; k++) {
     const p = regs.params[k];
     const q = regs.results[k];
-    const charged = leafCharged[k];
+    const charged = chargedByCaller[k];
     if (p === 10 && q === 6 && charged === 0) continue; // T_SUB
     const key = (p * 8 + q) * 2 + charged;
     let t = known[key];
@@ -643,7 +643,7 @@ class FunctionGen {
   /** Registers the function being compiled takes and returns (see subType); its meta param follows. */
   private params = 10;
   private results = 6;
-  /** The function being compiled is a leaf its callers charge (leaf-calls.ts): no meters of its own. */
+  /** The function being compiled is charged by its callers (charged-calls.ts): no meters of its own. */
   private charged = false;
   /** Registers the function being compiled may ever read (see `usedRegisters`); all when split. */
   private used = ALL_REGS;
@@ -783,7 +783,7 @@ class FunctionGen {
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     this.params = this.regs.params[f.index];
     this.results = this.regs.results[f.index];
-    this.charged = this.input.layout.leafCharged[f.index] === 1;
+    this.charged = this.input.layout.chargedByCaller[f.index] === 1;
     this.staleWindow = this.mayRunStale(f);
     this.used = this.split ? ALL_REGS : this.usedRegisters(f);
     if (!this.split) {
@@ -903,8 +903,8 @@ class FunctionGen {
 
   /**
    * The full-convention adapter of trimmed subprogram k (see subType): passes its registers, and
-   * returns the ones k does not return unchanged. A leaf its callers charge (leaf-calls.ts) is
-   * charged here, for the entries through the table (run, callx, callbacks): see `chargeLeaf`.
+   * returns the ones k does not return unchanged. A function its callers charge (charged-calls.ts) is
+   * charged here, for the entries through the table (run, callx, callbacks): see `chargeInAdapter`.
    */
   adapter(k: number): void {
     const w = this.w;
@@ -918,10 +918,10 @@ class FunctionGen {
       { count: 1, type: I32 },
       { count: 1, type: this.wideGas ? I64 : I32 },
     ];
-    const charged = this.input.layout.leafCharged[k] === 1;
+    const charged = this.input.layout.chargedByCaller[k] === 1;
     const at = this.out.beginBody(bodyHeader(this.adapterLocals, charged ? 192 : 64));
     if (charged) {
-      this.chargeLeaf(this.input.layout.functions[k].startPc, meta, left, gas);
+      this.chargeInAdapter(this.input.layout.functions[k].startPc, meta, left, gas);
       for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
       // The meta param with the charged countdown (the callee reports it at a fault).
       w.op2(Op.local_get, meta);
@@ -953,12 +953,12 @@ class FunctionGen {
   }
 
   /**
-   * In the adapter of a charged leaf starting at `pc`: charges its block on the countdowns from the
-   * params (`meta`, `meta` + 1) into locals `left` and `gas`, as `charge` would at the leaf's entry,
-   * a poll site: past a poll threshold the meter import polls, refills or finds the budget spent,
-   * which hands the block to the interpreter (budget import) at the leaf's depth.
+   * In the adapter of a charged function starting at `pc`: charges its total (blockInsns/blockGas at
+   * `pc`) on the countdowns from the params (`meta`, `meta` + 1) into locals `left` and `gas`, as
+   * `charge` would at a poll site: past a poll threshold the meter import polls, refills or finds the
+   * budget spent, which hands the function to the interpreter (budget import) at its depth.
    */
-  private chargeLeaf(pc: number, meta: number, left: number, gas: number): void {
+  private chargeInAdapter(pc: number, meta: number, left: number, gas: number): void {
     const w = this.w;
     const { blockInsns, blockGas } = this.input.layout;
     w.op2(Op.local_get, meta);
@@ -991,7 +991,7 @@ class FunctionGen {
       if (this.wideGas) w.byte(Op.f64_convert_i64_s);
       w.op2(Op.global_set, G_LEFT_GAS);
     }
-    // G_DEPTH: the leaf's depth, from its frame's host offset (see depthFromFrame).
+    // G_DEPTH: the callee's depth, from its frame's host offset (see depthFromFrame).
     w.i32const(this.fpHostTop);
     w.op2(Op.local_get, meta);
     w.i64const(32, 0);
@@ -1348,7 +1348,7 @@ class FunctionGen {
         i = this.regions[child].last + 1;
         continue;
       }
-      // A charged function was paid for by its caller (or adapter): see leaf-calls.ts.
+      // A charged function was paid for by its caller (or adapter): see charged-calls.ts.
       if (leader[pc] === 1 && !this.charged) this.charge(i, pc);
       this.insn(insn);
       i++;
@@ -2597,7 +2597,7 @@ class FunctionGen {
     w.i32const(this.frameSize);
     w.byte(Op.i32_sub);
     // A charged function's countdowns hold all of it: its callee (charged too) gets them without
-    // what runs here after the call (leaf-calls.ts), so that a trap there counts exactly.
+    // what runs here after the call (charged-calls.ts), so that a trap there counts exactly.
     const { afterInsns, afterGas, blockInsns, blockGas, functions } = this.input.layout;
     const start = callee >= 0 ? functions[callee].startPc : 0;
     const restN = this.charged ? afterInsns[pc] - blockInsns[start] : 0;
@@ -2621,8 +2621,8 @@ class FunctionGen {
       w.u32(T_SUB);
       w.byte(0);
     }
-    // A charged leaf (leaf-calls.ts) returns no countdowns: this block already paid for it.
-    if (callee < 0 || this.input.layout.leafCharged[callee] === 0) {
+    // A charged callee (charged-calls.ts) returns no countdowns: this block already paid for it.
+    if (callee < 0 || this.input.layout.chargedByCaller[callee] === 0) {
       if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
       w.op2(Op.local_set, L_LEFT_N);
     }

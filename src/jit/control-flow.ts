@@ -31,6 +31,7 @@
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
 import { buildCallGraph, type CallGraph } from './call-graph.js';
+import { chargeStraightCalls } from './charged-calls.js';
 import {
   ALL_REGS,
   F_DEFS,
@@ -43,7 +44,6 @@ import {
   insnFacts,
   WRITES_SHIFT,
 } from './insn-facts.js';
-import { chargeLeafCalls } from './leaf-calls.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
@@ -167,9 +167,9 @@ export interface ProgramLayout {
   readonly jumpTarget: Int32Array;
   /** The local calls between the functions. */
   readonly calls: CallGraph;
-  /** Per function: 1 when it is straight and its callers' blocks charge it (leaf-calls.ts). */
-  readonly leafCharged: Uint8Array;
-  /** The most instructions one function's blocks charge, leaf calls included (leaf-calls.ts). */
+  /** Per function: 1 when it is straight and its callers' blocks charge it (charged-calls.ts). */
+  readonly chargedByCaller: Uint8Array;
+  /** The most instructions one function's blocks charge, charged callees included (charged-calls.ts). */
   readonly longestCharge: number;
 }
 
@@ -372,7 +372,7 @@ function layOut(
     functionSpans[3 * k + 2] = parts.length;
   }
   const calls = buildCallGraph(callSites, callTargets, functions, functionAt);
-  const leaves = chargeLeafCalls({
+  const leaves = chargeStraightCalls({
     functions,
     calls,
     facts,
@@ -389,7 +389,7 @@ function layOut(
     operands,
     jumpTarget,
     calls,
-    leafCharged: leaves.charged,
+    chargedByCaller: leaves.charged,
     longestCharge: leaves.longestCharge,
     functions,
     functionSpans,

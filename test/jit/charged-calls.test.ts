@@ -1,5 +1,5 @@
 /**
- * Calls charged by their caller (leaf-calls.ts): which functions are straight, how their totals move
+ * Calls charged by their caller (charged-calls.ts): which functions are straight, how their totals move
  * into the calling blocks, and that every way into them — direct calls from charged and uncharged
  * callers, callx, helper callbacks, run entries — keeps the interpreter's counters exactly: budgets
  * at every instruction, gas limits at every unit (i32 and wide gas countdowns), faults and frame-limit
@@ -97,7 +97,7 @@ describe('straight functions', () => {
   it('are charged by their callers, with their totals in the calling blocks', () => {
     const p = program(NESTED);
     const layout = analyze(p);
-    expect(Array.from(layout.leafCharged)).toEqual([0, 1, 1]);
+    expect(Array.from(layout.chargedByCaller)).toEqual([0, 1, 1]);
     // square: 4; mix: 10 + 2 · 4 = 18. main's call block (pc 2..3) charges 2 + 18.
     const mix = layout.functions[1].startPc;
     const square = layout.functions[2].startPc;
@@ -113,7 +113,7 @@ describe('straight functions', () => {
   });
 
   it('exclude branches, helpers, recursion, functions without callers and their callers', () => {
-    const charged = (text: string) => Array.from(analyze(program(text)).leafCharged);
+    const charged = (text: string) => Array.from(analyze(program(text)).chargedByCaller);
     expect(charged('call local f\nexit\nf:\njeq %r1, 0, z\nmov %r0, 1\nz:\nexit')).toEqual([0, 0]);
     expect(charged('call local f\nexit\nf:\ncall 5\nexit')).toEqual([0, 0]);
     expect(charged('call local f\nexit\nf:\ncall local f\nexit')).toEqual([0, 0]);
@@ -154,7 +154,7 @@ describe('straight functions', () => {
       .replace('  mov %r1, %r6\n  add %r1, 3', '  mov %r2, 0\n  mov %r1, %r6\n  add %r1, 3')
       .replace('loop:\n', 'loop:\n  mov %r2, %r10\n  sub %r2, 8\n');
     const p = program(text);
-    expect(Array.from(analyze(p).leafCharged)).toEqual([0, 1, 1]);
+    expect(Array.from(analyze(p).chargedByCaller)).toEqual([0, 1, 1]);
     const costs: GasCostTable = { store: 3, load: 2, mul: 5, call: 7 };
     const first = agree(p);
     expect(first).toMatchObject({ code: 'MEMORY_FAULT' });
@@ -170,7 +170,7 @@ describe('straight functions', () => {
       lines.push(k < 8 ? `call local f${k + 1}` : 'mov %r0, %r1', 'add %r0, 1', 'exit');
     }
     const p = program(lines.join('\n'));
-    expect(analyze(p).leafCharged[1]).toBe(1);
+    expect(analyze(p).chargedByCaller[1]).toBe(1);
     const costs: GasCostTable = { store: 3, call: 7 };
     for (let frames = 1; frames <= 8; frames++) {
       expect(agree(p, {}, undefined, frames)).toMatchObject({ code: 'CALL_DEPTH_EXCEEDED' });
@@ -197,7 +197,7 @@ describe('straight functions', () => {
       mov %r0, %r1
       add %r0, 7
       exit`);
-    expect(Array.from(analyze(callx).leafCharged)).toEqual([0, 1, 1]);
+    expect(Array.from(analyze(callx).chargedByCaller)).toEqual([0, 1, 1]);
     everyBudget(callx, {}, { store: 3, call: 7, alu: 2 });
     const callback = program(`
       lddw code_addr %r1, f
@@ -214,7 +214,7 @@ describe('straight functions', () => {
       mov %r0, %r1
       add %r0, %r2
       exit`);
-    expect(Array.from(analyze(callback).leafCharged)).toEqual([0, 1, 1]);
+    expect(Array.from(analyze(callback).chargedByCaller)).toEqual([0, 1, 1]);
     everyBudget(callback, {}, { store: 3, call: 7, alu: 2 });
   });
 

@@ -14,7 +14,7 @@
  *   passed by the caller, stay put (`L_C`: all of it charged); it passes a callee at call pc q
  *   `L_C + after[q] − total(callee)`, which is what a trap in the callee then refunds from.
  * Entries through the function table (run, callx, callbacks) go through an adapter that charges the
- * total itself (codegen's `chargeLeaf`).
+ * total itself (codegen's `chargeInAdapter`).
  */
 import type { CallGraph } from './call-graph.js';
 import { F_ENDS_BLOCK, F_EXIT, F_HOST, F_JUMP, F_LOCAL_CALL } from './insn-facts.js';
@@ -26,14 +26,14 @@ import { F_ENDS_BLOCK, F_EXIT, F_HOST, F_JUMP, F_LOCAL_CALL } from './insn-facts
  */
 const MAX_CHARGE = 4096;
 
-export interface LeafCalls {
+export interface ChargedCalls {
   /** Per function: 1 when it is straight and its callers charge it (see above). */
   readonly charged: Uint8Array;
   /** The most instructions one function charges, totals included (≥ every function's length). */
   readonly longestCharge: number;
 }
 
-interface LeafInput {
+interface ChargeInput {
   readonly functions: readonly {
     readonly startPc: number;
     readonly first: number;
@@ -55,7 +55,7 @@ interface LeafInput {
 }
 
 /** Finds the straight functions and moves their charges into their callers' blocks (in place). */
-export function chargeLeafCalls(x: LeafInput): LeafCalls {
+export function chargeStraightCalls(x: ChargeInput): ChargedCalls {
   const { functions, calls, facts, pcs, leader, blockInsns, afterInsns, blockGas, afterGas, insnGas } = x;
   const priced = blockGas !== blockInsns;
   const count = functions.length;
@@ -159,7 +159,7 @@ function straightShape(
 /** Straight function k's tables: after[pc] = the rest of the function after pc; its total at its start. */
 function straightTables(
   k: number,
-  x: LeafInput,
+  x: ChargeInput,
   firstSite: Int32Array,
   total: Float64Array,
   totalGas: Float64Array,
