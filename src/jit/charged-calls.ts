@@ -15,6 +15,11 @@
  *   `L_C + after[q] − total(callee)`, which is what a trap in the callee then refunds from.
  * Entries through the function table (run, callx, callbacks) go through an adapter that charges the
  * total itself (codegen's `chargeInAdapter`).
+ *
+ * Any other called function whose entry block is no jump target and ends in no local call has that
+ * *entry block* charged the same way: the calling block charges it too and becomes a poll site in
+ * its stead (so recursion still polls at every call), the callee starts without a meter test, and
+ * its adapter charges the block for the table's entries. Its other blocks charge themselves.
  */
 import type { CallGraph } from './call-graph.js';
 import { F_ENDS_BLOCK, F_EXIT, F_HOST, F_JUMP, F_LOCAL_CALL } from './insn-facts.js';
@@ -29,6 +34,8 @@ const MAX_CHARGE = 4096;
 export interface ChargedCalls {
   /** Per function: 1 when it is straight and its callers charge it (see above). */
   readonly charged: Uint8Array;
+  /** Per function: 1 when its callers charge its entry block (see above). */
+  readonly entryCharged: Uint8Array;
   /** The most instructions one function charges, totals included (≥ every function's length). */
   readonly longestCharge: number;
 }
@@ -44,7 +51,11 @@ interface ChargeInput {
   readonly facts: Int32Array;
   /** Instruction index → pc. */
   readonly pcs: Int32Array;
+  /** Instruction index → target pc of a jump, -1 for other instructions. */
+  readonly jumpTarget: Int32Array;
   readonly leader: Uint8Array;
+  /** Written: a block that charges its callee's entry block polls in the callee's stead. */
+  readonly pollSite: Uint8Array;
   readonly blockInsns: Int32Array;
   readonly afterInsns: Int32Array;
   /** The same arrays as blockInsns/afterInsns without a cost table. */
@@ -56,14 +67,14 @@ interface ChargeInput {
 
 /** Finds the straight functions and moves their charges into their callers' blocks (in place). */
 export function chargeStraightCalls(x: ChargeInput): ChargedCalls {
-  const { functions, calls, facts, pcs, leader, blockInsns, afterInsns, blockGas, afterGas, insnGas } = x;
-  const priced = blockGas !== blockInsns;
+  const { functions, calls, facts, pcs, blockInsns, insnGas } = x;
   const count = functions.length;
   const charged = new Uint8Array(count);
+  const entryCharged = new Uint8Array(count);
   const { sites, siteCallee, callers } = calls;
   let longest = 0;
   for (let k = 0; k < count; k++) longest = Math.max(longest, functions[k].last - functions[k].first + 1);
-  if (sites.length === 0) return { charged, longestCharge: longest };
+  if (sites.length === 0) return { charged, entryCharged, longestCharge: longest };
   // Per function: its first call site (sites ascend, functions are contiguous), and how many of its
   // sites call functions not yet known straight (-1: it cannot be straight).
   const firstSite = new Int32Array(count + 1);
@@ -101,45 +112,80 @@ export function chargeStraightCalls(x: ChargeInput): ChargedCalls {
       if (pending[c] > 0 && --pending[c] === 0) ready.push(c);
     }
   }
-  // What each function charges, its callers' totals included; past the bound, nothing is charged.
+  // The other called functions whose entry block their callers may charge (its size: blockInsns at
+  // the start, which no straight call inflates: the block ends in no local call).
+  for (let k = 0; k < count; k++) {
+    if (charged[k] === 0 && callers[k].length > 0 && entryShape(functions[k], x)) {
+      entryCharged[k] = 1;
+      total[k] = blockInsns[functions[k].startPc];
+      totalGas[k] = x.blockGas[functions[k].startPc];
+    }
+  }
+  // What each function charges, its callees' totals and entry blocks included; past the bound,
+  // nothing is charged by a caller.
   let longestCharge = longest;
   for (let k = 0; k < count; k++) {
     const f = functions[k];
     let n = f.last - f.first + 1;
     if (charged[k] === 1) n = total[k];
-    else
-      for (let j = firstSite[k]; j < firstSite[k + 1]; j++)
-        n += charged[siteCallee[j]] * total[siteCallee[j]];
+    else for (let j = firstSite[k]; j < firstSite[k + 1]; j++) n += total[siteCallee[j]];
     longestCharge = Math.max(longestCharge, n);
   }
   if (longestCharge > Math.max(2 * longest, MAX_CHARGE)) {
     charged.fill(0);
-    return { charged, longestCharge: longest };
+    entryCharged.fill(0);
+    return { charged, entryCharged, longestCharge: longest };
   }
   for (let k = 0; k < count; k++) {
     if (charged[k] === 1) straightTables(k, x, firstSite, total, totalGas);
   }
-  // The blocks of calls to straight functions from the others: from the call back to its leader.
+  // The blocks of calls from the other functions to straight ones and entry-charged ones: from the
+  // call back to its leader (total: 0 for any other callee).
   for (let k = 0; k < count; k++) {
     if (charged[k] === 1) continue;
     for (let j = firstSite[k]; j < firstSite[k + 1]; j++) {
       const g = siteCallee[j];
-      if (charged[g] === 0) continue;
-      const n = total[g];
-      const gas = totalGas[g];
-      for (let i = sites[j]; ; i--) {
-        const pc = pcs[i];
-        afterInsns[pc] += n;
-        if (priced) afterGas[pc] += gas;
-        if (leader[pc] === 1) {
-          blockInsns[pc] += n;
-          if (priced) blockGas[pc] += gas;
-          break;
-        }
-      }
+      if (charged[g] === 0 && entryCharged[g] === 0) continue;
+      addToBlock(x, sites[j], total[g], totalGas[g], entryCharged[g] === 1);
     }
   }
-  return { charged, longestCharge };
+  return { charged, entryCharged, longestCharge };
+}
+
+/** Adds a callee's charge to the block of the call at instruction `i` (a poll site with `poll`). */
+function addToBlock(x: ChargeInput, i: number, n: number, gas: number, poll: boolean): void {
+  const { pcs, leader, blockInsns, afterInsns, blockGas, afterGas, pollSite } = x;
+  const priced = blockGas !== blockInsns;
+  for (; ; i--) {
+    const pc = pcs[i];
+    afterInsns[pc] += n;
+    if (priced) afterGas[pc] += gas;
+    if (leader[pc] === 1) {
+      blockInsns[pc] += n;
+      if (priced) blockGas[pc] += gas;
+      if (poll) pollSite[pc] = 1;
+      return;
+    }
+  }
+}
+
+/**
+ * Whether function `f`'s entry block may be charged by its callers: one part, no jump to its start
+ * (a loop header charges itself on every trip), and the block ends in no local call (whose charge
+ * would then be part of it).
+ */
+function entryShape(
+  f: { readonly startPc: number; readonly first: number; readonly last: number; readonly parts: readonly unknown[] },
+  x: ChargeInput,
+): boolean {
+  if (f.parts.length !== 1) return false;
+  const { facts, jumpTarget, leader, pcs } = x;
+  for (let i = f.first; i <= f.last; i++) if (jumpTarget[i] === f.startPc) return false;
+  for (let i = f.first; i <= f.last; i++) {
+    if ((facts[i] & F_ENDS_BLOCK) !== 0) return (facts[i] & F_LOCAL_CALL) === 0;
+    if (i < f.last && leader[pcs[i + 1]] === 1) return true;
+  }
+  return true;
 }
 
 /** Whether function `f` has a straight shape: no jump or host code, exit last, only local calls end blocks. */

@@ -282,7 +282,8 @@ function signatures(input: CodegenInput, firstAdapter: number, unit: boolean, wi
     const p = regs.params[k];
     const q = regs.results[k];
     const charged = chargedByCaller[k];
-    if (p === 10 && q === 6 && charged === 0) continue; // T_SUB
+    // An entry-charged function has T_SUB's type, but needs its adapter (see `adapter`).
+    if (p === 10 && q === 6 && charged === 0 && input.layout.entryChargedByCaller[k] === 0) continue;
     const key = (p * 8 + q) * 2 + charged;
     let t = known[key];
     if (t === 0) {
@@ -645,6 +646,8 @@ class FunctionGen {
   private results = 6;
   /** The function being compiled is charged by its callers (charged-calls.ts): no meters of its own. */
   private charged = false;
+  /** Its callers charge the entry block of the function being compiled (charged-calls.ts). */
+  private entryCharged = false;
   /** Registers the function being compiled may ever read (see `usedRegisters`); all when split. */
   private used = ALL_REGS;
   /**
@@ -784,6 +787,7 @@ class FunctionGen {
     this.params = this.regs.params[f.index];
     this.results = this.regs.results[f.index];
     this.charged = this.input.layout.chargedByCaller[f.index] === 1;
+    this.entryCharged = this.input.layout.entryChargedByCaller[f.index] === 1;
     this.staleWindow = this.mayRunStale(f);
     this.used = this.split ? ALL_REGS : this.usedRegisters(f);
     if (!this.split) {
@@ -903,8 +907,9 @@ class FunctionGen {
 
   /**
    * The full-convention adapter of trimmed subprogram k (see subType): passes its registers, and
-   * returns the ones k does not return unchanged. A function its callers charge (charged-calls.ts) is
-   * charged here, for the entries through the table (run, callx, callbacks): see `chargeInAdapter`.
+   * returns the ones k does not return unchanged. A function its callers charge (charged-calls.ts),
+   * or whose entry block they charge, is charged so here for the entries through the table (run,
+   * callx, callbacks): see `chargeInAdapter`.
    */
   adapter(k: number): void {
     const w = this.w;
@@ -919,8 +924,9 @@ class FunctionGen {
       { count: 1, type: this.wideGas ? I64 : I32 },
     ];
     const charged = this.input.layout.chargedByCaller[k] === 1;
-    const at = this.out.beginBody(bodyHeader(this.adapterLocals, charged ? 192 : 64));
-    if (charged) {
+    const entry = this.input.layout.entryChargedByCaller[k] === 1;
+    const at = this.out.beginBody(bodyHeader(this.adapterLocals, charged || entry ? 192 : 64));
+    if (charged || entry) {
       this.chargeInAdapter(this.input.layout.functions[k].startPc, meta, left, gas);
       for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
       // The meta param with the charged countdown (the callee reports it at a fault).
@@ -936,6 +942,10 @@ class FunctionGen {
       }
       w.byte(Op.call);
       w.u32(this.firstSub + k);
+      if (entry) {
+        if (!this.unitGas) w.op2(Op.local_set, gas);
+        w.op2(Op.local_set, left);
+      }
     } else {
       for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
       for (let j = 0; j < extra; j++) w.op2(Op.local_get, meta + j);
@@ -953,8 +963,8 @@ class FunctionGen {
   }
 
   /**
-   * In the adapter of a charged function starting at `pc`: charges its total (blockInsns/blockGas at
-   * `pc`) on the countdowns from the params (`meta`, `meta` + 1) into locals `left` and `gas`, as
+   * In the adapter of a charged function starting at `pc`: charges its total or entry block
+   * (blockInsns/blockGas at `pc`) on the countdowns from the params (`meta`, `meta` + 1) into locals `left` and `gas`, as
    * `charge` would at a poll site: past a poll threshold the meter import polls, refills or finds the
    * budget spent, which hands the function to the interpreter (budget import) at its depth.
    */
@@ -1043,6 +1053,7 @@ class FunctionGen {
     this.f = f;
     this.split = true;
     this.charged = false;
+    this.entryCharged = false;
     this.staleWindow = this.mayRunStale(f);
     this.used = ALL_REGS;
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
@@ -1348,8 +1359,11 @@ class FunctionGen {
         i = this.regions[child].last + 1;
         continue;
       }
-      // A charged function was paid for by its caller (or adapter): see charged-calls.ts.
-      if (leader[pc] === 1 && !this.charged) this.charge(i, pc);
+      // A charged function, or entry block, was paid for by its caller (or adapter): see
+      // charged-calls.ts.
+      if (leader[pc] === 1 && !this.charged && !(this.entryCharged && pc === this.f.startPc)) {
+        this.charge(i, pc);
+      }
       this.insn(insn);
       i++;
     }

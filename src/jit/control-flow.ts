@@ -169,6 +169,8 @@ export interface ProgramLayout {
   readonly calls: CallGraph;
   /** Per function: 1 when it is straight and its callers' blocks charge it (charged-calls.ts). */
   readonly chargedByCaller: Uint8Array;
+  /** Per function: 1 when its callers' blocks charge its entry block (charged-calls.ts). */
+  readonly entryChargedByCaller: Uint8Array;
   /** The most instructions one function's blocks charge, charged callees included (charged-calls.ts). */
   readonly longestCharge: number;
 }
@@ -377,7 +379,9 @@ function layOut(
     calls,
     facts,
     pcs,
+    jumpTarget,
     leader,
+    pollSite,
     blockInsns,
     afterInsns,
     blockGas,
@@ -390,6 +394,7 @@ function layOut(
     jumpTarget,
     calls,
     chargedByCaller: leaves.charged,
+    entryChargedByCaller: leaves.entryCharged,
     longestCharge: leaves.longestCharge,
     functions,
     functionSpans,
