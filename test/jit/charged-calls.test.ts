@@ -1,9 +1,10 @@
 /**
- * Calls charged by their caller (charged-calls.ts): which functions are straight, how their totals move
- * into the calling blocks, and that every way into them — direct calls from charged and uncharged
- * callers, callx, helper callbacks, run entries — keeps the interpreter's counters exactly: budgets
- * at every instruction, gas limits at every unit (i32 and wide gas countdowns), faults and frame-limit
- * traps inside nested charged callees, and budgets around poll boundaries.
+ * Calls charged by their caller (charged-calls.ts): which functions are straight (or have their entry
+ * block charged), how their charges move into the calling blocks, and that every way into them —
+ * direct calls from charged and uncharged callers, recursion, callx, helper callbacks, run entries —
+ * keeps the interpreter's counters exactly: budgets at every instruction, gas limits at every unit
+ * (i32 and wide gas countdowns), faults and frame-limit traps inside charged callees, and budgets
+ * around poll boundaries (the calling blocks poll in their callees' stead).
  */
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
@@ -233,5 +234,105 @@ describe('straight functions', () => {
     }
     agree(p, { maxInstructions: total - 1 });
     agree(p, { gasLimit: gas - 1 }, costs);
+  });
+});
+
+// fib with its operand on the stack and a load at its entry (from r2: main's frame, or 0 to fault).
+const FIB = `
+  mov %r2, %r10
+  sub %r2, 8
+  stxdw [%r10-8], %r1
+  mov %r1, 6
+  call local fib
+  exit
+fib:
+  ldxdw %r3, [%r2]
+  mov %r0, %r1
+  jlt %r1, 2, done
+  stxdw [%r10-8], %r1
+  sub %r1, 1
+  call local fib
+  stxdw [%r10-16], %r0
+  ldxdw %r1, [%r10-8]
+  sub %r1, 2
+  call local fib
+  ldxdw %r1, [%r10-16]
+  add %r0, %r1
+done:
+  exit`;
+
+describe('entry blocks charged by the caller', () => {
+  it('are those of called functions not entered by a jump, whose entry block calls nothing', () => {
+    const layout = analyze(program(FIB));
+    expect(Array.from(layout.entryChargedByCaller)).toEqual([0, 1]);
+    expect(Array.from(layout.chargedByCaller)).toEqual([0, 0]);
+    // main's call block: 5 instructions and fib's entry block (3), polling in fib's stead.
+    const fib = layout.functions[1].startPc;
+    expect(layout.blockInsns[0]).toBe(5 + 3);
+    expect(layout.pollSite[0]).toBe(1);
+    expect(layout.afterInsns[4]).toBe(3);
+    // fib's own call blocks too.
+    const call1 = fib + 3;
+    expect(layout.blockInsns[call1]).toBe(3 + 3);
+    expect(layout.pollSite[call1]).toBe(1);
+    const entries = (text: string) => Array.from(analyze(program(text)).entryChargedByCaller);
+    // Entered by a jump (a loop at its start), or an entry block ending in a call: not charged.
+    expect(entries('call local f\nexit\nf:\nsub %r1, 1\njne %r1, 0, f\nexit')).toEqual([0, 0]);
+    expect(
+      entries('call local f\nexit\nf:\ncall local g\njeq %r0, 0, z\nz:\nexit\ng:\njeq %r1, 1, y\ny:\nexit'),
+    ).toEqual([0, 0, 1]);
+  });
+
+  it('stop exactly at every budget and gas limit, through calls, run entries, callx and callbacks', () => {
+    const p = program(FIB);
+    const costs: GasCostTable = { load: 3, store: 2, call: 5, exit: 2 };
+    everyBudget(p, {}, costs);
+    const fib = analyze(p).functions[1].startPc;
+    const stack = 0x7000_0000 + 8 * 512 - 64;
+    everyBudget(p, { entry: fib, args: [5n, BigInt(stack)] }, costs);
+    const callx = program(
+      FIB.replace('call local fib\n  exit\nfib:', 'lddw code_addr %r6, fib\n  call %r6\n  exit\nfib:'),
+    );
+    expect(Array.from(analyze(callx).entryChargedByCaller)).toEqual([0, 1]);
+    everyBudget(callx, {}, costs);
+    const callback = program(
+      FIB.replace(
+        'mov %r1, 6\n  call local fib\n  exit',
+        'lddw code_addr %r1, fib\n  mov %r2, 3\n  mov %r3, 4\n  call 5\n  exit',
+      ).replace('ldxdw %r3, [%r2]', 'mov %r3, %r2'),
+    );
+    everyBudget(callback, {}, costs);
+  });
+
+  it('fault in the entry block with exact counters, in the first call and deeper', () => {
+    for (const [from, to] of [
+      ['  mov %r2, %r10\n  sub %r2, 8\n', '  mov %r2, 0\n'],
+      ['  sub %r1, 2\n', '  sub %r1, 2\n  mov %r2, 0\n'],
+    ]) {
+      const p = program(FIB.replace(from, to));
+      expect(agree(p)).toMatchObject({ code: 'MEMORY_FAULT' });
+      agree(p, {}, { load: 3, store: 2, call: 5 });
+    }
+  });
+
+  it('poll at every call: a long loop-free run of calls stops exactly around poll boundaries', () => {
+    // 200 calls in a row of a function with a short entry block and a long second one: without
+    // polls at the calls, far more than the slack would run between polls.
+    const lines: string[] = [];
+    for (let k = 0; k < 200; k++) lines.push(`mov %r1, ${k}`, 'call local g', 'add %r6, %r0');
+    lines.push('mov %r0, %r6', 'exit', 'g:', 'mov %r0, %r1', 'jeq %r1, 7, skip');
+    for (let k = 0; k < 500; k++) lines.push('add %r0, 3');
+    lines.push('skip:', 'exit');
+    const p = program(lines.join('\n'));
+    expect(Array.from(analyze(p).entryChargedByCaller)).toEqual([0, 1]);
+    const total = agree(p).instructions as number;
+    expect(total).toBeGreaterThan(INTERRUPT_POLL_INSTRUCTIONS);
+    const costs: GasCostTable = { alu: 2, call: 5 };
+    const gas = agree(p, {}, costs).gasUsed as number;
+    for (const d of [-600, -505, -504, -3, -2, -1, 0, 1, 2, 3, 504, 505, 600]) {
+      agree(p, { maxInstructions: INTERRUPT_POLL_INSTRUCTIONS + d });
+      agree(p, { gasLimit: INTERRUPT_POLL_INSTRUCTIONS + d }, costs);
+      agree(p, { gasLimit: gas - INTERRUPT_POLL_INSTRUCTIONS + d }, costs);
+    }
   });
 });
