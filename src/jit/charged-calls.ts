@@ -40,13 +40,16 @@ export interface ChargedCalls {
   readonly longestCharge: number;
 }
 
+/** What this reads of a function's layout (control-flow.ts FunctionLayout). */
+interface FunctionSpan {
+  readonly startPc: number;
+  readonly first: number;
+  readonly last: number;
+  readonly parts: readonly unknown[];
+}
+
 interface ChargeInput {
-  readonly functions: readonly {
-    readonly startPc: number;
-    readonly first: number;
-    readonly last: number;
-    readonly parts: readonly unknown[];
-  }[];
+  readonly functions: readonly FunctionSpan[];
   readonly calls: CallGraph;
   readonly facts: Int32Array;
   /** Instruction index → pc. */
@@ -174,10 +177,7 @@ function addToBlock(x: ChargeInput, i: number, n: number, gas: number, poll: boo
  * (a loop header charges itself on every trip), and the block ends in no local call (whose charge
  * would then be part of it).
  */
-function entryShape(
-  f: { readonly startPc: number; readonly first: number; readonly last: number; readonly parts: readonly unknown[] },
-  x: ChargeInput,
-): boolean {
+function entryShape(f: FunctionSpan, x: ChargeInput): boolean {
   if (f.parts.length !== 1) return false;
   const { facts, jumpTarget, leader, pcs } = x;
   for (let i = f.first; i <= f.last; i++) if (jumpTarget[i] === f.startPc) return false;
@@ -189,10 +189,7 @@ function entryShape(
 }
 
 /** Whether function `f` has a straight shape: no jump or host code, exit last, only local calls end blocks. */
-function straightShape(
-  f: { readonly first: number; readonly last: number; readonly parts: readonly unknown[] },
-  facts: Int32Array,
-): boolean {
+function straightShape(f: FunctionSpan, facts: Int32Array): boolean {
   if (f.parts.length !== 1 || (facts[f.last] & F_EXIT) === 0) return false;
   for (let i = f.first; i < f.last; i++) {
     const x = facts[i];
