@@ -16,10 +16,12 @@
  * Entries through the function table (run, callx, callbacks) go through an adapter that charges the
  * total itself (codegen's `chargeInAdapter`).
  *
- * Any other called function whose entry block is no jump target and ends in no local call has that
- * *entry block* charged the same way: the calling block charges it too and becomes a poll site in
- * its stead (so recursion still polls at every call), the callee starts without a meter test, and
- * its adapter charges the block for the table's entries. Its other blocks charge themselves.
+ * Any other called function whose entry block is no jump target and ends in no local call, and whose
+ * every call is in a block that polls (a loop header, say: clang's recursion), has that *entry block*
+ * charged the same way: the calling block charges it too and polls in its stead (so recursion still
+ * polls at every call), the callee starts without a meter test, and its adapter charges the block
+ * for the table's entries. Its other blocks charge themselves. A block that does not poll does not
+ * start to: a poll path in a hot block that did not have one costs more than the test it saves.
  */
 import type { CallGraph } from './call-graph.js';
 import { F_ENDS_BLOCK, F_EXIT, F_HOST, F_JUMP, F_LOCAL_CALL } from './insn-facts.js';
@@ -57,7 +59,6 @@ interface ChargeInput {
   /** Instruction index → target pc of a jump, -1 for other instructions. */
   readonly jumpTarget: Int32Array;
   readonly leader: Uint8Array;
-  /** Written: a block that charges its callee's entry block polls in the callee's stead. */
   readonly pollSite: Uint8Array;
   readonly blockInsns: Int32Array;
   readonly afterInsns: Int32Array;
@@ -116,8 +117,16 @@ export function chargeStraightCalls(x: ChargeInput): ChargedCalls {
     }
   }
   // The other called functions whose entry block their callers may charge (its size: blockInsns at
-  // the start, which no straight call inflates: the block ends in no local call).
+  // the start, which no straight call inflates: the block ends in no local call); 2: a call of it is
+  // in a block that does not poll.
+  for (let j = 0; j < sites.length; j++) {
+    if (!pollingBlock(x, sites[j])) entryCharged[siteCallee[j]] = 2;
+  }
   for (let k = 0; k < count; k++) {
+    if (entryCharged[k] === 2) {
+      entryCharged[k] = 0;
+      continue;
+    }
     if (charged[k] === 0 && callers[k].length > 0 && entryShape(functions[k], x)) {
       entryCharged[k] = 1;
       total[k] = blockInsns[functions[k].startPc];
@@ -149,15 +158,22 @@ export function chargeStraightCalls(x: ChargeInput): ChargedCalls {
     for (let j = firstSite[k]; j < firstSite[k + 1]; j++) {
       const g = siteCallee[j];
       if (charged[g] === 0 && entryCharged[g] === 0) continue;
-      addToBlock(x, sites[j], total[g], totalGas[g], entryCharged[g] === 1);
+      addToBlock(x, sites[j], total[g], totalGas[g]);
     }
   }
   return { charged, entryCharged, longestCharge };
 }
 
-/** Adds a callee's charge to the block of the call at instruction `i` (a poll site with `poll`). */
-function addToBlock(x: ChargeInput, i: number, n: number, gas: number, poll: boolean): void {
-  const { pcs, leader, blockInsns, afterInsns, blockGas, afterGas, pollSite } = x;
+/** Whether the block of the call at instruction `i` polls. */
+function pollingBlock(x: ChargeInput, i: number): boolean {
+  const { pcs, leader, pollSite } = x;
+  while (leader[pcs[i]] === 0) i--;
+  return pollSite[pcs[i]] === 1;
+}
+
+/** Adds a callee's charge to the block of the call at instruction `i`. */
+function addToBlock(x: ChargeInput, i: number, n: number, gas: number): void {
+  const { pcs, leader, blockInsns, afterInsns, blockGas, afterGas } = x;
   const priced = blockGas !== blockInsns;
   for (; ; i--) {
     const pc = pcs[i];
@@ -166,7 +182,6 @@ function addToBlock(x: ChargeInput, i: number, n: number, gas: number, poll: boo
     if (leader[pc] === 1) {
       blockInsns[pc] += n;
       if (priced) blockGas[pc] += gas;
-      if (poll) pollSite[pc] = 1;
       return;
     }
   }

@@ -237,7 +237,8 @@ describe('straight functions', () => {
   });
 });
 
-// fib with its operand on the stack and a load at its entry (from r2: main's frame, or 0 to fault).
+// fib as clang compiles it (the second call turned into a loop, whose header is the first call's
+// block), with a load at its entry (from r2: main's frame, or 0 to fault) and a store in the loop.
 const FIB = `
   mov %r2, %r10
   sub %r2, 8
@@ -247,40 +248,46 @@ const FIB = `
   exit
 fib:
   ldxdw %r3, [%r2]
-  mov %r0, %r1
-  jlt %r1, 2, done
-  stxdw [%r10-8], %r1
+  mov %r6, %r1
+  mov %r7, 0
+  jlt %r1, 2, base
+again:
+  mov %r1, %r6
   sub %r1, 1
   call local fib
-  stxdw [%r10-16], %r0
-  ldxdw %r1, [%r10-8]
-  sub %r1, 2
-  call local fib
-  ldxdw %r1, [%r10-16]
-  add %r0, %r1
-done:
+  add %r7, %r0
+  stxdw [%r10-8], %r7
+  sub %r6, 2
+  jgt %r6, 1, again
+base:
+  mov %r0, %r6
+  add %r0, %r7
   exit`;
 
 describe('entry blocks charged by the caller', () => {
-  it('are those of called functions not entered by a jump, whose entry block calls nothing', () => {
-    const layout = analyze(program(FIB));
+  it('are those of functions not entered by a jump, whose entry block calls nothing, called from polling blocks', () => {
+    const p = program(FIB);
+    expect(agree(p)).toMatchObject({ r0: 8n });
+    const layout = analyze(p);
     expect(Array.from(layout.entryChargedByCaller)).toEqual([0, 1]);
     expect(Array.from(layout.chargedByCaller)).toEqual([0, 0]);
-    // main's call block: 5 instructions and fib's entry block (3), polling in fib's stead.
+    // main's call block (its entry, which polls): 5 instructions and fib's entry block (4).
     const fib = layout.functions[1].startPc;
-    expect(layout.blockInsns[0]).toBe(5 + 3);
-    expect(layout.pollSite[0]).toBe(1);
-    expect(layout.afterInsns[4]).toBe(3);
-    // fib's own call blocks too.
-    const call1 = fib + 3;
-    expect(layout.blockInsns[call1]).toBe(3 + 3);
-    expect(layout.pollSite[call1]).toBe(1);
+    expect(layout.blockInsns[0]).toBe(5 + 4);
+    expect(layout.afterInsns[4]).toBe(4);
+    // fib's loop header calls it: 3 + 4.
+    const again = fib + 4;
+    expect([layout.pollSite[again], layout.blockInsns[again], layout.afterInsns[again + 2]]).toEqual([
+      1, 7, 4,
+    ]);
     const entries = (text: string) => Array.from(analyze(program(text)).entryChargedByCaller);
     // Entered by a jump (a loop at its start), or an entry block ending in a call: not charged.
     expect(entries('call local f\nexit\nf:\nsub %r1, 1\njne %r1, 0, f\nexit')).toEqual([0, 0]);
     expect(
       entries('call local f\nexit\nf:\ncall local g\njeq %r0, 0, z\nz:\nexit\ng:\njeq %r1, 1, y\ny:\nexit'),
     ).toEqual([0, 0, 1]);
+    // A call from a block that does not poll (after a jump): none.
+    expect(entries('jeq %r1, 0, x\ncall local f\nx:\nexit\nf:\njeq %r1, 1, y\ny:\nexit')).toEqual([0, 0]);
   });
 
   it('stop exactly at every budget and gas limit, through calls, run entries, callx and callbacks', () => {
@@ -307,7 +314,7 @@ describe('entry blocks charged by the caller', () => {
   it('fault in the entry block with exact counters, in the first call and deeper', () => {
     for (const [from, to] of [
       ['  mov %r2, %r10\n  sub %r2, 8\n', '  mov %r2, 0\n'],
-      ['  sub %r1, 2\n', '  sub %r1, 2\n  mov %r2, 0\n'],
+      ['  sub %r6, 2\n', '  sub %r6, 2\n  mov %r2, 0\n'],
     ]) {
       const p = program(FIB.replace(from, to));
       expect(agree(p)).toMatchObject({ code: 'MEMORY_FAULT' });
@@ -315,16 +322,16 @@ describe('entry blocks charged by the caller', () => {
     }
   });
 
-  it('poll at every call: a long loop-free run of calls stops exactly around poll boundaries', () => {
-    // 200 calls in a row of a function with a short entry block and a long second one: without
-    // polls at the calls, far more than the slack would run between polls.
+  it('are not charged from blocks that do not poll: a long loop-free run of calls stops exactly', () => {
+    // 200 calls in a row of a function with a short entry block and a long second one: with its
+    // entry block charged by blocks that do not poll, far more than the slack would run between polls.
     const lines: string[] = [];
     for (let k = 0; k < 200; k++) lines.push(`mov %r1, ${k}`, 'call local g', 'add %r6, %r0');
     lines.push('mov %r0, %r6', 'exit', 'g:', 'mov %r0, %r1', 'jeq %r1, 7, skip');
     for (let k = 0; k < 500; k++) lines.push('add %r0, 3');
     lines.push('skip:', 'exit');
     const p = program(lines.join('\n'));
-    expect(Array.from(analyze(p).entryChargedByCaller)).toEqual([0, 1]);
+    expect(Array.from(analyze(p).entryChargedByCaller)).toEqual([0, 0]);
     const total = agree(p).instructions as number;
     expect(total).toBeGreaterThan(INTERRUPT_POLL_INSTRUCTIONS);
     const costs: GasCostTable = { alu: 2, call: 5 };
