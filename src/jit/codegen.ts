@@ -168,9 +168,9 @@ const MAX_SLACK = 2 ** 30;
  * function entries all poll.
  */
 function pollSlack(layout: ProgramLayout, maxFrames: number): number {
-  let longest = 0;
-  const spans = layout.functionSpans;
-  for (let j = 0; j < spans.length; j += 3) longest = Math.max(longest, spans[j + 1] - spans[j] + 1);
+  // A function its callers charge (charged-calls.ts) polls at none of its entries: it runs as part of
+  // its caller's forward path, which longestCharge counts.
+  const longest = layout.longestCharge;
   const slack = maxFrames * longest;
   if (slack > MAX_SLACK) {
     throw new LoadError(
@@ -246,10 +246,15 @@ const T_DIRECT = 10;
  * (i32) and the gas countdown (i32, or i64 when wide). T_SUB, the full convention (10 registers in,
  * 6 out), is what `run`, callx and the table use: a trimmed function is in the table as an adapter.
  */
-function subType(regs: number, results: number, unit: boolean, wide: boolean): FuncType {
+function subType(regs: number, results: number, unit: boolean, wide: boolean, charged = false): FuncType {
   const params: number[] = Array(regs + (unit ? 1 : 2)).fill(I64);
-  const out: number[] = [...Array(results).fill(I64), I32];
-  if (!unit) out.push(wide ? I64 : I32);
+  const out: number[] = Array(results).fill(I64);
+  // A function its callers charge (charged-calls.ts) changes no countdown: it returns none. It still
+  // takes them, for the meters a trap inside it reports.
+  if (!charged) {
+    out.push(I32);
+    if (!unit) out.push(wide ? I64 : I32);
+  }
   return { params: params as FuncType['params'], results: out as FuncType['results'] };
 }
 
@@ -270,18 +275,21 @@ function signatures(input: CodegenInput, firstAdapter: number, unit: boolean, wi
   const types = [subType(10, 6, unit, wide), ...TYPES.slice(1)];
   const typeOf = new Int32Array(count);
   const adapterOf = new Int32Array(count).fill(-1);
-  // (params, results) → type index, 0 until its type exists (params ≤ 10, results ≤ 6).
-  const known = new Int32Array(11 * 8);
+  // (params, results, charged) → type index, 0 until its type exists (params ≤ 10, results ≤ 6).
+  const known = new Int32Array(11 * 8 * 2);
+  const { chargedByCaller } = input.layout;
   let adapters = 0;
   for (let k = 0; k < count; k++) {
     const p = regs.params[k];
     const q = regs.results[k];
-    if (p === 10 && q === 6) continue; // T_SUB
-    const key = p * 8 + q;
+    const charged = chargedByCaller[k];
+    // An entry-charged function has T_SUB's type, but needs its adapter (see `adapter`).
+    if (p === 10 && q === 6 && charged === 0 && input.layout.entryChargedByCaller[k] === 0) continue;
+    const key = (p * 8 + q) * 2 + charged;
     let t = known[key];
     if (t === 0) {
       t = types.length;
-      types.push(subType(p, q, unit, wide));
+      types.push(subType(p, q, unit, wide, charged === 1));
       known[key] = t;
     }
     typeOf[k] = t;
@@ -637,6 +645,10 @@ class FunctionGen {
   /** Registers the function being compiled takes and returns (see subType); its meta param follows. */
   private params = 10;
   private results = 6;
+  /** The function being compiled is charged by its callers (charged-calls.ts): no meters of its own. */
+  private charged = false;
+  /** Its callers charge the entry block of the function being compiled (charged-calls.ts). */
+  private entryCharged = false;
   /** Registers the function being compiled may ever read (see `usedRegisters`); all when split. */
   private used = ALL_REGS;
   /**
@@ -780,6 +792,8 @@ class FunctionGen {
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     this.params = this.regs.params[f.index];
     this.results = this.regs.results[f.index];
+    this.charged = this.input.layout.chargedByCaller[f.index] === 1;
+    this.entryCharged = this.input.layout.entryChargedByCaller[f.index] === 1;
     this.staleWindow = this.mayRunStale(f);
     this.used = this.split ? ALL_REGS : this.usedRegisters(f);
     if (!this.split) {
@@ -899,7 +913,9 @@ class FunctionGen {
 
   /**
    * The full-convention adapter of trimmed subprogram k (see subType): passes its registers, and
-   * returns the ones k does not return unchanged.
+   * returns the ones k does not return unchanged. A function its callers charge (charged-calls.ts),
+   * or whose entry block they charge, is charged so here for the entries through the table (run,
+   * callx, callbacks): see `chargeInAdapter`.
    */
   adapter(k: number): void {
     const w = this.w;
@@ -913,13 +929,37 @@ class FunctionGen {
       { count: 1, type: I32 },
       { count: 1, type: this.wideGas ? I64 : I32 },
     ];
-    const at = this.out.beginBody(bodyHeader(this.adapterLocals, 64));
-    for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
-    for (let j = 0; j < extra; j++) w.op2(Op.local_get, meta + j);
-    w.byte(Op.call);
-    w.u32(this.firstSub + k);
-    if (!this.unitGas) w.op2(Op.local_set, gas);
-    w.op2(Op.local_set, left);
+    const charged = this.input.layout.chargedByCaller[k] === 1;
+    const entry = this.input.layout.entryChargedByCaller[k] === 1;
+    const at = this.out.beginBody(bodyHeader(this.adapterLocals, charged || entry ? 192 : 64));
+    if (charged || entry) {
+      this.chargeInAdapter(this.input.layout.functions[k].startPc, meta, left, gas);
+      for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
+      // The meta param with the charged countdown (the callee reports it at a fault).
+      w.op2(Op.local_get, meta);
+      w.i64const(0, -1); // 0xffffffff_00000000
+      w.byte(Op.i64_and);
+      w.op2(Op.local_get, left);
+      w.byte(Op.i64_extend_i32_u);
+      w.byte(Op.i64_or);
+      if (!this.unitGas) {
+        w.op2(Op.local_get, gas);
+        if (!this.wideGas) w.byte(Op.i64_extend_i32_u);
+      }
+      w.byte(Op.call);
+      w.u32(this.firstSub + k);
+      if (entry) {
+        if (!this.unitGas) w.op2(Op.local_set, gas);
+        w.op2(Op.local_set, left);
+      }
+    } else {
+      for (let r = 0; r < params; r++) w.op2(Op.local_get, r);
+      for (let j = 0; j < extra; j++) w.op2(Op.local_get, meta + j);
+      w.byte(Op.call);
+      w.u32(this.firstSub + k);
+      if (!this.unitGas) w.op2(Op.local_set, gas);
+      w.op2(Op.local_set, left);
+    }
     for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
     for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
     w.op2(Op.local_get, left);
@@ -928,13 +968,88 @@ class FunctionGen {
     this.out.endBody(at, this.adapterLocals);
   }
 
+  /**
+   * In the adapter of a charged function starting at `pc`: charges its total or entry block
+   * (blockInsns/blockGas at `pc`) on the countdowns from the params (`meta`, `meta` + 1) into locals `left` and `gas`, as
+   * `charge` would at a poll site: past a poll threshold the meter import polls, refills or finds the
+   * budget spent, which hands the function to the interpreter (budget import) at its depth.
+   */
+  private chargeInAdapter(pc: number, meta: number, left: number, gas: number): void {
+    const w = this.w;
+    const { blockInsns, blockGas } = this.input.layout;
+    w.op2(Op.local_get, meta);
+    w.byte(Op.i32_wrap_i64);
+    w.i32const(blockInsns[pc]);
+    w.byte(Op.i32_sub);
+    w.op2(Op.local_tee, left);
+    w.op2(Op.global_get, G_POLL_AT);
+    w.byte(Op.i32_lt_s);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, meta + 1);
+      if (!this.wideGas) w.byte(Op.i32_wrap_i64);
+      this.gasConst(blockGas[pc]);
+      w.byte(this.wideGas ? Op.i64_sub : Op.i32_sub);
+      w.op2(Op.local_tee, gas);
+      if (this.wideGas) {
+        w.i64const(0, 0);
+        w.byte(Op.i64_lt_s);
+      } else {
+        w.op2(Op.global_get, G_GAS_POLL_AT);
+        w.byte(Op.i32_lt_s);
+      }
+      w.byte(Op.i32_or);
+    }
+    w.op2(Op.if, 0x40);
+    w.op2(Op.local_get, left);
+    w.op2(Op.global_set, G_LEFT_N);
+    if (!this.unitGas) {
+      w.op2(Op.local_get, gas);
+      if (this.wideGas) w.byte(Op.f64_convert_i64_s);
+      w.op2(Op.global_set, G_LEFT_GAS);
+    }
+    // G_DEPTH: the callee's depth, from its frame's host offset (see depthFromFrame).
+    w.i32const(this.fpHostTop);
+    w.op2(Op.local_get, meta);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shr_u);
+    w.byte(Op.i32_wrap_i64);
+    w.byte(Op.i32_sub);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_div_u);
+    w.op2(Op.global_set, G_DEPTH);
+    w.i32const(pc);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.call);
+    w.u32(IMPORT_METER);
+    for (let r = 9; r >= 0; r--) w.op2(Op.local_set, r);
+    w.op2(Op.if, 0x40);
+    w.i32const(pc);
+    for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
+    w.byte(Op.call);
+    w.u32(IMPORT_BUDGET);
+    w.byte(Op.unreachable);
+    w.byte(Op.end);
+    w.op2(Op.global_get, G_LEFT_N);
+    w.op2(Op.local_set, left);
+    if (!this.unitGas) {
+      w.op2(Op.global_get, G_LEFT_GAS);
+      if (this.wideGas) w.byte(Op.i64_trunc_f64_s);
+      w.op2(Op.local_set, gas);
+    }
+    w.byte(Op.end);
+  }
+
   /** The callee's r10 host offset (i32) on the stack → its meta param, with the countdown from `get left`. */
-  private packMeta(get: number, left: number): void {
+  private packMeta(get: number, left: number, add = 0): void {
     const w = this.w;
     w.byte(Op.i64_extend_i32_u);
     w.i64const(32, 0);
     w.byte(Op.i64_shl);
     w.op2(get, left);
+    if (add !== 0) {
+      w.i32const(add);
+      w.byte(Op.i32_add);
+    }
     w.byte(Op.i64_extend_i32_u);
     w.byte(Op.i64_or);
   }
@@ -943,6 +1058,8 @@ class FunctionGen {
   compileParts(f: FunctionLayout): void {
     this.f = f;
     this.split = true;
+    this.charged = false;
+    this.entryCharged = false;
     this.staleWindow = this.mayRunStale(f);
     this.used = ALL_REGS;
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
@@ -1260,7 +1377,11 @@ class FunctionGen {
         i = this.regions[child].last + 1;
         continue;
       }
-      if (leader[pc] === 1) this.charge(i, pc);
+      // A charged function, or entry block, was paid for by its caller (or adapter): see
+      // charged-calls.ts.
+      if (leader[pc] === 1 && !this.charged && !(this.entryCharged && pc === this.f.startPc)) {
+        this.charge(i, pc);
+      }
       this.insn(insn);
       i++;
     }
@@ -2084,8 +2205,10 @@ class FunctionGen {
           for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
         } else {
           for (let r = 0; r < this.results; r++) w.op2(Op.local_get, r);
-          w.op2(Op.local_get, L_LEFT_N);
-          if (!this.unitGas) w.op2(Op.local_get, L_LEFT_GAS);
+          if (!this.charged) {
+            w.op2(Op.local_get, L_LEFT_N);
+            if (!this.unitGas) w.op2(Op.local_get, L_LEFT_GAS);
+          }
         }
         w.byte(Op.return);
         return;
@@ -2596,9 +2719,19 @@ class FunctionGen {
     w.op2(Op.local_get, L_FPH);
     w.i32const(this.frameSize);
     w.byte(Op.i32_sub);
-    this.packMeta(Op.local_get, L_LEFT_N);
+    // A charged function's countdowns hold all of it: its callee (charged too) gets them without
+    // what runs here after the call (charged-calls.ts), so that a trap there counts exactly.
+    const { afterInsns, afterGas, blockInsns, blockGas, functions } = this.input.layout;
+    const start = callee >= 0 ? functions[callee].startPc : 0;
+    const restN = this.charged ? afterInsns[pc] - blockInsns[start] : 0;
+    const restGas = this.charged && !this.unitGas ? afterGas[pc] - blockGas[start] : 0;
+    this.packMeta(Op.local_get, L_LEFT_N, restN);
     if (!this.unitGas) {
       w.op2(Op.local_get, L_LEFT_GAS);
+      if (restGas !== 0) {
+        this.gasConst(restGas);
+        w.byte(this.wideGas ? Op.i64_add : Op.i32_add);
+      }
       // Unsigned: the callee only wraps it back, and V8 emits nothing for it (a 32-bit result).
       if (!this.wideGas) w.byte(Op.i64_extend_i32_u);
     }
@@ -2611,8 +2744,11 @@ class FunctionGen {
       w.u32(T_SUB);
       w.byte(0);
     }
-    if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
-    w.op2(Op.local_set, L_LEFT_N);
+    // A charged callee (charged-calls.ts) returns no countdowns: this block already paid for it.
+    if (callee < 0 || this.input.layout.chargedByCaller[callee] === 0) {
+      if (!this.unitGas) w.op2(Op.local_set, L_LEFT_GAS);
+      w.op2(Op.local_set, L_LEFT_N);
+    }
     for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
     // The poll thresholds stay: the engine only lowers them (see `grant`), and a stale one costs
     // one early meter call.

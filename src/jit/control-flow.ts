@@ -31,6 +31,7 @@
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
 import { buildCallGraph, type CallGraph } from './call-graph.js';
+import { chargeStraightCalls } from './charged-calls.js';
 import {
   ALL_REGS,
   F_DEFS,
@@ -166,6 +167,12 @@ export interface ProgramLayout {
   readonly jumpTarget: Int32Array;
   /** The local calls between the functions. */
   readonly calls: CallGraph;
+  /** Per function: 1 when it is straight and its callers' blocks charge it (charged-calls.ts). */
+  readonly chargedByCaller: Uint8Array;
+  /** Per function: 1 when its callers' blocks charge its entry block (charged-calls.ts). */
+  readonly entryChargedByCaller: Uint8Array;
+  /** The most instructions one function's blocks charge, charged callees included (charged-calls.ts). */
+  readonly longestCharge: number;
 }
 
 /** Memory of the code generator's layout arrays (one buffer per layout). */
@@ -366,11 +373,29 @@ function layOut(
     functionSpans[3 * k + 1] = last;
     functionSpans[3 * k + 2] = parts.length;
   }
+  const calls = buildCallGraph(callSites, callTargets, functions, functionAt);
+  const leaves = chargeStraightCalls({
+    functions,
+    calls,
+    facts,
+    pcs,
+    jumpTarget,
+    leader,
+    pollSite,
+    blockInsns,
+    afterInsns,
+    blockGas,
+    afterGas,
+    insnGas,
+  });
   return {
     facts,
     operands,
     jumpTarget,
-    calls: buildCallGraph(callSites, callTargets, functions, functionAt),
+    calls,
+    chargedByCaller: leaves.charged,
+    entryChargedByCaller: leaves.entryCharged,
+    longestCharge: leaves.longestCharge,
     functions,
     functionSpans,
     functionAt,
