@@ -104,10 +104,11 @@ export interface FunctionLayout {
 export const DEFAULT_PART_SIZE = 100_000;
 
 /**
- * The analysis of a program. `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt`, `midOf`,
- * `tailCopy`, `partAt`, `blockLive`, `facts`, `operands` and `jumpTarget` are for the code generator only: their
- * memory is pooled, and `generateModule` hands it back (`recycleLayout`), after which they hold
- * another program's facts.
+ * The analysis of a program, for the code generator (the engine keeps only a BlockCounts made
+ * from `leader`). `functionAt`, `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt`, `midOf`,
+ * `tailCopy`, `partAt`, `blockInsns`, `blockLive`, `facts`, `operands` and `jumpTarget`: their memory
+ * is pooled, and `generateModule` hands it back (`recycleLayout`), after which they hold another
+ * program's facts.
  */
 export interface ProgramLayout {
   readonly functions: readonly FunctionLayout[];
@@ -146,12 +147,9 @@ export interface ProgramLayout {
   readonly tailCopy: Uint8Array;
   /** Instruction index → part of its function. */
   readonly partAt: Int32Array;
-  /** Per leader pc: instructions and gas of its block. */
+  /** Per leader pc: instructions and gas of its block (0 at other pcs). */
   readonly blockInsns: Int32Array;
   readonly blockGas: ArrayLike<number>;
-  /** Per pc: instructions and gas after it in its block (refunded when it traps). */
-  readonly afterInsns: Int32Array;
-  readonly afterGas: ArrayLike<number>;
   /**
    * Per leader pc: the registers (bits r0..r9) that may be live at the block's start — all but those
    * the block certainly writes before reading them, looking no further than a local call.
@@ -203,35 +201,39 @@ function layOut(
 ): ProgramLayout {
   const { insns, insnAt, slotCount, subprograms } = program;
   const count = insns.length;
-  // The per-pc arrays the engine keeps share one buffer (one allocation); those only the code
-  // generator reads share pooled memory, which generateModule recycles (see ProgramLayout).
-  const kept = new Int32Array(3 * slotCount);
-  const functionAt = kept.subarray(0, slotCount).fill(-1);
-  const blockInsns = kept.subarray(slotCount, 2 * slotCount);
-  const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
-  const words = 3 * slotCount + 5 * count;
+  // The per-pc arrays are for the code generator only (the engine keeps BlockCounts): they share
+  // pooled memory, which generateModule recycles (see ProgramLayout), so a compile allocates nothing
+  // in proportion to the program that outlives it.
+  const words = 5 * slotCount + 5 * count;
   const pooled = codegenMemory.borrow(4 * words + 5 * slotCount);
+  let at = 0;
+  const int32s = (length: number): Int32Array => {
+    const a = new Int32Array(pooled, at, length);
+    at += 4 * length;
+    return a;
+  };
   // labelAt and loopAt are set where they are computed (labelJumpTargets, structure); labelRegion
-  // only at labels.
-  const labelAt = new Int32Array(pooled, 0, slotCount);
-  const labelRegion = new Int32Array(pooled, 4 * slotCount, slotCount);
-  const loopAt = new Int32Array(pooled, 8 * slotCount, count);
-  const partAt = new Int32Array(pooled, 4 * (2 * slotCount + count), count).fill(0);
-  // blockLive (set at every leader) first: a Uint16Array needs an even offset.
+  // only at labels; blockInsns is read as 0 where no block starts (codegen's unitGas).
+  const labelAt = int32s(slotCount);
+  const labelRegion = int32s(slotCount);
+  const midOf = int32s(slotCount).fill(-1);
+  const functionAt = int32s(slotCount).fill(-1);
+  const blockInsns = int32s(slotCount).fill(0);
+  const loopAt = int32s(count);
+  const partAt = int32s(count).fill(0);
+  const facts = int32s(count);
+  const jumpTarget = int32s(count);
+  const operands = int32s(count);
+  // The narrower arrays after the int32 ones: a Uint16Array needs an even offset.
   const blockLive = new Uint16Array(pooled, 4 * words, slotCount);
   const leader = new Uint8Array(pooled, 4 * words + 2 * slotCount, slotCount).fill(0);
   const pollSite = new Uint8Array(pooled, 4 * words + 3 * slotCount, slotCount).fill(0);
-  const midOf = new Int32Array(pooled, 4 * (2 * slotCount + 2 * count), slotCount).fill(-1);
-  const facts = new Int32Array(pooled, 4 * (3 * slotCount + 2 * count), count);
-  const jumpTarget = new Int32Array(pooled, 4 * (3 * slotCount + 3 * count), count);
-  const operands = new Int32Array(pooled, 4 * (3 * slotCount + 4 * count), count);
   const tailCopy = new Uint8Array(pooled, 4 * words + 4 * slotCount, slotCount).fill(0);
   const mayGoto = new Uint8Array(subprograms.length);
   const functionSpans = new Int32Array(3 * subprograms.length);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
-  const afterGas = priced ? new Float64Array(slotCount) : afterInsns;
   const insnGas = priced ? new Float64Array(slotCount) : undefined;
   const scratch = newScratch(work, count, loopAt, partAt, jumpTarget);
   const { pcs, ends } = scratch;
@@ -351,8 +353,6 @@ function layOut(
         read = (x & ALL_REGS) | (read & ~defs);
         killed |= defs;
       }
-      afterInsns[pc] = n;
-      if (priced) afterGas[pc] = gas;
       n += 1;
       gas += insnGas === undefined ? 1 : insnGas[pc];
       if (leader[pc] === 1) {
@@ -385,8 +385,6 @@ function layOut(
     partAt,
     blockInsns,
     blockGas,
-    afterInsns,
-    afterGas,
     blockLive,
     loopScanned: scratch.loopScanned,
   };

@@ -1,0 +1,81 @@
+/**
+ * What a compiled program's engine needs from the analysis after compiling: the function starting at
+ * a pc, and, where a trap or a budget stop refunds the rest of a block the compiled code charged in
+ * full, the instructions and gas of the block or after an instruction in it.
+ *
+ * Traps and budget stops are rare, so these are counted on demand from one bit per pc (block
+ * leaders) instead of kept per pc: three int32 per slot, allocated afresh for each compiled program,
+ * were 12 MB at 1M instructions, external memory that made V8 run a full garbage collection — which
+ * marks every decoded instruction object — every few compilations. A count walks its block once
+ * (linear in what the compiled code just ran).
+ */
+import type { Insn, Program } from '../isa/instruction.js';
+
+export class BlockCounts {
+  /** Bit pc: a basic block starts at pc. */
+  private readonly leaders: Uint32Array;
+
+  constructor(
+    private readonly program: Program,
+    leader: Uint8Array,
+    private readonly price: ((insn: Insn) => number) | undefined,
+  ) {
+    const bits = new Uint32Array((program.slotCount + 31) >>> 5);
+    for (let pc = 0; pc < program.slotCount; pc++) if (leader[pc] === 1) bits[pc >>> 5] |= 1 << (pc & 31);
+    this.leaders = bits;
+  }
+
+  /** Index of the subprogram starting at `pc`, -1 when none does. */
+  functionAt(pc: number): number {
+    const starts = this.program.subprograms;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = starts[mid];
+      if (s === pc) return mid;
+      if (s < pc) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Instructions after the one at `pc` in its block (0 where no instruction starts). */
+  insnsAfter(pc: number): number {
+    return this.after(pc, false);
+  }
+
+  /** Gas of the instructions after the one at `pc` in its block. */
+  gasAfter(pc: number): number {
+    return this.price === undefined ? this.after(pc, false) : this.after(pc, true);
+  }
+
+  /** Instructions of the block starting at `pc`. */
+  blockInsns(pc: number): number {
+    return this.program.insnAt[pc] < 0 ? 0 : 1 + this.after(pc, false);
+  }
+
+  /** Gas of the block starting at `pc`. */
+  blockGas(pc: number): number {
+    const i = this.program.insnAt[pc];
+    if (i < 0) return 0;
+    const price = this.price;
+    return price === undefined ? 1 + this.after(pc, false) : price(this.program.insns[i]) + this.after(pc, true);
+  }
+
+  /** Instructions (or their gas) from the one after `pc` up to the next leader or the program's end. */
+  private after(pc: number, priced: boolean): number {
+    const { insns, insnAt } = this.program;
+    const i = insnAt[pc];
+    if (i < 0) return 0;
+    const leaders = this.leaders;
+    let sum = 0;
+    for (let j = i + 1; j < insns.length; j++) {
+      const insn = insns[j];
+      const at = insn.pc;
+      if ((leaders[at >>> 5] & (1 << (at & 31))) !== 0) break;
+      sum += priced ? (this.price as (insn: Insn) => number)(insn) : 1;
+    }
+    return sum;
+  }
+}
