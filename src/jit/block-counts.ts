@@ -20,8 +20,16 @@ export class BlockCounts {
     leader: Uint8Array,
     private readonly price: ((insn: Insn) => number) | undefined,
   ) {
-    const bits = new Uint32Array((program.slotCount + 31) >>> 5);
-    for (let pc = 0; pc < program.slotCount; pc++) if (leader[pc] === 1) bits[pc >>> 5] |= 1 << (pc & 31);
+    const n = program.slotCount;
+    const bits = new Uint32Array((n + 31) >>> 5);
+    // Branch-free (leader holds 0 or 1): a fifth of the pcs may be leaders, in no pattern.
+    for (let w = 0; w < bits.length; w++) {
+      const base = w << 5;
+      const end = Math.min(32, n - base);
+      let word = 0;
+      for (let k = 0; k < end; k++) word |= leader[base + k] << k;
+      bits[w] = word;
+    }
     this.leaders = bits;
   }
 
@@ -60,7 +68,9 @@ export class BlockCounts {
     const i = this.program.insnAt[pc];
     if (i < 0) return 0;
     const price = this.price;
-    return price === undefined ? 1 + this.after(pc, false) : price(this.program.insns[i]) + this.after(pc, true);
+    return price === undefined
+      ? 1 + this.after(pc, false)
+      : price(this.program.insns[i]) + this.after(pc, true);
   }
 
   /** Instructions (or their gas) from the one after `pc` up to the next leader or the program's end. */
