@@ -59,7 +59,9 @@ describe('JIT block counts', () => {
     expect([0, 1, 7, 8, 9, 12, -1].map((pc) => blocks.functionAt(pc))).toEqual([0, -1, -1, 1, -1, -1, -1]);
     const many = decodeProgram(shapedProgram('functions', 4_000));
     const manyBlocks = new BlockCounts(many, analyze(many).leader, undefined);
-    many.subprograms.forEach((pc, k) => expect(manyBlocks.functionAt(pc)).toBe(k));
+    expect(many.subprograms.map((pc) => manyBlocks.functionAt(pc))).toEqual(
+      many.subprograms.map((_, k) => k),
+    );
     expect(manyBlocks.functionAt(many.subprograms[100] + 1)).toBe(-1);
   });
 
