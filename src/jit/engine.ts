@@ -32,9 +32,9 @@ import { INTERRUPT_POLL_INSTRUCTIONS, type InterruptSignal, interruptedAt } from
 import { createExecutorMachine, type ExecutorMachine, type MachineOptions } from '../vm/machine.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot, slotBase } from '../vm/memory/layout.js';
+import { BlockCounts } from './block-counts.js';
 import { JitCallContext, type JitHost } from './call-context.js';
 import { generateModule, TRAP_CALL_DEPTH } from './codegen.js';
-import { BlockCounts } from './block-counts.js';
 import { analyze } from './control-flow.js';
 
 /** Same options as the interpreter (memory, helpers, lddw resolver, packet slot, gas costs). */
