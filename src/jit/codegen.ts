@@ -65,7 +65,7 @@ import { type HoistPlan, planHoist } from './induction.js';
 import { ALL_REGS, F_EXIT, F_HOST, F_JA, WRITES_SHIFT } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
-import { predictSlots, type SlotPrediction } from './slot-prediction.js';
+import { predictSlots, releasePrediction, type SlotPrediction } from './slot-prediction.js';
 import {
   type ByteWriter,
   F64,
@@ -731,6 +731,7 @@ class FunctionGen {
 
   release(): void {
     releaseWork(this.work);
+    if (this.prediction !== undefined) releasePrediction(this.prediction);
   }
 
   /** Whether `f` may run on its caller's stack window: a local call to it does not move it. */
