@@ -730,10 +730,10 @@ function labelJumpTargets(
   const { pcs, jumpTarget, insnAt, labelAt, labelRegion, midOf } = a;
   const { maxSource, loopAt, regionOf, partAt } = scratch;
   const startPc = pcs[first];
+  labelAt.fill(-1, startPc, pcs[last] + 1);
   for (let i = first; i <= last; i++) {
-    const pc = pcs[i];
-    labelAt[pc] = -1;
     if (maxSource[i] < 0) continue;
+    const pc = pcs[i];
     const loop = loopAt[i];
     if (pc === startPc && loop < 0) continue;
     const r = loop >= 0 ? regions[loop].parent : regionOf[i];
