@@ -590,10 +590,13 @@ function structure(
   // Most functions have no backward jump: one pass, none of the loop machinery below. A candidate
   // has maxSource ≥ 0 and lastBack ≥ 0 (lastBack is stale where maxSource < 0), so the sign of the
   // `and` of every (maxSource | lastBack) says whether there is one, without a branch per jump target.
-  loopAt.fill(-1, first, last + 1);
-  regionOf.fill(0, first, last + 1);
+  // (No TypedArray fill: a part may be a 4-instruction function, one of 10^5.)
   let none = -1;
-  for (let h = first; h <= last; h++) none &= maxSource[h] | lastBack[h];
+  for (let h = first; h <= last; h++) {
+    loopAt[h] = -1;
+    regionOf[h] = 0;
+    none &= maxSource[h] | lastBack[h];
+  }
   return none >= 0 ? findLoops(first, last, pcs, jumpTarget, scratch, midOf, regions) : regions;
 }
 
@@ -730,10 +733,10 @@ function labelJumpTargets(
   const { pcs, jumpTarget, insnAt, labelAt, labelRegion, midOf } = a;
   const { maxSource, loopAt, regionOf, partAt } = scratch;
   const startPc = pcs[first];
-  labelAt.fill(-1, startPc, pcs[last] + 1);
   for (let i = first; i <= last; i++) {
-    if (maxSource[i] < 0) continue;
     const pc = pcs[i];
+    labelAt[pc] = -1;
+    if (maxSource[i] < 0) continue;
     const loop = loopAt[i];
     if (pc === startPc && loop < 0) continue;
     const r = loop >= 0 ? regions[loop].parent : regionOf[i];
