@@ -5,14 +5,15 @@
  * total too, so the callee has no meter test and returns no countdowns (codegen's `subType`), and its
  * entry is no poll site: it cannot run unbounded (its calls form no cycle).
  *
- * Counts stay exact because the per-pc tables the engine refunds from say so:
+ * Counts stay exact because what the engine refunds from says so (block-counts.ts, from `callCharge`):
  * - the calling block's `blockInsns`/`blockGas` include the total (budget stops and interrupt polls
- *   refund the whole charge; the interpreter then reruns the block and the call), and so do
- *   `afterInsns`/`afterGas` of each of its pcs (a trap before or at the call refunds the callee);
- * - in a straight function, `afterInsns`/`afterGas` of a pc are the rest of the whole function after
- *   it, callees included, and `blockInsns`/`blockGas` at its start are its total. Its countdowns,
- *   passed by the caller, stay put (`L_C`: all of it charged); it passes a callee at call pc q
- *   `L_C + after[q] − total(callee)`, which is what a trap in the callee then refunds from.
+ *   refund the whole charge; the interpreter then reruns the block and the call), and so does what
+ *   remains after each of its pcs (a trap before or at the call refunds the callee);
+ * - in a straight function, what remains after a pc is the rest of the whole function after it,
+ *   callees included, and `blockInsns`/`blockGas` at its start are its total. Its countdowns, passed
+ *   by the caller, stay put (`L_C`: all of it charged); it passes a callee at call site j
+ *   `L_C + siteRest[j]` (the rest after the call, that callee excluded), which is what a trap in the
+ *   callee then refunds from.
  * Entries through the function table (run, callx, callbacks) go through an adapter that charges the
  * total itself (codegen's `chargeInAdapter`).
  *
@@ -40,7 +41,21 @@ export interface ChargedCalls {
   readonly entryCharged: Uint8Array;
   /** The most instructions one function charges, totals included (≥ every function's length). */
   readonly longestCharge: number;
+  /**
+   * Per function: what a block calling it charges for it (its total, its entry block, or 0 when its
+   * callers charge nothing of it), in instructions and in gas (the same array without a cost table).
+   */
+  readonly callCharge: Float64Array;
+  readonly callChargeGas: Float64Array;
+  /**
+   * Per call site (`CallGraph.sites`) in a straight function: the instructions (and gas) the function
+   * runs after the call, its callee's total excluded; 0 at other sites.
+   */
+  readonly siteRest: Float64Array;
+  readonly siteRestGas: Float64Array;
 }
+
+const NONE = new Float64Array(0);
 
 /** What this reads of a function's layout (control-flow.ts FunctionLayout). */
 interface FunctionSpan {
@@ -61,10 +76,8 @@ interface ChargeInput {
   readonly leader: Uint8Array;
   readonly pollSite: Uint8Array;
   readonly blockInsns: Int32Array;
-  readonly afterInsns: Int32Array;
-  /** The same arrays as blockInsns/afterInsns without a cost table. */
+  /** The same array as blockInsns without a cost table. */
   readonly blockGas: Float64Array | Int32Array;
-  readonly afterGas: Float64Array | Int32Array;
   /** Per pc: an instruction's gas, undefined without a cost table (1 each). */
   readonly insnGas: Float64Array | undefined;
 }
@@ -78,7 +91,15 @@ export function chargeStraightCalls(x: ChargeInput): ChargedCalls {
   const { sites, siteCallee, callers } = calls;
   let longest = 0;
   for (let k = 0; k < count; k++) longest = Math.max(longest, functions[k].last - functions[k].first + 1);
-  if (sites.length === 0) return { charged, entryCharged, longestCharge: longest };
+  const none = {
+    charged,
+    entryCharged,
+    callCharge: NONE,
+    callChargeGas: NONE,
+    siteRest: NONE,
+    siteRestGas: NONE,
+  };
+  if (sites.length === 0) return { ...none, longestCharge: longest };
   // Per function: its first call site (sites ascend, functions are contiguous), and how many of its
   // sites call functions not yet known straight (-1: it cannot be straight).
   const firstSite = new Int32Array(count + 1);
@@ -146,10 +167,13 @@ export function chargeStraightCalls(x: ChargeInput): ChargedCalls {
   if (longestCharge > Math.max(2 * longest, MAX_CHARGE)) {
     charged.fill(0);
     entryCharged.fill(0);
-    return { charged, entryCharged, longestCharge: longest };
+    return { ...none, longestCharge: longest };
   }
+  const priced = x.insnGas !== undefined;
+  const siteRest = new Float64Array(sites.length);
+  const siteRestGas = priced ? new Float64Array(sites.length) : siteRest;
   for (let k = 0; k < count; k++) {
-    if (charged[k] === 1) straightTables(k, x, firstSite, total, totalGas);
+    if (charged[k] === 1) straightTables(k, x, firstSite, total, totalGas, siteRest, siteRestGas);
   }
   // The blocks of calls from the other functions to straight ones and entry-charged ones: from the
   // call back to its leader (total: 0 for any other callee).
@@ -161,7 +185,21 @@ export function chargeStraightCalls(x: ChargeInput): ChargedCalls {
       addToBlock(x, sites[j], total[g], totalGas[g]);
     }
   }
-  return { charged, entryCharged, longestCharge };
+  for (let k = 0; k < count; k++) {
+    if (charged[k] === 0 && entryCharged[k] === 0) {
+      total[k] = 0;
+      totalGas[k] = 0;
+    }
+  }
+  return {
+    charged,
+    entryCharged,
+    longestCharge,
+    callCharge: total,
+    callChargeGas: priced ? totalGas : total,
+    siteRest,
+    siteRestGas,
+  };
 }
 
 /** Whether the block of the call at instruction `i` polls. */
@@ -173,12 +211,10 @@ function pollingBlock(x: ChargeInput, i: number): boolean {
 
 /** Adds a callee's charge to the block of the call at instruction `i`. */
 function addToBlock(x: ChargeInput, i: number, n: number, gas: number): void {
-  const { pcs, leader, blockInsns, afterInsns, blockGas, afterGas } = x;
+  const { pcs, leader, blockInsns, blockGas } = x;
   const priced = blockGas !== blockInsns;
   for (; ; i--) {
     const pc = pcs[i];
-    afterInsns[pc] += n;
-    if (priced) afterGas[pc] += gas;
     if (leader[pc] === 1) {
       blockInsns[pc] += n;
       if (priced) blockGas[pc] += gas;
@@ -214,15 +250,17 @@ function straightShape(f: FunctionSpan, facts: Int32Array): boolean {
   return true;
 }
 
-/** Straight function k's tables: after[pc] = the rest of the function after pc; its total at its start. */
+/** Straight function k's total at its start, and the rest after each of its calls (`siteRest`). */
 function straightTables(
   k: number,
   x: ChargeInput,
   firstSite: Int32Array,
   total: Float64Array,
   totalGas: Float64Array,
+  siteRest: Float64Array,
+  siteRestGas: Float64Array,
 ): void {
-  const { functions, calls, pcs, blockInsns, afterInsns, blockGas, afterGas, insnGas } = x;
+  const { functions, calls, pcs, blockInsns, blockGas, insnGas } = x;
   const priced = blockGas !== blockInsns;
   const f = functions[k];
   let n = 0;
@@ -231,12 +269,12 @@ function straightTables(
   for (let i = f.last; i >= f.first; i--) {
     const pc = pcs[i];
     if (j >= firstSite[k] && calls.sites[j] === i) {
+      siteRest[j] = n;
+      if (priced) siteRestGas[j] = gas;
       n += total[calls.siteCallee[j]];
       gas += totalGas[calls.siteCallee[j]];
       j--;
     }
-    afterInsns[pc] = n;
-    if (priced) afterGas[pc] = gas;
     n += 1;
     gas += insnGas === undefined ? 1 : insnGas[pc];
   }

@@ -13,6 +13,7 @@
 import { LoadError } from '../errors.js';
 import type { AluInsn, Insn, JumpInsn, Program } from '../isa/instruction.js';
 import { BPF_MAX_LOOPS } from '../isa/opcodes.js';
+import { indexInSorted } from '../util/sorted.js';
 import type { HelperDefinition } from '../vm/helpers.js';
 import { lddwValue } from '../vm/interpreter/interpreter.js';
 import {
@@ -65,7 +66,7 @@ import { type HoistPlan, planHoist } from './induction.js';
 import { ALL_REGS, F_EXIT, F_HOST, F_JA, WRITES_SHIFT } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
-import { predictSlots, type SlotPrediction } from './slot-prediction.js';
+import { predictSlots, releasePrediction, type SlotPrediction } from './slot-prediction.js';
 import { planTestFree } from './test-free-loops.js';
 import {
   type ByteWriter,
@@ -749,6 +750,7 @@ class FunctionGen {
 
   release(): void {
     releaseWork(this.work);
+    if (this.prediction !== undefined) releasePrediction(this.prediction);
   }
 
   /** Whether `f` may run on its caller's stack window: a local call to it does not move it. */
@@ -2721,10 +2723,10 @@ class FunctionGen {
     w.byte(Op.i32_sub);
     // A charged function's countdowns hold all of it: its callee (charged too) gets them without
     // what runs here after the call (charged-calls.ts), so that a trap there counts exactly.
-    const { afterInsns, afterGas, blockInsns, blockGas, functions } = this.input.layout;
-    const start = callee >= 0 ? functions[callee].startPc : 0;
-    const restN = this.charged ? afterInsns[pc] - blockInsns[start] : 0;
-    const restGas = this.charged && !this.unitGas ? afterGas[pc] - blockGas[start] : 0;
+    const { calls, charges } = this.input.layout;
+    const site = this.charged ? indexInSorted(calls.sites, this.input.program.insnAt[pc]) : -1;
+    const restN = site >= 0 ? charges.siteRest[site] : 0;
+    const restGas = site >= 0 && !this.unitGas ? charges.siteRestGas[site] : 0;
     this.packMeta(Op.local_get, L_LEFT_N, restN);
     if (!this.unitGas) {
       w.op2(Op.local_get, L_LEFT_GAS);

@@ -31,9 +31,10 @@
 import { LoadError } from '../errors.js';
 import type { Insn, Program } from '../isa/instruction.js';
 import { buildCallGraph, type CallGraph } from './call-graph.js';
-import { chargeStraightCalls } from './charged-calls.js';
+import { type ChargedCalls, chargeStraightCalls } from './charged-calls.js';
 import {
   ALL_REGS,
+  DEFS_BIT,
   F_DEFS,
   F_ENDS_BLOCK,
   F_EXIT,
@@ -42,6 +43,7 @@ import {
   F_LOCAL_CALL,
   F_MAY_GOTO,
   insnFacts,
+  LOCAL_CALL_BIT,
   WRITES_SHIFT,
 } from './insn-facts.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
@@ -105,10 +107,11 @@ export interface FunctionLayout {
 export const DEFAULT_PART_SIZE = 100_000;
 
 /**
- * The analysis of a program. `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt`, `midOf`,
- * `tailCopy`, `partAt`, `blockLive`, `facts`, `operands` and `jumpTarget` are for the code generator only: their
- * memory is pooled, and `generateModule` hands it back (`recycleLayout`), after which they hold
- * another program's facts.
+ * The analysis of a program, for the code generator (the engine keeps only a BlockCounts made
+ * from `leader`). `functionAt`, `leader`, `pollSite`, `labelAt`, `labelRegion`, `loopAt`, `midOf`,
+ * `tailCopy`, `partAt`, `blockInsns`, `blockLive`, `facts`, `operands` and `jumpTarget`: their memory
+ * is pooled, and `generateModule` hands it back (`recycleLayout`), after which they hold another
+ * program's facts.
  */
 export interface ProgramLayout {
   readonly functions: readonly FunctionLayout[];
@@ -147,12 +150,9 @@ export interface ProgramLayout {
   readonly tailCopy: Uint8Array;
   /** Instruction index → part of its function. */
   readonly partAt: Int32Array;
-  /** Per leader pc: instructions and gas of its block. */
+  /** Per leader pc: instructions and gas of its block (0 at other pcs). */
   readonly blockInsns: Int32Array;
   readonly blockGas: ArrayLike<number>;
-  /** Per pc: instructions and gas after it in its block (refunded when it traps). */
-  readonly afterInsns: Int32Array;
-  readonly afterGas: ArrayLike<number>;
   /**
    * Per leader pc: the registers (bits r0..r9) that may be live at the block's start — all but those
    * the block certainly writes before reading them, looking no further than a local call.
@@ -173,6 +173,8 @@ export interface ProgramLayout {
   readonly entryChargedByCaller: Uint8Array;
   /** The most instructions one function's blocks charge, charged callees included (charged-calls.ts). */
   readonly longestCharge: number;
+  /** What calling blocks charge for their callees, and straight functions' rests after calls. */
+  readonly charges: ChargedCalls;
 }
 
 /** Memory of the code generator's layout arrays (one buffer per layout). */
@@ -210,35 +212,39 @@ function layOut(
 ): ProgramLayout {
   const { insns, insnAt, slotCount, subprograms } = program;
   const count = insns.length;
-  // The per-pc arrays the engine keeps share one buffer (one allocation); those only the code
-  // generator reads share pooled memory, which generateModule recycles (see ProgramLayout).
-  const kept = new Int32Array(3 * slotCount);
-  const functionAt = kept.subarray(0, slotCount).fill(-1);
-  const blockInsns = kept.subarray(slotCount, 2 * slotCount);
-  const afterInsns = kept.subarray(2 * slotCount, 3 * slotCount);
-  const words = 3 * slotCount + 5 * count;
+  // The per-pc arrays are for the code generator only (the engine keeps BlockCounts): they share
+  // pooled memory, which generateModule recycles (see ProgramLayout), so a compile allocates nothing
+  // in proportion to the program that outlives it.
+  const words = 5 * slotCount + 5 * count;
   const pooled = codegenMemory.borrow(4 * words + 5 * slotCount);
+  let at = 0;
+  const int32s = (length: number): Int32Array => {
+    const a = new Int32Array(pooled, at, length);
+    at += 4 * length;
+    return a;
+  };
   // labelAt and loopAt are set where they are computed (labelJumpTargets, structure); labelRegion
-  // only at labels.
-  const labelAt = new Int32Array(pooled, 0, slotCount);
-  const labelRegion = new Int32Array(pooled, 4 * slotCount, slotCount);
-  const loopAt = new Int32Array(pooled, 8 * slotCount, count);
-  const partAt = new Int32Array(pooled, 4 * (2 * slotCount + count), count).fill(0);
-  // blockLive (set at every leader) first: a Uint16Array needs an even offset.
+  // only at labels; blockInsns is read as 0 where no block starts (codegen's unitGas).
+  const labelAt = int32s(slotCount);
+  const labelRegion = int32s(slotCount);
+  const midOf = int32s(slotCount).fill(-1);
+  const functionAt = int32s(slotCount).fill(-1);
+  const blockInsns = int32s(slotCount).fill(0);
+  const loopAt = int32s(count);
+  const partAt = int32s(count).fill(0);
+  const facts = int32s(count);
+  const jumpTarget = int32s(count);
+  const operands = int32s(count);
+  // The narrower arrays after the int32 ones: a Uint16Array needs an even offset.
   const blockLive = new Uint16Array(pooled, 4 * words, slotCount);
   const leader = new Uint8Array(pooled, 4 * words + 2 * slotCount, slotCount).fill(0);
   const pollSite = new Uint8Array(pooled, 4 * words + 3 * slotCount, slotCount).fill(0);
-  const midOf = new Int32Array(pooled, 4 * (2 * slotCount + 2 * count), slotCount).fill(-1);
-  const facts = new Int32Array(pooled, 4 * (3 * slotCount + 2 * count), count);
-  const jumpTarget = new Int32Array(pooled, 4 * (3 * slotCount + 3 * count), count);
-  const operands = new Int32Array(pooled, 4 * (3 * slotCount + 4 * count), count);
   const tailCopy = new Uint8Array(pooled, 4 * words + 4 * slotCount, slotCount).fill(0);
   const mayGoto = new Uint8Array(subprograms.length);
   const functionSpans = new Int32Array(3 * subprograms.length);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
-  const afterGas = priced ? new Float64Array(slotCount) : afterInsns;
   const insnGas = priced ? new Float64Array(slotCount) : undefined;
   const scratch = newScratch(work, count, loopAt, partAt, jumpTarget);
   const { pcs, ends } = scratch;
@@ -337,36 +343,36 @@ function layOut(
     // Block sizes and live registers, backwards: a block runs from its leader to the next leader or
     // the function end. Live: what the block reads before writing it, and whatever it does not
     // certainly write, up to a local call (which reads its callee's registers: taken as all live).
+    // Branch-free bit arithmetic: kinds and block starts follow no pattern the CPU could predict,
+    // and at 1M instructions the mispredictions cost more than the rest of this loop.
     let n = 0;
     let gas = 0;
     let read = 0;
     let killed = 0;
     for (let i = last; i >= first; i--) {
       const pc = pcs[i];
-      if (i === last || leader[pcs[i + 1]] === 1) {
-        n = 0;
-        gas = 0;
-        read = 0;
-        killed = 0;
-      }
       const x = facts[i];
-      if ((x & F_LOCAL_CALL) !== 0) {
-        read = 0;
-        killed = 0;
-      } else {
-        const defs = (x & F_DEFS) !== 0 ? (x >>> WRITES_SHIFT) & ALL_REGS : 0;
-        read = (x & ALL_REGS) | (read & ~defs);
-        killed |= defs;
-      }
-      afterInsns[pc] = n;
-      if (priced) afterGas[pc] = gas;
+      // -1, or 0 at a local call, which forgets what its block reads and kills after it.
+      const keep = ((x & F_LOCAL_CALL) >>> LOCAL_CALL_BIT) - 1;
+      const defs = (x >>> WRITES_SHIFT) & ALL_REGS & -((x & F_DEFS) >>> DEFS_BIT);
+      read = ((x & ALL_REGS) | (read & ~defs)) & keep;
+      killed = (killed | defs) & keep;
       n += 1;
-      gas += insnGas === undefined ? 1 : insnGas[pc];
-      if (leader[pc] === 1) {
-        blockInsns[pc] = n;
-        if (priced) blockGas[pc] = gas;
-        blockLive[pc] = ALL_REGS & ~(killed & ~read);
+      if (insnGas !== undefined) gas += insnGas[pc];
+      // blockInsns and blockLive are read at leaders only: writing every pc saves a branch, and
+      // leaves blockInsns 0 elsewhere (codegen's unitGas reads it there).
+      const lead = leader[pc];
+      blockInsns[pc] = n & -lead;
+      blockLive[pc] = ALL_REGS & ~(killed & ~read);
+      if (priced && lead === 1) {
+        blockGas[pc] = gas;
+        gas = 0;
       }
+      // A leader starts the block: the one before it ends the previous block.
+      const more = lead - 1;
+      n &= more;
+      read &= more;
+      killed &= more;
     }
     functions.push({ index: k, startPc, first, last, parts });
     functionSpans[3 * k] = first;
@@ -383,9 +389,7 @@ function layOut(
     leader,
     pollSite,
     blockInsns,
-    afterInsns,
     blockGas,
-    afterGas,
     insnGas,
   });
   return {
@@ -396,6 +400,7 @@ function layOut(
     chargedByCaller: leaves.charged,
     entryChargedByCaller: leaves.entryCharged,
     longestCharge: leaves.longestCharge,
+    charges: leaves,
     functions,
     functionSpans,
     functionAt,
@@ -410,8 +415,6 @@ function layOut(
     partAt,
     blockInsns,
     blockGas,
-    afterInsns,
-    afterGas,
     blockLive,
     loopScanned: scratch.loopScanned,
   };
@@ -610,14 +613,17 @@ function structure(
   const regions: Region[] = [
     { first, last, parent: -1, isLoop: false, labels: NO_LABELS, dispatch: false, mid: -1, inner: -1 },
   ];
-  // Most functions have no backward jump: one pass, none of the loop machinery below.
-  let candidates = false;
+  // Most functions have no backward jump: one pass, none of the loop machinery below. A candidate
+  // has maxSource ≥ 0 and lastBack ≥ 0 (lastBack is stale where maxSource < 0), so the sign of the
+  // `and` of every (maxSource | lastBack) says whether there is one, without a branch per jump target.
+  // (No TypedArray fill: a part may be a 4-instruction function, one of 10^5.)
+  let none = -1;
   for (let h = first; h <= last; h++) {
     loopAt[h] = -1;
     regionOf[h] = 0;
-    if (maxSource[h] >= 0 && lastBack[h] >= 0) candidates = true;
+    none &= maxSource[h] | lastBack[h];
   }
-  return candidates ? findLoops(first, last, pcs, jumpTarget, scratch, midOf, regions) : regions;
+  return none >= 0 ? findLoops(first, last, pcs, jumpTarget, scratch, midOf, regions) : regions;
 }
 
 /**

@@ -32,9 +32,10 @@ import { INTERRUPT_POLL_INSTRUCTIONS, type InterruptSignal, interruptedAt } from
 import { createExecutorMachine, type ExecutorMachine, type MachineOptions } from '../vm/machine.js';
 import type { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot, slotBase } from '../vm/memory/layout.js';
+import { BlockCounts } from './block-counts.js';
 import { JitCallContext, type JitHost } from './call-context.js';
 import { generateModule, TRAP_CALL_DEPTH } from './codegen.js';
-import { analyze, type ProgramLayout } from './control-flow.js';
+import { analyze } from './control-flow.js';
 
 /** Same options as the interpreter (memory, helpers, lddw resolver, packet slot, gas costs). */
 export interface JitOptions extends InterpreterOptions {
@@ -91,7 +92,8 @@ export interface CompileStats {
 export class JitProgram implements TailCallTarget, JitHost {
   readonly memory: GuestMemory;
   readonly stats: CompileStats;
-  private readonly layout: ProgramLayout;
+  /** Function starts and block counts for traps (the layout is the code generator's only). */
+  private readonly blocks: BlockCounts;
   private readonly helperTable: (HelperDefinition | undefined)[];
   private readonly exports: JitExports;
   private readonly context: JitCallContext;
@@ -139,16 +141,14 @@ export class JitProgram implements TailCallTarget, JitHost {
     this.helperTable = options.helpers?.toTable() ?? [];
     // performance.now, not process.hrtime: the JIT runs in browsers too.
     const t0 = performance.now();
-    this.layout = analyze(
-      program,
-      options.gasCosts ? gasPricer(options.gasCosts) : undefined,
-      options.partSize,
-    );
+    const price = options.gasCosts ? gasPricer(options.gasCosts) : undefined;
+    const layout = analyze(program, price, options.partSize);
+    this.blocks = new BlockCounts(program, layout.leader, price, layout.charges);
     // Borrowed bytes: WebAssembly.Module copies them, so a copy of our own would be wasted.
     const { bytes, release, directHelpers, meters } = generateModule(
       {
         program,
-        layout: this.layout,
+        layout,
         memory: this.memory,
         helpers: this.helperTable,
         resolveLddw: options.resolveLddw,
@@ -221,7 +221,7 @@ export class JitProgram implements TailCallTarget, JitHost {
     if (this.busy) throw new UsageError('this JIT program is already running');
     if (options.trace) throw new UsageError('tracing is only available on the interpreter');
     const entry = options.entry ?? 0;
-    const k = entry >= 0 && entry < this.program.slotCount ? this.layout.functionAt[entry] : -1;
+    const k = entry >= 0 && entry < this.program.slotCount ? this.blocks.functionAt(entry) : -1;
     if (k < 0) {
       throw new LoadError('JUMP_OUT_OF_RANGE', `entry pc ${entry} is not the start of a function`, {
         pc: entry,
@@ -375,8 +375,8 @@ export class JitProgram implements TailCallTarget, JitHost {
   /** Sets a trap's counters from the meters, which hold the whole block of `pc`: refund the rest. */
   private count(trap: Trap, pc: number): Trap {
     if (counted.has(trap)) return trap;
-    trap.instructions = this.instructions() - this.layout.afterInsns[pc];
-    trap.gasUsed = this.gasUsed() - this.layout.afterGas[pc];
+    trap.instructions = this.instructions() - this.blocks.insnsAfter(pc);
+    trap.gasUsed = this.gasUsed() - this.blocks.gasAfter(pc);
     counted.add(trap);
     return trap;
   }
@@ -397,8 +397,8 @@ export class JitProgram implements TailCallTarget, JitHost {
     if (n > this.limit || gas > this.gasLimit) return [1, ...registers];
     if (this.interruptPending()) {
       const trap = interruptedAt(pc);
-      trap.instructions = n - this.layout.blockInsns[pc];
-      trap.gasUsed = gas - this.layout.blockGas[pc];
+      trap.instructions = n - this.blocks.blockInsns(pc);
+      trap.gasUsed = gas - this.blocks.blockGas(pc);
       counted.add(trap);
       throw trap;
     }
@@ -418,8 +418,8 @@ export class JitProgram implements TailCallTarget, JitHost {
     try {
       result = this.stepper.continueRun(pc, x.depth.value as number, registers, {
         // The compiled code charged the whole block before finding it unaffordable.
-        instructions: this.instructions() - this.layout.blockInsns[pc],
-        gasUsed: this.gasUsed() - this.layout.blockGas[pc],
+        instructions: this.instructions() - this.blocks.blockInsns(pc),
+        gasUsed: this.gasUsed() - this.blocks.blockGas(pc),
         maxInstructions: this.limit,
         gasLimit: this.gasLimit,
       });
@@ -503,7 +503,7 @@ export class JitProgram implements TailCallTarget, JitHost {
     const codePc = (lo >>> 0) - slotBase(Slot.CODE);
     const { insnAt, slotCount } = this.program;
     if (hi === 0 && codePc >= 0 && codePc % 8 === 0 && codePc / 8 < slotCount && insnAt[codePc / 8] >= 0) {
-      const k = this.layout.functionAt[codePc / 8];
+      const k = this.blocks.functionAt(codePc / 8);
       if (k >= 0) return k;
       throw this.count(
         new BadCallTarget(
@@ -558,7 +558,7 @@ export class JitProgram implements TailCallTarget, JitHost {
     const entry = Number(offset / 8n);
     const k =
       offset >= 0n && offset % 8n === 0n && entry < this.program.slotCount
-        ? this.layout.functionAt[entry]
+        ? this.blocks.functionAt(entry)
         : -1;
     if (k < 0) {
       throw new BadCallTarget(

@@ -15,14 +15,16 @@ export const ALL_REGS = 0x3ff;
 const R0_TO_R5 = 0x3f;
 export const WRITES_SHIFT = 10;
 /** The written registers are certainly written (alu, lddw, load): liveness may kill them. */
-export const F_DEFS = 1 << 20;
+export const DEFS_BIT = 20;
+export const F_DEFS = 1 << DEFS_BIT;
 export const F_EXIT = 1 << 21;
 /** An unconditional jump (`ja`): never falls through. */
 export const F_JA = 1 << 22;
 export const F_CALLX = 1 << 23;
 /** May run host code, which may remap any window: helper, kfunc and callx calls, packet loads. */
 export const F_HOST = 1 << 24;
-export const F_LOCAL_CALL = 1 << 25;
+export const LOCAL_CALL_BIT = 25;
+export const F_LOCAL_CALL = 1 << LOCAL_CALL_BIT;
 /** A jump (`target` is its destination pc). */
 export const F_JUMP = 1 << 28;
 /** Ends a basic block: jumps, calls, exit and packet loads (control-flow.ts `endsBlock`). */

@@ -38,6 +38,7 @@ import {
   MOVE_STORE,
   SRC_SHIFT,
 } from './insn-facts.js';
+import { WorkPool } from './scratch.js';
 
 export interface SlotPrediction {
   /** Per instruction index of an access: the slot its address most likely lies in, -1 when unknown. */
@@ -69,6 +70,14 @@ function slotOfLow(low: number): number {
  * objects only for lddw), following register copies and pointer arithmetic (no BigInt for plain
  * constants); the call counts come from the facts once the functions that reach the host are known.
  */
+/** Memory of the predictions (one at a time, see releasePrediction). */
+const predictionMemory = new WorkPool();
+
+/** Returns a prediction's memory to the pool (its arrays are stale afterwards). */
+export function releasePrediction(prediction: SlotPrediction): void {
+  predictionMemory.release(prediction.hostCallsBefore.buffer as ArrayBuffer);
+}
+
 export function predictSlots(
   program: Program,
   layout: ProgramLayout,
@@ -77,7 +86,11 @@ export function predictSlots(
 ): SlotPrediction {
   const { insns } = program;
   const count = insns.length;
-  const slotAt = new Int8Array(count).fill(UNKNOWN);
+  // Pooled (see scratch.ts): 5 bytes per instruction, fresh for every compile, would be external
+  // memory that brings V8's full collections closer.
+  const memory = predictionMemory.borrow(4 * (count + 1) + count);
+  const hostCallsBefore = new Int32Array(memory, 0, count + 1);
+  const slotAt = new Int8Array(memory, 4 * (count + 1), count).fill(UNKNOWN);
   const { facts, operands, calls } = layout;
   const reachesHost = new Uint16Array(layout.functions.length);
   const reg = new Int8Array(16);
@@ -134,7 +147,6 @@ export function predictSlots(
   }
   // Whatever calls a function that reaches the host reaches it too.
   closeOver(reachesHost, calls.callees, calls.callers, 1);
-  const hostCallsBefore = new Int32Array(count + 1);
   let hostCalls = 0;
   let site = 0;
   for (let i = 0; i < count; i++) {

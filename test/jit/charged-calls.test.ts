@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import type { Program } from '../../src/isa/instruction.js';
+import { BlockCounts } from '../../src/jit/block-counts.js';
 import { analyze } from '../../src/jit/control-flow.js';
 import { JitProgram } from '../../src/jit/engine.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
@@ -98,6 +99,7 @@ describe('straight functions', () => {
   it('are charged by their callers, with their totals in the calling blocks', () => {
     const p = program(NESTED);
     const layout = analyze(p);
+    const counts = new BlockCounts(p, layout.leader, undefined, layout.charges);
     expect(Array.from(layout.chargedByCaller)).toEqual([0, 1, 1]);
     // square: 4; mix: 10 + 2 · 4 = 18. main's call block (pc 2..3) charges 2 + 18.
     const mix = layout.functions[1].startPc;
@@ -105,11 +107,11 @@ describe('straight functions', () => {
     expect(layout.blockInsns[square]).toBe(4);
     expect(layout.blockInsns[mix]).toBe(18);
     expect(layout.blockInsns[2]).toBe(20);
-    expect([layout.afterInsns[2], layout.afterInsns[3]]).toEqual([19, 18]);
+    expect([counts.insnsAfter(2), counts.insnsAfter(3)]).toEqual([19, 18]);
     // In mix, a pc's "after" is the rest of mix, callees included: after the first call (pc 12),
     // 7 instructions and one square.
-    expect(layout.afterInsns[mix]).toBe(17);
-    expect(layout.afterInsns[mix + 2]).toBe(4 + 7 + 4);
+    expect(counts.insnsAfter(mix)).toBe(17);
+    expect(counts.insnsAfter(mix + 2)).toBe(4 + 7 + 4);
     expect(layout.longestCharge).toBe(9 + 18);
   });
 
@@ -269,15 +271,16 @@ describe('entry blocks charged by the caller', () => {
     const p = program(FIB);
     expect(agree(p)).toMatchObject({ r0: 8n });
     const layout = analyze(p);
+    const counts = new BlockCounts(p, layout.leader, undefined, layout.charges);
     expect(Array.from(layout.entryChargedByCaller)).toEqual([0, 1]);
     expect(Array.from(layout.chargedByCaller)).toEqual([0, 0]);
     // main's call block (its entry, which polls): 5 instructions and fib's entry block (4).
     const fib = layout.functions[1].startPc;
     expect(layout.blockInsns[0]).toBe(5 + 4);
-    expect(layout.afterInsns[4]).toBe(4);
+    expect(counts.insnsAfter(4)).toBe(4);
     // fib's loop header calls it: 3 + 4.
     const again = fib + 4;
-    expect([layout.pollSite[again], layout.blockInsns[again], layout.afterInsns[again + 2]]).toEqual([
+    expect([layout.pollSite[again], layout.blockInsns[again], counts.insnsAfter(again + 2)]).toEqual([
       1, 7, 4,
     ]);
     const entries = (text: string) => Array.from(analyze(program(text)).entryChargedByCaller);

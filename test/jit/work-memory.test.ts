@@ -26,6 +26,8 @@ describe('JIT work memory reuse', () => {
     const first = compile('jumps', 3_000);
     const firstCopy = first.slice();
     const pricedFirst = compile('back-jumps', 2_000, true, 500);
+    // Loops: the slot prediction's pooled memory too.
+    const loopsFirst = compile('rotated-chain', 3_000);
     // Larger programs of other shapes grow every pooled buffer and fill it with other facts.
     compile('nested-loops', 20_000);
     compile('irreducible', 20_000, true, 1_000);
@@ -33,6 +35,7 @@ describe('JIT work memory reuse', () => {
     expect(first).toEqual(firstCopy);
     expect(compile('jumps', 3_000)).toEqual(firstCopy);
     expect(compile('back-jumps', 2_000, true, 500)).toEqual(pricedFirst);
+    expect(compile('rotated-chain', 3_000)).toEqual(loopsFirst);
     expect(new WebAssembly.Module(first)).toBeInstanceOf(WebAssembly.Module);
   });
 
