@@ -24,7 +24,7 @@ function build<T>(args: readonly string[], read: () => T): Built<T> {
   return error === undefined ? { ok: true, value: read() } : { ok: false, error };
 }
 
-/** Native executable at `<out>/<name>`: `./name WARMUP REPEATS` prints the driver's JSON line. */
+/** Native executable at `<out>/<name>`: `./name WARMUP REPEATS MIN_NS` prints the driver's JSON line. */
 export function buildNative(dir: string, name: string, out: string): Built<string> {
   const exe = join(out, name);
   const obj = join(out, `${name}.o`);

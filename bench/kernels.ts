@@ -18,7 +18,7 @@ import { type LoadedObject, loadBpfObject, type ObjectEngine } from '../src/runt
 import { CLANG, clangAvailable } from '../test/elf/compile.js';
 import { buildBpf, buildNative, buildWasm } from './kernels-build.js';
 import { renderChart } from './kernels-chart.js';
-import { machineInfo, type Timing, timeRuns, writeResult } from './util.js';
+import { machineInfo, median, RunSamples, type Timing, timeRuns, warmUp, writeResult } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const kernelDir = join(here, 'kernels');
@@ -48,6 +48,11 @@ const times = (t: Timing<unknown>): EngineTime => ({
   minNs: t.minNs,
   samples: t.samples,
 });
+const summarize = (samples: readonly number[]): EngineTime => ({
+  medianNs: median(samples),
+  minNs: Math.min(...samples),
+  samples: samples.length,
+});
 
 function geomean(xs: readonly number[]): number | null {
   return xs.length === 0 ? null : Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
@@ -71,12 +76,16 @@ function main(): void {
     .sort();
   const quick = options.quick === true;
   // The interpreter takes up to ~0.3 s per run: fewer repeats keep the suite in its time budget.
+  // Native, JIT and wasm32 are timed in `rounds` rounds of one batch each (at least `batchRepeats`
+  // runs and `batchNs`), and each median is over all of an engine's batches: this machine has phases
+  // of seconds in which everything runs up to ~1.7× slower, and one burst per engine could put the
+  // JIT's in one phase and native's in another. Interleaving makes every engine see the same phases.
   const plan = quick
-    ? { warmup: 1, repeats: 3, interpWarmup: 1, interpRepeats: 1, nativeRepeats: 5 }
-    : { warmup: 5, repeats: 31, interpWarmup: 2, interpRepeats: 9, nativeRepeats: 51 };
+    ? { warmup: 1, rounds: 1, batchRepeats: 3, batchNs: 0, interpWarmup: 1, interpRepeats: 1 }
+    : { warmup: 5, rounds: 7, batchRepeats: 7, batchNs: 60e6, interpWarmup: 2, interpRepeats: 9 };
   // Short kernels need more than a few runs before V8 has tiered every function up.
   const minWarmupNs = quick ? 20e6 : 300e6;
-  const perKernel = 3 + 1 + 2 * (plan.warmup + plan.repeats) + plan.interpWarmup + plan.interpRepeats;
+  const perKernel = 3 + plan.interpWarmup + plan.interpRepeats + 3 * plan.rounds;
   const bar = process.stderr.isTTY
     ? new SingleBar({ format: 'bench:kernels {bar} {value}/{total} {kernel} {step}', hideCursor: true })
     : undefined;
@@ -104,82 +113,94 @@ function main(): void {
         continue;
       }
 
-      let nativeTime: EngineTime | null = null;
+      // Native, JIT and wasm32 run in rounds, one batch each per round (see `plan.rounds`).
+      const nativeSamples: number[] = [];
       let nativeResult: string | undefined;
-      if (native.ok) {
-        const run = spawnSync(native.value, [String(plan.warmup), String(plan.nativeRepeats)], {
+      const nativeBatch = (exe: string, warmup: number) => {
+        const run = spawnSync(exe, [String(warmup), String(plan.batchRepeats), String(plan.batchNs)], {
           encoding: 'utf8',
         });
         if (run.status !== 0) throw new Error(`${kernel}: native run failed: ${run.stderr}`);
-        const json = JSON.parse(run.stdout) as { result: string; median_ns: number; min_ns: number };
-        nativeTime = { medianNs: json.median_ns, minNs: json.min_ns, samples: plan.nativeRepeats };
+        const json = JSON.parse(run.stdout) as { result: string; times: number[] };
+        nativeSamples.push(...json.times);
         nativeResult = json.result;
-      }
-      step(kernel, 'native')();
+      };
 
-      const runBpf = (engine: ObjectEngine, warmup: number, repeats: number) => {
+      const loadEngine = (engine: ObjectEngine) => {
         const object: LoadedObject = loadBpfObject(bpf.value, { engine });
         const budget = { maxInstructions: 1e11 };
         object.run('kernel_init', {}, budget);
         // One input object for every run: the loader then resets its context instead of building a
         // new one, as a host running a program repeatedly would (native and wasm32 time the call).
         const input = {};
-        const t = timeRuns(
-          () => object.run('kernel_run', input, budget),
-          warmup,
-          repeats,
-          step(kernel, engine),
-          minWarmupNs,
-        );
-        return { t, compileNs: object.program('kernel_run').compileNs };
+        return {
+          run: () => object.run('kernel_run', input, budget),
+          compileNs: object.program('kernel_run').compileNs,
+        };
       };
-      const interp = runBpf('interp', plan.interpWarmup, plan.interpRepeats);
-      const jit = runBpf('jit', plan.warmup, plan.repeats);
+      const interpEngine = loadEngine('interp');
+      const interp = timeRuns(
+        interpEngine.run,
+        plan.interpWarmup,
+        plan.interpRepeats,
+        step(kernel, 'interp'),
+      );
+      const jit = loadEngine('jit');
+      warmUp(jit.run, plan.warmup, undefined, minWarmupNs);
+      const jitSamples = new RunSamples(jit.run);
 
-      let wasmTime: (EngineTime & { compileNs: number }) | null = null;
-      let wasmResult: string | undefined;
+      let wasmRun: (() => bigint) | undefined;
+      let wasmCompileNs = 0;
       if (wasm.ok) {
         const t0 = process.hrtime.bigint();
         const module = new WebAssembly.Module(wasm.value);
-        const compileNs = Number(process.hrtime.bigint() - t0);
+        wasmCompileNs = Number(process.hrtime.bigint() - t0);
         const exports = new WebAssembly.Instance(module, {}).exports as Record<
           string,
           (ctx: number) => bigint
         >;
         exports.kernel_init(0);
-        const t = timeRuns(
-          () => exports.kernel_run(0),
-          plan.warmup,
-          plan.repeats,
-          step(kernel, 'wasm32'),
-          minWarmupNs,
-        );
-        wasmTime = { ...times(t), compileNs };
-        wasmResult = hex(t.last);
-      } else {
-        bar?.increment(plan.warmup + plan.repeats);
+        wasmRun = () => exports.kernel_run(0);
+        warmUp(wasmRun, plan.warmup, undefined, minWarmupNs);
       }
+      const wasmSamples = wasmRun ? new RunSamples(wasmRun) : undefined;
+      for (let round = 0; round < plan.rounds; round++) {
+        if (native.ok) nativeBatch(native.value, round === 0 ? plan.warmup : 1);
+        step(kernel, 'native')();
+        jitSamples.add(plan.batchRepeats, plan.batchNs);
+        step(kernel, 'jit')();
+        wasmSamples?.add(plan.batchRepeats, plan.batchNs);
+        step(kernel, 'wasm32')();
+      }
+      const nativeTime = native.ok ? summarize(nativeSamples) : null;
+      const wasmTime = wasmSamples ? { ...summarize(wasmSamples.times), compileNs: wasmCompileNs } : null;
+      const wasmResult = wasmSamples?.last === undefined ? undefined : hex(wasmSamples.last);
+      const jitTime = summarize(jitSamples.times);
 
       // Every engine computes the same checksum, or the timings mean nothing.
-      const expected = hex(interp.t.last.r0);
-      const got = { native: nativeResult, jit: hex(jit.t.last.r0), wasm32: wasmResult };
+      const expected = hex(interp.last.r0);
+      const got = {
+        native: nativeResult,
+        jit: jitSamples.last === undefined ? undefined : hex(jitSamples.last.r0),
+        wasm32: wasmResult,
+      };
       for (const [engine, value] of Object.entries(got)) {
         if (value !== undefined && value !== expected) {
           bar?.stop();
           throw new Error(`${kernel}: ${engine} returned ${value}, the interpreter ${expected}`);
         }
       }
-      const jitNs = jit.t.medianNs;
+      const jitNs = jitTime.medianNs;
       results.push({
         kernel,
         result: expected,
         native: nativeTime,
         wasm32: wasmTime,
-        jit: { ...times(jit.t), compileNs: jit.compileNs },
-        interp: { ...times(interp.t), instructions: interp.t.last.instructions },
+        jit: { ...jitTime, compileNs: jit.compileNs },
+        interp: { ...times(interp), instructions: interp.last.instructions },
         jitPerNative: nativeTime ? jitNs / nativeTime.medianNs : null,
         jitPerWasm32: wasmTime ? jitNs / wasmTime.medianNs : null,
-        interpPerJit: interp.t.medianNs / jitNs,
+        interpPerJit: interp.medianNs / jitNs,
       });
     }
   } finally {

@@ -18,16 +18,10 @@ export interface Timing<T> {
 
 /**
  * Runs `fn` `warmup` times untimed (at least once, and for at least `minWarmupNs`: V8 tiers hot code
- * up meanwhile, per function and by execution budget), then `repeats` timed runs; `onRun` follows
- * each of the `warmup + repeats` counted runs (a progress bar).
+ * up meanwhile, per function and by execution budget); `onRun` follows each of the `warmup` counted
+ * runs (a progress bar). Returns what the last run returned.
  */
-export function timeRuns<T>(
-  fn: () => T,
-  warmup: number,
-  repeats: number,
-  onRun: () => void = () => {},
-  minWarmupNs = 0,
-): Timing<T> {
+export function warmUp<T>(fn: () => T, warmup: number, onRun: () => void = () => {}, minWarmupNs = 0): T {
   const start = process.hrtime.bigint();
   let last = fn();
   onRun();
@@ -35,6 +29,18 @@ export function timeRuns<T>(
     last = fn();
     if (k < warmup) onRun();
   }
+  return last;
+}
+
+/** `warmUp`, then `repeats` timed runs; `onRun` follows each of the `warmup + repeats` counted runs. */
+export function timeRuns<T>(
+  fn: () => T,
+  warmup: number,
+  repeats: number,
+  onRun: () => void = () => {},
+  minWarmupNs = 0,
+): Timing<T> {
+  let last = warmUp(fn, warmup, onRun, minWarmupNs);
   const times: number[] = [];
   for (let k = 0; k < repeats; k++) {
     const t0 = process.hrtime.bigint();
@@ -43,6 +49,26 @@ export function timeRuns<T>(
     onRun();
   }
   return { medianNs: median(times), minNs: Math.min(...times), samples: times.length, last };
+}
+
+/** Timed runs of `fn` gathered batch by batch, so batches of several engines can interleave. */
+export class RunSamples<T> {
+  readonly times: number[] = [];
+  last: T | undefined;
+
+  constructor(private readonly fn: () => T) {}
+
+  /** One batch: at least `repeats` runs, and on until the batch took `minNs`. */
+  add(repeats: number, minNs: number): void {
+    let spent = 0;
+    for (let k = 0; k < repeats || spent < minNs; k++) {
+      const t0 = process.hrtime.bigint();
+      this.last = this.fn();
+      const t = Number(process.hrtime.bigint() - t0);
+      this.times.push(t);
+      spent += t;
+    }
+  }
 }
 
 /** Date, Node version and CPU: the header of every result file. */

@@ -1,7 +1,8 @@
 /*
- * Native timing driver: links with one kernel, runs kernel_init once, kernel_run `warmup` + `repeats`
- * times and prints {"result":"0x…","median_ns":…,"min_ns":…}; timed inside the process so no
- * process start-up is counted.
+ * Native timing driver: links with one kernel, runs kernel_init once, kernel_run `warmup` times,
+ * then timed runs — at least `repeats`, and on until they took `min_ns` in all — and prints
+ * {"result":"0x…","median_ns":…,"min_ns":…,"times":[…]}; timed inside the process so no process
+ * start-up is counted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,18 +25,32 @@ static int by_value(const void *a, const void *b) {
 int main(int argc, char **argv) {
   int warmup = argc > 1 ? atoi(argv[1]) : 3;
   int repeats = argc > 2 ? atoi(argv[2]) : 15;
+  long long min_ns = argc > 3 ? atoll(argv[3]) : 0;
   if (repeats < 1) repeats = 1;
-  long long *times = malloc(sizeof *times * repeats);
+  int capacity = repeats;
+  long long *times = malloc(sizeof *times * capacity);
+  if (!times) return 1;
   kernel_init(0);
   unsigned long long result = 0;
   for (int k = 0; k < warmup; k++) result = kernel_run(0);
-  for (int k = 0; k < repeats; k++) {
+  int n = 0;
+  long long spent = 0;
+  while (n < repeats || spent < min_ns) {
+    if (n == capacity) {
+      capacity *= 2;
+      long long *more = realloc(times, sizeof *times * capacity);
+      if (!more) return 1;
+      times = more;
+    }
     long long t0 = now_ns();
     result = kernel_run(0);
-    times[k] = now_ns() - t0;
+    times[n] = now_ns() - t0;
+    spent += times[n++];
   }
-  qsort(times, repeats, sizeof *times, by_value);
-  printf("{\"result\":\"0x%llx\",\"median_ns\":%lld,\"min_ns\":%lld}\n", result, times[repeats / 2], times[0]);
+  printf("{\"result\":\"0x%llx\",\"times\":[", result);
+  for (int k = 0; k < n; k++) printf(k ? ",%lld" : "%lld", times[k]);
+  qsort(times, n, sizeof *times, by_value);
+  printf("],\"median_ns\":%lld,\"min_ns\":%lld}\n", times[n / 2], times[0]);
   free(times);
   return 0;
 }
