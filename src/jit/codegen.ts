@@ -820,15 +820,7 @@ class FunctionGen {
     const savedDepth = savedLoops + 1;
     w.op2(Op.global_get, G_DEPTH);
     w.op2(Op.local_set, savedDepth);
-    w.i32const(this.fpHostTop);
-    w.op2(Op.local_get, meta);
-    w.i64const(32, 0);
-    w.byte(Op.i64_shr_u);
-    w.byte(Op.i32_wrap_i64);
-    w.byte(Op.i32_sub);
-    w.i32const(this.frameSize);
-    w.byte(Op.i32_div_u);
-    w.op2(Op.global_set, G_DEPTH);
+    this.depthFromMeta(meta);
     w.op2(Op.local_get, meta);
     w.byte(Op.i32_wrap_i64);
     w.op2(Op.global_set, G_LEFT_N);
@@ -1009,16 +1001,7 @@ class FunctionGen {
       if (this.wideGas) w.byte(Op.f64_convert_i64_s);
       w.op2(Op.global_set, G_LEFT_GAS);
     }
-    // G_DEPTH: the callee's depth, from its frame's host offset (see depthFromFrame).
-    w.i32const(this.fpHostTop);
-    w.op2(Op.local_get, meta);
-    w.i64const(32, 0);
-    w.byte(Op.i64_shr_u);
-    w.byte(Op.i32_wrap_i64);
-    w.byte(Op.i32_sub);
-    w.i32const(this.frameSize);
-    w.byte(Op.i32_div_u);
-    w.op2(Op.global_set, G_DEPTH);
+    this.depthFromMeta(meta);
     w.i32const(pc);
     for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
     w.byte(Op.call);
@@ -3469,6 +3452,20 @@ class FunctionGen {
     w.u32(IMPORT_FAULT);
     w.byte(Op.unreachable);
     w.byte(Op.end);
+  }
+
+  /** G_DEPTH = the depth of the frame whose host offset is in the high half of the meta param `meta`. */
+  private depthFromMeta(meta: number): void {
+    const w = this.w;
+    w.i32const(this.fpHostTop);
+    w.op2(Op.local_get, meta);
+    w.i64const(32, 0);
+    w.byte(Op.i64_shr_u);
+    w.byte(Op.i32_wrap_i64);
+    w.byte(Op.i32_sub);
+    w.i32const(this.frameSize);
+    w.byte(Op.i32_div_u);
+    w.op2(Op.global_set, G_DEPTH);
   }
 
   /** G_DEPTH = the depth of this frame, from its host offset (G_DEPTH is not kept in every function). */
