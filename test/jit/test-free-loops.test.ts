@@ -15,8 +15,9 @@ import { planTestFree } from '../../src/jit/test-free-loops.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
 import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { INTERRUPT_POLL_INSTRUCTIONS, InterruptSignal } from '../../src/vm/interrupt.js';
-import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
-import { PERM_READ, PERM_WRITE, Slot, slotBase } from '../../src/vm/memory/layout.js';
+import type { GuestMemory } from '../../src/vm/memory/guest-memory.js';
+import { Slot, slotBase } from '../../src/vm/memory/layout.js';
+import { patternedInputMemory } from '../support/input-memory.js';
 import { outcome } from '../support/outcome.js';
 
 const POLL = INTERRUPT_POLL_INSTRUCTIONS;
@@ -143,18 +144,7 @@ f:
 big:
   exit`;
 
-function machine(): GuestMemory {
-  const m = new GuestMemory();
-  m.mapStack();
-  m.map(
-    Slot.INPUT,
-    'input',
-    SIZE,
-    PERM_READ | PERM_WRITE,
-    new Uint8Array(SIZE).map((_, i) => (i * 131 + 7) & 0xff),
-  );
-  return m;
-}
+const machine = (): GuestMemory => patternedInputMemory(SIZE);
 
 /** Runs `text` on both engines (fresh memory per run) under every option set; returns the outcomes. */
 function agree(text: string, runs: RunOptions[], gasCosts?: GasCostTable): Record<string, unknown>[] {
