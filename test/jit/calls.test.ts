@@ -7,57 +7,19 @@
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
-import type { Program } from '../../src/isa/instruction.js';
 import { callRegisters } from '../../src/jit/call-registers.js';
 import { analyze } from '../../src/jit/control-flow.js';
-import { JitProgram } from '../../src/jit/engine.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
-import { HelperRegistry } from '../../src/vm/helpers.js';
-import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
+import type { RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { INTERRUPT_POLL_INSTRUCTIONS } from '../../src/vm/interrupt.js';
-import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
-import { Slot } from '../../src/vm/memory/layout.js';
-import { outcome } from '../support/outcome.js';
+import { observeCalls } from '../support/observe-calls.js';
 
 function registers(text: string, partSize?: number) {
   const program = decodeProgram(assemble(text));
   return callRegisters(program, analyze(program, undefined, partSize));
 }
 
-function machine(frames?: number): GuestMemory {
-  const m = new GuestMemory();
-  m.mapStack(undefined, frames);
-  return m;
-}
-
-const helpers = () =>
-  new HelperRegistry()
-    .define(1, 'sum', (c) => c.arg(1) + c.arg(2))
-    .define(5, 'loop', (c) => {
-      let acc = 0n;
-      for (let i = 0n; i < c.arg(2); i++) acc += c.callFunction(c.arg(1), [i, c.arg(3)]);
-      return acc;
-    });
-
-/** Result (or trap) and the stack bytes of one run. */
-function observe(
-  engine: 'interp' | 'jit',
-  program: Program,
-  options: RunOptions,
-  gasCosts?: GasCostTable,
-  frames?: number,
-): Record<string, unknown> {
-  const memory = machine(frames);
-  const o = { memory, helpers: helpers(), gasCosts };
-  const vm = engine === 'jit' ? new JitProgram(program, o) : new Interpreter(program, o);
-  const result = outcome(() => vm.run(options), { message: true });
-  const stack = memory.region(Slot.STACK);
-  if (!stack) throw new Error('no stack');
-  return {
-    ...result,
-    stack: Buffer.from(memory.u8.subarray(stack.hostBase, stack.hostBase + stack.size)).toString('hex'),
-  };
-}
+const observe = observeCalls;
 
 function agree(text: string, options: RunOptions = {}, gasCosts?: GasCostTable) {
   const program = decodeProgram(assemble(text));

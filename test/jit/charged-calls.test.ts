@@ -12,41 +12,12 @@ import { decodeProgram } from '../../src/isa/decoder.js';
 import type { Program } from '../../src/isa/instruction.js';
 import { BlockCounts } from '../../src/jit/block-counts.js';
 import { analyze } from '../../src/jit/control-flow.js';
-import { JitProgram } from '../../src/jit/engine.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
-import { HelperRegistry } from '../../src/vm/helpers.js';
-import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
+import type { RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { INTERRUPT_POLL_INSTRUCTIONS } from '../../src/vm/interrupt.js';
-import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
-import { Slot } from '../../src/vm/memory/layout.js';
-import { outcome } from '../support/outcome.js';
+import { observeCalls } from '../support/observe-calls.js';
 
-const helpers = () =>
-  new HelperRegistry().define(5, 'loop', (c) => {
-    let acc = 0n;
-    for (let i = 0n; i < c.arg(2); i++) acc += c.callFunction(c.arg(1), [i, c.arg(3)]);
-    return acc;
-  });
-
-function observe(
-  engine: 'interp' | 'jit',
-  program: Program,
-  options: RunOptions,
-  gasCosts?: GasCostTable,
-  frames?: number,
-): Record<string, unknown> {
-  const memory = new GuestMemory();
-  memory.mapStack(undefined, frames);
-  const o = { memory, helpers: helpers(), gasCosts };
-  const vm = engine === 'jit' ? new JitProgram(program, o) : new Interpreter(program, o);
-  const result = outcome(() => vm.run(options), { message: true });
-  const stack = memory.region(Slot.STACK);
-  if (!stack) throw new Error('no stack');
-  return {
-    ...result,
-    stack: Buffer.from(memory.u8.subarray(stack.hostBase, stack.hostBase + stack.size)).toString('hex'),
-  };
-}
+const observe = observeCalls;
 
 function agree(program: Program, options: RunOptions = {}, gasCosts?: GasCostTable, frames?: number) {
   const expected = observe('interp', program, options, gasCosts, frames);
