@@ -820,7 +820,7 @@ class FunctionGen {
     const savedDepth = savedLoops + 1;
     w.op2(Op.global_get, G_DEPTH);
     w.op2(Op.local_set, savedDepth);
-    this.depthFromMeta(meta);
+    this.depthFromFrame(meta);
     w.op2(Op.local_get, meta);
     w.byte(Op.i32_wrap_i64);
     w.op2(Op.global_set, G_LEFT_N);
@@ -1001,7 +1001,7 @@ class FunctionGen {
       if (this.wideGas) w.byte(Op.f64_convert_i64_s);
       w.op2(Op.global_set, G_LEFT_GAS);
     }
-    this.depthFromMeta(meta);
+    this.depthFromFrame(meta);
     w.i32const(pc);
     for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
     w.byte(Op.call);
@@ -2882,9 +2882,11 @@ class FunctionGen {
     }
     // The key: 4 bytes (8 for HASH8) readable at r2, in the own frame or by the check of `address`.
     const keySize = fixed === undefined ? 0 : fixed.kind === LookupKind.HASH8 ? 8 : 4;
-    const frameOff = keySize === 0 ? undefined : this.frameOffset(2, pc);
-    // A known map and a key in the own frame: nothing can take the helper call (see `pureLookups`).
-    const pure = frameOff !== undefined && inOwnFrame(R10, frameOff, keySize, this.frameSize);
+    // A known map and a key in the own frame: nothing can take the helper call. `pureLookups` decides
+    // (slot prediction and test-free loops rely on the same answer); the key is then at r10 + frameOff.
+    const slots = this.pureLookups().slots;
+    const pure = slots !== undefined && slots[this.input.program.insnAt[pc]] !== 0;
+    const frameOff = pure ? (this.frameOffset(2, pc) as number) : 0;
     if (!pure) {
       this.open(Op.block, OTHER, 0); // $done
       this.open(Op.block, OTHER, 0); // $call
@@ -3407,6 +3409,18 @@ class FunctionGen {
   }
 
   /**
+   * Leaves 1 when the address in L_A is at most the window's last start for an access of `size` and
+   * this kind (`field`) at L_H (region table), else 0.
+   */
+  private withinWindowEnd(size: number, field: number): void {
+    const w = this.w;
+    w.op2(Op.local_get, L_A);
+    w.op2(Op.local_get, L_H);
+    w.mem(Op.i64_load32_u, (field + sizeIndex(size)) * 4);
+    w.byte(Op.i64_le_u);
+  }
+
+  /**
    * Faults unless absStart ≤ addr ≤ last (unsigned 64-bit) for this size and access kind: one pair of
    * compares tests the high half, the window start, the window end and the permission (layout.ts).
    * With `aboveStart` the first compare is already proven.
@@ -3416,10 +3430,7 @@ class FunctionGen {
     w.op2(Op.block, 0x40);
     w.op2(Op.block, 0x40);
     if (!aboveStart) this.belowWindow();
-    w.op2(Op.local_get, L_A);
-    w.op2(Op.local_get, L_H);
-    w.mem(Op.i64_load32_u, (field + sizeIndex(size)) * 4);
-    w.byte(Op.i64_le_u);
+    this.withinWindowEnd(size, field);
     w.op2(Op.br_if, 1);
     w.byte(Op.end);
     if (this.staleWindow) {
@@ -3434,10 +3445,7 @@ class FunctionGen {
       w.byte(Op.i64_sub);
       w.byte(Op.i64_ge_u);
       w.byte(Op.i32_and);
-      w.op2(Op.local_get, L_A);
-      w.op2(Op.local_get, L_H);
-      w.mem(Op.i64_load32_u, (field + sizeIndex(size)) * 4);
-      w.byte(Op.i64_le_u);
+      this.withinWindowEnd(size, field);
       w.byte(Op.i32_and);
       w.op2(Op.br_if, 0);
     }
@@ -3454,25 +3462,20 @@ class FunctionGen {
     w.byte(Op.end);
   }
 
-  /** G_DEPTH = the depth of the frame whose host offset is in the high half of the meta param `meta`. */
-  private depthFromMeta(meta: number): void {
+  /**
+   * G_DEPTH = the depth of a frame, from its host offset (G_DEPTH is not kept in every function): this
+   * function's frame (L_FPH), or with `meta`, the frame in the high half of that meta param.
+   */
+  private depthFromFrame(meta?: number): void {
     const w = this.w;
     w.i32const(this.fpHostTop);
-    w.op2(Op.local_get, meta);
-    w.i64const(32, 0);
-    w.byte(Op.i64_shr_u);
-    w.byte(Op.i32_wrap_i64);
-    w.byte(Op.i32_sub);
-    w.i32const(this.frameSize);
-    w.byte(Op.i32_div_u);
-    w.op2(Op.global_set, G_DEPTH);
-  }
-
-  /** G_DEPTH = the depth of this frame, from its host offset (G_DEPTH is not kept in every function). */
-  private depthFromFrame(): void {
-    const w = this.w;
-    w.i32const(this.fpHostTop);
-    w.op2(Op.local_get, L_FPH);
+    if (meta === undefined) w.op2(Op.local_get, L_FPH);
+    else {
+      w.op2(Op.local_get, meta);
+      w.i64const(32, 0);
+      w.byte(Op.i64_shr_u);
+      w.byte(Op.i32_wrap_i64);
+    }
     w.byte(Op.i32_sub);
     w.i32const(this.frameSize);
     w.byte(Op.i32_div_u);

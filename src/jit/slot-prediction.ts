@@ -65,11 +65,6 @@ function slotOfLow(low: number): number {
   return slot === Slot.NULL ? UNKNOWN : slot;
 }
 
-/**
- * One pass over every function in program order, on the analysis' operand facts (insn-facts.ts; the
- * objects only for lddw), following register copies and pointer arithmetic (no BigInt for plain
- * constants); the call counts come from the facts once the functions that reach the host are known.
- */
 /** Memory of the predictions (one at a time, see releasePrediction). */
 const predictionMemory = new WorkPool();
 
@@ -78,6 +73,13 @@ export function releasePrediction(prediction: SlotPrediction): void {
   predictionMemory.release(prediction.hostCallsBefore.buffer as ArrayBuffer);
 }
 
+/**
+ * One pass over every function in program order, on the analysis' operand facts (insn-facts.ts; the
+ * objects only for lddw), following register copies and pointer arithmetic (no BigInt for plain
+ * constants); the call counts come from the facts once the functions that reach the host are known.
+ * `inlineSlot`: per instruction index, the values slot of a helper call the JIT runs wholly inline
+ * (codegen's `pureLookups`), which is then no host code; 0 elsewhere.
+ */
 export function predictSlots(
   program: Program,
   layout: ProgramLayout,
