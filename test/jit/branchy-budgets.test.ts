@@ -4,13 +4,10 @@
  * pcs on the JIT, whole and split into parts.
  */
 import { describe, expect, it } from 'vitest';
-import { assemble } from '../../src/asm/index.js';
-import { decodeProgram } from '../../src/isa/decoder.js';
-import { JitProgram } from '../../src/jit/engine.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
-import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
+import type { RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
-import { outcome } from '../support/outcome.js';
+import { agreeOnRuns } from '../support/agree-runs.js';
 
 /** A loop calling a compare tree (clang's switch lowering) with shared and private successors. */
 const TREE = `
@@ -63,22 +60,7 @@ function machine(): GuestMemory {
 }
 
 function agree(text: string, runs: RunOptions[], gasCosts?: GasCostTable): Record<string, unknown>[] {
-  const program = decodeProgram(assemble(text));
-  const interp = new Interpreter(program, { memory: machine(), gasCosts });
-  const jit = new JitProgram(program, { memory: machine(), gasCosts });
-  const split = new JitProgram(program, { memory: machine(), gasCosts, partSize: 3 });
-  return runs.map((options) => {
-    const expected = outcome(() => interp.run(options));
-    expect(
-      outcome(() => jit.run(options)),
-      JSON.stringify(options),
-    ).toEqual(expected);
-    expect(
-      outcome(() => split.run(options)),
-      `split ${JSON.stringify(options)}`,
-    ).toEqual(expected);
-    return expected;
-  });
+  return agreeOnRuns(text, runs, { memory: machine, gasCosts });
 }
 
 describe('budgets and faults in a compare tree', () => {

@@ -6,15 +6,12 @@
  * and trap pcs.
  */
 import { describe, expect, it } from 'vitest';
-import { assemble } from '../../src/asm/index.js';
-import { decodeProgram } from '../../src/isa/decoder.js';
-import { JitProgram } from '../../src/jit/engine.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
 import { HelperRegistry } from '../../src/vm/helpers.js';
-import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
+import type { RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { INTERRUPT_POLL_INSTRUCTIONS } from '../../src/vm/interrupt.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
-import { outcome } from '../support/outcome.js';
+import { agreeOnRuns } from '../support/agree-runs.js';
 import { clangPrime } from './loop-programs.js';
 
 const POLL = INTERRUPT_POLL_INSTRUCTIONS;
@@ -77,23 +74,7 @@ function machine(): GuestMemory {
 
 /** Runs `text` on both engines under every option set; returns the interpreter's outcomes. */
 function agree(text: string, runs: RunOptions[], gasCosts?: GasCostTable): Record<string, unknown>[] {
-  const program = decodeProgram(assemble(text));
-  const interp = new Interpreter(program, { memory: machine(), helpers, gasCosts });
-  const jit = new JitProgram(program, { memory: machine(), helpers, gasCosts });
-  // Functions cut into parts of a few instructions: part entries and jumps between parts.
-  const split = new JitProgram(program, { memory: machine(), helpers, gasCosts, partSize: 3 });
-  return runs.map((options) => {
-    const expected = outcome(() => interp.run(options));
-    expect(
-      outcome(() => jit.run(options)),
-      JSON.stringify(options),
-    ).toEqual(expected);
-    expect(
-      outcome(() => split.run(options)),
-      `split ${JSON.stringify(options)}`,
-    ).toEqual(expected);
-    return expected;
-  });
+  return agreeOnRuns(text, runs, { memory: machine, helpers, gasCosts });
 }
 
 const AROUND_POLLS = [POLL - 1, POLL, POLL + 1, 2 * POLL - 3, 2 * POLL + 7, 5 * POLL + 1, 400_001];

@@ -10,15 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { analyze } from '../../src/jit/control-flow.js';
-import { JitProgram } from '../../src/jit/engine.js';
 import { planTestFree } from '../../src/jit/test-free-loops.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
-import { Interpreter, type RunOptions } from '../../src/vm/interpreter/interpreter.js';
+import type { RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { INTERRUPT_POLL_INSTRUCTIONS, InterruptSignal } from '../../src/vm/interrupt.js';
 import type { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { Slot, slotBase } from '../../src/vm/memory/layout.js';
+import { agreeOnRuns } from '../support/agree-runs.js';
 import { patternedInputMemory } from '../support/input-memory.js';
-import { outcome } from '../support/outcome.js';
 
 const POLL = INTERRUPT_POLL_INSTRUCTIONS;
 const INPUT = slotBase(Slot.INPUT);
@@ -146,24 +145,9 @@ big:
 
 const machine = (): GuestMemory => patternedInputMemory(SIZE);
 
-/** Runs `text` on both engines (fresh memory per run) under every option set; returns the outcomes. */
+/** Runs `text` on both engines (fresh memory per engine) under every option set; returns the outcomes. */
 function agree(text: string, runs: RunOptions[], gasCosts?: GasCostTable): Record<string, unknown>[] {
-  const program = decodeProgram(assemble(text));
-  const interp = new Interpreter(program, { memory: machine(), gasCosts });
-  const jits = [undefined, 3].map(
-    (partSize) => new JitProgram(program, { memory: machine(), gasCosts, partSize }),
-  );
-  return runs.map((options) => {
-    const withArgs = { ...options, args: [BigInt(INPUT), BigInt(SIZE)] };
-    const expected = outcome(() => interp.run(withArgs));
-    for (const [k, jit] of jits.entries()) {
-      expect(
-        outcome(() => jit.run(withArgs)),
-        `${k} ${JSON.stringify(options)}`,
-      ).toEqual(expected);
-    }
-    return expected;
-  });
+  return agreeOnRuns(text, runs, { memory: machine, gasCosts, args: [BigInt(INPUT), BigInt(SIZE)] });
 }
 
 /** The first loop's plan in `text`. */
