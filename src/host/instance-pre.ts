@@ -92,11 +92,14 @@ function relocate(program: Program, localIds: Map<number, number>): Program {
   if (localIds.size === 0) return program;
   const bytes = program.bytes.slice();
   const view = new DataView(bytes.buffer);
-  const insns = program.insns.map((insn): Insn => {
+  // The bytes, the objects and the columns say the same (see ProgramColumns).
+  const imm = program.columns.imm.slice();
+  const insns = program.insns.map((insn, i): Insn => {
     const id = insn.kind === 'call' && insn.op === 'helper' ? localIds.get(insn.imm) : undefined;
     if (id === undefined) return insn;
     view.setInt32(insn.pc * 8 + 4, id, true);
+    imm[i] = id;
     return { ...insn, imm: id };
   });
-  return Object.freeze({ ...program, insns, bytes });
+  return Object.freeze({ ...program, insns, bytes, columns: { ...program.columns, imm } });
 }

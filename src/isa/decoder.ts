@@ -4,6 +4,7 @@
  * known opcodes, zero reserved fields, valid registers, complete lddw pairs, in-range jump targets.
  */
 import { LoadError, type LoadErrorCode } from '../errors.js';
+import { formOf } from './forms.js';
 import type {
   AluInsn,
   AluOp,
@@ -17,6 +18,7 @@ import type {
   LddwInsn,
   LddwSource,
   Program,
+  ProgramColumns,
 } from './instruction.js';
 import {
   BPF_ABS,
@@ -470,8 +472,10 @@ export function decodeProgram(bytes: Uint8Array, options: DecodeOptions = {}): P
   const decoder = new Decoder(bytes, section);
   const insns: Insn[] = [];
   const insnAt = new Int32Array(slotCount).fill(-1);
+  const columns = newColumns(slotCount);
   for (let pc = 0; pc < slotCount; ) {
     const insn = decoder.decodeOne(pc, slotCount);
+    recordColumns(columns, insns.length, insn);
     insnAt[pc] = insns.length;
     insns.push(insn);
     pc += insn.slots;
@@ -493,7 +497,45 @@ export function decodeProgram(bytes: Uint8Array, options: DecodeOptions = {}): P
   }
   const starts = [...subprograms].sort((a, b) => a - b);
   if (options.checkStructure ?? true) checkSubprograms(insns, insnAt, starts, slotCount, decoder);
-  return { insns, slotCount, insnAt, bytes, subprograms: starts };
+  return {
+    insns,
+    slotCount,
+    insnAt,
+    bytes,
+    subprograms: starts,
+    columns: trimColumns(columns, insns.length),
+  };
+}
+
+/** Columns for up to `slots` instructions (one per slot: lddw leaves the tail unused). */
+function newColumns(slots: number): ProgramColumns {
+  return {
+    form: new Uint8Array(slots),
+    pc: new Int32Array(slots),
+    regs: new Uint8Array(slots),
+    imm: new Int32Array(slots),
+    target: new Int32Array(slots),
+  };
+}
+
+function recordColumns(columns: ProgramColumns, i: number, insn: Insn): void {
+  columns.form[i] = formOf(insn);
+  columns.pc[i] = insn.pc;
+  columns.regs[i] = insn.dst | (insn.src << 4);
+  columns.imm[i] = insn.imm;
+  columns.target[i] = insn.kind === 'jump' || insn.kind === 'call' ? insn.target : -1;
+}
+
+/** The columns of the first `count` instructions (views: a program has lddw, so slots > count). */
+function trimColumns(c: ProgramColumns, count: number): ProgramColumns {
+  if (c.form.length === count) return c;
+  return {
+    form: c.form.subarray(0, count),
+    pc: c.pc.subarray(0, count),
+    regs: c.regs.subarray(0, count),
+    imm: c.imm.subarray(0, count),
+    target: c.target.subarray(0, count),
+  };
 }
 
 /**

@@ -246,30 +246,30 @@ function layOut(
   const priced = price !== undefined;
   const blockGas = priced ? new Float64Array(slotCount) : blockInsns;
   const insnGas = priced ? new Float64Array(slotCount) : undefined;
-  const scratch = newScratch(work, count, loopAt, partAt, jumpTarget);
-  const { pcs, ends } = scratch;
+  const { columns } = program;
+  const pcs = columns.pc;
+  const scratch = newScratch(work, count, pcs, loopAt, partAt, jumpTarget);
+  const { ends } = scratch;
   // Local calls: instruction indices and target pcs (few: plain arrays).
   const callSites: number[] = [];
   const callTargets: number[] = [];
-  // One pass over the Insn objects (1M of them are far bigger than the caches), reading as little as
-  // possible; it sets every element of pcs, ends, jumpTarget, facts and operands. Everything after,
-  // here and in the later analyses, works on typed arrays.
+  // One pass over the program's columns (not the Insn objects: 1M of them are far bigger than the
+  // caches); it sets every element of ends, jumpTarget, facts and operands. Everything after, here
+  // and in the later analyses, works on typed arrays.
+  const targets = columns.target;
   for (let i = 0; i < count; i++) {
-    const insn = insns[i];
-    const x = insnFacts(insn, operands, i);
+    const x = insnFacts(columns, i, operands);
     facts[i] = x;
-    pcs[i] = insn.pc;
     ends[i] = (x & F_ENDS_BLOCK) === 0 ? 0 : (x & F_MAY_GOTO) === 0 ? 1 : MAY_GOTO;
-    if ((x & F_JUMP) !== 0) jumpTarget[i] = (insn as Insn & { kind: 'jump' }).target;
-    else {
-      jumpTarget[i] = -1;
-      if ((x & F_LOCAL_CALL) !== 0) {
-        callSites.push(i);
-        callTargets.push((insn as Insn & { kind: 'call' }).target);
-      }
+    jumpTarget[i] = (x & F_JUMP) !== 0 ? targets[i] : -1;
+    if ((x & F_LOCAL_CALL) !== 0) {
+      callSites.push(i);
+      callTargets.push(targets[i]);
     }
-    if (insnGas !== undefined && price !== undefined) insnGas[pcs[i]] = price(insn);
   }
+  // A cost table prices the objects (few programs have one).
+  if (insnGas !== undefined && price !== undefined)
+    for (let i = 0; i < count; i++) insnGas[pcs[i]] = price(insns[i]);
   for (let k = 0; k < subprograms.length; k++) functionAt[subprograms[k]] = k;
 
   // What labelJumpTargets reads, built once (tailCopy: none in a split function).
@@ -521,26 +521,27 @@ const MAY_GOTO = 2;
 
 /** Int32 elements of the work arrays for `count` instructions. */
 function scratchLength(count: number): number {
-  return 6 * count + ((count + 3) >> 2);
+  return 5 * count + ((count + 3) >> 2);
 }
 
 /** The work arrays as views of `work` (pooled memory: every array is initialized here or before use). */
 function newScratch(
   work: Int32Array,
   count: number,
+  pcs: Int32Array,
   loopAt: Int32Array,
   partAt: Int32Array,
   jumpTarget: Int32Array,
 ): Scratch {
   return {
-    pcs: work.subarray(0, count),
+    pcs,
     jumpTarget,
-    lastBack: work.subarray(count, 2 * count),
-    minSource: work.subarray(2 * count, 3 * count),
-    maxSource: work.subarray(3 * count, 4 * count).fill(-1),
-    regionOf: work.subarray(4 * count, 5 * count),
-    firstBack: work.subarray(5 * count, 6 * count),
-    ends: new Uint8Array(work.buffer, work.byteOffset + 6 * count * 4, count),
+    lastBack: work.subarray(0, count),
+    minSource: work.subarray(count, 2 * count),
+    maxSource: work.subarray(2 * count, 3 * count).fill(-1),
+    regionOf: work.subarray(3 * count, 4 * count),
+    firstBack: work.subarray(4 * count, 5 * count),
+    ends: new Uint8Array(work.buffer, work.byteOffset + 5 * count * 4, count),
     loopAt,
     partAt,
     loopScanned: 0,

@@ -1,13 +1,15 @@
 /**
  * Compact per-instruction facts for the JIT's analyses, one int32 each. The analysis (control-flow.ts)
- * computes them in its one pass over the decoded objects; the later analyses (call-registers.ts,
- * slot-prediction.ts, codegen's window-free functions) read them instead of the objects: at 1M
- * instructions the objects are ~176 MB, so every further pass over them is a pass through main memory.
+ * computes them in its first pass, from the program's columns and a table per instruction form; the
+ * later analyses (call-registers.ts, slot-prediction.ts, codegen's window-free functions) read them
+ * instead of the objects: at 1M instructions the objects are ~176 MB, so every pass over them is a
+ * pass through main memory.
  *
  * Layout: bits 0..9 the registers the instruction may read (a local call: none, its callee's live-in
  * is added by call-registers.ts), bits 10..19 those it may write, then the flags below.
  */
-import type { Insn } from '../isa/instruction.js';
+import { FORM_COUNT, FORMS, type Form } from '../isa/forms.js';
+import type { ProgramColumns } from '../isa/instruction.js';
 import { SLOT_SHIFT } from '../vm/memory/layout.js';
 
 /** Registers r0..r9 as bits. */
@@ -30,8 +32,6 @@ export const F_JUMP = 1 << 28;
 /** Ends a basic block: jumps, calls, exit and packet loads (control-flow.ts `endsBlock`). */
 export const F_ENDS_BLOCK = 1 << 29;
 export const F_MAY_GOTO = 1 << 30;
-
-const bit = (r: number): number => (r < 10 ? 1 << r : 0);
 
 /*
  * Operand facts, a second int32 per instruction: dst (bits 0..3), src (4..7) and how the instruction
@@ -66,63 +66,99 @@ export const MOVE_ATOMIC_FETCH = 10;
 /** Calls and packet loads: r0..r5 get new values. */
 export const MOVE_CALL = 11;
 
+/** What a form reads and writes of dst and src (the rest of its facts do not depend on them). */
+const READS_DST = 1;
+const READS_SRC = 2;
+const WRITES_DST = 4;
+const WRITES_SRC = 8;
+
 /**
- * The facts of one instruction (see the layout above), returned, and its operand facts (see below),
- * written to operands[i]. One switch and one read of each field: this runs once per instruction of
- * every compiled program, on the object the analysis has just read.
+ * A form's facts: the bits that hold for every instruction of the form, which of its dst and src it
+ * reads and writes (READS_*, WRITES_*), and how it moves addresses (MOVE_*). The one definition of the facts.
  */
-export function insnFacts(insn: Insn, operands: Int32Array, i: number): number {
-  const dst = insn.dst;
-  const src = insn.src;
-  const regs = dst | (src << SRC_SHIFT);
-  switch (insn.kind) {
+function formFacts(f: Form): { facts: number; uses: number; move: number } {
+  switch (f.kind) {
     case 'alu': {
-      const op = insn.op;
-      const useReg = insn.useReg;
-      if (!insn.is64) operands[i] = regs | (MOVE_CLOBBER << MOVE_SHIFT);
-      else if (op === 'mov') {
-        const slot = useReg ? 0 : insn.imm < 0 ? CONST_NEGATIVE : insn.imm >>> SLOT_SHIFT;
-        operands[i] = regs | ((useReg ? MOVE_COPY : MOVE_CONST) << MOVE_SHIFT) | (slot << CONST_SHIFT);
-      } else if (op === 'add' && useReg) operands[i] = regs | (MOVE_ADD_REG << MOVE_SHIFT);
-      else if (op === 'add' || op === 'sub') operands[i] = regs | (MOVE_OFFSET << MOVE_SHIFT);
-      else operands[i] = regs | (MOVE_CLOBBER << MOVE_SHIFT);
-      const read = useReg || op === 'movsx' ? bit(src) : 0;
-      const d = bit(dst);
-      return (op === 'mov' || op === 'movsx' ? read : read | d) | (d << WRITES_SHIFT) | F_DEFS;
+      const op = f.op;
+      // mov/movsx do not read dst; the others do. movsx always reads a register.
+      const reads =
+        (f.useReg || op === 'movsx' ? READS_SRC : 0) | (op === 'mov' || op === 'movsx' ? 0 : READS_DST);
+      let move = MOVE_CLOBBER;
+      if (f.is64 && op === 'mov') move = f.useReg ? MOVE_COPY : MOVE_CONST;
+      else if (f.is64 && op === 'add' && f.useReg) move = MOVE_ADD_REG;
+      else if (f.is64 && (op === 'add' || op === 'sub')) move = MOVE_OFFSET;
+      return { facts: F_DEFS, uses: reads | WRITES_DST, move };
     }
     case 'jump': {
-      operands[i] = regs | (MOVE_NONE << MOVE_SHIFT);
-      const op = insn.op;
-      if (op === 'ja') return F_JA | F_JUMP | F_ENDS_BLOCK;
-      if (op === 'may_goto') return F_MAY_GOTO | F_JUMP | F_ENDS_BLOCK;
-      return bit(dst) | (insn.useReg ? bit(src) : 0) | F_JUMP | F_ENDS_BLOCK;
+      const flags = F_JUMP | F_ENDS_BLOCK;
+      if (f.op === 'ja') return { facts: F_JA | flags, uses: 0, move: MOVE_NONE };
+      if (f.op === 'may_goto') return { facts: F_MAY_GOTO | flags, uses: 0, move: MOVE_NONE };
+      return { facts: flags, uses: READS_DST | (f.useReg ? READS_SRC : 0), move: MOVE_NONE };
     }
     case 'load':
-      operands[i] = regs | (MOVE_LOAD << MOVE_SHIFT);
-      return bit(src) | (bit(dst) << WRITES_SHIFT) | F_DEFS;
+      return { facts: F_DEFS, uses: READS_SRC | WRITES_DST, move: MOVE_LOAD };
     case 'store':
-      operands[i] = regs | (MOVE_STORE << MOVE_SHIFT);
-      return bit(dst) | (insn.useReg ? bit(src) : 0);
+      return { facts: 0, uses: READS_DST | (f.useReg ? READS_SRC : 0), move: MOVE_STORE };
     case 'atomic':
-      operands[i] = regs | ((insn.fetch ? MOVE_ATOMIC_FETCH : MOVE_ATOMIC) << MOVE_SHIFT);
-      return bit(dst) | bit(src) | 1 | ((1 | bit(src)) << WRITES_SHIFT);
+      // Reads r0 (cmpxchg's comparand) and may write it and src: never certainly.
+      return {
+        facts: 1 | (1 << WRITES_SHIFT),
+        uses: READS_DST | READS_SRC | WRITES_SRC,
+        move: f.fetch ? MOVE_ATOMIC_FETCH : MOVE_ATOMIC,
+      };
     case 'packet_load':
-      operands[i] = regs | (MOVE_CALL << MOVE_SHIFT);
-      return (insn.indirect ? bit(src) : 0) | (1 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK;
+      return {
+        facts: (1 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK,
+        uses: f.indirect ? READS_SRC : 0,
+        move: MOVE_CALL,
+      };
     case 'call': {
-      operands[i] = regs | (MOVE_CALL << MOVE_SHIFT);
       // Helper calls and callx read every register (callbacks, tail calls); a local call's reads are
       // its callee's live-in registers (call-registers.ts).
-      const op = insn.op;
-      if (op === 'local') return F_LOCAL_CALL | F_ENDS_BLOCK;
-      if (op === 'helper') return ALL_REGS | (1 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK;
-      return ALL_REGS | (R0_TO_R5 << WRITES_SHIFT) | F_HOST | F_ENDS_BLOCK | (op === 'callx' ? F_CALLX : 0);
+      if (f.op === 'local') return { facts: F_LOCAL_CALL | F_ENDS_BLOCK, uses: 0, move: MOVE_CALL };
+      const host = ALL_REGS | F_HOST | F_ENDS_BLOCK;
+      if (f.op === 'helper') return { facts: host | (1 << WRITES_SHIFT), uses: 0, move: MOVE_CALL };
+      const callx = f.op === 'callx' ? F_CALLX : 0;
+      return { facts: host | (R0_TO_R5 << WRITES_SHIFT) | callx, uses: 0, move: MOVE_CALL };
     }
     case 'exit':
-      operands[i] = regs | (MOVE_NONE << MOVE_SHIFT);
-      return F_EXIT | F_ENDS_BLOCK;
+      return { facts: F_EXIT | F_ENDS_BLOCK, uses: 0, move: MOVE_NONE };
     case 'lddw':
-      operands[i] = regs | (MOVE_LDDW << MOVE_SHIFT);
-      return (bit(dst) << WRITES_SHIFT) | F_DEFS;
+      return { facts: F_DEFS, uses: WRITES_DST, move: MOVE_LDDW };
   }
+}
+
+// formFacts per form number, as flat tables for the per-instruction pass.
+const FORM_FACTS = new Int32Array(FORM_COUNT);
+const FORM_USES = new Uint8Array(FORM_COUNT);
+const FORM_MOVES = new Uint8Array(FORM_COUNT);
+for (let n = 0; n < FORM_COUNT; n++) {
+  const { facts, uses, move } = formFacts(FORMS[n]);
+  FORM_FACTS[n] = facts;
+  FORM_USES[n] = uses;
+  FORM_MOVES[n] = move;
+}
+
+/** Register number (0..15) → its bit; r10 and the invalid ones are not tracked. */
+const REG_BIT = Int32Array.from({ length: 16 }, (_, r) => (r < 10 ? 1 << r : 0));
+
+/**
+ * The facts of instruction `i` (see the layout above), returned, and its operand facts (see
+ * below), written to operands[i] — from the program's columns, without branches on the form:
+ * this runs once per instruction of every compiled program.
+ */
+export function insnFacts(columns: ProgramColumns, i: number, operands: Int32Array): number {
+  const form = columns.form[i];
+  const regs = columns.regs[i];
+  const uses = FORM_USES[form];
+  const move = FORM_MOVES[form];
+  const d = REG_BIT[regs & 15];
+  const s = REG_BIT[regs >>> 4];
+  // A 64-bit mov of a constant: the 256 MiB slot of its immediate (see MOVE_CONST).
+  const imm = columns.imm[i];
+  const slot = (imm < 0 ? CONST_NEGATIVE : imm >>> SLOT_SHIFT) & -(move === MOVE_CONST ? 1 : 0);
+  operands[i] = regs | (move << MOVE_SHIFT) | (slot << CONST_SHIFT);
+  const reads = (d & -(uses & READS_DST)) | (s & -((uses & READS_SRC) >>> 1));
+  const writes = (d & -((uses & WRITES_DST) >>> 2)) | (s & -((uses & WRITES_SRC) >>> 3));
+  return FORM_FACTS[form] | reads | (writes << WRITES_SHIFT);
 }
