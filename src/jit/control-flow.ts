@@ -256,15 +256,26 @@ function layOut(
   // One pass over the program's columns (not the Insn objects: 1M of them are far bigger than the
   // caches); it sets every element of ends, jumpTarget, facts and operands. Everything after, here
   // and in the later analyses, works on typed arrays.
+  // It also marks the leaders after block ends and at jump targets (function starts: below).
   const targets = columns.target;
+  let mayGotos = 0;
   for (let i = 0; i < count; i++) {
     const x = insnFacts(columns, i, operands);
     facts[i] = x;
-    ends[i] = (x & F_ENDS_BLOCK) === 0 ? 0 : (x & F_MAY_GOTO) === 0 ? 1 : MAY_GOTO;
-    jumpTarget[i] = (x & F_JUMP) !== 0 ? targets[i] : -1;
-    if ((x & F_LOCAL_CALL) !== 0) {
-      callSites.push(i);
-      callTargets.push(targets[i]);
+    const end = (x & F_ENDS_BLOCK) === 0 ? 0 : (x & F_MAY_GOTO) === 0 ? 1 : MAY_GOTO;
+    ends[i] = end;
+    if (end !== 0 && i + 1 < count) leader[pcs[i + 1]] = 1;
+    mayGotos |= end & MAY_GOTO;
+    if ((x & F_JUMP) !== 0) {
+      const t = targets[i];
+      jumpTarget[i] = t;
+      leader[t] = 1;
+    } else {
+      jumpTarget[i] = -1;
+      if ((x & F_LOCAL_CALL) !== 0) {
+        callSites.push(i);
+        callTargets.push(targets[i]);
+      }
     }
   }
   // A cost table prices the objects (few programs have one).
@@ -300,26 +311,14 @@ function layOut(
       );
     }
     leader[startPc] = 1;
-    for (let i = first; i <= last; i++) {
-      if (ends[i] !== 0 && i < last) leader[pcs[i + 1]] = 1;
-      if (ends[i] === MAY_GOTO) mayGoto[k] = 1;
-      const t = jumpTarget[i];
-      if (t < 0) continue;
-      if (t < startPc || t >= endPc) {
-        throw new LoadError(
-          'JUMP_OUT_OF_SUBPROGRAM',
-          `jump to pc ${t} leaves the function [${startPc}, ${endPc}), which the JIT cannot compile`,
-          { pc: pcs[i] },
-        );
-      }
-      leader[t] = 1;
-    }
+    if (mayGotos !== 0)
+      for (let i = first; i <= last && mayGoto[k] === 0; i++) if (ends[i] === MAY_GOTO) mayGoto[k] = 1;
     // Parts (see cutParts); a short function, the usual case, is one part without a scan.
     const bounds: readonly number[] =
       last - first + 1 <= partSize ? [first, last + 1] : cutParts(first, last, partSize, pcs, leader);
     // partAt starts zeroed: part 0 needs no fill.
     for (let p = 1; p + 1 < bounds.length; p++) scratch.partAt.fill(p, bounds[p], bounds[p + 1]);
-    scanJumps(first, last, pcs, jumpTarget, insnAt, scratch);
+    scanJumps(first, last, endPc, pcs, jumpTarget, insnAt, scratch);
     // Sized up front: a growing array would reserve room for 16 parts in every function.
     const parts: Part[] = new Array(bounds.length - 1);
     for (let p = 0; p + 1 < bounds.length; p++) {
@@ -551,20 +550,30 @@ function newScratch(
 /**
  * Sources of the jumps to every instruction, over the whole function (so a part's loop also sees
  * jumps from other parts), and the first and last back edge within the same part. Sources come in
- * ascending order, so the first one seen is the minimum and the last the maximum.
+ * ascending order, so the first one seen is the minimum and the last the maximum. Rejects a jump that
+ * leaves the function (only possible without the decoder's structure checks).
  */
 function scanJumps(
   first: number,
   last: number,
+  endPc: number,
   pcs: Int32Array,
   jumpTarget: Int32Array,
   insnAt: Int32Array,
   scratch: Scratch,
 ): void {
   const { firstBack, lastBack, minSource, maxSource, partAt } = scratch;
+  const startPc = pcs[first];
   for (let i = first; i <= last; i++) {
     const t = jumpTarget[i];
     if (t < 0) continue;
+    if (t < startPc || t >= endPc) {
+      throw new LoadError(
+        'JUMP_OUT_OF_SUBPROGRAM',
+        `jump to pc ${t} leaves the function [${startPc}, ${endPc}), which the JIT cannot compile`,
+        { pc: pcs[i] },
+      );
+    }
     const ti = insnAt[t];
     if (maxSource[ti] < 0) {
       minSource[ti] = i;
