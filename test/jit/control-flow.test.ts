@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { OpenObject } from '../../src/elf/open.js';
+import { LoadError } from '../../src/errors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import type { Program } from '../../src/isa/instruction.js';
 import { analyze } from '../../src/jit/control-flow.js';
@@ -303,5 +304,46 @@ describe('JIT shared switch tails', () => {
     const expected = fault(new Interpreter(p, { memory: memory() }));
     expect(expected).toMatch(/pc 9/);
     expect(fault(new JitProgram(p, { memory: memory() }))).toBe(expected);
+  });
+});
+
+describe('analysis of programs the decoder let through unchecked', () => {
+  // decodeProgram(…, { checkStructure: false }) skips the kernel's structure rules; the JIT's own
+  // layout still needs them and says which instruction breaks them.
+  const unchecked = (text: string) => decodeProgram(assemble(text), { checkStructure: false });
+  const failure = (text: string) => {
+    try {
+      analyze(unchecked(text));
+    } catch (e) {
+      return e as LoadError;
+    }
+    throw new Error('analyze accepted the program');
+  };
+
+  it('rejects a jump out of its function, naming the jump', () => {
+    const e = failure(`
+      call local f
+      main_tail:
+      exit
+      f:
+      mov %r0, 1
+      jeq %r0, 0, main_tail
+      exit
+    `);
+    expect(e).toBeInstanceOf(LoadError);
+    expect(e.code).toBe('JUMP_OUT_OF_SUBPROGRAM');
+    expect(e.pc).toBe(3);
+  });
+
+  it('rejects a function that runs off its end', () => {
+    const e = failure(`
+      call local f
+      mov %r0, 2
+      f:
+      mov %r0, 1
+      exit
+    `);
+    expect(e.code).toBe('NO_EXIT');
+    expect(e.pc).toBe(1);
   });
 });
