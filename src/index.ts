@@ -104,6 +104,7 @@ export { Module, type ModuleImport, type ModuleOptions, type SourceLine } from '
 export { murmur3_32, syscallImm } from './host/murmur3.js';
 export { type DecodeOptions, decodeProgram } from './isa/decoder.js';
 export { encodeProgram, type RawInsn } from './isa/encoder.js';
+export { FORM_COUNT, FORMS, type Form, formOf } from './isa/forms.js';
 export type * from './isa/instruction.js';
 export { insnAtPc } from './isa/instruction.js';
 export {
