@@ -384,11 +384,21 @@ const noRelease = (): void => {};
 const moduleMemory = new WorkPool();
 
 /**
+ * The objects of one tiny compile (`keepShapes`), alive for the process's lifetime. V8 keeps the
+ * hidden classes of our per-compile objects (the code generator, the module writer and what they
+ * hold) only while some instance has them: a full GC between compiles would drop them, and with them
+ * deoptimize every optimized function of the compiler specialized on them ("weak objects"), so the
+ * next few compiles would run 10–40× slower. engine.ts makes that compile once per process.
+ */
+const shapeAnchor: object[] = [];
+
+/**
  * Compiles the whole program to a wasm module. Exports `run`, the counters and `depth`. With
  * `borrow`, the bytes stay in the pooled module buffer (no copy) until the caller's `release()`: for
- * a caller that only hands them to WebAssembly.Module, which copies them anyway.
+ * a caller that only hands them to WebAssembly.Module, which copies them anyway. With `keepShapes`,
+ * this compile's objects become the `shapeAnchor` (for a tiny program of the caller's own).
  */
-export function generateModule(input: CodegenInput, borrow = false): GeneratedModule {
+export function generateModule(input: CodegenInput, borrow = false, keepShapes = false): GeneratedModule {
   const { layout } = input;
   const fnCount = layout.functions.length;
   const directHelpers = directHelperIds(input);
@@ -430,6 +440,7 @@ export function generateModule(input: CodegenInput, borrow = false): GeneratedMo
     recycleLayout(layout);
   }
   const bytes = out.finish(borrow);
+  if (keepShapes) shapeAnchor.push(gen, out, input);
   return { bytes, release: borrow ? () => out.release() : noRelease, directHelpers, meters: m };
 }
 
