@@ -63,7 +63,7 @@ import {
   recycleLayout,
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
-import { ALL_REGS, F_EXIT, F_HOST, F_JA, WRITES_SHIFT } from './insn-facts.js';
+import { ALL_REGS, F_ENDS_BLOCK, F_EXIT, F_HOST, F_JA, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, releasePrediction, type SlotPrediction } from './slot-prediction.js';
@@ -678,6 +678,8 @@ class FunctionGen {
   private staleWindow = false;
   /** See `checksDepth`. */
   private depthChecks: Uint8Array | undefined;
+  /** The local call whose frame-limit check the last block charge made (see `depthCallOf`), else -1. */
+  private depthChecked = -1;
   /** See `pollSlack`. */
   private readonly slack: number;
   /** See `gasSlack` (0 with unit gas) and `wideGas`. */
@@ -1084,6 +1086,7 @@ class FunctionGen {
     }
     this.tripLocal = -1;
     this.cacheLoop = -1;
+    this.depthChecked = -1;
     if (this.loopFields.length > 0) this.loopFields = [];
     if (this.split) this.partPrologue();
     else this.prologue();
@@ -1877,8 +1880,11 @@ class FunctionGen {
       // A test that cannot fire (see `testFreeLoop`): the count stays exact.
       this.countDown(L_LEFT_N, len);
       if (gas !== 0) this.countDown(L_LEFT_GAS, gas);
+      this.depthChecked = -1;
       return;
     }
+    const call = this.depthCallOf(i);
+    this.depthChecked = call;
     if (gas !== 0 && !this.wideGas) {
       // Both i32 countdowns: a compare-and-branch each runs faster on V8 than one branch on an
       // `or` of the compares.
@@ -1891,6 +1897,7 @@ class FunctionGen {
         this.below(L_LEFT_GAS, poll, L_GAS_POLL_AT, -this.gasSlack);
         w.byte(Op.br_if);
         w.u32(this.depthOf(wrapper));
+        if (call >= 0) this.depthTest(pc, wrapper);
         return;
       }
       // block $go { block $stop { left < at → $stop; leftGas >= gasAt → $go } stop }
@@ -1906,6 +1913,7 @@ class FunctionGen {
       w.byte(Op.end);
       this.stop(pc, poll);
       w.byte(Op.end);
+      if (call >= 0) this.depthTest(pc, wrapper);
       return;
     }
     w.op2(Op.local_get, L_LEFT_N);
@@ -1930,11 +1938,59 @@ class FunctionGen {
       // of calls that return into it (V8 neither unrolls such loops nor keeps values in registers).
       w.byte(Op.br_if);
       w.u32(this.depthOf(wrapper)); // a LEB128: nests can be deeper than 127
+      if (call >= 0) this.depthTest(pc, wrapper);
       return;
     }
     w.op2(Op.if, 0x40);
     this.stop(pc, poll);
     w.byte(Op.end);
+    if (call >= 0) this.depthTest(pc, wrapper);
+  }
+
+  /**
+   * The local call that ends the block at insns[i] when its frame-limit check goes with the block's
+   * charge (see `depthTest`), else -1: a `call` of a function that checks depth (see `checksDepth`).
+   */
+  private depthCallOf(i: number): number {
+    if (!this.checksDepth(this.f.index)) return -1;
+    const { facts, leader } = this.input.layout;
+    const { insns } = this.input.program;
+    for (let j = i; j < insns.length; j++) {
+      if (j > i && leader[insns[j].pc] === 1) return -1;
+      const x = facts[j];
+      if ((x & F_ENDS_BLOCK) !== 0) return (x & F_LOCAL_CALL) !== 0 ? j : -1;
+    }
+    return -1;
+  }
+
+  /**
+   * The frame-limit check of the local call ending the block at `pc`, made at the block's start
+   * rather than at the call: at the last frame the whole block goes to the interpreter (the budget
+   * stop's slow path, the meters holding the block), which runs it and traps CallDepthExceeded at the
+   * call — or stops earlier, exactly as it would have. At the call the check would be a cold path
+   * with the countdown live in the middle of the block, which V8 pays for on every call (spills);
+   * here it shares the charge's branch target: a loop header's poll path (`wrapper`, see `loopPoll`),
+   * else a stop path of its own.
+   */
+  private depthTest(pc: number, wrapper: number | undefined): void {
+    const w = this.w;
+    this.lastFrame();
+    if (wrapper !== undefined) {
+      w.byte(Op.br_if);
+      w.u32(this.depthOf(wrapper));
+      return;
+    }
+    w.op2(Op.if, 0x40);
+    this.stop(pc, false);
+    w.byte(Op.end);
+  }
+
+  /** Whether this frame is the last one (an i32): depth ≥ maxFrames − 1, on r10's host offset. */
+  private lastFrame(): void {
+    const w = this.w;
+    w.op2(Op.local_get, L_FPH);
+    w.i32const(this.fpHostTop - (this.maxFrames - 1) * this.frameSize);
+    w.byte(Op.i32_le_u);
   }
 
   /** `local -= amount` on an i32 countdown. */
@@ -2024,6 +2080,13 @@ class FunctionGen {
   private loopPoll(pc: number): void {
     const w = this.w;
     const { blockInsns, blockGas } = this.input.layout;
+    if (this.depthCallOf(this.input.program.insnAt[pc]) >= 0) {
+      // The header's block ends in a call at the last frame (see `depthTest`).
+      this.lastFrame();
+      w.op2(Op.if, 0x40);
+      this.stop(pc, false);
+      w.byte(Op.end);
+    }
     this.pollCall(pc, 0);
     w.op2(Op.local_get, L_LEFT_N);
     w.i32const(blockInsns[pc]);
@@ -2687,11 +2750,11 @@ class FunctionGen {
     live: number,
   ): void {
     const w = this.w;
-    if (this.checksDepth(this.f.index)) {
-      // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
-      w.op2(Op.local_get, L_FPH);
-      w.i32const(this.fpHostTop - (this.maxFrames - 1) * this.frameSize);
-      w.byte(Op.i32_le_u);
+    const index = this.input.program.insnAt[pc];
+    const checked = callee >= 0 && this.depthChecked === index;
+    this.depthChecked = -1;
+    if (!checked && this.checksDepth(this.f.index)) {
+      this.lastFrame();
       w.op2(Op.if, 0x40);
       this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
       w.byte(Op.end);
