@@ -1168,11 +1168,14 @@ class FunctionGen {
       w.i32const(BPF_MAX_LOOPS);
       w.op2(Op.local_set, L_LOOPS);
     }
-    // The poll thresholds start at 0, not read from their globals: the engine only lowers them (to
-    // −slack near the end of the budget, see `grant`), so 0 at worst polls early, within the last
-    // `slack` instructions (gas), and that meter call reads the real ones (`pollCall`).
-    w.i32const(0);
-    w.op2(Op.local_set, L_POLL_AT);
+    // With two countdowns the poll thresholds start at 0, not read from their globals: the engine
+    // only lowers them (to −slack near the end of the budget, see `grant`), so 0 at worst polls
+    // early, within the last `slack` instructions (gas), and that meter call reads the real ones
+    // (`pollCall`). With one, every user reads the global (see `pollAt`).
+    if (!this.unitGas) {
+      w.i32const(0);
+      w.op2(Op.local_set, L_POLL_AT);
+    }
     if (!this.unitGas && !this.wideGas) {
       w.i32const(0);
       w.op2(Op.local_set, L_GAS_POLL_AT);
@@ -1442,7 +1445,7 @@ class FunctionGen {
     const headerPc = this.input.program.insns[R.first].pc;
     const exitAt = this.ctrlDepth - 3; // $exit: block $exit { loop $again { block $poll {
     // The header's test leaves left ≥ pollAt, and one iteration charges at most `rest` after it.
-    w.op2(Op.local_get, L_POLL_AT);
+    this.pollAt(L_POLL_AT);
     w.i32const(plan.rest - this.slack);
     w.byte(Op.i32_ge_s);
     if (!this.unitGas) {
@@ -1624,7 +1627,7 @@ class FunctionGen {
     const w = this.w;
     w.op2(Op.local_get, left);
     w.byte(Op.i64_extend_i32_s);
-    w.op2(Op.local_get, pollAt);
+    this.pollAt(pollAt);
     w.byte(Op.i64_extend_i32_s);
     w.byte(Op.i64_sub);
     w.i64const(per, 0);
@@ -1920,7 +1923,7 @@ class FunctionGen {
     w.i32const(len);
     w.byte(Op.i32_sub);
     w.op2(Op.local_tee, L_LEFT_N);
-    if (poll) w.op2(Op.local_get, L_POLL_AT);
+    if (poll) this.pollAt(L_POLL_AT);
     else w.i32const(-this.slack);
     w.byte(Op.i32_lt_s);
     if (gas !== 0) {
@@ -2006,9 +2009,21 @@ class FunctionGen {
   private below(left: number, poll: boolean, pollAt: number, floor: number): void {
     const w = this.w;
     w.op2(Op.local_get, left);
-    if (poll) w.op2(Op.local_get, pollAt);
+    if (poll) this.pollAt(pollAt);
     else w.i32const(floor);
     w.byte(Op.i32_lt_s);
+  }
+
+  /**
+   * The poll threshold of a countdown (L_POLL_AT or L_GAS_POLL_AT). With one countdown it is read from
+   * its global: as a local (the function's copy, set at entry and after calls) it is one more value
+   * live around every call and loop, which V8 spills (recursion ~4% slower); with two countdowns the
+   * locals measured faster. The local may be higher than the global (it starts at 0, see `prologue`),
+   * never lower, so every user reads the same kind: test-free loop entries rely on poll sites' tests.
+   */
+  private pollAt(local: number): void {
+    if (this.unitGas && local === L_POLL_AT) this.w.op2(Op.global_get, G_POLL_AT);
+    else this.w.op2(Op.local_get, local);
   }
 
   /** A countdown ran out at the block `pc`, from inside one construct opened by `charge`. */
@@ -2155,9 +2170,9 @@ class FunctionGen {
     const w = this.w;
     w.op2(Op.global_get, G_LEFT_N);
     w.op2(Op.local_set, L_LEFT_N);
+    if (this.unitGas) return; // its poll threshold is read where used (see `pollAt`)
     w.op2(Op.global_get, G_POLL_AT);
     w.op2(Op.local_set, L_POLL_AT);
-    if (this.unitGas) return;
     w.op2(Op.global_get, G_LEFT_GAS);
     if (this.wideGas) w.byte(Op.i64_trunc_f64_s);
     w.op2(Op.local_set, L_LEFT_GAS);
