@@ -2095,14 +2095,16 @@ class FunctionGen {
   private loopPoll(pc: number): void {
     const w = this.w;
     const { blockInsns, blockGas } = this.input.layout;
+    this.pollCall(pc, 0);
     if (this.depthCallOf(this.input.program.insnAt[pc]) >= 0) {
-      // The header's block ends in a call at the last frame (see `depthTest`).
+      // The header's block ends in a call at the last frame (see `depthTest`). After the poll, so a
+      // pending interrupt stops first, as it did when the check sat at the call; the meter's refill,
+      // when only the depth led here, is harmless. The meters still hold the block.
       this.lastFrame();
       w.op2(Op.if, 0x40);
       this.stop(pc, false);
       w.byte(Op.end);
     }
-    this.pollCall(pc, 0);
     w.op2(Op.local_get, L_LEFT_N);
     w.i32const(blockInsns[pc]);
     w.byte(Op.i32_add);
