@@ -2753,7 +2753,7 @@ class FunctionGen {
 
   /**
    * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit; none where it cannot
-   * fire, see `checksDepth`), window (unless the callee never reads it, see windowFreeFunctions:
+   * fire, see `checksDepth`, nor where the block's charge made it, see `depthTest`), window (unless the callee never reads it, see windowFreeFunctions:
    * then only the depth moves), call, restore. `callee`: the function index, or -1 for the
    * full-convention function whose table index is in L_T. `live`: the params the callee may read (the
    * others go as 0, see CallRegisters.live).
