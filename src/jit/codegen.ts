@@ -63,7 +63,7 @@ import {
   recycleLayout,
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
-import { ALL_REGS, F_EXIT, F_HOST, F_JA, WRITES_SHIFT } from './insn-facts.js';
+import { ALL_REGS, F_ENDS_BLOCK, F_EXIT, F_HOST, F_JA, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, releasePrediction, type SlotPrediction } from './slot-prediction.js';
@@ -689,6 +689,8 @@ class FunctionGen {
   private staleWindow = false;
   /** See `checksDepth`. */
   private depthChecks: Uint8Array | undefined;
+  /** The local call whose frame-limit check the last block charge made (see `depthCallOf`), else -1. */
+  private depthChecked = -1;
   /** See `pollSlack`. */
   private readonly slack: number;
   /** See `gasSlack` (0 with unit gas) and `wideGas`. */
@@ -1095,6 +1097,7 @@ class FunctionGen {
     }
     this.tripLocal = -1;
     this.cacheLoop = -1;
+    this.depthChecked = -1;
     if (this.loopFields.length > 0) this.loopFields = [];
     if (this.split) this.partPrologue();
     else this.prologue();
@@ -1176,11 +1179,14 @@ class FunctionGen {
       w.i32const(BPF_MAX_LOOPS);
       w.op2(Op.local_set, L_LOOPS);
     }
-    // The poll thresholds start at 0, not read from their globals: the engine only lowers them (to
-    // −slack near the end of the budget, see `grant`), so 0 at worst polls early, within the last
-    // `slack` instructions (gas), and that meter call reads the real ones (`pollCall`).
-    w.i32const(0);
-    w.op2(Op.local_set, L_POLL_AT);
+    // With two countdowns the poll thresholds start at 0, not read from their globals: the engine
+    // only lowers them (to −slack near the end of the budget, see `grant`), so 0 at worst polls
+    // early, within the last `slack` instructions (gas), and that meter call reads the real ones
+    // (`pollCall`). With one, every user reads the global (see `pollAt`).
+    if (!this.unitGas) {
+      w.i32const(0);
+      w.op2(Op.local_set, L_POLL_AT);
+    }
     if (!this.unitGas && !this.wideGas) {
       w.i32const(0);
       w.op2(Op.local_set, L_GAS_POLL_AT);
@@ -1450,7 +1456,7 @@ class FunctionGen {
     const headerPc = this.input.program.insns[R.first].pc;
     const exitAt = this.ctrlDepth - 3; // $exit: block $exit { loop $again { block $poll {
     // The header's test leaves left ≥ pollAt, and one iteration charges at most `rest` after it.
-    w.op2(Op.local_get, L_POLL_AT);
+    this.pollAt(L_POLL_AT);
     w.i32const(plan.rest - this.slack);
     w.byte(Op.i32_ge_s);
     if (!this.unitGas) {
@@ -1632,7 +1638,7 @@ class FunctionGen {
     const w = this.w;
     w.op2(Op.local_get, left);
     w.byte(Op.i64_extend_i32_s);
-    w.op2(Op.local_get, pollAt);
+    this.pollAt(pollAt);
     w.byte(Op.i64_extend_i32_s);
     w.byte(Op.i64_sub);
     w.i64const(per, 0);
@@ -1888,8 +1894,11 @@ class FunctionGen {
       // A test that cannot fire (see `testFreeLoop`): the count stays exact.
       this.countDown(L_LEFT_N, len);
       if (gas !== 0) this.countDown(L_LEFT_GAS, gas);
+      this.depthChecked = -1;
       return;
     }
+    const call = this.depthCallOf(i);
+    this.depthChecked = call;
     if (gas !== 0 && !this.wideGas) {
       // Both i32 countdowns: a compare-and-branch each runs faster on V8 than one branch on an
       // `or` of the compares.
@@ -1902,6 +1911,7 @@ class FunctionGen {
         this.below(L_LEFT_GAS, poll, L_GAS_POLL_AT, -this.gasSlack);
         w.byte(Op.br_if);
         w.u32(this.depthOf(wrapper));
+        if (call >= 0) this.depthTest(pc, wrapper);
         return;
       }
       // block $go { block $stop { left < at → $stop; leftGas >= gasAt → $go } stop }
@@ -1917,13 +1927,14 @@ class FunctionGen {
       w.byte(Op.end);
       this.stop(pc, poll);
       w.byte(Op.end);
+      if (call >= 0) this.depthTest(pc, wrapper);
       return;
     }
     w.op2(Op.local_get, L_LEFT_N);
     w.i32const(len);
     w.byte(Op.i32_sub);
     w.op2(Op.local_tee, L_LEFT_N);
-    if (poll) w.op2(Op.local_get, L_POLL_AT);
+    if (poll) this.pollAt(L_POLL_AT);
     else w.i32const(-this.slack);
     w.byte(Op.i32_lt_s);
     if (gas !== 0) {
@@ -1941,11 +1952,59 @@ class FunctionGen {
       // of calls that return into it (V8 neither unrolls such loops nor keeps values in registers).
       w.byte(Op.br_if);
       w.u32(this.depthOf(wrapper)); // a LEB128: nests can be deeper than 127
+      if (call >= 0) this.depthTest(pc, wrapper);
       return;
     }
     w.op2(Op.if, 0x40);
     this.stop(pc, poll);
     w.byte(Op.end);
+    if (call >= 0) this.depthTest(pc, wrapper);
+  }
+
+  /**
+   * The local call that ends the block at insns[i] when its frame-limit check goes with the block's
+   * charge (see `depthTest`), else -1: a `call` of a function that checks depth (see `checksDepth`).
+   */
+  private depthCallOf(i: number): number {
+    if (!this.checksDepth(this.f.index)) return -1;
+    const { facts, leader } = this.input.layout;
+    const { insns } = this.input.program;
+    for (let j = i; j < insns.length; j++) {
+      if (j > i && leader[insns[j].pc] === 1) return -1;
+      const x = facts[j];
+      if ((x & F_ENDS_BLOCK) !== 0) return (x & F_LOCAL_CALL) !== 0 ? j : -1;
+    }
+    return -1;
+  }
+
+  /**
+   * The frame-limit check of the local call ending the block at `pc`, made at the block's start
+   * rather than at the call: at the last frame the whole block goes to the interpreter (the budget
+   * stop's slow path, the meters holding the block), which runs it and traps CallDepthExceeded at the
+   * call — or stops earlier, exactly as it would have. At the call the check would be a cold path
+   * with the countdown live in the middle of the block, which V8 pays for on every call (spills);
+   * here it shares the charge's branch target: a loop header's poll path (`wrapper`, see `loopPoll`),
+   * else a stop path of its own.
+   */
+  private depthTest(pc: number, wrapper: number | undefined): void {
+    const w = this.w;
+    this.lastFrame();
+    if (wrapper !== undefined) {
+      w.byte(Op.br_if);
+      w.u32(this.depthOf(wrapper));
+      return;
+    }
+    w.op2(Op.if, 0x40);
+    this.stop(pc, false);
+    w.byte(Op.end);
+  }
+
+  /** Whether this frame is the last one (an i32): depth ≥ maxFrames − 1, on r10's host offset. */
+  private lastFrame(): void {
+    const w = this.w;
+    w.op2(Op.local_get, L_FPH);
+    w.i32const(this.fpHostTop - (this.maxFrames - 1) * this.frameSize);
+    w.byte(Op.i32_le_u);
   }
 
   /** `local -= amount` on an i32 countdown. */
@@ -1961,9 +2020,21 @@ class FunctionGen {
   private below(left: number, poll: boolean, pollAt: number, floor: number): void {
     const w = this.w;
     w.op2(Op.local_get, left);
-    if (poll) w.op2(Op.local_get, pollAt);
+    if (poll) this.pollAt(pollAt);
     else w.i32const(floor);
     w.byte(Op.i32_lt_s);
+  }
+
+  /**
+   * The poll threshold of a countdown (L_POLL_AT or L_GAS_POLL_AT). With one countdown it is read from
+   * its global: as a local (the function's copy, set at entry and after calls) it is one more value
+   * live around every call and loop, which V8 spills (recursion ~4% slower); with two countdowns the
+   * locals measured faster. The local may be higher than the global (it starts at 0, see `prologue`),
+   * never lower, so every user reads the same kind: test-free loop entries rely on poll sites' tests.
+   */
+  private pollAt(local: number): void {
+    if (this.unitGas && local === L_POLL_AT) this.w.op2(Op.global_get, G_POLL_AT);
+    else this.w.op2(Op.local_get, local);
   }
 
   /** A countdown ran out at the block `pc`, from inside one construct opened by `charge`. */
@@ -2036,6 +2107,15 @@ class FunctionGen {
     const w = this.w;
     const { blockInsns, blockGas } = this.input.layout;
     this.pollCall(pc, 0);
+    if (this.depthCallOf(this.input.program.insnAt[pc]) >= 0) {
+      // The header's block ends in a call at the last frame (see `depthTest`). After the poll, so a
+      // pending interrupt stops first, as it did when the check sat at the call; the meter's refill,
+      // when only the depth led here, is harmless. The meters still hold the block.
+      this.lastFrame();
+      w.op2(Op.if, 0x40);
+      this.stop(pc, false);
+      w.byte(Op.end);
+    }
     w.op2(Op.local_get, L_LEFT_N);
     w.i32const(blockInsns[pc]);
     w.byte(Op.i32_add);
@@ -2103,9 +2183,9 @@ class FunctionGen {
     const w = this.w;
     w.op2(Op.global_get, G_LEFT_N);
     w.op2(Op.local_set, L_LEFT_N);
+    if (this.unitGas) return; // its poll threshold is read where used (see `pollAt`)
     w.op2(Op.global_get, G_POLL_AT);
     w.op2(Op.local_set, L_POLL_AT);
-    if (this.unitGas) return;
     w.op2(Op.global_get, G_LEFT_GAS);
     if (this.wideGas) w.byte(Op.i64_trunc_f64_s);
     w.op2(Op.local_set, L_LEFT_GAS);
@@ -2684,7 +2764,7 @@ class FunctionGen {
 
   /**
    * A bpf-to-bpf call: depth check (CallDepthExceeded at the kernel's limit; none where it cannot
-   * fire, see `checksDepth`), window (unless the callee never reads it, see windowFreeFunctions:
+   * fire, see `checksDepth`, nor where the block's charge made it, see `depthTest`), window (unless the callee never reads it, see windowFreeFunctions:
    * then only the depth moves), call, restore. `callee`: the function index, or -1 for the
    * full-convention function whose table index is in L_T. `live`: the params the callee may read (the
    * others go as 0, see CallRegisters.live).
@@ -2698,11 +2778,11 @@ class FunctionGen {
     live: number,
   ): void {
     const w = this.w;
-    if (this.checksDepth(this.f.index)) {
-      // depth ≥ maxFrames − 1, on the frame's host offset (top − depth · frameSize).
-      w.op2(Op.local_get, L_FPH);
-      w.i32const(this.fpHostTop - (this.maxFrames - 1) * this.frameSize);
-      w.byte(Op.i32_le_u);
+    const index = this.input.program.insnAt[pc];
+    const checked = callee >= 0 && this.depthChecked === index;
+    this.depthChecked = -1;
+    if (!checked && this.checksDepth(this.f.index)) {
+      this.lastFrame();
       w.op2(Op.if, 0x40);
       this.call(IMPORT_TRAP, pc, TRAP_CALL_DEPTH);
       w.byte(Op.end);

@@ -349,4 +349,60 @@ describe('trimmed calls agree with the interpreter', () => {
       pc: 4,
     });
   });
+
+  it('checks the frame limit of a call with its block: a loop header, a plain block, an entry block', () => {
+    // Recursion without a base case, the call ending (header) a loop's first block — clang's
+    // recursion, whose check goes with the header's poll test —, (plain) a block after a branch and
+    // (entry) the function's entry block. Each frame stores into a stack address that is inside the
+    // window down to depth 4 only (r8 = top − 56 + 16 · (depth − 1)), in the calling block itself: at the
+    // last frame the block's fault, or a budget that ends inside it, comes before the call. Every
+    // budget up to the end, with and without a cost table, on every frame limit.
+    const body = (shape: string, store: boolean) => {
+      const s = store ? 'stxdw [%r8+0], %r6' : 'mov %r0, %r6';
+      const call = [s, 'mov %r1, %r6', 'add %r1, 1', 'mov %r2, %r8', 'add %r2, 16', 'call local f'];
+      if (shape === 'header')
+        return [
+          'mov %r6, %r1',
+          'mov %r8, %r2',
+          'mov %r7, 0',
+          'loop:',
+          ...call,
+          'add %r7, 1',
+          'jlt %r7, 2, loop',
+          'exit',
+        ];
+      if (shape === 'plain')
+        return ['mov %r6, %r1', 'mov %r8, %r2', 'jgt %r6, 100, out', ...call, 'out:', 'exit'];
+      return ['mov %r6, %r1', 'mov %r8, %r2', ...call, 'exit'];
+    };
+    const costs: GasCostTable = { alu: 2, call: 3, store: 5 };
+    for (const shape of ['header', 'plain', 'entry']) {
+      for (const store of [false, true]) {
+        const text = [
+          'mov %r1, 0',
+          'mov %r2, %r10',
+          'sub %r2, 56',
+          'call local f',
+          'exit',
+          'f:',
+          ...body(shape, store),
+        ];
+        const program = decodeProgram(assemble(text.join('\n')));
+        for (const frames of [1, 2, 5, 6, 8]) {
+          for (const gasCosts of [undefined, costs]) {
+            const expected = observe('interp', program, {}, gasCosts, frames);
+            expect(observe('jit', program, {}, gasCosts, frames)).toEqual(expected);
+            expect(expected.code).toBe(store && frames > 5 ? 'MEMORY_FAULT' : 'CALL_DEPTH_EXCEEDED');
+            const total = expected.instructions as number;
+            for (let n = 1; n <= total; n++) {
+              const o = gasCosts === undefined ? { maxInstructions: n } : { gasLimit: n * 2 };
+              expect(observe('jit', program, o, gasCosts, frames)).toEqual(
+                observe('interp', program, o, gasCosts, frames),
+              );
+            }
+          }
+        }
+      }
+    }
+  });
 });
