@@ -720,6 +720,13 @@ class FunctionGen {
   private adapterLocals: readonly LocalRun[] | undefined;
   /** See `partLocals`. */
   private readonly localsByParams: (readonly LocalRun[] | undefined)[] = [];
+  /** The layout's per-pc arrays the per-instruction code reads (one field load, not three). */
+  private readonly labelAt: Int32Array;
+  private readonly labelRegion: Int32Array;
+  private readonly leader: Uint8Array;
+  private readonly loopAt: Int32Array;
+  private readonly blockLive: Uint16Array;
+  private readonly tailCopy: Uint8Array;
 
   constructor(
     private readonly input: CodegenInput,
@@ -746,6 +753,13 @@ class FunctionGen {
     this.wideGas = meters.wideGas;
     this.slack = meters.slack;
     this.gasSlack = meters.gasSlack;
+    const { layout } = input;
+    this.labelAt = layout.labelAt;
+    this.labelRegion = layout.labelRegion;
+    this.leader = layout.leader;
+    this.loopAt = layout.loopAt;
+    this.blockLive = layout.blockLive;
+    this.tailCopy = layout.tailCopy;
   }
 
   release(): void {
@@ -1306,7 +1320,7 @@ class FunctionGen {
   /** The loop region `r` holds that starts at instruction `i` (see Region.inner), -1 if none. */
   private loopStartingAt(r: number, i: number): number {
     const R = this.regions[r];
-    const child = i === R.first && R.isLoop ? R.inner : this.input.layout.loopAt[i];
+    const child = i === R.first && R.isLoop ? R.inner : this.loopAt[i];
     return child === r ? -1 : child;
   }
 
@@ -1350,7 +1364,7 @@ class FunctionGen {
   private body(r: number, from = this.regions[r].first): void {
     const R = this.regions[r];
     const { insns } = this.input.program;
-    const { labelAt, labelRegion, leader, loopAt } = this.input.layout;
+    const { labelAt, labelRegion, leader, loopAt } = this;
     for (let i = from; i <= R.last; ) {
       const insn = insns[i];
       const pc = insn.pc;
@@ -1966,11 +1980,7 @@ class FunctionGen {
     // the block go to the shared slow path as 0, so their values need not live until here.
     this.syncOut();
     const live = this.liveAt(pc);
-    for (let r = 0; r <= 9; r++) {
-      if (live & (1 << r)) continue;
-      w.i64const(0, 0);
-      w.op2(Op.local_set, r);
-    }
+    for (let r = 0; r <= 9; r++) if ((live & (1 << r)) === 0) w.op4(Op.i64_const, 0, Op.local_set, r);
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
@@ -1992,7 +2002,7 @@ class FunctionGen {
     const live = this.liveAt(pc);
     for (let r = 0; r <= 9; r++) {
       if (live & (1 << r)) w.op2(Op.local_get, r);
-      else w.i64const(0, 0);
+      else w.op2(Op.i64_const, 0); // i64.const 0
     }
     w.byte(Op.call);
     w.u32(IMPORT_METER);
@@ -2004,11 +2014,7 @@ class FunctionGen {
       else w.byte(Op.drop);
     }
     w.op2(Op.if, 0x40);
-    for (let r = 0; r <= 9; r++) {
-      if (live & (1 << r)) continue;
-      w.i64const(0, 0);
-      w.op2(Op.local_set, r);
-    }
+    for (let r = 0; r <= 9; r++) if ((live & (1 << r)) === 0) w.op4(Op.i64_const, 0, Op.local_set, r);
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
@@ -2067,7 +2073,7 @@ class FunctionGen {
    */
   private liveAt(pc: number): number {
     const atEntry = !this.split && pc === this.f.startPc ? this.regs.live[this.f.index] : ALL_REGS;
-    return this.input.layout.blockLive[pc] & atEntry & this.used;
+    return this.blockLive[pc] & atEntry & this.used;
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */
@@ -2118,7 +2124,7 @@ class FunctionGen {
 
   private insn(insn: Insn): void {
     // A jump target is reached from elsewhere: no check proven on the way here holds there.
-    if (this.input.layout.labelAt[insn.pc] >= 0) this.forgetFacts();
+    if (this.labelAt[insn.pc] >= 0) this.forgetFacts();
     if (insn.pc === this.fusedPc)
       this.fusedPc = -1; // emitted with the instruction before it
     else this.emit(insn);
@@ -2267,7 +2273,7 @@ class FunctionGen {
   private zeroExtension(insn: AluInsn): boolean {
     const { insns, insnAt, slotCount } = this.input.program;
     const pc = insn.pc + 1;
-    if (pc >= slotCount || this.input.layout.leader[pc] === 1) return false;
+    if (pc >= slotCount || this.leader[pc] === 1) return false;
     const next = insns[insnAt[pc]];
     if (next.kind !== 'alu' || !next.is64 || next.op !== 'rsh' || next.useReg || next.imm !== 32)
       return false;
@@ -2538,7 +2544,7 @@ class FunctionGen {
       }
     }
     const t = insn.target;
-    if (this.input.layout.tailCopy[insn.pc] === 1) {
+    if (this.tailCopy[insn.pc] === 1) {
       if (conditional) this.open(Op.if, OTHER, 0);
       this.copyBlock(t);
       if (conditional) this.close(OTHER, 0);
@@ -2971,6 +2977,14 @@ class FunctionGen {
    */
   private pureLookups(): PureLookups {
     if (this.pure !== undefined) return this.pure;
+    // No helper lookup to inline (no maps, or another memory): no pass over every instruction.
+    const { helpers } = this.input;
+    let inline = false;
+    for (let id = 0; id < helpers.length && !inline; id++) inline = this.inlineTable(id) !== undefined;
+    if (!inline) {
+      this.pure = { slots: undefined, forward: undefined };
+      return this.pure;
+    }
     const { insns } = this.input.program;
     const { facts, leader } = this.input.layout;
     let slots: Int8Array | undefined;
