@@ -2125,11 +2125,11 @@ class FunctionGen {
   private insn(insn: Insn): void {
     // A jump target is reached from elsewhere: no check proven on the way here holds there.
     if (this.labelAt[insn.pc] >= 0) this.forgetFacts();
-    if (insn.pc === this.fusedPc)
+    if (insn.pc === this.fusedPc) {
       this.fusedPc = -1; // emitted with the instruction before it
-    else this.emit(insn);
-    this.checked.after(insn);
-    this.narrow.after(insn);
+      this.checked.after(insn);
+      this.narrow.after(insn);
+    } else this.emit(insn);
   }
 
   /** What straight-line code proved about registers (checks passed, narrow values) no longer holds. */
@@ -2138,12 +2138,57 @@ class FunctionGen {
     this.narrow.forgetAll();
   }
 
+  /**
+   * The code of one instruction, then what it changes of the facts (checked ranges, narrow registers):
+   * the common kinds update them here, where their kind is known, rather than by a second switch.
+   */
   private emit(insn: Insn): void {
     switch (insn.kind) {
       case 'alu':
         if (insn.is64) this.alu64(insn);
         else this.alu32(insn);
+        this.checked.forget(insn.dst);
+        this.narrow.afterAlu(insn);
         return;
+      case 'load': {
+        const at = this.address(insn.src, insn.off, insn.size, false, false, insn.pc);
+        const op = insn.signExtend && insn.size < 8 ? LOAD_SX_OP[insn.size] : LOAD_OP[insn.size];
+        this.w.mem(op, at);
+        this.w.op2(Op.local_set, insn.dst);
+        this.checked.forget(insn.dst);
+        this.narrow.afterLoad(insn);
+        return;
+      }
+      case 'store':
+        this.store(insn); // changes no register
+        return;
+      default:
+        this.emitOther(insn);
+        this.checked.after(insn);
+        this.narrow.after(insn);
+    }
+  }
+
+  private store(insn: Insn & { kind: 'store' }): void {
+    const at = this.address(insn.dst, insn.off, insn.size, true, false, insn.pc);
+    if (this.forwardKey(insn.pc) === 1) {
+      // A lookup later in the block takes this as its key (see `pureLookups`).
+      if (insn.useReg) {
+        this.w.op2(Op.local_get, insn.src);
+        this.w.byte(Op.i32_wrap_i64);
+      } else this.w.i32const(insn.imm);
+      this.w.op2(Op.local_tee, L_K0);
+      this.w.mem(Op.i32_store, at);
+      return;
+    }
+    if (insn.useReg) this.w.op2(Op.local_get, insn.src);
+    else this.w.i64const(insn.imm, insn.imm >> 31);
+    this.w.mem(STORE_OP[insn.size], at);
+  }
+
+  /** `emit` of the kinds other than alu, load and store. */
+  private emitOther(insn: Insn): void {
+    switch (insn.kind) {
       case 'jump':
         this.jump(insn);
         if (insn.op === 'may_goto') this.loopCounter(-1); // fell through: one iteration used
@@ -2152,30 +2197,6 @@ class FunctionGen {
         const v = lddwValue(insn, this.input.resolveLddw);
         this.w.i64const(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
         this.w.op2(Op.local_set, insn.dst);
-        return;
-      }
-      case 'load': {
-        const at = this.address(insn.src, insn.off, insn.size, false, false, insn.pc);
-        const op = insn.signExtend && insn.size < 8 ? LOAD_SX_OP[insn.size] : LOAD_OP[insn.size];
-        this.w.mem(op, at);
-        this.w.op2(Op.local_set, insn.dst);
-        return;
-      }
-      case 'store': {
-        const at = this.address(insn.dst, insn.off, insn.size, true, false, insn.pc);
-        if (this.forwardKey(insn.pc) === 1) {
-          // A lookup later in the block takes this as its key (see `pureLookups`).
-          if (insn.useReg) {
-            this.w.op2(Op.local_get, insn.src);
-            this.w.byte(Op.i32_wrap_i64);
-          } else this.w.i32const(insn.imm);
-          this.w.op2(Op.local_tee, L_K0);
-          this.w.mem(Op.i32_store, at);
-          return;
-        }
-        if (insn.useReg) this.w.op2(Op.local_get, insn.src);
-        else this.w.i64const(insn.imm, insn.imm >> 31);
-        this.w.mem(STORE_OP[insn.size], at);
         return;
       }
       case 'atomic':
@@ -2227,10 +2248,13 @@ class FunctionGen {
     if (insn.op === 'lsh' && !insn.useReg && insn.imm === 32 && this.zeroExtension(insn)) return;
     const simple = simpleAlu(insn.op, true);
     if (simple !== undefined) {
-      w.op2(Op.local_get, d);
-      this.operand64(insn);
-      w.byte(simple);
-      w.op2(Op.local_set, d);
+      // dst = dst op operand: the most common instruction, in as few writes as its bytes allow.
+      if (insn.useReg) w.op4(Op.local_get, d, Op.local_get, insn.src);
+      else {
+        w.op2(Op.local_get, d);
+        w.i64const(insn.imm, insn.imm >> 31);
+      }
+      w.op3(simple, Op.local_set, d);
       return;
     }
     switch (insn.op) {
@@ -2347,10 +2371,15 @@ class FunctionGen {
     const d = insn.dst;
     const simple = simpleAlu(insn.op, false);
     if (simple !== undefined) {
-      w.op2(Op.local_get, d);
-      w.byte(Op.i32_wrap_i64);
-      this.operand32(insn);
-      w.byte(simple);
+      // See alu64.
+      if (insn.useReg) {
+        w.op4(Op.local_get, d, Op.i32_wrap_i64, Op.local_get);
+        w.op3(insn.src, Op.i32_wrap_i64, simple);
+      } else {
+        w.op3(Op.local_get, d, Op.i32_wrap_i64);
+        w.i32const(insn.imm);
+        w.byte(simple);
+      }
     } else {
       switch (insn.op) {
         case 'mov':

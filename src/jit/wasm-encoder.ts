@@ -180,6 +180,17 @@ export class ByteWriter {
     this.length = at + 2;
   }
 
+  /** Three bytes with one capacity check (an operator, then a `local.set` and its index). */
+  op3(a: number, b: number, c: number): void {
+    if (this.length + 3 > this.bytes.length) this.reserve(3);
+    const bytes = this.bytes;
+    const at = this.length;
+    bytes[at] = a;
+    bytes[at + 1] = b;
+    bytes[at + 2] = c;
+    this.length = at + 3;
+  }
+
   /** Four bytes with one capacity check (an `i64.const 0; local.set r` pair, a `local.get` pair). */
   op4(a: number, b: number, c: number, d: number): void {
     if (this.length + 4 > this.bytes.length) this.reserve(4);
