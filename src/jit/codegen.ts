@@ -1365,7 +1365,8 @@ class FunctionGen {
     const R = this.regions[r];
     const { insns } = this.input.program;
     const { labelAt, labelRegion, leader, loopAt } = this;
-    for (let i = from; i <= R.last; ) {
+    const last = R.last;
+    for (let i = from; i <= last; ) {
       const insn = insns[i];
       const pc = insn.pc;
       if (labelAt[pc] >= 0 && labelRegion[pc] === r) this.close(BLOCK, pc);
@@ -1980,11 +1981,19 @@ class FunctionGen {
     // the block go to the shared slow path as 0, so their values need not live until here.
     this.syncOut();
     const live = this.liveAt(pc);
-    for (let r = 0; r <= 9; r++) if ((live & (1 << r)) === 0) w.op4(Op.i64_const, 0, Op.local_set, r);
+    this.zeroDead(live);
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
     w.u32(this.ctrlDepth); // the function-level block (index 0) seen from inside that construct
+  }
+
+  /** `local.set r (i64.const 0)` for each register r0..r9 not in `live`, in ascending order. */
+  private zeroDead(live: number): void {
+    // Over the dead bits only, lowest first: no branch per live register (masks follow no pattern).
+    for (let dead = ~live & ALL_REGS; dead !== 0; dead &= dead - 1) {
+      this.w.op4(Op.i64_const, 0, Op.local_set, 31 - Math.clz32(dead & -dead));
+    }
   }
 
   /**
@@ -2014,7 +2023,7 @@ class FunctionGen {
       else w.byte(Op.drop);
     }
     w.op2(Op.if, 0x40);
-    for (let r = 0; r <= 9; r++) if ((live & (1 << r)) === 0) w.op4(Op.i64_const, 0, Op.local_set, r);
+    this.zeroDead(live);
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
