@@ -1925,10 +1925,16 @@ class FunctionGen {
     }
     w.op2(Op.local_get, L_LEFT_N);
     w.i32const(len);
-    w.byte(Op.i32_sub);
-    w.op2(Op.local_tee, L_LEFT_N);
+    w.op3(Op.i32_sub, Op.local_tee, L_LEFT_N);
     if (poll) w.op2(Op.local_get, L_POLL_AT);
     else w.i32const(-this.slack);
+    if (gas === 0 && wrapper === undefined) {
+      // The common block: the compare and its `if` in one write.
+      w.op3(Op.i32_lt_s, Op.if, 0x40);
+      this.stop(pc, poll);
+      w.byte(Op.end);
+      return;
+    }
     w.byte(Op.i32_lt_s);
     if (gas !== 0) {
       // The wide (i64) gas countdown, exact: below 0 at the limit.
@@ -1980,11 +1986,9 @@ class FunctionGen {
     // Over the budget (the meters still include this block; the engine undoes it). Registers dead at
     // the block go to the shared slow path as 0, so their values need not live until here.
     this.syncOut();
-    const live = this.liveAt(pc);
-    this.zeroDead(live);
+    this.zeroDead(this.liveAt(pc));
     w.i32const(pc);
-    w.op2(Op.local_set, L_T);
-    w.byte(Op.br);
+    w.op3(Op.local_set, L_T, Op.br);
     w.u32(this.ctrlDepth); // the function-level block (index 0) seen from inside that construct
   }
 
@@ -2088,8 +2092,7 @@ class FunctionGen {
   /** Meters to the globals, before anything that reads them (imports, calls, return). */
   private syncOut(): void {
     const w = this.w;
-    w.op2(Op.local_get, L_LEFT_N);
-    w.op2(Op.global_set, G_LEFT_N);
+    w.op4(Op.local_get, L_LEFT_N, Op.global_set, G_LEFT_N);
     if (this.unitGas) return;
     w.op2(Op.local_get, L_LEFT_GAS);
     if (this.wideGas) w.byte(Op.f64_convert_i64_s);
