@@ -727,6 +727,7 @@ class FunctionGen {
   private readonly loopAt: Int32Array;
   private readonly blockLive: Uint16Array;
   private readonly tailCopy: Uint8Array;
+  private readonly midOf: Int32Array;
 
   constructor(
     private readonly input: CodegenInput,
@@ -760,6 +761,7 @@ class FunctionGen {
     this.loopAt = layout.loopAt;
     this.blockLive = layout.blockLive;
     this.tailCopy = layout.tailCopy;
+    this.midOf = layout.midOf;
   }
 
   release(): void {
@@ -2240,6 +2242,15 @@ class FunctionGen {
     }
   }
 
+  /** dst, then the operand (see operand64); a register pair in one write. */
+  private dstAndOperand64(insn: AluInsn | JumpInsn): void {
+    if (insn.useReg) this.w.op4(Op.local_get, insn.dst, Op.local_get, insn.src);
+    else {
+      this.w.op2(Op.local_get, insn.dst);
+      this.w.i64const(insn.imm, insn.imm >> 31);
+    }
+  }
+
   private operand64(insn: AluInsn | JumpInsn): void {
     if (insn.useReg) this.w.op2(Op.local_get, insn.src);
     else this.w.i64const(insn.imm, insn.imm >> 31);
@@ -2261,11 +2272,7 @@ class FunctionGen {
     const simple = simpleAlu(insn.op, true);
     if (simple !== undefined) {
       // dst = dst op operand: the most common instruction, in as few writes as its bytes allow.
-      if (insn.useReg) w.op4(Op.local_get, d, Op.local_get, insn.src);
-      else {
-        w.op2(Op.local_get, d);
-        w.i64const(insn.imm, insn.imm >> 31);
-      }
+      this.dstAndOperand64(insn);
       w.op3(simple, Op.local_set, d);
       return;
     }
@@ -2562,26 +2569,26 @@ class FunctionGen {
 
   private jump(insn: JumpInsn): void {
     const w = this.w;
-    const conditional = insn.op !== 'ja';
-    if (insn.op === 'may_goto') {
+    const op = insn.op;
+    const conditional = op !== 'ja';
+    if (op === 'may_goto') {
       this.loopCounter(0);
       w.byte(Op.i32_eqz);
     } else if (conditional) {
       if (insn.is64) {
-        w.op2(Op.local_get, insn.dst);
-        this.operand64(insn);
-        if (insn.op === 'jset') {
+        this.dstAndOperand64(insn);
+        if (op === 'jset') {
           w.byte(Op.i64_and);
           w.byte(Op.i64_eqz);
           w.byte(Op.i32_eqz);
         } else {
-          w.byte(JUMP64[insn.op]);
+          w.byte(JUMP64[op]);
         }
       } else {
         w.op2(Op.local_get, insn.dst);
         w.byte(Op.i32_wrap_i64);
         this.operand32(insn);
-        w.byte(insn.op === 'jset' ? Op.i32_and : JUMP32[insn.op]);
+        w.byte(op === 'jset' ? Op.i32_and : JUMP32[op]);
       }
     }
     const t = insn.target;
@@ -2593,7 +2600,7 @@ class FunctionGen {
       return;
     }
     const { insns, insnAt } = this.input.program;
-    const entry = midEntryLoop(this.regions, this.input.layout.midOf, t, insnAt[insn.pc]);
+    const entry = midEntryLoop(this.regions, this.midOf, t, insnAt[insn.pc]);
     if (entry >= 0) {
       // Into a rotated loop from outside: raise the flag, jump to its header (see `region`).
       if (conditional) this.open(Op.if, OTHER, 0);
@@ -2624,8 +2631,7 @@ class FunctionGen {
     // Forward to an open block, or back to the header of an enclosing loop: one `br`.
     const direct = this.openBlock[t] >= 0 ? this.openBlock[t] : this.openLoop[t];
     if (direct >= 0) {
-      w.byte(conditional ? Op.br_if : Op.br);
-      w.u32(this.depthOf(direct));
+      w.opU32(conditional ? Op.br_if : Op.br, this.depthOf(direct));
       return;
     }
     const { labelAt, labelRegion, partAt } = this.input.layout;

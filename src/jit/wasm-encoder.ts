@@ -203,6 +203,21 @@ export class ByteWriter {
     this.length = at + 4;
   }
 
+  /** An opcode and its u32 LEB128 immediate (a branch depth, a local index). */
+  opU32(op: number, v: number): void {
+    if (this.length + 6 > this.bytes.length) this.reserve(6);
+    if (v >>> 0 < 0x80) {
+      const bytes = this.bytes;
+      const at = this.length;
+      bytes[at] = op;
+      bytes[at + 1] = v;
+      this.length = at + 2;
+      return;
+    }
+    this.bytes[this.length++] = op;
+    this.u32(v);
+  }
+
   u32(v: number): void {
     if (this.length + 5 > this.bytes.length) this.reserve(5);
     let x = v >>> 0;
