@@ -2068,11 +2068,10 @@ class FunctionGen {
    */
   private usedRegisters(f: FunctionLayout): number {
     const { facts, calls } = this.input.layout;
-    let used = (1 << this.regs.results[f.index]) - 1;
-    for (let i = f.first; i <= f.last; i++) {
-      const x = facts[i];
-      used |= x & F_HOST ? ALL_REGS : x & ALL_REGS;
-    }
+    // The union of the facts, then one test: host code anywhere makes every register used.
+    let all = 0;
+    for (let i = f.first; i <= f.last; i++) all |= facts[i];
+    let used = ((1 << this.regs.results[f.index]) - 1) | (all & F_HOST ? ALL_REGS : all & ALL_REGS);
     // Its own callee list, not every call site: a program may have 10^5 functions.
     const callees = calls.callees[f.index];
     for (let c = 0; c < callees.length; c++) used |= this.regs.live[callees[c]];
@@ -3070,7 +3069,8 @@ class FunctionGen {
 
   /** 1 at a store whose value a lookup later in its block takes as key, 2 at that lookup, else 0. */
   private forwardKey(pc: number): number {
-    const f = this.pureLookups().forward;
+    // Once per store: the computed answer without a call (see pureLookups).
+    const f = (this.pure ?? this.pureLookups()).forward;
     return f === undefined ? 0 : f[this.input.program.insnAt[pc]];
   }
 
