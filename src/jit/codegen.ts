@@ -733,6 +733,14 @@ class FunctionGen {
   private adapterLocals: readonly LocalRun[] | undefined;
   /** See `partLocals`. */
   private readonly localsByParams: (readonly LocalRun[] | undefined)[] = [];
+  /** The layout's per-pc arrays the per-instruction code reads (one field load, not three). */
+  private readonly labelAt: Int32Array;
+  private readonly labelRegion: Int32Array;
+  private readonly leader: Uint8Array;
+  private readonly loopAt: Int32Array;
+  private readonly blockLive: Uint16Array;
+  private readonly tailCopy: Uint8Array;
+  private readonly midOf: Int32Array;
 
   constructor(
     private readonly input: CodegenInput,
@@ -759,6 +767,14 @@ class FunctionGen {
     this.wideGas = meters.wideGas;
     this.slack = meters.slack;
     this.gasSlack = meters.gasSlack;
+    const { layout } = input;
+    this.labelAt = layout.labelAt;
+    this.labelRegion = layout.labelRegion;
+    this.leader = layout.leader;
+    this.loopAt = layout.loopAt;
+    this.blockLive = layout.blockLive;
+    this.tailCopy = layout.tailCopy;
+    this.midOf = layout.midOf;
   }
 
   release(): void {
@@ -1323,7 +1339,7 @@ class FunctionGen {
   /** The loop region `r` holds that starts at instruction `i` (see Region.inner), -1 if none. */
   private loopStartingAt(r: number, i: number): number {
     const R = this.regions[r];
-    const child = i === R.first && R.isLoop ? R.inner : this.input.layout.loopAt[i];
+    const child = i === R.first && R.isLoop ? R.inner : this.loopAt[i];
     return child === r ? -1 : child;
   }
 
@@ -1367,8 +1383,9 @@ class FunctionGen {
   private body(r: number, from = this.regions[r].first): void {
     const R = this.regions[r];
     const { insns } = this.input.program;
-    const { labelAt, labelRegion, leader, loopAt } = this.input.layout;
-    for (let i = from; i <= R.last; ) {
+    const { labelAt, labelRegion, leader, loopAt } = this;
+    const last = R.last;
+    for (let i = from; i <= last; ) {
       const insn = insns[i];
       const pc = insn.pc;
       if (labelAt[pc] >= 0 && labelRegion[pc] === r) this.close(BLOCK, pc);
@@ -1932,10 +1949,17 @@ class FunctionGen {
     }
     w.op2(Op.local_get, L_LEFT_N);
     w.i32const(len);
-    w.byte(Op.i32_sub);
-    w.op2(Op.local_tee, L_LEFT_N);
+    w.op3(Op.i32_sub, Op.local_tee, L_LEFT_N);
     if (poll) this.pollAt(L_POLL_AT);
     else w.i32const(-this.slack);
+    if (gas === 0 && wrapper === undefined) {
+      // The common block: the compare and its `if` in one write.
+      w.op3(Op.i32_lt_s, Op.if, 0x40);
+      this.stop(pc, poll);
+      w.byte(Op.end);
+      if (call >= 0) this.depthTest(pc, wrapper);
+      return;
+    }
     w.byte(Op.i32_lt_s);
     if (gas !== 0) {
       // The wide (i64) gas countdown, exact: below 0 at the limit.
@@ -2047,16 +2071,18 @@ class FunctionGen {
     // Over the budget (the meters still include this block; the engine undoes it). Registers dead at
     // the block go to the shared slow path as 0, so their values need not live until here.
     this.syncOut();
-    const live = this.liveAt(pc);
-    for (let r = 0; r <= 9; r++) {
-      if (live & (1 << r)) continue;
-      w.i64const(0, 0);
-      w.op2(Op.local_set, r);
-    }
+    this.zeroDead(this.liveAt(pc));
     w.i32const(pc);
-    w.op2(Op.local_set, L_T);
-    w.byte(Op.br);
+    w.op3(Op.local_set, L_T, Op.br);
     w.u32(this.ctrlDepth); // the function-level block (index 0) seen from inside that construct
+  }
+
+  /** `local.set r (i64.const 0)` for each register r0..r9 not in `live`, in ascending order. */
+  private zeroDead(live: number): void {
+    // Over the dead bits only, lowest first: no branch per live register (masks follow no pattern).
+    for (let dead = ~live & ALL_REGS; dead !== 0; dead &= dead - 1) {
+      this.w.op4(Op.i64_const, 0, Op.local_set, 31 - Math.clz32(dead & -dead));
+    }
   }
 
   /**
@@ -2074,7 +2100,7 @@ class FunctionGen {
     const live = this.liveAt(pc);
     for (let r = 0; r <= 9; r++) {
       if (live & (1 << r)) w.op2(Op.local_get, r);
-      else w.i64const(0, 0);
+      else w.op2(Op.i64_const, 0); // i64.const 0
     }
     w.byte(Op.call);
     w.u32(IMPORT_METER);
@@ -2086,11 +2112,7 @@ class FunctionGen {
       else w.byte(Op.drop);
     }
     w.op2(Op.if, 0x40);
-    for (let r = 0; r <= 9; r++) {
-      if (live & (1 << r)) continue;
-      w.i64const(0, 0);
-      w.op2(Op.local_set, r);
-    }
+    this.zeroDead(live);
     w.i32const(pc);
     w.op2(Op.local_set, L_T);
     w.byte(Op.br);
@@ -2138,11 +2160,10 @@ class FunctionGen {
    */
   private usedRegisters(f: FunctionLayout): number {
     const { facts, calls } = this.input.layout;
-    let used = (1 << this.regs.results[f.index]) - 1;
-    for (let i = f.first; i <= f.last; i++) {
-      const x = facts[i];
-      used |= x & F_HOST ? ALL_REGS : x & ALL_REGS;
-    }
+    // The union of the facts, then one test: host code anywhere makes every register used.
+    let all = 0;
+    for (let i = f.first; i <= f.last; i++) all |= facts[i];
+    let used = ((1 << this.regs.results[f.index]) - 1) | (all & F_HOST ? ALL_REGS : all & ALL_REGS);
     // Its own callee list, not every call site: a program may have 10^5 functions.
     const callees = calls.callees[f.index];
     for (let c = 0; c < callees.length; c++) used |= this.regs.live[callees[c]];
@@ -2158,14 +2179,13 @@ class FunctionGen {
    */
   private liveAt(pc: number): number {
     const atEntry = !this.split && pc === this.f.startPc ? this.regs.live[this.f.index] : ALL_REGS;
-    return this.input.layout.blockLive[pc] & atEntry & this.used;
+    return this.blockLive[pc] & atEntry & this.used;
   }
 
   /** Meters to the globals, before anything that reads them (imports, calls, return). */
   private syncOut(): void {
     const w = this.w;
-    w.op2(Op.local_get, L_LEFT_N);
-    w.op2(Op.global_set, G_LEFT_N);
+    w.op4(Op.local_get, L_LEFT_N, Op.global_set, G_LEFT_N);
     if (this.unitGas) return;
     w.op2(Op.local_get, L_LEFT_GAS);
     if (this.wideGas) w.byte(Op.f64_convert_i64_s);
@@ -2209,12 +2229,12 @@ class FunctionGen {
 
   private insn(insn: Insn): void {
     // A jump target is reached from elsewhere: no check proven on the way here holds there.
-    if (this.input.layout.labelAt[insn.pc] >= 0) this.forgetFacts();
-    if (insn.pc === this.fusedPc)
+    if (this.labelAt[insn.pc] >= 0) this.forgetFacts();
+    if (insn.pc === this.fusedPc) {
       this.fusedPc = -1; // emitted with the instruction before it
-    else this.emit(insn);
-    this.checked.after(insn);
-    this.narrow.after(insn);
+      this.checked.after(insn);
+      this.narrow.after(insn);
+    } else this.emit(insn);
   }
 
   /** What straight-line code proved about registers (checks passed, narrow values) no longer holds. */
@@ -2223,12 +2243,57 @@ class FunctionGen {
     this.narrow.forgetAll();
   }
 
+  /**
+   * The code of one instruction, then what it changes of the facts (checked ranges, narrow registers):
+   * the common kinds update them here, where their kind is known, rather than by a second switch.
+   */
   private emit(insn: Insn): void {
     switch (insn.kind) {
       case 'alu':
         if (insn.is64) this.alu64(insn);
         else this.alu32(insn);
+        this.checked.forget(insn.dst);
+        this.narrow.afterAlu(insn);
         return;
+      case 'load': {
+        const at = this.address(insn.src, insn.off, insn.size, false, false, insn.pc);
+        const op = insn.signExtend && insn.size < 8 ? LOAD_SX_OP[insn.size] : LOAD_OP[insn.size];
+        this.w.mem(op, at);
+        this.w.op2(Op.local_set, insn.dst);
+        this.checked.forget(insn.dst);
+        this.narrow.afterLoad(insn);
+        return;
+      }
+      case 'store':
+        this.store(insn); // changes no register
+        return;
+      default:
+        this.emitOther(insn);
+        this.checked.after(insn);
+        this.narrow.after(insn);
+    }
+  }
+
+  private store(insn: Insn & { kind: 'store' }): void {
+    const at = this.address(insn.dst, insn.off, insn.size, true, false, insn.pc);
+    if (this.forwardKey(insn.pc) === 1) {
+      // A lookup later in the block takes this as its key (see `pureLookups`).
+      if (insn.useReg) {
+        this.w.op2(Op.local_get, insn.src);
+        this.w.byte(Op.i32_wrap_i64);
+      } else this.w.i32const(insn.imm);
+      this.w.op2(Op.local_tee, L_K0);
+      this.w.mem(Op.i32_store, at);
+      return;
+    }
+    if (insn.useReg) this.w.op2(Op.local_get, insn.src);
+    else this.w.i64const(insn.imm, insn.imm >> 31);
+    this.w.mem(STORE_OP[insn.size], at);
+  }
+
+  /** `emit` of the kinds other than alu, load and store. */
+  private emitOther(insn: Insn): void {
+    switch (insn.kind) {
       case 'jump':
         this.jump(insn);
         if (insn.op === 'may_goto') this.loopCounter(-1); // fell through: one iteration used
@@ -2237,30 +2302,6 @@ class FunctionGen {
         const v = lddwValue(insn, this.input.resolveLddw);
         this.w.i64const(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
         this.w.op2(Op.local_set, insn.dst);
-        return;
-      }
-      case 'load': {
-        const at = this.address(insn.src, insn.off, insn.size, false, false, insn.pc);
-        const op = insn.signExtend && insn.size < 8 ? LOAD_SX_OP[insn.size] : LOAD_OP[insn.size];
-        this.w.mem(op, at);
-        this.w.op2(Op.local_set, insn.dst);
-        return;
-      }
-      case 'store': {
-        const at = this.address(insn.dst, insn.off, insn.size, true, false, insn.pc);
-        if (this.forwardKey(insn.pc) === 1) {
-          // A lookup later in the block takes this as its key (see `pureLookups`).
-          if (insn.useReg) {
-            this.w.op2(Op.local_get, insn.src);
-            this.w.byte(Op.i32_wrap_i64);
-          } else this.w.i32const(insn.imm);
-          this.w.op2(Op.local_tee, L_K0);
-          this.w.mem(Op.i32_store, at);
-          return;
-        }
-        if (insn.useReg) this.w.op2(Op.local_get, insn.src);
-        else this.w.i64const(insn.imm, insn.imm >> 31);
-        this.w.mem(STORE_OP[insn.size], at);
         return;
       }
       case 'atomic':
@@ -2292,6 +2333,15 @@ class FunctionGen {
     }
   }
 
+  /** dst, then the operand (see operand64); a register pair in one write. */
+  private dstAndOperand64(insn: AluInsn | JumpInsn): void {
+    if (insn.useReg) this.w.op4(Op.local_get, insn.dst, Op.local_get, insn.src);
+    else {
+      this.w.op2(Op.local_get, insn.dst);
+      this.w.i64const(insn.imm, insn.imm >> 31);
+    }
+  }
+
   private operand64(insn: AluInsn | JumpInsn): void {
     if (insn.useReg) this.w.op2(Op.local_get, insn.src);
     else this.w.i64const(insn.imm, insn.imm >> 31);
@@ -2312,10 +2362,9 @@ class FunctionGen {
     if (insn.op === 'lsh' && !insn.useReg && insn.imm === 32 && this.zeroExtension(insn)) return;
     const simple = simpleAlu(insn.op, true);
     if (simple !== undefined) {
-      w.op2(Op.local_get, d);
-      this.operand64(insn);
-      w.byte(simple);
-      w.op2(Op.local_set, d);
+      // dst = dst op operand: the most common instruction, in as few writes as its bytes allow.
+      this.dstAndOperand64(insn);
+      w.op3(simple, Op.local_set, d);
       return;
     }
     switch (insn.op) {
@@ -2358,7 +2407,7 @@ class FunctionGen {
   private zeroExtension(insn: AluInsn): boolean {
     const { insns, insnAt, slotCount } = this.input.program;
     const pc = insn.pc + 1;
-    if (pc >= slotCount || this.input.layout.leader[pc] === 1) return false;
+    if (pc >= slotCount || this.leader[pc] === 1) return false;
     const next = insns[insnAt[pc]];
     if (next.kind !== 'alu' || !next.is64 || next.op !== 'rsh' || next.useReg || next.imm !== 32)
       return false;
@@ -2432,10 +2481,15 @@ class FunctionGen {
     const d = insn.dst;
     const simple = simpleAlu(insn.op, false);
     if (simple !== undefined) {
-      w.op2(Op.local_get, d);
-      w.byte(Op.i32_wrap_i64);
-      this.operand32(insn);
-      w.byte(simple);
+      // See alu64.
+      if (insn.useReg) {
+        w.op4(Op.local_get, d, Op.i32_wrap_i64, Op.local_get);
+        w.op3(insn.src, Op.i32_wrap_i64, simple);
+      } else {
+        w.op3(Op.local_get, d, Op.i32_wrap_i64);
+        w.i32const(insn.imm);
+        w.byte(simple);
+      }
     } else {
       switch (insn.op) {
         case 'mov':
@@ -2606,30 +2660,30 @@ class FunctionGen {
 
   private jump(insn: JumpInsn): void {
     const w = this.w;
-    const conditional = insn.op !== 'ja';
-    if (insn.op === 'may_goto') {
+    const op = insn.op;
+    const conditional = op !== 'ja';
+    if (op === 'may_goto') {
       this.loopCounter(0);
       w.byte(Op.i32_eqz);
     } else if (conditional) {
       if (insn.is64) {
-        w.op2(Op.local_get, insn.dst);
-        this.operand64(insn);
-        if (insn.op === 'jset') {
+        this.dstAndOperand64(insn);
+        if (op === 'jset') {
           w.byte(Op.i64_and);
           w.byte(Op.i64_eqz);
           w.byte(Op.i32_eqz);
         } else {
-          w.byte(JUMP64[insn.op]);
+          w.byte(JUMP64[op]);
         }
       } else {
         w.op2(Op.local_get, insn.dst);
         w.byte(Op.i32_wrap_i64);
         this.operand32(insn);
-        w.byte(insn.op === 'jset' ? Op.i32_and : JUMP32[insn.op]);
+        w.byte(op === 'jset' ? Op.i32_and : JUMP32[op]);
       }
     }
     const t = insn.target;
-    if (this.input.layout.tailCopy[insn.pc] === 1) {
+    if (this.tailCopy[insn.pc] === 1) {
       if (conditional) this.open(Op.if, OTHER, 0);
       this.copyBlock(t);
       if (conditional) this.close(OTHER, 0);
@@ -2637,7 +2691,7 @@ class FunctionGen {
       return;
     }
     const { insns, insnAt } = this.input.program;
-    const entry = midEntryLoop(this.regions, this.input.layout.midOf, t, insnAt[insn.pc]);
+    const entry = midEntryLoop(this.regions, this.midOf, t, insnAt[insn.pc]);
     if (entry >= 0) {
       // Into a rotated loop from outside: raise the flag, jump to its header (see `region`).
       if (conditional) this.open(Op.if, OTHER, 0);
@@ -2668,8 +2722,7 @@ class FunctionGen {
     // Forward to an open block, or back to the header of an enclosing loop: one `br`.
     const direct = this.openBlock[t] >= 0 ? this.openBlock[t] : this.openLoop[t];
     if (direct >= 0) {
-      w.byte(conditional ? Op.br_if : Op.br);
-      w.u32(this.depthOf(direct));
+      w.opU32(conditional ? Op.br_if : Op.br, this.depthOf(direct));
       return;
     }
     const { labelAt, labelRegion, partAt } = this.input.layout;
@@ -3062,6 +3115,14 @@ class FunctionGen {
    */
   private pureLookups(): PureLookups {
     if (this.pure !== undefined) return this.pure;
+    // No helper lookup to inline (no maps, or another memory): no pass over every instruction.
+    const { helpers } = this.input;
+    let inline = false;
+    for (let id = 0; id < helpers.length && !inline; id++) inline = this.inlineTable(id) !== undefined;
+    if (!inline) {
+      this.pure = { slots: undefined, forward: undefined };
+      return this.pure;
+    }
     const { insns } = this.input.program;
     const { facts, leader } = this.input.layout;
     let slots: Int8Array | undefined;
@@ -3100,7 +3161,8 @@ class FunctionGen {
 
   /** 1 at a store whose value a lookup later in its block takes as key, 2 at that lookup, else 0. */
   private forwardKey(pc: number): number {
-    const f = this.pureLookups().forward;
+    // Once per store: the computed answer without a call (see pureLookups).
+    const f = (this.pure ?? this.pureLookups()).forward;
     return f === undefined ? 0 : f[this.input.program.insnAt[pc]];
   }
 

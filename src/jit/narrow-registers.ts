@@ -30,10 +30,10 @@ export class NarrowRegisters {
   after(insn: Insn): void {
     switch (insn.kind) {
       case 'alu':
-        this.narrow[insn.dst] = this.aluResult(insn) ? 1 : 0;
+        this.afterAlu(insn);
         return;
       case 'load':
-        this.narrow[insn.dst] = insn.size < 8 && !insn.signExtend ? 1 : 0;
+        this.afterLoad(insn);
         return;
       case 'lddw':
         this.narrow[insn.dst] = 0;
@@ -52,6 +52,16 @@ export class NarrowRegisters {
       default:
         this.forgetAll();
     }
+  }
+
+  /** `after` of an ALU instruction (the codegen calls it where it already knows the kind). */
+  afterAlu(insn: Insn & { kind: 'alu' }): void {
+    this.narrow[insn.dst] = this.aluResult(insn) ? 1 : 0;
+  }
+
+  /** `after` of a load. */
+  afterLoad(insn: Insn & { kind: 'load' }): void {
+    this.narrow[insn.dst] = insn.size < 8 && !insn.signExtend ? 1 : 0;
   }
 
   private aluResult(insn: Insn & { kind: 'alu' }): boolean {

@@ -173,8 +173,49 @@ export class ByteWriter {
   /** Two opcodes or an opcode and a one-byte operand. */
   op2(a: number, b: number): void {
     if (this.length + 2 > this.bytes.length) this.reserve(2);
-    this.bytes[this.length++] = a;
-    this.bytes[this.length++] = b;
+    const bytes = this.bytes;
+    const at = this.length;
+    bytes[at] = a;
+    bytes[at + 1] = b;
+    this.length = at + 2;
+  }
+
+  /** Three bytes with one capacity check (an operator, then a `local.set` and its index). */
+  op3(a: number, b: number, c: number): void {
+    if (this.length + 3 > this.bytes.length) this.reserve(3);
+    const bytes = this.bytes;
+    const at = this.length;
+    bytes[at] = a;
+    bytes[at + 1] = b;
+    bytes[at + 2] = c;
+    this.length = at + 3;
+  }
+
+  /** Four bytes with one capacity check (an `i64.const 0; local.set r` pair, a `local.get` pair). */
+  op4(a: number, b: number, c: number, d: number): void {
+    if (this.length + 4 > this.bytes.length) this.reserve(4);
+    const bytes = this.bytes;
+    const at = this.length;
+    bytes[at] = a;
+    bytes[at + 1] = b;
+    bytes[at + 2] = c;
+    bytes[at + 3] = d;
+    this.length = at + 4;
+  }
+
+  /** An opcode and its u32 LEB128 immediate (a branch depth, a local index). */
+  opU32(op: number, v: number): void {
+    if (this.length + 6 > this.bytes.length) this.reserve(6);
+    if (v >>> 0 < 0x80) {
+      const bytes = this.bytes;
+      const at = this.length;
+      bytes[at] = op;
+      bytes[at + 1] = v;
+      this.length = at + 2;
+      return;
+    }
+    this.bytes[this.length++] = op;
+    this.u32(v);
   }
 
   u32(v: number): void {
@@ -245,12 +286,32 @@ export class ByteWriter {
 
   i32const(v: number): void {
     if (this.length + 6 > this.bytes.length) this.reserve(6);
+    const x = v | 0;
+    if (x >= -64 && x < 64) {
+      // The common one-byte immediate without s32's second capacity check.
+      const bytes = this.bytes;
+      const at = this.length;
+      bytes[at] = Op.i32_const;
+      bytes[at + 1] = x & 0x7f;
+      this.length = at + 2;
+      return;
+    }
     this.bytes[this.length++] = Op.i32_const;
-    this.s32(v);
+    this.s32(x);
   }
 
   i64const(lo: number, hi: number): void {
     if (this.length + 11 > this.bytes.length) this.reserve(11);
+    const x = lo | 0;
+    if (x >= -64 && x < 64 && hi === x >> 31) {
+      // See i32const.
+      const bytes = this.bytes;
+      const at = this.length;
+      bytes[at] = Op.i64_const;
+      bytes[at + 1] = x & 0x7f;
+      this.length = at + 2;
+      return;
+    }
     this.bytes[this.length++] = Op.i64_const;
     this.s64(lo, hi);
   }

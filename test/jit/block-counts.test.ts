@@ -86,4 +86,28 @@ describe('JIT block counts', () => {
       expect(checked).toBeGreaterThan(300);
     },
   );
+
+  it('reads the leader bytes the same at any alignment (four at a time when aligned)', () => {
+    // 1001 slots: whole 32-pc words and a partial last one.
+    const program = decodeProgram(shapedProgram('jumps', 1_001));
+    const layout = analyze(program);
+    const n = program.slotCount;
+    const leader = layout.leader.slice(0, n);
+    const at = (offset: number) => {
+      const copy = new Uint8Array(new ArrayBuffer(n + 8), offset, n);
+      copy.set(leader);
+      return new BlockCounts(program, copy, undefined, layout.charges);
+    };
+    const aligned = at(4);
+    const unaligned = at(1);
+    let leaders = 0;
+    for (let pc = 0; pc < n; pc++) {
+      expect(aligned.insnsAfter(pc)).toBe(unaligned.insnsAfter(pc));
+      if (leader[pc] === 1) {
+        leaders++;
+        expect(aligned.blockInsns(pc)).toBe(layout.blockInsns[pc]);
+      }
+    }
+    expect(leaders).toBeGreaterThan(n / 2);
+  });
 });

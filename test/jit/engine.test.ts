@@ -81,6 +81,46 @@ describe('wasm encoder', () => {
     }
   });
 
+  it('encodes i32 immediates and u32 local indexes exactly, on both sides of one LEB128 byte', () => {
+    // The one-byte forms are written by fast paths of their own (i32const, opU32).
+    const run = (locals: LocalRun[], write: (code: ByteWriter) => void): number => {
+      const code = new ByteWriter();
+      write(code);
+      code.byte(Op.end);
+      const bytes = encodeModule({
+        types: [{ params: [], results: [I32] }],
+        imports: [],
+        functions: [0],
+        tableSize: 0,
+        elements: [],
+        globals: [],
+        exports: [{ name: 'f', func: 0 }],
+        bodies: [{ locals, code }],
+      });
+      return (new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as () => number)();
+    };
+    for (const v of [0, 1, -1, 63, 64, -64, -65, 8191, 8192, -8193, 0x7fffffff, -0x80000000]) {
+      expect(run([], (code) => code.i32const(v))).toBe(v);
+    }
+    for (const k of [0, 127, 128, 300]) {
+      // Set through opU32, read through byte + u32, and the other way round: another local than k
+      // would still hold 0.
+      const setFast = run([{ count: 301, type: I32 }], (code) => {
+        code.i32const(k + 7);
+        code.opU32(Op.local_set, k);
+        code.byte(Op.local_get);
+        code.u32(k);
+      });
+      const getFast = run([{ count: 301, type: I32 }], (code) => {
+        code.i32const(k + 7);
+        code.byte(Op.local_set);
+        code.u32(k);
+        code.opU32(Op.local_get, k);
+      });
+      expect([setFast, getFast]).toEqual([k + 7, k + 7]);
+    }
+  });
+
   it('writes the same bodies whatever room beginBody reserves for their size and locals', () => {
     // Bodies whose size takes 1, 2 and 3 LEB128 bytes, with locals vectors of 0 to 3 runs.
     const bodies: ModuleDesc['bodies'] = [1, 200, 20_000].flatMap((n, j) =>
