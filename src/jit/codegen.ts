@@ -67,7 +67,7 @@ import { ALL_REGS, F_EXIT, F_HOST, F_JA, WRITES_SHIFT } from './insn-facts.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, releasePrediction, type SlotPrediction } from './slot-prediction.js';
-import { planTestFree, planTestFreeFunction } from './test-free-loops.js';
+import { planTestFree } from './test-free-loops.js';
 import {
   type ByteWriter,
   F64,
@@ -1089,7 +1089,6 @@ class FunctionGen {
     else this.prologue();
     // Every block's budget check leaves this block with its pc in L_T: one shared slow path.
     this.open(Op.block, OTHER, 0);
-    if (copies && !this.split) this.testFreeFunction();
     this.region(0);
     if (this.split && (this.input.layout.facts[part.last] & (F_EXIT | F_JA)) === 0) {
       this.toPart(this.input.program.insns[part.last + 1].pc); // falls through into the next part
@@ -1476,45 +1475,6 @@ class FunctionGen {
     this.close(OTHER, 0);
     this.testFree = undefined;
     this.forgetFacts();
-  }
-
-  /**
-   * A copy of the whole function whose blocks only count down (see `planTestFreeFunction`), run when
-   * the countdowns at the entry pay its entry block without polling; else the ordinary body follows.
-   */
-  private testFreeFunction(): void {
-    // Not the entry function, which runs once per run: the copy would only cost code.
-    if (this.f.index === 0 || this.charged || this.entryCharged || this.wideGas) return;
-    const { program, layout } = this.input;
-    const plan = planTestFreeFunction(
-      program,
-      layout,
-      this.f,
-      this.slack,
-      this.unitGas ? undefined : this.gasSlack,
-    );
-    if (plan === undefined) return;
-    this.copiedLoops = true;
-    const w = this.w;
-    // The prologue set both poll thresholds to 0.
-    w.op2(Op.local_get, L_LEFT_N);
-    w.i32const(plan.entry);
-    w.byte(Op.i32_ge_s);
-    if (!this.unitGas) {
-      w.op2(Op.local_get, L_LEFT_GAS);
-      w.i32const(plan.entryGas);
-      w.byte(Op.i32_ge_s);
-      w.byte(Op.i32_and);
-    }
-    this.open(Op.if, OTHER, 0);
-    this.forgetFacts();
-    this.testFree = new Set(plan.free);
-    this.region(0);
-    w.byte(Op.unreachable); // every path ends in an exit
-    this.close(OTHER, 0);
-    this.testFree = undefined;
-    this.forgetFacts();
-    this.fusedPc = -1;
   }
 
   /**

@@ -21,7 +21,7 @@
  * loop's size, which is capped (the copy doubles its code).
  */
 import type { Insn, Program } from '../isa/instruction.js';
-import type { FunctionLayout, ProgramLayout, Region } from './control-flow.js';
+import type { ProgramLayout, Region } from './control-flow.js';
 
 /** Loops longer than this keep their tests (code size and codegen time of the copy). */
 export const MAX_TEST_FREE_INSNS = 160;
@@ -183,58 +183,4 @@ class IterationScan {
     }
     return true;
   }
-}
-
-export interface TestFreeFunctionPlan {
-  /** What the entry block charges: instructions and gas. */
-  readonly entry: number;
-  readonly entryGas: number;
-  /** Leader pcs (ascending) of all the function's blocks, the entry's included. */
-  readonly free: readonly number[];
-}
-
-/**
- * A called function's body without tests (see codegen's `testFreeFunction`): the same argument as a
- * loop's, for one run of a function whose blocks each run at most once. Its entry polls against a
- * threshold of 0 (the prologue's), so from left ≥ entry its poll cannot fire, and the rest charges at
- * most the function's total instructions − entry ≤ slack: no block's test below −slack can fire
- * either (gas likewise, unless `gasSlack` is undefined: one countdown meters both). Shape: not split, every jump forward or a tail copy (no loop or dispatch), no
- * call of any kind (a callee charges what it likes, a helper reads the meters back), packet load or
- * may_goto; at most MAX_TEST_FREE_INSNS instructions (the copy doubles its code). Undefined otherwise.
- */
-export function planTestFreeFunction(
-  program: Program,
-  layout: ProgramLayout,
-  f: FunctionLayout,
-  slack: number,
-  gasSlack: number | undefined,
-): TestFreeFunctionPlan | undefined {
-  if (f.parts.length !== 1 || f.last - f.first + 1 > MAX_TEST_FREE_INSNS) return undefined;
-  const { insns } = program;
-  const { leader, tailCopy, blockInsns, blockGas } = layout;
-  const free: number[] = [];
-  let total = 0;
-  let totalGas = 0;
-  for (let i = f.first; i <= f.last; i++) {
-    const insn = insns[i];
-    if (insn.kind === 'call' || insn.kind === 'packet_load') return undefined;
-    if (insn.kind === 'jump' && insn.target <= insn.pc) {
-      // Backward: only a tail copy (its block lies outside any cycle through the jump), counted
-      // once more.
-      if (insn.op === 'may_goto' || tailCopy[insn.pc] !== 1) return undefined;
-      total += blockInsns[insn.target];
-      totalGas += blockGas[insn.target];
-    }
-    if (insn.kind === 'jump' && insn.op === 'may_goto') return undefined;
-    if (leader[insn.pc] === 1) {
-      free.push(insn.pc);
-      total += blockInsns[insn.pc];
-      totalGas += blockGas[insn.pc];
-    }
-  }
-  const entry = blockInsns[f.startPc];
-  const entryGas = blockGas[f.startPc];
-  if (free[0] !== f.startPc || total - entry > slack) return undefined;
-  if (gasSlack !== undefined && totalGas - entryGas > gasSlack) return undefined;
-  return { entry, entryGas, free };
 }

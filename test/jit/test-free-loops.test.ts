@@ -3,17 +3,14 @@
  * codegen's `testFreeLoop`): which blocks lose their test, and that the copy stops, faults and counts
  * like the interpreter — budgets ending at every instruction of iterations near poll boundaries and
  * near the end, every exit form, rotated loops entered in their middle, a local call in the body,
- * priced and unit gas, and an interrupt while the copy runs. Likewise the test-free copy of a called
- * function without loops or calls (`planTestFreeFunction`, codegen's `testFreeFunction`).
+ * priced and unit gas, and an interrupt while the copy runs.
  */
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
-import { MemoryFault } from '../../src/errors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { analyze } from '../../src/jit/control-flow.js';
-import { JitProgram } from '../../src/jit/engine.js';
-import { planTestFree, planTestFreeFunction } from '../../src/jit/test-free-loops.js';
+import { planTestFree } from '../../src/jit/test-free-loops.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
 import type { RunOptions } from '../../src/vm/interpreter/interpreter.js';
 import { INTERRUPT_POLL_INSTRUCTIONS, InterruptSignal } from '../../src/vm/interrupt.js';
@@ -294,106 +291,5 @@ describe('test-free loop copies', () => {
     });
     expect(m).toMatchObject({ kind: 'trap', code: 'INTERRUPTED' });
     expect(m.instructions).toBeGreaterThanOrEqual(POLL);
-  });
-});
-
-/**
- * A loop calling a branchy function without loops or calls (clang's switch with a shared tail: a
- * backward jump compiled as a tail copy), which reads the input at r1 + r2 (a fault when r2 is out).
- * The call is not in the loop's polling header block, so the function's entry block is its own.
- */
-const CLASSIFY = `
-  mov %r0, 0
-  mov %r6, 0
-  mov %r7, 0
-loop:
-  mov %r2, %r6
-  and %r2, 4095
-  jeq %r6, 12345, skip
-  call local classify
-  add %r7, %r0
-skip:
-  add %r6, 1
-  jne %r6, 40000, loop
-  mov %r0, %r7
-  exit
-classify:
-  mov %r3, %r1
-  add %r3, %r2
-  ldxb %r0, [%r3]
-  jeq %r0, 1, one
-  jgt %r0, 200, big
-  and %r0, 7
-  jeq %r0, 3, shared
-  add %r0, 10
-  exit
-big:
-  jeq %r0, 255, shared
-  mov %r0, 40
-  exit
-one:
-  mov %r0, 30
-  exit
-shared:
-  mov %r0, 14
-  exit`;
-
-/** The plan of function `k` of `text` (slack 976, gas metered by the instruction countdown). */
-function functionPlan(text: string, k: number) {
-  const program = decodeProgram(assemble(text));
-  const layout = analyze(program);
-  return planTestFreeFunction(program, layout, layout.functions[k], 976, undefined);
-}
-
-describe('test-free function copies', () => {
-  it('plan a function without loops or calls: every block, the tail copy counted again', () => {
-    expect(functionPlan(CLASSIFY, 1)).toMatchObject({ entry: 4, entryGas: 4 });
-    expect(functionPlan(CLASSIFY, 1)?.free).toHaveLength(8);
-    // A local call, a helper call, a loop: no copy; nor above the slack.
-    expect(functionPlan(CALLING, 0)).toBeUndefined();
-    expect(functionPlan(CLASSIFY.replace('mov %r0, 40', 'call 1'), 1)).toBeUndefined();
-    expect(functionPlan(CLASSIFY.replace('mov %r0, 30', 'add %r3, 1\n  jne %r3, 0, one'), 1)).toBeUndefined();
-    const program = decodeProgram(assemble(CLASSIFY));
-    const layout = analyze(program);
-    expect(planTestFreeFunction(program, layout, layout.functions[1], 5, undefined)).toBeUndefined();
-    expect(planTestFreeFunction(program, layout, layout.functions[1], 976, 3)).toBeUndefined();
-  });
-
-  it('stops at the budget exactly inside and after the copied function, unit and priced gas', () => {
-    for (const costs of [undefined, { load: 3, exit: 2, jump: 0 }]) {
-      const [full] = agree(CLASSIFY, [{}], costs);
-      const n = full.instructions as number;
-      const used = full.gasUsed as number;
-      const outcomes = agree(
-        CLASSIFY,
-        [...range(3, 40), ...range(POLL - 20, 40), ...range(n - 40, 41)].map((maxInstructions) => ({
-          maxInstructions,
-        })),
-        costs,
-      );
-      expect(outcomes[10]).toMatchObject({ code: 'INSTRUCTION_LIMIT', instructions: 13 });
-      agree(
-        CLASSIFY,
-        [...range(2 * POLL - 15, 30), ...range(used - 30, 31)].map((gasLimit) => ({ gasLimit })),
-        costs,
-      );
-    }
-  });
-
-  it('a fault inside the copied function names its pc and address like the interpreter', () => {
-    // r2 walks past the input's end: the callee's load faults at r1 + 4096.
-    const leaves = CLASSIFY.replace('and %r2, 4095', 'mov %r4, 0');
-    const [trap] = agree(leaves, [{}], { load: 4 });
-    expect(trap).toMatchObject({ code: 'MEMORY_FAULT', pc: 14 });
-    const jit = new JitProgram(decodeProgram(assemble(leaves)), { memory: machine() });
-    const fault = (() => {
-      try {
-        jit.run({ args: [BigInt(INPUT), BigInt(SIZE)] });
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(fault).toBeInstanceOf(MemoryFault);
-    expect(fault).toMatchObject({ pc: 14, address: BigInt(INPUT + SIZE), size: 1 });
   });
 });
