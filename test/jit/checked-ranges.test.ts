@@ -304,6 +304,35 @@ describe('cached windows of call-free loops behave like the ordinary check', () 
     expect(agreed(unaligned)).toEqual(fault(4, INPUT + 57, 8, 'read'));
   });
 
+  it('a loop with a local call (table checks, no cached window) faults at the first byte past the input', () => {
+    // parser's shape: byte loads off base + i and a read-modify-write, a call in every iteration.
+    const source = `
+      mov %r0, 0
+      mov %r6, 0
+    again:
+      mov %r2, %r1
+      add %r2, %r6
+      ldxb %r3, [%r2+1]
+      ldxb %r4, [%r2+0]
+      call local f
+      ldxb %r5, [%r2+0]
+      add %r5, %r0
+      stxb [%r2+0], %r5
+      add %r6, 1
+      jlt %r6, 100, again
+      exit
+    f:
+      mov %r0, %r3
+      add %r0, %r4
+      exit`;
+    expect(agreed(source)).toEqual(fault(4, INPUT + 64, 1, 'read'));
+    // The iterations before the fault wrote their bytes (the same on every engine: agreed).
+    expect(agreed(source).input).not.toBe(agreed('mov %r0, 0\nexit').input);
+    // The write faults where the read is allowed: read-only data.
+    const rodata = source.replace('mov %r6, 0', `mov %r6, 0\n      lddw %r1, 0x${RODATA.toString(16)}`);
+    expect(agreed(rodata)).toEqual(fault(11, RODATA, 1, 'write'));
+  });
+
   it('walking below the start of the predicted window faults at the first byte below it', () => {
     // addr − start is negative there: as an unsigned 64-bit value it is above every window's limit.
     const source = `
