@@ -16,6 +16,7 @@ import {
   type ModuleDesc,
   ModuleWriter,
   Op,
+  type ValType,
 } from '../../src/jit/wasm-encoder.js';
 import type { GasCostTable } from '../../src/vm/gas.js';
 import { HelperRegistry, type TailCallTarget } from '../../src/vm/helpers.js';
@@ -58,47 +59,39 @@ function agree(text: string, options: RunOptions = {}, helpers?: HelperRegistry,
   return expected;
 }
 
+/** Runs a module of one function whose body `write` emits (after `locals`), returning its result. */
+function runBody(result: ValType, locals: LocalRun[], write: (code: ByteWriter) => void): unknown {
+  const code = new ByteWriter();
+  write(code);
+  code.byte(Op.end);
+  const bytes = encodeModule({
+    types: [{ params: [], results: [result] }],
+    imports: [],
+    functions: [0],
+    tableSize: 0,
+    elements: [],
+    globals: [],
+    exports: [{ name: 'f', func: 0 }],
+    bodies: [{ locals, code }],
+  });
+  return (new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as () => unknown)();
+}
+
 describe('wasm encoder', () => {
   it('encodes every i64 immediate exactly (signed LEB128 from int32 halves)', () => {
     const values = [0n, 1n, -1n, 63n, 64n, -64n, -65n, 0x7fffffffn, -0x80000000n, 0x80000000n, 1n << 62n];
     values.push((1n << 63n) - 1n, -(1n << 63n), 0x123456789abcdefn, -0x123456789abcdefn);
     for (const v of values) {
-      const code = new ByteWriter();
-      code.i64const(Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n)));
-      code.byte(Op.end);
-      const bytes = encodeModule({
-        types: [{ params: [], results: [I64] }],
-        imports: [],
-        functions: [0],
-        tableSize: 0,
-        elements: [],
-        globals: [],
-        exports: [{ name: 'f', func: 0 }],
-        bodies: [{ locals: [], code }],
-      });
-      const f = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as () => bigint;
-      expect(f()).toBe(v);
+      const got = runBody(I64, [], (code) =>
+        code.i64const(Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n))),
+      );
+      expect(got).toBe(v);
     }
   });
 
   it('encodes i32 immediates and u32 local indexes exactly, on both sides of one LEB128 byte', () => {
     // The one-byte forms are written by fast paths of their own (i32const, opU32).
-    const run = (locals: LocalRun[], write: (code: ByteWriter) => void): number => {
-      const code = new ByteWriter();
-      write(code);
-      code.byte(Op.end);
-      const bytes = encodeModule({
-        types: [{ params: [], results: [I32] }],
-        imports: [],
-        functions: [0],
-        tableSize: 0,
-        elements: [],
-        globals: [],
-        exports: [{ name: 'f', func: 0 }],
-        bodies: [{ locals, code }],
-      });
-      return (new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as () => number)();
-    };
+    const run = (locals: LocalRun[], write: (code: ByteWriter) => void) => runBody(I32, locals, write);
     for (const v of [0, 1, -1, 63, 64, -64, -65, 8191, 8192, -8193, 0x7fffffff, -0x80000000]) {
       expect(run([], (code) => code.i32const(v))).toBe(v);
     }
