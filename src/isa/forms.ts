@@ -22,7 +22,7 @@ const ATOMIC_OPS = Object.keys(ATOMIC_OP_CODE) as AtomicOp[];
 const LDDW_SOURCES = Object.keys(LDDW_SOURCE_CODE) as LddwSource[];
 const SIZES = [1, 2, 4, 8] as const;
 
-/** Index of each name in its list (a Map: the names come from guest-controlled decoding). */
+/** Index of each name in its list. */
 function indexOf<K extends string>(names: readonly K[]): Map<K, number> {
   return new Map(names.map((name, i) => [name, i]));
 }

@@ -2008,10 +2008,10 @@ class FunctionGen {
    */
   private depthCallOf(i: number): number {
     if (!this.checksDepth(this.f.index)) return -1;
-    const { facts, leader } = this.input.layout;
-    const { insns } = this.input.program;
-    for (let j = i; j < insns.length; j++) {
-      if (j > i && leader[insns[j].pc] === 1) return -1;
+    const { facts } = this.input.layout;
+    const pcs = this.input.program.columns.pc;
+    for (let j = i; j < pcs.length; j++) {
+      if (j > i && this.leader[pcs[j]] === 1) return -1;
       const x = facts[j];
       if ((x & F_ENDS_BLOCK) !== 0) return (x & F_LOCAL_CALL) !== 0 ? j : -1;
     }
@@ -2024,8 +2024,8 @@ class FunctionGen {
    * stop's slow path, the meters holding the block), which runs it and traps CallDepthExceeded at the
    * call — or stops earlier, exactly as it would have. At the call the check would be a cold path
    * with the countdown live in the middle of the block, which V8 pays for on every call (spills);
-   * here it shares the charge's branch target: a loop header's poll path (`wrapper`, see `loopPoll`),
-   * else a stop path of its own.
+   * here it shares the charge's branch target: a loop header's poll path (`wrapper`, see `loopPoll`,
+   * which tests it again after its poll), else a stop path of its own.
    */
   private depthTest(pc: number, wrapper: number | undefined): void {
     const w = this.w;
@@ -2150,10 +2150,7 @@ class FunctionGen {
       // The header's block ends in a call at the last frame (see `depthTest`). After the poll, so a
       // pending interrupt stops first, as it did when the check sat at the call; the meter's refill,
       // when only the depth led here, is harmless. The meters still hold the block.
-      this.lastFrame();
-      w.op2(Op.if, 0x40);
-      this.stop(pc, false);
-      w.byte(Op.end);
+      this.depthTest(pc, undefined);
     }
     w.op2(Op.local_get, L_LEFT_N);
     w.i32const(blockInsns[pc]);
