@@ -718,8 +718,10 @@ class FunctionGen {
   private loopFields: number[][] = [];
   /** In the checked-free copy of a loop (see `hoistedLoop`): pcs of its unchecked accesses. */
   private hoisted: number[] = [];
-  /** Their host delta locals, in the same order. */
+  /** Their host delta locals (low(disp) + the window's delta), in the same order. */
   private hoistedLocal: number[] = [];
+  /** The induction register of that copy: its accesses' addresses are disp + v. */
+  private hoistedIv = -1;
   /** The host delta locals of the current part (see `hoistedLoop`). */
   private hoistPool: number[] = [];
   /** Leader pcs whose budget test the loop copy being emitted leaves out (see `testFreeLoop`). */
@@ -1437,6 +1439,7 @@ class FunctionGen {
     this.open(Op.if, OTHER, 0);
     this.hoisted = plan.accesses.map((a) => a.pc);
     this.hoistedLocal = locals;
+    this.hoistedIv = plan.iv;
     this.forgetFacts();
     if (charged) {
       this.prechargedLoop(r, plan, exitAt);
@@ -1778,8 +1781,13 @@ class FunctionGen {
         w.byte(Op.i64_le_u);
         w.byte(Op.i32_and);
       }
+      // The host address less the low half of v (see `address`): low(disp) + the window's delta.
       w.op2(Op.local_get, L_H);
       w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
+      if (lo !== 0) {
+        w.i32const(lo);
+        w.byte(Op.i32_add);
+      }
       w.byte(Op.local_set);
       w.u32(locals[j]);
     }
@@ -3449,13 +3457,11 @@ class FunctionGen {
     }
     const hoisted = this.hoisted.indexOf(pc);
     if (hoisted >= 0) {
-      // Proven at the loop's entry (see `hoistedLoop`): host = low(base + off) + the window's delta.
-      w.op2(Op.local_get, base);
+      // Proven at the loop's entry (see `hoistedLoop`): base + off = disp + v here, so the host
+      // address low(base + off) + delta is, mod 2^32, low(v) + (low(disp) + delta), whose second
+      // term is loop-invariant: V8 forms one lea instead of a 64-bit add, a wrap and a 32-bit add.
+      w.op2(Op.local_get, this.hoistedIv);
       w.byte(Op.i32_wrap_i64);
-      if (off !== 0) {
-        w.i32const(off);
-        w.byte(Op.i32_add);
-      }
       w.byte(Op.local_get);
       w.u32(this.hoistedLocal[hoisted]);
       w.byte(Op.i32_add);
