@@ -24,10 +24,13 @@ export class AddressForms {
   private readonly form = new Int8Array(REGISTERS).fill(UNKNOWN);
   private readonly lo = new Int32Array(REGISTERS);
   private readonly hi = new Int32Array(REGISTERS);
+  /** Bit x set when some register's form may be x + C: most writes then skip the scan for users. */
+  private bases = 0;
 
   forgetAll(): void {
     // A loop, not fill(): this runs at every jump target and call, and the builtin call costs more.
     for (let r = 0; r < REGISTERS; r++) this.form[r] = UNKNOWN;
+    this.bases = 0;
   }
 
   /** x when `reg` holds x + C, -1 when it holds C alone, -2 when neither is known. */
@@ -107,11 +110,12 @@ export class AddressForms {
       if (s === d) return; // no change
       this.written(d);
       if (f[s] === UNKNOWN) {
-        f[d] = s;
+        this.setBase(d, s);
         this.lo[d] = 0;
         this.hi[d] = 0;
       } else {
-        f[d] = f[s];
+        if (f[s] >= 0) this.setBase(d, f[s]);
+        else f[d] = f[s];
         this.lo[d] = this.lo[s];
         this.hi[d] = this.hi[s];
       }
@@ -126,7 +130,7 @@ export class AddressForms {
           const lo = f[s] === UNKNOWN ? 0 : this.lo[s];
           const hi = f[s] === UNKNOWN ? 0 : this.hi[s];
           this.forgetUsers(d);
-          f[d] = x;
+          this.setBase(d, x);
           this.addConstant(d, lo, hi);
           return;
         }
@@ -152,7 +156,14 @@ export class AddressForms {
     this.forgetUsers(reg);
   }
 
+  private setBase(reg: number, x: number): void {
+    this.form[reg] = x;
+    this.bases |= 1 << x;
+  }
+
   private forgetUsers(reg: number): void {
+    if (((this.bases >> reg) & 1) === 0) return;
     for (let r = 0; r < REGISTERS; r++) if (this.form[r] === reg) this.form[r] = UNKNOWN;
+    this.bases &= ~(1 << reg);
   }
 }
