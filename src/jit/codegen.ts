@@ -52,6 +52,7 @@ import {
   TABLE_SHIFT,
   TABLE_STRIDE,
 } from '../vm/memory/layout.js';
+import { AddressForms } from './address-forms.js';
 import { closeOver, longestCallChains } from './call-graph.js';
 import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
@@ -677,6 +678,7 @@ class FunctionGen {
   /** Memory checks proven in the straight-line code being emitted. */
   private readonly checked = new CheckedRanges();
   private readonly narrow = new NarrowRegisters();
+  private readonly forms = new AddressForms();
   private readonly frameSize: number;
   private readonly maxFrames: number;
   private readonly fpGuestTop: number;
@@ -718,8 +720,10 @@ class FunctionGen {
   private loopFields: number[][] = [];
   /** In the checked-free copy of a loop (see `hoistedLoop`): pcs of its unchecked accesses. */
   private hoisted: number[] = [];
-  /** Their host delta locals, in the same order. */
+  /** Their host delta locals (low(disp) + the window's delta), in the same order. */
   private hoistedLocal: number[] = [];
+  /** The induction register of that copy: its accesses' addresses are disp + v. */
+  private hoistedIv = -1;
   /** The host delta locals of the current part (see `hoistedLoop`). */
   private hoistPool: number[] = [];
   /** Leader pcs whose budget test the loop copy being emitted leaves out (see `testFreeLoop`). */
@@ -1437,6 +1441,7 @@ class FunctionGen {
     this.open(Op.if, OTHER, 0);
     this.hoisted = plan.accesses.map((a) => a.pc);
     this.hoistedLocal = locals;
+    this.hoistedIv = plan.iv;
     this.forgetFacts();
     if (charged) {
       this.prechargedLoop(r, plan, exitAt);
@@ -1778,8 +1783,13 @@ class FunctionGen {
         w.byte(Op.i64_le_u);
         w.byte(Op.i32_and);
       }
+      // The host address less the low half of v (see `address`): low(disp) + the window's delta.
       w.op2(Op.local_get, L_H);
       w.mem(Op.i32_load, TABLE_HOST_DELTA * 4);
+      if (lo !== 0) {
+        w.i32const(lo);
+        w.byte(Op.i32_add);
+      }
       w.byte(Op.local_set);
       w.u32(locals[j]);
     }
@@ -1827,7 +1837,7 @@ class FunctionGen {
       let needed = 0;
       for (const key of [start, host, last]) if (this.loadedBy[key] !== r + 1) needed++;
       if (loaded.length + needed > MAX_CACHED_FIELDS) continue;
-      if (this.claimField(r, start, I64, loaded)) this.loadField(start, I64);
+      if (this.claimField(r, start, I64, loaded)) this.loadNegatedStart(start);
       if (this.claimField(r, host, I32, loaded)) this.loadField(host, I32);
       if (this.claimField(r, last, I64, loaded)) this.loadLimit(at, last);
     }
@@ -1872,6 +1882,20 @@ class FunctionGen {
     w.mem(type === I64 ? Op.i64_load32_u : Op.i32_load, key * 4);
     w.byte(Op.local_set);
     w.u32(this.cacheLocal[key]); // a LEB128: a part may cache more fields than fit one byte
+  }
+
+  /**
+   * The cache local of window start field `key` gets −start (mod 2^64): `cachedCheck` adds it to an
+   * address, which V8 folds with the address's own adds into one `lea` (a subtraction would not).
+   */
+  private loadNegatedStart(key: number): void {
+    const w = this.w;
+    w.i64const(0, 0);
+    w.i32const(0);
+    w.mem(Op.i64_load32_u, key * 4);
+    w.byte(Op.i64_sub);
+    w.byte(Op.local_set);
+    w.u32(this.cacheLocal[key]);
   }
 
   /**
@@ -2248,6 +2272,7 @@ class FunctionGen {
       this.fusedPc = -1; // emitted with the instruction before it
       this.checked.after(insn);
       this.narrow.after(insn);
+      this.forms.after(insn);
     } else this.emit(insn);
   }
 
@@ -2255,6 +2280,7 @@ class FunctionGen {
   private forgetFacts(): void {
     this.checked.forgetAll();
     this.narrow.forgetAll();
+    this.forms.forgetAll();
   }
 
   /**
@@ -2268,6 +2294,7 @@ class FunctionGen {
         else this.alu32(insn);
         this.checked.forget(insn.dst);
         this.narrow.afterAlu(insn);
+        this.forms.afterAlu(insn);
         return;
       case 'load': {
         const at = this.address(insn.src, insn.off, insn.size, false, false, insn.pc);
@@ -2276,6 +2303,7 @@ class FunctionGen {
         this.w.op2(Op.local_set, insn.dst);
         this.checked.forget(insn.dst);
         this.narrow.afterLoad(insn);
+        this.forms.after(insn);
         return;
       }
       case 'store':
@@ -2285,6 +2313,7 @@ class FunctionGen {
         this.emitOther(insn);
         this.checked.after(insn);
         this.narrow.after(insn);
+        this.forms.after(insn);
     }
   }
 
@@ -2314,8 +2343,11 @@ class FunctionGen {
         return;
       case 'lddw': {
         const v = lddwValue(insn, this.input.resolveLddw);
-        this.w.i64const(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
+        const lo = Number(v & 0xffffffffn) | 0;
+        const hi = Number(v >> 32n) | 0;
+        this.w.i64const(lo, hi);
         this.w.op2(Op.local_set, insn.dst);
+        this.forms.constant(insn.dst, lo, hi);
         return;
       }
       case 'atomic':
@@ -3449,13 +3481,11 @@ class FunctionGen {
     }
     const hoisted = this.hoisted.indexOf(pc);
     if (hoisted >= 0) {
-      // Proven at the loop's entry (see `hoistedLoop`): host = low(base + off) + the window's delta.
-      w.op2(Op.local_get, base);
+      // Proven at the loop's entry (see `hoistedLoop`): base + off = disp + v here, so the host
+      // address low(base + off) + delta is, mod 2^32, low(v) + (low(disp) + delta), whose second
+      // term is loop-invariant: V8 forms one lea instead of a 64-bit add, a wrap and a 32-bit add.
+      w.op2(Op.local_get, this.hoistedIv);
       w.byte(Op.i32_wrap_i64);
-      if (off !== 0) {
-        w.i32const(off);
-        w.byte(Op.i32_add);
-      }
       w.byte(Op.local_get);
       w.u32(this.hoistedLocal[hoisted]);
       w.byte(Op.i32_add);
@@ -3466,15 +3496,11 @@ class FunctionGen {
     // Proven for the other access kind (a read before a write to the same bytes): in the window and
     // at or above its start, so only this kind's end of the window remains to check.
     const inWindow = this.checked.lookupAnyKind(base, off, size);
-    w.op2(Op.local_get, base);
-    if (off !== 0) {
-      w.i64const(off, off >> 31);
-      w.byte(Op.i64_add);
-    }
-    if (inWindow === undefined && !alsoRead && this.cachedCheck(base, size, write, pc)) {
+    if (inWindow === undefined && !alsoRead && this.cachedCheck(base, off, size, write, pc)) {
       this.checked.record(base, off, size, write, alsoRead, true);
       return 0;
     }
+    this.pushAddress(base, off);
     w.op2(Op.local_tee, L_A);
     this.locateEntry();
     const aboveStart = inWindow !== undefined;
@@ -3512,15 +3538,25 @@ class FunctionGen {
     w.byte(Op.i32_add);
   }
 
+  /** Pushes base + off (i64). */
+  private pushAddress(base: number, off: number): void {
+    const w = this.w;
+    w.op2(Op.local_get, base);
+    if (off !== 0) {
+      w.i64const(off, off >> 31);
+      w.byte(Op.i64_add);
+    }
+  }
+
   /**
-   * With the address on the stack, in a call-free loop whose entry loaded the predicted slot's window
+   * For an access at base + off, in a call-free loop whose entry loaded the predicted slot's window
    * (see `loadWindows`): t = addr − start; host = low(t) + the window's host offset; only when
    * t ≥u limit (outside the window, below its start or a non-zero high half, or the kind not allowed)
    * the ordinary check, which accepts the access in its own region or faults. One compare and no
    * taken branch on the fast path. Leaves the host address in the register's L_HOST local and on the
    * stack and returns true; returns false, emitting nothing, when no cached window applies.
    */
-  private cachedCheck(base: number, size: number, write: boolean, pc: number): boolean {
+  private cachedCheck(base: number, off: number, size: number, write: boolean, pc: number): boolean {
     if (this.cacheLoop < 0 || this.prediction === undefined) return false;
     const slot = this.prediction.slotAt[this.input.program.insnAt[pc]];
     if (slot < 0) return false;
@@ -3529,10 +3565,22 @@ class FunctionGen {
     const lastField = at + (write ? TABLE_LAST_WRITE : TABLE_LAST_READ) + sizeIndex(size);
     if (!fields.includes(lastField)) return false; // loaded together with the window's start and host
     const w = this.w;
-    w.op2(Op.local_tee, L_A);
+    // t = base + off + (−start), all mod 2^64; with base = x + C (address-forms.ts) as
+    // x + (−start + (C + off)), which V8 computes with one lea (and drops base's own add if unread).
+    const x = this.forms.baseOf(base);
+    if (x >= 0) w.op2(Op.local_get, x);
+    else if (x === -2) w.op2(Op.local_get, base);
     w.byte(Op.local_get);
     w.u32(this.cacheLocal[at + TABLE_ABS_START]);
-    w.byte(Op.i64_sub);
+    if (x >= -1) {
+      const lo = (this.forms.low(base) >>> 0) + (off >>> 0);
+      w.i64const(lo | 0, (this.forms.high(base) + (off >> 31) + (lo > 0xffffffff ? 1 : 0)) | 0);
+      w.byte(Op.i64_add);
+    } else if (off !== 0) {
+      w.i64const(off, off >> 31);
+      w.byte(Op.i64_add);
+    }
+    if (x !== -1) w.byte(Op.i64_add);
     w.op2(Op.local_tee, L_B);
     w.byte(Op.i32_wrap_i64);
     w.byte(Op.local_get);
@@ -3545,7 +3593,8 @@ class FunctionGen {
     w.byte(Op.i64_ge_u);
     this.open(Op.if, OTHER, 0);
     // Outside the predicted window: the ordinary check.
-    w.op2(Op.local_get, L_A);
+    this.pushAddress(base, off);
+    w.op2(Op.local_tee, L_A);
     this.locateEntry();
     this.windowCheck(size, write ? TABLE_LAST_WRITE : TABLE_LAST_READ, pc, write, false);
     this.entryHost();
