@@ -64,6 +64,7 @@ import {
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
 import { ALL_REGS, F_ENDS_BLOCK, F_EXIT, F_HOST, F_JA, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
+import { provenValueAccesses } from './lookup-values.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, releasePrediction, type SlotPrediction } from './slot-prediction.js';
@@ -372,10 +373,18 @@ function directHelperIds(input: CodegenInput): number[] {
   return ids;
 }
 
+/** Whether `insn` is the load or store of `size` bytes at `base` + `off` (not an atomic). */
+function isAccessOf(insn: Insn, base: number, off: number, size: number): boolean {
+  if (insn.kind === 'load') return insn.src === base && insn.off === off && insn.size === size;
+  return insn.kind === 'store' && insn.dst === base && insn.off === off && insn.size === size;
+}
+
 /** Helper calls the JIT runs wholly inline (codegen's `pureLookups`). */
 interface PureLookups {
   readonly slots: Int8Array | undefined;
   readonly forward: Uint8Array | undefined;
+  /** Per instruction index: the values slot a load or store provably reaches (lookup-values.ts), else 0. */
+  readonly values: Int8Array | undefined;
 }
 
 const noRelease = (): void => {};
@@ -3125,7 +3134,8 @@ class FunctionGen {
    * call is compiled — found once per module: per instruction index the slot of the map's values,
    * which the result points into or is NULL, 0 for every other instruction (slot-prediction.ts); and
    * the 4-byte keys the block stored last with `stxw`/`stw [r10 + off]`, which the store also keeps
-   * in L_K0 so the lookup does not read them back (`forwardKey`).
+   * in L_K0 so the lookup does not read them back (`forwardKey`); and the accesses through their
+   * results that need no check (lookup-values.ts).
    */
   private pureLookups(): PureLookups {
     if (this.pure !== undefined) return this.pure;
@@ -3134,12 +3144,13 @@ class FunctionGen {
     let inline = false;
     for (let id = 0; id < helpers.length && !inline; id++) inline = this.inlineTable(id) !== undefined;
     if (!inline) {
-      this.pure = { slots: undefined, forward: undefined };
+      this.pure = { slots: undefined, forward: undefined, values: undefined };
       return this.pure;
     }
     const { insns } = this.input.program;
     const { facts, leader } = this.input.layout;
     let slots: Int8Array | undefined;
+    let spans: Int32Array | undefined;
     let forward: Uint8Array | undefined;
     for (let i = 0; i < insns.length; i++) {
       if ((facts[i] & F_HOST) === 0) continue;
@@ -3153,7 +3164,9 @@ class FunctionGen {
       const keySize = fixed.kind === LookupKind.HASH8 ? 8 : 4;
       if (off === undefined || !inOwnFrame(R10, off, keySize, this.frameSize)) continue;
       slots ??= new Int8Array(insns.length);
+      spans ??= new Int32Array(insns.length);
       slots[i] = fixedLookupSlot(table, fixed);
+      spans[i] = fixed.span;
       if (keySize !== 4 || leader[insn.pc] === 1) continue;
       // The block's last memory write before the call: the key's store, or no forwarding.
       for (let j = i - 1; j >= 0; j--) {
@@ -3169,7 +3182,13 @@ class FunctionGen {
         if (leader[x.pc] === 1) break;
       }
     }
-    this.pure = { slots, forward };
+    // Accesses through the results, once the lookups are known (lookup-values.ts).
+    const { jumpTarget, functionAt } = this.input.layout;
+    const values =
+      slots === undefined || spans === undefined
+        ? undefined
+        : provenValueAccesses(insns, facts, leader, jumpTarget, functionAt, { slots, spans });
+    this.pure = { slots, forward, values };
     return this.pure;
   }
 
@@ -3446,6 +3465,21 @@ class FunctionGen {
       w.i32const(off);
       w.byte(Op.i32_add);
       return 0;
+    }
+    const values = (this.pure ?? this.pureLookups()).values;
+    if (values !== undefined) {
+      const { insns, insnAt } = this.input.program;
+      const slot = values[insnAt[pc]];
+      if (slot !== 0 && isAccessOf(insns[insnAt[pc]], base, off, size)) {
+        // Through a lookup's non-NULL result, within the value (lookup-values.ts): inside the
+        // values region, so host = low(address) + that slot's host delta, and no check.
+        w.op2(Op.local_get, base);
+        w.byte(Op.i32_wrap_i64);
+        w.i32const(0);
+        w.mem(Op.i32_load, (slot * TABLE_STRIDE + TABLE_HOST_DELTA) * 4);
+        w.byte(Op.i32_add);
+        return off;
+      }
     }
     const hoisted = this.hoisted.indexOf(pc);
     if (hoisted >= 0) {

@@ -92,6 +92,7 @@ export class HashMap extends BpfMap {
       limit: table.mask,
       base: this.values.address(0, this.perCpu ? cpu : 0),
       stride: this.values.stride,
+      span: this.values.cpuStride,
       table: table.byteOffset,
       shift: table.shift,
     };

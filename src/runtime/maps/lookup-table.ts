@@ -12,6 +12,7 @@ import {
   LOOKUP_SHIFT,
   LOOKUP_STRIDE,
   LOOKUP_TABLE,
+  LOOKUP_VALUE_SPAN,
   type LookupKind,
   type MapLookupTable,
 } from '../../vm/map-lookup.js';
@@ -27,6 +28,7 @@ export interface LookupEntry {
   readonly stride: number;
   readonly table: number;
   readonly shift: number;
+  readonly span: number;
 }
 
 export class LookupTable implements MapLookupTable {
@@ -61,6 +63,7 @@ export class LookupTable implements MapLookupTable {
       words[w + LOOKUP_STRIDE] = e.stride;
       words[w + LOOKUP_TABLE] = e.table;
       words[w + LOOKUP_SHIFT] = e.shift;
+      words[w + LOOKUP_VALUE_SPAN] = e.span;
     }
   }
 }
