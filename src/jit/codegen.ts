@@ -3285,7 +3285,7 @@ class FunctionGen {
   /** ARRAY: r0 = base + index · stride, or NULL past max_entries (the u32 index in L_K0). */
   private arrayLookup(fixed: FixedLookupEntry | undefined): void {
     const w = this.w;
-    this.lookupEntry(LOOKUP_BASE);
+    this.valueBase(fixed);
     w.op2(Op.local_get, L_K0);
     this.fixedWord(fixed, LOOKUP_STRIDE);
     w.byte(Op.i32_mul);
@@ -3385,22 +3385,22 @@ class FunctionGen {
     next();
     at();
     w.mem(Op.i32_load, bytes - 4);
-    w.op2(Op.local_set, L_S1);
-    // T = done0 ? s0 : (key1 equal ? s1 : 0)
-    w.op2(Op.local_get, L_T);
+    w.op2(Op.local_tee, L_S1);
+    w.byte(Op.i32_eqz); // s1 = 0 stays on the stack for `done`
+    // m = key1 equal ? s1 : 0 (one read of key1); T = done0 ? s0 : m
     w.op2(Op.local_get, L_S1);
     w.i32const(0);
     keyEqual();
     w.byte(Op.select);
+    w.op2(Op.local_tee, L_S1);
+    w.op2(Op.local_get, L_T);
+    w.op2(Op.local_get, L_S1);
     w.op2(Op.local_get, L_DONE0);
     w.byte(Op.select);
     w.op2(Op.local_set, L_T);
-    // done = done0 | key1 equal | s1 = 0
-    w.op2(Op.local_get, L_DONE0);
-    keyEqual();
+    // done = s1 = 0 | m ≠ 0 | done0, which is done0 | key1 equal | s1 = 0
     w.byte(Op.i32_or);
-    w.op2(Op.local_get, L_S1);
-    w.byte(Op.i32_eqz);
+    w.op2(Op.local_get, L_DONE0);
     w.byte(Op.i32_or);
     w.op2(Op.br_if, 0);
     w.op2(Op.loop, 0x40);
@@ -3417,7 +3417,7 @@ class FunctionGen {
     w.byte(Op.end);
     w.byte(Op.end);
     // r0 = s ? base + (s − 1) · stride : 0
-    this.lookupEntry(LOOKUP_BASE);
+    this.valueBase(fixed);
     w.op2(Op.local_get, L_T);
     w.i32const(1);
     w.byte(Op.i32_sub);
@@ -3429,6 +3429,12 @@ class FunctionGen {
     w.byte(Op.select);
     w.byte(Op.i64_extend_i32_u);
     w.op2(Op.local_set, 0);
+  }
+
+  /** Pushes the map's value base: an immediate when the map is known and not per CPU, else its load. */
+  private valueBase(fixed: FixedLookupEntry | undefined): void {
+    if (fixed !== undefined && fixed.fixedBase !== 0) this.w.i32const(fixed.fixedBase);
+    else this.lookupEntry(LOOKUP_BASE);
   }
 
   /** Pushes a fixed word of the map's entry: an immediate when the map is known, else its load. */

@@ -28,6 +28,8 @@ export const LOOKUP_SHIFT = 5;
  * `cpuStride`). A result's [0, span) lies inside the map's block of the values arena (jit/lookup-values.ts).
  */
 export const LOOKUP_VALUE_SPAN = 6;
+/** LOOKUP_BASE when it never changes (maps that are not per CPU), else 0: code may take it as a constant. */
+export const LOOKUP_FIXED_BASE = 7;
 
 /**
  * The hash of 4- and 8-byte keys (runtime/maps/hash-index.ts `probedHome`, which the JIT's inline
@@ -85,6 +87,8 @@ export interface FixedLookupEntry {
   readonly table: number;
   readonly shift: number;
   readonly span: number;
+  /** LOOKUP_FIXED_BASE: the value base if it never changes, else 0. */
+  readonly fixedBase: number;
 }
 
 /**
@@ -101,7 +105,7 @@ export function fixedLookupEntry(table: MapLookupTable, handle: bigint): FixedLo
   const words = new Int32Array(table.memory.buffer, entry, LOOKUP_ENTRY_WORDS);
   const kind = words[LOOKUP_KIND];
   if (kind !== LookupKind.ARRAY && kind !== LookupKind.HASH4 && kind !== LookupKind.HASH8) {
-    return { entry, kind: LookupKind.CALL, limit: 0, stride: 0, table: 0, shift: 0, span: 0 };
+    return { entry, kind: LookupKind.CALL, limit: 0, stride: 0, table: 0, shift: 0, span: 0, fixedBase: 0 };
   }
   return {
     entry,
@@ -111,6 +115,7 @@ export function fixedLookupEntry(table: MapLookupTable, handle: bigint): FixedLo
     table: words[LOOKUP_TABLE],
     shift: words[LOOKUP_SHIFT],
     span: words[LOOKUP_VALUE_SPAN],
+    fixedBase: words[LOOKUP_FIXED_BASE],
   };
 }
 

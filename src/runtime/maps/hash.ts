@@ -93,6 +93,7 @@ export class HashMap extends BpfMap {
       base: this.values.address(0, this.perCpu ? cpu : 0),
       stride: this.values.stride,
       span: this.values.cpuStride,
+      sameOnEveryCpu: !this.perCpu,
       table: table.byteOffset,
       shift: table.shift,
     };

@@ -7,6 +7,7 @@
 import {
   LOOKUP_BASE,
   LOOKUP_ENTRY_WORDS,
+  LOOKUP_FIXED_BASE,
   LOOKUP_KIND,
   LOOKUP_LIMIT,
   LOOKUP_SHIFT,
@@ -29,6 +30,8 @@ export interface LookupEntry {
   readonly table: number;
   readonly shift: number;
   readonly span: number;
+  /** Whether `base` is the same on every CPU (maps that are not per CPU). */
+  readonly sameOnEveryCpu: boolean;
 }
 
 export class LookupTable implements MapLookupTable {
@@ -64,6 +67,7 @@ export class LookupTable implements MapLookupTable {
       words[w + LOOKUP_TABLE] = e.table;
       words[w + LOOKUP_SHIFT] = e.shift;
       words[w + LOOKUP_VALUE_SPAN] = e.span;
+      words[w + LOOKUP_FIXED_BASE] = e.sameOnEveryCpu ? e.base : 0;
     }
   }
 }
