@@ -28,6 +28,7 @@ import {
   HASH_XSHIFT,
   LOOKUP_BASE,
   LOOKUP_ENTRY_SHIFT,
+  LOOKUP_FIXED_BASE,
   LOOKUP_KIND,
   LOOKUP_LIMIT,
   LOOKUP_SHIFT,
@@ -3416,17 +3417,25 @@ class FunctionGen {
     w.op2(Op.br, 0);
     w.byte(Op.end);
     w.byte(Op.end);
-    // r0 = s ? base + (s − 1) · stride : 0
-    this.valueBase(fixed);
-    w.op2(Op.local_get, L_T);
-    w.i32const(1);
-    w.byte(Op.i32_sub);
-    this.fixedWord(fixed, LOOKUP_STRIDE);
-    w.byte(Op.i32_mul);
-    w.byte(Op.i32_add);
-    w.i32const(0);
-    w.op2(Op.local_get, L_T);
-    w.byte(Op.select);
+    // r0 = s, the value's address (or 0), where the index tags slots with them (LOOKUP_FIXED_BASE);
+    // else r0 = s ? base + (s − 1) · stride : 0.
+    if (fixed === undefined || fixed.fixedBase === 0) {
+      if (fixed === undefined) w.op2(Op.local_get, L_T);
+      this.valueBase(fixed);
+      w.op2(Op.local_get, L_T);
+      w.i32const(1);
+      w.byte(Op.i32_sub);
+      this.fixedWord(fixed, LOOKUP_STRIDE);
+      w.byte(Op.i32_mul);
+      w.byte(Op.i32_add);
+      w.i32const(0);
+      w.op2(Op.local_get, L_T);
+      w.byte(Op.select);
+      if (fixed === undefined) {
+        this.lookupEntry(LOOKUP_FIXED_BASE);
+        w.byte(Op.select);
+      }
+    } else w.op2(Op.local_get, L_T);
     w.byte(Op.i64_extend_i32_u);
     w.op2(Op.local_set, 0);
   }

@@ -4,9 +4,10 @@
  *
  * Why it is safe: a lookup that runs wholly inline (codegen's `pureLookups`: the map named by an lddw
  * in the block, the key in the own frame) sets r0 to NULL or to base + i · stride with i below the
- * map's slot count — i comes from the map's index (hash) or from the key checked against max_entries
- * (array), and the index and the lookup table lie in reserved blocks outside every region, which no
- * guest access reaches. That address starts one value copy of `span` bytes (the value size rounded up
+ * map's slot count — the hash index holds i + 1 or, for maps that are not per CPU, that address
+ * itself (hash-index.ts `tagBase`), an array's i is the key checked against max_entries, and the
+ * index and the lookup table lie in reserved blocks outside every region, which no guest access
+ * reaches (only the host writes them). That address starts one value copy of `span` bytes (the value size rounded up
  * to 8) inside the map's block of the values arena, and the arena is one region, mapped for the
  * memory's lifetime. So an access at off ∈ [0, span − size] from that address lies inside a mapped
  * region: the interpreter cannot fault there (it checks regions, not values), and the JIT may take

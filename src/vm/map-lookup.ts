@@ -28,7 +28,11 @@ export const LOOKUP_SHIFT = 5;
  * `cpuStride`). A result's [0, span) lies inside the map's block of the values arena (jit/lookup-values.ts).
  */
 export const LOOKUP_VALUE_SPAN = 6;
-/** LOOKUP_BASE when it never changes (maps that are not per CPU), else 0: code may take it as a constant. */
+/**
+ * LOOKUP_BASE when it never changes (maps that are not per CPU), else 0: code may take it as a
+ * constant. A HASH* map with a fixed base tags each slot in its index with the value's address,
+ * base + slot · stride, instead of slot + 1 (hash-index.ts `tagBase`): the probe's word is the result.
+ */
 export const LOOKUP_FIXED_BASE = 7;
 
 /**
