@@ -3343,7 +3343,7 @@ class FunctionGen {
     // entry (s = 0) ends a probe; a free entry's stale key may equal the key, and s = 0 still makes
     // that a miss, as it must be. The first two entries are read without a branch between them
     // (which entry a key sits in is random, so a branch per entry mispredicts often): T = s0 when
-    // key0 equals or s0 = 0, else s1 when key1 equals, else 0; done when either decides (95% of
+    // key0 equals, else s1 when key1 equals, else 0; done when T ≠ 0 or either entry is free (95% of
     // lookups a quarter full). Only then, rarely, a loop: e = (e + 1) & mask; key equal or s = 0 → done.
     const at = (): void => {
       if (fixed === undefined) w.op2(Op.local_get, L_H);
@@ -3380,27 +3380,27 @@ class FunctionGen {
     w.mem(Op.i32_load, bytes - 4);
     w.op2(Op.local_tee, L_T); // s0
     w.byte(Op.i32_eqz);
+    w.op2(Op.local_set, L_DONE0); // s0 = 0
     keyEqual();
-    w.byte(Op.i32_or);
-    w.op2(Op.local_set, L_DONE0);
+    w.op2(Op.local_set, L_S1); // key0 equal
+    w.op2(Op.local_get, L_T); // s0 stays on the stack
     next();
     at();
     w.mem(Op.i32_load, bytes - 4);
-    w.op2(Op.local_tee, L_S1);
-    w.byte(Op.i32_eqz); // s1 = 0 stays on the stack for `done`
-    // m = key1 equal ? s1 : 0 (one read of key1); T = done0 ? s0 : m
-    w.op2(Op.local_get, L_S1);
+    w.op2(Op.local_tee, L_T); // s1
     w.i32const(0);
     keyEqual();
     w.byte(Op.select);
-    w.op2(Op.local_tee, L_S1);
-    w.op2(Op.local_get, L_T);
     w.op2(Op.local_get, L_S1);
+    w.byte(Op.select); // T = key0 equal ? s0 : key1 equal ? s1 : 0, always a word of the table
+    w.op2(Op.local_get, L_T);
+    w.byte(Op.i32_eqz);
     w.op2(Op.local_get, L_DONE0);
-    w.byte(Op.select);
-    w.op2(Op.local_set, L_T);
-    // done = s1 = 0 | m ≠ 0 | done0, which is done0 | key1 equal | s1 = 0
     w.byte(Op.i32_or);
+    w.op2(Op.local_set, L_DONE0); // s0 = 0 | s1 = 0
+    w.op2(Op.local_tee, L_T);
+    // done = found | a free entry among the two: a key is never after a free entry of its run, and
+    // a free entry's stale key may equal but its s = 0 keeps that a miss.
     w.op2(Op.local_get, L_DONE0);
     w.byte(Op.i32_or);
     w.op2(Op.br_if, 0);
