@@ -3354,14 +3354,14 @@ class FunctionGen {
       w.byte(Op.i32_add);
       w.op2(Op.local_tee, L_O);
     };
-    const keyEqual = (): void => {
+    const keyEqual = (offset = 0): void => {
       w.op2(Op.local_get, L_O);
       if (keySize === 4) {
-        w.mem(Op.i32_load);
+        w.mem(Op.i32_load, offset);
         w.op2(Op.local_get, L_K0);
         w.byte(Op.i32_eq);
       } else {
-        w.mem(Op.i64_load);
+        w.mem(Op.i64_load, offset);
         w.op2(Op.local_get, L_A);
         w.byte(Op.i64_eq);
       }
@@ -3384,12 +3384,13 @@ class FunctionGen {
     keyEqual();
     w.op2(Op.local_set, L_S1); // key0 equal
     w.op2(Op.local_get, L_T); // s0 stays on the stack
-    next();
-    at();
-    w.mem(Op.i32_load, bytes - 4);
+    // The next entry lies right after, with no wrap: the table's last entry is followed by a copy of
+    // entry 0 (hash-index.ts `mirror`).
+    w.op2(Op.local_get, L_O);
+    w.mem(Op.i32_load, 2 * bytes - 4);
     w.op2(Op.local_tee, L_T); // s1
     w.i32const(0);
-    keyEqual();
+    keyEqual(bytes);
     w.byte(Op.select);
     w.op2(Op.local_get, L_S1);
     w.byte(Op.select); // T = key0 equal ? s0 : key1 equal ? s1 : 0, always a word of the table
@@ -3404,6 +3405,7 @@ class FunctionGen {
     w.op2(Op.local_get, L_DONE0);
     w.byte(Op.i32_or);
     w.op2(Op.br_if, 0);
+    next(); // the loop goes on after the second entry
     w.op2(Op.loop, 0x40);
     next();
     at();

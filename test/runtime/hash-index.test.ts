@@ -45,7 +45,7 @@ describe('HashIndex', () => {
     );
   });
 
-  it('tags slots in the open table with base + slot · stride: same slots, and the table holds the tags', () => {
+  it('tags slots in the open table with base + slot · stride: same slots, the table holds the tags, entry 0 mirrored', () => {
     for (const keySize of [4, 8] as const) {
       const memory = new GuestMemory();
       const tagged = new HashIndex(64, keySize, false, memory, { base: 0x6000_0008, stride: 24 });
@@ -80,6 +80,12 @@ describe('HashIndex', () => {
         [...live.keys()].map((s) => 0x6000_0008 + 24 * s).sort((a, b) => a - b),
       );
       for (const [s, key] of live) expect(tagged.lookup(key, 0)).toBe(s);
+      // The entry after the last mirrors entry 0 (JIT code reads a home's next entry without a wrap).
+      const st = keySize / 4 + 1;
+      const end = (table.mask + 1) * st;
+      expect([...new Int32Array(memory.wasm.buffer, table.byteOffset + 4 * end, st)]).toEqual([
+        ...words.subarray(0, st),
+      ]);
     }
     expect(() => new HashIndex(4, 4, false, undefined, { base: 0, stride: 8 })).toThrow(RangeError);
     expect(() => new HashIndex(4, 4, false, undefined, { base: 0x7fff_fff0, stride: 8 })).toThrow(RangeError);

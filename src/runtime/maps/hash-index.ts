@@ -200,7 +200,8 @@ export class HashIndex {
     this.bucketMask = buckets - 1;
     this.shift = 32 - Math.log2(buckets);
     // Empty arrays for the other kind keep one object shape (monomorphic property loads).
-    const words = chained ? 0 : this.stride * buckets;
+    // An open table has one entry more than `buckets`: a copy of entry 0 (see `mirror`).
+    const words = chained ? 0 : this.stride * (buckets + 1);
     // In the guest's linear memory only while it takes a small part of what the memory limit leaves
     // for regions; a larger table stays a JS array (lookups then call the helper: slower, same result).
     if (memory !== undefined && words > 0 && fits(buckets)) {
@@ -310,6 +311,7 @@ export class HashIndex {
       const b = this.openAt + st * e;
       for (let j = 0; j < st - 1; j++) open[b + j] = this.words[base + j];
       open[b + st - 1] = this.tagOf(slot);
+      if (e === 0) this.mirror();
     } else {
       const b = hash & this.bucketMask;
       this.chain[slot] = this.buckets[b];
@@ -360,6 +362,17 @@ export class HashIndex {
       }
     }
     open[st * hole + tag] = 0;
+    this.mirror();
+  }
+
+  /**
+   * Copies entry 0 to the entry after the last, so code that probes two entries from any home reads
+   * the second at the next address with no wrap (codegen's `probe`); probes here wrap with the mask.
+   */
+  private mirror(): void {
+    const st = this.stride;
+    const at = this.openAt;
+    this.store.i32.copyWithin(at + st * (this.bucketMask + 1), at, at + st);
   }
 
   /** The open table's word for `slot` (see tagBase). */
