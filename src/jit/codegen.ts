@@ -28,6 +28,7 @@ import {
   HASH_XSHIFT,
   LOOKUP_BASE,
   LOOKUP_ENTRY_SHIFT,
+  LOOKUP_FIXED_BASE,
   LOOKUP_KIND,
   LOOKUP_LIMIT,
   LOOKUP_SHIFT,
@@ -65,6 +66,7 @@ import {
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
 import { ALL_REGS, F_ENDS_BLOCK, F_EXIT, F_HOST, F_JA, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
+import { provenValueAccesses } from './lookup-values.js';
 import { NarrowRegisters } from './narrow-registers.js';
 import { borrowWork, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, releasePrediction, type SlotPrediction } from './slot-prediction.js';
@@ -373,10 +375,18 @@ function directHelperIds(input: CodegenInput): number[] {
   return ids;
 }
 
+/** Whether `insn` is the load or store of `size` bytes at `base` + `off` (not an atomic). */
+function isAccessOf(insn: Insn, base: number, off: number, size: number): boolean {
+  if (insn.kind === 'load') return insn.src === base && insn.off === off && insn.size === size;
+  return insn.kind === 'store' && insn.dst === base && insn.off === off && insn.size === size;
+}
+
 /** Helper calls the JIT runs wholly inline (codegen's `pureLookups`). */
 interface PureLookups {
   readonly slots: Int8Array | undefined;
   readonly forward: Uint8Array | undefined;
+  /** Per instruction index: the values slot a load or store provably reaches (lookup-values.ts), else 0. */
+  readonly values: Int8Array | undefined;
 }
 
 const noRelease = (): void => {};
@@ -3157,7 +3167,8 @@ class FunctionGen {
    * call is compiled — found once per module: per instruction index the slot of the map's values,
    * which the result points into or is NULL, 0 for every other instruction (slot-prediction.ts); and
    * the 4-byte keys the block stored last with `stxw`/`stw [r10 + off]`, which the store also keeps
-   * in L_K0 so the lookup does not read them back (`forwardKey`).
+   * in L_K0 so the lookup does not read them back (`forwardKey`); and the accesses through their
+   * results that need no check (lookup-values.ts).
    */
   private pureLookups(): PureLookups {
     if (this.pure !== undefined) return this.pure;
@@ -3166,12 +3177,13 @@ class FunctionGen {
     let inline = false;
     for (let id = 0; id < helpers.length && !inline; id++) inline = this.inlineTable(id) !== undefined;
     if (!inline) {
-      this.pure = { slots: undefined, forward: undefined };
+      this.pure = { slots: undefined, forward: undefined, values: undefined };
       return this.pure;
     }
     const { insns } = this.input.program;
     const { facts, leader } = this.input.layout;
     let slots: Int8Array | undefined;
+    let spans: Int32Array | undefined;
     let forward: Uint8Array | undefined;
     for (let i = 0; i < insns.length; i++) {
       if ((facts[i] & F_HOST) === 0) continue;
@@ -3185,7 +3197,9 @@ class FunctionGen {
       const keySize = fixed.kind === LookupKind.HASH8 ? 8 : 4;
       if (off === undefined || !inOwnFrame(R10, off, keySize, this.frameSize)) continue;
       slots ??= new Int8Array(insns.length);
+      spans ??= new Int32Array(insns.length);
       slots[i] = fixedLookupSlot(table, fixed);
+      spans[i] = fixed.span;
       if (keySize !== 4 || leader[insn.pc] === 1) continue;
       // The block's last memory write before the call: the key's store, or no forwarding.
       for (let j = i - 1; j >= 0; j--) {
@@ -3201,7 +3215,13 @@ class FunctionGen {
         if (leader[x.pc] === 1) break;
       }
     }
-    this.pure = { slots, forward };
+    // Accesses through the results, once the lookups are known (lookup-values.ts).
+    const { jumpTarget, functionAt } = this.input.layout;
+    const values =
+      slots === undefined || spans === undefined
+        ? undefined
+        : provenValueAccesses(insns, facts, leader, jumpTarget, functionAt, { slots, spans });
+    this.pure = { slots, forward, values };
     return this.pure;
   }
 
@@ -3298,7 +3318,7 @@ class FunctionGen {
   /** ARRAY: r0 = base + index · stride, or NULL past max_entries (the u32 index in L_K0). */
   private arrayLookup(fixed: FixedLookupEntry | undefined): void {
     const w = this.w;
-    this.lookupEntry(LOOKUP_BASE);
+    this.valueBase(fixed);
     w.op2(Op.local_get, L_K0);
     this.fixedWord(fixed, LOOKUP_STRIDE);
     w.byte(Op.i32_mul);
@@ -3355,7 +3375,7 @@ class FunctionGen {
     // entry (s = 0) ends a probe; a free entry's stale key may equal the key, and s = 0 still makes
     // that a miss, as it must be. The first two entries are read without a branch between them
     // (which entry a key sits in is random, so a branch per entry mispredicts often): T = s0 when
-    // key0 equals or s0 = 0, else s1 when key1 equals, else 0; done when either decides (95% of
+    // key0 equals, else s1 when key1 equals, else 0; done when T ≠ 0 or either entry is free (95% of
     // lookups a quarter full). Only then, rarely, a loop: e = (e + 1) & mask; key equal or s = 0 → done.
     const at = (): void => {
       if (fixed === undefined) w.op2(Op.local_get, L_H);
@@ -3366,14 +3386,14 @@ class FunctionGen {
       w.byte(Op.i32_add);
       w.op2(Op.local_tee, L_O);
     };
-    const keyEqual = (): void => {
+    const keyEqual = (offset = 0): void => {
       w.op2(Op.local_get, L_O);
       if (keySize === 4) {
-        w.mem(Op.i32_load);
+        w.mem(Op.i32_load, offset);
         w.op2(Op.local_get, L_K0);
         w.byte(Op.i32_eq);
       } else {
-        w.mem(Op.i64_load);
+        w.mem(Op.i64_load, offset);
         w.op2(Op.local_get, L_A);
         w.byte(Op.i64_eq);
       }
@@ -3392,30 +3412,32 @@ class FunctionGen {
     w.mem(Op.i32_load, bytes - 4);
     w.op2(Op.local_tee, L_T); // s0
     w.byte(Op.i32_eqz);
+    w.op2(Op.local_set, L_DONE0); // s0 = 0
     keyEqual();
-    w.byte(Op.i32_or);
-    w.op2(Op.local_set, L_DONE0);
-    next();
-    at();
-    w.mem(Op.i32_load, bytes - 4);
-    w.op2(Op.local_set, L_S1);
-    // T = done0 ? s0 : (key1 equal ? s1 : 0)
-    w.op2(Op.local_get, L_T);
-    w.op2(Op.local_get, L_S1);
+    w.op2(Op.local_set, L_S1); // key0 equal
+    w.op2(Op.local_get, L_T); // s0 stays on the stack
+    // The next entry lies right after, with no wrap: the table's last entry is followed by a copy of
+    // entry 0 (hash-index.ts `mirror`).
+    w.op2(Op.local_get, L_O);
+    w.mem(Op.i32_load, 2 * bytes - 4);
+    w.op2(Op.local_tee, L_T); // s1
     w.i32const(0);
-    keyEqual();
+    keyEqual(bytes);
     w.byte(Op.select);
-    w.op2(Op.local_get, L_DONE0);
-    w.byte(Op.select);
-    w.op2(Op.local_set, L_T);
-    // done = done0 | key1 equal | s1 = 0
-    w.op2(Op.local_get, L_DONE0);
-    keyEqual();
-    w.byte(Op.i32_or);
     w.op2(Op.local_get, L_S1);
+    w.byte(Op.select); // T = key0 equal ? s0 : key1 equal ? s1 : 0, always a word of the table
+    w.op2(Op.local_get, L_T);
     w.byte(Op.i32_eqz);
+    w.op2(Op.local_get, L_DONE0);
+    w.byte(Op.i32_or);
+    w.op2(Op.local_set, L_DONE0); // s0 = 0 | s1 = 0
+    w.op2(Op.local_tee, L_T);
+    // done = found | a free entry among the two: a key is never after a free entry of its run, and
+    // a free entry's stale key may equal but its s = 0 keeps that a miss.
+    w.op2(Op.local_get, L_DONE0);
     w.byte(Op.i32_or);
     w.op2(Op.br_if, 0);
+    next(); // the loop goes on after the second entry
     w.op2(Op.loop, 0x40);
     next();
     at();
@@ -3429,19 +3451,33 @@ class FunctionGen {
     w.op2(Op.br, 0);
     w.byte(Op.end);
     w.byte(Op.end);
-    // r0 = s ? base + (s − 1) · stride : 0
-    this.lookupEntry(LOOKUP_BASE);
-    w.op2(Op.local_get, L_T);
-    w.i32const(1);
-    w.byte(Op.i32_sub);
-    this.fixedWord(fixed, LOOKUP_STRIDE);
-    w.byte(Op.i32_mul);
-    w.byte(Op.i32_add);
-    w.i32const(0);
-    w.op2(Op.local_get, L_T);
-    w.byte(Op.select);
+    // r0 = s, the value's address (or 0), where the index tags slots with them (LOOKUP_FIXED_BASE);
+    // else r0 = s ? base + (s − 1) · stride : 0.
+    if (fixed === undefined || fixed.fixedBase === 0) {
+      if (fixed === undefined) w.op2(Op.local_get, L_T);
+      this.valueBase(fixed);
+      w.op2(Op.local_get, L_T);
+      w.i32const(1);
+      w.byte(Op.i32_sub);
+      this.fixedWord(fixed, LOOKUP_STRIDE);
+      w.byte(Op.i32_mul);
+      w.byte(Op.i32_add);
+      w.i32const(0);
+      w.op2(Op.local_get, L_T);
+      w.byte(Op.select);
+      if (fixed === undefined) {
+        this.lookupEntry(LOOKUP_FIXED_BASE);
+        w.byte(Op.select);
+      }
+    } else w.op2(Op.local_get, L_T);
     w.byte(Op.i64_extend_i32_u);
     w.op2(Op.local_set, 0);
+  }
+
+  /** Pushes the map's value base: an immediate when the map is known and not per CPU, else its load. */
+  private valueBase(fixed: FixedLookupEntry | undefined): void {
+    if (fixed !== undefined && fixed.fixedBase !== 0) this.w.i32const(fixed.fixedBase);
+    else this.lookupEntry(LOOKUP_BASE);
   }
 
   /** Pushes a fixed word of the map's entry: an immediate when the map is known, else its load. */
@@ -3478,6 +3514,21 @@ class FunctionGen {
       w.i32const(off);
       w.byte(Op.i32_add);
       return 0;
+    }
+    const values = (this.pure ?? this.pureLookups()).values;
+    if (values !== undefined) {
+      const { insns, insnAt } = this.input.program;
+      const slot = values[insnAt[pc]];
+      if (slot !== 0 && isAccessOf(insns[insnAt[pc]], base, off, size)) {
+        // Through a lookup's non-NULL result, within the value (lookup-values.ts): inside the
+        // values region, so host = low(address) + that slot's host delta, and no check.
+        w.op2(Op.local_get, base);
+        w.byte(Op.i32_wrap_i64);
+        w.i32const(0);
+        w.mem(Op.i32_load, (slot * TABLE_STRIDE + TABLE_HOST_DELTA) * 4);
+        w.byte(Op.i32_add);
+        return off;
+      }
     }
     const hoisted = this.hoisted.indexOf(pc);
     if (hoisted >= 0) {

@@ -23,6 +23,17 @@ export const LOOKUP_STRIDE = 3;
 export const LOOKUP_TABLE = 4;
 /** HASH*: the hash's shift, 32 − log2(entries) (runtime/maps/hash-index.ts `probedHome`). */
 export const LOOKUP_SHIFT = 5;
+/**
+ * Bytes of one value copy that belong to it: the value size rounded up to 8 (runtime/maps/value-store.ts
+ * `cpuStride`). A result's [0, span) lies inside the map's block of the values arena (jit/lookup-values.ts).
+ */
+export const LOOKUP_VALUE_SPAN = 6;
+/**
+ * LOOKUP_BASE when it never changes (maps that are not per CPU), else 0: code may take it as a
+ * constant. A HASH* map with a fixed base tags each slot in its index with the value's address,
+ * base + slot · stride, instead of slot + 1 (hash-index.ts `tagBase`): the probe's word is the result.
+ */
+export const LOOKUP_FIXED_BASE = 7;
 
 /**
  * The hash of 4- and 8-byte keys (runtime/maps/hash-index.ts `probedHome`, which the JIT's inline
@@ -79,6 +90,9 @@ export interface FixedLookupEntry {
   readonly stride: number;
   readonly table: number;
   readonly shift: number;
+  readonly span: number;
+  /** LOOKUP_FIXED_BASE: the value base if it never changes, else 0. */
+  readonly fixedBase: number;
 }
 
 /**
@@ -95,7 +109,7 @@ export function fixedLookupEntry(table: MapLookupTable, handle: bigint): FixedLo
   const words = new Int32Array(table.memory.buffer, entry, LOOKUP_ENTRY_WORDS);
   const kind = words[LOOKUP_KIND];
   if (kind !== LookupKind.ARRAY && kind !== LookupKind.HASH4 && kind !== LookupKind.HASH8) {
-    return { entry, kind: LookupKind.CALL, limit: 0, stride: 0, table: 0, shift: 0 };
+    return { entry, kind: LookupKind.CALL, limit: 0, stride: 0, table: 0, shift: 0, span: 0, fixedBase: 0 };
   }
   return {
     entry,
@@ -104,6 +118,8 @@ export function fixedLookupEntry(table: MapLookupTable, handle: bigint): FixedLo
     stride: words[LOOKUP_STRIDE],
     table: words[LOOKUP_TABLE],
     shift: words[LOOKUP_SHIFT],
+    span: words[LOOKUP_VALUE_SPAN],
+    fixedBase: words[LOOKUP_FIXED_BASE],
   };
 }
 

@@ -45,6 +45,52 @@ describe('HashIndex', () => {
     );
   });
 
+  it('tags slots in the open table with base + slot · stride: same slots, the table holds the tags, entry 0 mirrored', () => {
+    for (const keySize of [4, 8] as const) {
+      const memory = new GuestMemory();
+      const tagged = new HashIndex(64, keySize, false, memory, { base: 0x6000_0008, stride: 24 });
+      const plain = new HashIndex(64, keySize, false);
+      const random = prng(keySize);
+      const live = new Map<number, Uint8Array>();
+      for (let round = 0; round < 2000; round++) {
+        // Few distinct keys, so inserts collide and deletes shift runs back.
+        const key = new Uint8Array(keySize).map(() => random() % 3);
+        key[0] = random() % 200;
+        const slot = tagged.lookup(key, 0);
+        expect(slot).toBe(plain.lookup(key, 0));
+        if (slot < 0 && live.size < 64) {
+          const s = tagged.insert(tagged.hash(key, 0), key, 0);
+          expect(plain.insert(plain.hash(key, 0), key, 0)).toBe(s);
+          live.set(s, key);
+        } else if (slot >= 0 && random() % 2 === 0) {
+          tagged.remove(slot);
+          plain.remove(slot);
+          live.delete(slot);
+        }
+      }
+      // Every used entry's last word is the tag of a live slot, each live slot's once.
+      const table = tagged.openTable as { byteOffset: number; mask: number };
+      const words = new Int32Array(
+        memory.wasm.buffer,
+        table.byteOffset,
+        (table.mask + 1) * (keySize / 4 + 1),
+      );
+      const tags = [...words.filter((_, i) => i % (keySize / 4 + 1) === keySize / 4)].filter((t) => t !== 0);
+      expect(tags.sort((a, b) => a - b)).toEqual(
+        [...live.keys()].map((s) => 0x6000_0008 + 24 * s).sort((a, b) => a - b),
+      );
+      for (const [s, key] of live) expect(tagged.lookup(key, 0)).toBe(s);
+      // The entry after the last mirrors entry 0 (JIT code reads a home's next entry without a wrap).
+      const st = keySize / 4 + 1;
+      const end = (table.mask + 1) * st;
+      expect([...new Int32Array(memory.wasm.buffer, table.byteOffset + 4 * end, st)]).toEqual([
+        ...words.subarray(0, st),
+      ]);
+    }
+    expect(() => new HashIndex(4, 4, false, undefined, { base: 0, stride: 8 })).toThrow(RangeError);
+    expect(() => new HashIndex(4, 4, false, undefined, { base: 0x7fff_fff0, stride: 8 })).toThrow(RangeError);
+  });
+
   it('hashes every byte and the length', () => {
     const a = new Uint8Array(13);
     const seen = new Set<number>([hashBytes(a, 0, 12), hashBytes(a, 0, 13)]);

@@ -75,6 +75,8 @@ export class ArrayMap extends BpfMap {
       limit: this.def.maxEntries,
       base: this.values.address(0, this.perCpu ? cpu : 0),
       stride: this.values.stride,
+      span: this.values.cpuStride,
+      sameOnEveryCpu: !this.perCpu,
       table: 0,
       shift: 0,
     };

@@ -128,7 +128,7 @@ export const QUARTER_FULL_BYTES = 1 << 20;
 export class HashIndex {
   /**
    * Keys of 4 and 8 bytes (u32 and u64: the most common) live in an open-addressing table of entries
-   * (key words, slot + 1), 0 marking a free entry, probed linearly at most a quarter full (half full
+   * (key words, slot tag: see tagBase), 0 marking a free entry, probed linearly at most a quarter full (half full
    * past QUARTER_FULL_BYTES): a lookup reads one cache line, where a chain costs a bucket read, then a
    * key read per link. Others are chained.
    */
@@ -140,6 +140,13 @@ export class HashIndex {
   /** Whether keys are in the open table (else chained), and the int32s per entry there: key words + 1. */
   private readonly probed: boolean;
   private readonly stride: number;
+  /**
+   * What an open-table entry holds for slot s: tagBase + s · tagStride, never 0 (0 marks a free
+   * entry). slot + 1 by default; a hash map's value address (see HashMap), so inline JIT lookups
+   * return the entry's word as the result.
+   */
+  private readonly tagBase: number;
+  private readonly tagStride: number;
   /** Chained keys: head slot of each bucket's chain, or -1. */
   private readonly buckets: Int32Array;
   /**
@@ -172,7 +179,13 @@ export class HashIndex {
     readonly keySize: number,
     lru: boolean,
     memory?: GuestMemory,
+    tags: { readonly base: number; readonly stride: number } = { base: 1, stride: 1 },
   ) {
+    if (tags.base <= 0 || tags.stride <= 0 || tags.base + (capacity - 1) * tags.stride > 0x7fffffff) {
+      throw new RangeError('HashIndex: tags must be positive int32 values');
+    }
+    this.tagBase = tags.base;
+    this.tagStride = tags.stride;
     this.probed = keySize === 4 || keySize === 8;
     this.stride = ((keySize + 3) >>> 2) + 1;
     const chained = !this.probed;
@@ -187,7 +200,8 @@ export class HashIndex {
     this.bucketMask = buckets - 1;
     this.shift = 32 - Math.log2(buckets);
     // Empty arrays for the other kind keep one object shape (monomorphic property loads).
-    const words = chained ? 0 : this.stride * buckets;
+    // An open table has one entry more than `buckets`: a copy of entry 0 (see `mirror`).
+    const words = chained ? 0 : this.stride * (buckets + 1);
     // In the guest's linear memory only while it takes a small part of what the memory limit leaves
     // for regions; a larger table stays a JS array (lookups then call the helper: slower, same result).
     if (memory !== undefined && words > 0 && fits(buckets)) {
@@ -251,14 +265,16 @@ export class HashIndex {
         for (let e = hash & mask; ; e = (e + 1) & mask) {
           const b = at + 2 * e;
           const s = open[b + 1];
-          if (s === 0 || open[b] === k0) return s - 1;
+          if (s === 0) return -1;
+          if (open[b] === k0) return this.slotOf(s);
         }
       }
       const k1 = word(bytes, off + 4);
       for (let e = hash & mask; ; e = (e + 1) & mask) {
         const b = at + 3 * e;
         const s = open[b + 2];
-        if (s === 0 || (open[b] === k0 && open[b + 1] === k1)) return s - 1;
+        if (s === 0) return -1;
+        if (open[b] === k0 && open[b + 1] === k1) return this.slotOf(s);
       }
     }
     const chain = this.chain;
@@ -294,7 +310,8 @@ export class HashIndex {
       while (open[this.openAt + st * e + st - 1] !== 0) e = (e + 1) & mask;
       const b = this.openAt + st * e;
       for (let j = 0; j < st - 1; j++) open[b + j] = this.words[base + j];
-      open[b + st - 1] = slot + 1;
+      open[b + st - 1] = this.tagOf(slot);
+      if (e === 0) this.mirror();
     } else {
       const b = hash & this.bucketMask;
       this.chain[slot] = this.buckets[b];
@@ -332,11 +349,12 @@ export class HashIndex {
     const at = this.openAt;
     const mask = this.bucketMask;
     const st = this.stride;
-    const tag = at + st - 1; // the slot + 1 word of an entry, from the entry's first word
+    const tag = at + st - 1; // the tag word of an entry, from the entry's first word
+    const mine = this.tagOf(slot);
     let hole = this.hashOf[slot] & mask;
-    while (open[st * hole + tag] !== slot + 1) hole = (hole + 1) & mask;
+    while (open[st * hole + tag] !== mine) hole = (hole + 1) & mask;
     for (let e = (hole + 1) & mask; open[st * e + tag] !== 0; e = (e + 1) & mask) {
-      const home = this.hashOf[open[st * e + tag] - 1] & mask;
+      const home = this.hashOf[this.slotOf(open[st * e + tag])] & mask;
       // Distances from home: the entry may move back to the hole if the hole is not before its home.
       if (((e - home) & mask) >= ((e - hole) & mask)) {
         open.copyWithin(at + st * hole, at + st * e, at + st * e + st);
@@ -344,6 +362,27 @@ export class HashIndex {
       }
     }
     open[st * hole + tag] = 0;
+    this.mirror();
+  }
+
+  /**
+   * Copies entry 0 to the entry after the last, so code that probes two entries from any home reads
+   * the second at the next address with no wrap (codegen's `probe`); probes here wrap with the mask.
+   */
+  private mirror(): void {
+    const st = this.stride;
+    const at = this.openAt;
+    this.store.i32.copyWithin(at + st * (this.bucketMask + 1), at, at + st);
+  }
+
+  /** The open table's word for `slot` (see tagBase). */
+  private tagOf(slot: number): number {
+    return this.tagBase + slot * this.tagStride;
+  }
+
+  /** The slot whose tag is `tag` (a non-zero word of the open table). */
+  private slotOf(tag: number): number {
+    return (tag - this.tagBase) / this.tagStride;
   }
 
   /** Slot of the key at `bytes[off..]`, or -1. */

@@ -61,7 +61,6 @@ export class HashMap extends BpfMap {
       !this.lru || (def.flags & BPF_F_NO_PREALLOC) === 0,
       'LRU maps cannot use BPF_F_NO_PREALLOC',
     );
-    this.index = new HashIndex(def.maxEntries, def.keySize, this.lru, env.memory);
     this.values = new ValueStore(
       env.memory,
       arena,
@@ -69,6 +68,10 @@ export class HashMap extends BpfMap {
       def.valueSize,
       this.perCpu ? env.cpus : 1,
     );
+    // The index tags a slot with its value's address when that is the same on every CPU: an inline
+    // lookup's result is then the tag itself (codegen's `probe`, LOOKUP_FIXED_BASE).
+    const tags = this.perCpu ? undefined : { base: this.values.address(0, 0), stride: this.values.stride };
+    this.index = new HashIndex(def.maxEntries, def.keySize, this.lru, env.memory, tags);
   }
 
   /** Number of entries. */
@@ -92,6 +95,8 @@ export class HashMap extends BpfMap {
       limit: table.mask,
       base: this.values.address(0, this.perCpu ? cpu : 0),
       stride: this.values.stride,
+      span: this.values.cpuStride,
+      sameOnEveryCpu: !this.perCpu,
       table: table.byteOffset,
       shift: table.shift,
     };

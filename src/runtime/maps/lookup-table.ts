@@ -7,11 +7,13 @@
 import {
   LOOKUP_BASE,
   LOOKUP_ENTRY_WORDS,
+  LOOKUP_FIXED_BASE,
   LOOKUP_KIND,
   LOOKUP_LIMIT,
   LOOKUP_SHIFT,
   LOOKUP_STRIDE,
   LOOKUP_TABLE,
+  LOOKUP_VALUE_SPAN,
   type LookupKind,
   type MapLookupTable,
 } from '../../vm/map-lookup.js';
@@ -27,6 +29,9 @@ export interface LookupEntry {
   readonly stride: number;
   readonly table: number;
   readonly shift: number;
+  readonly span: number;
+  /** Whether `base` is the same on every CPU (maps that are not per CPU). */
+  readonly sameOnEveryCpu: boolean;
 }
 
 export class LookupTable implements MapLookupTable {
@@ -61,6 +66,8 @@ export class LookupTable implements MapLookupTable {
       words[w + LOOKUP_STRIDE] = e.stride;
       words[w + LOOKUP_TABLE] = e.table;
       words[w + LOOKUP_SHIFT] = e.shift;
+      words[w + LOOKUP_VALUE_SPAN] = e.span;
+      words[w + LOOKUP_FIXED_BASE] = e.sameOnEveryCpu ? e.base : 0;
     }
   }
 }
