@@ -46,7 +46,7 @@ import {
   LOCAL_CALL_BIT,
   WRITES_SHIFT,
 } from './insn-facts.js';
-import { borrowWork, releaseWork, WorkPool } from './scratch.js';
+import { borrowWork, releaseWork, WorkPool, workBuffer } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
 export function endsBlock(insn: Insn): boolean {
@@ -178,11 +178,11 @@ export interface ProgramLayout {
 }
 
 /** Memory of the code generator's layout arrays (one buffer per layout). */
-const codegenMemory = new WorkPool();
+const codegenMemory = new WorkPool(workBuffer);
 
 /** Returns the memory of the layout's code-generator arrays to the pool (they are stale afterwards). */
 export function recycleLayout(layout: ProgramLayout): void {
-  codegenMemory.release(layout.labelAt.buffer as ArrayBuffer);
+  codegenMemory.release(layout.labelAt.buffer);
 }
 
 /**
