@@ -94,22 +94,22 @@ export interface CompileStats {
  * if r0 > r0 goto +1; r1 = *(u64 *)(r10 - 8); if r1 > r0 goto +2; r0 += 3; r0 += 3; r0 += 3; exit`
  * (9 slots: not a multiple of 32, for BlockCounts' tail).
  */
-const TINY_PROGRAM = new Uint8Array([
+export const ANCHOR_PROGRAM = new Uint8Array([
   0xb7, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0x7b, 0x0a, 0xf8, 0xff, 0, 0, 0, 0, 0x2d, 0x00, 0x01, 0x00, 0, 0, 0, 0,
   0x79, 0xa1, 0xf8, 0xff, 0, 0, 0, 0, 0x2d, 0x01, 0x02, 0x00, 0, 0, 0, 0, 0x07, 0x00, 0x00, 0x00, 3, 0, 0, 0,
   0x07, 0x00, 0x00, 0x00, 3, 0, 0, 0, 0x07, 0x00, 0x00, 0x00, 3, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0,
 ]);
 /**
- * Splits TINY_PROGRAM in three parts (pcs 0–2, 3–6, 7–8), one jump landing inside a later part and
+ * Splits ANCHOR_PROGRAM in three parts (pcs 0–2, 3–6, 7–8), one jump landing inside a later part and
  * one at a part's start: the code that only functions longer than the part size run (cutParts, the
  * parts' dispatch tables, jumps between parts) gets type feedback in the first compile, before V8
  * optimizes the compiler, instead of deoptimizing it at the first big program (and re-optimizing it
  * during the next compiles).
  */
-const ANCHOR_PART_SIZE = 3;
+export const ANCHOR_PART_SIZE = 3;
 let shapesAnchored = false;
 /** The anchor's BlockCounts, alive for the same reason as codegen's `shapeAnchor` (its class is timed too). */
-let anchorBlocks: BlockCounts | undefined;
+const anchorBlocks: BlockCounts[] = [];
 
 /**
  * Compiles a tiny program of our own on a small memory of our own once, keeping the compiler's
@@ -121,9 +121,9 @@ function anchorCompilerShapes(): void {
   shapesAnchored = true;
   const memory = new GuestMemory({ maxBytes: 1 << 20 });
   memory.mapStack();
-  const program = decodeProgram(TINY_PROGRAM);
+  const program = decodeProgram(ANCHOR_PROGRAM);
   const layout = analyze(program, undefined, ANCHOR_PART_SIZE);
-  anchorBlocks = new BlockCounts(program, layout.leader, undefined, layout.charges);
+  anchorBlocks.push(new BlockCounts(program, layout.leader, undefined, layout.charges));
   generateModule(codegenInput(program, layout, memory, [], undefined, Slot.INPUT), false, true);
 }
 

@@ -2,10 +2,9 @@
  * Work memory of the compiler, reused from one compilation to the next. The analysis and the code
  * generator need work arrays of a few words per instruction, and the module is written into a byte
  * buffer; allocating them afresh for every program costs more than filling them at small sizes, and
- * at 1M instructions (tens of MB) page faults and full garbage collections (fresh external memory
- * triggers them, and they mark the whole decoded program). Up to `KEEP_BYTES` a pool's buffer stays
- * for the next compilation; a larger one is held through a WeakRef, so an idle host gives it back to
- * the garbage collector.
+ * at 1M instructions (tens of MB) page faults (see `workBuffer` for garbage collections). Up to
+ * `KEEP_BYTES` a pool's buffer stays for the next compilation; a larger one is held through a
+ * WeakRef, so the next garbage collection of an idle host takes it back.
  *
  * A borrowed buffer leaves its pool until it is released: a nested compilation (a host callback
  * compiling another program while one is being compiled) gets fresh memory instead, and a buffer
