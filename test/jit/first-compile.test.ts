@@ -29,9 +29,9 @@ describe('first compile of a big program', () => {
     const jit = new JitProgram(program, { memory });
     const grown = getHeapStatistics().external_memory - before;
     // Work arrays, layout and slot prediction take ~66 bytes per instruction; the module buffer
-    // (an ArrayBuffer: WebAssembly.Module takes no shared memory) ~20. A GC in between only
-    // lowers the figure.
-    expect(grown).toBeLessThan(30 * program.insns.length);
+    // (an ArrayBuffer: WebAssembly.Module takes no shared memory) ~25 with the pool's growth
+    // slack. A GC in between only lowers the figure.
+    expect(grown).toBeLessThan(35 * program.insns.length);
     expect(jit.run().r0).toBe(new Interpreter(program, { memory: stackMemory() }).run().r0);
   });
 
