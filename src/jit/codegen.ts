@@ -68,7 +68,7 @@ import { type HoistPlan, planHoist } from './induction.js';
 import { ALL_REGS, F_ENDS_BLOCK, F_EXIT, F_HOST, F_JA, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
 import { provenValueAccesses } from './lookup-values.js';
 import { NarrowRegisters } from './narrow-registers.js';
-import { borrowWork, releaseWork, WorkPool } from './scratch.js';
+import { borrowWork, plainBuffer, releaseWork, WorkPool } from './scratch.js';
 import { predictSlots, releasePrediction, type SlotPrediction } from './slot-prediction.js';
 import { planTestFree } from './test-free-loops.js';
 import {
@@ -392,7 +392,7 @@ interface PureLookups {
 const noRelease = (): void => {};
 
 /** The buffer modules are written into (generateModule returns a copy of the right size, or lends it). */
-const moduleMemory = new WorkPool();
+const moduleMemory = new WorkPool(plainBuffer);
 
 /**
  * The objects of one tiny compile (`keepShapes`), alive for the process's lifetime. V8 keeps the

@@ -46,7 +46,7 @@ import {
   LOCAL_CALL_BIT,
   WRITES_SHIFT,
 } from './insn-facts.js';
-import { borrowWork, releaseWork, WorkPool } from './scratch.js';
+import { borrowWork, releaseWork, WorkPool, workBuffer } from './scratch.js';
 
 /** Instructions after which a new basic block starts (same set as the interpreter's run ends). */
 export function endsBlock(insn: Insn): boolean {
@@ -178,11 +178,11 @@ export interface ProgramLayout {
 }
 
 /** Memory of the code generator's layout arrays (one buffer per layout). */
-const codegenMemory = new WorkPool();
+const codegenMemory = new WorkPool(workBuffer);
 
 /** Returns the memory of the layout's code-generator arrays to the pool (they are stale afterwards). */
 export function recycleLayout(layout: ProgramLayout): void {
-  codegenMemory.release(layout.labelAt.buffer as ArrayBuffer);
+  codegenMemory.release(layout.labelAt.buffer);
 }
 
 /**
@@ -216,7 +216,7 @@ function layOut(
   // pooled memory, which generateModule recycles (see ProgramLayout), so a compile allocates nothing
   // in proportion to the program that outlives it.
   const words = 5 * slotCount + 5 * count;
-  const pooled = codegenMemory.borrow(4 * words + 5 * slotCount);
+  const pooled = codegenMemory.borrow(4 * words + 5 * slotCount + 1);
   let at = 0;
   const int32s = (length: number): Int32Array => {
     const a = new Int32Array(pooled, at, length);
@@ -235,11 +235,13 @@ function layOut(
   const facts = int32s(count);
   const jumpTarget = int32s(count);
   const operands = int32s(count);
-  // The narrower arrays after the int32 ones: a Uint16Array needs an even offset.
-  const blockLive = new Uint16Array(pooled, 4 * words, slotCount);
-  const leader = new Uint8Array(pooled, 4 * words + 2 * slotCount, slotCount).fill(0);
-  const pollSite = new Uint8Array(pooled, 4 * words + 3 * slotCount, slotCount).fill(0);
-  const tailCopy = new Uint8Array(pooled, 4 * words + 4 * slotCount, slotCount).fill(0);
+  // The narrower arrays after the int32 ones. leader first, at a multiple of 4: BlockCounts reads
+  // it by quads when it is aligned, and a program whose leaders were not would run (and first
+  // deoptimize into) its byte-wise path. A Uint16Array needs an even offset.
+  const leader = new Uint8Array(pooled, 4 * words, slotCount).fill(0);
+  const pollSite = new Uint8Array(pooled, 4 * words + slotCount, slotCount).fill(0);
+  const tailCopy = new Uint8Array(pooled, 4 * words + 2 * slotCount, slotCount).fill(0);
+  const blockLive = new Uint16Array(pooled, 4 * words + 3 * slotCount + (slotCount & 1), slotCount);
   const mayGoto = new Uint8Array(subprograms.length);
   const functionSpans = new Int32Array(3 * subprograms.length);
   // Without a cost table gas equals the instruction count: share those arrays (less memory at 1M).
@@ -283,8 +285,10 @@ function layOut(
     for (let i = 0; i < count; i++) insnGas[pcs[i]] = price(insns[i]);
   for (let k = 0; k < subprograms.length; k++) functionAt[subprograms[k]] = k;
 
-  // What labelJumpTargets reads, built once (tailCopy: none in a split function).
-  const labels: LabelArrays = {
+  // What labelJumpTargets reads, built once (tailCopy: none in a split function). One literal for
+  // both: a spread copy has another hidden class, and its first use (the first split function)
+  // would deoptimize labelJumpTargets.
+  const labelArrays = (copies: Uint8Array | undefined): LabelArrays => ({
     pcs,
     jumpTarget,
     insnAt,
@@ -293,9 +297,10 @@ function layOut(
     labelRegion,
     midOf,
     leader,
-    tailCopy,
-  };
-  const splitLabels: LabelArrays = { ...labels, tailCopy: undefined };
+    tailCopy: copies,
+  });
+  const labels = labelArrays(tailCopy);
+  const splitLabels = labelArrays(undefined);
   const functions: FunctionLayout[] = [];
   for (let k = 0; k < subprograms.length; k++) {
     const startPc = subprograms[k];

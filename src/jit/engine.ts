@@ -35,8 +35,8 @@ import { GuestMemory } from '../vm/memory/guest-memory.js';
 import { Slot, slotBase } from '../vm/memory/layout.js';
 import { BlockCounts } from './block-counts.js';
 import { JitCallContext, type JitHost } from './call-context.js';
-import { generateModule, TRAP_CALL_DEPTH } from './codegen.js';
-import { analyze } from './control-flow.js';
+import { type CodegenInput, generateModule, TRAP_CALL_DEPTH } from './codegen.js';
+import { analyze, type ProgramLayout } from './control-flow.js';
 
 /** Same options as the interpreter (memory, helpers, lddw resolver, packet slot, gas costs). */
 export interface JitOptions extends InterpreterOptions {
@@ -89,9 +89,27 @@ export interface CompileStats {
   wasmBytes: number;
 }
 
-/** `mov r0, 0; exit`, compiled once per process for codegen's `shapeAnchor`. */
-const TINY_PROGRAM = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+/**
+ * Compiled once per process for codegen's `shapeAnchor`: `r0 = 0; *(u64 *)(r10 - 8) = r0;
+ * if r0 > r0 goto +1; r1 = *(u64 *)(r10 - 8); if r1 > r0 goto +2; r0 += 3; r0 += 3; r0 += 3; exit`
+ * (9 slots: not a multiple of 32, for BlockCounts' tail).
+ */
+export const ANCHOR_PROGRAM = new Uint8Array([
+  0xb7, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0x7b, 0x0a, 0xf8, 0xff, 0, 0, 0, 0, 0x2d, 0x00, 0x01, 0x00, 0, 0, 0, 0,
+  0x79, 0xa1, 0xf8, 0xff, 0, 0, 0, 0, 0x2d, 0x01, 0x02, 0x00, 0, 0, 0, 0, 0x07, 0x00, 0x00, 0x00, 3, 0, 0, 0,
+  0x07, 0x00, 0x00, 0x00, 3, 0, 0, 0, 0x07, 0x00, 0x00, 0x00, 3, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0,
+]);
+/**
+ * Splits ANCHOR_PROGRAM in three parts (pcs 0–2, 3–6, 7–8), one jump landing inside a later part and
+ * one at a part's start: the code that only functions longer than the part size run (cutParts, the
+ * parts' dispatch tables, jumps between parts) gets type feedback in the first compile, before V8
+ * optimizes the compiler, instead of deoptimizing it at the first big program (and re-optimizing it
+ * during the next compiles).
+ */
+export const ANCHOR_PART_SIZE = 3;
 let shapesAnchored = false;
+/** The anchor's BlockCounts, alive for the same reason as codegen's `shapeAnchor` (its class is timed too). */
+const anchorBlocks: BlockCounts[] = [];
 
 /**
  * Compiles a tiny program of our own on a small memory of our own once, keeping the compiler's
@@ -103,9 +121,22 @@ function anchorCompilerShapes(): void {
   shapesAnchored = true;
   const memory = new GuestMemory({ maxBytes: 1 << 20 });
   memory.mapStack();
-  const program = decodeProgram(TINY_PROGRAM);
-  const input = { program, layout: analyze(program), memory, helpers: [], packetSlot: Slot.INPUT };
-  generateModule(input, false, true);
+  const program = decodeProgram(ANCHOR_PROGRAM);
+  const layout = analyze(program, undefined, ANCHOR_PART_SIZE);
+  anchorBlocks.push(new BlockCounts(program, layout.leader, undefined, layout.charges));
+  generateModule(codegenInput(program, layout, memory, [], undefined, Slot.INPUT), false, true);
+}
+
+/** generateModule's input, built in one place: the anchor's must have the same hidden class. */
+function codegenInput(
+  program: Program,
+  layout: ProgramLayout,
+  memory: GuestMemory,
+  helpers: readonly (HelperDefinition | undefined)[],
+  resolveLddw: CodegenInput['resolveLddw'],
+  packetSlot: number,
+): CodegenInput {
+  return { program, layout, memory, helpers, resolveLddw, packetSlot };
 }
 
 /** A program compiled to WebAssembly, ready to run repeatedly on its guest memory. */
@@ -165,16 +196,10 @@ export class JitProgram implements TailCallTarget, JitHost {
     const layout = analyze(program, price, options.partSize);
     this.blocks = new BlockCounts(program, layout.leader, price, layout.charges);
     // Borrowed bytes: WebAssembly.Module copies them, so a copy of our own would be wasted.
+    const packetSlot =
+      options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT);
     const { bytes, release, directHelpers, meters } = generateModule(
-      {
-        program,
-        layout,
-        memory: this.memory,
-        helpers: this.helperTable,
-        resolveLddw: options.resolveLddw,
-        packetSlot:
-          options.packetSlot ?? (options.memory.region(Slot.PACKET) !== undefined ? Slot.PACKET : Slot.INPUT),
-      },
+      codegenInput(program, layout, this.memory, this.helperTable, options.resolveLddw, packetSlot),
       true,
     );
     this.unitGas = meters.unitGas;

@@ -38,7 +38,7 @@ import {
   MOVE_STORE,
   SRC_SHIFT,
 } from './insn-facts.js';
-import { WorkPool } from './scratch.js';
+import { WorkPool, workBuffer } from './scratch.js';
 
 export interface SlotPrediction {
   /** Per instruction index of an access: the slot its address most likely lies in, -1 when unknown. */
@@ -66,11 +66,11 @@ function slotOfLow(low: number): number {
 }
 
 /** Memory of the predictions (one at a time, see releasePrediction). */
-const predictionMemory = new WorkPool();
+const predictionMemory = new WorkPool(workBuffer);
 
 /** Returns a prediction's memory to the pool (its arrays are stale afterwards). */
 export function releasePrediction(prediction: SlotPrediction): void {
-  predictionMemory.release(prediction.hostCallsBefore.buffer as ArrayBuffer);
+  predictionMemory.release(prediction.hostCallsBefore.buffer);
 }
 
 /**

@@ -459,7 +459,7 @@ export class ModuleWriter {
   constructor(
     m: ModuleHeader,
     capacity = 1024,
-    private readonly pool?: WorkPool,
+    private readonly pool?: WorkPool<ArrayBuffer>,
   ) {
     const out = new ByteWriter(capacity, pool?.borrow(Math.max(16, capacity)));
     this.w = out;

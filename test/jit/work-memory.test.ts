@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { generateModule } from '../../src/jit/codegen.js';
 import { analyze } from '../../src/jit/control-flow.js';
+import { plainBuffer, WorkPool, workBuffer } from '../../src/jit/scratch.js';
 import { gasPricer } from '../../src/vm/gas.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { Slot } from '../../src/vm/memory/layout.js';
@@ -55,5 +56,26 @@ describe('JIT work memory reuse', () => {
     expect(lent.bytes).not.toEqual(copied.bytes);
     other.release();
     expect(generateModule(input('mixed')).bytes).toEqual(copied.bytes);
+  });
+});
+
+describe('WorkPool', () => {
+  it('reuses a buffer for a request up to a quarter larger than the one that made it', () => {
+    const pool = new WorkPool(plainBuffer);
+    const first = pool.borrow(1_000);
+    pool.release(first);
+    const second = pool.borrow(1_200);
+    expect(second).toBe(first);
+    pool.release(second);
+    const third = pool.borrow(2_000);
+    expect(third).not.toBe(first);
+    expect(third.byteLength).toBeGreaterThanOrEqual(2_000);
+    // A nested borrower (the buffer is out) gets fresh memory.
+    expect(pool.borrow(100)).not.toBe(third);
+  });
+
+  it('allocates work memory that V8 does not count as the isolate external memory', () => {
+    const buffer = new WorkPool(workBuffer).borrow(1 << 20);
+    expect(buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 });
