@@ -5,10 +5,8 @@
  * (shapes of test/jit/program-shapes.ts, default mixed 100000, 6 s). Prints M instructions/s (best,
  * median) of each build and the median of the per-pair time ratios B/A.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type ShapeName, shapedProgram } from '../test/jit/program-shapes.js';
-import { median } from './util.js';
+import type { ShapeName } from '../test/jit/program-shapes.js';
+import { median, warmCompiler } from './util.js';
 
 const [distA, distB, shape = 'mixed', count = '100000', seconds = '6'] = process.argv.slice(2);
 if (distB === undefined) {
@@ -21,17 +19,9 @@ const n = Number(count);
 
 /** A compile function of one build: codegen nanoseconds of one JitProgram of the program. */
 async function compiler(dist: string): Promise<() => number> {
-  const at = (file: string) => pathToFileURL(resolve(dist, file)).href;
-  const { decodeProgram } = await import(at('src/isa/decoder.js'));
-  const { JitProgram } = await import(at('src/jit/engine.js'));
-  const { GuestMemory } = await import(at('src/vm/memory/guest-memory.js'));
-  const memory = new GuestMemory();
-  memory.mapStack();
-  const program = decodeProgram(shapedProgram(shape as ShapeName, n));
-  // Warm the compiler up as bench/jit.ts does.
-  const warm = decodeProgram(shapedProgram('mixed', 20_000, 7));
-  for (let k = 0; k < 10; k++) new JitProgram(warm, { memory });
-  return () => new JitProgram(program, { memory }).stats.codegenNs as number;
+  const build = await warmCompiler(dist);
+  const program = build.decode(shape as ShapeName, n);
+  return () => build.codegenNs(program);
 }
 
 const a = await compiler(distA);

@@ -8,26 +8,18 @@
  * and the median of compiles 2–5 (steady state), and the median of the per-round ratios B/A.
  */
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type ShapeName, shapedProgram } from '../test/jit/program-shapes.js';
-import { median } from './util.js';
+import { fileURLToPath } from 'node:url';
+import type { ShapeName } from '../test/jit/program-shapes.js';
+import { median, warmCompiler } from './util.js';
 
 const COMPILES = 6;
 
 async function child(dist: string, shape: ShapeName, n: number): Promise<void> {
-  const at = (file: string) => pathToFileURL(resolve(dist, file)).href;
-  const { decodeProgram } = await import(at('src/isa/decoder.js'));
-  const { JitProgram } = await import(at('src/jit/engine.js'));
-  const { GuestMemory } = await import(at('src/vm/memory/guest-memory.js'));
-  const memory = new GuestMemory();
-  memory.mapStack();
-  const warm = decodeProgram(shapedProgram('mixed', 20_000, 7));
-  for (let k = 0; k < 10; k++) new JitProgram(warm, { memory });
-  const program = decodeProgram(shapedProgram(shape, n));
+  const compiler = await warmCompiler(dist);
+  const program = compiler.decode(shape, n);
   (globalThis as { gc?: () => void }).gc?.();
   const ms: number[] = [];
-  for (let k = 0; k < COMPILES; k++) ms.push(new JitProgram(program, { memory }).stats.codegenNs / 1e6);
+  for (let k = 0; k < COMPILES; k++) ms.push(compiler.codegenNs(program) / 1e6);
   console.log(JSON.stringify(ms));
 }
 

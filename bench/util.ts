@@ -2,9 +2,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { median } from '../src/util/median.js';
 import { CLANG, compileBpf } from '../test/elf/compile.js';
+import { type ShapeName, shapedProgram } from '../test/jit/program-shapes.js';
 
 export { median };
 
@@ -118,4 +120,27 @@ export function compileCached(cache: string, source: string, extraFlags: readonl
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, bytes);
   return bytes;
+}
+
+/** A decoded program of one build (builds are compared as separate module graphs). */
+export type BuildProgram = unknown;
+
+/**
+ * The compiler of one build (`dist` = a build output directory), warmed up as bench/jit.ts does (10
+ * compiles of a 20k mixed program): `decode` makes a generated program, `codegenNs` compiles it once.
+ */
+export async function warmCompiler(dist: string): Promise<{
+  decode(shape: ShapeName, n: number): BuildProgram;
+  codegenNs(program: BuildProgram): number;
+}> {
+  const at = (file: string) => pathToFileURL(resolve(dist, file)).href;
+  const { decodeProgram } = await import(at('src/isa/decoder.js'));
+  const { JitProgram } = await import(at('src/jit/engine.js'));
+  const { GuestMemory } = await import(at('src/vm/memory/guest-memory.js'));
+  const memory = new GuestMemory();
+  memory.mapStack();
+  const decode = (shape: ShapeName, n: number): BuildProgram => decodeProgram(shapedProgram(shape, n));
+  const warm = decodeProgram(shapedProgram('mixed', 20_000, 7));
+  for (let k = 0; k < 10; k++) new JitProgram(warm, { memory });
+  return { decode, codegenNs: (program) => new JitProgram(program, { memory }).stats.codegenNs as number };
 }

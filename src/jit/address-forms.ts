@@ -11,6 +11,7 @@
  */
 
 import type { AluInsn, Insn } from '../isa/instruction.js';
+import { FORGET_ALL, forEachWritten, sideWrites } from './side-writes.js';
 
 /** r0..r10. */
 const REGISTERS = 11;
@@ -65,20 +66,13 @@ export class AddressForms {
       case 'load':
         this.written(insn.dst);
         return;
-      case 'store':
       case 'lddw': // `constant` recorded it
         return;
-      case 'atomic':
-        // Fetching forms write src; cmpxchg writes r0.
-        this.written(insn.src);
-        this.written(0);
-        return;
-      case 'jump':
-        // A conditional jump's fall-through is reached only from here; after `ja`, only by jumps.
-        if (insn.op === 'ja') this.forgetAll();
-        return;
-      default:
-        this.forgetAll();
+      default: {
+        const w = sideWrites(insn);
+        if (w === FORGET_ALL) this.forgetAll();
+        else if (w !== 0) forEachWritten(w, (r) => this.written(r));
+      }
     }
   }
 

@@ -16,6 +16,7 @@
  */
 
 import type { Insn } from '../isa/instruction.js';
+import { FORGET_ALL, forEachWritten, sideWrites } from './side-writes.js';
 
 /** r0..r10. */
 const REGISTERS = 11;
@@ -48,20 +49,12 @@ export class CheckedRanges {
       case 'load':
         this.forget(insn.dst);
         return;
-      case 'store':
-        return;
-      case 'atomic':
-        // Fetching forms write src; cmpxchg writes r0.
-        this.forget(insn.src);
-        this.forget(0);
-        return;
-      case 'jump':
-        // A conditional jump's fall-through is reached only from here; after `ja`, only by jumps.
-        if (insn.op === 'ja') this.forgetAll();
-        return;
-      default:
-        // Calls (the callee or helper may change the table), exit, packet loads, anything new.
-        this.forgetAll();
+      default: {
+        // Calls forget all: the callee or helper may change the table.
+        const w = sideWrites(insn);
+        if (w === FORGET_ALL) this.forgetAll();
+        else if (w !== 0) forEachWritten(w, (r) => this.forget(r));
+      }
     }
   }
 

@@ -9,6 +9,7 @@
  */
 
 import type { Insn } from '../isa/instruction.js';
+import { FORGET_ALL, forEachWritten, sideWrites } from './side-writes.js';
 
 /** r0..r10. */
 const REGISTERS = 11;
@@ -38,19 +39,14 @@ export class NarrowRegisters {
       case 'lddw':
         this.narrow[insn.dst] = 0;
         return;
-      case 'store':
-        return;
-      case 'atomic':
-        // Fetching forms write src; cmpxchg writes r0.
-        this.narrow[insn.src] = 0;
-        this.narrow[0] = 0;
-        return;
-      case 'jump':
-        // A conditional jump's fall-through is reached only from here; after `ja`, only by jumps.
-        if (insn.op === 'ja') this.forgetAll();
-        return;
-      default:
-        this.forgetAll();
+      default: {
+        const w = sideWrites(insn);
+        if (w === FORGET_ALL) this.forgetAll();
+        else if (w !== 0)
+          forEachWritten(w, (r) => {
+            this.narrow[r] = 0;
+          });
+      }
     }
   }
 
