@@ -65,6 +65,7 @@ import {
   recycleLayout,
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
+import { constantRegisters } from './constant-registers.js';
 import { ALL_REGS, F_ENDS_BLOCK, F_EXIT, F_HOST, F_JA, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
 import { provenValueAccesses } from './lookup-values.js';
 import { NarrowRegisters } from './narrow-registers.js';
@@ -674,6 +675,8 @@ class FunctionGen {
   private entryCharged = false;
   /** Registers the function being compiled may ever read (see `usedRegisters`); all when split. */
   private used = ALL_REGS;
+  /** The current function's constant registers (constant-registers.ts), -1 until a poll needs them. */
+  private constants = -1;
   /**
    * Open wasm constructs (only their number matters): a `br` to the one opened at index k has depth
    * `ctrlDepth − 1 − k`. The per-pc indices below are set while the construct is open and reset to
@@ -841,6 +844,7 @@ class FunctionGen {
     this.entryCharged = this.input.layout.entryChargedByCaller[f.index] === 1;
     this.staleWindow = this.mayRunStale(f);
     this.used = this.split ? ALL_REGS : this.usedRegisters(f);
+    this.constants = this.split ? 0 : -1;
     if (!this.split) {
       checkBodySize(f, this.compilePart(0));
       return;
@@ -1090,6 +1094,7 @@ class FunctionGen {
     this.entryCharged = false;
     this.staleWindow = this.mayRunStale(f);
     this.used = ALL_REGS;
+    this.constants = 0;
     this.mayGoto = this.input.layout.mayGoto[f.index] === 1;
     for (let p = 0; p < f.parts.length; p++) checkBodySize(f, this.compilePart(p));
   }
@@ -2157,9 +2162,11 @@ class FunctionGen {
     w.u32(IMPORT_METER);
     // A dead register keeps its value rather than taking the import's 0: unobservable either way,
     // and V8 then merges no new value for it into the hot path (a register move there). Towards
-    // the slow path it goes as 0 again, so its old value need not live until there.
+    // the slow path it goes as 0 again, so its old value need not live until there. A constant
+    // register keeps its value too (the import returns what it got): no phi at the loop header.
+    const taken = live & ~this.constantsOfFunction();
     for (let r = 9; r >= 0; r--) {
-      if (live & (1 << r)) w.op2(Op.local_set, r);
+      if (taken & (1 << r)) w.op2(Op.local_set, r);
       else w.byte(Op.drop);
     }
     w.op2(Op.if, 0x40);
@@ -2170,6 +2177,16 @@ class FunctionGen {
     w.u32(this.ctrlDepth + nested); // the function-level block (index 0) from inside the `if`
     w.byte(Op.end);
     this.syncIn();
+  }
+
+  /** The current function's constant registers, found on first use (functions without polls skip it). */
+  private constantsOfFunction(): number {
+    if (this.constants < 0) {
+      const { facts, operands } = this.input.layout;
+      const f = this.f;
+      this.constants = constantRegisters(facts, operands, f.first, f.last, this.liveAt(f.startPc));
+    }
+    return this.constants;
   }
 
   /**
