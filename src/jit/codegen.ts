@@ -66,7 +66,6 @@ import {
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
 import { constantRegisters } from './constant-registers.js';
-import { untestedExits } from './untested-exits.js';
 import { ALL_REGS, F_ENDS_BLOCK, F_EXIT, F_HOST, F_JA, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
 import { provenValueAccesses } from './lookup-values.js';
 import { NarrowRegisters } from './narrow-registers.js';
@@ -273,8 +272,6 @@ interface Signatures {
   /** Per subprogram: the function index of its full-convention adapter, -1 when it has none. */
   readonly adapterOf: Int32Array;
   readonly adapterCount: number;
-  /** Per subprogram: the pc of its exit block charged without a test (untested-exits.ts), or -1. */
-  readonly untestedExit: Int32Array;
 }
 
 function signatures(input: CodegenInput, firstAdapter: number, unit: boolean, wide: boolean): Signatures {
@@ -286,19 +283,13 @@ function signatures(input: CodegenInput, firstAdapter: number, unit: boolean, wi
   // (params, results, charged) → type index, 0 until its type exists (params ≤ 10, results ≤ 6).
   const known = new Int32Array(11 * 8 * 2);
   const { chargedByCaller } = input.layout;
-  // With one countdown only: a gas countdown's exit tests stay.
-  const untestedExit = unit
-    ? untestedExits(input.program, input.layout)
-    : new Int32Array(count).fill(-1);
   let adapters = 0;
   for (let k = 0; k < count; k++) {
     const p = regs.params[k];
     const q = regs.results[k];
     const charged = chargedByCaller[k];
-    // An entry-charged function, or one with an untested exit, has T_SUB's type, but needs its
-    // adapter (see `adapter`).
-    const plain = charged === 0 && input.layout.entryChargedByCaller[k] === 0 && untestedExit[k] < 0;
-    if (p === 10 && q === 6 && plain) continue;
+    // An entry-charged function has T_SUB's type, but needs its adapter (see `adapter`).
+    if (p === 10 && q === 6 && charged === 0 && input.layout.entryChargedByCaller[k] === 0) continue;
     const key = (p * 8 + q) * 2 + charged;
     let t = known[key];
     if (t === 0) {
@@ -309,7 +300,7 @@ function signatures(input: CodegenInput, firstAdapter: number, unit: boolean, wi
     typeOf[k] = t;
     adapterOf[k] = firstAdapter + adapters++;
   }
-  return { regs, types, typeOf, adapterOf, adapterCount: adapters, untestedExit };
+  return { regs, types, typeOf, adapterOf, adapterCount: adapters };
 }
 
 export interface CodegenInput {
@@ -439,7 +430,7 @@ export function generateModule(input: CodegenInput, borrow = false, keepShapes =
     moduleMemory,
   );
   const directFn = new Map(directHelpers.map((id, j) => [id, IMPORT_COUNT + j]));
-  const gen = new FunctionGen(input, firstSub, out, m, sigs.regs, directFn, sigs.untestedExit);
+  const gen = new FunctionGen(input, firstSub, out, m, sigs.regs, directFn);
   try {
     let nextPartFn = runFn + 1;
     // Indexed loops over the functions (there may be 10^5): no iterator per loop step.
@@ -776,8 +767,6 @@ class FunctionGen {
     private readonly regs: CallRegisters,
     /** Helper id → function index of its `direct` import. */
     private readonly directFn: ReadonlyMap<number, number>,
-    /** Per function: its exit block charged without a test, or -1 (untested-exits.ts). */
-    private readonly untestedExit: Int32Array,
   ) {
     this.w = out.w;
     const memory = input.memory;
@@ -1013,21 +1002,6 @@ class FunctionGen {
       w.op2(Op.local_set, left);
     }
     for (let r = results - 1; r >= 0; r--) w.op2(Op.local_set, r);
-    const exit = this.untestedExit[k];
-    if (exit >= 0) {
-      // The untested exit block ran over the budget (see untested-exits.ts): the interpreter runs it.
-      w.op2(Op.local_get, left);
-      w.i32const(-this.slack);
-      w.op3(Op.i32_lt_s, Op.if, 0x40);
-      w.op4(Op.local_get, left, Op.global_set, G_LEFT_N);
-      this.depthFromFrame(meta);
-      w.i32const(exit);
-      for (let r = 0; r <= 9; r++) w.op2(Op.local_get, r);
-      w.byte(Op.call);
-      w.u32(IMPORT_BUDGET);
-      w.byte(Op.unreachable);
-      w.byte(Op.end);
-    }
     for (let r = 0; r <= 5; r++) w.op2(Op.local_get, r);
     w.op2(Op.local_get, left);
     if (!this.unitGas) w.op2(Op.local_get, gas);
@@ -1989,12 +1963,6 @@ class FunctionGen {
     const gas = this.unitGas ? 0 : layout.blockGas[pc];
     const poll = layout.pollSite[pc] === 1;
     const wrapper = layout.loopAt[i] >= 0 ? this.openPoll.get(pc) : undefined; // only loop headers
-    if (pc === this.untestedExit[this.f.index]) {
-      // Its callers test it after the return (untested-exits.ts).
-      this.countDown(L_LEFT_N, len);
-      this.depthChecked = -1;
-      return;
-    }
     if (this.testFree?.has(pc) === true) {
       // A test that cannot fire (see `testFreeLoop`): the count stays exact.
       this.countDown(L_LEFT_N, len);
@@ -2156,7 +2124,6 @@ class FunctionGen {
       this.pollCall(pc, 1);
       return;
     }
-    this.calleeExitOver(pc);
     // Over the budget (the meters still include this block; the engine undoes it). Registers dead at
     // the block go to the shared slow path as 0, so their values need not live until here.
     this.syncOut();
@@ -2164,32 +2131,6 @@ class FunctionGen {
     w.i32const(pc);
     w.op3(Op.local_set, L_T, Op.br);
     w.u32(this.ctrlDepth); // the function-level block (index 0) seen from inside that construct
-  }
-
-  /**
-   * On the stop path of the block at `pc` right after a local call whose callee's exit block has no
-   * test (untested-exits.ts): when the countdown was below −slack before this block's charge, that
-   * exit block ran over the budget — give this block's charge back and hand the exit block to the
-   * interpreter (its ALU code re-runs on stale registers: it cannot fault and writes no memory).
-   */
-  private calleeExitOver(pc: number): void {
-    const i = this.input.program.insnAt[pc];
-    const { facts, calls, blockInsns } = this.input.layout;
-    if (i <= 0 || (facts[i - 1] & F_LOCAL_CALL) === 0) return;
-    const exit = this.untestedExit[calls.siteCallee[indexInSorted(calls.sites, i - 1)]];
-    if (exit < 0) return;
-    const w = this.w;
-    w.op2(Op.local_get, L_LEFT_N);
-    w.i32const(blockInsns[pc]);
-    w.op3(Op.i32_add, Op.local_tee, L_T);
-    w.i32const(-this.slack);
-    w.op3(Op.i32_lt_s, Op.if, 0x40);
-    w.op4(Op.local_get, L_T, Op.local_set, L_LEFT_N);
-    this.syncOut();
-    w.i32const(exit);
-    w.op3(Op.local_set, L_T, Op.br);
-    w.u32(this.ctrlDepth + 1); // the function-level block, from inside this `if`
-    w.byte(Op.end);
   }
 
   /** `local.set r (i64.const 0)` for each register r0..r9 not in `live`, in ascending order. */
