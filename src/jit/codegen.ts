@@ -57,6 +57,7 @@ import { AddressForms } from './address-forms.js';
 import { closeOver, longestCallChains } from './call-graph.js';
 import { type CallRegisters, callRegisters } from './call-registers.js';
 import { CheckedRanges } from './checked-ranges.js';
+import { constantRegisters } from './constant-registers.js';
 import {
   type FunctionLayout,
   midEntryLoop,
@@ -65,7 +66,6 @@ import {
   recycleLayout,
 } from './control-flow.js';
 import { type HoistPlan, planHoist } from './induction.js';
-import { constantRegisters } from './constant-registers.js';
 import { ALL_REGS, F_ENDS_BLOCK, F_EXIT, F_HOST, F_JA, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
 import { provenValueAccesses } from './lookup-values.js';
 import { NarrowRegisters } from './narrow-registers.js';

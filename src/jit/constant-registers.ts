@@ -4,20 +4,13 @@
  * Then every path from the entry to a read passes that one write and no other, so the register
  * holds the immediate there (clang's loop bounds, e.g. `r7 = 2` in a recursion loop).
  *
- * Codegen's poll paths keep such registers out of the meter import's results: the meter returns the
- * registers it was given, so taking them back is only a new value for V8, which then merges it with
- * the constant at the loop header (a phi) and keeps it in a stack slot; without the phi the constant
- * is an immediate in the loop. Since the meter hands every register back unchanged, a register
+ * The poll paths of loops that make a local call keep such registers out of the meter import's
+ * results (codegen `loopPoll`): the meter returns the registers it was given, so taking them back
+ * is only a new value for V8, which then merges it with the constant at the loop header (a phi) and
+ * keeps it in a stack slot; without the phi the constant is an immediate in the loop. Since the meter hands every register back unchanged, a register
  * wrongly taken for constant would cost speed only, never a result.
  */
-import {
-  ALL_REGS,
-  F_HOST,
-  F_LOCAL_CALL,
-  MOVE_CONST,
-  MOVE_SHIFT,
-  WRITES_SHIFT,
-} from './insn-facts.js';
+import { ALL_REGS, F_HOST, F_LOCAL_CALL, MOVE_CONST, MOVE_SHIFT, WRITES_SHIFT } from './insn-facts.js';
 
 const R0_TO_R5 = 0x3f;
 
