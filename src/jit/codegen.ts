@@ -162,6 +162,9 @@ const L_DIRECT = 41;
 const L_CACHE = 42;
 /** At most this many cached window fields per loop (each is a register V8 keeps in the loop). */
 const MAX_CACHED_FIELDS = 12;
+/** Precharged loops whose body has at most this many instructions run UNROLL trips per test. */
+const MAX_UNROLLED_BODY = 12;
+const UNROLL = 4;
 
 /** Largest slack of a countdown: from +2^30 (a refill) down to −slack − one block stays in i32. */
 const MAX_SLACK = 2 ** 30;
@@ -1636,6 +1639,49 @@ class FunctionGen {
     w.byte(Op.i64_add);
     w.byte(Op.local_set);
     w.u32(end);
+    const unroll = test - R.first <= MAX_UNROLLED_BODY;
+    if (unroll) {
+      // block $rest { if n ≥ UNROLL { loop { body × UNROLL while v < v0 + ⌊n/UNROLL⌋·UNROLL·K }
+      // v = end → $rest } loop { body while v < end } }: one test per UNROLL trips (V8 keeps every
+      // test of the loops it unrolls itself), the last n mod UNROLL in the plain loop.
+      this.open(Op.block, OTHER, 0);
+      const restAt = this.ctrlDepth - 1;
+      w.byte(Op.local_get);
+      w.u32(n);
+      w.i64const(UNROLL, 0);
+      w.byte(Op.i64_ge_s);
+      this.open(Op.if, OTHER, 0);
+      // n is no longer needed: it holds the end of the unrolled trips.
+      w.op2(Op.local_get, plan.iv);
+      w.byte(Op.local_get);
+      w.u32(n);
+      w.i64const(-UNROLL, -1);
+      w.byte(Op.i64_and);
+      step();
+      w.byte(Op.i64_mul);
+      w.byte(Op.i64_add);
+      w.byte(Op.local_set);
+      w.u32(n);
+      this.open(Op.loop, OTHER, 0);
+      for (let k = 0; k < UNROLL; k++) {
+        this.forgetFacts();
+        for (let i = R.first; i < test; i++) this.insn(insns[i]);
+      }
+      w.op2(Op.local_get, plan.iv);
+      w.byte(Op.local_get);
+      w.u32(n);
+      w.byte(Op.i64_lt_u);
+      w.op2(Op.br_if, 0);
+      this.close(OTHER, 0);
+      w.op2(Op.local_get, plan.iv);
+      w.byte(Op.local_get);
+      w.u32(end);
+      w.byte(Op.i64_ge_u);
+      w.byte(Op.br_if);
+      w.u32(this.depthOf(restAt));
+      this.close(OTHER, 0);
+      this.forgetFacts();
+    }
     this.open(Op.loop, LOOP, headerPc);
     for (let i = R.first; i < test; i++) this.insn(insns[i]);
     // v grows by K > 0 from v0 without wrapping: below v0 + n·K for exactly n − 1 tests.
@@ -1645,6 +1691,7 @@ class FunctionGen {
     w.byte(Op.i64_lt_u);
     w.op2(Op.br_if, 0);
     this.close(LOOP, headerPc);
+    if (unroll) this.close(OTHER, 0);
     // The loop's own test on the last v: leave when it fails (n = N).
     w.op2(Op.local_get, plan.iv);
     bound();
