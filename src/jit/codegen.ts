@@ -1299,18 +1299,30 @@ class FunctionGen {
       // block $exit { loop $again { block $poll { loop $header … } br $exit } poll; br $again }
       this.open(Op.block, OTHER, 0);
       this.open(Op.loop, OTHER, 0);
-      this.cacheLoop = this.loadWindows(r) ? r : -1;
+      const cacheable = this.windowsCacheable(r);
+      const plan = cacheable
+        ? planHoist(this.input.program, this.input.layout, R, this.input.resolveLddw)
+        : undefined;
+      // A charged copy reads no cached window (its accesses are hoisted or in the own frame) and
+      // leaves the loop when it ran every trip: the ordinary loop's windows are read after it,
+      // not at every entry (sieve enters its inner loop ~43k times a run).
+      const late = plan !== undefined && this.chargedTrips(r, plan);
+      this.cacheLoop = -1;
+      if (cacheable && !late) {
+        this.loadWindows(r);
+        this.cacheLoop = r;
+      }
       this.open(Op.block, OTHER, 0);
       this.openPoll.set(headerPc, this.ctrlDepth - 1);
-      const plan =
-        this.cacheLoop === r
-          ? planHoist(this.input.program, this.input.layout, R, this.input.resolveLddw)
-          : undefined;
       // A plan without accesses is worth a copy only when the copy runs without countdowns.
-      if (plan !== undefined && (plan.accesses.length > 0 || this.chargedTrips(r, plan))) {
+      if (plan !== undefined && (plan.accesses.length > 0 || late)) {
         this.hoistedLoop(r, plan);
       } else if (!this.wideGas && this.copyLoops) {
         this.testFreeLoop(r);
+      }
+      if (late) {
+        this.loadWindows(r);
+        this.cacheLoop = r;
       }
       this.open(Op.loop, LOOP, headerPc);
     }
@@ -1852,14 +1864,8 @@ class FunctionGen {
     }
   }
 
-  /**
-   * At the entry of loop `r` (inside `$again`, so a poll re-reads them): when the loop reaches no host
-   * code, reads what the checks of its own accesses with a predicted slot need into cache locals and
-   * returns true (see slot-prediction.ts and `cachedCheck`): per slot the window start (i64) and its
-   * host offset (i32), per slot, size and kind the number of addresses such an access may start at
-   * (i64). Nested loops read their own.
-   */
-  private loadWindows(r: number): boolean {
+  /** Whether loop `r` may keep window fields in locals: it reaches no host code and calls no function. */
+  private windowsCacheable(r: number): boolean {
     const R = this.regions[r];
     this.prediction ??= predictSlots(
       this.input.program,
@@ -1867,9 +1873,21 @@ class FunctionGen {
       this.input.resolveLddw,
       this.pureLookups().slots,
     );
-    const { hostCallsBefore, slotAt } = this.prediction;
+    const { hostCallsBefore } = this.prediction;
     if (hostCallsBefore[R.first] !== hostCallsBefore[R.last + 1]) return false;
-    if (this.callsLocally(r)) return false;
+    return !this.callsLocally(r);
+  }
+
+  /**
+   * At the entry of loop `r` (inside `$again`, so a poll re-reads them; after a charged copy, which
+   * needs none), when `windowsCacheable`: reads what the checks of its own accesses with a predicted
+   * slot need into cache locals (see slot-prediction.ts and `cachedCheck`): per slot the window start (i64) and its
+   * host offset (i32), per slot, size and kind the number of addresses such an access may start at
+   * (i64). Nested loops read their own.
+   */
+  private loadWindows(r: number): void {
+    const R = this.regions[r];
+    const { slotAt } = this.prediction as SlotPrediction;
     const { insns } = this.input.program;
     const loaded: number[] = [];
     this.loopFields[r] = loaded;
@@ -1898,7 +1916,6 @@ class FunctionGen {
       if (this.claimField(r, host, I32, loaded)) this.loadField(host, I32);
       if (this.claimField(r, last, I64, loaded)) this.loadLimit(at, last);
     }
-    return true;
   }
 
   /**
