@@ -163,6 +163,9 @@ const L_DIRECT = 41;
 const L_CACHE = 42;
 /** At most this many cached window fields per loop (each is a register V8 keeps in the loop). */
 const MAX_CACHED_FIELDS = 12;
+/** Precharged loops whose body has at most this many instructions run UNROLL trips per test. */
+const MAX_UNROLLED_BODY = 12;
+const UNROLL = 4;
 
 /** Largest slack of a countdown: from +2^30 (a refill) down to −slack − one block stays in i32. */
 const MAX_SLACK = 2 ** 30;
@@ -1301,18 +1304,30 @@ class FunctionGen {
       // block $exit { loop $again { block $poll { loop $header … } br $exit } poll; br $again }
       this.open(Op.block, OTHER, 0);
       this.open(Op.loop, OTHER, 0);
-      this.cacheLoop = this.loadWindows(r) ? r : -1;
+      const cacheable = this.windowsCacheable(r);
+      const plan = cacheable
+        ? planHoist(this.input.program, this.input.layout, R, this.input.resolveLddw)
+        : undefined;
+      // A charged copy reads no cached window (its accesses are hoisted or in the own frame) and
+      // leaves the loop when it ran every trip: the ordinary loop's windows are read after it,
+      // not at every entry (sieve enters its inner loop ~43k times a run).
+      const late = plan !== undefined && this.chargedTrips(r, plan);
+      this.cacheLoop = -1;
+      if (cacheable && !late) {
+        this.loadWindows(r);
+        this.cacheLoop = r;
+      }
       this.open(Op.block, OTHER, 0);
       this.openPoll.set(headerPc, this.ctrlDepth - 1);
-      const plan =
-        this.cacheLoop === r
-          ? planHoist(this.input.program, this.input.layout, R, this.input.resolveLddw)
-          : undefined;
       // A plan without accesses is worth a copy only when the copy runs without countdowns.
-      if (plan !== undefined && (plan.accesses.length > 0 || this.chargedTrips(r, plan))) {
+      if (plan !== undefined && (plan.accesses.length > 0 || late)) {
         this.hoistedLoop(r, plan);
       } else if (!this.wideGas && this.copyLoops) {
         this.testFreeLoop(r);
+      }
+      if (late) {
+        this.loadWindows(r);
+        this.cacheLoop = r;
       }
       this.open(Op.loop, LOOP, headerPc);
     }
@@ -1641,6 +1656,49 @@ class FunctionGen {
     w.byte(Op.i64_add);
     w.byte(Op.local_set);
     w.u32(end);
+    const unroll = test - R.first <= MAX_UNROLLED_BODY;
+    if (unroll) {
+      // block $rest { if n ≥ UNROLL { loop { body × UNROLL while v < v0 + ⌊n/UNROLL⌋·UNROLL·K }
+      // v = end → $rest } loop { body while v < end } }: one test per UNROLL trips (V8 keeps every
+      // test of the loops it unrolls itself), the last n mod UNROLL in the plain loop.
+      this.open(Op.block, OTHER, 0);
+      const restAt = this.ctrlDepth - 1;
+      w.byte(Op.local_get);
+      w.u32(n);
+      w.i64const(UNROLL, 0);
+      w.byte(Op.i64_ge_s);
+      this.open(Op.if, OTHER, 0);
+      // n is no longer needed: it holds the end of the unrolled trips.
+      w.op2(Op.local_get, plan.iv);
+      w.byte(Op.local_get);
+      w.u32(n);
+      w.i64const(-UNROLL, -1);
+      w.byte(Op.i64_and);
+      step();
+      w.byte(Op.i64_mul);
+      w.byte(Op.i64_add);
+      w.byte(Op.local_set);
+      w.u32(n);
+      this.open(Op.loop, OTHER, 0);
+      for (let k = 0; k < UNROLL; k++) {
+        this.forgetFacts();
+        for (let i = R.first; i < test; i++) this.insn(insns[i]);
+      }
+      w.op2(Op.local_get, plan.iv);
+      w.byte(Op.local_get);
+      w.u32(n);
+      w.byte(Op.i64_lt_u);
+      w.op2(Op.br_if, 0);
+      this.close(OTHER, 0);
+      w.op2(Op.local_get, plan.iv);
+      w.byte(Op.local_get);
+      w.u32(end);
+      w.byte(Op.i64_ge_u);
+      w.byte(Op.br_if);
+      w.u32(this.depthOf(restAt));
+      this.close(OTHER, 0);
+      this.forgetFacts();
+    }
     this.open(Op.loop, LOOP, headerPc);
     for (let i = R.first; i < test; i++) this.insn(insns[i]);
     // v grows by K > 0 from v0 without wrapping: below v0 + n·K for exactly n − 1 tests.
@@ -1650,6 +1708,7 @@ class FunctionGen {
     w.byte(Op.i64_lt_u);
     w.op2(Op.br_if, 0);
     this.close(LOOP, headerPc);
+    if (unroll) this.close(OTHER, 0);
     // The loop's own test on the last v: leave when it fails (n = N).
     w.op2(Op.local_get, plan.iv);
     bound();
@@ -1810,14 +1869,8 @@ class FunctionGen {
     }
   }
 
-  /**
-   * At the entry of loop `r` (inside `$again`, so a poll re-reads them): when the loop reaches no host
-   * code, reads what the checks of its own accesses with a predicted slot need into cache locals and
-   * returns true (see slot-prediction.ts and `cachedCheck`): per slot the window start (i64) and its
-   * host offset (i32), per slot, size and kind the number of addresses such an access may start at
-   * (i64). Nested loops read their own.
-   */
-  private loadWindows(r: number): boolean {
+  /** Whether loop `r` may keep window fields in locals: it reaches no host code and calls no function. */
+  private windowsCacheable(r: number): boolean {
     const R = this.regions[r];
     this.prediction ??= predictSlots(
       this.input.program,
@@ -1825,9 +1878,21 @@ class FunctionGen {
       this.input.resolveLddw,
       this.pureLookups().slots,
     );
-    const { hostCallsBefore, slotAt } = this.prediction;
+    const { hostCallsBefore } = this.prediction;
     if (hostCallsBefore[R.first] !== hostCallsBefore[R.last + 1]) return false;
-    if (this.callsLocally(r)) return false;
+    return !this.callsLocally(r);
+  }
+
+  /**
+   * At the entry of loop `r` (inside `$again`, so a poll re-reads them; after a charged copy, which
+   * needs none), when `windowsCacheable`: reads what the checks of its own accesses with a predicted
+   * slot need into cache locals (see slot-prediction.ts and `cachedCheck`): per slot the window start (i64) and its
+   * host offset (i32), per slot, size and kind the number of addresses such an access may start at
+   * (i64). Nested loops read their own.
+   */
+  private loadWindows(r: number): void {
+    const R = this.regions[r];
+    const { slotAt } = this.prediction as SlotPrediction;
     const { insns } = this.input.program;
     const loaded: number[] = [];
     this.loopFields[r] = loaded;
@@ -1856,7 +1921,6 @@ class FunctionGen {
       if (this.claimField(r, host, I32, loaded)) this.loadField(host, I32);
       if (this.claimField(r, last, I64, loaded)) this.loadLimit(at, last);
     }
-    return true;
   }
 
   /**

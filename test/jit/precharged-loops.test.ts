@@ -162,6 +162,36 @@ describe('loops charged at their entry', () => {
     agree(COUNT.replace('mov %r3, 0', 'lddw %r3, 0x100000000'), [{}]);
   });
 
+  it('runs exactly n trips for every n mod 4 (the unrolled trips, then the rest)', () => {
+    // One pass of k trips (k words from the input's start), then the sum of the words written.
+    const walk = (k: number) =>
+      WALK.replace('add %r4, %r2', `add %r4, ${8 * k}`).replace('jlt %r6, 200, pass', 'jlt %r6, 1, pass');
+    for (let k = 1; k <= 13; k++) {
+      const [full] = agree(walk(k), [{}]);
+      expect(full.instructions).toBe(WALK_HEAD + k * 5 + 2 + 1);
+      // Budgets that end inside each of the first trips and inside the last.
+      const limits = [WALK_HEAD + 1, WALK_HEAD + 7, WALK_HEAD + 5 * k - 1, WALK_HEAD + 5 * k + 1];
+      agree(
+        walk(k),
+        limits.map((maxInstructions) => ({ maxInstructions })),
+      );
+    }
+    // A register step and bound (sieve's inner loop): trips 1..9 of a byte store at stride 3.
+    const stride = (k: number) => `
+      mov %r0, 0
+      mov %r3, %r1
+      mov %r4, %r1
+      add %r4, ${3 * k}
+      mov %r5, 3
+    loop:
+      stxb [%r3], %r5
+      add %r0, 1
+      add %r3, %r5
+      jlt %r3, %r4, loop
+      exit`;
+    for (let k = 1; k <= 9; k++) expect(agree(stride(k), [{}])[0]).toMatchObject({ r0: BigInt(k) });
+  });
+
   it('a fault inside a loop counts only the trips that ran', () => {
     // r10 + 0 lies above the stack: the access keeps its check, and the loop is not charged ahead.
     const above = COUNT.replace('stxdw [%r10-8], %r0', 'stxdw [%r10+0], %r0');
