@@ -12,7 +12,7 @@ import { Interpreter, type RunOptions, type RunResult } from '../../src/vm/inter
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot } from '../../src/vm/memory/layout.js';
 import { prng } from '../support/prng.js';
-import { CALLBACK_HELPER } from './program-generator.js';
+import { CALLBACK_HELPER, RODATA_SIZE } from './program-generator.js';
 
 export const INPUT_SIZE = 64;
 
@@ -45,7 +45,7 @@ function helpers() {
 function machine(): GuestMemory {
   const m = new GuestMemory();
   m.mapStack();
-  m.map(Slot.RODATA, 'rodata', 32, PERM_READ, new Uint8Array(32).fill(0x5a));
+  m.map(Slot.RODATA, 'rodata', RODATA_SIZE, PERM_READ, new Uint8Array(RODATA_SIZE).fill(0x5a));
   m.map(Slot.INPUT, 'input', INPUT_SIZE, PERM_READ | PERM_WRITE);
   return m;
 }

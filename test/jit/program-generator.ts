@@ -12,6 +12,7 @@
  * (`<<= 32; >>= 32`) as clang writes them.
  */
 import type { RawInsn } from '../../src/isa/encoder.js';
+import { Slot, slotBase } from '../../src/vm/memory/layout.js';
 import { prng } from '../support/prng.js';
 
 /** Helper ids the generated programs call (see the differential test's registry). */
@@ -24,6 +25,8 @@ const ALU_OPS = [0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa
 const JUMP_OPS = [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0];
 const ATOMIC_IMMS = [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
 const SIZE_BITS: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
+/** Size of the read-only region the differential harness maps. */
+export const RODATA_SIZE = 32;
 const INTERESTING = [0, 1, -1, 2, 7, 31, 32, 63, 64, 0x7fffffff, -0x80000000, 0xff, 0xffff, -2];
 
 interface Fixup {
@@ -223,6 +226,10 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       return;
     }
     if (r < 0.92 && !inLoop) {
+      if (chance(0.35)) {
+        arrayWalk();
+        return;
+      }
       if (chance(0.4)) {
         // A loop nest as clang lays it out, its back edges counted down on r9.
         emit(raw(0xb7, 9, 0, 0, 2 + int(12)));
@@ -332,6 +339,69 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
     for (const p of inner) place(p.label);
     backEdge(chance(0.7) ? top : pick(targets));
     return targets;
+  };
+
+  /**
+   * An array walk as clang writes it, the shape `induction.ts` checks once at entry and codegen
+   * precharges (and unrolls): one block that writes its induction register r9 once (`r9 += K`, K an
+   * immediate or r8), exit test r9 ≠ / <u / ≤u B (B an immediate or r8; at the block's end or as a
+   * jump out followed by `goto top`), accesses at a constant address + r9 in the input or read-only
+   * region. Trip counts cover the unrolled copy's remainders and long walks that polls and budgets
+   * cut; some walks start before or run past their region, so a late trip faults.
+   */
+  const arrayWalk = () => {
+    const step = pick([1, 1, 2, 4, 8]);
+    const trips = 1 + (chance(0.8) ? int(20) : int(300));
+    const v0 = int(8);
+    const last = v0 + (trips - 1) * step;
+    const exitKind = int(3); // 0: ≠, 1: <u, 2: ≤u
+    const bound = exitKind === 0 ? last + step : exitKind === 1 ? last + 1 + int(step) : last + int(step);
+    // r8 holds the step or the bound (never both); the body then leaves it alone.
+    const inR8 = chance(0.3) ? (chance(0.5) ? 'step' : 'bound') : 'none';
+    if (inR8 !== 'none') emit(raw(0xb7, 8, 0, 0, inR8 === 'step' ? step : bound));
+    emit(raw(0xb7, 9, 0, 0, v0));
+    const top = nextLabel++;
+    place(top);
+    const scratch = inR8 === 'none' ? WRITABLE : WRITABLE.filter((x) => x !== 8);
+    for (let k = 1 + int(4); k > 0; k--) {
+      if (chance(0.35)) {
+        const a = pick(scratch);
+        const op = pick([0x07, 0x0f, 0xaf, 0x2f, 0x57, 0x77]);
+        emit(raw(op, a, op & 0x08 ? pick([...scratch, 9]) : 0, 0, op & 0x08 ? 0 : imm32()));
+        continue;
+      }
+      const size = pick([1, 2, 4, 8]);
+      const readOnly = chance(0.2);
+      const regionSize = readOnly ? RODATA_SIZE : inputSize;
+      const span = last + size;
+      // Mostly a walk inside the region; else anywhere near it (it may fault on its first or a late trip).
+      const start = chance(0.8) && span <= regionSize ? int(regionSize - span + 1) : int(regionSize + 8) - 8;
+      const off = int(9) - 4;
+      const base = pick(scratch);
+      const address = slotBase(readOnly ? Slot.RODATA : Slot.INPUT) + start - off;
+      if (chance(0.5)) emit(raw(0xb7, base, 0, 0, address));
+      else emit({ opcode: 0x18, dst: base, src: 0, off: 0, imm: address, imm2: 0 });
+      emit(raw(0x0f, base, 9, 0, 0));
+      const form = readOnly ? 0 : int(3);
+      if (form === 0) emit(raw(0x61 | SIZE_BITS[size], pick(scratch), base, off, 0));
+      else if (form === 1) emit(raw(0x63 | SIZE_BITS[size], base, pick([...scratch, 9]), off, 0));
+      else emit(raw(0x62 | SIZE_BITS[size], base, 0, off, imm32()));
+    }
+    emit(inR8 === 'step' ? raw(0x0f, 9, 8, 0, 0) : raw(0x07, 9, 0, 0, step));
+    const x = inR8 === 'bound' ? 0x08 : 0;
+    const imm = x ? 0 : bound;
+    if (chance(0.75)) {
+      fixups.push({ index: insns.length, label: top, kind: 'jump' });
+      emit(raw([0x55, 0xa5, 0xb5][exitKind] | x, 9, x ? 8 : 0, 0, imm));
+    } else {
+      // The exit as a jump out (==, >=u, >u), then `goto top`.
+      const out = nextLabel++;
+      fixups.push({ index: insns.length, label: out, kind: 'jump' });
+      emit(raw([0x15, 0x35, 0x25][exitKind] | x, 9, x ? 8 : 0, 0, imm));
+      fixups.push({ index: insns.length, label: top, kind: 'jump' });
+      emit(raw(0x05, 0, 0, 0, 0));
+      place(out);
+    }
   };
 
   /** Folds every register into r0 (so a wrong value anywhere shows in the result), then exits. */
