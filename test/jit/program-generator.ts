@@ -167,6 +167,10 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       return;
     }
     if (r < 0.67) {
+      if (chance(0.2)) {
+        stackIndex();
+        return;
+      }
       const size = pick([1, 2, 4, 8]);
       const { base, off } = memoryOperand(size);
       const form = int(4);
@@ -402,6 +406,53 @@ export function generateProgram(seed: number, inputSize = 64): GeneratedProgram 
       emit(raw(0x05, 0, 0, 0, 0));
       place(out);
     }
+  };
+
+  /**
+   * A computed stack index as clang writes `a[x % n]++` or `a[x & m]` on a stack array: x bounded by
+   * a mask, a modulo, a compare that jumps over the access (sometimes off by one) or clang's `%`
+   * lowering (a compare and a subtract), scaled, added to r10 − D: the shapes frame-ranges.ts proves
+   * inside the own frame. D puts the array's first or last element at the frame's ends, a few bytes
+   * either side, so a wrong proof shows as a missed fault.
+   */
+  const stackIndex = () => {
+    const x = pick(WRITABLE);
+    const base = pick(WRITABLE.filter((b) => b !== x));
+    const size = pick([1, 2, 4, 8]);
+    const scale = pick([0, 0, 1, 2, 3]);
+    let n = 1 + int(64);
+    let skip = -1;
+    const kind = int(4);
+    if (kind === 0) {
+      n = 2 << int(6);
+      emit(raw(chance(0.5) ? 0x57 : 0x54, x, 0, 0, n - 1));
+    } else if (kind === 1) {
+      emit(raw(chance(0.5) ? 0x97 : 0x94, x, 0, 0, n));
+    } else if (kind === 2) {
+      skip = nextLabel++;
+      fixups.push({ index: insns.length, label: skip, kind: 'jump' });
+      // x ≥u n skips the access; x >u n lets x = n through (one element past the array).
+      emit(raw(chance(0.8) ? 0x35 : 0x25, x, 0, 0, n));
+    } else {
+      emit(raw(0xa5, x, 0, 1, n));
+      emit(raw(0x07, x, 0, 0, -n));
+    }
+    if (scale > 0) emit(raw(0x67, x, 0, 0, scale));
+    const off = int(9) - 4;
+    const lastStart = (n - 1) * 2 ** scale;
+    const FRAME = 512;
+    // The array's last access ends at r10 + e, or its first starts at r10 − FRAME + e (|e| ≤ 2).
+    const e = int(5) - 2;
+    const d = chance(0.5) ? lastStart + off + size - e : FRAME - off - e;
+    emit(raw(0xbf, base, 10, 0, 0));
+    emit(raw(0x07, base, 0, 0, -d));
+    emit(raw(0x0f, base, x, 0, 0));
+    const form = int(4);
+    if (form === 0) emit(raw(0x61 | SIZE_BITS[size], pick(WRITABLE), base, off, 0));
+    else if (form === 1) emit(raw(0x63 | SIZE_BITS[size], base, pick(WRITABLE), off, 0));
+    else if (form === 2) emit(raw(0x62 | SIZE_BITS[size], base, 0, off, imm32()));
+    else emit(raw(size === 8 ? 0xdb : 0xc3, base, pick(WRITABLE), off, 0));
+    if (skip >= 0) place(skip);
   };
 
   /** Folds every register into r0 (so a wrong value anywhere shows in the result), then exits. */
