@@ -64,6 +64,7 @@ import {
   type Region,
   recycleLayout,
 } from './control-flow.js';
+import { provenFrameAccesses } from './frame-ranges.js';
 import { type HoistPlan, planHoist } from './induction.js';
 import { ALL_REGS, F_ENDS_BLOCK, F_EXIT, F_HOST, F_JA, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
 import { provenValueAccesses } from './lookup-values.js';
@@ -713,6 +714,8 @@ class FunctionGen {
   /** See slot-prediction.ts: computed at the first loop (a program without loops never needs it). */
   private prediction: SlotPrediction | undefined;
   private pure: PureLookups | undefined;
+  /** See frame-ranges.ts: computed at the first access through another register than r10; null: none. */
+  private frameProofs: Uint8Array | null | undefined;
   /** pc of an instruction already emitted together with the one before it (see `zeroExtension`). */
   private fusedPc = -1;
   /** The innermost open loop when it is call-free and caches windows (see `loadWindows`), else -1. */
@@ -3515,6 +3518,15 @@ class FunctionGen {
       w.byte(Op.i32_add);
       return 0;
     }
+    if (base !== R10 && this.inFrame(pc)) {
+      // Proven inside the own frame (frame-ranges.ts): the stack's guest and host addresses differ
+      // by a constant, so the host address is low(base) plus it, with the offset folded in.
+      w.op2(Op.local_get, base);
+      w.byte(Op.i32_wrap_i64);
+      w.i32const((this.fpHostTop - this.fpGuestTop + off) | 0);
+      w.byte(Op.i32_add);
+      return 0;
+    }
     const values = (this.pure ?? this.pureLookups()).values;
     if (values !== undefined) {
       const { insns, insnAt } = this.input.program;
@@ -3565,6 +3577,15 @@ class FunctionGen {
     w.op2(Op.local_tee, L_HOST + base);
     this.checked.record(base, off, size, write, alsoRead, true);
     return 0;
+  }
+
+  /** Whether the access at `pc` provably stays in the own frame (frame-ranges.ts). */
+  private inFrame(pc: number): boolean {
+    if (this.frameProofs === undefined) {
+      const { program, layout } = this.input;
+      this.frameProofs = provenFrameAccesses(program, layout, this.frameSize) ?? null;
+    }
+    return this.frameProofs !== null && this.frameProofs[this.input.program.insnAt[pc]] === 1;
   }
 
   /** Address (i64) on the stack → L_H = byte offset of its slot's table entry. */
