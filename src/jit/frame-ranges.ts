@@ -36,6 +36,9 @@ const MAX_FUNCTION = 20_000;
 /** Callee return ranges are followed this deep. */
 const MAX_DEPTH = 8;
 
+/** Sees, for each access through r10 + d (base not r10), d's interval: tests aim accesses at its ends. */
+export type FrameAccessObserver = (index: number, lo: number, hi: number) => void;
+
 /** A register state: kind, lo and hi per register, at offsets 3·r. */
 type State = Float64Array;
 
@@ -47,9 +50,10 @@ export function provenFrameAccesses(
   program: Program,
   layout: ProgramLayout,
   frameSize: number,
+  onAccess?: FrameAccessObserver,
 ): Uint8Array | undefined {
   const { insns } = program;
-  const analysis = new FrameRanges(insns, program.insnAt, layout, frameSize);
+  const analysis = new FrameRanges(insns, program.insnAt, layout, frameSize, onAccess);
   const spans = layout.functionSpans;
   for (let k = 0; k < layout.functions.length; k++) {
     const first = spans[3 * k];
@@ -83,6 +87,7 @@ class FrameRanges {
     private readonly insnAt: Int32Array,
     private readonly layout: ProgramLayout,
     private readonly frameSize: number,
+    private readonly onAccess: FrameAccessObserver | undefined,
   ) {
     const n = layout.functions.length;
     this.ret = new Float64Array(3 * n).fill(-1);
@@ -242,6 +247,7 @@ class FrameRanges {
 
   private mark(i: number, s: State, base: number, off: number, size: number): void {
     if (base === R10 || s[3 * base] !== FRAME) return;
+    this.onAccess?.(i, s[3 * base + 1], s[3 * base + 2]);
     if (s[3 * base + 1] + off < -this.frameSize || s[3 * base + 2] + off + size > 0) return;
     this.proven ??= new Uint8Array(this.insns.length);
     this.proven[i] = 1;
