@@ -31,8 +31,13 @@ const MAX_FRAME = 2 ** 40;
 const U32 = 2 ** 32 - 1;
 /** Visits of a block before registers that keep changing become unknown. */
 const WIDEN = 6;
-/** Functions longer than this are not analysed (their accesses keep their checks). */
-const MAX_FUNCTION = 20_000;
+/**
+ * Functions longer than this are not analysed, nor functions past BUDGET instructions analysed per
+ * module (their accesses keep their checks): the fixpoint costs ≈ 1 µs per block, several times the
+ * rest of the compile per instruction, so big programs pay it for a bounded part only.
+ */
+const MAX_FUNCTION = 2048;
+const BUDGET = 16_384;
 /** Callee return ranges are followed this deep. */
 const MAX_DEPTH = 8;
 
@@ -55,23 +60,33 @@ export function provenFrameAccesses(
   const { insns } = program;
   const analysis = new FrameRanges(insns, program.insnAt, layout, frameSize, onAccess);
   const spans = layout.functionSpans;
-  for (let k = 0; k < layout.functions.length; k++) {
+  let budget = BUDGET;
+  for (let k = 0; k < layout.functions.length && budget > 0; k++) {
     const first = spans[3 * k];
     const last = spans[3 * k + 1];
     if (last - first >= MAX_FUNCTION || !derivesFromR10(insns, first, last)) continue;
+    budget -= last - first + 1;
     analysis.run(k, 0, true);
   }
   return analysis.proven;
 }
 
-/** Whether some instruction copies or adds r10 into another register: else nothing to prove. */
+/**
+ * Whether some instruction copies or adds r10 into another register and some access goes through
+ * another register than r10: else nothing to prove.
+ */
 function derivesFromR10(insns: readonly Insn[], first: number, last: number): boolean {
-  for (let i = first; i <= last; i++) {
+  let derived = false;
+  let access = false;
+  for (let i = first; i <= last && !(derived && access); i++) {
     const x = insns[i];
-    if (x.kind === 'alu' && x.useReg && x.src === R10 && x.is64 && (x.op === 'mov' || x.op === 'add'))
-      return true;
+    if (x.kind === 'alu') {
+      if (x.useReg && x.src === R10 && x.is64 && (x.op === 'mov' || x.op === 'add')) derived = true;
+    } else if (x.kind === 'load') {
+      if (x.src !== R10) access = true;
+    } else if ((x.kind === 'store' || x.kind === 'atomic') && x.dst !== R10) access = true;
   }
-  return false;
+  return derived && access;
 }
 
 class FrameRanges {
@@ -151,7 +166,7 @@ class FrameRanges {
     const cur = this.cur;
     const edge = this.edge;
     const pass = (b: number, mark: boolean): void => {
-      cur.set(states.subarray(b * 3 * REGS, (b + 1) * 3 * REGS));
+      for (let k = 0, o = b * 3 * REGS; k < 3 * REGS; k++) cur[k] = states[o + k];
       for (let i = starts[b]; i <= last; i++) {
         if (i !== starts[b] && blockOf[i - first] >= 0) {
           merge(insns[i].pc, cur);
@@ -183,7 +198,7 @@ class FrameRanges {
               merge(x.target, cur);
               return;
             }
-            edge.set(cur);
+            for (let k = 0; k < 3 * REGS; k++) edge[k] = cur[k];
             if (narrow(edge, x, true)) merge(x.target, edge);
             if (!narrow(cur, x, false)) return;
             break;
@@ -353,37 +368,35 @@ function alu(s: State, x: AluInsn): void {
       bHi = U32;
     }
   }
-  let kind = TOP;
-  let lo = 0;
-  let hi = 0;
+  set3(TOP, 0, 0);
   const scalars = aK === SCALAR && bK === SCALAR;
   switch (op) {
     case 'mov':
-      if (!x.is64 || bK !== SCALAR || bLo >= 0) [kind, lo, hi] = [bK, bLo, bHi];
+      if (!x.is64 || bK !== SCALAR || bLo >= 0) set3(bK, bLo, bHi);
       break;
     case 'add':
-      if (scalars || (aK === FRAME && bK === SCALAR)) [kind, lo, hi] = [aK, aLo + bLo, aHi + bHi];
-      else if (aK === SCALAR && bK === FRAME) [kind, lo, hi] = [FRAME, aLo + bLo, aHi + bHi];
+      if (scalars || (aK === FRAME && bK === SCALAR)) set3(aK, aLo + bLo, aHi + bHi);
+      else if (aK === SCALAR && bK === FRAME) set3(FRAME, aLo + bLo, aHi + bHi);
       break;
     case 'sub':
-      if (scalars || (aK === FRAME && bK === SCALAR)) [kind, lo, hi] = [aK, aLo - bHi, aHi - bLo];
+      if (scalars || (aK === FRAME && bK === SCALAR)) set3(aK, aLo - bHi, aHi - bLo);
       break;
     case 'and': {
       // v & m ≤ m for any v when m ≥ 0.
       const m = Math.min(aK === SCALAR ? aHi : top, bK === SCALAR && bLo >= 0 ? bHi : top);
-      if (m <= MAX) [kind, lo, hi] = [SCALAR, 0, m];
+      if (m <= MAX) set3(SCALAR, 0, m);
       break;
     }
     case 'or':
-      if (scalars && bLo >= 0) [kind, lo, hi] = [SCALAR, Math.max(aLo, bLo), mask(Math.max(aHi, bHi))];
+      if (scalars && bLo >= 0) set3(SCALAR, Math.max(aLo, bLo), mask(Math.max(aHi, bHi)));
       break;
     case 'xor':
-      if (scalars && bLo >= 0) [kind, lo, hi] = [SCALAR, 0, mask(Math.max(aHi, bHi))];
+      if (scalars && bLo >= 0) set3(SCALAR, 0, mask(Math.max(aHi, bHi)));
       break;
     case 'lsh':
       if (aK === SCALAR && !x.useReg) {
         const f = 2 ** (bLo & (x.is64 ? 63 : 31));
-        [kind, lo, hi] = [SCALAR, aLo * f, aHi * f];
+        set3(SCALAR, aLo * f, aHi * f);
       }
       break;
     case 'rsh':
@@ -391,24 +404,53 @@ function alu(s: State, x: AluInsn): void {
       // Values below 2^53 (2^31 for 32-bit) have a clear sign bit: arsh is rsh.
       if (aK === SCALAR && !x.useReg && (op === 'rsh' || x.is64 || aHi < 2 ** 31)) {
         const f = 2 ** (bLo & (x.is64 ? 63 : 31));
-        [kind, lo, hi] = [SCALAR, Math.floor(aLo / f), Math.floor(aHi / f)];
+        set3(SCALAR, Math.floor(aLo / f), Math.floor(aHi / f));
       }
       break;
     case 'mul':
-      if (scalars && bLo >= 0) [kind, lo, hi] = [SCALAR, aLo * bLo, aHi * bHi];
+      if (scalars && bLo >= 0) set3(SCALAR, aLo * bLo, aHi * bHi);
       break;
     case 'div':
       if (aK === SCALAR && bK === SCALAR && bLo > 0)
-        [kind, lo, hi] = [SCALAR, Math.floor(aLo / bHi), Math.floor(aHi / bLo)];
+        set3(SCALAR, Math.floor(aLo / bHi), Math.floor(aHi / bLo));
       break;
     case 'mod':
       // Unsigned v % m < m for m > 0 (v % 0 = v, so only positive divisors).
-      if (bK === SCALAR && bLo > 0)
-        [kind, lo, hi] = [SCALAR, 0, Math.min(bHi - 1, aK === SCALAR ? aHi : top)];
+      if (bK === SCALAR && bLo > 0) set3(SCALAR, 0, Math.min(bHi - 1, aK === SCALAR ? aHi : top));
       break;
   }
-  if (!x.is64 && !(kind === SCALAR && lo >= 0 && hi <= U32)) [kind, lo, hi] = [SCALAR, 0, U32];
-  set(s, d, kind, lo, hi);
+  if (!x.is64 && !(rKind === SCALAR && rLo >= 0 && rHi <= U32)) set3(SCALAR, 0, U32);
+  set(s, d, rKind, rLo, rHi);
+}
+
+/** `alu`'s result, in module variables: no array per instruction. */
+let rKind = TOP;
+let rLo = 0;
+let rHi = 0;
+function set3(kind: number, lo: number, hi: number): void {
+  rKind = kind;
+  rLo = lo;
+  rHi = hi;
+}
+
+/** The compare that holds on a conditional jump's fall-through. */
+function opposite(op: JumpInsn['op']): JumpInsn['op'] {
+  switch (op) {
+    case 'jeq':
+      return 'jne';
+    case 'jne':
+      return 'jeq';
+    case 'jgt':
+      return 'jle';
+    case 'jle':
+      return 'jgt';
+    case 'jge':
+      return 'jlt';
+    case 'jlt':
+      return 'jge';
+    default:
+      return op;
+  }
 }
 
 /**
@@ -441,18 +483,7 @@ function narrow(s: State, x: JumpInsn, taken: boolean): boolean {
   const limit = x.is64 ? (signed ? MAX : Number.POSITIVE_INFINITY) : signed ? 2 ** 31 - 1 : U32;
   if (aHi > limit || bHi > limit) return true;
   if (signed) op = op === 'jsgt' ? 'jgt' : op === 'jsge' ? 'jge' : op === 'jslt' ? 'jlt' : 'jle';
-  if (!taken) {
-    // The fall-through is the opposite compare.
-    const not: Record<string, JumpInsn['op']> = {
-      jeq: 'jne',
-      jne: 'jeq',
-      jgt: 'jle',
-      jle: 'jgt',
-      jge: 'jlt',
-      jlt: 'jge',
-    };
-    op = not[op];
-  }
+  if (!taken) op = opposite(op);
   let nLo = bLo;
   let nHi = bHi;
   switch (op) {
