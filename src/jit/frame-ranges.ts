@@ -94,8 +94,6 @@ class FrameRanges {
   /** Per function: return range as kind, lo, hi; kind -1 while unknown (not analysed yet). */
   private readonly ret: Float64Array;
   private readonly busy: Uint8Array;
-  private readonly cur: State = new Float64Array(3 * REGS);
-  private readonly edge: State = new Float64Array(3 * REGS);
 
   constructor(
     private readonly insns: readonly Insn[],
@@ -111,144 +109,23 @@ class FrameRanges {
 
   /** Analyses function k; with `record`, marks its proven accesses. Sets its return range. */
   run(k: number, depth: number, record: boolean): void {
-    const { insns, layout } = this;
-    const first = layout.functionSpans[3 * k];
-    const last = layout.functionSpans[3 * k + 1];
+    const first = this.layout.functionSpans[3 * k];
+    const last = this.layout.functionSpans[3 * k + 1];
     if (last - first >= MAX_FUNCTION || depth > MAX_DEPTH) {
       this.setRet(k, TOP, 0, 0);
       return;
     }
     this.busy[k] = 1;
-    const { leader } = layout;
-    const { insnAt } = this;
-    // Blocks: leader instruction indices, and per index its block (-1 inside a block).
-    const blockOf = new Int32Array(last - first + 1).fill(-1);
-    let blocks = 0;
-    for (let i = first; i <= last; i++) {
-      const x = insns[i];
-      if (i === first || leader[x.pc] === 1) blockOf[i - first] = 0;
-      if (x.kind === 'jump') blockOf[insnAt[x.target] - first] = 0;
-    }
-    for (let i = first; i <= last; i++) if (blockOf[i - first] === 0) blockOf[i - first] = ++blocks;
-    for (let i = first; i <= last; i++) blockOf[i - first]--;
-    const starts = new Int32Array(blocks);
-    for (let i = first; i <= last; i++) if (blockOf[i - first] >= 0) starts[blockOf[i - first]] = i;
-    const states = new Float64Array(blocks * 3 * REGS);
-    const reached = new Uint8Array(blocks);
-    const visits = new Uint16Array(blocks);
-    const queued = new Uint8Array(blocks);
-    // Blocks that a backward jump enters: every cycle passes one, so widening there ends the fixpoint.
-    const header = new Uint8Array(blocks);
-    for (let i = first; i <= last; i++) {
-      const x = insns[i];
-      if (x.kind === 'jump' && x.target <= x.pc) header[blockOf[insnAt[x.target] - first]] = 1;
-    }
-    let pending = 0;
-    // Entry: only r10 is known.
-    const entry = this.edge;
-    entry.fill(0);
-    entry[3 * R10] = FRAME;
-    const retK = [TOP, 0, 0, 0]; // kind, lo, hi, seen
-    const merge = (pc: number, s: State): void => {
-      const i = insnAt[pc];
-      const b = blockOf[i - first];
-      const at = b * 3 * REGS;
-      if (reached[b] === 0) {
-        reached[b] = 1;
-        states.set(s, at);
-      } else if (!join(states, at, s, header[b] === 1 && ++visits[b] > WIDEN)) return;
-      if (queued[b] === 0) {
-        queued[b] = 1;
-        pending++;
-      }
-    };
-    merge(insns[first].pc, entry);
-    const cur = this.cur;
-    const edge = this.edge;
-    const pass = (b: number, mark: boolean): void => {
-      for (let k = 0, o = b * 3 * REGS; k < 3 * REGS; k++) cur[k] = states[o + k];
-      for (let i = starts[b]; i <= last; i++) {
-        if (i !== starts[b] && blockOf[i - first] >= 0) {
-          merge(insns[i].pc, cur);
-          return;
-        }
-        const x = insns[i];
-        switch (x.kind) {
-          case 'alu':
-            alu(cur, x);
-            break;
-          case 'load':
-            if (mark) this.mark(i, cur, x.src, x.off, x.size);
-            if (x.signExtend || x.size === 8) set(cur, x.dst, TOP, 0, 0);
-            else set(cur, x.dst, SCALAR, 0, 2 ** (8 * x.size) - 1);
-            break;
-          case 'store':
-          case 'atomic':
-            if (mark) this.mark(i, cur, x.dst, x.off, x.size);
-            forget(cur, sideWrites(x));
-            break;
-          case 'lddw': {
-            const v = (x.imm >>> 0) + (x.imm2 >>> 0) * 2 ** 32;
-            if (x.source === 'imm64' && v <= MAX) set(cur, x.dst, SCALAR, v, v);
-            else set(cur, x.dst, TOP, 0, 0);
-            break;
-          }
-          case 'jump':
-            if (x.op === 'ja') {
-              merge(x.target, cur);
-              return;
-            }
-            for (let k = 0; k < 3 * REGS; k++) edge[k] = cur[k];
-            if (narrow(edge, x, true)) merge(x.target, edge);
-            if (!narrow(cur, x, false)) return;
-            break;
-          case 'exit': {
-            const r = cur[0] === SCALAR ? 1 : 0;
-            if (retK[3] === 0) {
-              retK[0] = r === 1 ? SCALAR : TOP;
-              retK[1] = cur[1];
-              retK[2] = cur[2];
-              retK[3] = 1;
-            } else if (r === 0 || retK[0] !== SCALAR) retK[0] = TOP;
-            else {
-              retK[1] = Math.min(retK[1], cur[1]);
-              retK[2] = Math.max(retK[2], cur[2]);
-            }
-            return;
-          }
-          case 'call':
-            if (x.op === 'local') this.localCall(cur, x.target, depth);
-            else forget(cur, FORGET_ALL);
-            break;
-          default:
-            forget(cur, FORGET_ALL);
-        }
-      }
-    };
-    // In pc order, round after round: a block's forward predecessors run before it.
-    while (pending > 0) {
-      for (let b = 0; b < blocks; b++) {
-        if (queued[b] === 0) continue;
-        queued[b] = 0;
-        pending--;
-        pass(b, false);
-      }
-    }
-    if (record) for (let b = 0; b < blocks; b++) if (reached[b] === 1) pass(b, true);
-    this.setRet(k, retK[3] === 1 ? retK[0] : TOP, retK[1], retK[2]);
+    const f = new FunctionRun(this, this.insns, this.insnAt, this.layout.leader, first, last, depth);
+    f.solve(record);
+    this.setRet(k, f.ret[3] === 1 ? f.ret[0] : TOP, f.ret[1], f.ret[2]);
     this.busy[k] = 0;
   }
 
-  private localCall(s: State, target: number, depth: number): void {
+  /** A local call's effect on `s`: r0 gets the callee's return range (analysed first), r1..r5 unknown. */
+  localCall(s: State, target: number, depth: number): void {
     const k = this.layout.functionAt[target];
-    if (k >= 0 && this.ret[3 * k] < 0 && this.busy[k] === 0) {
-      // Callee first; its own pass over the shared scratch states must not clobber ours.
-      const saveCur = this.cur.slice();
-      const saveEdge = this.edge.slice();
-      this.run(k, depth + 1, false);
-      this.cur.set(saveCur);
-      this.edge.set(saveEdge);
-    }
+    if (k >= 0 && this.ret[3 * k] < 0 && this.busy[k] === 0) this.run(k, depth + 1, false);
     for (let r = 1; r <= 5; r++) set(s, r, TOP, 0, 0);
     if (k >= 0 && this.ret[3 * k] === SCALAR) set(s, 0, SCALAR, this.ret[3 * k + 1], this.ret[3 * k + 2]);
     else set(s, 0, TOP, 0, 0);
@@ -260,12 +137,162 @@ class FrameRanges {
     this.ret[3 * k + 2] = hi;
   }
 
-  private mark(i: number, s: State, base: number, off: number, size: number): void {
+  mark(i: number, s: State, base: number, off: number, size: number): void {
     if (base === R10 || s[3 * base] !== FRAME) return;
     this.onAccess?.(i, s[3 * base + 1], s[3 * base + 2]);
     if (s[3 * base + 1] + off < -this.frameSize || s[3 * base + 2] + off + size > 0) return;
     this.proven ??= new Uint8Array(this.insns.length);
     this.proven[i] = 1;
+  }
+}
+
+/**
+ * The fixpoint over one function's blocks (methods, not closures made per function: V8 would warm up
+ * and optimize every new closure again).
+ */
+class FunctionRun {
+  /** Per instruction of the function: its block, or < 0 inside a block. */
+  private readonly blockOf: Int32Array;
+  private readonly starts: Int32Array;
+  private readonly states: Float64Array;
+  private readonly reached: Uint8Array;
+  private readonly visits: Uint16Array;
+  private readonly queued: Uint8Array;
+  /** Blocks that a backward jump enters: every cycle passes one, so widening there ends the fixpoint. */
+  private readonly header: Uint8Array;
+  private readonly blocks: number;
+  private pending = 0;
+  private readonly cur: State = new Float64Array(3 * REGS);
+  private readonly edge: State = new Float64Array(3 * REGS);
+  /** The join of r0 at the exits: kind, lo, hi, and 1 once an exit was reached. */
+  readonly ret = new Float64Array(4);
+
+  constructor(
+    private readonly owner: FrameRanges,
+    private readonly insns: readonly Insn[],
+    private readonly insnAt: Int32Array,
+    leader: Uint8Array,
+    private readonly first: number,
+    private readonly last: number,
+    private readonly depth: number,
+  ) {
+    const blockOf = new Int32Array(last - first + 1).fill(-1);
+    let blocks = 0;
+    for (let i = first; i <= last; i++) {
+      const x = insns[i];
+      if (i === first || leader[x.pc] === 1) blockOf[i - first] = 0;
+      if (x.kind === 'jump') blockOf[insnAt[x.target] - first] = 0;
+    }
+    for (let i = first; i <= last; i++) if (blockOf[i - first] === 0) blockOf[i - first] = ++blocks;
+    for (let i = first; i <= last; i++) blockOf[i - first]--;
+    this.blockOf = blockOf;
+    this.blocks = blocks;
+    this.starts = new Int32Array(blocks);
+    for (let i = first; i <= last; i++) if (blockOf[i - first] >= 0) this.starts[blockOf[i - first]] = i;
+    this.states = new Float64Array(blocks * 3 * REGS);
+    this.reached = new Uint8Array(blocks);
+    this.visits = new Uint16Array(blocks);
+    this.queued = new Uint8Array(blocks);
+    this.header = new Uint8Array(blocks);
+    for (let i = first; i <= last; i++) {
+      const x = insns[i];
+      if (x.kind === 'jump' && x.target <= x.pc) this.header[blockOf[insnAt[x.target] - first]] = 1;
+    }
+  }
+
+  solve(record: boolean): void {
+    // Entry: only r10 is known.
+    const entry = this.edge;
+    entry.fill(0);
+    entry[3 * R10] = FRAME;
+    this.merge(this.insns[this.first].pc, entry);
+    // In pc order, round after round: a block's forward predecessors run before it.
+    const { queued, blocks } = this;
+    while (this.pending > 0) {
+      for (let b = 0; b < blocks; b++) {
+        if (queued[b] === 0) continue;
+        queued[b] = 0;
+        this.pending--;
+        this.pass(b, false);
+      }
+    }
+    if (record) for (let b = 0; b < blocks; b++) if (this.reached[b] === 1) this.pass(b, true);
+  }
+
+  private merge(pc: number, s: State): void {
+    const b = this.blockOf[this.insnAt[pc] - this.first];
+    const at = b * 3 * REGS;
+    if (this.reached[b] === 0) {
+      this.reached[b] = 1;
+      for (let k = 0; k < 3 * REGS; k++) this.states[at + k] = s[k];
+    } else if (!join(this.states, at, s, this.header[b] === 1 && ++this.visits[b] > WIDEN)) return;
+    if (this.queued[b] === 0) {
+      this.queued[b] = 1;
+      this.pending++;
+    }
+  }
+
+  private pass(b: number, mark: boolean): void {
+    const { cur, edge, insns, blockOf, first, last, states } = this;
+    for (let k = 0, o = b * 3 * REGS; k < 3 * REGS; k++) cur[k] = states[o + k];
+    const start = this.starts[b];
+    for (let i = start; i <= last; i++) {
+      if (i !== start && blockOf[i - first] >= 0) {
+        this.merge(insns[i].pc, cur);
+        return;
+      }
+      const x = insns[i];
+      switch (x.kind) {
+        case 'alu':
+          alu(cur, x);
+          break;
+        case 'load':
+          if (mark) this.owner.mark(i, cur, x.src, x.off, x.size);
+          if (x.signExtend || x.size === 8) set(cur, x.dst, TOP, 0, 0);
+          else set(cur, x.dst, SCALAR, 0, 2 ** (8 * x.size) - 1);
+          break;
+        case 'store':
+        case 'atomic':
+          if (mark) this.owner.mark(i, cur, x.dst, x.off, x.size);
+          forget(cur, sideWrites(x));
+          break;
+        case 'lddw': {
+          const v = (x.imm >>> 0) + (x.imm2 >>> 0) * 2 ** 32;
+          if (x.source === 'imm64' && v <= MAX) set(cur, x.dst, SCALAR, v, v);
+          else set(cur, x.dst, TOP, 0, 0);
+          break;
+        }
+        case 'jump':
+          if (x.op === 'ja') {
+            this.merge(x.target, cur);
+            return;
+          }
+          for (let k = 0; k < 3 * REGS; k++) edge[k] = cur[k];
+          if (narrow(edge, x, true)) this.merge(x.target, edge);
+          if (!narrow(cur, x, false)) return;
+          break;
+        case 'exit': {
+          const ret = this.ret;
+          if (ret[3] === 0) {
+            ret[0] = cur[0] === SCALAR ? SCALAR : TOP;
+            ret[1] = cur[1];
+            ret[2] = cur[2];
+            ret[3] = 1;
+          } else if (cur[0] !== SCALAR || ret[0] !== SCALAR) ret[0] = TOP;
+          else {
+            ret[1] = Math.min(ret[1], cur[1]);
+            ret[2] = Math.max(ret[2], cur[2]);
+          }
+          return;
+        }
+        case 'call':
+          if (x.op === 'local') this.owner.localCall(cur, x.target, this.depth);
+          else forget(cur, FORGET_ALL);
+          break;
+        default:
+          forget(cur, FORGET_ALL);
+      }
+    }
   }
 }
 
