@@ -65,6 +65,7 @@ import {
   type Region,
   recycleLayout,
 } from './control-flow.js';
+import { provenFrameAccesses } from './frame-ranges.js';
 import { type HoistPlan, planHoist } from './induction.js';
 import { ALL_REGS, F_ENDS_BLOCK, F_EXIT, F_HOST, F_JA, F_LOCAL_CALL, WRITES_SHIFT } from './insn-facts.js';
 import { provenValueAccesses } from './lookup-values.js';
@@ -719,6 +720,10 @@ class FunctionGen {
   /** See slot-prediction.ts: computed at the first loop (a program without loops never needs it). */
   private prediction: SlotPrediction | undefined;
   private pure: PureLookups | undefined;
+  /** See frame-ranges.ts: computed at the first access through another register than r10; null: none. */
+  private frameProofs: Uint8Array | null | undefined;
+  /** `loadGroup`'s loads: pc, offset and size each. */
+  private readonly group = new Int32Array(3 * 8);
   /** pc of an instruction already emitted together with the one before it (see `zeroExtension`). */
   private fusedPc = -1;
   /** The innermost open loop when it is call-free and caches windows (see `loadWindows`), else -1. */
@@ -3599,6 +3604,15 @@ class FunctionGen {
       w.byte(Op.i32_add);
       return 0;
     }
+    if (base !== R10 && this.inFrame(pc)) {
+      // Proven inside the own frame (frame-ranges.ts): the stack's guest and host addresses differ
+      // by a constant, so the host address is low(base) plus it, with the offset folded in.
+      w.op2(Op.local_get, base);
+      w.byte(Op.i32_wrap_i64);
+      w.i32const((this.fpHostTop - this.fpGuestTop + off) | 0);
+      w.byte(Op.i32_add);
+      return 0;
+    }
     const values = (this.pure ?? this.pureLookups()).values;
     if (values !== undefined) {
       const { insns, insnAt } = this.input.program;
@@ -3635,6 +3649,10 @@ class FunctionGen {
       this.checked.record(base, off, size, write, alsoRead, true);
       return 0;
     }
+    if (inWindow === undefined && !write && !alsoRead) {
+      const lo = this.loadGroup(base, pc);
+      if (lo !== undefined) return off - lo;
+    }
     this.pushAddress(base, off);
     w.op2(Op.local_tee, L_A);
     this.locateEntry();
@@ -3649,6 +3667,79 @@ class FunctionGen {
     w.op2(Op.local_tee, L_HOST + base);
     this.checked.record(base, off, size, write, alsoRead, true);
     return 0;
+  }
+
+  /** Whether the access at `pc` provably stays in the own frame (frame-ranges.ts). */
+  private inFrame(pc: number): boolean {
+    if (this.frameProofs === undefined) {
+      const { program, layout } = this.input;
+      this.frameProofs = provenFrameAccesses(program, layout, this.frameSize) ?? null;
+    }
+    return this.frameProofs !== null && this.frameProofs[this.input.program.insnAt[pc]] === 1;
+  }
+
+  /**
+   * A load that the same block follows with more loads through the same, unchanged base and nothing
+   * between them that may trap or write memory (ALU only): checks their hull [lo, hi) once, as one
+   * access of the table size s ≥ hi − lo at base + lo, and leaves host(base + lo) on the stack;
+   * returns lo, or undefined (emitting nothing) without such a group. A failed hull check runs each
+   * load's own check in program order, so the first load that faults does, with its pc and address:
+   * the interpreter would fault there too, after running only loads and ALU steps, which leave no
+   * trace in a fault. Both paths prove the hull (every load passed, so both ends did), which
+   * checked-ranges.ts then keeps for the later loads.
+   */
+  private loadGroup(base: number, pc: number): number | undefined {
+    const { insns, insnAt } = this.input.program;
+    const { leader } = this.input.layout;
+    const g = this.group;
+    let n = 0;
+    for (let i = insnAt[pc]; i < insns.length && n < g.length / 3; i++) {
+      const x = insns[i];
+      if (i !== insnAt[pc] && leader[x.pc] === 1) break;
+      if (x.kind === 'load' && x.src === base) {
+        g[3 * n] = x.pc;
+        g[3 * n + 1] = x.off;
+        g[3 * n + 2] = x.size;
+        n++;
+        if (x.dst === base) break;
+      } else if (x.kind === 'alu' && x.dst !== base) continue;
+      else break;
+    }
+    if (n < 2) return undefined;
+    let lo = g[1];
+    let hi = g[1] + g[2];
+    for (let k = 1; k < n; k++) {
+      lo = Math.min(lo, g[3 * k + 1]);
+      hi = Math.max(hi, g[3 * k + 1] + g[3 * k + 2]);
+    }
+    const span = hi - lo;
+    if (span > 8) return undefined;
+    const size = span <= 1 ? 1 : span <= 2 ? 2 : span <= 4 ? 4 : 8;
+    const w = this.w;
+    this.pushAddress(base, lo);
+    w.op2(Op.local_tee, L_A);
+    this.locateEntry();
+    w.op2(Op.block, 0x40);
+    w.op2(Op.block, 0x40);
+    this.belowWindow();
+    this.withinWindowEnd(size, TABLE_LAST_READ);
+    w.op2(Op.br_if, 1);
+    w.byte(Op.end);
+    // Cold: each load's own check, in program order; then L_A and L_H for base + lo again.
+    for (let k = 0; k < n; k++) {
+      this.pushAddress(base, g[3 * k + 1]);
+      w.op2(Op.local_tee, L_A);
+      this.locateEntry();
+      this.windowCheck(g[3 * k + 2], TABLE_LAST_READ, g[3 * k], false, false);
+    }
+    this.pushAddress(base, lo);
+    w.op2(Op.local_tee, L_A);
+    this.locateEntry();
+    w.byte(Op.end);
+    this.entryHost();
+    w.op2(Op.local_tee, L_HOST + base);
+    this.checked.record(base, lo, span, false, false, true);
+    return lo;
   }
 
   /** Address (i64) on the stack → L_H = byte offset of its slot's table entry. */

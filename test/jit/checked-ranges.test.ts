@@ -225,6 +225,52 @@ describe('elided JIT memory checks fault exactly like the interpreter', () => {
   });
 });
 
+describe('loads of one block through one base share a hull check (codegen loadGroup)', () => {
+  it('the first load that faults does, in program order, whichever end of the hull it is', () => {
+    expect(agreed('ldxb %r2, [%r1+63]\nldxb %r3, [%r1+64]\nexit')).toEqual(fault(1, INPUT + 64, 1, 'read'));
+    expect(agreed('ldxb %r2, [%r1+64]\nldxb %r3, [%r1+63]\nexit')).toEqual(fault(0, INPUT + 64, 1, 'read'));
+    expect(agreed('ldxb %r2, [%r1+62]\nmov %r4, 1\nldxh %r3, [%r1+63]\nexit')).toEqual(
+      fault(2, INPUT + 63, 2, 'read'),
+    );
+    // A write-only region: the first load faults.
+    const writeOnly = `lddw %r6, ${HEAP}\nldxb %r2, [%r6+1]\nldxb %r3, [%r6+0]\nexit`;
+    expect(agreed(writeOnly)).toEqual(fault(2, HEAP + 1, 1, 'read'));
+    // Below the window.
+    expect(agreed('ldxb %r2, [%r1+0]\nldxb %r3, [%r1-1]\nexit')).toEqual(fault(1, INPUT - 1, 1, 'read'));
+    // A store between the loads ends the group: it runs before the second load faults.
+    const stored = agreed('ldxb %r2, [%r1+63]\nstb [%r1+0], 0x77\nldxb %r3, [%r1+64]\nexit');
+    expect(stored).toEqual(fault(2, INPUT + 64, 1, 'read'));
+    expect(stored.input.slice(0, 2)).toBe('77');
+  });
+
+  it('a hull whose table size reaches past the region still reads every byte right', () => {
+    // [61, 64) is checked as 4 bytes at 61, which fails: each load's own check passes.
+    const source = `
+      ldxb %r2, [%r1+61]
+      ldxb %r3, [%r1+63]
+      ldxb %r4, [%r1+62]
+      lsh %r2, 16
+      lsh %r4, 8
+      mov %r0, %r2
+      or %r0, %r3
+      or %r0, %r4
+      exit`;
+    expect(agreed(source).r0).toBe(0x3e3f40n);
+    // Inside the region: the same loads through the fast path, and a load that ends the group.
+    const inside = `
+      ldxb %r2, [%r1+1]
+      ldxh %r3, [%r1+2]
+      ldxb %r1, [%r1+0]
+      lsh %r2, 16
+      mov %r0, %r2
+      or %r0, %r3
+      lsh %r1, 24
+      or %r0, %r1
+      exit`;
+    expect(agreed(inside).r0).toBe(0x0102_0403n);
+  });
+});
+
 describe('CheckedRanges', () => {
   it('proves only what was checked, for the kinds checked, until forgotten', () => {
     const c = new CheckedRanges();
