@@ -1602,6 +1602,16 @@ class FunctionGen {
     return false;
   }
 
+  /** Back to the innermost loop's start while the induction register `iv` is below local `end` (unsigned). */
+  private repeatWhileBelow(iv: number, end: number): void {
+    const w = this.w;
+    w.op2(Op.local_get, iv);
+    w.byte(Op.local_get);
+    w.u32(end);
+    w.byte(Op.i64_lt_u);
+    w.op2(Op.br_if, 0);
+  }
+
   /**
    * The copy of a one-block loop (see `chargedTrips`; with the leaving test, its `ja` block too)
    * inside the `if` of a passed entry check: its
@@ -1689,11 +1699,7 @@ class FunctionGen {
         this.forgetFacts();
         for (let i = R.first; i < test; i++) this.insn(insns[i]);
       }
-      w.op2(Op.local_get, plan.iv);
-      w.byte(Op.local_get);
-      w.u32(n);
-      w.byte(Op.i64_lt_u);
-      w.op2(Op.br_if, 0);
+      this.repeatWhileBelow(plan.iv, n);
       this.close(OTHER, 0);
       w.op2(Op.local_get, plan.iv);
       w.byte(Op.local_get);
@@ -1707,11 +1713,7 @@ class FunctionGen {
     this.open(Op.loop, LOOP, headerPc);
     for (let i = R.first; i < test; i++) this.insn(insns[i]);
     // v grows by K > 0 from v0 without wrapping: below v0 + n·K for exactly n − 1 tests.
-    w.op2(Op.local_get, plan.iv);
-    w.byte(Op.local_get);
-    w.u32(end);
-    w.byte(Op.i64_lt_u);
-    w.op2(Op.br_if, 0);
+    this.repeatWhileBelow(plan.iv, end);
     this.close(LOOP, headerPc);
     if (unroll) this.close(OTHER, 0);
     // The loop's own test on the last v: leave when it fails (n = N).

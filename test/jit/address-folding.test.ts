@@ -8,15 +8,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
-import { conformanceHelpers } from '../../src/conformance/helpers.js';
-import { MemoryFault, Trap } from '../../src/errors.js';
-import { EXECUTOR_KINDS, EXECUTORS } from '../../src/executors.js';
+import { EXECUTOR_KINDS, type ExecutorKind } from '../../src/executors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { AddressForms } from '../../src/jit/address-forms.js';
 import { analyze } from '../../src/jit/control-flow.js';
 import { planHoist } from '../../src/jit/induction.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot, slotBase } from '../../src/vm/memory/layout.js';
+import { type RunOutcome, runOutcome } from '../support/run-outcome.js';
 
 const INPUT = slotBase(Slot.INPUT);
 const HEAP = slotBase(Slot.HEAP);
@@ -24,19 +23,8 @@ const U64 = (x: bigint) => BigInt.asUintN(64, x);
 /** A 64-bit constant for lddw. */
 const hex = (x: bigint | number) => `0x${U64(BigInt(x)).toString(16)}`;
 
-interface Outcome {
-  r0?: bigint;
-  code?: string;
-  pc?: number;
-  address?: bigint;
-  size?: number;
-  access?: string;
-  input: string;
-  heap: string;
-}
-
 /** Input: 64 bytes 1..64; heap: `heapSize` zero bytes; both read-write. */
-function run(kind: (typeof EXECUTOR_KINDS)[number], source: string, heapSize: number): Outcome {
+function run(kind: ExecutorKind, source: string, heapSize: number): RunOutcome {
   const memory = new GuestMemory();
   memory.mapStack();
   memory.map(
@@ -47,29 +35,11 @@ function run(kind: (typeof EXECUTOR_KINDS)[number], source: string, heapSize: nu
     new Uint8Array(64).map((_, i) => i + 1),
   );
   memory.map(Slot.HEAP, 'heap', heapSize, PERM_READ | PERM_WRITE);
-  const bytes = (slot: number) => {
-    const r = memory.region(slot);
-    return r ? Buffer.from(memory.u8.subarray(r.hostBase, r.hostBase + r.size)).toString('hex') : '';
-  };
-  const program = decodeProgram(assemble(source, { syntax: 'ubpf' }));
-  try {
-    const r = EXECUTORS[kind](program, { memory, helpers: conformanceHelpers() }).run({
-      args: [BigInt(INPUT), 64n],
-    });
-    return { r0: r.r0, input: bytes(Slot.INPUT), heap: bytes(Slot.HEAP) };
-  } catch (e) {
-    if (!(e instanceof MemoryFault)) {
-      if (e instanceof Trap)
-        return { code: e.code, pc: e.pc, input: bytes(Slot.INPUT), heap: bytes(Slot.HEAP) };
-      throw e;
-    }
-    const { code, pc, address, size, access } = e;
-    return { code, pc, address, size, access, input: bytes(Slot.INPUT), heap: bytes(Slot.HEAP) };
-  }
+  return runOutcome(kind, source, memory, [BigInt(INPUT), 64n], { input: Slot.INPUT, heap: Slot.HEAP });
 }
 
 /** Runs `source` on every engine, checks they agree and returns the outcome. */
-function agreed(source: string, heapSize = 64): Outcome {
+function agreed(source: string, heapSize = 64): RunOutcome {
   const [first, ...rest] = EXECUTOR_KINDS.map((kind) => run(kind, source, heapSize));
   for (const other of rest) expect(other).toEqual(first);
   return first;
@@ -80,7 +50,7 @@ const fault = (
   address: number | bigint,
   size: number,
   access: 'read' | 'write',
-  more: Partial<Outcome> = {},
+  more: Partial<RunOutcome> = {},
 ) => expect.objectContaining({ code: 'MEMORY_FAULT', pc, address: BigInt(address), size, access, ...more });
 
 /** `n` bytes of the input from byte `from` (values from + 1, …) as hex, then zeros up to `size` bytes. */

@@ -7,14 +7,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
-import { conformanceHelpers } from '../../src/conformance/helpers.js';
-import { MemoryFault, Trap } from '../../src/errors.js';
-import { EXECUTOR_KINDS, EXECUTORS } from '../../src/executors.js';
+import { EXECUTOR_KINDS, type ExecutorKind } from '../../src/executors.js';
 import { decodeProgram } from '../../src/isa/decoder.js';
 import { analyze } from '../../src/jit/control-flow.js';
 import { provenFrameAccesses } from '../../src/jit/frame-ranges.js';
 import { GuestMemory } from '../../src/vm/memory/guest-memory.js';
 import { PERM_READ, PERM_WRITE, Slot, slotBase } from '../../src/vm/memory/layout.js';
+import { type RunOutcome, runOutcome } from '../support/run-outcome.js';
 
 const INPUT = slotBase(Slot.INPUT);
 
@@ -28,38 +27,14 @@ function proven(source: string): number[] {
   return pcs;
 }
 
-interface Outcome {
-  r0?: bigint;
-  code?: string;
-  pc?: number;
-  address?: bigint;
-  size?: number;
-  access?: string;
-  stack: string;
-}
-
-function run(kind: (typeof EXECUTOR_KINDS)[number], source: string, input: Uint8Array): Outcome {
+function run(kind: ExecutorKind, source: string, input: Uint8Array): RunOutcome {
   const memory = new GuestMemory();
-  const stack = memory.mapStack();
+  memory.mapStack();
   memory.map(Slot.INPUT, 'input', input.length, PERM_READ | PERM_WRITE, input.slice());
-  const program = decodeProgram(assemble(source, { syntax: 'ubpf' }));
-  const frame = () =>
-    Buffer.from(memory.u8.subarray(stack.hostBase, stack.hostBase + stack.size)).toString('hex');
-  try {
-    const r = EXECUTORS[kind](program, { memory, helpers: conformanceHelpers() }).run({
-      args: [BigInt(INPUT), BigInt(input.length)],
-    });
-    return { r0: r.r0, stack: frame() };
-  } catch (e) {
-    if (e instanceof MemoryFault) {
-      return { code: e.code, pc: e.pc, address: e.address, size: e.size, access: e.access, stack: frame() };
-    }
-    if (!(e instanceof Trap)) throw e;
-    return { code: e.code, pc: e.pc, stack: frame() };
-  }
+  return runOutcome(kind, source, memory, [BigInt(INPUT), BigInt(input.length)], { stack: Slot.STACK });
 }
 
-function agreed(source: string, input: Uint8Array): Outcome {
+function agreed(source: string, input: Uint8Array): RunOutcome {
   const [first, ...rest] = EXECUTOR_KINDS.map((kind) => run(kind, source, input));
   for (const other of rest) expect(other, source).toEqual(first);
   return first;
